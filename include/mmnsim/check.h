@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file check.h
+ * @brief Violation records: the single channel through which every layer
+ *        reports a broken invariant (lockdep, coherence, protocol).
+ *
+ * Nothing in mmnsim abort()s on an internal invariant failure: the finding
+ * becomes a struct mmn_violation, is counted per kind, and is handed to the
+ * simulation's handler (by default: one line on stderr). Tests query the
+ * counters with mmn_check_count().
+ *
+ * The lockdep-like checks of the sync layer report here today; the coherence
+ * oracle (use-after-free, lost write, stale translation, notifier protocol)
+ * reports through the same records.
+ */
+#ifndef MMNSIM_CHECK_H
+#define MMNSIM_CHECK_H
+
+#include <stdint.h>
+
+#include <mmnsim/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmn_sim;
+
+/** What went wrong. Values are stable; new kinds are appended. */
+enum mmn_violation_kind {
+	/* --- lockdep-like checks of the sync layer --- */
+	/** A sleeping operation (mutex, rwsem, wait, synchronize_srcu,
+	 *  might_sleep) inside a spinlock or a non-blocking section. */
+	MMN_VIOL_SLEEP_IN_ATOMIC = 0,
+	/** Two lock classes taken in both orders, or a ranked class taken
+	 *  after a class of higher rank (e.g. mmap_lock under the PTL). */
+	MMN_VIOL_LOCK_ORDER,
+	/** An actor tries to take a lock it already holds (a self-deadlock in
+	 *  the kernel). The acquisition is skipped instead of hanging. */
+	MMN_VIOL_RECURSIVE_LOCK,
+	/** Unlock of a lock the actor does not hold, or an unbalanced SRCU
+	 *  read_unlock. */
+	MMN_VIOL_BAD_UNLOCK,
+	/** synchronize_srcu()/srcu_barrier() called inside a read section of
+	 *  the same domain (a self-deadlock in the kernel; skipped here). */
+	MMN_VIOL_SRCU_SELF_DEADLOCK,
+	/** An actor ended while holding locks or an SRCU read section. */
+	MMN_VIOL_HELD_AT_EXIT,
+	/** No runnable actor while some are blocked (deterministic backend). */
+	MMN_VIOL_DEADLOCK,
+	/* --- coherence oracle --- */
+	/** An access through a cached translation whose frame was freed
+	 *  (generation moved) since the translation was made. */
+	MMN_VIOL_USE_AFTER_FREE,
+	/** A write through a translation that predates a write-protect made
+	 *  to keep the page stable (KSM, migration copy, fork, soft-dirty). */
+	MMN_VIOL_LOST_WRITE,
+	/** At quiescence a secondary translation disagrees with the primary. */
+	MMN_VIOL_STALE_TRANSLATION,
+	/** The notifier protocol was broken (unpaired start/end, callback after
+	 *  unregister, release not exactly once, start/end under the PTL...). */
+	MMN_VIOL_PROTOCOL,
+	/** Page refcount/mapcount or page-table bookkeeping inconsistent. */
+	MMN_VIOL_ACCOUNTING,
+	MMN_VIOL_NR_KINDS
+};
+
+/**
+ * One finding. Pointers in it are valid only during the handler call.
+ * Fields that do not apply are 0 / NULL.
+ */
+struct mmn_violation {
+	enum mmn_violation_kind kind;
+	int actor_id;             /**< id of the actor that hit it, -1 if none */
+	const char *actor_name;   /**< its name ("cpu0", "main", ...) */
+	const char *op;           /**< operation/context in progress, or NULL */
+	unsigned long addr;       /**< virtual address concerned, or 0 */
+	unsigned long pfn;        /**< frame concerned, or 0 */
+	uint32_t gen_used;        /**< generation the translation recorded */
+	uint32_t gen_now;         /**< generation of the frame now */
+	const char *msg;          /**< one-line description */
+	const char *detail;       /**< multi-line detail (held-lock stacks), or NULL */
+};
+
+/**
+ * Handler called once per violation, in the context of the actor that found
+ * it. It must not take locks of the simulation.
+ */
+typedef void (*mmn_violation_fn)(struct mmn_sim *sim, const struct mmn_violation *v,
+				 void *arg);
+
+/**
+ * mmn_check_set_handler() - route violations of @sim to @fn.
+ * @param sim  the simulation
+ * @param fn   handler; NULL restores the default (one line on stderr)
+ * @param arg  passed to @fn
+ *
+ * Counting (mmn_check_count()) happens whatever the handler.
+ */
+MMN_API void mmn_check_set_handler(struct mmn_sim *sim, mmn_violation_fn fn, void *arg);
+
+/**
+ * mmn_check_count() - number of violations of @kind reported so far.
+ * @return the count; 0 for an out-of-range @kind.
+ */
+MMN_API unsigned long mmn_check_count(const struct mmn_sim *sim, enum mmn_violation_kind kind);
+
+/** mmn_check_total() - number of violations of every kind reported so far. */
+MMN_API unsigned long mmn_check_total(const struct mmn_sim *sim);
+
+/** mmn_check_reset() - set every violation counter of @sim back to zero. */
+MMN_API void mmn_check_reset(struct mmn_sim *sim);
+
+/** mmn_violation_kind_name() - stable lower-case name ("use_after_free"), or "unknown". */
+MMN_API const char *mmn_violation_kind_name(enum mmn_violation_kind kind);
+
+/**
+ * mmn_check_report() - report a violation found by code outside the library
+ * (a listener written by research code, say). It is counted and delivered
+ * exactly like the library's own. @v->actor_* are filled in when left NULL/-1.
+ */
+MMN_API void mmn_check_report(struct mmn_sim *sim, const struct mmn_violation *v);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_CHECK_H */

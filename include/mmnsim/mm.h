@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file mm.h
+ * @brief Address spaces (mm_struct) and their VMAs; mmap, munmap and CPU
+ *        loads and stores.
+ *
+ * An mm has two reference counts, as in the kernel: mm_users (mmget/mmput:
+ * the address space is alive; the last put tears it down as exit_mmap does)
+ * and mm_count (mmgrab/mmdrop: the struct itself stays allocated). VMAs are
+ * guarded by mmap_lock.
+ */
+#ifndef MMNSIM_MM_H
+#define MMNSIM_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mmnsim/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmn_sim;
+struct mmn_mm;
+
+/* Protection bits (PROT_*). Write implies read, as on x86. */
+#define MMN_PROT_NONE 0x0
+#define MMN_PROT_READ 0x1
+#define MMN_PROT_WRITE 0x2
+
+/* Mapping flags (MAP_*). Exactly one of PRIVATE and SHARED. */
+#define MMN_MAP_SHARED 0x01
+#define MMN_MAP_PRIVATE 0x02
+#define MMN_MAP_FIXED 0x10
+#define MMN_MAP_ANONYMOUS 0x20     /**< required: file mappings are not modelled */
+#define MMN_MAP_POPULATE 0x8000    /**< fault every page in at mmap time */
+#define MMN_MAP_HUGETLB 0x40000    /**< 2 MiB pages from the hugetlb pool */
+
+/** Lowest address mmap may use (vm.mmap_min_addr's default). */
+#define MMN_MMAP_MIN_ADDR 0x10000UL
+/** Where top-down placement starts (below the stack gap). */
+#define MMN_MMAP_BASE 0x7f0000000000UL
+
+/**
+ * mmn_mm_create() - a new, empty address space (mm_users = mm_count = 1).
+ * @return the mm, or NULL (errno EINVAL for a NULL @sim, ENOMEM when no
+ *         frame is left for its PGD).
+ */
+MMN_API struct mmn_mm *mmn_mm_create(struct mmn_sim *sim);
+
+/** mmn_mm_get() - mmget(): take a user reference. NULL is a no-op. */
+MMN_API void mmn_mm_get(struct mmn_mm *mm);
+
+/**
+ * mmn_mm_put() - mmput(): drop a user reference. The last one tears the
+ * address space down as exit_mmap() does (every mapping unmapped, every
+ * page-table page freed), then drops the mm_count reference the users held.
+ * May sleep. NULL is a no-op.
+ */
+MMN_API void mmn_mm_put(struct mmn_mm *mm);
+
+/** mmn_mmgrab() - mmgrab(): keep the struct alive (not the mappings). */
+MMN_API void mmn_mmgrab(struct mmn_mm *mm);
+
+/** mmn_mmdrop() - mmdrop(): the last reference frees the struct. */
+MMN_API void mmn_mmdrop(struct mmn_mm *mm);
+
+/** mmn_mm_sim() - the simulation @mm belongs to. */
+MMN_API struct mmn_sim *mmn_mm_sim(const struct mmn_mm *mm);
+
+/** mmn_mm_id() - small id, unique within the simulation (for traces). */
+MMN_API unsigned int mmn_mm_id(const struct mmn_mm *mm);
+
+/** mmn_mm_users() - the mm_users count now. */
+MMN_API int mmn_mm_users(const struct mmn_mm *mm);
+
+/**
+ * mmn_mmap() - mmap(): create a mapping.
+ * @param addr      hint, or the exact address with MMN_MAP_FIXED
+ *                  (which replaces what was mapped there)
+ * @param len       length in bytes, rounded up to the page size (the huge
+ *                  page size with MMN_MAP_HUGETLB)
+ * @param prot      MMN_PROT_* bits
+ * @param flags     MMN_MAP_* bits
+ * @param out_addr  receives the start of the mapping (may be NULL)
+ * @return 0; -EINVAL for a NULL @mm, a zero length, unknown prot or flag
+ *         bits, neither or both of PRIVATE and SHARED, no ANONYMOUS, or a
+ *         misaligned FIXED address; -ENOMEM when the length overflows, the
+ *         FIXED range leaves user space or no gap is large enough; -EPERM for
+ *         a FIXED address below MMN_MMAP_MIN_ADDR. On error nothing changes.
+ *
+ * Takes mmap_lock for write; may sleep. Adjacent VMAs are not merged.
+ */
+MMN_API int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
+		     int flags, unsigned long *out_addr);
+
+/**
+ * mmn_munmap() - munmap(): remove the mappings in [@addr, @addr + @len).
+ *
+ * Follows unmap_region(): split the VMAs at the edges, detach them, downgrade
+ * mmap_lock, then under an mmu_gather zap the PTEs (each under its PTL),
+ * free empty page-table pages, and flush the CPU TLBs before any page or
+ * table is freed. The MMU-notifier calls of the kernel's munmap are added
+ * with the notifier core.
+ * @return 0 (also when nothing was mapped there); -EINVAL for a NULL @mm, a
+ *         misaligned @addr, a zero or overflowing @len, or a range that cuts
+ *         a hugetlb VMA off its 2 MiB alignment. On error nothing changes.
+ */
+MMN_API int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len);
+
+/**
+ * mmn_cpu_read() - a load of simulated CPU @cpu in @mm.
+ *
+ * TLB first; on a miss a hardware walk that fills the TLB; if the walk
+ * finds no usable entry, the page-fault handler (mmn_handle_mm_fault()),
+ * then the access is retried. An access through a TLB entry whose frame was
+ * freed meanwhile is performed and reported as MMN_VIOL_USE_AFTER_FREE.
+ * @return 0; -EINVAL for a NULL @mm or @val or a @cpu out of range; -EFAULT
+ *         outside any VMA; -EACCES on a protection violation; -ENOMEM when
+ *         the fault needs a frame and none is left; -EAGAIN when 1000
+ *         faults in a row did not make the access possible (concurrent
+ *         invalidations without end; the kernel would keep retrying).
+ */
+MMN_API int mmn_cpu_read(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t *val);
+
+/**
+ * mmn_cpu_write() - a store of @val by simulated CPU @cpu in @mm. Errors as
+ * mmn_cpu_read(); a write to a read-only private page takes the COW fault.
+ */
+MMN_API int mmn_cpu_write(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t val);
+
+/** A snapshot of one VMA. */
+struct mmn_vma_info {
+	unsigned long start;  /**< first address */
+	unsigned long end;    /**< first address past the VMA */
+	int prot;             /**< MMN_PROT_* */
+	int flags;            /**< MMN_MAP_SHARED or MMN_MAP_PRIVATE, | MMN_MAP_HUGETLB */
+};
+
+/**
+ * mmn_find_vma() - the VMA containing @addr (not the next one above, unlike
+ * the kernel's find_vma(): use mmn_vma_count()/mmn_vma_at() to iterate).
+ * Takes mmap_lock for read unless the calling actor holds it already (as
+ * lockdep tells; with lockdep off the caller must not hold it). The same
+ * holds for mmn_vma_count() and mmn_vma_at().
+ * @return 0, -EINVAL for NULL arguments, -ENOENT if no VMA contains @addr.
+ */
+MMN_API int mmn_find_vma(struct mmn_mm *mm, unsigned long addr, struct mmn_vma_info *out);
+
+/** mmn_vma_count() - number of VMAs of @mm now. */
+MMN_API int mmn_vma_count(struct mmn_mm *mm);
+
+/**
+ * mmn_vma_at() - the @idx-th VMA in address order.
+ * @return 0, -EINVAL for NULL arguments, -ENOENT for @idx out of range.
+ */
+MMN_API int mmn_vma_at(struct mmn_mm *mm, int idx, struct mmn_vma_info *out);
+
+/* mmap_lock, for listeners and research code that must take it. */
+/** mmap_read_lock(): may sleep. */
+MMN_API void mmn_mmap_read_lock(struct mmn_mm *mm);
+/** mmap_read_trylock(): 1 if acquired. */
+MMN_API int mmn_mmap_read_trylock(struct mmn_mm *mm);
+/** mmap_read_unlock(). */
+MMN_API void mmn_mmap_read_unlock(struct mmn_mm *mm);
+/** mmap_write_lock(): may sleep. */
+MMN_API void mmn_mmap_write_lock(struct mmn_mm *mm);
+/** mmap_write_unlock(). */
+MMN_API void mmn_mmap_write_unlock(struct mmn_mm *mm);
+/** mmap_write_downgrade(). */
+MMN_API void mmn_mmap_write_downgrade(struct mmn_mm *mm);
+
+/**
+ * mmn_audit() - check, at quiescence, that the whole simulation's
+ * bookkeeping agrees with its page tables: each frame's mapcount equals the
+ * number of entries mapping it, its refcount equals mappings + page-cache
+ * references + pins, no allocated frame is unreachable, no entry points at a
+ * free frame, every present entry lies in a VMA and grants no more than the
+ * VMA allows, every table's population count is right. Each inconsistency is
+ * reported as MMN_VIOL_ACCOUNTING.
+ *
+ * Call it when no actor is running: it takes every mm's mmap_lock for write.
+ * @return the number of inconsistencies (0: consistent), -EINVAL for NULL,
+ *         -ENOMEM if the host cannot allocate the audit's scratch space.
+ */
+MMN_API long mmn_audit(struct mmn_sim *sim);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_MM_H */

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file page.h
+ * @brief Physical frames (struct page / folio): refcount, mapcount, flags,
+ *        a generation bumped on every free, and one content word.
+ *
+ * Frames are named by their page frame number (pfn). pfn 0 is the shared
+ * zero page: never allocated, never freed, always reads 0. Freed frames are
+ * re-used last-in first-out, as the kernel's per-CPU page lists do, so that
+ * an access through a stale translation lands on a frame that already
+ * belongs to someone else.
+ *
+ * Translations (CPU TLB entries and, through this API, every secondary
+ * translation of a listener) record the pfn *and its generation*; an access
+ * made with a generation that is no longer the frame's is a use-after-free,
+ * reported as MMN_VIOL_USE_AFTER_FREE and still performed, as the hardware
+ * would.
+ */
+#ifndef MMNSIM_PAGE_H
+#define MMNSIM_PAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mmnsim/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmn_sim;
+
+#define MMN_PAGE_SHIFT 12
+#define MMN_PAGE_SIZE (1UL << MMN_PAGE_SHIFT)
+#define MMN_PAGE_MASK (~(MMN_PAGE_SIZE - 1))
+#define MMN_PMD_SHIFT 21
+#define MMN_PMD_SIZE (1UL << MMN_PMD_SHIFT)   /**< a 2 MiB huge page */
+#define MMN_PMD_MASK (~(MMN_PMD_SIZE - 1))
+#define MMN_PUD_SHIFT 30
+#define MMN_PUD_SIZE (1UL << MMN_PUD_SHIFT)
+#define MMN_PUD_MASK (~(MMN_PUD_SIZE - 1))
+#define MMN_PGDIR_SHIFT 39
+#define MMN_PGDIR_SIZE (1UL << MMN_PGDIR_SHIFT)
+/** Subpages of a 2 MiB huge page. */
+#define MMN_HPAGE_NR (1UL << (MMN_PMD_SHIFT - MMN_PAGE_SHIFT))
+
+/** The shared zero page. */
+#define MMN_ZERO_PFN 0UL
+
+/** Page flags (a subset of the kernel's PG_* and page types). */
+enum mmn_page_flag {
+	MMN_PG_FREE = 1u << 0,      /**< in the free pool */
+	MMN_PG_ZERO = 1u << 1,      /**< the shared zero page */
+	MMN_PG_TABLE = 1u << 2,     /**< a page-table page (PageTable) */
+	MMN_PG_ANON = 1u << 3,      /**< anonymous private memory (PageAnon) */
+	MMN_PG_SHMEM = 1u << 4,     /**< shared memory object page (page cache) */
+	MMN_PG_HEAD = 1u << 5,      /**< head of a 2 MiB huge page (PageHead) */
+	MMN_PG_TAIL = 1u << 6,      /**< tail of a 2 MiB huge page (PageTail) */
+	MMN_PG_HUGETLB = 1u << 7,   /**< hugetlbfs page */
+	MMN_PG_DIRTY = 1u << 8,     /**< PG_dirty */
+	MMN_PG_LOCKED = 1u << 9,    /**< PG_locked (folio lock) */
+	MMN_PG_STABLE = 1u << 10,   /**< oracle: content must not change now */
+};
+
+/** A snapshot of one frame, for tests and audits. */
+struct mmn_page_info {
+	unsigned long pfn;
+	int refcount;      /**< page_ref_count() */
+	int mapcount;      /**< page_mapcount(): PTE/PMD mappings */
+	int pincount;      /**< FOLL_PIN references (mmn_get_user_pages()) */
+	unsigned int flags; /**< enum mmn_page_flag bits */
+	uint32_t gen;      /**< bumped on every free */
+	uint64_t content;  /**< the page's one data word */
+};
+
+/**
+ * mmn_page_info() - snapshot frame @pfn.
+ * @return 0, -EINVAL for a NULL argument or a pfn out of range.
+ */
+MMN_API int mmn_page_info(const struct mmn_sim *sim, unsigned long pfn,
+			  struct mmn_page_info *out);
+
+/** mmn_page_gen() - the frame's generation now (0 for a pfn out of range). */
+MMN_API uint32_t mmn_page_gen(const struct mmn_sim *sim, unsigned long pfn);
+
+/**
+ * mmn_get_page() - get_page(): take a reference on an allocated frame.
+ * @return 0, -EINVAL out of range, -ENOENT if the frame is free (a
+ *         get_page() on a free page is a kernel bug; it is also reported as
+ *         MMN_VIOL_ACCOUNTING).
+ */
+MMN_API int mmn_get_page(struct mmn_sim *sim, unsigned long pfn);
+
+/**
+ * mmn_put_page() - put_page(): drop a reference; the last one frees the
+ * frame (its generation moves). The zero page is never freed.
+ * @return 0, -EINVAL out of range, -ENOENT for a free frame (reported).
+ */
+MMN_API int mmn_put_page(struct mmn_sim *sim, unsigned long pfn);
+
+/**
+ * mmn_phys_access() - a device or secondary-MMU access to frame @pfn made
+ * through a translation that recorded generation @gen.
+ * @param addr   virtual address the translation was for (for the report)
+ * @param write  true: store *@val; false: load into *@val
+ * @return 0 (the access is performed even when it is a use-after-free,
+ *         which is then reported), -EINVAL for a NULL @val/@sim or a pfn out
+ *         of range.
+ *
+ * Accesses to a 2 MiB huge page name the subpage's pfn.
+ */
+MMN_API int mmn_phys_access(struct mmn_sim *sim, unsigned long pfn, uint32_t gen,
+			    unsigned long addr, bool write, uint64_t *val);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_PAGE_H */

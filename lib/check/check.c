@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Violation records: counting and delivery. Every layer reports broken
+ * invariants here instead of aborting, as the kernel WARNs instead of
+ * BUG()ing where it can.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static const char *const kind_names[MMN_VIOL_NR_KINDS] = {
+	[MMN_VIOL_SLEEP_IN_ATOMIC] = "sleep_in_atomic",
+	[MMN_VIOL_LOCK_ORDER] = "lock_order",
+	[MMN_VIOL_RECURSIVE_LOCK] = "recursive_lock",
+	[MMN_VIOL_BAD_UNLOCK] = "bad_unlock",
+	[MMN_VIOL_SRCU_SELF_DEADLOCK] = "srcu_self_deadlock",
+	[MMN_VIOL_HELD_AT_EXIT] = "held_at_exit",
+	[MMN_VIOL_DEADLOCK] = "deadlock",
+	[MMN_VIOL_USE_AFTER_FREE] = "use_after_free",
+	[MMN_VIOL_LOST_WRITE] = "lost_write",
+	[MMN_VIOL_STALE_TRANSLATION] = "stale_translation",
+	[MMN_VIOL_PROTOCOL] = "protocol",
+	[MMN_VIOL_ACCOUNTING] = "accounting",
+};
+
+const char *mmn_violation_kind_name(enum mmn_violation_kind kind)
+{
+	if ((unsigned int)kind >= MMN_VIOL_NR_KINDS)
+		return "unknown";
+	return kind_names[kind];
+}
+
+/* The default handler: one line per violation, whole lines only. */
+static void check_print(struct mmn_sim *sim, const struct mmn_violation *v)
+{
+	mmn_raw_lock(&sim->check.print_lock);
+	fprintf(stderr, "mmnsim: violation %s: %s [actor %s%s%s", mmn_violation_kind_name(v->kind),
+		v->msg ? v->msg : "", v->actor_name ? v->actor_name : "?", v->op ? ", in " : "",
+		v->op ? v->op : "");
+	if (v->addr)
+		fprintf(stderr, ", addr 0x%lx", v->addr);
+	if (v->pfn || v->gen_used || v->gen_now)
+		fprintf(stderr, ", pfn %lu gen %u->%u", v->pfn, v->gen_used, v->gen_now);
+	fputs("]\n", stderr);
+	mmn_raw_unlock(&sim->check.print_lock);
+}
+
+void mmn_report(struct mmn_sim *sim, struct mmn_violation *v)
+{
+	if ((unsigned int)v->kind >= MMN_VIOL_NR_KINDS)
+		return;
+	if (!v->actor_name) {
+		struct mmn_actor *a = mmn_actor_current(sim);
+
+		v->actor_id = a ? mmn_actor_id(a) : -1;
+		v->actor_name = a ? mmn_actor_name(a) : "?";
+	}
+	if (!v->op)
+		v->op = mmn_actor_context(sim);
+	atomic_fetch_add_explicit(&sim->check.counts[v->kind], 1, memory_order_relaxed);
+	if (sim->check.handler)
+		sim->check.handler(sim, v, sim->check.handler_arg);
+	else
+		check_print(sim, v);
+}
+
+void mmn_reportf(struct mmn_sim *sim, enum mmn_violation_kind kind, unsigned long addr,
+		 unsigned long pfn, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	struct mmn_violation v = { .kind = kind, .actor_id = -1, .addr = addr, .pfn = pfn };
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v.msg = msg;
+	mmn_report(sim, &v);
+}
+
+void mmn_check_report(struct mmn_sim *sim, const struct mmn_violation *v)
+{
+	struct mmn_violation copy;
+
+	if (!sim || !v)
+		return;
+	copy = *v;
+	mmn_report(sim, &copy);
+}
+
+void mmn_check_set_handler(struct mmn_sim *sim, mmn_violation_fn fn, void *arg)
+{
+	if (!sim)
+		return;
+	sim->check.handler = fn;
+	sim->check.handler_arg = arg;
+}
+
+unsigned long mmn_check_count(const struct mmn_sim *sim, enum mmn_violation_kind kind)
+{
+	if (!sim || (unsigned int)kind >= MMN_VIOL_NR_KINDS)
+		return 0;
+	return atomic_load_explicit(&sim->check.counts[kind], memory_order_relaxed);
+}
+
+unsigned long mmn_check_total(const struct mmn_sim *sim)
+{
+	unsigned long sum = 0;
+
+	if (!sim)
+		return 0;
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+		sum += atomic_load_explicit(&sim->check.counts[k], memory_order_relaxed);
+	return sum;
+}
+
+void mmn_check_reset(struct mmn_sim *sim)
+{
+	if (!sim)
+		return;
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+		atomic_store_explicit(&sim->check.counts[k], 0, memory_order_relaxed);
+}
+
+void mmn_check_sim_init(struct mmn_sim *sim)
+{
+	mmn_raw_lock_init(&sim->check.print_lock);
+}
+
+void mmn_check_sim_fini(struct mmn_sim *sim)
+{
+	mmn_raw_lock_destroy(&sim->check.print_lock);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulation object, shared by every module of the library. Each module
+ * keeps its per-simulation state here; nothing of it is exported.
+ */
+#ifndef MMN_LIB_INTERNAL_H
+#define MMN_LIB_INTERNAL_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mmnsim/check.h>
+#include <mmnsim/sim.h>
+#include <mmnsim/sync.h>
+
+#include "sync/internal.h"
+
+#define MMN_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define mmn_container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define mmn_likely(x) __builtin_expect(!!(x), 1)
+#define mmn_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Per-simulation state of the check module (violation counters, handler). */
+struct mmn_check_state {
+	_Atomic unsigned long counts[MMN_VIOL_NR_KINDS];
+	mmn_violation_fn handler;
+	void *handler_arg;
+	struct mmn_raw_lock print_lock;  /* serialises the default handler's lines */
+};
+
+struct mmn_frame_pool;   /* lib/mm/page.c */
+struct mmn_cpu;          /* lib/mm/tlb.c */
+struct mmn_mm;
+
+/* Fault counters (lib/mm/fault.c). Flushes and TLB counters live per CPU. */
+struct mmn_fault_stats {
+	_Atomic unsigned long faults, zero, anon, shared, cow, reuse, huge;
+};
+
+/* Flush counters (lib/mm/tlb.c): flushes are issued by actors, not CPUs. */
+struct mmn_flush_stats {
+	_Atomic unsigned long page, range, mm, gather;
+};
+
+struct mmn_sim {
+	struct mmn_sim_config cfg;
+	struct mmn_fault_stats fault_stats;
+	struct mmn_flush_stats flush_stats;
+	struct mmn_sync_state *sync;     /* lib/sync */
+	struct mmn_check_state check;    /* lib/check */
+	struct mmn_frame_pool *pool;     /* lib/mm/page.c */
+	struct mmn_cpu *cpus;            /* lib/mm/tlb.c, cfg.nr_cpus of them */
+	/* The SRCU domain of the MMU notifiers: one for every mm, as the
+	 * kernel's static srcu in mm/mmu_notifier.c. */
+	struct mmn_srcu notifier_srcu;
+	/* every live mm, for audits and teardown (lib/mm/mm.c) */
+	struct mmn_raw_lock mm_list_lock;
+	struct mmn_mm *mm_list;
+	unsigned int next_mm_id;
+};
+
+void mmn_check_sim_init(struct mmn_sim *sim);
+void mmn_check_sim_fini(struct mmn_sim *sim);
+
+/*
+ * Report a violation found inside the library. @v->actor_* and @v->op are
+ * filled from the calling actor when left -1/NULL. Never blocks on a
+ * modelled lock.
+ */
+void mmn_report(struct mmn_sim *sim, struct mmn_violation *v);
+
+/* Convenience: report @kind with a printf-style message. */
+void mmn_reportf(struct mmn_sim *sim, enum mmn_violation_kind kind, unsigned long addr,
+		 unsigned long pfn, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif /* MMN_LIB_INTERNAL_H */

@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The CPU page-fault path (mm/memory.c handle_mm_fault() and mm/hugetlb.c
+ * hugetlb_fault()), get_user_pages()-like pinning, and the CPU load/store
+ * entry points.
+ *
+ * The kernel's order is kept: allocate (and copy) without the PTL, take the
+ * PTL, check that the entry is still what the decision was based on
+ * (pte_same()), change it, drop the PTL, then release what was replaced. A
+ * lost race is not an error: the work is undone and the access retried.
+ */
+#include <stdlib.h>
+
+#include "mm_internal.h"
+
+static inline void fault_stat(_Atomic unsigned long *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+/*
+ * The page of a shared object at @index, allocated on first use
+ * (shmem_get_folio() / hugetlbfs page cache). The object keeps one
+ * reference; the caller gets another for its mapping. 0 if out of frames.
+ */
+static unsigned long shmem_get_page(struct mmn_sim *sim, struct mmn_shmem *f,
+				    unsigned long index)
+{
+	unsigned long pfn;
+
+	mmn_raw_lock(&f->lock);
+	pfn = f->slots[index];
+	if (!pfn) {
+		pfn = f->huge ? mmn_alloc_huge_page(sim, MMN_PG_SHMEM | MMN_PG_HUGETLB)
+			      : mmn_alloc_page(sim, MMN_PG_SHMEM);
+		if (pfn) {
+			mmn_pfn_to_page(sim, pfn)->mapping = f;
+			mmn_pfn_to_page(sim, pfn)->index = index;
+			f->slots[index] = pfn;
+		}
+	}
+	if (pfn)
+		atomic_fetch_add_explicit(&mmn_pfn_to_page(sim, pfn)->refcount, 1,
+					  memory_order_relaxed);
+	mmn_raw_unlock(&f->lock);
+	return pfn;
+}
+
+/* Install @entry for new frame @pfn if the slot is still empty; else undo. */
+static void install_new(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx,
+			unsigned long addr, unsigned long pfn, mmn_pte_t entry)
+{
+	bool done = false;
+
+	mmn_spin_lock(&pt->ptl);
+	if (mmn_pte_none(mmn_pte_get(sim, pt, idx, addr))) {
+		mmn_page_add_map(sim, pfn);
+		mmn_pte_set(sim, pt, idx, addr, entry);
+		done = true;
+	}
+	mmn_spin_unlock(&pt->ptl);
+	if (!done)
+		mmn_put_page(sim, pfn);
+}
+
+/* do_anonymous_page(): the zero page for a read, a new page for a write. */
+static int do_anonymous_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+			     unsigned long addr, bool write)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long pfn;
+
+	if (!write) {
+		mmn_spin_lock(&pt->ptl);
+		if (mmn_pte_none(mmn_pte_get(sim, pt, idx, addr)))
+			mmn_pte_set(sim, pt, idx, addr, mmn_mk_pte(MMN_ZERO_PFN, 0));
+		mmn_spin_unlock(&pt->ptl);
+		fault_stat(&sim->fault_stats.zero);
+		return 0;
+	}
+	pfn = mmn_alloc_page(sim, MMN_PG_ANON);
+	if (!pfn)
+		return -ENOMEM;
+	mmn_pfn_to_page(sim, pfn)->index = addr >> MMN_PAGE_SHIFT;
+	install_new(sim, pt, idx, addr, pfn,
+		    mmn_mk_pte(pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_ACCESSED));
+	fault_stat(&sim->fault_stats.anon);
+	return 0;
+}
+
+/* do_read_fault()/do_shared_fault() on a MAP_SHARED (shmem) mapping. */
+static int do_shared_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+			   unsigned int idx, unsigned long addr, bool write)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long index = vma->pgoff + ((addr - vma->start) >> MMN_PAGE_SHIFT);
+	unsigned long pfn = shmem_get_page(sim, vma->file, index);
+
+	if (!pfn)
+		return -ENOMEM;
+	/* shmem needs no write notification: a writable VMA maps writable. */
+	install_new(sim, pt, idx, addr, pfn,
+		    mmn_mk_pte(pfn, MMN_PTE_ACCESSED |
+					    (vma->vm_flags & MMN_VM_WRITE ? MMN_PTE_WRITE : 0) |
+					    (write ? MMN_PTE_DIRTY : 0)));
+	fault_stat(&sim->fault_stats.shared);
+	return 0;
+}
+
+/*
+ * do_wp_page(): a store to a present read-only entry of a writable VMA.
+ * Shared mappings and exclusively owned anonymous pages are made writable in
+ * place (wp_page_shared()/wp_page_reuse()); anything else is copied
+ * (wp_page_copy(): allocate and copy first, then under the PTL clear the old
+ * entry and flush the TLB before installing the copy, so no CPU keeps
+ * reading the old page while another writes the new one).
+ */
+static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+		      unsigned int idx, unsigned long addr, mmn_pte_t orig)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long old_pfn = mmn_pte_pfn(orig), new_pfn;
+	struct mmn_page *old = mmn_pfn_to_page(sim, old_pfn);
+	bool reuse, replaced = false;
+	uint64_t data;
+
+	mmn_spin_lock(&pt->ptl);
+	if (mmn_pte_get(sim, pt, idx, addr) != orig) {
+		mmn_spin_unlock(&pt->ptl);
+		return 0;
+	}
+	reuse = (vma->vm_flags & MMN_VM_SHARED) ||
+		(old_pfn != MMN_ZERO_PFN && (atomic_load(&old->flags) & MMN_PG_ANON) &&
+		 atomic_load(&old->refcount) == 1 && atomic_load(&old->mapcount) == 1);
+	if (reuse) {
+		mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
+				orig | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_ACCESSED);
+		mmn_spin_unlock(&pt->ptl);
+		fault_stat(&sim->fault_stats.reuse);
+		return 0;
+	}
+	mmn_spin_unlock(&pt->ptl);
+
+	new_pfn = mmn_alloc_page(sim, MMN_PG_ANON);
+	if (!new_pfn)
+		return -ENOMEM;
+	data = old_pfn == MMN_ZERO_PFN ? 0 : atomic_load(&old->content);
+	atomic_store_explicit(&mmn_pfn_to_page(sim, new_pfn)->content, data, memory_order_relaxed);
+	mmn_pfn_to_page(sim, new_pfn)->index = addr >> MMN_PAGE_SHIFT;
+
+	mmn_spin_lock(&pt->ptl);
+	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
+		/* ptep_clear_flush(), then the new entry. */
+		mmn_pte_get_and_clear(sim, pt, idx, addr);
+		mmn_flush_tlb_page(mm, addr);
+		mmn_page_add_map(sim, new_pfn);
+		mmn_pte_set(sim, pt, idx, addr,
+			    mmn_mk_pte(new_pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_ACCESSED));
+		if (old_pfn != MMN_ZERO_PFN)
+			mmn_page_remove_map(sim, old_pfn);
+		replaced = true;
+	}
+	mmn_spin_unlock(&pt->ptl);
+	if (!replaced) {
+		mmn_put_page(sim, new_pfn);
+		return 0;
+	}
+	/* The mapping's reference on the old page goes last, after the flush. */
+	mmn_put_page(sim, old_pfn);
+	fault_stat(&sim->fault_stats.cow);
+	return 0;
+}
+
+/* hugetlb_fault() → hugetlb_no_page() / hugetlb_wp() for exclusive pages. */
+static int hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
+			 bool write)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long haddr = addr & MMN_PMD_MASK, pfn;
+	struct mmn_ptdesc *pmd;
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	bool vwrite = vma->vm_flags & MMN_VM_WRITE;
+	mmn_pte_t e;
+	int err;
+
+	pmd = mmn_pt_walk_alloc(mm, addr, MMN_LVL_PMD, NULL, &err);
+	if (!pmd)
+		return err;
+	e = mmn_pte_get(sim, pmd, idx, haddr);
+	if (mmn_pte_none(e)) {
+		if (vma->file)
+			pfn = shmem_get_page(sim, vma->file,
+					     (vma->pgoff >> (MMN_PMD_SHIFT - MMN_PAGE_SHIFT)) +
+						     ((haddr - vma->start) >> MMN_PMD_SHIFT));
+		else
+			pfn = mmn_alloc_huge_page(sim, MMN_PG_ANON | MMN_PG_HUGETLB);
+		if (!pfn)
+			return -ENOMEM;
+		install_new(sim, pmd, idx, haddr, pfn,
+			    mmn_mk_pte(pfn, MMN_PTE_HUGE | MMN_PTE_ACCESSED |
+						    (vwrite ? MMN_PTE_WRITE : 0) |
+						    (write ? MMN_PTE_DIRTY : 0)));
+		fault_stat(&sim->fault_stats.huge);
+		return 0;
+	}
+	if (mmn_pte_present(e) && write && !mmn_pte_write(e)) {
+		/* Private hugetlb pages are not shared before fork is modelled. */
+		mmn_spin_lock(&pmd->ptl);
+		mmn_pte_cmpxchg(sim, pmd, idx, haddr, e, e | MMN_PTE_WRITE | MMN_PTE_DIRTY);
+		mmn_spin_unlock(&pmd->ptl);
+		fault_stat(&sim->fault_stats.reuse);
+	}
+	return 0;
+}
+
+/* handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */
+int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flags)
+{
+	struct mmn_sim *sim;
+	struct mmn_vma *vma;
+	struct mmn_ptdesc *pt, *leaf_pmd;
+	bool write = flags & MMN_FAULT_WRITE;
+	unsigned int idx;
+	mmn_pte_t e;
+	int err;
+
+	if (!mm || (flags & ~MMN_FAULT_WRITE))
+		return -EINVAL;
+	if (addr >= MMN_TASK_SIZE)
+		return -EFAULT;
+	sim = mm->sim;
+	vma = mmn_vma_lookup(mm, addr);
+	if (!vma)
+		return -EFAULT;
+	if (!(vma->vm_flags & (write ? MMN_VM_WRITE : MMN_VM_READ)))
+		return -EACCES;
+	fault_stat(&sim->fault_stats.faults);
+	if (vma->vm_flags & MMN_VM_HUGETLB)
+		return hugetlb_fault(mm, vma, addr, write);
+
+	pt = mmn_pt_walk_alloc(mm, addr, MMN_LVL_PTE, &leaf_pmd, &err);
+	if (!pt)
+		return leaf_pmd ? 0 : err;
+	idx = mmn_pt_index(addr, MMN_LVL_PTE);
+	e = mmn_pte_get(sim, pt, idx, addr);
+	if (mmn_pte_none(e))
+		return vma->file ? do_shared_fault(mm, vma, pt, idx, addr, write)
+				 : do_anonymous_page(mm, pt, idx, addr, write);
+	if (!mmn_pte_present(e))
+		/* Migration and device entries arrive with the operations that
+		 * create them; until then none can be found here. */
+		return -EFAULT;
+	if (write && !mmn_pte_write(e))
+		return do_wp_page(mm, vma, pt, idx, addr, e);
+	return 0; /* spurious: another CPU resolved it first */
+}
+
+/*
+ * follow_page_pte() under the PTL: the frame of @addr if its entry allows
+ * the access, with a reference and a pin taken. 0 if a fault is needed.
+ */
+static unsigned long follow_and_pin(struct mmn_mm *mm, unsigned long addr, bool write,
+				    uint32_t *gen)
+{
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_ptdesc *pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
+	unsigned long pfn = 0;
+	mmn_pte_t e;
+
+	if (!pt) {
+		/* A PMD leaf, or nothing mapped. */
+		pt = mmn_pt_walk(mm, addr, MMN_LVL_PMD);
+		if (!pt)
+			return 0;
+		idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	}
+	mmn_spin_lock(&pt->ptl);
+	e = mmn_pte_get(sim, pt, idx, addr);
+	if (mmn_pte_present(e) && (!write || mmn_pte_write(e)) &&
+	    (pt->level == MMN_LVL_PTE || mmn_pmd_leaf(e))) {
+		unsigned long head = mmn_pte_pfn(e);
+
+		pfn = head;
+		if (pt->level == MMN_LVL_PMD)
+			pfn += (addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT;
+		if (head != MMN_ZERO_PFN) {
+			atomic_fetch_add(&mmn_pfn_to_page(sim, head)->refcount, 1);
+			atomic_fetch_add(&mmn_pfn_to_page(sim, head)->pincount, 1);
+		}
+		*gen = mmn_page_gen(sim, head);
+		if (!pfn)
+			pfn = ~0UL; /* the zero page, not "none" */
+	}
+	mmn_spin_unlock(&pt->ptl);
+	return pfn;
+}
+
+int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
+		       unsigned long *pfn, uint32_t *gen)
+{
+	bool write = foll & MMN_FOLL_WRITE;
+	uint32_t g = 0;
+	int err = 0;
+
+	if (!mm || !pfn || (foll & ~MMN_FOLL_WRITE))
+		return -EINVAL;
+	if (addr >= MMN_TASK_SIZE)
+		return -EFAULT;
+	mmn_mmap_read_lock(mm);
+	for (int tries = 0;; tries++) {
+		unsigned long got;
+		struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
+
+		/* check_vma_flags(): refuse before faulting. */
+		if (!vma) {
+			err = -EFAULT;
+			break;
+		}
+		if (!(vma->vm_flags & (write ? MMN_VM_WRITE : MMN_VM_READ))) {
+			err = -EACCES;
+			break;
+		}
+		got = follow_and_pin(mm, addr, write, &g);
+		if (got) {
+			*pfn = got == ~0UL ? MMN_ZERO_PFN : got;
+			break;
+		}
+		if (tries >= 1000) {
+			err = -EAGAIN;
+			break;
+		}
+		err = mmn_handle_mm_fault(mm, addr, write ? MMN_FAULT_WRITE : 0);
+		if (err)
+			break;
+	}
+	mmn_mmap_read_unlock(mm);
+	if (!err && gen)
+		*gen = g;
+	return err;
+}
+
+int mmn_unpin_user_page(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_page *p;
+
+	if (!sim || !mmn_pfn_valid(sim, pfn))
+		return -EINVAL;
+	if (pfn == MMN_ZERO_PFN)
+		return 0;
+	pfn = mmn_compound_head(sim, pfn);
+	p = mmn_pfn_to_page(sim, pfn);
+	if (atomic_load(&p->pincount) <= 0) {
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "unpin of frame %lu that is not pinned",
+			    pfn);
+		return -EINVAL;
+	}
+	atomic_fetch_sub(&p->pincount, 1);
+	return mmn_put_page(sim, pfn);
+}
+
+static int cpu_access_check(struct mmn_mm *mm, int cpu, unsigned long addr, const void *val)
+{
+	if (!mm || !val || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
+		return -EINVAL;
+	if (addr >= MMN_TASK_SIZE)
+		return -EFAULT;
+	return 0;
+}
+
+int mmn_cpu_read(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t *val)
+{
+	int err = cpu_access_check(mm, cpu, addr, val);
+
+	return err ? err : mmn_tlb_access(mm, cpu, addr, false, val);
+}
+
+int mmn_cpu_write(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t val)
+{
+	int err = cpu_access_check(mm, cpu, addr, &val);
+
+	return err ? err : mmn_tlb_access(mm, cpu, addr, true, &val);
+}

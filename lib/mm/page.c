@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Frames: the page allocator and struct page reference counting.
+ *
+ * Models alloc_page()/put_page()/get_page() (all versions) with the two
+ * properties the oracle relies on: a generation bumped on every free, and
+ * LIFO re-use of freed frames (as the per-CPU free lists hand out the most
+ * recently freed, cache-hot page first), so that a stale translation hits a
+ * frame that already belongs to someone else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_internal.h"
+
+int mmn_page_sim_init(struct mmn_sim *sim)
+{
+	struct mmn_frame_pool *pool;
+	unsigned long total;
+
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	pool->nr_frames = sim->cfg.nr_frames;
+	pool->nr_huge = sim->cfg.nr_huge_pages;
+	total = pool->nr_frames + pool->nr_huge * MMN_HPAGE_NR;
+	pool->pages = calloc(total, sizeof(*pool->pages));
+	pool->free_stack = malloc(pool->nr_frames * sizeof(*pool->free_stack));
+	pool->huge_free_stack = malloc((pool->nr_huge + 1) * sizeof(*pool->huge_free_stack));
+	if (!pool->pages || !pool->free_stack || !pool->huge_free_stack) {
+		free(pool->pages);
+		free(pool->free_stack);
+		free(pool->huge_free_stack);
+		free(pool);
+		return -ENOMEM;
+	}
+	mmn_raw_lock_init(&pool->lock);
+	for (unsigned long pfn = 0; pfn < total; pfn++) {
+		atomic_init(&pool->pages[pfn].gen, 1);
+		atomic_init(&pool->pages[pfn].flags, MMN_PG_FREE);
+	}
+	/* The zero page: reserved, never on the free list. */
+	atomic_init(&pool->pages[MMN_ZERO_PFN].flags, MMN_PG_ZERO);
+	atomic_init(&pool->pages[MMN_ZERO_PFN].refcount, 1);
+	/* Push in descending order so the first allocations get low pfns. */
+	for (unsigned long pfn = pool->nr_frames - 1; pfn > MMN_ZERO_PFN; pfn--)
+		pool->free_stack[pool->nr_free++] = (uint32_t)pfn;
+	for (unsigned long h = pool->nr_huge; h > 0; h--)
+		pool->huge_free_stack[pool->nr_huge_free++] = (uint32_t)(h - 1);
+	sim->pool = pool;
+	return 0;
+}
+
+void mmn_page_sim_fini(struct mmn_sim *sim)
+{
+	struct mmn_frame_pool *pool = sim->pool;
+
+	if (!pool)
+		return;
+	/* Page-table pages carry a host allocation. */
+	for (unsigned long pfn = 0; pfn < pool->nr_frames; pfn++)
+		if (atomic_load(&pool->pages[pfn].flags) & MMN_PG_TABLE)
+			free(pool->pages[pfn].mapping);
+	mmn_raw_lock_destroy(&pool->lock);
+	free(pool->pages);
+	free(pool->free_stack);
+	free(pool->huge_free_stack);
+	free(pool);
+	sim->pool = NULL;
+}
+
+static void page_prep_new(struct mmn_page *p, unsigned int flags)
+{
+	atomic_store_explicit(&p->refcount, 1, memory_order_relaxed);
+	atomic_store_explicit(&p->mapcount, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->pincount, 0, memory_order_relaxed);
+	atomic_store_explicit(&p->content, 0, memory_order_relaxed);
+	p->mapping = NULL;
+	p->index = 0;
+	/* Release: whoever finds the frame through a PTE sees it initialised. */
+	atomic_store_explicit(&p->flags, flags, memory_order_release);
+}
+
+unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags)
+{
+	struct mmn_frame_pool *pool = sim->pool;
+	unsigned long pfn = 0;
+
+	mmn_raw_lock(&pool->lock);
+	if (pool->nr_free)
+		pfn = pool->free_stack[--pool->nr_free];
+	mmn_raw_unlock(&pool->lock);
+	if (!pfn)
+		return 0;
+	page_prep_new(&pool->pages[pfn], flags);
+	atomic_fetch_add_explicit(&pool->allocated, 1, memory_order_relaxed);
+	return pfn;
+}
+
+unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags)
+{
+	struct mmn_frame_pool *pool = sim->pool;
+	unsigned long head;
+	bool found = false;
+	uint32_t idx = 0;
+
+	mmn_raw_lock(&pool->lock);
+	if (pool->nr_huge_free) {
+		idx = pool->huge_free_stack[--pool->nr_huge_free];
+		found = true;
+	}
+	mmn_raw_unlock(&pool->lock);
+	if (!found)
+		return 0;
+	head = pool->nr_frames + (unsigned long)idx * MMN_HPAGE_NR;
+	for (unsigned long i = 1; i < MMN_HPAGE_NR; i++) {
+		struct mmn_page *t = &pool->pages[head + i];
+
+		atomic_store_explicit(&t->content, 0, memory_order_relaxed);
+		atomic_store_explicit(&t->flags, MMN_PG_TAIL | flags, memory_order_relaxed);
+	}
+	page_prep_new(&pool->pages[head], MMN_PG_HEAD | flags);
+	atomic_fetch_add_explicit(&pool->allocated, 1, memory_order_relaxed);
+	return head;
+}
+
+/* free_unref_page(): the generation moves before the frame can be re-used. */
+static void page_free(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_frame_pool *pool = sim->pool;
+	struct mmn_page *p = &pool->pages[pfn];
+	unsigned int flags = atomic_load_explicit(&p->flags, memory_order_relaxed);
+
+	if (flags & MMN_PG_TABLE) {
+		free(p->mapping);
+		atomic_fetch_sub_explicit(&pool->pgtables, 1, memory_order_relaxed);
+	}
+	p->mapping = NULL;
+	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	atomic_store_explicit(&p->flags, MMN_PG_FREE, memory_order_release);
+	if (flags & MMN_PG_HEAD) {
+		for (unsigned long i = 1; i < MMN_HPAGE_NR; i++) {
+			atomic_fetch_add_explicit(&pool->pages[pfn + i].gen, 1, memory_order_release);
+			atomic_store_explicit(&pool->pages[pfn + i].flags, MMN_PG_FREE,
+					      memory_order_release);
+		}
+	}
+	mmn_raw_lock(&pool->lock);
+	if (flags & MMN_PG_HEAD)
+		pool->huge_free_stack[pool->nr_huge_free++] =
+			(uint32_t)((pfn - pool->nr_frames) / MMN_HPAGE_NR);
+	else
+		pool->free_stack[pool->nr_free++] = (uint32_t)pfn;
+	mmn_raw_unlock(&pool->lock);
+	atomic_fetch_add_explicit(&pool->freed, 1, memory_order_relaxed);
+}
+
+static bool page_is_free(const struct mmn_page *p)
+{
+	return atomic_load_explicit(&p->flags, memory_order_acquire) & MMN_PG_FREE;
+}
+
+int mmn_get_page(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_page *p;
+
+	if (!sim || !mmn_pfn_valid(sim, pfn))
+		return -EINVAL;
+	if (pfn == MMN_ZERO_PFN)
+		return 0;
+	pfn = mmn_compound_head(sim, pfn);
+	p = mmn_pfn_to_page(sim, pfn);
+	if (page_is_free(p)) {
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "get_page() on free frame %lu", pfn);
+		return -ENOENT;
+	}
+	atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed);
+	return 0;
+}
+
+int mmn_put_page(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_page *p;
+	int old;
+
+	if (!sim || !mmn_pfn_valid(sim, pfn))
+		return -EINVAL;
+	if (pfn == MMN_ZERO_PFN)
+		return 0;
+	pfn = mmn_compound_head(sim, pfn);
+	p = mmn_pfn_to_page(sim, pfn);
+	if (page_is_free(p)) {
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "put_page() on free frame %lu", pfn);
+		return -ENOENT;
+	}
+	old = atomic_fetch_sub_explicit(&p->refcount, 1, memory_order_acq_rel);
+	if (old == 1) {
+		int maps = atomic_load_explicit(&p->mapcount, memory_order_relaxed);
+
+		if (maps)
+			mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn,
+				    "frame %lu freed while still mapped %d times", pfn, maps);
+		page_free(sim, pfn);
+	} else if (old <= 0) {
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "refcount of frame %lu underflow", pfn);
+	}
+	return 0;
+}
+
+void mmn_page_add_map(struct mmn_sim *sim, unsigned long pfn)
+{
+	if (pfn == MMN_ZERO_PFN)
+		return;
+	atomic_fetch_add_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->mapcount, 1,
+				  memory_order_relaxed);
+}
+
+void mmn_page_remove_map(struct mmn_sim *sim, unsigned long pfn)
+{
+	int old;
+
+	if (pfn == MMN_ZERO_PFN)
+		return;
+	pfn = mmn_compound_head(sim, pfn);
+	old = atomic_fetch_sub_explicit(&mmn_pfn_to_page(sim, pfn)->mapcount, 1,
+					memory_order_relaxed);
+	if (old <= 0)
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "mapcount of frame %lu underflow", pfn);
+}
+
+int mmn_page_info(const struct mmn_sim *sim, unsigned long pfn, struct mmn_page_info *out)
+{
+	const struct mmn_page *p, *head;
+
+	if (!sim || !out || !mmn_pfn_valid(sim, pfn))
+		return -EINVAL;
+	p = mmn_pfn_to_page(sim, pfn);
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	out->pfn = pfn;
+	out->refcount = atomic_load(&head->refcount);
+	out->mapcount = atomic_load(&head->mapcount);
+	out->pincount = atomic_load(&head->pincount);
+	out->flags = atomic_load(&p->flags);
+	out->gen = atomic_load(&head->gen);
+	out->content = atomic_load(&p->content);
+	return 0;
+}
+
+uint32_t mmn_page_gen(const struct mmn_sim *sim, unsigned long pfn)
+{
+	if (!sim || !mmn_pfn_valid(sim, pfn))
+		return 0;
+	return atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->gen,
+				    memory_order_acquire);
+}
+
+int mmn_phys_access(struct mmn_sim *sim, unsigned long pfn, uint32_t gen, unsigned long addr,
+		    bool write, uint64_t *val)
+{
+	struct mmn_page *p;
+	uint32_t now;
+
+	if (!sim || !val || !mmn_pfn_valid(sim, pfn))
+		return -EINVAL;
+	p = mmn_pfn_to_page(sim, pfn);
+	now = mmn_page_gen(sim, pfn);
+	if (now != gen) {
+		struct mmn_violation v = {
+			.kind = MMN_VIOL_USE_AFTER_FREE, .actor_id = -1, .addr = addr, .pfn = pfn,
+			.gen_used = gen, .gen_now = now,
+			.msg = write ? "secondary write to a freed frame"
+				     : "secondary read of a freed frame",
+		};
+		mmn_report(sim, &v);
+	}
+	if (pfn == MMN_ZERO_PFN && write) {
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, addr, pfn, "write to the zero page");
+		return 0;
+	}
+	if (write)
+		atomic_store_explicit(&p->content, *val, memory_order_relaxed);
+	else
+		*val = atomic_load_explicit(&p->content, memory_order_relaxed);
+	return 0;
+}

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-CPU TLBs, TLB shootdown and the mmu_gather.
+ *
+ * The access path is the hardware's: TLB hit, else a page walk that fills the
+ * TLB, else the page-fault handler and a retry. Loads that hit the TLB take
+ * no lock (a per-CPU sequence count makes them retry if a flush or a fill
+ * rewrote the slots meanwhile); stores, fills and flushes of one CPU are
+ * serialised by the CPU's raw lock, which stands for two hardware facts: a
+ * page walk and the store it enables are atomic with respect to a shootdown
+ * IPI, and a shootdown returns only after the target dropped the entries.
+ *
+ * Walker/flusher handshake (why a table or page is never freed under a walk):
+ *
+ *   CPU c, TLB miss                       unmapping actor
+ *   ---------------                       ---------------
+ *   lock(c)                               xchg(pte, 0)             [seq_cst]
+ *   fetch_or(cpumask, c)   [seq_cst]      mask = load(cpumask)     [seq_cst]
+ *   e = load(pte)          [seq_cst]      for c in mask: lock(c), drop, unlock(c)
+ *   fill TLB with e                       free the page (after the flush)
+ *   unlock(c)
+ *
+ * In the single total order of seq_cst operations either c's fetch_or comes
+ * before the flusher's load of the mask (the flusher then waits for lock(c)
+ * and drops what c filled) or after it, and then c's load of the PTE comes
+ * after the xchg and sees the entry cleared. A CPU never leaves a cpumask
+ * (x86 keeps it lazily too), so the fast path skips the fetch_or.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_internal.h"
+
+#define TLB_VALID (1ULL << 63)
+#define TLB_VAL_WRITE 0x1ULL
+#define TLB_VAL_DIRTY 0x2ULL
+#define TLB_PFN_MASK ((1ULL << 30) - 1)
+
+/* Give up after this many faults for one access (the kernel would spin). */
+#define TLB_MAX_FAULT_RETRIES 1000
+
+int mmn_tlb_sim_init(struct mmn_sim *sim)
+{
+	unsigned int n = sim->cfg.nr_cpus;
+
+	sim->cpus = aligned_alloc(64, n * sizeof(*sim->cpus));
+	if (!sim->cpus)
+		return -ENOMEM;
+	memset(sim->cpus, 0, n * sizeof(*sim->cpus));
+	for (unsigned int i = 0; i < n; i++) {
+		struct mmn_cpu *c = &sim->cpus[i];
+
+		c->id = (int)i;
+		c->nr_small = sim->cfg.tlb_entries;
+		c->nr_huge = sim->cfg.tlb_huge_entries;
+		c->small = calloc(c->nr_small, sizeof(*c->small));
+		c->huge = calloc(c->nr_huge, sizeof(*c->huge));
+		mmn_raw_lock_init(&c->lock);
+		if (!c->small || !c->huge) {
+			sim->cfg.nr_cpus = i + 1;
+			mmn_tlb_sim_fini(sim);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void mmn_tlb_sim_fini(struct mmn_sim *sim)
+{
+	if (!sim->cpus)
+		return;
+	for (unsigned int i = 0; i < sim->cfg.nr_cpus; i++) {
+		mmn_raw_lock_destroy(&sim->cpus[i].lock);
+		free(sim->cpus[i].small);
+		free(sim->cpus[i].huge);
+	}
+	free(sim->cpus);
+	sim->cpus = NULL;
+}
+
+static inline uint64_t tlb_tag(const struct mmn_mm *mm, unsigned long vpn)
+{
+	return TLB_VALID | ((uint64_t)mm->id << 36) | vpn;
+}
+
+/* Counters with one writer per CPU in the common case: no locked RMW on the
+ * hit path. Two actors sharing a CPU id may lose an increment. */
+static inline void stat_inc(_Atomic unsigned long *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* Begin/end a rewrite of the CPU's slots; caller holds c->lock. */
+static inline void tlb_write_begin(struct mmn_cpu *c)
+{
+	atomic_store_explicit(&c->seq, atomic_load_explicit(&c->seq, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static inline void tlb_write_end(struct mmn_cpu *c)
+{
+	atomic_store_explicit(&c->seq, atomic_load_explicit(&c->seq, memory_order_relaxed) + 1,
+			      memory_order_release);
+}
+
+/* Find @addr's slot on CPU @c: the 4 KiB TLB first, then the 2 MiB one. On a
+ * hit returns the slot's value and the subpage pfn. */
+static inline bool tlb_find(const struct mmn_cpu *c, const struct mmn_mm *mm, unsigned long addr,
+			    uint64_t *valp, unsigned long *pfnp, bool *hugep)
+{
+	unsigned long vpn = addr >> MMN_PAGE_SHIFT;
+	const struct mmn_tlb_slot *s = &c->small[vpn & (c->nr_small - 1)];
+	uint64_t val;
+
+	if (atomic_load_explicit(&s->tag, memory_order_relaxed) == tlb_tag(mm, vpn)) {
+		val = atomic_load_explicit(&s->val, memory_order_relaxed);
+		*pfnp = (unsigned long)((val >> 2) & TLB_PFN_MASK);
+		*valp = val;
+		*hugep = false;
+		return true;
+	}
+	vpn = addr >> MMN_PMD_SHIFT;
+	s = &c->huge[vpn & (c->nr_huge - 1)];
+	if (atomic_load_explicit(&s->tag, memory_order_relaxed) == tlb_tag(mm, vpn)) {
+		val = atomic_load_explicit(&s->val, memory_order_relaxed);
+		*pfnp = (unsigned long)((val >> 2) & TLB_PFN_MASK) +
+			((addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT);
+		*valp = val;
+		*hugep = true;
+		return true;
+	}
+	return false;
+}
+
+static void tlb_report_uaf(struct mmn_sim *sim, unsigned long addr, unsigned long pfn,
+			   uint32_t used, uint32_t now, bool write)
+{
+	struct mmn_violation v = {
+		.kind = MMN_VIOL_USE_AFTER_FREE, .actor_id = -1, .addr = addr, .pfn = pfn,
+		.gen_used = used, .gen_now = now,
+		.msg = write ? "CPU store through a stale TLB entry to a freed frame"
+			     : "CPU load through a stale TLB entry from a freed frame",
+	};
+	mmn_report(sim, &v);
+}
+
+/* A load that hits the TLB, lock-free. False: miss, or a flush raced. */
+static bool tlb_load_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
+			 unsigned long addr, uint64_t *out)
+{
+	unsigned int seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+	unsigned long pfn;
+	uint64_t val, data;
+	uint32_t now;
+	bool huge;
+
+	if (seq & 1)
+		return false;
+	if (!tlb_find(c, mm, addr, &val, &pfn, &huge))
+		return false;
+	data = atomic_load_explicit(&mmn_pfn_to_page(sim, pfn)->content, memory_order_relaxed);
+	now = atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->gen,
+				   memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&c->seq, memory_order_relaxed) != seq)
+		return false;
+	if (mmn_unlikely(now != (uint32_t)(val >> 32)))
+		tlb_report_uaf(sim, addr, pfn, (uint32_t)(val >> 32), now, false);
+	stat_inc(&c->hits);
+	*out = data;
+	return true;
+}
+
+/* A store that hits a writable, dirty TLB entry; under c->lock so that it
+ * cannot straddle a shootdown. */
+static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
+			  unsigned long addr, uint64_t data)
+{
+	unsigned long pfn;
+	uint64_t val;
+	uint32_t now;
+	bool huge, hit;
+
+	mmn_raw_lock(&c->lock);
+	hit = tlb_find(c, mm, addr, &val, &pfn, &huge) &&
+	      (val & (TLB_VAL_WRITE | TLB_VAL_DIRTY)) == (TLB_VAL_WRITE | TLB_VAL_DIRTY);
+	if (hit) {
+		now = atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->gen,
+					   memory_order_relaxed);
+		atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, data,
+				      memory_order_relaxed);
+		stat_inc(&c->hits);
+	}
+	mmn_raw_unlock(&c->lock);
+	if (hit && mmn_unlikely(now != (uint32_t)(val >> 32)))
+		tlb_report_uaf(sim, addr, pfn, (uint32_t)(val >> 32), now, true);
+	return hit;
+}
+
+/*
+ * A hardware page walk on a TLB miss: find a leaf that permits the access,
+ * set its accessed (and for a store, dirty) bit as x86 does, fill the TLB
+ * and perform the access. Returns -EAGAIN when the page-fault handler must
+ * run first. Caller holds c->lock, with c in the mm's cpumask.
+ */
+static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
+			 unsigned long addr, bool write, uint64_t *data)
+{
+	struct mmn_ptdesc *pt = mm->pgd;
+	_Atomic uint64_t *ep = NULL;
+	struct mmn_tlb_slot *slot;
+	unsigned long pfn, vpn;
+	uint64_t e, want;
+	bool huge = false;
+	uint32_t gen;
+
+	for (int l = MMN_LVL_PGD;; l--) {
+		ep = &pt->e[mmn_pt_index(addr, l)];
+		e = atomic_load_explicit(ep, memory_order_seq_cst);
+		if (!mmn_pte_present(e))
+			return -EAGAIN;
+		if (l == MMN_LVL_PTE)
+			break;
+		if (l == MMN_LVL_PMD && mmn_pmd_leaf(e)) {
+			huge = true;
+			break;
+		}
+		pt = mmn_pt_child(sim, e);
+	}
+	/* Set accessed/dirty atomically against concurrent PTE updates. */
+	for (;;) {
+		if (write && !mmn_pte_write(e))
+			return -EAGAIN;
+		want = e | MMN_PTE_ACCESSED | (write ? MMN_PTE_DIRTY : 0);
+		if (want == e ||
+		    atomic_compare_exchange_weak_explicit(ep, &e, want, memory_order_seq_cst,
+							  memory_order_seq_cst))
+			break;
+		if (!mmn_pte_present(e))
+			return -EAGAIN;
+	}
+	pfn = mmn_pte_pfn(want);
+	gen = atomic_load_explicit(&mmn_pfn_to_page(sim, pfn)->gen, memory_order_acquire);
+	if (huge) {
+		vpn = addr >> MMN_PMD_SHIFT;
+		slot = &c->huge[vpn & (c->nr_huge - 1)];
+	} else {
+		vpn = addr >> MMN_PAGE_SHIFT;
+		slot = &c->small[vpn & (c->nr_small - 1)];
+	}
+	tlb_write_begin(c);
+	atomic_store_explicit(&slot->tag, tlb_tag(mm, vpn), memory_order_relaxed);
+	atomic_store_explicit(&slot->val,
+			      ((uint64_t)gen << 32) | ((uint64_t)pfn << 2) |
+				      (mmn_pte_write(want) ? TLB_VAL_WRITE : 0) |
+				      (mmn_pte_dirty(want) ? TLB_VAL_DIRTY : 0),
+			      memory_order_relaxed);
+	tlb_write_end(c);
+	stat_inc(&c->fills);
+	if (huge)
+		pfn += (addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT;
+	if (write)
+		atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, *data,
+				      memory_order_relaxed);
+	else
+		*data = atomic_load_explicit(&mmn_pfn_to_page(sim, pfn)->content,
+					     memory_order_relaxed);
+	return 0;
+}
+
+int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val)
+{
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_cpu *c = &sim->cpus[cpu];
+	uint64_t bit = 1ULL << cpu;
+	int err;
+
+	for (int tries = 0;; tries++) {
+		if (write ? tlb_store_hit(sim, c, mm, addr, *val) : tlb_load_hit(sim, c, mm, addr, val))
+			return 0;
+		mmn_sched_point(sim, MMN_SCHED_TLB_FILL, c, "tlb_fill", addr);
+		mmn_raw_lock(&c->lock);
+		stat_inc(&c->misses);
+		if (!(atomic_load_explicit(&mm->cpumask, memory_order_seq_cst) & bit))
+			atomic_fetch_or_explicit(&mm->cpumask, bit, memory_order_seq_cst);
+		err = tlb_walk_fill(sim, c, mm, addr, write, val);
+		mmn_raw_unlock(&c->lock);
+		if (err != -EAGAIN)
+			return err;
+		if (tries >= TLB_MAX_FAULT_RETRIES)
+			return -EAGAIN;
+		mmn_mmap_read_lock(mm);
+		err = mmn_handle_mm_fault(mm, addr, write ? MMN_FAULT_WRITE : 0);
+		mmn_mmap_read_unlock(mm);
+		if (err)
+			return err;
+	}
+}
+
+/* Drop @mm's entries for [start, end) on every CPU of its mask. */
+static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			  const char *what)
+{
+	struct mmn_sim *sim = mm->sim;
+	uint64_t mask;
+
+	mmn_sched_point(sim, MMN_SCHED_TLB_FLUSH, mm, what, start);
+	mask = atomic_load_explicit(&mm->cpumask, memory_order_seq_cst);
+	while (mask) {
+		struct mmn_cpu *c = &sim->cpus[__builtin_ctzll(mask)];
+		unsigned long dropped = 0;
+
+		mask &= mask - 1;
+		mmn_raw_lock(&c->lock);
+		tlb_write_begin(c);
+		for (unsigned int i = 0; i < c->nr_small; i++) {
+			uint64_t tag = atomic_load_explicit(&c->small[i].tag, memory_order_relaxed);
+			unsigned long va = (unsigned long)(tag & ((1ULL << 36) - 1)) << MMN_PAGE_SHIFT;
+
+			if ((tag & ~((1ULL << 36) - 1)) == tlb_tag(mm, 0) && va >= start && va < end) {
+				atomic_store_explicit(&c->small[i].tag, 0, memory_order_relaxed);
+				dropped++;
+			}
+		}
+		for (unsigned int i = 0; i < c->nr_huge; i++) {
+			uint64_t tag = atomic_load_explicit(&c->huge[i].tag, memory_order_relaxed);
+			unsigned long va = (unsigned long)(tag & ((1ULL << 36) - 1)) << MMN_PMD_SHIFT;
+
+			if ((tag & ~((1ULL << 36) - 1)) == tlb_tag(mm, 0) && va < end &&
+			    va + MMN_PMD_SIZE > start) {
+				atomic_store_explicit(&c->huge[i].tag, 0, memory_order_relaxed);
+				dropped++;
+			}
+		}
+		tlb_write_end(c);
+		atomic_fetch_add_explicit(&c->dropped, dropped, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->shootdowns, 1, memory_order_relaxed);
+		mmn_raw_unlock(&c->lock);
+	}
+}
+
+/* flush_tlb_page(), all versions. */
+void mmn_flush_tlb_page(struct mmn_mm *mm, unsigned long addr)
+{
+	if (!mm)
+		return;
+	atomic_fetch_add_explicit(&mm->sim->flush_stats.page, 1, memory_order_relaxed);
+	addr &= MMN_PAGE_MASK;
+	tlb_shootdown(mm, addr, addr + MMN_PAGE_SIZE, "flush_tlb_page");
+}
+
+/* flush_tlb_range() / x86 flush_tlb_mm_range(), all versions. */
+void mmn_flush_tlb_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	if (!mm || start >= end)
+		return;
+	atomic_fetch_add_explicit(&mm->sim->flush_stats.range, 1, memory_order_relaxed);
+	tlb_shootdown(mm, start & MMN_PAGE_MASK, end, "flush_tlb_range");
+}
+
+/* flush_tlb_mm(), all versions. */
+void mmn_flush_tlb_mm(struct mmn_mm *mm)
+{
+	if (!mm)
+		return;
+	atomic_fetch_add_explicit(&mm->sim->flush_stats.mm, 1, memory_order_relaxed);
+	tlb_shootdown(mm, 0, ~0UL, "flush_tlb_mm");
+}
+
+int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
+		   struct mmn_tlb_entry_info *out)
+{
+	struct mmn_cpu *c;
+	unsigned long pfn;
+	uint64_t val;
+	bool huge, hit;
+
+	if (!mm || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
+		return -EINVAL;
+	c = &mm->sim->cpus[cpu];
+	mmn_raw_lock(&c->lock);
+	hit = tlb_find(c, mm, addr, &val, &pfn, &huge);
+	mmn_raw_unlock(&c->lock);
+	if (hit && out) {
+		out->pfn = pfn;
+		out->gen = (uint32_t)(val >> 32);
+		out->write = val & TLB_VAL_WRITE;
+		out->huge = huge;
+	}
+	return hit;
+}
+
+/* ---------------------------------------------------------------- */
+/* mmu_gather (include/asm-generic/tlb.h, mm/mmu_gather.c)           */
+/* ---------------------------------------------------------------- */
+
+/* tlb_gather_mmu(), all versions. */
+void mmn_tlb_gather_mmu(struct mmn_mmu_gather *tlb, struct mmn_mm *mm)
+{
+	memset(tlb, 0, offsetof(struct mmn_mmu_gather, pages));
+	tlb->mm = mm;
+	tlb->start = ~0UL;
+	tlb->end = 0;
+}
+
+/* tlb_gather_mmu_fullmm() (5.12+; tlb_gather_mmu(tlb, mm, 0, -1) before). */
+void mmn_tlb_gather_mmu_fullmm(struct mmn_mmu_gather *tlb, struct mmn_mm *mm)
+{
+	mmn_tlb_gather_mmu(tlb, mm);
+	tlb->fullmm = true;
+}
+
+void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long addr, unsigned long size)
+{
+	if (addr < tlb->start)
+		tlb->start = addr;
+	if (addr + size > tlb->end)
+		tlb->end = addr + size;
+}
+
+bool mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn)
+{
+	/* A caller that ignored "batch full": flushing here is still safe. */
+	if (tlb->nr_pages == MMN_GATHER_BATCH)
+		mmn_tlb_flush_mmu(tlb);
+	tlb->pages[tlb->nr_pages++] = pfn;
+	return tlb->nr_pages == MMN_GATHER_BATCH;
+}
+
+void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn)
+{
+	if (tlb->nr_tables == MMN_GATHER_TABLES)
+		mmn_tlb_flush_mmu(tlb);
+	tlb->freed_tables = true;
+	tlb->tables[tlb->nr_tables++] = pfn;
+}
+
+/*
+ * tlb_flush_mmu_tlbonly(). Freed page tables force a flush even with no PTE
+ * range (paging-structure caches), as x86 does with a full flush.
+ */
+void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb)
+{
+	if (tlb->fullmm || (tlb->freed_tables && tlb->start >= tlb->end))
+		mmn_flush_tlb_mm(tlb->mm);
+	else if (tlb->start < tlb->end)
+		mmn_flush_tlb_range(tlb->mm, tlb->start, tlb->end);
+	tlb->start = ~0UL;
+	tlb->end = 0;
+	tlb->freed_tables = false;
+}
+
+/* tlb_flush_mmu(): flush, then (and only then) free what was gathered. */
+void mmn_tlb_flush_mmu(struct mmn_mmu_gather *tlb)
+{
+	struct mmn_sim *sim = tlb->mm->sim;
+	unsigned int nr_tables = tlb->nr_tables;
+
+	if (!tlb->nr_pages && !nr_tables && tlb->start >= tlb->end)
+		return;
+	mmn_tlb_flush_mmu_tlbonly(tlb);
+	atomic_fetch_add_explicit(&sim->flush_stats.gather, 1, memory_order_relaxed);
+	for (unsigned int i = 0; i < tlb->nr_pages; i++)
+		mmn_put_page(sim, tlb->pages[i]);
+	tlb->nr_pages = 0;
+	tlb->nr_tables = 0;
+	if (nr_tables) {
+		mmn_raw_lock(&tlb->mm->walk_lock);
+		for (unsigned int i = 0; i < nr_tables; i++)
+			mmn_pt_free(sim, tlb->tables[i]);
+		mmn_raw_unlock(&tlb->mm->walk_lock);
+	}
+}
+
+/* tlb_finish_mmu(). */
+void mmn_tlb_finish_mmu(struct mmn_mmu_gather *tlb)
+{
+	mmn_tlb_flush_mmu(tlb);
+}

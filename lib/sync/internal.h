@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface of the sync layer, for the other modules of the
+ * library. Nothing here is exported.
+ */
+#ifndef MMN_LIB_SYNC_INTERNAL_H
+#define MMN_LIB_SYNC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <mmnsim/sync.h>
+
+struct mmn_sim;
+
+/* Per-simulation state of the sync layer (actors, lockdep graph, hook). */
+struct mmn_sync_state;
+
+/* Called by mmn_sim_create()/mmn_sim_destroy(). init returns 0 or -errno. */
+int mmn_sync_sim_init(struct mmn_sim *sim);
+void mmn_sync_sim_fini(struct mmn_sim *sim);
+
+/*
+ * Raw locks: simulator bookkeeping (frame free lists, actor lists, TLB fill
+ * serialisation), not modelled kernel locks. No lockdep, no scheduling
+ * points, and never held across a scheduling point or a sleeping call, so
+ * that under the deterministic backend they are never contended.
+ */
+struct mmn_raw_lock {
+	pthread_mutex_t m;
+};
+void mmn_raw_lock_init(struct mmn_raw_lock *l);
+void mmn_raw_lock_destroy(struct mmn_raw_lock *l);
+void mmn_raw_lock(struct mmn_raw_lock *l);
+void mmn_raw_unlock(struct mmn_raw_lock *l);
+
+/* Whether a scheduling-point hook is installed (cheap test for hot paths). */
+bool mmn_sched_hook_active(const struct mmn_sim *sim);
+
+/*
+ * Text of the calling actor's held-lock stack, one lock per line
+ * ("  #0: mmap_lock (mmap_lock) write"), for violation details. Returns
+ * @buf; empty when lockdep is off.
+ */
+char *mmn_lockdep_held_text(struct mmn_sim *sim, char *buf, size_t len);
+
+/* The current context string of the calling actor (see mmn_actor_set_context). */
+const char *mmn_actor_context(struct mmn_sim *sim);
+
+#endif /* MMN_LIB_SYNC_INTERNAL_H */
