@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <mmnsim/check.h>
+#include <mmnsim/profile.h>
 #include <mmnsim/sim.h>
 #include <mmnsim/sync.h>
 
@@ -48,6 +49,7 @@ struct mmn_flush_stats {
 
 struct mmn_sim {
 	struct mmn_sim_config cfg;
+	struct mmn_profile profile;      /* the knobs (lib/profile) */
 	struct mmn_fault_stats fault_stats;
 	struct mmn_flush_stats flush_stats;
 	struct mmn_sync_state *sync;     /* lib/sync */

@@ -48,8 +48,8 @@ static int sim_config_check(const struct mmn_sim_config *cfg)
 		return -EOPNOTSUPP;
 	if (cfg->backend != MMN_BACKEND_NATIVE)
 		return -EINVAL;
-	if (cfg->profile && strcmp(cfg->profile, "latest") != 0)
-		return -EOPNOTSUPP;
+	if (!mmn_profile_by_name(cfg->profile))
+		return -EINVAL;
 	return 0;
 }
 
@@ -74,7 +74,8 @@ struct mmn_sim *mmn_sim_create(const struct mmn_sim_config *cfg)
 		return NULL;
 	}
 	sim->cfg = *cfg;
-	sim->cfg.profile = "latest";
+	sim->profile = *mmn_profile_by_name(cfg->profile);
+	sim->cfg.profile = sim->profile.name;
 	mmn_check_sim_init(sim);
 	mmn_raw_lock_init(&sim->mm_list_lock);
 	err = mmn_sync_sim_init(sim);
@@ -158,6 +159,25 @@ void mmn_sim_get_stats(const struct mmn_sim *sim, struct mmn_stats *out)
 	out->faults_cow = atomic_load_explicit(&sim->fault_stats.cow, memory_order_relaxed);
 	out->faults_reuse = atomic_load_explicit(&sim->fault_stats.reuse, memory_order_relaxed);
 	out->faults_huge = atomic_load_explicit(&sim->fault_stats.huge, memory_order_relaxed);
+}
+
+const struct mmn_profile *mmn_sim_profile(const struct mmn_sim *sim)
+{
+	return sim ? &sim->profile : NULL;
+}
+
+int mmn_sim_set_knob(struct mmn_sim *sim, const char *knob, const char *value)
+{
+	struct mmn_profile p;
+	int err;
+
+	if (!sim)
+		return -EINVAL;
+	p = sim->profile;
+	err = mmn_profile_set_knob(&p, knob, value);
+	if (!err)
+		sim->profile = p;
+	return err;
 }
 
 const char *mmn_version_string(void)

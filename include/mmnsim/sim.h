@@ -58,9 +58,9 @@ struct mmn_sim_config {
 	/** Lockdep-like checks (lock classes, order, might_sleep). Default
 	 *  true; turn off only to measure the bare cost of the primitives. */
 	bool lockdep;
-	/** Kernel-semantics profile by name ("latest", "6.6", "4.15"...).
-	 *  NULL means "latest". Reserved: profiles arrive with the
-	 *  operations; today only NULL and "latest" are accepted. */
+	/** Kernel-semantics profile by name ("latest", "6.6", "4.15"...; see
+	 *  profile.h). NULL means "latest". Knobs can be overridden one by one
+	 *  after creation with mmn_sim_set_knob(). */
 	const char *profile;
 };
 
@@ -71,8 +71,8 @@ MMN_API void mmn_sim_config_init(struct mmn_sim_config *cfg);
  * mmn_sim_create() - create a simulation.
  * @param cfg  configuration, copied; NULL means all defaults
  * @return the simulation, or NULL with errno set: EINVAL for a field out of
- *         range, ENOMEM when the host cannot allocate it, EOPNOTSUPP for a
- *         backend or profile not available in this build.
+ *         range or an unknown profile name, ENOMEM when the host cannot
+ *         allocate it, EOPNOTSUPP for a backend not available in this build.
  */
 MMN_API struct mmn_sim *mmn_sim_create(const struct mmn_sim_config *cfg);
 
@@ -86,6 +86,20 @@ MMN_API void mmn_sim_destroy(struct mmn_sim *sim);
 
 /** mmn_sim_config_get() - the configuration the simulation runs with. */
 MMN_API const struct mmn_sim_config *mmn_sim_config_get(const struct mmn_sim *sim);
+
+struct mmn_profile;
+
+/** mmn_sim_profile() - the knobs the simulation runs with (read-only). */
+MMN_API const struct mmn_profile *mmn_sim_profile(const struct mmn_sim *sim);
+
+/**
+ * mmn_sim_set_knob() - override one knob of the simulation's profile (see
+ * mmn_profile_set_knob() for names and values). Call it before any actor
+ * runs: knobs are read without synchronisation.
+ * @return 0, -EINVAL for NULL, -ENOENT for an unknown knob, -ERANGE for a
+ *         malformed value; nothing changes on error.
+ */
+MMN_API int mmn_sim_set_knob(struct mmn_sim *sim, const char *knob, const char *value);
 
 /**
  * Counters of the primary MMU model, summed over CPUs. Snapshots; under the

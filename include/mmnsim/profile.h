@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file profile.h
+ * @brief Kernel-semantics profiles and ordering knobs.
+ *
+ * The MMU-notifier contract changed over the kernel's history (invalidate_range
+ * for IOMMUs in 3.19, invalidate_page gone in 4.13, only_end in 4.15, events in
+ * 5.2, arch_invalidate_secondary_tlbs in 6.6, change_pte gone in 6.10...).
+ * mmnsim makes that history a parameter: a profile is a named bundle of knob
+ * values for one kernel era, and any knob can be overridden. The operations
+ * and the notifier core consult the knobs; nothing else branches on a version.
+ * docs/profiles.md lists every knob, every profile and the seed each comes
+ * from.
+ */
+#ifndef MMNSIM_PROFILE_H
+#define MMNSIM_PROFILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <mmnsim/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Where the secondary-TLB flush (F2) happens relative to the CPU flush (F1). */
+enum mmn_secondary_flush {
+	/** 6.6+: arch_invalidate_secondary_tlbs() from inside every CPU TLB
+	 *  flush, so under the PTL wherever F1 is. */
+	MMN_SECFLUSH_WITH_CPU_FLUSH = 0,
+	/** 4.13-6.5: explicit ->invalidate_range() at the *_clear_flush_notify()
+	 *  sites under the PTL, from tlb_flush_mmu_tlbonly(), and again from
+	 *  invalidate_range_end() unless the path uses only_end. */
+	MMN_SECFLUSH_CALL_SITES,
+	/** A proposal of the 2017 thread (seed 000), never merged: only from
+	 *  invalidate_range_end(), after the PTL is dropped. Wrong. */
+	MMN_SECFLUSH_RANGE_END,
+	/** Up to 4.12: ->invalidate_page() per page after the PTL is dropped
+	 *  (rmap paths), range calls around batch unmaps. */
+	MMN_SECFLUSH_INVALIDATE_PAGE,
+};
+
+/** The knobs. Every field is documented in docs/profiles.md. */
+struct mmn_profile {
+	const char *name;   /**< "latest", "6.6", ... ("custom" once overridden) */
+	/** Where F2 happens. */
+	enum mmn_secondary_flush secondary_flush;
+	/** 4.15-6.5: paths ending with invalidate_range_only_end() skip the
+	 *  ->invalidate_range() of end, relying on their call site. */
+	bool only_end_skips_flush;
+	/** 4.19+ (and backports): widen the range to the PUD-aligned area when
+	 *  a hugetlb PMD may be shared (adjust_range_if_pmd_sharing_possible). */
+	bool pmd_share_widen;
+	/** 5.2+: listeners receive the real event; before, every notification
+	 *  is MMN_NOTIFY_UNMAP as far as they can tell. */
+	bool events;
+	/** Before 6.10: set_pte_at_notify() calls ->change_pte() (KSM, COW). */
+	bool change_pte;
+	/** The last put_page() of an unmapped page may come before the
+	 *  secondary flush (what invalidate_range-at-end-only would need to
+	 *  forbid, per seed 000). false: the free waits for the flush. */
+	bool put_page_before_secondary_flush;
+	/** 4.19+: invalidate_range_start may be non-blockable (OOM reaper). */
+	bool nonblock;
+	/** 4.19+ (CVE-2018-18281 fix): mremap flushes before dropping the PTL. */
+	bool mremap_flush_under_ptl;
+	/** 5.4+: mmu_interval_notifier exists. */
+	bool interval_notifiers;
+	/** 5.9+: migrate_vma uses MMN_NOTIFY_MIGRATE with an owner. */
+	bool migrate_event;
+	/** 5.14+: device-exclusive entries (make_device_exclusive). */
+	bool device_exclusive;
+	/** mm tree 2025+: restoring a device-exclusive entry notifies CLEAR
+	 *  (false: MMN_NOTIFY_EXCLUSIVE with a NULL owner). */
+	bool exclusive_restore_clear;
+	/** x86 tlb_single_page_flush_ceiling: ranges of more pages are flushed
+	 *  whole. Default 33. */
+	unsigned int tlb_flush_ceiling;
+};
+
+/**
+ * mmn_profile_by_name() - a named profile.
+ * @param name  "4.12", "4.13", "4.15", "5.2", "5.14", "6.5", "6.6", "6.10" or
+ *              "latest"; NULL means "latest"
+ * @return the profile (static, read-only), or NULL for an unknown name.
+ */
+MMN_API const struct mmn_profile *mmn_profile_by_name(const char *name);
+
+/** mmn_profile_count() - number of named profiles. */
+MMN_API int mmn_profile_count(void);
+
+/** mmn_profile_at() - the @idx-th named profile, oldest first; NULL out of range. */
+MMN_API const struct mmn_profile *mmn_profile_at(int idx);
+
+/**
+ * mmn_profile_set_knob() - override one knob by name ("only_end_skips_flush",
+ * "secondary_flush"...), parsing @value ("true"/"false"/"1"/"0" for booleans,
+ * the enum's short name for secondary_flush: "with_cpu_flush", "call_sites",
+ * "range_end", "invalidate_page", a decimal number for counts).
+ * @return 0, -EINVAL for a NULL argument, -ENOENT for an unknown knob,
+ *         -ERANGE for a value that does not parse; @p is unchanged on error.
+ */
+MMN_API int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *value);
+
+/** mmn_profile_knob_count() - number of knobs (for listing). */
+MMN_API int mmn_profile_knob_count(void);
+
+/** mmn_profile_knob_name() - the @idx-th knob's name, NULL out of range. */
+MMN_API const char *mmn_profile_knob_name(int idx);
+
+/**
+ * mmn_profile_knob_value() - the knob's value in @p as text, in the form
+ * mmn_profile_set_knob() accepts.
+ * @return 0, -EINVAL for NULL arguments or a buffer too small, -ENOENT for
+ *         an unknown knob.
+ */
+MMN_API int mmn_profile_knob_value(const struct mmn_profile *p, const char *knob, char *buf,
+				   unsigned long len);
+
+/** mmn_profile_print() - every knob of @p, one "name = value" line each. */
+MMN_API void mmn_profile_print(const struct mmn_profile *p, FILE *out);
+
+/** mmn_secondary_flush_name() - "with_cpu_flush", ... or "unknown". */
+MMN_API const char *mmn_secondary_flush_name(enum mmn_secondary_flush where);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_PROFILE_H */

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Named kernel-era profiles and the knob table. The values come from the
+ * history in shared/reference/kernel-mmu-notifier.md section 2 and the seed
+ * threads; docs/profiles.md explains each.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mmnsim/profile.h>
+
+#define ERA(n, flush, onlyend, widen, ev, cpte, nb, mremap, itree, mig, excl, exclclear)      \
+	{ .name = n, .secondary_flush = flush, .only_end_skips_flush = onlyend,                \
+	  .pmd_share_widen = widen, .events = ev, .change_pte = cpte,                           \
+	  .put_page_before_secondary_flush = false, .nonblock = nb,                             \
+	  .mremap_flush_under_ptl = mremap, .interval_notifiers = itree, .migrate_event = mig, \
+	  .device_exclusive = excl, .exclusive_restore_clear = exclclear,                       \
+	  .tlb_flush_ceiling = 33 }
+
+/* Oldest first. */
+static const struct mmn_profile profiles[] = {
+	ERA("4.12", MMN_SECFLUSH_INVALIDATE_PAGE, false, false, false, true, false, false, false,
+	    false, false, false),
+	ERA("4.13", MMN_SECFLUSH_CALL_SITES, false, false, false, true, false, false, false, false,
+	    false, false),
+	ERA("4.15", MMN_SECFLUSH_CALL_SITES, true, false, false, true, false, false, false, false,
+	    false, false),
+	ERA("5.2", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, false, false, false,
+	    false),
+	ERA("5.14", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
+	    false),
+	ERA("6.5", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
+	    false),
+	ERA("6.6", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, true, true, true, true, true,
+	    true, false),
+	ERA("6.10", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
+	    true, false),
+	ERA("latest", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
+	    true, true),
+};
+
+static const char *const flush_names[] = {
+	[MMN_SECFLUSH_WITH_CPU_FLUSH] = "with_cpu_flush",
+	[MMN_SECFLUSH_CALL_SITES] = "call_sites",
+	[MMN_SECFLUSH_RANGE_END] = "range_end",
+	[MMN_SECFLUSH_INVALIDATE_PAGE] = "invalidate_page",
+};
+
+enum knob_type { KNOB_BOOL, KNOB_FLUSH, KNOB_UINT };
+
+static const struct knob {
+	const char *name;
+	enum knob_type type;
+	size_t offset;
+} knobs[] = {
+#define K(field, type) { #field, type, offsetof(struct mmn_profile, field) }
+	K(secondary_flush, KNOB_FLUSH),
+	K(only_end_skips_flush, KNOB_BOOL),
+	K(pmd_share_widen, KNOB_BOOL),
+	K(events, KNOB_BOOL),
+	K(change_pte, KNOB_BOOL),
+	K(put_page_before_secondary_flush, KNOB_BOOL),
+	K(nonblock, KNOB_BOOL),
+	K(mremap_flush_under_ptl, KNOB_BOOL),
+	K(interval_notifiers, KNOB_BOOL),
+	K(migrate_event, KNOB_BOOL),
+	K(device_exclusive, KNOB_BOOL),
+	K(exclusive_restore_clear, KNOB_BOOL),
+	K(tlb_flush_ceiling, KNOB_UINT),
+#undef K
+};
+
+const struct mmn_profile *mmn_profile_by_name(const char *name)
+{
+	if (!name)
+		name = "latest";
+	for (size_t i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (!strcmp(profiles[i].name, name))
+			return &profiles[i];
+	return NULL;
+}
+
+int mmn_profile_count(void)
+{
+	return (int)(sizeof(profiles) / sizeof(profiles[0]));
+}
+
+const struct mmn_profile *mmn_profile_at(int idx)
+{
+	if (idx < 0 || idx >= mmn_profile_count())
+		return NULL;
+	return &profiles[idx];
+}
+
+int mmn_profile_knob_count(void)
+{
+	return (int)(sizeof(knobs) / sizeof(knobs[0]));
+}
+
+const char *mmn_profile_knob_name(int idx)
+{
+	if (idx < 0 || idx >= mmn_profile_knob_count())
+		return NULL;
+	return knobs[idx].name;
+}
+
+const char *mmn_secondary_flush_name(enum mmn_secondary_flush where)
+{
+	if ((unsigned int)where >= sizeof(flush_names) / sizeof(flush_names[0]))
+		return "unknown";
+	return flush_names[where];
+}
+
+static const struct knob *knob_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++)
+		if (!strcmp(knobs[i].name, name))
+			return &knobs[i];
+	return NULL;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on"))
+		*out = true;
+	else if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
+		 !strcasecmp(v, "off"))
+		*out = false;
+	else
+		return -ERANGE;
+	return 0;
+}
+
+int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *value)
+{
+	const struct knob *k;
+	char *end;
+	bool b;
+
+	if (!p || !knob || !value)
+		return -EINVAL;
+	k = knob_find(knob);
+	if (!k)
+		return -ENOENT;
+	switch (k->type) {
+	case KNOB_BOOL:
+		if (parse_bool(value, &b))
+			return -ERANGE;
+		*(bool *)((char *)p + k->offset) = b;
+		break;
+	case KNOB_FLUSH:
+		for (size_t i = 0; i < sizeof(flush_names) / sizeof(flush_names[0]); i++) {
+			if (!strcmp(flush_names[i], value)) {
+				p->secondary_flush = (enum mmn_secondary_flush)i;
+				goto done;
+			}
+		}
+		return -ERANGE;
+	case KNOB_UINT: {
+		unsigned long v;
+
+		if (!*value || *value == '-')
+			return -ERANGE;
+		errno = 0;
+		v = strtoul(value, &end, 10);
+		if (errno || *end || v > 1000000)
+			return -ERANGE;
+		*(unsigned int *)((char *)p + k->offset) = (unsigned int)v;
+		break;
+	}
+	}
+done:
+	p->name = "custom";
+	return 0;
+}
+
+int mmn_profile_knob_value(const struct mmn_profile *p, const char *knob, char *buf,
+			   unsigned long len)
+{
+	const struct knob *k;
+	int n = 0;
+
+	if (!p || !knob || !buf || !len)
+		return -EINVAL;
+	k = knob_find(knob);
+	if (!k)
+		return -ENOENT;
+	switch (k->type) {
+	case KNOB_BOOL:
+		n = snprintf(buf, len, "%s",
+			     *(const bool *)((const char *)p + k->offset) ? "true" : "false");
+		break;
+	case KNOB_FLUSH:
+		n = snprintf(buf, len, "%s", mmn_secondary_flush_name(p->secondary_flush));
+		break;
+	case KNOB_UINT:
+		n = snprintf(buf, len, "%u", *(const unsigned int *)((const char *)p + k->offset));
+		break;
+	}
+	return n < 0 || (unsigned long)n >= len ? -EINVAL : 0;
+}
+
+void mmn_profile_print(const struct mmn_profile *p, FILE *out)
+{
+	char val[32];
+
+	if (!p || !out)
+		return;
+	fprintf(out, "profile %s\n", p->name);
+	for (int i = 0; i < mmn_profile_knob_count(); i++) {
+		mmn_profile_knob_value(p, knobs[i].name, val, sizeof(val));
+		fprintf(out, "  %-32s = %s\n", knobs[i].name, val);
+	}
+}

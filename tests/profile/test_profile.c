@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/* Profiles and knobs: the named eras, overriding, parsing, printing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <mmnsim/mmnsim.h>
+
+static void test_every_era_the_issue_names_exists_and_latest_is_default(void **state)
+{
+	const char *names[] = { "4.12", "4.13", "4.15", "5.2", "5.14", "6.5", "6.6", "6.10",
+				"latest" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_non_null(mmn_profile_by_name(names[i]));
+		assert_string_equal(mmn_profile_by_name(names[i])->name, names[i]);
+		assert_ptr_equal(mmn_profile_at((int)i), mmn_profile_by_name(names[i]));
+	}
+	assert_int_equal(mmn_profile_count(), 9);
+	assert_ptr_equal(mmn_profile_by_name(NULL), mmn_profile_by_name("latest"));
+	assert_null(mmn_profile_by_name("4.14"));
+	assert_null(mmn_profile_at(9));
+	assert_null(mmn_profile_at(-1));
+}
+
+/* The history the knobs encode (kernel-mmu-notifier.md section 2). */
+static void test_eras_follow_the_kernel_history(void **state)
+{
+	(void)state;
+	assert_int_equal(mmn_profile_by_name("4.12")->secondary_flush, MMN_SECFLUSH_INVALIDATE_PAGE);
+	assert_int_equal(mmn_profile_by_name("4.13")->secondary_flush, MMN_SECFLUSH_CALL_SITES);
+	assert_false(mmn_profile_by_name("4.13")->only_end_skips_flush);
+	assert_true(mmn_profile_by_name("4.15")->only_end_skips_flush);
+	assert_true(mmn_profile_by_name("6.5")->only_end_skips_flush);
+	assert_int_equal(mmn_profile_by_name("6.6")->secondary_flush, MMN_SECFLUSH_WITH_CPU_FLUSH);
+	assert_false(mmn_profile_by_name("6.6")->only_end_skips_flush);
+	assert_false(mmn_profile_by_name("4.15")->events);
+	assert_true(mmn_profile_by_name("5.2")->events);
+	assert_false(mmn_profile_by_name("4.15")->pmd_share_widen);
+	assert_true(mmn_profile_by_name("5.2")->pmd_share_widen);
+	assert_true(mmn_profile_by_name("6.6")->change_pte);
+	assert_false(mmn_profile_by_name("6.10")->change_pte);
+	assert_false(mmn_profile_by_name("5.2")->interval_notifiers);
+	assert_true(mmn_profile_by_name("5.14")->device_exclusive);
+	assert_false(mmn_profile_by_name("6.10")->exclusive_restore_clear);
+	assert_true(mmn_profile_by_name("latest")->exclusive_restore_clear);
+	for (int i = 0; i < mmn_profile_count(); i++)
+		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
+}
+
+static void test_set_knob_changes_one_knob_and_marks_the_profile_custom(void **state)
+{
+	struct mmn_profile p = *mmn_profile_by_name("6.6");
+	char buf[32];
+
+	(void)state;
+	assert_int_equal(mmn_profile_set_knob(&p, "secondary_flush", "range_end"), 0);
+	assert_int_equal(p.secondary_flush, MMN_SECFLUSH_RANGE_END);
+	assert_string_equal(p.name, "custom");
+	assert_int_equal(mmn_profile_set_knob(&p, "events", "false"), 0);
+	assert_false(p.events);
+	assert_int_equal(mmn_profile_set_knob(&p, "events", "1"), 0);
+	assert_true(p.events);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "64"), 0);
+	assert_int_equal(p.tlb_flush_ceiling, 64);
+	assert_int_equal(mmn_profile_knob_value(&p, "secondary_flush", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "range_end");
+	assert_int_equal(mmn_profile_knob_value(&p, "tlb_flush_ceiling", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "64");
+}
+
+static void test_bad_knobs_and_values_are_refused_and_change_nothing(void **state)
+{
+	struct mmn_profile p = *mmn_profile_by_name("latest"), before = p;
+	char buf[4];
+
+	(void)state;
+	assert_int_equal(mmn_profile_set_knob(&p, "no_such_knob", "true"), -ENOENT);
+	assert_int_equal(mmn_profile_set_knob(&p, "events", "maybe"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "secondary_flush", "later"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "-3"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "12x"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", ""), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(NULL, "events", "true"), -EINVAL);
+	assert_int_equal(mmn_profile_set_knob(&p, NULL, "true"), -EINVAL);
+	assert_int_equal(mmn_profile_set_knob(&p, "events", NULL), -EINVAL);
+	assert_memory_equal(&p, &before, sizeof(p));
+	assert_int_equal(mmn_profile_knob_value(&p, "secondary_flush", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(mmn_profile_knob_value(&p, "nope", buf, sizeof(buf)), -ENOENT);
+}
+
+static void test_every_knob_round_trips_through_text(void **state)
+{
+	struct mmn_profile p = *mmn_profile_by_name("4.15");
+
+	(void)state;
+	assert_true(mmn_profile_knob_count() >= 6);
+	for (int i = 0; i < mmn_profile_knob_count(); i++) {
+		struct mmn_profile q = *mmn_profile_by_name("latest");
+		char buf[32];
+
+		assert_int_equal(mmn_profile_knob_value(&p, mmn_profile_knob_name(i), buf, sizeof(buf)), 0);
+		assert_int_equal(mmn_profile_set_knob(&q, mmn_profile_knob_name(i), buf), 0);
+		assert_int_equal(mmn_profile_knob_value(&q, mmn_profile_knob_name(i), buf, sizeof(buf)), 0);
+	}
+	assert_null(mmn_profile_knob_name(mmn_profile_knob_count()));
+}
+
+static void test_print_lists_every_knob(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	(void)state;
+	mmn_profile_print(mmn_profile_by_name("6.5"), out);
+	fclose(out);
+	assert_non_null(strstr(text, "profile 6.5"));
+	for (int i = 0; i < mmn_profile_knob_count(); i++)
+		assert_non_null(strstr(text, mmn_profile_knob_name(i)));
+	free(text);
+}
+
+static void test_simulation_takes_a_profile_by_name_and_knob_overrides(void **state)
+{
+	struct mmn_sim_config cfg;
+	struct mmn_sim *sim;
+
+	(void)state;
+	mmn_sim_config_init(&cfg);
+	cfg.profile = "4.15";
+	sim = mmn_sim_create(&cfg);
+	assert_non_null(sim);
+	assert_string_equal(mmn_sim_profile(sim)->name, "4.15");
+	assert_int_equal(mmn_sim_set_knob(sim, "only_end_skips_flush", "false"), 0);
+	assert_false(mmn_sim_profile(sim)->only_end_skips_flush);
+	assert_int_equal(mmn_sim_set_knob(sim, "bogus", "false"), -ENOENT);
+	assert_int_equal(mmn_sim_set_knob(sim, "events", "perhaps"), -ERANGE);
+	assert_false(mmn_sim_profile(sim)->events);
+	assert_int_equal(mmn_sim_set_knob(NULL, "events", "true"), -EINVAL);
+	mmn_sim_destroy(sim);
+	sim = mmn_sim_create(NULL);
+	assert_string_equal(mmn_sim_profile(sim)->name, "latest");
+	mmn_sim_destroy(sim);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_era_the_issue_names_exists_and_latest_is_default),
+		cmocka_unit_test(test_eras_follow_the_kernel_history),
+		cmocka_unit_test(test_set_knob_changes_one_knob_and_marks_the_profile_custom),
+		cmocka_unit_test(test_bad_knobs_and_values_are_refused_and_change_nothing),
+		cmocka_unit_test(test_every_knob_round_trips_through_text),
+		cmocka_unit_test(test_print_lists_every_knob),
+		cmocka_unit_test(test_simulation_takes_a_profile_by_name_and_knob_overrides),
+	};
+
+	return cmocka_run_group_tests_name("profile", tests, NULL, NULL);
+}
