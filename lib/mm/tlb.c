@@ -273,7 +273,46 @@ static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 	return 0;
 }
 
+static __attribute__((noinline)) int tlb_access_slow(struct mmn_mm *mm, int cpu,
+						     unsigned long addr, bool write, uint64_t *val);
+
+/*
+ * The common case as a leaf function: a load that hits a 4 KiB entry of a
+ * frame whose generation still matches. Anything else (a store, a 2 MiB
+ * entry, a miss, a racing rewrite, a stale generation) takes the full path,
+ * which checks again and reports.
+ */
 int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val)
+{
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_cpu *c = &sim->cpus[cpu];
+	unsigned long vpn = addr >> MMN_PAGE_SHIFT;
+	const struct mmn_tlb_slot *s = &c->small[vpn & (c->nr_small - 1)];
+	const struct mmn_page *p;
+	unsigned int seq;
+	uint64_t v, data;
+
+	if (write)
+		goto slow;
+	seq = atomic_load_explicit(&c->seq, memory_order_acquire);
+	if (mmn_unlikely(seq & 1) ||
+	    atomic_load_explicit(&s->tag, memory_order_acquire) != tlb_tag(mm, vpn))
+		goto slow;
+	v = atomic_load_explicit(&s->val, memory_order_acquire);
+	p = &sim->pool->pages[(v >> 2) & TLB_PFN_MASK];
+	data = atomic_load_explicit(&p->content, memory_order_acquire);
+	if (mmn_unlikely(atomic_load_explicit(&p->gen, memory_order_acquire) != (uint32_t)(v >> 32)) ||
+	    mmn_unlikely(atomic_load_explicit(&c->seq, memory_order_relaxed) != seq))
+		goto slow;
+	stat_inc(&c->hits);
+	*val = data;
+	return 0;
+slow:
+	return tlb_access_slow(mm, cpu, addr, write, val);
+}
+
+static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool write,
+			   uint64_t *val)
 {
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_cpu *c = &sim->cpus[cpu];
