@@ -172,11 +172,15 @@ MMN_API void mmn_sched_point(struct mmn_sim *sim, enum mmn_sched_kind kind, cons
  * @rank places the class in a fixed hierarchy: a class of non-zero rank may
  * not be acquired while the actor holds a class of higher rank. Rank 0 means
  * "unranked": only the recorded order of acquisitions constrains it.
+ *
+ * The sync layer never writes to a class (it may be const); what it learns
+ * about one lives in the simulation. A lock initialised with a NULL class is
+ * checked for recursion, bad unlocks and sleeping, but takes no part in
+ * order checks.
  */
 struct mmn_lock_class {
 	const char *name;
 	unsigned int rank;
-	bool sleeping;  /**< filled by the first init: mutex/rwsem yes, spinlock no */
 };
 
 /** Ranks of the kernel mm lock hierarchy (mm/rmap.c's locking order). */
@@ -338,6 +342,10 @@ MMN_API bool mmn_rwsem_is_write_locked(const struct mmn_rwsem *sem);
 /**
  * seqcount_t: writers (serialised by a lock of their own) make the count
  * odd while they write; readers retry if the count moved.
+ *
+ * The data a seqcount protects is read while writers may change it, so it
+ * must itself be accessed with C11 atomics (relaxed is enough): a plain
+ * racing access is undefined behaviour in C11 and a report under TSan.
  */
 struct mmn_seqcount {
 	struct mmn_sim *sim;

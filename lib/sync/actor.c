@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Actors and the per-simulation state of the sync layer.
+ *
+ * An actor is a thread's identity within one simulation: the CPU, device
+ * engine or vCPU in whose name it locks, faults and reports. Under the
+ * native backend each actor is a host thread. mmn_actor_spawn() creates one;
+ * any other thread becomes one ("threadN") the first time it needs an
+ * identity in a simulation, so research code may use its own threads.
+ *
+ * Lookup: the thread's last (sim, actor) pair sits in an initial-exec TLS
+ * slot, so the common case costs two compares; otherwise a per-simulation
+ * pthread key holds the thread's actor. The key's destructor reports an
+ * actor whose thread ends with locks held, as the kernel's lockdep does when
+ * a task exits holding locks (debug_check_no_locks_held()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "priv.h"
+
+__thread struct sync_tls_cache sync_tls __attribute__((tls_model("initial-exec")));
+
+struct mmn_actor sync_owner_anon = { .id = -1, .name = "?" };
+
+/* Never 0, so a zeroed TLS cache never matches a live simulation. */
+static unsigned long sync_serial_next;
+
+static void actor_cache(struct mmn_sim *sim, struct mmn_actor *a)
+{
+	sync_tls.sim = sim;
+	sync_tls.serial = sim->sync->serial;
+	sync_tls.actor = a;
+}
+
+static struct mmn_actor *actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
+{
+	struct mmn_sync_state *st = sim->sync;
+	struct mmn_actor *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->sim = sim;
+	pthread_mutex_lock(&st->actors_lock);
+	a->id = st->next_actor_id++;
+	a->next = st->actors;
+	st->actors = a;
+	pthread_mutex_unlock(&st->actors_lock);
+	if (name)
+		snprintf(a->name, sizeof(a->name), "%s", name);
+	else
+		snprintf(a->name, sizeof(a->name), "%s%d", prefix, a->id);
+	return a;
+}
+
+struct mmn_actor *sync_actor_slow(struct mmn_sim *sim)
+{
+	struct mmn_sync_state *st = sim->sync;
+	struct mmn_actor *a = pthread_getspecific(st->key);
+
+	if (!a) {
+		a = actor_new(sim, NULL, "thread");
+		if (!a)
+			return NULL;
+		/* On failure the actor stays listed (freed at fini); the thread
+		 * just gets a fresh one on its next cache miss. */
+		(void)pthread_setspecific(st->key, a);
+	}
+	actor_cache(sim, a);
+	return a;
+}
+
+/*
+ * The end of an actor's thread: report locks and read sections it still
+ * holds. They stay held (a real exited task would leave them so too); the
+ * report is what matters, and other actors see the consequences.
+ */
+void sync_actor_exit(struct mmn_actor *a)
+{
+	struct mmn_sim *sim = a->sim;
+
+	if (__atomic_exchange_n(&a->exited, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (sim->sync->lockdep && (a->depth > 0 || a->overflow > 0)) {
+		char msg[128];
+		char detail[4096];
+		struct mmn_violation v = {
+			.kind = MMN_VIOL_HELD_AT_EXIT,
+			.actor_id = a->id,
+			.actor_name = a->name,
+			.op = a->context,
+			.msg = msg,
+			.detail = detail,
+		};
+
+		snprintf(msg, sizeof(msg), "actor %s ended holding %d lock(s) or SRCU read section(s)",
+			 a->name, a->depth + a->overflow);
+		sync_ld_held_text(a, detail, sizeof(detail));
+		/* A handler that looks the actor up must find this one. */
+		actor_cache(sim, a);
+		mmn_report(sim, &v);
+	}
+	if (sync_tls.actor == a)
+		memset(&sync_tls, 0, sizeof(sync_tls));
+}
+
+/* Key destructor: the thread of an adopted (or pthread_exit()ed) actor ends. */
+static void actor_key_dtor(void *p)
+{
+	sync_actor_exit(p);
+}
+
+static void *actor_trampoline(void *p)
+{
+	struct mmn_actor *a = p;
+	struct mmn_sim *sim = a->sim;
+
+	(void)pthread_setspecific(sim->sync->key, a);
+	actor_cache(sim, a);
+	a->ret = a->fn(a->arg);
+	sync_actor_exit(a);
+	return a->ret;
+}
+
+int mmn_actor_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
+		    struct mmn_actor **out)
+{
+	struct mmn_actor *a;
+	int err;
+
+	if (!sim || !fn || !out)
+		return -EINVAL;
+	a = actor_new(sim, name, "actor");
+	if (!a)
+		return -ENOMEM;
+	a->spawned = true;
+	a->fn = fn;
+	a->arg = arg;
+	err = pthread_create(&a->thread, NULL, actor_trampoline, a);
+	if (err) {
+		/* A dead actor: listed until fini, never joinable. */
+		a->exited = 1;
+		a->joined = 1;
+		return -err;
+	}
+	*out = a;
+	return 0;
+}
+
+int mmn_actor_join(struct mmn_actor *actor, void **retval)
+{
+	void *r;
+	int err;
+
+	if (!actor || !actor->spawned)
+		return -EINVAL;
+	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
+		return -EINVAL;
+	err = pthread_join(actor->thread, &r);
+	if (err)
+		return -err;
+	if (retval)
+		*retval = r;
+	return 0;
+}
+
+struct mmn_actor *mmn_actor_current(struct mmn_sim *sim)
+{
+	if (!sim)
+		return NULL;
+	return sync_actor(sim);
+}
+
+int mmn_actor_id(const struct mmn_actor *actor)
+{
+	return actor ? actor->id : -1;
+}
+
+const char *mmn_actor_name(const struct mmn_actor *actor)
+{
+	return actor ? actor->name : "?";
+}
+
+const char *mmn_actor_set_context(struct mmn_sim *sim, const char *ctx)
+{
+	struct mmn_actor *a;
+	const char *prev;
+
+	if (!sim)
+		return NULL;
+	a = sync_actor(sim);
+	if (!a)
+		return NULL;
+	prev = a->context;
+	a->context = ctx;
+	return prev;
+}
+
+const char *mmn_actor_context(struct mmn_sim *sim)
+{
+	struct mmn_actor *a;
+
+	if (!sim)
+		return NULL;
+	a = sync_actor(sim);
+	return a ? a->context : NULL;
+}
+
+int mmn_sync_sim_init(struct mmn_sim *sim)
+{
+	struct mmn_sync_state *st;
+	int err;
+
+	if (!sim)
+		return -EINVAL;
+	if (!sync_native(sim))
+		return -EOPNOTSUPP;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->sim = sim;
+	st->lockdep = sim->cfg.lockdep;
+	st->slow = st->lockdep;
+	st->serial = __atomic_add_fetch(&sync_serial_next, 1, __ATOMIC_RELAXED);
+	err = pthread_key_create(&st->key, actor_key_dtor);
+	if (err) {
+		free(st);
+		return -err;
+	}
+	pthread_mutex_init(&st->actors_lock, NULL);
+	err = sync_ld_state_init(st);
+	if (err) {
+		pthread_mutex_destroy(&st->actors_lock);
+		pthread_key_delete(st->key);
+		free(st);
+		return err;
+	}
+	sim->sync = st;
+	return 0;
+}
+
+void mmn_sync_sim_fini(struct mmn_sim *sim)
+{
+	struct mmn_sync_state *st;
+	struct mmn_actor *a, *next;
+
+	if (!sim || !sim->sync)
+		return;
+	st = sim->sync;
+	sync_srcu_sim_fini(sim);
+	/* After this no destructor of this sim runs; threads that outlive the
+	 * sim keep a stale value glibc never hands out again. */
+	pthread_key_delete(st->key);
+	for (a = st->actors; a; a = next) {
+		next = a->next;
+		/* A spawned actor nobody joined may still be running on this
+		 * memory: leak it rather than free it under the thread. */
+		if (a->spawned && !__atomic_load_n(&a->joined, __ATOMIC_ACQUIRE))
+			continue;
+		free(a);
+	}
+	if (sync_tls.sim == sim)
+		memset(&sync_tls, 0, sizeof(sync_tls));
+	sync_ld_state_fini(st);
+	pthread_mutex_destroy(&st->actors_lock);
+	free(st);
+	sim->sync = NULL;
+}

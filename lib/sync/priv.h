@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private definitions of the sync layer: the actor, the per-simulation
+ * state, the lockdep bookkeeping and the helpers every primitive's slow path
+ * shares. Only the sources of lib/sync and the sync layer's white-box tests
+ * include it.
+ *
+ * Fast-path rule: with lockdep off, no scheduling-point hook and the native
+ * backend, a primitive reads one byte of the per-simulation state
+ * (sync_slow()) and goes straight to pthreads/liburcu; it never looks up the
+ * calling actor. Everything else (hook, lockdep, and later the deterministic
+ * backend) lives behind that one branch, in the *_slow() functions.
+ */
+#ifndef MMN_LIB_SYNC_PRIV_H
+#define MMN_LIB_SYNC_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../internal.h"
+
+/* Held-lock stack depth of one actor (the kernel's MAX_LOCK_DEPTH is 48). */
+#define SYNC_MAX_HELD 48
+/* Lock classes tracked per simulation; classes beyond it go untracked. */
+#define SYNC_MAX_CLASSES 256
+#define SYNC_CLASS_WORDS (SYNC_MAX_CLASSES / 64)
+#define SYNC_CLASS_HASH 512
+/* Largest subclass kept apart (the kernel's MAX_LOCKDEP_SUBCLASSES is 8). */
+#define SYNC_MAX_SUBCLASS 7
+#define SYNC_ACTOR_NAME 32
+
+/* What kind of object a held-stack entry stands for. */
+enum sync_kind {
+	SYNC_KIND_SPIN = 0,
+	SYNC_KIND_MUTEX,
+	SYNC_KIND_RWSEM,
+	SYNC_KIND_SRCU,
+};
+
+/* One entry of an actor's held-lock stack. */
+struct sync_held {
+	const struct mmn_lockdep_map *map; /* identity of the lock instance */
+	short class_id;                    /* -1: untracked class */
+	unsigned char subclass;
+	unsigned char kind;                /* enum sync_kind */
+	bool read;                         /* rwsem read hold, SRCU read section */
+	bool phantom;  /* a recursive acquisition that was skipped: popping it
+			* must not release the real lock */
+};
+
+/*
+ * An actor: one thread's identity within one simulation. Everything but the
+ * lifecycle flags is touched only by the actor's own thread; id, name and
+ * sim never change after creation, so the hook and reports of other threads
+ * may read them.
+ */
+struct mmn_actor {
+	struct mmn_sim *sim;
+	struct mmn_actor *next;        /* the simulation's actor list */
+	int id;
+	char name[SYNC_ACTOR_NAME];
+	const char *context;           /* mmn_actor_set_context() */
+
+	/* lockdep (only maintained with cfg.lockdep) */
+	int depth;                     /* entries used in held[] */
+	int overflow;                  /* acquisitions beyond SYNC_MAX_HELD, untracked */
+	int atomic;                    /* spinlocks held: sleeping is a bug */
+	int non_block;                 /* mmn_non_block_start() nesting */
+	int in_callback;               /* running an SRCU callback (softirq-like) */
+	struct sync_held held[SYNC_MAX_HELD];
+
+	bool in_hook;                  /* inside the scheduling-point hook */
+
+	/* lifecycle */
+	bool spawned;                  /* created by mmn_actor_spawn() */
+	int joined;                    /* atomic: mmn_actor_join() done */
+	int exited;                    /* atomic: body returned / thread ended */
+	pthread_t thread;
+	mmn_actor_fn fn;
+	void *arg;
+	void *ret;
+};
+
+/* Lock-order edge metadata: who first recorded "to taken while from held". */
+struct sync_edge {
+	uint16_t from, to;
+	bool used;
+	char actor[SYNC_ACTOR_NAME];
+	const char *context;
+};
+
+/* Lockdep state of one simulation; everything under @lock unless noted. */
+struct sync_lockdep {
+	pthread_mutex_t lock;
+	int nr_classes;
+	const struct mmn_lock_class *classes[SYNC_MAX_CLASSES];
+	int16_t class_hash[SYNC_CLASS_HASH];        /* class id + 1, open addressing */
+	/* order[a] bit b: some actor took class b while holding class a. Bits
+	 * are only ever set (atomic OR under @lock) and read without @lock. */
+	uint64_t order[SYNC_MAX_CLASSES][SYNC_CLASS_WORDS];
+	uint64_t reported[SYNC_MAX_CLASSES][SYNC_CLASS_WORDS];      /* inversions, [min][max] */
+	uint64_t rank_reported[SYNC_MAX_CLASSES][SYNC_CLASS_WORDS]; /* [held][taken] */
+	struct sync_edge *edges;   /* hash on (from, to), edges_cap a power of two */
+	size_t edges_cap, edges_nr;
+};
+
+/* Per-simulation state of the sync layer (sim->sync). */
+struct mmn_sync_state {
+	/* Non-zero when any slow-path feature is on: lockdep, a hook, or a
+	 * non-native backend. Read with relaxed atomics on every fast path. */
+	unsigned char slow;
+	bool lockdep;                  /* cfg.lockdep, fixed for the sim's life */
+	unsigned long serial;          /* distinguishes sims reusing an address */
+	struct mmn_sim *sim;
+
+	mmn_sched_hook_fn hook;        /* relaxed atomics */
+	void *hook_arg;
+
+	pthread_key_t key;             /* thread -> its actor in this sim */
+	pthread_mutex_t actors_lock;   /* @actors, @next_actor_id */
+	struct mmn_actor *actors;
+	int next_actor_id;
+
+	unsigned long srcu_pending;    /* atomic: call_srcu callbacks not yet run */
+
+	struct sync_lockdep ld;
+};
+
+/*
+ * Last (sim, actor) pair the thread used: the common case of actor lookup
+ * costs two compares. The serial guards against a new simulation allocated
+ * at the address of a destroyed one.
+ */
+struct sync_tls_cache {
+	struct mmn_sim *sim;
+	unsigned long serial;
+	struct mmn_actor *actor;
+};
+extern __thread struct sync_tls_cache sync_tls
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* Owner recorded by the fast paths, which do not know the actor. */
+extern struct mmn_actor sync_owner_anon __attribute__((visibility("hidden")));
+#define SYNC_OWNER_ANON (&sync_owner_anon)
+
+struct mmn_actor *sync_actor_slow(struct mmn_sim *sim);
+
+/* The calling thread's actor in @sim (adopting the thread), NULL on ENOMEM. */
+static inline struct mmn_actor *sync_actor(struct mmn_sim *sim)
+{
+	if (mmn_likely(sync_tls.sim == sim && sync_tls.serial == sim->sync->serial))
+		return sync_tls.actor;
+	return sync_actor_slow(sim);
+}
+
+/*
+ * The one branch of every fast path. When it is true the primitive goes to
+ * its slow path, which is also where a second backend will be dispatched.
+ */
+static inline bool sync_slow(const struct mmn_sim *sim)
+{
+	return mmn_unlikely(__atomic_load_n(&sim->sync->slow, __ATOMIC_RELAXED) != 0);
+}
+
+/* Whether the simulation runs the native backend (the only one so far). */
+static inline bool sync_native(const struct mmn_sim *sim)
+{
+	return sim->cfg.backend == MMN_BACKEND_NATIVE;
+}
+
+/* The actor lockdep tracks in a slow path: NULL when lockdep is off. */
+static inline struct mmn_actor *sync_ld_actor(struct mmn_sim *sim)
+{
+	return sim->sync->lockdep ? sync_actor(sim) : NULL;
+}
+
+/* sched.c: pass a point from a slow path; @a may be NULL (looked up if needed). */
+void sync_sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
+		const void *obj, const char *name);
+
+/* lockdep.c */
+int sync_ld_state_init(struct mmn_sync_state *st);
+void sync_ld_state_fini(struct mmn_sync_state *st);
+void sync_ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
+		      const struct mmn_lock_class *cls, const char *name);
+
+/* sync_ld_acquire() verdicts */
+enum { SYNC_LD_PROCEED = 0, SYNC_LD_SKIP };
+int sync_ld_acquire(struct mmn_actor *a, const struct mmn_lockdep_map *map,
+		    unsigned int subclass, enum sync_kind kind, bool read, const char *op);
+/* sync_ld_try() verdicts */
+enum { SYNC_LD_TRY = 0, SYNC_LD_TRY_FAIL, SYNC_LD_TRY_PHANTOM };
+int sync_ld_try(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
+		bool read, const char *op);
+void sync_ld_push(struct mmn_actor *a, const struct mmn_lockdep_map *map, unsigned int subclass,
+		  enum sync_kind kind, bool read, bool phantom);
+/* sync_ld_release() results; @mode: -1 any, 0 write/exclusive, 1 read */
+enum { SYNC_LD_RELEASED = 0, SYNC_LD_PHANTOM, SYNC_LD_NOT_HELD };
+int sync_ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
+		    int mode, const char *op);
+/* Turn the actor's write hold of @map into a read hold; false (reported) if none. */
+bool sync_ld_downgrade(struct mmn_actor *a, const struct mmn_lockdep_map *map);
+int sync_ld_find(const struct mmn_actor *a, const struct mmn_lockdep_map *map);
+bool sync_ld_check_sleep(struct mmn_actor *a, const char *op);
+void sync_ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation_kind kind,
+		    const char *extra, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+char *sync_ld_held_text(const struct mmn_actor *a, char *buf, size_t len);
+const char *sync_ld_map_name(const struct mmn_lockdep_map *map);
+
+/* actor.c: HELD_AT_EXIT check when an actor's thread ends. */
+void sync_actor_exit(struct mmn_actor *a);
+
+/* srcu.c: wait for pending callbacks of @sim before it goes away. */
+void sync_srcu_sim_fini(struct mmn_sim *sim);
+
+/* White-box counters for the tests (srcu.c). */
+unsigned long sync_srcu_registrations(void);
+unsigned long sync_srcu_unregistrations(void);
+bool sync_srcu_thread_registered(void);
+
+#endif /* MMN_LIB_SYNC_PRIV_H */

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SRCU (struct srcu_struct), native backend: models srcu_read_lock()/
+ * srcu_read_unlock(), synchronize_srcu(), call_srcu() and srcu_barrier()
+ * (all versions; the MMU-notifier core has used SRCU since 3.0's switch
+ * away from plain RCU) on liburcu's memb flavour.
+ *
+ * liburcu has one grace-period domain per process, so every mmn_srcu shares
+ * it: a grace period waits for the readers of every domain. That is a safe
+ * over-approximation of SRCU's per-domain grace periods for the notifier
+ * code, with one consequence: a thread inside a read section of any domain
+ * cannot wait for a grace period at all. Such a wait is reported and
+ * skipped rather than left to hang.
+ *
+ * liburcu needs every reader thread registered. The sync layer registers a
+ * thread on its first read section or call_srcu() (the check is one load of
+ * liburcu's own per-thread flag, next to the counter the read lock touches
+ * anyway) and unregisters it from a pthread key destructor when the thread
+ * exits; actors and threads of the research code alike need no
+ * registration call. A thread the research code registered itself stays
+ * its business: we neither register it twice nor unregister it.
+ *
+ * ThreadSanitizer: liburcu 0.13 is not TSan-aware (see build-notes.md). The
+ * read-side wrappers are left uninstrumented, and explicit release/acquire
+ * annotations tell TSan what liburcu's barriers guarantee:
+ *   - every read_unlock releases srcu_tsan_gp, and synchronize_srcu() and
+ *     each callback acquire it: whatever a reader did in its section
+ *     happens before what the updater does after the grace period;
+ *   - call_srcu() releases the head, the callback acquires it: the
+ *     updater's stores before call_srcu() happen before the callback;
+ *   - each callback releases srcu_tsan_cb, srcu_barrier() acquires it.
+ * The annotations live here so that nothing above the sync layer knows.
+ */
+#include <assert.h>
+#include <urcu/urcu-memb.h>
+
+#include "priv.h"
+
+/*
+ * liburcu's per-thread reader state lives in static TLS whenever libmmnsim
+ * does (this layer's own TLS is initial-exec already, and liburcu-memb is a
+ * dependency loaded with us). Saying so lets the read side address it
+ * directly instead of through __tls_get_addr(), which cost 3 ns of the 4 of
+ * an inlined read lock+unlock in the shared-object build.
+ */
+extern URCU_TLS_STORAGE_CLASS struct urcu_reader urcu_memb_reader
+	__attribute__((tls_model("initial-exec")));
+
+#if defined(__SANITIZE_THREAD__)
+#define SRCU_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SRCU_TSAN 1
+#endif
+#endif
+
+#ifdef SRCU_TSAN
+#include <sanitizer/tsan_interface.h>
+#if defined(__clang__)
+#define SRCU_UNINSTRUMENTED __attribute__((disable_sanitizer_instrumentation, noinline))
+#else
+#define SRCU_UNINSTRUMENTED __attribute__((no_sanitize_thread, noinline))
+#endif
+#define srcu_tsan_release(p) __tsan_release((void *)(p))
+#define srcu_tsan_acquire(p) __tsan_acquire((void *)(p))
+#else
+#define SRCU_UNINSTRUMENTED inline
+#define srcu_tsan_release(p) ((void)(p))
+#define srcu_tsan_acquire(p) ((void)(p))
+#endif
+
+static_assert(sizeof(struct rcu_head) <= sizeof(((struct mmn_rcu_head *)0)->priv),
+	      "liburcu's rcu_head must fit in mmn_rcu_head::priv");
+static_assert(_Alignof(struct rcu_head) <= _Alignof(void *),
+	      "liburcu's rcu_head must be pointer-aligned");
+static_assert(offsetof(struct mmn_rcu_head, priv) == 0, "priv must come first");
+
+/* Synchronisation objects for TSan's annotations only. */
+static char srcu_tsan_gp, srcu_tsan_cb;
+
+/* This thread was registered with liburcu by us (and is unregistered by us). */
+static __thread bool srcu_owned __attribute__((tls_model("initial-exec")));
+/* Set while this thread runs an SRCU callback (liburcu's call_rcu thread). */
+static __thread bool srcu_in_callback __attribute__((tls_model("initial-exec")));
+
+static pthread_once_t srcu_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t srcu_key;
+static bool srcu_key_ok;
+static unsigned long srcu_nr_register, srcu_nr_unregister;
+
+/* ------------------------------------------------------------------ */
+/* Thread registration                                                 */
+/* ------------------------------------------------------------------ */
+
+static SRCU_UNINSTRUMENTED bool srcu_urcu_registered(void)
+{
+	return URCU_TLS(urcu_memb_reader).registered != 0;
+}
+
+/* Key destructor: the thread ends; also when it ends inside a read section
+ * (reported as HELD_AT_EXIT), so that grace periods stop waiting for it. */
+static void srcu_thread_exit(void *unused)
+{
+	(void)unused;
+	if (!srcu_owned)
+		return;
+	srcu_owned = false;
+	/* The research code may have unregistered it behind our back. */
+	if (!srcu_urcu_registered())
+		return;
+	urcu_memb_unregister_thread();
+	__atomic_add_fetch(&srcu_nr_unregister, 1, __ATOMIC_RELAXED);
+}
+
+static void srcu_key_create(void)
+{
+	srcu_key_ok = pthread_key_create(&srcu_key, srcu_thread_exit) == 0;
+}
+
+/*
+ * Register the calling thread. The test is liburcu's own flag, not one of
+ * ours: a thread the research code registered itself is left alone (a
+ * second registration would trip liburcu's assertions), and one it
+ * unregistered is registered again before its next read section.
+ */
+static __attribute__((noinline)) void srcu_register_slow(void)
+{
+	pthread_once(&srcu_key_once, srcu_key_create);
+	urcu_memb_register_thread();
+	srcu_owned = true;
+	/* Without the key value the thread would stay in liburcu's registry
+	 * after exit; only ENOMEM can get us there. */
+	if (srcu_key_ok)
+		(void)pthread_setspecific(srcu_key, (void *)1);
+	__atomic_add_fetch(&srcu_nr_register, 1, __ATOMIC_RELAXED);
+}
+
+static inline void srcu_register(void)
+{
+	if (mmn_unlikely(!srcu_urcu_registered()))
+		srcu_register_slow();
+}
+
+unsigned long sync_srcu_registrations(void)
+{
+	return __atomic_load_n(&srcu_nr_register, __ATOMIC_RELAXED);
+}
+
+unsigned long sync_srcu_unregistrations(void)
+{
+	return __atomic_load_n(&srcu_nr_unregister, __ATOMIC_RELAXED);
+}
+
+bool sync_srcu_thread_registered(void)
+{
+	return srcu_urcu_registered();
+}
+
+/* ------------------------------------------------------------------ */
+/* Read side (uninstrumented under TSan, see the top of the file)      */
+/* ------------------------------------------------------------------ */
+
+static SRCU_UNINSTRUMENTED void srcu_reader_enter(void)
+{
+	if (mmn_unlikely(!URCU_TLS(urcu_memb_reader).registered))
+		srcu_register_slow();
+	urcu_memb_read_lock();
+}
+
+static SRCU_UNINSTRUMENTED void srcu_reader_exit(void)
+{
+	/* Before the unlock: once it is done, a grace period may end and
+	 * the updater acquire. */
+	srcu_tsan_release(&srcu_tsan_gp);
+	urcu_memb_read_unlock();
+}
+
+/* Whether this thread is inside a read section of any domain. */
+static SRCU_UNINSTRUMENTED bool srcu_reader_ongoing(void)
+{
+	return urcu_memb_read_ongoing() != 0;
+}
+
+static __attribute__((noinline)) int srcu_read_lock_slow(struct mmn_srcu *ss)
+{
+	struct mmn_sim *sim = ss->dep.sim;
+	struct mmn_actor *a = sync_ld_actor(sim);
+
+	/* Backend dispatch point: only the native backend exists so far. */
+	sync_sched(sim, a, MMN_SCHED_SRCU_READ_LOCK, ss, ss->dep.name);
+	srcu_reader_enter();
+	if (a)
+		sync_ld_push(a, &ss->dep, 0, SYNC_KIND_SRCU, true, false);
+	return 0;
+}
+
+static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss, int idx)
+{
+	struct mmn_sim *sim = ss->dep.sim;
+	const char *name = ss->dep.name;
+	struct mmn_actor *a = sync_ld_actor(sim);
+
+	/* Backend dispatch point. */
+	if (a) {
+		if (sync_ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
+		    SYNC_LD_RELEASED)
+			return; /* reported; liburcu's nesting must stay intact */
+		if (idx != 0)
+			sync_ld_report(sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
+				       "srcu_read_unlock(%s) with index %d, not the one "
+				       "srcu_read_lock() returned",
+				       name, idx);
+	}
+	if (srcu_reader_ongoing())
+		srcu_reader_exit();
+	sync_sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
+}
+
+int mmn_srcu_read_lock(struct mmn_srcu *ss)
+{
+	if (mmn_unlikely(!ss))
+		return -EINVAL;
+	if (sync_slow(ss->dep.sim))
+		return srcu_read_lock_slow(ss);
+	srcu_reader_enter();
+	return 0;
+}
+
+void mmn_srcu_read_unlock(struct mmn_srcu *ss, int idx)
+{
+	if (mmn_unlikely(!ss))
+		return;
+	if (sync_slow(ss->dep.sim)) {
+		srcu_read_unlock_slow(ss, idx);
+		return;
+	}
+	/* An unbalanced unlock would corrupt liburcu's nesting count and hang
+	 * every later grace period; one TLS load keeps it harmless. */
+	if (mmn_unlikely(!srcu_reader_ongoing()))
+		return;
+	srcu_reader_exit();
+}
+
+int mmn_srcu_read_lock_held(const struct mmn_srcu *ss)
+{
+	struct mmn_actor *a;
+
+	if (!ss || !ss->dep.sim)
+		return -EINVAL;
+	if (!ss->dep.sim->sync->lockdep)
+		return -EOPNOTSUPP;
+	a = sync_actor(ss->dep.sim);
+	return a && sync_ld_find(a, &ss->dep) >= 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Update side                                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Checks before waiting for a grace period or for callbacks: the kernel
+ * would self-deadlock (or sleep in atomic context) in each reported case;
+ * liburcu would hang or assert, so the wait is skipped.
+ */
+static bool srcu_may_wait(struct mmn_srcu *ss, struct mmn_actor *a, const char *op, bool barrier)
+{
+	struct mmn_sim *sim = ss->dep.sim;
+	const char *name = ss->dep.name;
+
+	if (a) {
+		sync_ld_check_sleep(a, op);
+		if (sync_ld_find(a, &ss->dep) >= 0) {
+			sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
+				       "%s(%s) inside a read section of the same domain would "
+				       "never return; skipped",
+				       op, name);
+			return false;
+		}
+	}
+	if (barrier && srcu_in_callback) {
+		sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
+			       "%s(%s) from an SRCU callback would wait for itself; skipped",
+			       op, name);
+		return false;
+	}
+	if (srcu_reader_ongoing()) {
+		sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
+			       "%s(%s) inside an SRCU read section: the native backend has "
+			       "one grace-period domain (liburcu), so it would never return; "
+			       "skipped",
+			       op, name);
+		return false;
+	}
+	return true;
+}
+
+void mmn_synchronize_srcu(struct mmn_srcu *ss)
+{
+	struct mmn_sim *sim;
+	struct mmn_actor *a = NULL;
+
+	if (!ss)
+		return;
+	sim = ss->dep.sim;
+	if (sync_slow(sim))
+		a = sync_ld_actor(sim);
+	if (!srcu_may_wait(ss, a, "synchronize_srcu", false))
+		return;
+	/* Backend dispatch point. */
+	if (sync_slow(sim))
+		sync_sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+	urcu_memb_synchronize_rcu();
+	srcu_tsan_acquire(&srcu_tsan_gp);
+}
+
+static void srcu_callback(struct rcu_head *rh)
+{
+	struct mmn_rcu_head *head = (struct mmn_rcu_head *)(void *)rh;
+	struct mmn_sim *sim;
+	struct mmn_actor *a;
+
+	srcu_tsan_acquire(head);
+	srcu_tsan_acquire(&srcu_tsan_gp);
+	/* Read before the call: @func usually frees the object holding @head. */
+	sim = head->ss->dep.sim;
+	a = sync_ld_actor(sim);
+	srcu_in_callback = true;
+	if (a)
+		a->in_callback++;
+	head->func(head);
+	if (a)
+		a->in_callback--;
+	srcu_in_callback = false;
+	srcu_tsan_release(&srcu_tsan_cb);
+	__atomic_sub_fetch(&sim->sync->srcu_pending, 1, __ATOMIC_RELEASE);
+}
+
+void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
+		   void (*func)(struct mmn_rcu_head *head))
+{
+	if (!ss || !head || !func)
+		return;
+	head->func = func;
+	head->ss = ss;
+	__atomic_add_fetch(&ss->dep.sim->sync->srcu_pending, 1, __ATOMIC_RELAXED);
+	/* liburcu's call_rcu() enters a read section internally. */
+	srcu_register();
+	srcu_tsan_release(head);
+	urcu_memb_call_rcu((struct rcu_head *)(void *)head->priv, srcu_callback);
+}
+
+void mmn_srcu_barrier(struct mmn_srcu *ss)
+{
+	struct mmn_sim *sim;
+	struct mmn_actor *a = NULL;
+
+	if (!ss)
+		return;
+	sim = ss->dep.sim;
+	if (sync_slow(sim))
+		a = sync_ld_actor(sim);
+	if (!srcu_may_wait(ss, a, "srcu_barrier", true))
+		return;
+	/* Backend dispatch point. */
+	if (sync_slow(sim))
+		sync_sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+	urcu_memb_barrier();
+	srcu_tsan_acquire(&srcu_tsan_cb);
+}
+
+void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
+{
+	if (!ss || !sim)
+		return;
+	sync_ld_map_init(&ss->dep, sim, NULL, name ? name : "srcu");
+}
+
+void mmn_srcu_destroy(struct mmn_srcu *ss)
+{
+	if (!ss)
+		return;
+	mmn_srcu_barrier(ss);
+}
+
+void sync_srcu_sim_fini(struct mmn_sim *sim)
+{
+	/* Callbacks still queued would run on a freed simulation. */
+	if (__atomic_load_n(&sim->sync->srcu_pending, __ATOMIC_ACQUIRE) == 0)
+		return;
+	if (srcu_in_callback || srcu_reader_ongoing())
+		return;
+	urcu_memb_barrier();
+	srcu_tsan_acquire(&srcu_tsan_cb);
+}
