@@ -1,0 +1,37 @@
+#!/bin/sh
+# Install the Debian 12 packages mmnsim needs to build and run its tests:
+#   sh scripts/deps.sh
+# Installs only what is missing (one `apt-get update`, one `apt-get install`),
+# so a second run does nothing and prints nothing. Needs root only when
+# something is missing.
+set -eu
+
+# gcc 12 brings the ASan/UBSan/TSan runtimes (libasan8, libubsan1, libtsan2);
+# binutils gives nm (export check) and ld; libc-bin gives ldd.
+packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev"
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+	echo "scripts/deps.sh: no dpkg-query: this script is for Debian 12; install by hand: $packages" >&2
+	exit 1
+fi
+
+missing=
+for p in $packages; do
+	if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
+		missing="$missing $p"
+	fi
+done
+[ -n "$missing" ] || exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "scripts/deps.sh: missing Debian packages:$missing" >&2
+	echo "scripts/deps.sh: run it as root (e.g. sudo sh scripts/deps.sh)" >&2
+	exit 1
+fi
+
+echo "scripts/deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # one word per package
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "scripts/deps.sh: installed:$missing"

@@ -1,0 +1,23 @@
+# cmake -DUMBRELLA=include/mmnsim/mmnsim.h "-DHEADERS=mmnsim/a.h;..." -P check_umbrella.cmake
+# Fails unless the umbrella header has an #include <...> line for every public
+# header (so a new header cannot be forgotten).
+cmake_minimum_required(VERSION 3.25)
+file(STRINGS "${UMBRELLA}" lines REGEX "^[ \t]*#[ \t]*include[ \t]*<")
+set(included)
+foreach(l IN LISTS lines)
+  string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*<([^>]+)>.*" "\\1" h "${l}")
+  list(APPEND included "${h}")
+endforeach()
+get_filename_component(self "${UMBRELLA}" NAME)
+set(missing)
+foreach(h IN LISTS HEADERS)
+  if(NOT h STREQUAL "mmnsim/${self}" AND NOT h IN_LIST included)
+    list(APPEND missing "${h}")
+  endif()
+endforeach()
+if(missing)
+  list(JOIN missing " " missing)
+  message(FATAL_ERROR "${UMBRELLA} does not include: ${missing}")
+endif()
+list(LENGTH HEADERS n)
+message(STATUS "umbrella header includes all ${n} public headers")

@@ -1,0 +1,99 @@
+#!/bin/sh
+# Consumer check (CTest test "consumer.install", see CMakeLists.txt beside).
+#
+# Installs the just-built tree into a scratch prefix, then builds and runs
+# tests/consumer/consumer.c outside the library's tree against the *installed*
+# library, four ways:
+#   find_package(mmnsim CONFIG): mmnsim::mmnsim (shared), mmnsim::mmnsim_static
+#   pkg-config:                  mmnsim (shared), mmnsim-static (--static)
+#
+# usage: run.sh SRC_DIR BIN_DIR WORK_DIR LIBDIR CC CMAKE GENERATOR PKG_CONFIG VERSION [FLAGS]
+#   LIBDIR  CMAKE_INSTALL_LIBDIR of the build (relative to the prefix)
+#   FLAGS   extra compile+link flags for the consumer (the sanitizer flags of
+#           a sanitizer build: its libraries need the sanitizer runtime)
+set -eu
+
+src=$1 bin=$2 work=$3 libdir=$4 cc=$5 cmake=$6 generator=$7 pkgconfig=$8 version=$9
+shift 9
+flags=${1:-}
+
+prefix=$work/prefix
+warn="-Wall -Wextra -Werror"
+
+step() { printf '== %s\n' "$*"; }
+fail() { printf 'consumer check FAILED: %s\n' "$*"; exit 1; }
+# run a command quietly; show its output only if it fails
+quiet() {
+	log=$work/last.log
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log"
+		fail "$*"
+	fi
+}
+
+case $libdir in
+/*) fail "CMAKE_INSTALL_LIBDIR is absolute ($libdir): cannot relocate the install" ;;
+esac
+
+rm -rf "$work"
+mkdir -p "$work"
+
+step "install $bin into $prefix"
+quiet "$cmake" --install "$bin" --prefix "$prefix"
+for f in include/mmnsim/mmnsim.h include/mmnsim/version.h \
+	 "$libdir/libmmnsim.so" "$libdir/libmmnsim.a" \
+	 "$libdir/cmake/mmnsim/mmnsimConfig.cmake" \
+	 "$libdir/cmake/mmnsim/mmnsimConfigVersion.cmake" \
+	 "$libdir/cmake/mmnsim/mmnsimTargets.cmake" \
+	 "$libdir/pkgconfig/mmnsim.pc" "$libdir/pkgconfig/mmnsim-static.pc"; do
+	[ -e "$prefix/$f" ] || fail "not installed: $f"
+done
+
+# $1: executable; $2: "shared" or "static"
+check_and_run() {
+	if [ "$2" = shared ]; then
+		ldd "$1" | grep -q "libmmnsim\.so.* => $prefix/$libdir/" ||
+			{ ldd "$1"; fail "$1 does not load libmmnsim.so from $prefix"; }
+	else
+		if ldd "$1" | grep -q libmmnsim; then
+			ldd "$1"; fail "$1 should not need libmmnsim.so"
+		fi
+	fi
+	"$1" || fail "$1 exited with $?"
+}
+
+step "find_package(mmnsim $version CONFIG) with CMAKE_PREFIX_PATH=$prefix"
+quiet "$cmake" -S "$src/tests/consumer/project" -B "$work/cmake-build" -G "$generator" \
+	-DCMAKE_BUILD_TYPE=Release \
+	-DCMAKE_C_COMPILER="$cc" \
+	-DCMAKE_C_FLAGS="$flags" \
+	-DCMAKE_EXE_LINKER_FLAGS="$flags" \
+	-DCMAKE_PREFIX_PATH="$prefix" \
+	-DMMN_EXPECT_PREFIX="$prefix" \
+	-DMMN_EXPECT_VERSION="$version"
+quiet "$cmake" --build "$work/cmake-build"
+check_and_run "$work/cmake-build/consumer_shared" shared
+check_and_run "$work/cmake-build/consumer_static" static
+
+step "pkg-config with PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig"
+PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+export PKG_CONFIG_PATH
+v=$("$pkgconfig" --modversion mmnsim)
+[ "$v" = "$version" ] || fail "pkg-config --modversion mmnsim: $v, expected $version"
+static_libs=$("$pkgconfig" --static --libs mmnsim)
+for l in -lmmnsim -lurcu-memb -lurcu-common -lurcu-cds -pthread; do
+	case " $static_libs " in
+	*" $l "*) ;;
+	*) fail "pkg-config --static --libs mmnsim lacks $l: $static_libs" ;;
+	esac
+done
+# shellcheck disable=SC2046,SC2086 # word splitting of the flags is intended
+quiet "$cc" $warn $flags -o "$work/pc_shared" "$src/tests/consumer/consumer.c" \
+	$("$pkgconfig" --cflags --libs mmnsim) -Wl,-rpath,"$prefix/$libdir"
+check_and_run "$work/pc_shared" shared
+# shellcheck disable=SC2046,SC2086
+quiet "$cc" $warn $flags -o "$work/pc_static" "$src/tests/consumer/consumer.c" \
+	$("$pkgconfig" --static --cflags --libs mmnsim-static)
+check_and_run "$work/pc_static" static
+
+echo "consumer check passed: find_package shared+static, pkg-config shared+static"
