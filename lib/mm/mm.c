@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mm_internal.h"
+#include "../notifier/notifier_internal.h"
 
 const struct mmn_lock_class mmn_mmap_lock_class = {
 	.name = "mmap_lock", .rank = MMN_RANK_MMAP_LOCK
@@ -85,6 +86,7 @@ static void mm_free(struct mmn_mm *mm)
 		}
 	}
 	mmn_raw_unlock(&sim->mm_list_lock);
+	mmn_notifier_subscriptions_destroy(mm);
 	if (mm->pgd)
 		mmn_pt_free(sim, mm->pgd->pfn);
 	for (int i = 0; i < mm->nr_vmas; i++) {
@@ -740,6 +742,7 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	struct mmn_vma **vmas;
 	int n;
 
+	mmn_notifier_release(mm);
 	mmn_mmap_write_lock(mm);
 	mmn_tlb_gather_mmu_fullmm(&tlb, mm);
 	for (int i = 0; i < mm->nr_vmas; i++)

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file mmnsim.h
+ * @brief Umbrella header: the whole public API of mmnsim.
+ *
+ * `#include <mmnsim/mmnsim.h>` is all a program needs. Each header below
+ * also compiles on its own, for code that wants less. Every public header
+ * under include/mmnsim/ is listed here (a CTest check, consumer.umbrella,
+ * fails otherwise).
+ */
+#ifndef MMNSIM_MMNSIM_H
+#define MMNSIM_MMNSIM_H
+
+#include <mmnsim/version.h>
+#include <mmnsim/export.h>
+#include <mmnsim/check.h>
+#include <mmnsim/sim.h>
+#include <mmnsim/sync.h>
+#include <mmnsim/page.h>
+#include <mmnsim/pgtable.h>
+#include <mmnsim/profile.h>
+#include <mmnsim/mm.h>
+#include <mmnsim/tlb.h>
+#include <mmnsim/fault.h>
+#include <mmnsim/mmu_notifier.h>
+
+#endif /* MMNSIM_MMNSIM_H */

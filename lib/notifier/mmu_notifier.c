@@ -1,0 +1,1544 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The MMU-notifier core, modelled on the kernel's mm/mmu_notifier.c (2.6.27
+ * onwards; the structure of 5.5+, with the interval notifiers, the get/put
+ * API and the "end on non-blocking failure" rule of 5.13).
+ *
+ * Two kinds of subscribers share one struct mmn_notifier_subscriptions per
+ * mm:
+ *
+ * 1. The subscription list ("hlist" in the kernel). Readers walk it inside
+ *    a read section of the simulation's one SRCU domain, with acquire loads;
+ *    writers change it under the subscriptions spinlock, publishing a new
+ *    head with a release store and unlinking by a release store of the
+ *    successor into the predecessor's link, so a reader standing on an
+ *    unlinked node still reaches the rest of the list. An unlinked node is
+ *    reused or freed only after a grace period (unregister synchronises,
+ *    put defers the free with call_srcu).
+ *
+ * 2. The interval tree ("itree"): a collision-retry scheme much like a
+ *    seqcount that admits several writers at once. The mm-wide
+ *    invalidate_seq is even when idle (it starts at 2). An invalidation
+ *    increments active_invalidate_ranges and, if some interval overlaps its
+ *    range, makes the sequence odd; the sequence returns to even only when
+ *    the last active invalidation ends, so nested invalidations on one
+ *    actor and parallel ones on several share one odd period. While the
+ *    sequence is odd the tree is frozen: walkers read it without the lock,
+ *    and inserts and removes go to a deferred list that the last end
+ *    applies. A reader (a driver's fault path) brackets its work with
+ *    read_begin/read_retry:
+ *
+ *    invalidating actor                   reader (driver)
+ *    ------------------                   ---------------
+ *                                         read_begin():
+ *                                           lock; seq = sub->seq;
+ *                                           busy = (seq == mm seq); unlock
+ *                                           if busy: sleep until mm seq moves
+ *    start: lock; active++; mm seq |= 1;
+ *           cur = mm seq; unlock
+ *      sub->ops->invalidate(cur):
+ *        driver_lock
+ *          set_seq(sub, cur)              ... reads the CPU page tables ...
+ *          drop secondary mappings
+ *        driver_unlock
+ *                                         driver_lock
+ *                                           read_retry(sub, seq):
+ *                                             sub->seq != seq -> true, retry
+ *                                         driver_unlock
+ *    end:   lock; if --active == 0 and
+ *           mm seq odd: mm seq++ (even),
+ *           apply deferred; unlock; wake_up_all
+ *
+ *    Because set_seq and read_retry both run under the driver's lock, an
+ *    invalidation that began after read_begin is always seen by read_retry;
+ *    read_begin's sleep guarantees the reader does not start while its
+ *    interval's invalidation is still in flight. docs/notifier.md has the
+ *    other interleavings, each with the test that checks it.
+ *
+ * Checks added by the model (violations, never aborts): the kernel's
+ * WARN_ON/BUG_ON sites become MMN_VIOL_PROTOCOL reports; callbacks of
+ * non-blockable ranges (and the callbacks the kernel documents as atomic:
+ * young hooks, secondary-TLB flushes, change_pte) run between
+ * mmn_non_block_start()/end() so that sleeping in them is reported by the
+ * sync layer; each actor's outstanding starts are tracked so that an end
+ * with no matching start is reported; a per-subscription "dead" flag
+ * catches a callback after unregistration returned.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notifier_internal.h"
+#include "../mm/mm_internal.h"
+
+static const struct mmn_lock_class mn_subscriptions_lock_class = {
+	.name = "notifier_subscriptions",
+	.rank = MMN_RANK_NOTIFIER,
+};
+
+/* States of struct mmn_interval_notifier::state. */
+enum { MN_ITV_NONE = 0, MN_ITV_INSERTED, MN_ITV_REMOVING };
+
+static const char *const mn_event_names[MMN_NOTIFY_NR_EVENTS] = {
+	[MMN_NOTIFY_UNMAP] = "unmap",
+	[MMN_NOTIFY_CLEAR] = "clear",
+	[MMN_NOTIFY_PROTECTION_VMA] = "protection_vma",
+	[MMN_NOTIFY_PROTECTION_PAGE] = "protection_page",
+	[MMN_NOTIFY_SOFT_DIRTY] = "soft_dirty",
+	[MMN_NOTIFY_RELEASE] = "release",
+	[MMN_NOTIFY_MIGRATE] = "migrate",
+	[MMN_NOTIFY_EXCLUSIVE] = "exclusive",
+};
+
+const char *mmn_notify_event_name(enum mmn_notify_event event)
+{
+	if ((unsigned int)event >= MMN_NOTIFY_NR_EVENTS)
+		return "unknown";
+	return mn_event_names[event];
+}
+
+struct mmn_notifier_subscriptions *mmn_mm_notifier_subscriptions(const struct mmn_mm *mm)
+{
+	return __atomic_load_n(&mm->notifier_subscriptions, __ATOMIC_ACQUIRE);
+}
+
+/* mm_has_notifiers() and the pointer in one acquire load. */
+static inline struct mmn_notifier_subscriptions *mn_subs(const struct mmn_mm *mm)
+{
+	return __atomic_load_n(&mm->notifier_subscriptions, __ATOMIC_ACQUIRE);
+}
+
+/* ------------------------------------------------------------------ */
+/* The start/end pairing check                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each actor's outstanding invalidate_range_start()s. Under the native
+ * backend an actor is a thread, so the table is thread-local: no lock, no
+ * lookup. Entries name their mm, so one thread acting in two simulations is
+ * fine. Deeper nesting than MN_PAIR_MAX is counted, not checked.
+ */
+#define MN_PAIR_MAX 8
+
+struct mn_pairing {
+	int depth;
+	int overflow;
+	struct {
+		const struct mmn_mm *mm;
+		unsigned long start, end;
+	} e[MN_PAIR_MAX];
+};
+
+static __thread struct mn_pairing mn_pairs __attribute__((tls_model("initial-exec")));
+
+static inline void mn_pair_push(const struct mmn_notifier_range *r)
+{
+	struct mn_pairing *p = &mn_pairs;
+
+	if (mmn_unlikely(p->depth == MN_PAIR_MAX)) {
+		p->overflow++;
+		return;
+	}
+	p->e[p->depth].mm = r->mm;
+	p->e[p->depth].start = r->start;
+	p->e[p->depth].end = r->end;
+	p->depth++;
+}
+
+/* Remove the innermost matching start; false if there is none. */
+static inline bool mn_pair_pop(const struct mmn_notifier_range *r)
+{
+	struct mn_pairing *p = &mn_pairs;
+
+	for (int i = p->depth - 1; i >= 0; i--) {
+		if (p->e[i].mm != r->mm || p->e[i].start != r->start || p->e[i].end != r->end)
+			continue;
+		for (int j = i + 1; j < p->depth; j++)
+			p->e[j - 1] = p->e[j];
+		p->depth--;
+		return true;
+	}
+	if (p->overflow) {
+		p->overflow--;
+		return true;
+	}
+	return false;
+}
+
+int mmn_notifier_pairing_depth(void)
+{
+	return mn_pairs.depth + mn_pairs.overflow;
+}
+
+void mmn_notifier_pairing_reset(void)
+{
+	memset(&mn_pairs, 0, sizeof(mn_pairs));
+}
+
+/* ------------------------------------------------------------------ */
+/* Calling a callback                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a dispatch needs to call callbacks, looked up once per dispatch:
+ * whether a scheduling-point hook is installed, and whether the checks are
+ * on. The checks follow cfg.lockdep, fixed for the simulation's life: with
+ * lockdep off might_sleep() and the non-blocking sections are no-ops of the
+ * sync layer anyway, and the actor's context is only kept when a hook is
+ * installed (lockdep off is the mode for measuring bare costs, sim.h).
+ */
+struct mn_walk {
+	struct mmn_sim *sim;
+	bool hook;      /* a scheduling-point hook is installed */
+	bool checks;    /* cfg.lockdep: might_sleep, non_block, context */
+	bool ctx_set;   /* prev_ctx must be restored */
+	const char *prev_ctx;
+};
+
+static inline void mn_walk_init(struct mn_walk *w, struct mmn_sim *sim)
+{
+	w->sim = sim;
+	w->hook = mmn_sched_hook_active(sim);
+	w->checks = sim->cfg.lockdep;
+	w->ctx_set = false;
+	w->prev_ctx = NULL;
+}
+
+/* Name what the actor does while the core walks (mmn_actor_set_context()). */
+static inline void mn_ctx_enter(struct mn_walk *w, const char *ctx)
+{
+	w->ctx_set = w->checks || w->hook;
+	if (w->ctx_set)
+		w->prev_ctx = mmn_actor_set_context(w->sim, ctx);
+}
+
+static inline void mn_ctx_leave(struct mn_walk *w)
+{
+	if (w->ctx_set)
+		mmn_actor_set_context(w->sim, w->prev_ctx);
+	w->ctx_set = false;
+}
+
+/* might_sleep() without the call when the checks are off. */
+static inline void mn_might_sleep(struct mmn_sim *sim)
+{
+	if (sim->cfg.lockdep)
+		mmn_might_sleep(sim);
+}
+
+static __attribute__((noinline, cold)) void mn_report_dead(struct mmn_sim *sim, const void *sub,
+							    const char *name, unsigned long addr)
+{
+	mmn_reportf(sim, MMN_VIOL_PROTOCOL, addr, 0,
+		    "%s called on subscription %p after mmn_notifier_unregister() returned "
+		    "(or its free began)",
+		    name, sub);
+}
+
+/*
+ * Around every callback: the scheduling point first (a hook there may
+ * block), then the non-blocking section for callbacks that must not sleep,
+ * then the "dead" check.
+ */
+static inline void mn_cb_enter(const struct mn_walk *w, struct mmn_notifier *sub,
+			       const char *name, unsigned long addr, bool nonblock)
+{
+	if (w->hook)
+		mmn_sched_point(w->sim, MMN_SCHED_CALLBACK_ENTER, sub, name, addr);
+	if (nonblock && w->checks)
+		mmn_non_block_start(w->sim);
+	if (mmn_unlikely(__atomic_load_n(&sub->dead, __ATOMIC_RELAXED)))
+		mn_report_dead(w->sim, sub, name, addr);
+}
+
+static inline void mn_cb_exit(const struct mn_walk *w, struct mmn_notifier *sub,
+			      const char *name, unsigned long addr, bool nonblock)
+{
+	if (nonblock && w->checks)
+		mmn_non_block_end(w->sim);
+	if (w->hook)
+		mmn_sched_point(w->sim, MMN_SCHED_CALLBACK_EXIT, sub, name, addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* The subscription list                                               */
+/* ------------------------------------------------------------------ */
+
+static inline struct mmn_notifier *mn_hlist_first(struct mmn_notifier_subscriptions *subs)
+{
+	return __atomic_load_n(&subs->list, __ATOMIC_ACQUIRE);
+}
+
+static inline struct mmn_notifier *mn_hlist_next(struct mmn_notifier *sub)
+{
+	return __atomic_load_n(&sub->hnext, __ATOMIC_ACQUIRE);
+}
+
+#define mn_hlist_for_each(sub, subs) \
+	for ((sub) = mn_hlist_first(subs); (sub); (sub) = mn_hlist_next(sub))
+
+/* hlist_add_head_rcu(); caller holds subs->lock. */
+static void mn_hlist_add_head(struct mmn_notifier_subscriptions *subs, struct mmn_notifier *sub)
+{
+	__atomic_store_n(&sub->hnext, subs->list, __ATOMIC_RELAXED);
+	__atomic_store_n(&sub->hashed, 1, __ATOMIC_RELAXED);
+	/* Publish: a reader that sees @sub sees its initialised fields. */
+	__atomic_store_n(&subs->list, sub, __ATOMIC_RELEASE);
+}
+
+/*
+ * hlist_del_init_rcu(); caller holds subs->lock and @sub is hashed. @sub's
+ * own link is kept, so a reader standing on it continues down the list.
+ */
+static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_notifier *sub)
+{
+	struct mmn_notifier **pp = &subs->list;
+
+	while (*pp && *pp != sub)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		__atomic_store_n(pp, sub->hnext, __ATOMIC_RELEASE);
+	__atomic_store_n(&sub->hashed, 0, __ATOMIC_RELAXED);
+}
+
+static struct mmn_notifier_subscriptions *mn_subscriptions_alloc(struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
+
+	if (!subs)
+		return NULL;
+	mmn_spin_lock_init(&subs->lock, mm->sim, &mn_subscriptions_lock_class,
+			   "notifier_subscriptions");
+	subs->invalidate_seq = 2;
+	mmn_waitqueue_init(&subs->wq, mm->sim, "notifier_subscriptions.wq");
+	return subs;
+}
+
+void mmn_notifier_subscriptions_destroy(struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	int n = 0;
+
+	if (!subs)
+		return;
+	for (struct mmn_notifier *s = subs->list; s; s = s->hnext)
+		n++;
+	if (n)
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "mm %u freed with %d notifier subscription(s) still registered "
+			    "(the kernel BUGs in __mmu_notifier_subscriptions_destroy())",
+			    mm->id, n);
+	if (subs->itree.root || subs->deferred_list)
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "mm %u freed with interval notifiers still inserted", mm->id);
+	if (subs->active_invalidate_ranges)
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "mm %u freed with %lu invalidation(s) still in progress", mm->id,
+			    subs->active_invalidate_ranges);
+	mmn_spin_lock_destroy(&subs->lock);
+	mmn_waitqueue_destroy(&subs->wq);
+	free(subs);
+	mm->notifier_subscriptions = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registration                                                        */
+/* ------------------------------------------------------------------ */
+
+/* mmap_assert_write_locked(): 0 if the calling actor holds it for write. */
+static int mn_assert_write_locked(struct mmn_mm *mm, const char *fn)
+{
+	int held = mmn_lockdep_is_held(&mm->mmap_lock);
+
+	/* Held by someone for write, and (when lockdep can tell) by us: then
+	 * it is our write hold, since a reader would exclude every writer. */
+	if (mmn_rwsem_is_write_locked(&mm->mmap_lock) && held != 0)
+		return 0;
+	mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, 0, 0, "%s() without mmap_lock held for write", fn);
+	return -EINVAL;
+}
+
+/* The kernel refuses secondary-TLB subscribers that also do start/end (6.6+). */
+static bool mn_ops_valid(const struct mmn_notifier_ops *ops)
+{
+	return ops && !(ops->arch_invalidate_secondary_tlbs &&
+			(ops->invalidate_range_start || ops->invalidate_range_end));
+}
+
+/*
+ * __mmu_notifier_register() body; mmap_lock held for write. A NULL @sub
+ * switches the mm to interval mode (has_itree), as in the kernel. The
+ * kernel's mm_take_all_locks() (which keeps rmap walkers that hold
+ * anon_vma/i_mmap locks across start..end out) is not modelled: the mm
+ * model has no rmap yet, and every invalidating path holds mmap_lock.
+ */
+static int mn_register(struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs = mm->notifier_subscriptions;
+
+	if (mmn_mm_users(mm) <= 0)
+		return -EINVAL;
+	if (sub) {
+		unsigned char expect = 0;
+
+		if (!__atomic_compare_exchange_n(&sub->registered, &expect, 1, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return -EBUSY;
+	}
+	if (!subs) {
+		subs = mn_subscriptions_alloc(mm);
+		if (!subs) {
+			if (sub)
+				__atomic_store_n(&sub->registered, 0, __ATOMIC_RELEASE);
+			return -ENOMEM;
+		}
+		__atomic_store_n(&mm->notifier_subscriptions, subs, __ATOMIC_RELEASE);
+	}
+	if (!sub) {
+		__atomic_store_n(&subs->has_itree, true, __ATOMIC_RELEASE);
+		return 0;
+	}
+	/* Pairs with the mmdrop() of unregister or of the deferred free. */
+	mmn_mmgrab(mm);
+	sub->mm = mm;
+	sub->users = 1;
+	__atomic_store_n(&sub->release_calls, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&sub->release_claimed, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&sub->dead, 0, __ATOMIC_RELAXED);
+	mmn_spin_lock(&subs->lock);
+	mn_hlist_add_head(subs, sub);
+	mmn_spin_unlock(&subs->lock);
+	return 0;
+}
+
+/* mmu_notifier_register() / __mmu_notifier_register(), 2.6.27+. */
+int __mmn_notifier_register(struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	if (!sub || !mm || !mn_ops_valid(sub->ops))
+		return -EINVAL;
+	if (mn_assert_write_locked(mm, "__mmn_notifier_register"))
+		return -EINVAL;
+	return mn_register(sub, mm);
+}
+
+int mmn_notifier_register(struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	int ret;
+
+	if (!sub || !mm || !mn_ops_valid(sub->ops))
+		return -EINVAL;
+	mmn_mmap_write_lock(mm);
+	ret = mn_register(sub, mm);
+	mmn_mmap_write_unlock(mm);
+	return ret;
+}
+
+/* Whoever claims first calls ->release: exit and unregister may race. */
+static inline bool mn_claim_release(struct mmn_notifier *sub)
+{
+	return __atomic_exchange_n(&sub->release_claimed, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
+/* Call ->release, checking it runs once per registration. */
+static void mn_call_release(const struct mn_walk *w, struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	unsigned int n = __atomic_add_fetch(&sub->release_calls, 1, __ATOMIC_RELAXED);
+
+	if (n > 1)
+		mmn_reportf(w->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "release called %u times on subscription %p (once expected)", n,
+			    (void *)sub);
+	mn_cb_enter(w, sub, "release", 0, false);
+	sub->ops->release(sub, mm);
+	mn_cb_exit(w, sub, "release", 0, false);
+}
+
+/* mmu_notifier_unregister(), 2.6.27+. */
+int mmn_notifier_unregister(struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_sim *sim;
+	unsigned char expect = 1;
+
+	if (!sub || !mm)
+		return -EINVAL;
+	if (!__atomic_load_n(&sub->registered, __ATOMIC_ACQUIRE))
+		return -ENOENT;
+	if (sub->mm != mm)
+		return -EINVAL;
+	if (!__atomic_compare_exchange_n(&sub->registered, &expect, 0, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return -ENOENT;
+	sim = mm->sim;
+	subs = mm->notifier_subscriptions;
+
+	if (__atomic_load_n(&sub->hashed, __ATOMIC_ACQUIRE)) {
+		/* Inside a read section, so that exit_mmap's synchronize waits
+		 * for this ->release before freeing the pages. */
+		if (mn_claim_release(sub) && sub->ops->release) {
+			struct mn_walk w;
+			int idx;
+
+			mn_walk_init(&w, sim);
+			mn_ctx_enter(&w, "release");
+			idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+			mn_call_release(&w, sub, mm);
+			mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+			mn_ctx_leave(&w);
+		}
+		mmn_spin_lock(&subs->lock);
+		/* exit's release may have unlinked it meanwhile. */
+		if (__atomic_load_n(&sub->hashed, __ATOMIC_RELAXED))
+			mn_hlist_del(subs, sub);
+		mmn_spin_unlock(&subs->lock);
+	}
+	/* Wait for every callback in flight, including a ->release that
+	 * exit_mmap started. */
+	mmn_synchronize_srcu(&sim->notifier_srcu);
+	__atomic_store_n(&sub->dead, 1, __ATOMIC_RELEASE);
+	mmn_mmdrop(mm);
+	return 0;
+}
+
+/* find_get_mmu_notifier() + alloc, 5.4+. */
+struct mmn_notifier *mmn_notifier_get_locked(const struct mmn_notifier_ops *ops,
+					     struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_notifier *sub;
+	int ret;
+
+	if (!ops || !mm || !ops->alloc_notifier || !ops->free_notifier) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (mn_assert_write_locked(mm, "mmn_notifier_get_locked")) {
+		errno = EINVAL;
+		return NULL;
+	}
+	subs = mm->notifier_subscriptions;
+	if (subs) {
+		mmn_spin_lock(&subs->lock);
+		for (sub = subs->list; sub; sub = sub->hnext) {
+			if (sub->ops != ops)
+				continue;
+			if (sub->users == UINT_MAX) {
+				mmn_spin_unlock(&subs->lock);
+				errno = EOVERFLOW;
+				return NULL;
+			}
+			sub->users++;
+			mmn_spin_unlock(&subs->lock);
+			return sub;
+		}
+		mmn_spin_unlock(&subs->lock);
+	}
+	if (!mn_ops_valid(ops)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	sub = ops->alloc_notifier(mm);
+	if (!sub) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* A fresh struct from the allocator: the core's fields start clean. */
+	memset(sub, 0, sizeof(*sub));
+	sub->ops = ops;
+	ret = mn_register(sub, mm);
+	if (ret) {
+		ops->free_notifier(sub);
+		errno = -ret;
+		return NULL;
+	}
+	return sub;
+}
+
+struct mmn_notifier *mmn_notifier_get(const struct mmn_notifier_ops *ops, struct mmn_mm *mm)
+{
+	struct mmn_notifier *sub;
+
+	if (!ops || !mm) {
+		errno = EINVAL;
+		return NULL;
+	}
+	mmn_mmap_write_lock(mm);
+	sub = mmn_notifier_get_locked(ops, mm);
+	mmn_mmap_write_unlock(mm);
+	return sub;
+}
+
+/* mmu_notifier_free_rcu(): after the grace period of the last put. */
+static void mn_free_rcu(struct mmn_rcu_head *head)
+{
+	struct mmn_notifier *sub = mmn_container_of(head, struct mmn_notifier, rcu);
+	struct mmn_mm *mm = sub->mm;
+
+	__atomic_store_n(&sub->dead, 1, __ATOMIC_RELEASE);
+	sub->ops->free_notifier(sub);
+	/* Pairs with the mmgrab() of registration. */
+	mmn_mmdrop(mm);
+}
+
+/* mmu_notifier_put(), 5.4+. */
+void mmn_notifier_put(struct mmn_notifier *sub)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_mm *mm;
+
+	if (!sub || !sub->mm)
+		return;
+	mm = sub->mm;
+	subs = mm->notifier_subscriptions;
+	if (!subs)
+		return;
+	if (!sub->ops || !sub->ops->free_notifier) {
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "mmn_notifier_put() on subscription %p whose ops have no free_notifier "
+			    "(registered with mmn_notifier_register()?)",
+			    (void *)sub);
+		return;
+	}
+	mmn_spin_lock(&subs->lock);
+	if (sub->users == 0) {
+		mmn_spin_unlock(&subs->lock);
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "mmn_notifier_put() on subscription %p without a reference", (void *)sub);
+		return;
+	}
+	if (--sub->users) {
+		mmn_spin_unlock(&subs->lock);
+		return;
+	}
+	if (__atomic_load_n(&sub->hashed, __ATOMIC_RELAXED))
+		mn_hlist_del(subs, sub);
+	__atomic_store_n(&sub->registered, 0, __ATOMIC_RELEASE);
+	mmn_spin_unlock(&subs->lock);
+	mmn_call_srcu(&mm->sim->notifier_srcu, &sub->rcu, mn_free_rcu);
+}
+
+/* mmu_notifier_synchronize(), 5.4+. */
+void mmn_notifier_synchronize(struct mmn_sim *sim)
+{
+	if (sim)
+		mmn_srcu_barrier(&sim->notifier_srcu);
+}
+
+/* ------------------------------------------------------------------ */
+/* The interval tree side                                              */
+/* ------------------------------------------------------------------ */
+
+static inline unsigned long mn_seq_load(const unsigned long *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Caller holds subs->lock. */
+static inline bool mn_itree_is_invalidating(const struct mmn_notifier_subscriptions *subs)
+{
+	return subs->invalidate_seq & 1;
+}
+
+static inline struct mmn_interval_notifier *mn_itree_entry(struct mmn_interval_tree_node *node)
+{
+	return node ? mmn_container_of(node, struct mmn_interval_notifier, interval_tree) : NULL;
+}
+
+/* The deferred list (an hlist), under subs->lock. */
+static void mn_deferred_add(struct mmn_notifier_subscriptions *subs,
+			    struct mmn_interval_notifier *isub)
+{
+	isub->deferred_next = subs->deferred_list;
+	if (isub->deferred_next)
+		isub->deferred_next->deferred_pprev = &isub->deferred_next;
+	subs->deferred_list = isub;
+	isub->deferred_pprev = &subs->deferred_list;
+	isub->deferred = 1;
+}
+
+static void mn_deferred_del(struct mmn_interval_notifier *isub)
+{
+	*isub->deferred_pprev = isub->deferred_next;
+	if (isub->deferred_next)
+		isub->deferred_next->deferred_pprev = isub->deferred_pprev;
+	isub->deferred_next = NULL;
+	isub->deferred_pprev = NULL;
+	isub->deferred = 0;
+}
+
+/*
+ * mn_itree_inv_start_range() (5.5+): count the invalidation in and, if an
+ * interval overlaps [start, end - 1], make the sequence odd and return the
+ * first such interval with the odd sequence in *@seq.
+ */
+static struct mmn_interval_notifier *
+mn_itree_inv_start_range(struct mmn_notifier_subscriptions *subs,
+			 const struct mmn_notifier_range *range, unsigned long *seq)
+{
+	struct mmn_interval_tree_node *node;
+
+	mmn_spin_lock(&subs->lock);
+	subs->active_invalidate_ranges++;
+	node = mmn_itree_iter_first(&subs->itree, range->start, range->end - 1);
+	if (node)
+		__atomic_store_n(&subs->invalidate_seq, subs->invalidate_seq | 1,
+				 __ATOMIC_RELEASE);
+	*seq = subs->invalidate_seq;
+	mmn_spin_unlock(&subs->lock);
+	return mn_itree_entry(node);
+}
+
+/* mn_itree_inv_next() (5.5+): the tree is frozen while the walk runs. */
+static inline struct mmn_interval_notifier *
+mn_itree_inv_next(struct mmn_interval_notifier *isub, const struct mmn_notifier_range *range)
+{
+	return mn_itree_entry(mmn_itree_iter_next(&isub->interval_tree, range->start,
+						   range->end - 1));
+}
+
+/*
+ * mn_itree_inv_end() (5.5+): count the invalidation out; the last one ends
+ * the odd period, applies the deferred inserts and removes, and wakes the
+ * readers and removers waiting for the sequence to move.
+ */
+static void mn_itree_inv_end(struct mmn_sim *sim, struct mmn_notifier_subscriptions *subs)
+{
+	struct mmn_interval_notifier *isub;
+
+	mmn_spin_lock(&subs->lock);
+	if (mmn_unlikely(subs->active_invalidate_ranges == 0)) {
+		mmn_spin_unlock(&subs->lock);
+		mmn_reportf(sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "interval-tree end with no invalidation active (unpaired end)");
+		return;
+	}
+	if (--subs->active_invalidate_ranges || !mn_itree_is_invalidating(subs)) {
+		mmn_spin_unlock(&subs->lock);
+		return;
+	}
+	/* Back to even: the tree may change again. */
+	__atomic_store_n(&subs->invalidate_seq, subs->invalidate_seq + 1, __ATOMIC_RELEASE);
+	while ((isub = subs->deferred_list)) {
+		mn_deferred_del(isub);
+		if (!isub->in_tree) {
+			mmn_itree_insert(&subs->itree, &isub->interval_tree);
+			isub->in_tree = 1;
+		} else {
+			mmn_itree_remove(&subs->itree, &isub->interval_tree);
+			isub->in_tree = 0;
+		}
+	}
+	mmn_spin_unlock(&subs->lock);
+	mmn_wake_up_all(&subs->wq);
+}
+
+/* One interval callback, with the same bracketing as mn_cb_enter/exit. */
+static bool mn_call_interval(const struct mn_walk *w, struct mmn_interval_notifier *isub,
+			     const struct mmn_notifier_range *range, unsigned long cur_seq)
+{
+	bool nonblock = !mmn_notifier_range_blockable(range);
+	bool ok;
+
+	if (w->hook)
+		mmn_sched_point(w->sim, MMN_SCHED_CALLBACK_ENTER, isub, "invalidate", range->start);
+	if (nonblock && w->checks)
+		mmn_non_block_start(w->sim);
+	if (mmn_unlikely(__atomic_load_n(&isub->state, __ATOMIC_RELAXED) == MN_ITV_NONE))
+		mmn_reportf(w->sim, MMN_VIOL_PROTOCOL, range->start, 0,
+			    "invalidate called on interval notifier %p after "
+			    "mmn_interval_notifier_remove() returned",
+			    (void *)isub);
+	ok = isub->ops->invalidate(isub, range, cur_seq);
+	if (nonblock && w->checks)
+		mmn_non_block_end(w->sim);
+	if (w->hook)
+		mmn_sched_point(w->sim, MMN_SCHED_CALLBACK_EXIT, isub, "invalidate", range->start);
+	return ok;
+}
+
+/*
+ * mn_itree_invalidate() (5.5+). A refusal in a non-blockable range stops
+ * the walk, ends the interval side again and returns -EAGAIN (the caller
+ * will not call end); in a blockable range it is a kernel WARN and the walk
+ * goes on.
+ */
+static int mn_itree_invalidate(struct mmn_notifier_subscriptions *subs,
+			       const struct mmn_notifier_range *range, const struct mn_walk *w)
+{
+	struct mmn_interval_notifier *isub;
+	unsigned long cur_seq;
+
+	for (isub = mn_itree_inv_start_range(subs, range, &cur_seq); isub;
+	     isub = mn_itree_inv_next(isub, range)) {
+		if (mn_call_interval(w, isub, range, cur_seq))
+			continue;
+		if (mmn_notifier_range_blockable(range)) {
+			mmn_reportf(w->sim, MMN_VIOL_PROTOCOL, range->start, 0,
+				    "interval notifier %p refused a blockable invalidation",
+				    (void *)isub);
+			continue;
+		}
+		mn_itree_inv_end(w->sim, subs);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/*
+ * mn_itree_release() (5.5+): at mm teardown every interval gets a blockable
+ * RELEASE invalidation of the whole address space; the intervals stay
+ * inserted until their owners remove them.
+ */
+static void mn_itree_release(struct mmn_notifier_subscriptions *subs, struct mmn_mm *mm,
+			     const struct mn_walk *w)
+{
+	struct mmn_notifier_range range;
+	struct mmn_interval_notifier *isub;
+	unsigned long cur_seq;
+
+	mmn_notifier_range_init(&range, MMN_NOTIFY_RELEASE, MMN_NOTIFIER_RANGE_BLOCKABLE, mm, 0,
+				ULONG_MAX);
+	for (isub = mn_itree_inv_start_range(subs, &range, &cur_seq); isub;
+	     isub = mn_itree_inv_next(isub, &range)) {
+		if (!mn_call_interval(w, isub, &range, cur_seq))
+			mmn_reportf(w->sim, MMN_VIOL_PROTOCOL, 0, 0,
+				    "interval notifier %p refused the RELEASE invalidation",
+				    (void *)isub);
+	}
+	mn_itree_inv_end(w->sim, subs);
+}
+
+/* ------------------------------------------------------------------ */
+/* Invalidation                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * mn_hlist_invalidate_range_start(), 5.13+ behaviour: every subscriber is
+ * called even after one fails; then, if any failed, every subscriber that
+ * implements invalidate_range_end gets its end (a subscriber whose start
+ * can fail must not implement end, the kernel WARNs). The kernel does not
+ * wrap those ends in non_block_start(); the model does (they run in the
+ * same non-blockable range as any other end).
+ */
+static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
+					   struct mmn_notifier_range *range,
+					   const struct mn_walk *w)
+{
+	struct mmn_sim *sim = w->sim;
+	bool nonblock = !mmn_notifier_range_blockable(range);
+	struct mmn_notifier *sub;
+	int ret = 0;
+	int idx;
+
+	idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+	mn_hlist_for_each(sub, subs) {
+		const struct mmn_notifier_ops *ops = sub->ops;
+		int r;
+
+		if (!ops->invalidate_range_start)
+			continue;
+		mn_cb_enter(w, sub, "invalidate_range_start", range->start, nonblock);
+		r = ops->invalidate_range_start(sub, range);
+		mn_cb_exit(w, sub, "invalidate_range_start", range->start, nonblock);
+		if (mmn_likely(!r))
+			continue;
+		if (!nonblock || r != -EAGAIN)
+			mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
+				    "invalidate_range_start of %p failed with %d in a %sblockable "
+				    "range (only -EAGAIN, only when non-blockable)",
+				    (void *)sub, r, nonblock ? "non-" : "");
+		if (ops->invalidate_range_end)
+			mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
+				    "invalidate_range_start of %p failed but it implements "
+				    "invalidate_range_end, which the core will still call",
+				    (void *)sub);
+		ret = r;
+	}
+	if (ret) {
+		const char *prev = NULL;
+
+		if (w->ctx_set)
+			prev = mmn_actor_set_context(sim, "invalidate_range_end");
+		mn_hlist_for_each(sub, subs) {
+			if (!sub->ops->invalidate_range_end)
+				continue;
+			mn_cb_enter(w, sub, "invalidate_range_end", range->start, nonblock);
+			sub->ops->invalidate_range_end(sub, range);
+			mn_cb_exit(w, sub, "invalidate_range_end", range->start, nonblock);
+		}
+		if (w->ctx_set)
+			mmn_actor_set_context(sim, prev);
+	}
+	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+	return ret;
+}
+
+/*
+ * __mmu_notifier_invalidate_range_start(): the interval side first; if it
+ * fails (non-blocking refusal) the subscription list is not called at all.
+ * If the list fails after the interval side succeeded, the interval side
+ * stays counted in (the kernel never ends it: the caller must not call end
+ * after -EAGAIN). Modelled as the kernel has it.
+ */
+static inline __attribute__((always_inline)) int
+mn_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
+			  struct mmn_notifier_range *range, const struct mn_walk *w)
+{
+	int ret;
+
+	if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
+		ret = mn_itree_invalidate(subs, range, w);
+		if (ret)
+			return ret;
+	}
+	if (mn_hlist_first(subs))
+		return mn_hlist_invalidate_range_start(subs, range, w);
+	return 0;
+}
+
+static void mn_range_check(const struct mmn_notifier_range *range)
+{
+	if (mmn_unlikely(range->start >= range->end))
+		mmn_reportf(range->mm->sim, MMN_VIOL_PROTOCOL, range->start, 0,
+			    "invalidation of an empty or inverted range [0x%lx, 0x%lx)",
+			    range->start, range->end);
+}
+
+/* mmu_notifier_invalidate_range_start(), 2.6.27+. */
+void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_sim *sim;
+
+	if (!range || !range->mm)
+		return;
+	sim = range->mm->sim;
+	mn_might_sleep(sim);
+	range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
+	mn_range_check(range);
+	subs = mn_subs(range->mm);
+	if (subs) {
+		struct mn_walk w;
+
+		mn_walk_init(&w, sim);
+		mn_ctx_enter(&w, "invalidate_range_start");
+		(void)mn_invalidate_range_start(subs, range, &w);
+		mn_ctx_leave(&w);
+	}
+	mn_pair_push(range);
+}
+
+/* mmu_notifier_invalidate_range_start_nonblock(), 4.19+. */
+int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *range)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_sim *sim;
+	int ret = 0;
+
+	if (!range || !range->mm)
+		return -EINVAL;
+	sim = range->mm->sim;
+	range->flags &= ~MMN_NOTIFIER_RANGE_BLOCKABLE;
+	mn_range_check(range);
+	subs = mn_subs(range->mm);
+	if (subs) {
+		struct mn_walk w;
+
+		mn_walk_init(&w, sim);
+		mn_ctx_enter(&w, "invalidate_range_start");
+		ret = mn_invalidate_range_start(subs, range, &w);
+		mn_ctx_leave(&w);
+	}
+	if (!ret)
+		mn_pair_push(range);
+	return ret;
+}
+
+/*
+ * mn_hlist_invalidate_end(). With @call_invalidate_range (pre-6.6 profiles,
+ * not only_end) each subscriber's ->invalidate_range runs before its
+ * ->invalidate_range_end, as 3.19-6.5 did.
+ */
+static void mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs,
+				    struct mmn_notifier_range *range, bool call_invalidate_range,
+				    const struct mn_walk *w)
+{
+	struct mmn_sim *sim = w->sim;
+	bool nonblock = !mmn_notifier_range_blockable(range);
+	struct mmn_notifier *sub;
+	int idx;
+
+	idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+	mn_hlist_for_each(sub, subs) {
+		const struct mmn_notifier_ops *ops = sub->ops;
+
+		if (call_invalidate_range && ops->invalidate_range) {
+			mn_cb_enter(w, sub, "invalidate_range", range->start, true);
+			ops->invalidate_range(sub, range->mm, range->start, range->end);
+			mn_cb_exit(w, sub, "invalidate_range", range->start, true);
+		}
+		if (ops->invalidate_range_end) {
+			mn_cb_enter(w, sub, "invalidate_range_end", range->start, nonblock);
+			ops->invalidate_range_end(sub, range);
+			mn_cb_exit(w, sub, "invalidate_range_end", range->start, nonblock);
+		}
+	}
+	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+}
+
+/* __mmu_notifier_invalidate_range_end(range, only_end), 4.15-6.5 signature. */
+static inline __attribute__((always_inline)) void
+mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate_range,
+			bool only_end)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_sim *sim;
+
+	if (!range || !range->mm)
+		return;
+	sim = range->mm->sim;
+	if (mmn_notifier_range_blockable(range))
+		mn_might_sleep(sim);
+	if (!mn_pair_pop(range))
+		mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
+			    "invalidate_range_end [0x%lx, 0x%lx) with no matching "
+			    "invalidate_range_start by this actor",
+			    range->start, range->end);
+	subs = mn_subs(range->mm);
+	if (subs) {
+		struct mn_walk w;
+
+		mn_walk_init(&w, sim);
+		mn_ctx_enter(&w, "invalidate_range_end");
+		if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+			mn_itree_inv_end(sim, subs);
+		if (mn_hlist_first(subs))
+			mn_hlist_invalidate_end(subs, range, legacy_invalidate_range && !only_end,
+						&w);
+		mn_ctx_leave(&w);
+	}
+}
+
+void __mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range,
+					 bool legacy_invalidate_range, bool only_end)
+{
+	mn_invalidate_range_end(range, legacy_invalidate_range, only_end);
+}
+
+/* mmu_notifier_invalidate_range_end(), 6.6+ (no ->invalidate_range). */
+void mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range)
+{
+	mn_invalidate_range_end(range, false, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* The other walks of the list                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Begin a walk of @mm's subscription list for one callback kind: NULL when
+ * there is nothing to walk. Otherwise the caller is in an SRCU read section
+ * (*@idx) with the actor's context set (in @w) and must call
+ * mn_list_walk_end().
+ */
+static struct mmn_notifier *mn_list_walk_begin(struct mmn_mm *mm, const char *ctx,
+					       struct mn_walk *w, int *idx)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_notifier *first;
+
+	if (!mm)
+		return NULL;
+	subs = mn_subs(mm);
+	if (!subs || !mn_hlist_first(subs))
+		return NULL;
+	mn_walk_init(w, mm->sim);
+	mn_ctx_enter(w, ctx);
+	*idx = mmn_srcu_read_lock(&mm->sim->notifier_srcu);
+	first = mn_hlist_first(subs);
+	if (!first) {
+		mmn_srcu_read_unlock(&mm->sim->notifier_srcu, *idx);
+		mn_ctx_leave(w);
+	}
+	return first;
+}
+
+static void mn_list_walk_end(struct mmn_mm *mm, int idx, struct mn_walk *w)
+{
+	mmn_srcu_read_unlock(&mm->sim->notifier_srcu, idx);
+	mn_ctx_leave(w);
+}
+
+/* mmu_notifier_arch_invalidate_secondary_tlbs(), 6.6+. */
+void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned long start,
+						 unsigned long end)
+{
+	static const char name[] = "arch_invalidate_secondary_tlbs";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (!sub->ops->arch_invalidate_secondary_tlbs)
+			continue;
+		mn_cb_enter(&w, sub, name, start, true);
+		sub->ops->arch_invalidate_secondary_tlbs(sub, mm, start, end);
+		mn_cb_exit(&w, sub, name, start, true);
+	}
+	mn_list_walk_end(mm, idx, &w);
+}
+
+/*
+ * The walks below share one shape; a macro would hide the callback's
+ * signature, so each is spelled out.
+ */
+
+/* mmu_notifier_clear_flush_young(), 2.6.27+. */
+int mmn_notifier_clear_flush_young(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	static const char name[] = "clear_flush_young";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int young = 0;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return 0;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (sub->ops->clear_flush_young) {
+			mn_cb_enter(&w, sub, name, start, true);
+			young |= sub->ops->clear_flush_young(sub, mm, start, end);
+			mn_cb_exit(&w, sub, name, start, true);
+		}
+	}
+	mn_list_walk_end(mm, idx, &w);
+	return young;
+}
+
+/* mmu_notifier_clear_young(), 3.15+. */
+int mmn_notifier_clear_young(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	static const char name[] = "clear_young";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int young = 0;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return 0;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (sub->ops->clear_young) {
+			mn_cb_enter(&w, sub, name, start, true);
+			young |= sub->ops->clear_young(sub, mm, start, end);
+			mn_cb_exit(&w, sub, name, start, true);
+		}
+	}
+	mn_list_walk_end(mm, idx, &w);
+	return young;
+}
+
+/* mmu_notifier_test_young(), 2.6.27+: stops at the first young answer. */
+int mmn_notifier_test_young(struct mmn_mm *mm, unsigned long address)
+{
+	static const char name[] = "test_young";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int young = 0;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return 0;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (sub->ops->test_young) {
+			mn_cb_enter(&w, sub, name, address, true);
+			young = sub->ops->test_young(sub, mm, address);
+			mn_cb_exit(&w, sub, name, address, true);
+			if (young)
+				break;
+		}
+	}
+	mn_list_walk_end(mm, idx, &w);
+	return young;
+}
+
+/* mmu_notifier_invalidate_page(), 2.6.27-4.12: may sleep. */
+void mmn_notifier_invalidate_page(struct mmn_mm *mm, unsigned long address)
+{
+	static const char name[] = "invalidate_page";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (sub->ops->invalidate_page) {
+			mn_cb_enter(&w, sub, name, address, false);
+			sub->ops->invalidate_page(sub, mm, address);
+			mn_cb_exit(&w, sub, name, address, false);
+		}
+	}
+	mn_list_walk_end(mm, idx, &w);
+}
+
+/* mmu_notifier_invalidate_range(), 3.19-6.5: under the PTL. */
+void mmn_notifier_invalidate_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	static const char name[] = "invalidate_range";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (sub->ops->invalidate_range) {
+			mn_cb_enter(&w, sub, name, start, true);
+			sub->ops->invalidate_range(sub, mm, start, end);
+			mn_cb_exit(&w, sub, name, start, true);
+		}
+	}
+	mn_list_walk_end(mm, idx, &w);
+}
+
+/* mmu_notifier_change_pte(), 2.6.29-6.9: under the PTL. */
+void mmn_notifier_change_pte(struct mmn_mm *mm, unsigned long address, mmn_pte_t pte)
+{
+	static const char name[] = "change_pte";
+	struct mmn_notifier *sub;
+	struct mn_walk w;
+	int idx;
+
+	sub = mn_list_walk_begin(mm, name, &w, &idx);
+	if (!sub)
+		return;
+	for (; sub; sub = mn_hlist_next(sub)) {
+		if (sub->ops->change_pte) {
+			mn_cb_enter(&w, sub, name, address, true);
+			sub->ops->change_pte(sub, mm, address, pte);
+			mn_cb_exit(&w, sub, name, address, true);
+		}
+	}
+	mn_list_walk_end(mm, idx, &w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Release at mm teardown                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * mn_hlist_release(): every listed subscription gets ->release (unless a
+ * concurrent unregister claimed it), then all are unlinked, then a grace
+ * period lets any ->release run by unregister finish before exit_mmap goes
+ * on to free pages. The read section spans the unlinking too, so a
+ * concurrent put's deferred free cannot complete while the walk stands on
+ * the node it frees.
+ */
+static void mn_hlist_release(struct mmn_notifier_subscriptions *subs, struct mmn_mm *mm,
+			     const struct mn_walk *w)
+{
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_notifier *sub;
+	int idx;
+
+	idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+	mn_hlist_for_each(sub, subs) {
+		if (mn_claim_release(sub) && sub->ops->release)
+			mn_call_release(w, sub, mm);
+	}
+	mmn_spin_lock(&subs->lock);
+	while ((sub = subs->list)) {
+		__atomic_store_n(&subs->list, sub->hnext, __ATOMIC_RELEASE);
+		__atomic_store_n(&sub->hashed, 0, __ATOMIC_RELAXED);
+	}
+	mmn_spin_unlock(&subs->lock);
+	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+	mmn_synchronize_srcu(&sim->notifier_srcu);
+}
+
+/* mmu_notifier_release() → __mmu_notifier_release(), 2.6.27+. */
+void mmn_notifier_release(struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mn_walk w;
+
+	if (!mm)
+		return;
+	subs = mn_subs(mm);
+	if (!subs)
+		return;
+	mn_walk_init(&w, mm->sim);
+	mn_ctx_enter(&w, "release");
+	if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+		mn_itree_release(subs, mm, &w);
+	if (mn_hlist_first(subs))
+		mn_hlist_release(subs, mm, &w);
+	mn_ctx_leave(&w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Interval notifiers                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * __mmu_interval_notifier_insert() (5.5+). While invalidations are active
+ * the new interval must be treated as already invalidated: if the sequence
+ * is odd the tree is frozen and the insert is deferred; if it is even (the
+ * active invalidations overlap no interval) the interval is inserted and the
+ * sequence made odd. Either way the interval starts with the current
+ * sequence, so its first read_begin waits for the period to end. With no
+ * invalidation active it starts one below the even sequence: odd, and never
+ * equal to the current one.
+ */
+static int mn_interval_insert(struct mmn_interval_notifier *isub, struct mmn_mm *mm,
+			      unsigned long start, unsigned long length,
+			      const struct mmn_interval_notifier_ops *ops, bool locked)
+{
+	struct mmn_notifier_subscriptions *subs;
+	unsigned long last;
+	unsigned char expect = MN_ITV_NONE;
+	bool warn = false;
+
+	if (!isub || !mm || !ops || !ops->invalidate)
+		return -EINVAL;
+	if (length == 0 || __builtin_add_overflow(start, length - 1, &last))
+		return -EOVERFLOW;
+	if (mmn_mm_users(mm) <= 0)
+		return -EINVAL;
+	if (locked && mn_assert_write_locked(mm, "mmn_interval_notifier_insert_locked"))
+		return -EINVAL;
+	if (!locked)
+		mn_might_sleep(mm->sim);
+	if (!__atomic_compare_exchange_n(&isub->state, &expect, MN_ITV_INSERTED, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -EBUSY;
+
+	subs = mn_subs(mm);
+	if (!subs || !__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
+		int ret;
+
+		if (!locked)
+			mmn_mmap_write_lock(mm);
+		ret = mn_register(NULL, mm);
+		if (!locked)
+			mmn_mmap_write_unlock(mm);
+		if (ret) {
+			__atomic_store_n(&isub->state, MN_ITV_NONE, __ATOMIC_RELEASE);
+			return ret;
+		}
+		subs = mn_subs(mm);
+	}
+
+	isub->mm = mm;
+	isub->ops = ops;
+	isub->interval_tree.start = start;
+	isub->interval_tree.last = last;
+	isub->in_tree = 0;
+	isub->deferred = 0;
+	/* Pairs with the mmdrop() of remove. */
+	mmn_mmgrab(mm);
+
+	mmn_spin_lock(&subs->lock);
+	if (subs->active_invalidate_ranges) {
+		if (mn_itree_is_invalidating(subs)) {
+			mn_deferred_add(subs, isub);
+		} else {
+			__atomic_store_n(&subs->invalidate_seq, subs->invalidate_seq | 1,
+					 __ATOMIC_RELEASE);
+			mmn_itree_insert(&subs->itree, &isub->interval_tree);
+			isub->in_tree = 1;
+		}
+		__atomic_store_n(&isub->invalidate_seq, subs->invalidate_seq, __ATOMIC_RELAXED);
+	} else {
+		warn = mn_itree_is_invalidating(subs);
+		__atomic_store_n(&isub->invalidate_seq, subs->invalidate_seq - 1, __ATOMIC_RELAXED);
+		mmn_itree_insert(&subs->itree, &isub->interval_tree);
+		isub->in_tree = 1;
+	}
+	mmn_spin_unlock(&subs->lock);
+	if (warn)
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, start, 0,
+			    "odd interval sequence with no invalidation active");
+	return 0;
+}
+
+/* mmu_interval_notifier_insert(), 5.5+. */
+int mmn_interval_notifier_insert(struct mmn_interval_notifier *isub, struct mmn_mm *mm,
+				 unsigned long start, unsigned long length,
+				 const struct mmn_interval_notifier_ops *ops)
+{
+	return mn_interval_insert(isub, mm, start, length, ops, false);
+}
+
+/* mmu_interval_notifier_insert_locked(), 5.5+. */
+int mmn_interval_notifier_insert_locked(struct mmn_interval_notifier *isub, struct mmn_mm *mm,
+					unsigned long start, unsigned long length,
+					const struct mmn_interval_notifier_ops *ops)
+{
+	return mn_interval_insert(isub, mm, start, length, ops, true);
+}
+
+/* wait_event() condition: the mm's sequence has moved past @seq. */
+struct mn_seq_wait {
+	struct mmn_notifier_subscriptions *subs;
+	unsigned long seq;
+};
+
+static bool mn_seq_moved(void *arg)
+{
+	const struct mn_seq_wait *sw = arg;
+
+	return mn_seq_load(&sw->subs->invalidate_seq) != sw->seq;
+}
+
+/*
+ * mmu_interval_seq_released(): remove's condition reads the sequence under
+ * the lock. The last inv_end makes the sequence even before it applies the
+ * deferred list; read without the lock, as 5.5 did, the remover could see
+ * the new sequence and return (its caller freeing the interval) while
+ * inv_end was still unlinking that interval from the tree. The kernel fixed
+ * it in 2022 ("mm/mmu_notifier.c: fix race in
+ * mmu_interval_notifier_remove()", stable-backported; first release
+ * unconfirmed, about 5.18); test_notifier_stress finds the old form under
+ * ThreadSanitizer.
+ */
+static bool mn_seq_released(void *arg)
+{
+	const struct mn_seq_wait *sw = arg;
+	struct mmn_notifier_subscriptions *subs = sw->subs;
+	bool ret;
+
+	mmn_spin_lock(&subs->lock);
+	ret = subs->invalidate_seq != sw->seq;
+	mmn_spin_unlock(&subs->lock);
+	return ret;
+}
+
+/*
+ * mmu_interval_notifier_remove() (5.5+). During an odd period the tree is
+ * frozen: an interval still waiting to be inserted just leaves the deferred
+ * list; one in the tree is queued for removal and the call waits until the
+ * period ends (callbacks on it may run until then).
+ */
+int mmn_interval_notifier_remove(struct mmn_interval_notifier *isub)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_mm *mm;
+	unsigned long seq = 0;
+	unsigned char expect = MN_ITV_INSERTED;
+	bool warn = false;
+
+	if (!isub)
+		return -EINVAL;
+	if (!__atomic_compare_exchange_n(&isub->state, &expect, MN_ITV_REMOVING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -ENOENT;
+	mm = isub->mm;
+	subs = mn_subs(mm);
+	mn_might_sleep(mm->sim);
+
+	mmn_spin_lock(&subs->lock);
+	if (mn_itree_is_invalidating(subs)) {
+		if (isub->deferred) {
+			mn_deferred_del(isub);
+		} else {
+			mn_deferred_add(subs, isub);
+			seq = subs->invalidate_seq;
+		}
+	} else if (isub->in_tree) {
+		mmn_itree_remove(&subs->itree, &isub->interval_tree);
+		isub->in_tree = 0;
+	} else {
+		warn = true;
+	}
+	mmn_spin_unlock(&subs->lock);
+	if (warn)
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, isub->interval_tree.start, 0,
+			    "removing interval notifier %p that is in no tree", (void *)isub);
+	if (seq) {
+		struct mn_seq_wait sw = { .subs = subs, .seq = seq };
+
+		mmn_wait_event(&subs->wq, mn_seq_released, &sw);
+	}
+	__atomic_store_n(&isub->state, MN_ITV_NONE, __ATOMIC_RELEASE);
+	/* Pairs with the mmgrab() of insert. */
+	mmn_mmdrop(mm);
+	return 0;
+}
+
+/* mmu_interval_read_begin(), 5.5+. */
+unsigned long mmn_interval_read_begin(struct mmn_interval_notifier *isub)
+{
+	struct mmn_notifier_subscriptions *subs;
+	unsigned long seq;
+	bool is_invalidating;
+
+	if (!isub || !isub->mm)
+		return 0;
+	subs = mn_subs(isub->mm);
+	if (!subs)
+		return 0;
+	mn_might_sleep(isub->mm->sim);
+	/*
+	 * Equal to the mm's (odd) sequence means this interval was invalidated
+	 * in the current period: wait for the period to end. The value
+	 * returned is that odd sequence, so a read_retry() after any later
+	 * invalidation (which stores a newer odd value) sees a change.
+	 */
+	mmn_spin_lock(&subs->lock);
+	seq = __atomic_load_n(&isub->invalidate_seq, __ATOMIC_RELAXED);
+	is_invalidating = seq == subs->invalidate_seq;
+	mmn_spin_unlock(&subs->lock);
+	if (is_invalidating) {
+		struct mn_seq_wait sw = { .subs = subs, .seq = seq };
+
+		mmn_wait_event(&subs->wq, mn_seq_moved, &sw);
+	}
+	return seq;
+}
+
+/* mmu_interval_read_retry(), 5.5+ (an inline in the kernel). */
+bool mmn_interval_read_retry(struct mmn_interval_notifier *isub, unsigned long seq)
+{
+	if (!isub)
+		return true;
+	return __atomic_load_n(&isub->invalidate_seq, __ATOMIC_RELAXED) != seq;
+}
+
+/* mmu_interval_check_retry(), 5.5+ (READ_ONCE in the kernel). */
+bool mmn_interval_check_retry(struct mmn_interval_notifier *isub, unsigned long seq)
+{
+	if (!isub)
+		return true;
+	return __atomic_load_n(&isub->invalidate_seq, __ATOMIC_RELAXED) != seq;
+}
+
+/* mmu_interval_set_seq(), 5.5+ (WRITE_ONCE in the kernel). */
+void mmn_interval_set_seq(struct mmn_interval_notifier *isub, unsigned long cur_seq)
+{
+	if (isub)
+		__atomic_store_n(&isub->invalidate_seq, cur_seq, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Range helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* mmu_notifier_range_update_to_read_only(), 5.2+. */
+bool mmn_notifier_range_update_to_read_only(const struct mmn_notifier_range *range)
+{
+	struct mmn_vma *vma;
+
+	if (!range || !range->mm || range->event != MMN_NOTIFY_PROTECTION_VMA)
+		return false;
+	vma = mmn_vma_lookup(range->mm, range->start);
+	return vma && (vma->vm_flags & MMN_VM_READ);
+}
