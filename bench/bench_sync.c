@@ -12,6 +12,9 @@
  *   rwsem_write  mmn_down_write+up_write    vs pthread_rwlock_wrlock+unlock
  *   srcu         mmn_srcu_read_lock+unlock  vs urcu_memb_read_lock+unlock
  *                                              (inlined, _LGPL_SOURCE)
+ *   srcu_lib     mmn_srcu_read_lock+unlock  vs urcu_memb_read_lock+unlock
+ *                                              (liburcu's exported functions,
+ *                                              as a non-LGPL user calls them)
  *
  * The mmn side runs with lockdep off (the target: at most 1.2x the host
  * call) and, for information, with lockdep on (actor lookup, held-lock
@@ -44,6 +47,11 @@ struct objs {
 	struct mmn_srcu srcu;
 };
 
+/* liburcu's out-of-line read side: the exported symbols, bypassing the
+ * _LGPL_SOURCE macros that map the names onto the inline versions. */
+void urcu_lib_read_lock(void) __asm__("urcu_memb_read_lock");
+void urcu_lib_read_unlock(void) __asm__("urcu_memb_read_unlock");
+
 static pthread_mutex_t raw_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_rwlock_t raw_rwlock = PTHREAD_RWLOCK_INITIALIZER;
 
@@ -67,6 +75,7 @@ LOOP(raw_mutex_loop, pthread_mutex_t, { pthread_mutex_lock(o); pthread_mutex_unl
 LOOP(raw_rd_loop, pthread_rwlock_t, { pthread_rwlock_rdlock(o); pthread_rwlock_unlock(o); })
 LOOP(raw_wr_loop, pthread_rwlock_t, { pthread_rwlock_wrlock(o); pthread_rwlock_unlock(o); })
 LOOP(raw_urcu_loop, void, { (void)o; urcu_memb_read_lock(); urcu_memb_read_unlock(); })
+LOOP(lib_urcu_loop, void, { (void)o; urcu_lib_read_lock(); urcu_lib_read_unlock(); })
 LOOP(mmn_spin_loop, struct objs, { mmn_spin_lock(&o->spin); mmn_spin_unlock(&o->spin); })
 LOOP(mmn_mutex_loop, struct objs, { mmn_mutex_lock(&o->mutex); mmn_mutex_unlock(&o->mutex); })
 LOOP(mmn_rd_loop, struct objs, { mmn_down_read(&o->sem); mmn_up_read(&o->sem); })
@@ -76,13 +85,13 @@ LOOP(mmn_srcu_loop, struct objs, {
 	mmn_srcu_read_unlock(&o->srcu, idx);
 })
 
-enum pair { P_SPIN, P_MUTEX, P_RD, P_WR, P_SRCU, P_NR };
+enum pair { P_SPIN, P_MUTEX, P_RD, P_WR, P_SRCU, P_SRCU_LIB, P_NR };
 
 static const char *const pair_names[P_NR] = { "spin", "mutex", "rwsem_read", "rwsem_write",
-					      "srcu" };
+					      "srcu", "srcu_lib" };
 static const char *const raw_names[P_NR] = { "pthread_mutex", "pthread_mutex",
 					     "pthread_rwlock_rd", "pthread_rwlock_wr",
-					     "urcu_memb_read" };
+					     "urcu_memb_read", "urcu_memb_read_call" };
 
 static uint64_t run_one(enum pair p, int variant, struct objs *off, struct objs *on,
 			unsigned long n)
@@ -100,6 +109,8 @@ static uint64_t run_one(enum pair p, int variant, struct objs *off, struct objs 
 		return variant == V_RAW ? raw_wr_loop(&raw_rwlock, n) : mmn_wr_loop(o, n);
 	case P_SRCU:
 		return variant == V_RAW ? raw_urcu_loop(NULL, n) : mmn_srcu_loop(o, n);
+	case P_SRCU_LIB:
+		return variant == V_RAW ? lib_urcu_loop(NULL, n) : mmn_srcu_loop(o, n);
 	default:
 		return 0;
 	}
