@@ -47,11 +47,17 @@ struct mmn_flush_stats {
 	_Atomic unsigned long page, range, mm, gather;
 };
 
+/* Per-operation counters (lib/ops), see struct mmn_op_stats. */
+struct mmn_op_counters {
+	_Atomic unsigned long calls, ranges, changed, unchanged, skipped;
+};
+
 struct mmn_sim {
 	struct mmn_sim_config cfg;
 	struct mmn_profile profile;      /* the knobs (lib/profile) */
 	struct mmn_fault_stats fault_stats;
 	struct mmn_flush_stats flush_stats;
+	struct mmn_op_counters op_stats[32];   /* indexed by enum mmn_op */
 	struct mmn_sync_state *sync;     /* lib/sync */
 	struct mmn_check_state check;    /* lib/check */
 	struct mmn_frame_pool *pool;     /* lib/mm/page.c */

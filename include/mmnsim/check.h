@@ -62,7 +62,7 @@ enum mmn_violation_kind {
 	MMN_VIOL_PROTOCOL,
 	/** Page refcount/mapcount or page-table bookkeeping inconsistent. */
 	MMN_VIOL_ACCOUNTING,
-	MMN_VIOL_NR_KINDS
+	MMN_VIOL_NR_KINDS /**< number of kinds (not a kind) */
 };
 
 /**
@@ -70,7 +70,7 @@ enum mmn_violation_kind {
  * Fields that do not apply are 0 / NULL.
  */
 struct mmn_violation {
-	enum mmn_violation_kind kind;
+	enum mmn_violation_kind kind; /**< what went wrong */
 	int actor_id;             /**< id of the actor that hit it, -1 if none */
 	const char *actor_name;   /**< its name ("cpu0", "main", ...) */
 	const char *op;           /**< operation/context in progress, or NULL */
@@ -85,30 +85,36 @@ struct mmn_violation {
 /**
  * Handler called once per violation, in the context of the actor that found
  * it. It must not take locks of the simulation.
+ * @param sim  the simulation the violation was reported in
+ * @param v    the finding; it and the strings it points to are valid only
+ *             during the call
+ * @param arg  the argument given to mmn_check_set_handler()
  */
 typedef void (*mmn_violation_fn)(struct mmn_sim *sim, const struct mmn_violation *v,
 				 void *arg);
 
 /**
- * mmn_check_set_handler() - route violations of @sim to @fn.
- * @param sim  the simulation
+ * mmn_check_set_handler() - route violations of @p sim to @p fn.
+ * @param sim  the simulation (NULL: no-op)
  * @param fn   handler; NULL restores the default (one line on stderr)
- * @param arg  passed to @fn
+ * @param arg  passed to @p fn
  *
- * Counting (mmn_check_count()) happens whatever the handler.
+ * Counting (mmn_check_count()) happens whatever the handler. The change is
+ * not synchronised with violations reported concurrently: set the handler
+ * before actors run.
  */
 MMN_API void mmn_check_set_handler(struct mmn_sim *sim, mmn_violation_fn fn, void *arg);
 
 /**
- * mmn_check_count() - number of violations of @kind reported so far.
- * @return the count; 0 for an out-of-range @kind.
+ * mmn_check_count() - number of violations of @p kind reported so far.
+ * @return the count; 0 for an out-of-range @p kind.
  */
 MMN_API unsigned long mmn_check_count(const struct mmn_sim *sim, enum mmn_violation_kind kind);
 
 /** mmn_check_total() - number of violations of every kind reported so far. */
 MMN_API unsigned long mmn_check_total(const struct mmn_sim *sim);
 
-/** mmn_check_reset() - set every violation counter of @sim back to zero. */
+/** mmn_check_reset() - set every violation counter of @p sim back to zero. */
 MMN_API void mmn_check_reset(struct mmn_sim *sim);
 
 /** mmn_violation_kind_name() - stable lower-case name ("use_after_free"), or "unknown". */
@@ -117,7 +123,12 @@ MMN_API const char *mmn_violation_kind_name(enum mmn_violation_kind kind);
 /**
  * mmn_check_report() - report a violation found by code outside the library
  * (a listener written by research code, say). It is counted and delivered
- * exactly like the library's own. @v->actor_* are filled in when left NULL/-1.
+ * exactly like the library's own. @p v is copied, never modified; in the
+ * copy, a NULL @p v->actor_name means "the calling actor": @p v->actor_id
+ * and @p v->actor_name are both filled in with its id and name (-1 and "?"
+ * without one), and a NULL @p v->op becomes the calling actor's context
+ * (mmn_actor_set_context()). A @p v->kind out of range is ignored (neither
+ * counted nor delivered). NULL @p sim or @p v: no-op.
  */
 MMN_API void mmn_check_report(struct mmn_sim *sim, const struct mmn_violation *v);
 

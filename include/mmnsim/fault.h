@@ -26,12 +26,12 @@ struct mmn_mm;
 #define MMN_FAULT_WRITE 0x1   /**< the faulting access is a store */
 
 /**
- * mmn_handle_mm_fault() - handle_mm_fault(): resolve a fault at @addr.
+ * mmn_handle_mm_fault() - handle_mm_fault(): resolve a fault at @p addr.
  *
  * Caller holds mmap_lock (read or write). Allocates before taking the PTL;
  * if the entry changed meanwhile the work is undone and 0 returned (the
  * access is simply retried, as in the kernel).
- * @return 0; -EINVAL for NULL @mm or unknown @flags; -EFAULT outside any
+ * @return 0; -EINVAL for NULL @p mm or unknown @p flags; -EFAULT outside any
  *         VMA; -EACCES when the VMA does not allow the access; -ENOMEM when
  *         no frame is left.
  */
@@ -42,11 +42,20 @@ MMN_API int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned 
 
 /**
  * mmn_get_user_pages() - pin_user_pages_unlocked() for one page: fault
- * @addr in (as a write with MMN_FOLL_WRITE), take a reference and a pin on
+ * @p addr in (as a write with MMN_FOLL_WRITE), take a reference and a pin on
  * its frame, and report the frame and generation. Takes mmap_lock for read.
- * @param pfn  receives the frame of @addr (the subpage of a huge page)
- * @param gen  receives its generation (may be NULL)
- * @return 0; errors as mmn_handle_mm_fault(), and -EINVAL for a NULL @pfn.
+ * @param mm    the address space
+ * @param addr  the user address whose page is pinned
+ * @param foll  0 for a read pin, MMN_FOLL_WRITE for a write pin
+ * @param pfn   receives the frame of @p addr (the subpage of a huge page)
+ * @param gen   receives its generation (may be NULL)
+ * @return 0; errors as mmn_handle_mm_fault(), and -EINVAL for a NULL @p pfn
+ *         or unknown @p foll bits; -EAGAIN when 1000 faults in a row did not
+ *         make the page accessible (as mmn_cpu_read()).
+ *
+ * A read pin of a private, non-hugetlb page that was never written finds the
+ * shared zero page: the frame reported is then MMN_ZERO_PFN, and neither a reference nor
+ * a pin is taken (mmn_unpin_user_page() of it is a no-op).
  */
 MMN_API int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
 			       unsigned long *pfn, uint32_t *gen);

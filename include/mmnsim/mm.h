@@ -25,14 +25,14 @@ struct mmn_sim;
 struct mmn_mm;
 
 /* Protection bits (PROT_*). Write implies read, as on x86. */
-#define MMN_PROT_NONE 0x0
-#define MMN_PROT_READ 0x1
-#define MMN_PROT_WRITE 0x2
+#define MMN_PROT_NONE 0x0   /**< no access */
+#define MMN_PROT_READ 0x1   /**< loads allowed */
+#define MMN_PROT_WRITE 0x2  /**< stores allowed (implies read) */
 
 /* Mapping flags (MAP_*). Exactly one of PRIVATE and SHARED. */
-#define MMN_MAP_SHARED 0x01
-#define MMN_MAP_PRIVATE 0x02
-#define MMN_MAP_FIXED 0x10
+#define MMN_MAP_SHARED 0x01        /**< shared: no COW, the pages live in a shmem object */
+#define MMN_MAP_PRIVATE 0x02       /**< private: copy-on-write */
+#define MMN_MAP_FIXED 0x10         /**< exactly at the address given, replacing what is there */
 #define MMN_MAP_ANONYMOUS 0x20     /**< required: file mappings are not modelled */
 #define MMN_MAP_POPULATE 0x8000    /**< fault every page in at mmap time */
 #define MMN_MAP_HUGETLB 0x40000    /**< 2 MiB pages from the hugetlb pool */
@@ -44,7 +44,7 @@ struct mmn_mm;
 
 /**
  * mmn_mm_create() - a new, empty address space (mm_users = mm_count = 1).
- * @return the mm, or NULL (errno EINVAL for a NULL @sim, ENOMEM when no
+ * @return the mm, or NULL (errno EINVAL for a NULL @p sim, ENOMEM when no
  *         frame is left for its PGD).
  */
 MMN_API struct mmn_mm *mmn_mm_create(struct mmn_sim *sim);
@@ -66,7 +66,7 @@ MMN_API void mmn_mmgrab(struct mmn_mm *mm);
 /** mmn_mmdrop() - mmdrop(): the last reference frees the struct. */
 MMN_API void mmn_mmdrop(struct mmn_mm *mm);
 
-/** mmn_mm_sim() - the simulation @mm belongs to. */
+/** mmn_mm_sim() - the simulation @p mm belongs to. */
 MMN_API struct mmn_sim *mmn_mm_sim(const struct mmn_mm *mm);
 
 /** mmn_mm_id() - small id, unique within the simulation (for traces). */
@@ -77,6 +77,7 @@ MMN_API int mmn_mm_users(const struct mmn_mm *mm);
 
 /**
  * mmn_mmap() - mmap(): create a mapping.
+ * @param mm        the address space
  * @param addr      hint, or the exact address with MMN_MAP_FIXED
  *                  (which replaces what was mapped there)
  * @param len       length in bytes, rounded up to the page size (the huge
@@ -84,7 +85,7 @@ MMN_API int mmn_mm_users(const struct mmn_mm *mm);
  * @param prot      MMN_PROT_* bits
  * @param flags     MMN_MAP_* bits
  * @param out_addr  receives the start of the mapping (may be NULL)
- * @return 0; -EINVAL for a NULL @mm, a zero length, unknown prot or flag
+ * @return 0; -EINVAL for a NULL @p mm, a zero length, unknown prot or flag
  *         bits, neither or both of PRIVATE and SHARED, no ANONYMOUS, or a
  *         misaligned FIXED address; -ENOMEM when the length overflows, the
  *         FIXED range leaves user space or no gap is large enough; -EPERM for
@@ -96,27 +97,27 @@ MMN_API int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, i
 		     int flags, unsigned long *out_addr);
 
 /**
- * mmn_munmap() - munmap(): remove the mappings in [@addr, @addr + @len).
+ * mmn_munmap() - munmap(): remove the mappings in [@p addr, @p addr + @p len).
  *
  * Follows unmap_region(): split the VMAs at the edges, detach them, downgrade
  * mmap_lock, then under an mmu_gather zap the PTEs (each under its PTL),
  * free empty page-table pages, and flush the CPU TLBs before any page or
  * table is freed. The MMU-notifier calls of the kernel's munmap are added
  * with the notifier core.
- * @return 0 (also when nothing was mapped there); -EINVAL for a NULL @mm, a
- *         misaligned @addr, a zero or overflowing @len, or a range that cuts
+ * @return 0 (also when nothing was mapped there); -EINVAL for a NULL @p mm, a
+ *         misaligned @p addr, a zero or overflowing @p len, or a range that cuts
  *         a hugetlb VMA off its 2 MiB alignment. On error nothing changes.
  */
 MMN_API int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len);
 
 /**
- * mmn_cpu_read() - a load of simulated CPU @cpu in @mm.
+ * mmn_cpu_read() - a load of simulated CPU @p cpu in @p mm.
  *
  * TLB first; on a miss a hardware walk that fills the TLB; if the walk
  * finds no usable entry, the page-fault handler (mmn_handle_mm_fault()),
  * then the access is retried. An access through a TLB entry whose frame was
  * freed meanwhile is performed and reported as MMN_VIOL_USE_AFTER_FREE.
- * @return 0; -EINVAL for a NULL @mm or @val or a @cpu out of range; -EFAULT
+ * @return 0; -EINVAL for a NULL @p mm or @p val or a @p cpu out of range; -EFAULT
  *         outside any VMA; -EACCES on a protection violation; -ENOMEM when
  *         the fault needs a frame and none is left; -EAGAIN when 1000
  *         faults in a row did not make the access possible (concurrent
@@ -125,7 +126,7 @@ MMN_API int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 MMN_API int mmn_cpu_read(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t *val);
 
 /**
- * mmn_cpu_write() - a store of @val by simulated CPU @cpu in @mm. Errors as
+ * mmn_cpu_write() - a store of @p val by simulated CPU @p cpu in @p mm. Errors as
  * mmn_cpu_read(); a write to a read-only private page takes the COW fault.
  */
 MMN_API int mmn_cpu_write(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t val);
@@ -139,21 +140,21 @@ struct mmn_vma_info {
 };
 
 /**
- * mmn_find_vma() - the VMA containing @addr (not the next one above, unlike
+ * mmn_find_vma() - the VMA containing @p addr (not the next one above, unlike
  * the kernel's find_vma(): use mmn_vma_count()/mmn_vma_at() to iterate).
  * Takes mmap_lock for read unless the calling actor holds it already (as
  * lockdep tells; with lockdep off the caller must not hold it). The same
  * holds for mmn_vma_count() and mmn_vma_at().
- * @return 0, -EINVAL for NULL arguments, -ENOENT if no VMA contains @addr.
+ * @return 0, -EINVAL for NULL arguments, -ENOENT if no VMA contains @p addr.
  */
 MMN_API int mmn_find_vma(struct mmn_mm *mm, unsigned long addr, struct mmn_vma_info *out);
 
-/** mmn_vma_count() - number of VMAs of @mm now. */
+/** mmn_vma_count() - number of VMAs of @p mm now. */
 MMN_API int mmn_vma_count(struct mmn_mm *mm);
 
 /**
- * mmn_vma_at() - the @idx-th VMA in address order.
- * @return 0, -EINVAL for NULL arguments, -ENOENT for @idx out of range.
+ * mmn_vma_at() - the @p idx-th VMA in address order.
+ * @return 0, -EINVAL for NULL arguments, -ENOENT for @p idx out of range.
  */
 MMN_API int mmn_vma_at(struct mmn_mm *mm, int idx, struct mmn_vma_info *out);
 

@@ -23,5 +23,6 @@
 #include <mmnsim/tlb.h>
 #include <mmnsim/fault.h>
 #include <mmnsim/mmu_notifier.h>
+#include <mmnsim/ops.h>
 
 #endif /* MMNSIM_MMNSIM_H */

@@ -95,9 +95,11 @@ enum mmn_notify_event {
 	MMN_NOTIFY_SOFT_DIRTY = 4,
 	/** The mm goes away: only interval notifiers see it, over [0, ULONG_MAX). */
 	MMN_NOTIFY_RELEASE = 5,
-	/** Migration to or from device memory; @owner is the pgmap owner. */
+	/** Migration to or from device memory; the range's @c owner is the
+	 *  pgmap owner. */
 	MMN_NOTIFY_MIGRATE = 6,
-	/** Conversion to device-exclusive entries; @owner is the caller's. */
+	/** Conversion to device-exclusive entries; the range's @c owner is the
+	 *  caller's. */
 	MMN_NOTIFY_EXCLUSIVE = 7,
 };
 
@@ -114,9 +116,9 @@ MMN_API const char *mmn_notify_event_name(enum mmn_notify_event event);
 #define MMN_NOTIFIER_RANGE_BLOCKABLE (1u << 0)
 
 /**
- * struct mmu_notifier_range (5.0+; @event and @flags 5.2+, @owner 5.9+ as
- * migrate_pgmap_owner, renamed 5.14). The kernel's former @vma member
- * (5.2-6.2) is not modelled. The range is half-open: [@start, @end).
+ * struct mmu_notifier_range (5.0+; @c event and @c flags 5.2+, @c owner 5.9+ as
+ * migrate_pgmap_owner, renamed 5.14). The kernel's former @c vma member
+ * (5.2-6.2) is not modelled. The range is half-open: [@c start, @c end).
  */
 struct mmn_notifier_range {
 	struct mmn_mm *mm;           /**< the address space being changed */
@@ -129,7 +131,7 @@ struct mmn_notifier_range {
 
 /**
  * mmn_notifier_range_init() - mmu_notifier_range_init() (5.2+, without the
- * vma argument as since 6.3): fill @range; @owner becomes NULL.
+ * vma argument as since 6.3): fill @p range; @p range->owner becomes NULL.
  */
 static inline void mmn_notifier_range_init(struct mmn_notifier_range *range,
 					   enum mmn_notify_event event, unsigned int flags,
@@ -147,7 +149,7 @@ static inline void mmn_notifier_range_init(struct mmn_notifier_range *range,
 /**
  * mmn_notifier_range_init_owner() - mmu_notifier_range_init_owner() (5.14+;
  * mmu_notifier_range_init_migrate() 5.9-5.13): as mmn_notifier_range_init()
- * with an @owner.
+ * with an @p owner.
  */
 static inline void mmn_notifier_range_init_owner(struct mmn_notifier_range *range,
 						 enum mmn_notify_event event, unsigned int flags,
@@ -160,7 +162,7 @@ static inline void mmn_notifier_range_init_owner(struct mmn_notifier_range *rang
 
 /**
  * mmn_notifier_range_blockable() - mmu_notifier_range_blockable() (5.2+):
- * whether callbacks for @range may sleep.
+ * whether callbacks for @p range may sleep.
  */
 static inline bool mmn_notifier_range_blockable(const struct mmn_notifier_range *range)
 {
@@ -170,11 +172,11 @@ static inline bool mmn_notifier_range_blockable(const struct mmn_notifier_range 
 /**
  * mmn_notifier_range_update_to_read_only() -
  * mmu_notifier_range_update_to_read_only() (5.2+): true when the change only
- * removes write permission, i.e. @range is a MMN_NOTIFY_PROTECTION_VMA
- * change and the VMA at @range->start is still readable.
+ * removes write permission, i.e. @p range is a MMN_NOTIFY_PROTECTION_VMA
+ * change and the VMA at @p range->start is still readable.
  *
  * The kernel looked at range->vma (5.2-6.2); the model looks the VMA up in
- * @range->mm, so call it where the invalidating caller's mmap_lock is held
+ * @p range->mm, so call it where the invalidating caller's mmap_lock is held
  * (inside a callback). NULL: false.
  */
 MMN_API bool mmn_notifier_range_update_to_read_only(const struct mmn_notifier_range *range);
@@ -199,7 +201,7 @@ struct mmn_notifier_ops {
 	 */
 	void (*release)(struct mmn_notifier *sub, struct mmn_mm *mm);
 	/**
-	 * Test and clear the accessed state of [@start, @end); return non-zero
+	 * Test and clear the accessed state of [@p start, @p end); return non-zero
 	 * if young. Results of all subscribers are OR'ed. Called under the PTL
 	 * right after the CPU's young bit: must not sleep (the core runs it in
 	 * a non-blocking section). 2.6.27+ (one address at first; a range
@@ -211,15 +213,15 @@ struct mmn_notifier_ops {
 	int (*clear_young)(struct mmn_notifier *sub, struct mmn_mm *mm, unsigned long start,
 			   unsigned long end);
 	/**
-	 * Whether @address is young, without clearing. The walk stops at the
+	 * Whether @p address is young, without clearing. The walk stops at the
 	 * first subscriber that answers non-zero. Must not sleep. 2.6.27+.
 	 */
 	int (*test_young)(struct mmn_notifier *sub, struct mmn_mm *mm, unsigned long address);
 	/**
-	 * Before the CPU page tables of @range change. After it returns the
+	 * Before the CPU page tables of @p range change. After it returns the
 	 * subscriber must create no secondary mapping in the range until the
 	 * matching invalidate_range_end. May sleep only if
-	 * mmn_notifier_range_blockable(@range). Returns 0, or -EAGAIN and only
+	 * mmn_notifier_range_blockable(@p range). Returns 0, or -EAGAIN and only
 	 * in a non-blockable range; a subscriber that can fail must not
 	 * implement invalidate_range_end (reported otherwise). 2.6.27+
 	 * ((mm, start, end) before 5.0; int and blockable 4.19+).
@@ -227,14 +229,14 @@ struct mmn_notifier_ops {
 	int (*invalidate_range_start)(struct mmn_notifier *sub,
 				      const struct mmn_notifier_range *range);
 	/**
-	 * After the CPU page tables of @range changed. May sleep only if
+	 * After the CPU page tables of @p range changed. May sleep only if
 	 * blockable. 2.6.27+.
 	 */
 	void (*invalidate_range_end)(struct mmn_notifier *sub,
 				     const struct mmn_notifier_range *range);
 	/**
 	 * Flush secondary TLBs that walk the CPU page tables (IOMMU SVA/ATS),
-	 * called whenever the CPU TLB is flushed for [@start, @end): under the
+	 * called whenever the CPU TLB is flushed for [@p start, @p end): under the
 	 * PTL, must not sleep. A subscriber implements either this or the
 	 * start/end pair, never both (registration fails with -EINVAL). 6.6+;
 	 * invalidate_range before.
@@ -266,7 +268,7 @@ struct mmn_notifier_ops {
 	void (*invalidate_page)(struct mmn_notifier *sub, struct mmn_mm *mm,
 				unsigned long address);
 	/**
-	 * Flush secondary TLBs for [@start, @end), called under the PTL where
+	 * Flush secondary TLBs for [@p start, @p end), called under the PTL where
 	 * the CPU TLB is flushed (the *_clear_flush_notify() helpers) and by
 	 * invalidate_range_end unless the caller used only_end. Must not sleep.
 	 * 3.19-6.5 (renamed arch_invalidate_secondary_tlbs in 6.6). Dispatched
@@ -276,7 +278,7 @@ struct mmn_notifier_ops {
 	void (*invalidate_range)(struct mmn_notifier *sub, struct mmn_mm *mm, unsigned long start,
 				 unsigned long end);
 	/**
-	 * The PTE at @address now maps @pte (KSM merge, COW), called under the
+	 * The PTE at @p address now maps @p pte (KSM merge, COW), called under the
 	 * PTL from set_pte_at_notify(): must not sleep. 2.6.29-6.9 (inside a
 	 * start/end pair since 4.13). Dispatched by mmn_notifier_change_pte().
 	 */
@@ -289,9 +291,9 @@ struct mmn_notifier_ops {
  * listener's own structure.
  *
  * Before the first mmn_notifier_register() the struct must be zeroed apart
- * from @ops (a designated initialiser or calloc() does it); after
+ * from @c ops (a designated initialiser or calloc() does it); after
  * mmn_notifier_unregister() returned it may be registered again. Members
- * after @mm are private to the core.
+ * after @c mm are private to the core.
  */
 struct mmn_notifier {
 	/** The callbacks; set by the caller before registering. */
@@ -299,6 +301,7 @@ struct mmn_notifier {
 	/** The mm, set by registration and kept after unregistration. */
 	struct mmn_mm *mm;
 	/* --- private --- */
+	/** @cond MMN_PRIVATE */
 	struct mmn_notifier *hnext;  /* next in the mm's list (RCU-published) */
 	struct mmn_rcu_head rcu;     /* deferred free after the last put */
 	unsigned int users;          /* get/put references, under the subscriptions lock */
@@ -307,22 +310,23 @@ struct mmn_notifier {
 	unsigned char hashed;        /* on the mm's list (under the subscriptions lock) */
 	unsigned char release_claimed; /* release has been called or is running */
 	unsigned char dead;          /* unregister returned / freed: no callback may run */
+	/** @endcond */
 };
 
 /**
- * mmn_notifier_register() - mmu_notifier_register() (2.6.27+): attach @sub
- * to @mm. Takes mmap_lock for write, so the caller must not hold it (nor any
+ * mmn_notifier_register() - mmu_notifier_register() (2.6.27+): attach @p sub
+ * to @p mm. Takes mmap_lock for write, so the caller must not hold it (nor any
  * lock a callback takes). The caller keeps mm_users > 0 during the call.
  * Pairs with mmn_notifier_unregister().
  *
- * @return 0; -EINVAL for NULL @sub, @mm or @sub->ops, for ops implementing
+ * @return 0; -EINVAL for NULL @p sub, @p mm or @p sub->ops, for ops implementing
  *         arch_invalidate_secondary_tlbs together with
  *         invalidate_range_start or invalidate_range_end (as the kernel
  *         refuses since 6.6), or for an mm with no users left; -EBUSY if
- *         @sub is registered already (to this or another mm); -ENOMEM.
+ *         @p sub is registered already (to this or another mm); -ENOMEM.
  *         On error nothing changes.
  *
- * Unlike the kernel, a NULL @sub does not switch the mm to interval mode
+ * Unlike the kernel, a NULL @p sub does not switch the mm to interval mode
  * (that is internal to mmn_interval_notifier_insert()).
  */
 MMN_API int mmn_notifier_register(struct mmn_notifier *sub, struct mmn_mm *mm);
@@ -338,13 +342,13 @@ MMN_API int __mmn_notifier_register(struct mmn_notifier *sub, struct mmn_mm *mm)
 /**
  * mmn_notifier_unregister() - mmu_notifier_unregister() (2.6.27+; void in
  * the kernel). Calls ->release unless it already ran (from exit), unlinks
- * @sub, waits for every callback in flight (synchronize_srcu()), then drops
+ * @p sub, waits for every callback in flight (synchronize_srcu()), then drops
  * the mm_count reference registration took. After it returns no callback of
- * @sub runs. May sleep; must not be called from a callback or inside an
+ * @p sub runs. May sleep; must not be called from a callback or inside an
  * SRCU read section (reported by the sync layer).
  *
- * @return 0; -EINVAL for NULL arguments or an @mm that is not the one @sub
- *         was registered to; -ENOENT if @sub is not registered (never was,
+ * @return 0; -EINVAL for NULL arguments or an @p mm that is not the one @p sub
+ *         was registered to; -ENOENT if @p sub is not registered (never was,
  *         already unregistered, or released by its last mmn_notifier_put()).
  *         On error nothing changes.
  */
@@ -352,8 +356,8 @@ MMN_API int mmn_notifier_unregister(struct mmn_notifier *sub, struct mmn_mm *mm)
 
 /**
  * mmn_notifier_get_locked() - mmu_notifier_get_locked() (5.4+): the single
- * subscription of @ops on @mm, with one more reference; allocated with
- * @ops->alloc_notifier and registered if none exists. The ops pointer
+ * subscription of @p ops on @p mm, with one more reference; allocated with
+ * @p ops->alloc_notifier and registered if none exists. The ops pointer
  * identifies the subscription. Caller holds mmap_lock for write; may sleep.
  *
  * @return the subscription, or NULL with errno set: EINVAL for NULL
@@ -379,8 +383,10 @@ MMN_API struct mmn_notifier *mmn_notifier_get(const struct mmn_notifier_ops *ops
  * ->release is not called (only mm teardown calls it), so the subscriber
  * must have dropped its secondary mappings already. Callbacks already in
  * flight may still run until free_notifier. Does not sleep; may be called
- * from ->release. NULL, or a @sub never registered, is a no-op; a put
- * without a reference is reported (MMN_VIOL_PROTOCOL, a kernel WARN).
+ * from ->release. NULL, or a @p sub never registered, is a no-op; a put
+ * without a reference is reported (MMN_VIOL_PROTOCOL, a kernel WARN); so is
+ * a put of a subscription whose ops have no free_notifier (one registered
+ * with mmn_notifier_register()), which is then ignored.
  */
 MMN_API void mmn_notifier_put(struct mmn_notifier *sub);
 
@@ -400,13 +406,13 @@ MMN_API void mmn_notifier_synchronize(struct mmn_sim *sim);
 /**
  * mmn_notifier_invalidate_range_start() - mmu_notifier_invalidate_range_start()
  * (2.6.27+; range struct 5.0+): tell every subscriber that the PTEs of
- * @range are about to change. Sets MMN_NOTIFIER_RANGE_BLOCKABLE in
- * @range->flags, as the kernel does, then calls might_sleep(): it must not be
+ * @p range are about to change. Sets MMN_NOTIFIER_RANGE_BLOCKABLE in
+ * @p range->flags, as the kernel does, then calls might_sleep(): it must not be
  * called under a spinlock such as the PTL (reported). Interval notifiers
  * overlapping the range are invalidated first, then every subscription's
  * invalidate_range_start. Must be paired with
  * mmn_notifier_invalidate_range_end() on the same range by the same actor.
- * NULL @range or @range->mm: no-op.
+ * NULL @p range or @p range->mm: no-op.
  */
 MMN_API void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range);
 
@@ -423,26 +429,26 @@ MMN_API void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *rang
  *         side again and skips the subscription list; a subscription that
  *         refuses does not stop the walk, and afterwards every subscription
  *         implementing invalidate_range_end gets its end. -EINVAL for a
- *         NULL @range or @range->mm.
+ *         NULL @p range or @p range->mm.
  */
 MMN_API int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *range);
 
 /**
  * mmn_notifier_invalidate_range_end() - mmu_notifier_invalidate_range_end()
  * as of 6.6+ (no invalidate_range call): tell every subscriber the PTEs of
- * @range have changed. Blockable ranges call might_sleep() first. Interval
+ * @p range have changed. Blockable ranges call might_sleep() first. Interval
  * notifiers first (the odd sequence period may end here), then every
  * subscription's invalidate_range_end. An end with no outstanding start on
  * the same range by the calling actor is reported (MMN_VIOL_PROTOCOL).
- * NULL @range or @range->mm: no-op.
+ * NULL @p range or @p range->mm: no-op.
  */
 MMN_API void mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range);
 
 /**
  * mmn_notifier_arch_invalidate_secondary_tlbs() -
  * mmu_notifier_arch_invalidate_secondary_tlbs() (6.6+): called by the CPU
- * TLB flush for [@start, @end); legal under the PTL. Callbacks run in a
- * non-blocking section. NULL @mm: no-op.
+ * TLB flush for [@p start, @p end); legal under the PTL. Callbacks run in a
+ * non-blocking section. NULL @p mm: no-op.
  */
 MMN_API void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned long start,
 							 unsigned long end);
@@ -450,21 +456,21 @@ MMN_API void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsi
 /**
  * mmn_notifier_clear_flush_young() - mmu_notifier_clear_flush_young()
  * (2.6.27+): OR of every subscriber's clear_flush_young. Legal under the
- * PTL; callbacks run non-blocking. NULL @mm: 0.
+ * PTL; callbacks run non-blocking. NULL @p mm: 0.
  */
 MMN_API int mmn_notifier_clear_flush_young(struct mmn_mm *mm, unsigned long start,
 					   unsigned long end);
 
 /**
  * mmn_notifier_clear_young() - mmu_notifier_clear_young() (3.15+): OR of
- * every subscriber's clear_young. Legal under the PTL. NULL @mm: 0.
+ * every subscriber's clear_young. Legal under the PTL. NULL @p mm: 0.
  */
 MMN_API int mmn_notifier_clear_young(struct mmn_mm *mm, unsigned long start, unsigned long end);
 
 /**
  * mmn_notifier_test_young() - mmu_notifier_test_young() (2.6.27+): the first
  * non-zero answer of a subscriber's test_young, else 0. Legal under the
- * PTL. NULL @mm: 0.
+ * PTL. NULL @p mm: 0.
  */
 MMN_API int mmn_notifier_test_young(struct mmn_mm *mm, unsigned long address);
 
@@ -475,15 +481,15 @@ MMN_API int mmn_notifier_test_young(struct mmn_mm *mm, unsigned long address);
  * [0, ULONG_MAX) (5.5+), then every subscription still listed gets ->release
  * (unless unregister already called it) and is unlinked; returns after an
  * SRCU grace period, so no ->release started by a concurrent unregister is
- * still running. May sleep. NULL @mm: no-op.
+ * still running. May sleep. NULL @p mm: no-op.
  */
 MMN_API void mmn_notifier_release(struct mmn_mm *mm);
 
 /**
  * mmn_notifier_invalidate_page() - mmu_notifier_invalidate_page()
- * (2.6.27-4.12): call every subscriber's invalidate_page for @address. The
+ * (2.6.27-4.12): call every subscriber's invalidate_page for @p address. The
  * kernel called it after the PTE change with the PTL dropped; callbacks may
- * sleep. Only the old-kernel profiles call it. NULL @mm: no-op.
+ * sleep. Only the old-kernel profiles call it. NULL @p mm: no-op.
  */
 MMN_API void mmn_notifier_invalidate_page(struct mmn_mm *mm, unsigned long address);
 
@@ -491,7 +497,7 @@ MMN_API void mmn_notifier_invalidate_page(struct mmn_mm *mm, unsigned long addre
  * mmn_notifier_invalidate_range() - mmu_notifier_invalidate_range()
  * (3.19-6.5): the explicit secondary-TLB flush of the pre-6.6 call sites
  * (the *_clear_flush_notify() helpers, under the PTL). Callbacks run
- * non-blocking. NULL @mm: no-op.
+ * non-blocking. NULL @p mm: no-op.
  */
 MMN_API void mmn_notifier_invalidate_range(struct mmn_mm *mm, unsigned long start,
 					   unsigned long end);
@@ -499,7 +505,7 @@ MMN_API void mmn_notifier_invalidate_range(struct mmn_mm *mm, unsigned long star
 /**
  * mmn_notifier_change_pte() - mmu_notifier_change_pte() (2.6.29-6.9), from
  * set_pte_at_notify() under the PTL: every subscriber's change_pte.
- * Callbacks run non-blocking. NULL @mm: no-op.
+ * Callbacks run non-blocking. NULL @p mm: no-op.
  */
 MMN_API void mmn_notifier_change_pte(struct mmn_mm *mm, unsigned long address, mmn_pte_t pte);
 
@@ -510,8 +516,8 @@ MMN_API void mmn_notifier_change_pte(struct mmn_mm *mm, unsigned long address, m
 /** struct mmu_interval_notifier_ops (5.5+). */
 struct mmn_interval_notifier_ops {
 	/**
-	 * @range overlaps the subscription's interval. @cur_seq is odd; the
-	 * callback must call mmn_interval_set_seq(@sub, @cur_seq) under the
+	 * @p range overlaps the subscription's interval. @p cur_seq is odd; the
+	 * callback must call mmn_interval_set_seq(@p sub, @p cur_seq) under the
 	 * lock its read side holds around mmn_interval_read_retry(), then drop
 	 * its secondary mappings of the overlap. Returns true; false only when
 	 * it would have to sleep and the range is not blockable (the start then
@@ -526,15 +532,17 @@ struct mmn_interval_tree_node {
 	unsigned long start;        /**< first address of the interval */
 	unsigned long last;         /**< last address, inclusive */
 	/* --- private: augmented red-black tree --- */
+	/** @cond MMN_PRIVATE */
 	unsigned long subtree_last;
 	struct mmn_interval_tree_node *parent, *left, *right;
 	int red;
+	/** @endcond */
 };
 
 /**
  * struct mmu_interval_notifier: a subscription to an interval of one mm.
  * Zero it before the first insert; after mmn_interval_notifier_remove()
- * returned it may be inserted again. Members after @interval_tree are
+ * returned it may be inserted again. Members after @c interval_tree are
  * private.
  */
 struct mmn_interval_notifier {
@@ -543,26 +551,28 @@ struct mmn_interval_notifier {
 	/** [start, last] of the subscription, set by insert. */
 	struct mmn_interval_tree_node interval_tree;
 	/* --- private --- */
+	/** @cond MMN_PRIVATE */
 	struct mmn_interval_notifier *deferred_next;
 	struct mmn_interval_notifier **deferred_pprev;
 	unsigned long invalidate_seq;  /* atomic builtins */
 	unsigned char state;           /* none / inserted / being removed */
 	unsigned char in_tree;         /* under the subscriptions lock */
 	unsigned char deferred;        /* on the deferred list, under the lock */
+	/** @endcond */
 };
 
 /**
  * mmn_interval_notifier_insert() - mmu_interval_notifier_insert() (5.5+):
- * subscribe @sub to [@start, @start + @length - 1] of @mm. May take
+ * subscribe @p sub to [@p start, @p start + @p length - 1] of @p mm. May take
  * mmap_lock for write (the first interval of an mm registers the mm's
  * interval mode), so the caller must not hold it; may sleep. The caller
  * holds an mm_users reference. If an invalidation is in progress the
  * interval may enter the tree only when it ends; either way the first
  * mmn_interval_read_begin() waits for any invalidation in flight.
  *
- * @return 0; -EINVAL for NULL @sub, @mm, @ops or @ops->invalidate, or an mm
- *         with no users left; -EOVERFLOW for a zero @length or an interval
- *         past ULONG_MAX; -EBUSY if @sub is inserted already; -ENOMEM. On
+ * @return 0; -EINVAL for NULL @p sub, @p mm, @p ops or @p ops->invalidate, or an mm
+ *         with no users left; -EOVERFLOW for a zero @p length or an interval
+ *         past ULONG_MAX; -EBUSY if @p sub is inserted already; -ENOMEM. On
  *         error nothing changes.
  */
 MMN_API int mmn_interval_notifier_insert(struct mmn_interval_notifier *sub, struct mmn_mm *mm,
@@ -582,31 +592,31 @@ MMN_API int mmn_interval_notifier_insert_locked(struct mmn_interval_notifier *su
 
 /**
  * mmn_interval_notifier_remove() - mmu_interval_notifier_remove() (5.5+;
- * void in the kernel): unsubscribe @sub. If an invalidation holds the odd
+ * void in the kernel): unsubscribe @p sub. If an invalidation holds the odd
  * sequence period, the removal is deferred and the call sleeps until the
- * period ends; after it returns no callback of @sub runs and the caller may
+ * period ends; after it returns no callback of @p sub runs and the caller may
  * free it. Must not be called from a callback (it could wait for itself).
  * May sleep.
  *
- * @return 0; -EINVAL for NULL; -ENOENT if @sub is not inserted (never was,
+ * @return 0; -EINVAL for NULL; -ENOENT if @p sub is not inserted (never was,
  *         or already removed). On error nothing changes.
  */
 MMN_API int mmn_interval_notifier_remove(struct mmn_interval_notifier *sub);
 
 /**
  * mmn_interval_read_begin() - mmu_interval_read_begin() (5.5+): start a
- * read-side critical section on @sub's interval and return its sequence
- * number, to pass to mmn_interval_read_retry(). If @sub was invalidated in
+ * read-side critical section on @p sub's interval and return its sequence
+ * number, to pass to mmn_interval_read_retry(). If @p sub was invalidated in
  * the current (odd) invalidation period, sleeps on the mm's wait queue until
  * the period ends. May sleep (a might_sleep() point, always). NULL or a
- * never-inserted @sub: 0.
+ * never-inserted @p sub: 0.
  */
 MMN_API unsigned long mmn_interval_read_begin(struct mmn_interval_notifier *sub);
 
 /**
  * mmn_interval_read_retry() - mmu_interval_read_retry() (5.5+): true if an
- * invalidation of @sub started since mmn_interval_read_begin() returned
- * @seq. Call it under the lock the invalidate callback takes around
+ * invalidation of @p sub started since mmn_interval_read_begin() returned
+ * @p seq. Call it under the lock the invalidate callback takes around
  * mmn_interval_set_seq(): a false answer is then final until the lock is
  * dropped. NULL: true.
  */
@@ -621,7 +631,7 @@ MMN_API bool mmn_interval_check_retry(struct mmn_interval_notifier *sub, unsigne
 
 /**
  * mmn_interval_set_seq() - mmu_interval_set_seq() (5.5+): record the odd
- * @cur_seq of the invalidation in progress. Called by the invalidate
+ * @p cur_seq of the invalidation in progress. Called by the invalidate
  * callback under the subscriber's lock. NULL: no-op.
  */
 MMN_API void mmn_interval_set_seq(struct mmn_interval_notifier *sub, unsigned long cur_seq);

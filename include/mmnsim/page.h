@@ -30,17 +30,17 @@ extern "C" {
 
 struct mmn_sim;
 
-#define MMN_PAGE_SHIFT 12
-#define MMN_PAGE_SIZE (1UL << MMN_PAGE_SHIFT)
-#define MMN_PAGE_MASK (~(MMN_PAGE_SIZE - 1))
-#define MMN_PMD_SHIFT 21
-#define MMN_PMD_SIZE (1UL << MMN_PMD_SHIFT)   /**< a 2 MiB huge page */
-#define MMN_PMD_MASK (~(MMN_PMD_SIZE - 1))
-#define MMN_PUD_SHIFT 30
-#define MMN_PUD_SIZE (1UL << MMN_PUD_SHIFT)
-#define MMN_PUD_MASK (~(MMN_PUD_SIZE - 1))
-#define MMN_PGDIR_SHIFT 39
-#define MMN_PGDIR_SIZE (1UL << MMN_PGDIR_SHIFT)
+#define MMN_PAGE_SHIFT 12                        /**< log2 of the page size */
+#define MMN_PAGE_SIZE (1UL << MMN_PAGE_SHIFT)    /**< a 4 KiB page */
+#define MMN_PAGE_MASK (~(MMN_PAGE_SIZE - 1))     /**< rounds an address down to its page */
+#define MMN_PMD_SHIFT 21                         /**< log2 of the span of a PMD entry */
+#define MMN_PMD_SIZE (1UL << MMN_PMD_SHIFT)      /**< a 2 MiB huge page */
+#define MMN_PMD_MASK (~(MMN_PMD_SIZE - 1))       /**< rounds an address down to 2 MiB */
+#define MMN_PUD_SHIFT 30                         /**< log2 of the span of a PUD entry */
+#define MMN_PUD_SIZE (1UL << MMN_PUD_SHIFT)      /**< span of a PUD entry: 1 GiB */
+#define MMN_PUD_MASK (~(MMN_PUD_SIZE - 1))       /**< rounds an address down to 1 GiB */
+#define MMN_PGDIR_SHIFT 39                       /**< log2 of the span of a PGD entry */
+#define MMN_PGDIR_SIZE (1UL << MMN_PGDIR_SHIFT)  /**< span of a PGD entry: 512 GiB */
 /** Subpages of a 2 MiB huge page. */
 #define MMN_HPAGE_NR (1UL << (MMN_PMD_SHIFT - MMN_PAGE_SHIFT))
 
@@ -62,9 +62,13 @@ enum mmn_page_flag {
 	MMN_PG_STABLE = 1u << 10,   /**< oracle: content must not change now */
 };
 
-/** A snapshot of one frame, for tests and audits. */
+/**
+ * A snapshot of one frame, for tests and audits. For a subpage of a 2 MiB
+ * huge page, @c refcount, @c mapcount, @c pincount and @c gen are the head
+ * page's; @c flags and @c content are the subpage's own.
+ */
 struct mmn_page_info {
-	unsigned long pfn;
+	unsigned long pfn; /**< the frame asked for */
 	int refcount;      /**< page_ref_count() */
 	int mapcount;      /**< page_mapcount(): PTE/PMD mappings */
 	int pincount;      /**< FOLL_PIN references (mmn_get_user_pages()) */
@@ -74,7 +78,7 @@ struct mmn_page_info {
 };
 
 /**
- * mmn_page_info() - snapshot frame @pfn.
+ * mmn_page_info() - snapshot frame @p pfn.
  * @return 0, -EINVAL for a NULL argument or a pfn out of range.
  */
 MMN_API int mmn_page_info(const struct mmn_sim *sim, unsigned long pfn,
@@ -99,15 +103,22 @@ MMN_API int mmn_get_page(struct mmn_sim *sim, unsigned long pfn);
 MMN_API int mmn_put_page(struct mmn_sim *sim, unsigned long pfn);
 
 /**
- * mmn_phys_access() - a device or secondary-MMU access to frame @pfn made
- * through a translation that recorded generation @gen.
+ * mmn_phys_access() - a device or secondary-MMU access to frame @p pfn made
+ * through a translation that recorded generation @p gen.
+ * @param sim    the simulation
+ * @param pfn    the frame accessed
+ * @param gen    the generation the translation recorded (compared with the
+ *               frame's generation now)
  * @param addr   virtual address the translation was for (for the report)
- * @param write  true: store *@val; false: load into *@val
+ * @param write  true: store *@p val; false: load into *@p val
+ * @param val    the word to store, or receives the word loaded
  * @return 0 (the access is performed even when it is a use-after-free,
- *         which is then reported), -EINVAL for a NULL @val/@sim or a pfn out
- *         of range.
+ *         which is then reported), -EINVAL for a NULL @p val or @p sim or a
+ *         pfn out of range.
  *
- * Accesses to a 2 MiB huge page name the subpage's pfn.
+ * Accesses to a 2 MiB huge page name the subpage's pfn. A store to the zero
+ * page is not performed: it is reported as MMN_VIOL_ACCOUNTING and 0 is
+ * returned.
  */
 MMN_API int mmn_phys_access(struct mmn_sim *sim, unsigned long pfn, uint32_t gen,
 			    unsigned long addr, bool write, uint64_t *val);

@@ -34,33 +34,33 @@ struct mmn_mm;
 /** A page-table entry at any level. */
 typedef uint64_t mmn_pte_t;
 
-#define MMN_PTRS_PER_TABLE 512
+#define MMN_PTRS_PER_TABLE 512 /**< entries of a page-table page, at every level */
 /** First address above user space (x86-64 TASK_SIZE_MAX with 4 levels). */
 #define MMN_TASK_SIZE ((1UL << 47) - MMN_PAGE_SIZE)
 
 /* Present entries. */
-#define MMN_PTE_PRESENT (1ULL << 0)
-#define MMN_PTE_WRITE (1ULL << 1)
-#define MMN_PTE_USER (1ULL << 2)
-#define MMN_PTE_ACCESSED (1ULL << 5)
-#define MMN_PTE_DIRTY (1ULL << 6)
+#define MMN_PTE_PRESENT (1ULL << 0)     /**< maps a frame (_PAGE_PRESENT) */
+#define MMN_PTE_WRITE (1ULL << 1)       /**< stores allowed (_PAGE_RW) */
+#define MMN_PTE_USER (1ULL << 2)        /**< user access allowed; set by mmn_mk_pte() */
+#define MMN_PTE_ACCESSED (1ULL << 5)    /**< young; walkers set it on access */
+#define MMN_PTE_DIRTY (1ULL << 6)       /**< dirty; walkers set it on a store */
 #define MMN_PTE_HUGE (1ULL << 7)        /**< PMD leaf (PSE) */
 #define MMN_PTE_SOFT_DIRTY (1ULL << 11) /**< kept in swap entries too */
-#define MMN_PTE_PFN_SHIFT 12
-#define MMN_PTE_PFN_MASK (((1ULL << 40) - 1) << MMN_PTE_PFN_SHIFT)
+#define MMN_PTE_PFN_SHIFT 12            /**< position of the frame number */
+#define MMN_PTE_PFN_MASK (((1ULL << 40) - 1) << MMN_PTE_PFN_SHIFT) /**< frame-number bits */
 
 /** Kinds of non-present, non-empty entries (bits 1-4 when bit 0 is clear). */
 enum mmn_swp_type {
-	MMN_SWP_NONE = 0,
+	MMN_SWP_NONE = 0,             /**< none or present: not a swap-style entry */
 	MMN_SWP_MIGRATION_READ = 1,   /**< migration entry of a read-only PTE */
 	MMN_SWP_MIGRATION_WRITE = 2,  /**< migration entry of a writable PTE */
 	MMN_SWP_DEVICE_EXCLUSIVE = 3, /**< make_device_exclusive() */
-	MMN_SWP_DEVICE_PRIVATE_READ = 4,
-	MMN_SWP_DEVICE_PRIVATE_WRITE = 5,
-	MMN_SWP_HWPOISON = 6,
+	MMN_SWP_DEVICE_PRIVATE_READ = 4, /**< device-private entry of a read-only PTE */
+	MMN_SWP_DEVICE_PRIVATE_WRITE = 5, /**< device-private entry of a writable PTE */
+	MMN_SWP_HWPOISON = 6,         /**< a poisoned frame (memory failure) */
 };
-#define MMN_SWP_TYPE_SHIFT 1
-#define MMN_SWP_TYPE_MASK (0xfULL << MMN_SWP_TYPE_SHIFT)
+#define MMN_SWP_TYPE_SHIFT 1      /**< position of the kind in a non-present entry */
+#define MMN_SWP_TYPE_MASK (0xfULL << MMN_SWP_TYPE_SHIFT) /**< bits of the kind (enum mmn_swp_type) */
 
 /** pte_none(). */
 static inline bool mmn_pte_none(mmn_pte_t e) { return e == 0; }
@@ -91,12 +91,12 @@ static inline enum mmn_swp_type mmn_pte_swp_type(mmn_pte_t e)
 		return MMN_SWP_NONE;
 	return (enum mmn_swp_type)((e & MMN_SWP_TYPE_MASK) >> MMN_SWP_TYPE_SHIFT);
 }
-/** mk_pte(): a present entry for @pfn with extra bits @bits. */
+/** mk_pte(): a present entry for @p pfn with extra bits @p bits. */
 static inline mmn_pte_t mmn_mk_pte(unsigned long pfn, uint64_t bits)
 {
 	return ((uint64_t)pfn << MMN_PTE_PFN_SHIFT) | MMN_PTE_PRESENT | MMN_PTE_USER | bits;
 }
-/** A swap-style (non-present) entry of @type for @pfn. */
+/** A swap-style (non-present) entry of @p type for @p pfn. */
 static inline mmn_pte_t mmn_mk_swp_pte(enum mmn_swp_type type, unsigned long pfn)
 {
 	return ((uint64_t)pfn << MMN_PTE_PFN_SHIFT) | ((uint64_t)type << MMN_SWP_TYPE_SHIFT);
@@ -113,16 +113,16 @@ enum mmn_pt_level {
 struct mmn_walk {
 	enum mmn_pt_level level; /**< where the walk stopped */
 	mmn_pte_t entry;         /**< the entry found there (0 when none) */
-	unsigned long pfn;       /**< frame of @addr itself (subpage for a PMD leaf), if present */
+	unsigned long pfn;       /**< frame of the walked address itself (subpage for a PMD leaf), if present */
 	uint32_t gen;            /**< generation of the frame (head's for a PMD leaf) */
 };
 
 /**
- * mmn_pgtable_walk() - read the translation of @addr the way a hardware
+ * mmn_pgtable_walk() - read the translation of @p addr the way a hardware
  * walker does (x86 page walk, an IOMMU walking the CPU table): no lock, an
  * atomic read per level. The result can be stale by the time it is used;
  * only invalidation (TLB flush, notifiers) makes it safe to cache.
- * @return 0 (see @out->level), -EINVAL for NULL arguments, -EFAULT for an
+ * @return 0 (see @p out->level), -EINVAL for NULL arguments, -EFAULT for an
  *         address outside user space.
  */
 MMN_API int mmn_pgtable_walk(struct mmn_mm *mm, unsigned long addr, struct mmn_walk *out);

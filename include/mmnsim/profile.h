@@ -90,35 +90,40 @@ MMN_API const struct mmn_profile *mmn_profile_by_name(const char *name);
 /** mmn_profile_count() - number of named profiles. */
 MMN_API int mmn_profile_count(void);
 
-/** mmn_profile_at() - the @idx-th named profile, oldest first; NULL out of range. */
+/** mmn_profile_at() - the @p idx-th named profile, oldest first; NULL out of range. */
 MMN_API const struct mmn_profile *mmn_profile_at(int idx);
 
 /**
  * mmn_profile_set_knob() - override one knob by name ("only_end_skips_flush",
- * "secondary_flush"...), parsing @value ("true"/"false"/"1"/"0" for booleans,
+ * "secondary_flush"...), parsing @p value ("true"/"false"/"1"/"0" for booleans,
  * the enum's short name for secondary_flush: "with_cpu_flush", "call_sites",
- * "range_end", "invalidate_page", a decimal number for counts).
+ * "range_end", "invalidate_page", a decimal number from 0 to 1000000 for
+ * counts). On success @p p->name becomes "custom".
  * @return 0, -EINVAL for a NULL argument, -ENOENT for an unknown knob,
- *         -ERANGE for a value that does not parse; @p is unchanged on error.
+ *         -ERANGE for a value that does not parse; @p p is unchanged on error.
  */
 MMN_API int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *value);
 
 /** mmn_profile_knob_count() - number of knobs (for listing). */
 MMN_API int mmn_profile_knob_count(void);
 
-/** mmn_profile_knob_name() - the @idx-th knob's name, NULL out of range. */
+/** mmn_profile_knob_name() - the @p idx-th knob's name, NULL out of range. */
 MMN_API const char *mmn_profile_knob_name(int idx);
 
 /**
- * mmn_profile_knob_value() - the knob's value in @p as text, in the form
- * mmn_profile_set_knob() accepts.
- * @return 0, -EINVAL for NULL arguments or a buffer too small, -ENOENT for
- *         an unknown knob.
+ * mmn_profile_knob_value() - the value of knob @p knob in @p p as text, in
+ * the form mmn_profile_set_knob() accepts, written NUL-terminated to @p buf
+ * of @p len bytes.
+ * @return 0, -EINVAL for NULL arguments or a buffer too small (a zero
+ *         @p len included), -ENOENT for an unknown knob.
  */
 MMN_API int mmn_profile_knob_value(const struct mmn_profile *p, const char *knob, char *buf,
 				   unsigned long len);
 
-/** mmn_profile_print() - every knob of @p, one "name = value" line each. */
+/**
+ * mmn_profile_print() - every knob of @p p, one "name = value" line each,
+ * after a "profile NAME" line, to @p out. NULL @p p or @p out: no-op.
+ */
 MMN_API void mmn_profile_print(const struct mmn_profile *p, FILE *out);
 
 /** mmn_secondary_flush_name() - "with_cpu_flush", ... or "unknown". */

@@ -64,7 +64,7 @@ struct mmn_sim_config {
 	const char *profile;
 };
 
-/** mmn_sim_config_init() - fill @cfg with the documented defaults. */
+/** mmn_sim_config_init() - fill @p cfg with the documented defaults. */
 MMN_API void mmn_sim_config_init(struct mmn_sim_config *cfg);
 
 /**
@@ -114,9 +114,9 @@ struct mmn_stats {
 	unsigned long huge_pages_free;   /**< free 2 MiB huge pages now */
 	unsigned long pgtables;          /**< page-table pages in use now */
 	/* TLB */
-	unsigned long tlb_hits;
+	unsigned long tlb_hits;          /**< accesses served by a TLB entry */
 	unsigned long tlb_misses;        /**< lookups that walked the table */
-	unsigned long tlb_fills;
+	unsigned long tlb_fills;         /**< entries filled after a walk */
 	unsigned long tlb_flush_page;    /**< flush_tlb_page() calls */
 	unsigned long tlb_flush_range;   /**< flush_tlb_range() calls */
 	unsigned long tlb_flush_mm;      /**< flush_tlb_mm() calls (full flushes) */
@@ -133,7 +133,7 @@ struct mmn_stats {
 	unsigned long faults_huge;       /**< faults that mapped a 2 MiB page */
 };
 
-/** mmn_sim_get_stats() - fill @out with the current counters. */
+/** mmn_sim_get_stats() - fill @p out with the current counters. */
 MMN_API void mmn_sim_get_stats(const struct mmn_sim *sim, struct mmn_stats *out);
 
 /** mmn_version_string() - the library's version, "MAJOR.MINOR.PATCH". */

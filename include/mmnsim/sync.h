@@ -48,19 +48,23 @@ struct mmn_actor;
 /* Actors                                                              */
 /* ------------------------------------------------------------------ */
 
-/** Body of an actor; its return value is handed to mmn_actor_join(). */
+/**
+ * Body of an actor; its return value is handed to mmn_actor_join().
+ * @param arg  the argument given to mmn_actor_spawn()
+ * @return the value mmn_actor_join() receives
+ */
 typedef void *(*mmn_actor_fn)(void *arg);
 
 /**
  * mmn_actor_spawn() - start an actor (a simulated CPU thread, a device
- * engine, a vCPU...) running @fn(@arg).
+ * engine, a vCPU...) running @p fn(@p arg).
  * @param sim   the simulation
  * @param name  short name for reports and traces (copied; NULL: "actorN")
  * @param fn    body
- * @param arg   argument of @fn
+ * @param arg   argument of @p fn
  * @param out   receives the actor handle, to pass to mmn_actor_join()
- * @return 0, -EINVAL for a NULL @sim, @fn or @out, -EAGAIN/-ENOMEM when the
- *         host cannot create the thread.
+ * @return 0, -EINVAL for a NULL @p sim, @p fn or @p out, -EAGAIN/-ENOMEM when
+ *         the host cannot create the thread.
  *
  * Under the native backend each actor is a thread. Threads created by
  * research code itself are adopted as actors on their first use of the
@@ -72,30 +76,38 @@ MMN_API int mmn_actor_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn 
 /**
  * mmn_actor_join() - wait for an actor spawned by mmn_actor_spawn() to end.
  * @param actor   the actor
- * @param retval  receives @fn's return value (may be NULL)
+ * @param retval  receives the return value of the actor's body (may be NULL)
  * @return 0, or -EINVAL for NULL or an actor that was not spawned (adopted
- *         threads are joined by whoever created them) or is already joined.
+ *         threads are joined by whoever created them) or is already joined;
+ *         another negative errno if the host's pthread_join() fails (-EDEADLK
+ *         for an actor joining itself).
  */
 MMN_API int mmn_actor_join(struct mmn_actor *actor, void **retval);
 
 /**
- * mmn_actor_current() - the calling thread's actor in @sim, adopting the
+ * mmn_actor_current() - the calling thread's actor in @p sim, adopting the
  * thread (named "threadN") if it has none yet.
- * @return the actor, or NULL only if the host is out of memory.
+ * @return the actor, or NULL only if the host is out of memory (or for a NULL
+ *         @p sim).
  */
 MMN_API struct mmn_actor *mmn_actor_current(struct mmn_sim *sim);
 
-/** mmn_actor_id() - small integer id, unique within the simulation (0 = first actor). */
+/**
+ * mmn_actor_id() - small integer id, unique within the simulation (0 = first
+ * actor); -1 for NULL.
+ */
 MMN_API int mmn_actor_id(const struct mmn_actor *actor);
 
-/** mmn_actor_name() - the actor's name. */
+/** mmn_actor_name() - the actor's name; "?" for NULL. */
 MMN_API const char *mmn_actor_name(const struct mmn_actor *actor);
 
 /**
  * mmn_actor_set_context() - name what the calling actor is doing now
  * ("munmap", "invalidate_range_start(kvm)"); shown in violation reports.
+ * @param sim  the simulation
  * @param ctx  a string that outlives its use (a literal), or NULL
- * @return the previous context, to restore afterwards.
+ * @return the previous context, to restore afterwards (NULL if there was
+ *         none, and for a NULL @p sim).
  */
 MMN_API const char *mmn_actor_set_context(struct mmn_sim *sim, const char *ctx);
 
@@ -119,12 +131,12 @@ enum mmn_sched_kind {
 	MMN_SCHED_CALLBACK_ENTER,   /**< about to call a notifier callback */
 	MMN_SCHED_CALLBACK_EXIT,    /**< a notifier callback has returned */
 	MMN_SCHED_EXPLICIT,         /**< mmn_sched_point() called by user code */
-	MMN_SCHED_NR_KINDS
+	MMN_SCHED_NR_KINDS          /**< number of kinds (not a kind) */
 };
 
 /** A scheduling point as the hook sees it. */
 struct mmn_sched_event {
-	enum mmn_sched_kind kind;
+	enum mmn_sched_kind kind;  /**< where the actor stands */
 	struct mmn_actor *actor;   /**< who passes it */
 	const void *obj;           /**< the lock, domain, table... (identity only) */
 	const char *name;          /**< the object's name, or NULL */
@@ -135,12 +147,18 @@ struct mmn_sched_event {
  * Scheduling-point hook. Called in the passing actor's context, never with a
  * simulator-internal lock held; it may use the simulation (take locks, run
  * accesses). Points passed from inside the hook do not call it again.
+ * @param sim  the simulation
+ * @param ev   the point being passed; valid only during the call
+ * @param arg  the argument given to mmn_sched_set_hook()
  */
 typedef void (*mmn_sched_hook_fn)(struct mmn_sim *sim, const struct mmn_sched_event *ev,
 				  void *arg);
 
 /**
- * mmn_sched_set_hook() - install (or, with NULL, remove) the hook of @sim.
+ * mmn_sched_set_hook() - install (or, with NULL, remove) the hook of @p sim.
+ * @param sim  the simulation (NULL: no-op)
+ * @param fn   the hook, or NULL
+ * @param arg  passed to @p fn at every point
  *
  * Install it before actors run: the change is not synchronised with points
  * being passed concurrently.
@@ -152,7 +170,9 @@ MMN_API const char *mmn_sched_kind_name(enum mmn_sched_kind kind);
 
 /**
  * mmn_sched_point() - pass a scheduling point (for the modelled code and for
- * research code that wants a decision point of its own).
+ * research code that wants a decision point of its own). Does nothing
+ * unless a hook is installed.
+ * @param sim   the simulation (NULL: no-op)
  * @param kind  what kind of point (MMN_SCHED_EXPLICIT for user code)
  * @param obj   identity of the object concerned, or NULL
  * @param name  its name, or NULL
@@ -169,7 +189,7 @@ MMN_API void mmn_sched_point(struct mmn_sim *sim, enum mmn_sched_kind kind, cons
  * A lock class, as lockdep's lock_class_key: every lock of one class shares
  * ordering rules. Define classes as static objects.
  *
- * @rank places the class in a fixed hierarchy: a class of non-zero rank may
+ * @c rank places the class in a fixed hierarchy: a class of non-zero rank may
  * not be acquired while the actor holds a class of higher rank. Rank 0 means
  * "unranked": only the recorded order of acquisitions constrains it.
  *
@@ -179,8 +199,8 @@ MMN_API void mmn_sched_point(struct mmn_sim *sim, enum mmn_sched_kind kind, cons
  * order checks.
  */
 struct mmn_lock_class {
-	const char *name;
-	unsigned int rank;
+	const char *name;   /**< shown in reports; the default name of its locks */
+	unsigned int rank;  /**< MMN_RANK_* or another rank; 0: unranked */
 };
 
 /** Ranks of the kernel mm lock hierarchy (mm/rmap.c's locking order). */
@@ -196,10 +216,12 @@ enum {
 
 /** Lockdep state embedded first in every lock; private to the sync layer. */
 struct mmn_lockdep_map {
+	/** @cond MMN_PRIVATE */
 	struct mmn_sim *sim;
 	const struct mmn_lock_class *cls;
 	const char *name;
 	int class_id;
+	/** @endcond */
 };
 
 /**
@@ -218,7 +240,7 @@ MMN_API void mmn_non_block_start(struct mmn_sim *sim);
 MMN_API void mmn_non_block_end(struct mmn_sim *sim);
 
 /**
- * mmn_lockdep_is_held() - whether the calling actor holds @lock (any lock
+ * mmn_lockdep_is_held() - whether the calling actor holds @p lock (any lock
  * type of this header, read or write), as lockdep_is_held().
  * @return 1 held, 0 not held, -EOPNOTSUPP when lockdep is off.
  */
@@ -226,7 +248,7 @@ MMN_API int mmn_lockdep_is_held(const void *lock);
 
 /**
  * mmn_lockdep_depth() - number of locks (and SRCU read sections) the calling
- * actor holds in @sim; 0 when lockdep is off.
+ * actor holds in @p sim; 0 when lockdep is off.
  */
 MMN_API int mmn_lockdep_depth(struct mmn_sim *sim);
 
@@ -236,14 +258,20 @@ MMN_API int mmn_lockdep_depth(struct mmn_sim *sim);
 
 /** spinlock_t. Fields are private. */
 struct mmn_spinlock {
+	/** @cond MMN_PRIVATE */
 	struct mmn_lockdep_map dep;
 	pthread_mutex_t native;
 	struct mmn_actor *owner;
+	/** @endcond */
 };
 
 /**
- * mmn_spin_lock_init() - initialise @lock in @sim with class @cls.
- * @param name  instance name for reports (NULL: the class name)
+ * mmn_spin_lock_init() - initialise @p lock in @p sim with class @p cls.
+ * @param lock  the lock (NULL: no-op)
+ * @param sim   the simulation it belongs to (NULL: no-op)
+ * @param cls   its class, or NULL (then it takes no part in order checks)
+ * @param name  instance name for reports (NULL: the class name); not copied,
+ *              so it must outlive the lock
  */
 MMN_API void mmn_spin_lock_init(struct mmn_spinlock *lock, struct mmn_sim *sim,
 				const struct mmn_lock_class *cls, const char *name);
@@ -253,7 +281,7 @@ MMN_API void mmn_spin_lock_destroy(struct mmn_spinlock *lock);
 MMN_API void mmn_spin_lock(struct mmn_spinlock *lock);
 /**
  * spin_lock_nested(): acquire a second lock of a class already held
- * (mremap's or fork's two PTLs), @subclass >= 1 telling lockdep it is
+ * (mremap's or fork's two PTLs), @p subclass >= 1 telling lockdep it is
  * intended.
  */
 MMN_API void mmn_spin_lock_nested(struct mmn_spinlock *lock, unsigned int subclass);
@@ -261,7 +289,7 @@ MMN_API void mmn_spin_lock_nested(struct mmn_spinlock *lock, unsigned int subcla
 MMN_API int mmn_spin_trylock(struct mmn_spinlock *lock);
 /** spin_unlock(). */
 MMN_API void mmn_spin_unlock(struct mmn_spinlock *lock);
-/** spin_is_locked(): whether anyone holds @lock now. */
+/** spin_is_locked(): whether anyone holds @p lock now. */
 MMN_API bool mmn_spin_is_locked(const struct mmn_spinlock *lock);
 
 /* ------------------------------------------------------------------ */
@@ -270,12 +298,17 @@ MMN_API bool mmn_spin_is_locked(const struct mmn_spinlock *lock);
 
 /** struct mutex. Fields are private. */
 struct mmn_mutex {
+	/** @cond MMN_PRIVATE */
 	struct mmn_lockdep_map dep;
 	pthread_mutex_t native;
 	struct mmn_actor *owner;
+	/** @endcond */
 };
 
-/** mmn_mutex_init() - initialise @lock in @sim with class @cls. */
+/**
+ * mmn_mutex_init() - initialise @p lock in @p sim with class @p cls and
+ * instance name @p name, as mmn_spin_lock_init().
+ */
 MMN_API void mmn_mutex_init(struct mmn_mutex *lock, struct mmn_sim *sim,
 			    const struct mmn_lock_class *cls, const char *name);
 /** mmn_mutex_destroy() - release host resources; the mutex must be free. */
@@ -297,6 +330,7 @@ MMN_API bool mmn_mutex_is_locked(const struct mmn_mutex *lock);
 
 /** struct rw_semaphore (mmap_lock). Fields are private. */
 struct mmn_rwsem {
+	/** @cond MMN_PRIVATE */
 	struct mmn_lockdep_map dep;
 	long count;             /* readers << 2 | waiters bit | writer bit; atomic builtins */
 	int waiters;            /* blocked actors, under wait_lock */
@@ -306,12 +340,16 @@ struct mmn_rwsem {
 	pthread_mutex_t wait_lock;
 	pthread_cond_t wait;
 	struct mmn_actor *owner; /* the writer, or NULL */
+	/** @endcond */
 };
 
-/** mmn_rwsem_init() - initialise @sem in @sim with class @cls. */
+/**
+ * mmn_rwsem_init() - initialise @p sem in @p sim with class @p cls and
+ * instance name @p name, as mmn_spin_lock_init().
+ */
 MMN_API void mmn_rwsem_init(struct mmn_rwsem *sem, struct mmn_sim *sim,
 			    const struct mmn_lock_class *cls, const char *name);
-/** mmn_rwsem_destroy() - release host resources; @sem must be free. */
+/** mmn_rwsem_destroy() - release host resources; @p sem must be free. */
 MMN_API void mmn_rwsem_destroy(struct mmn_rwsem *sem);
 /** down_read(): may sleep. New readers wait while a writer waits (no writer starvation). */
 MMN_API void mmn_down_read(struct mmn_rwsem *sem);
@@ -332,7 +370,7 @@ MMN_API void mmn_up_write(struct mmn_rwsem *sem);
 MMN_API void mmn_downgrade_write(struct mmn_rwsem *sem);
 /** rwsem_is_locked(): held for read or write by anyone. */
 MMN_API bool mmn_rwsem_is_locked(const struct mmn_rwsem *sem);
-/** Whether @sem is held for write by anyone. */
+/** Whether @p sem is held for write by anyone. */
 MMN_API bool mmn_rwsem_is_write_locked(const struct mmn_rwsem *sem);
 
 /* ------------------------------------------------------------------ */
@@ -346,17 +384,20 @@ MMN_API bool mmn_rwsem_is_write_locked(const struct mmn_rwsem *sem);
  * The data a seqcount protects is read while writers may change it, so it
  * must itself be accessed with C11 atomics (relaxed is enough): a plain
  * racing access is undefined behaviour in C11 and a report under TSan.
+ * Fields are private.
  */
 struct mmn_seqcount {
+	/** @cond MMN_PRIVATE */
 	struct mmn_sim *sim;
 	unsigned int sequence;  /* atomic builtins */
+	/** @endcond */
 };
 
-/** mmn_seqcount_init() - initialise @s in @sim (sequence 0). */
+/** mmn_seqcount_init() - initialise @p s in @p sim (sequence 0). */
 MMN_API void mmn_seqcount_init(struct mmn_seqcount *s, struct mmn_sim *sim);
 /** read_seqcount_begin(): waits while a writer is active; returns the even sequence. */
 MMN_API unsigned int mmn_read_seqcount_begin(const struct mmn_seqcount *s);
-/** read_seqcount_retry(): true if a writer ran since @start. */
+/** read_seqcount_retry(): true if a writer ran since @p start. */
 MMN_API bool mmn_read_seqcount_retry(const struct mmn_seqcount *s, unsigned int start);
 /** raw_read_seqcount(): the sequence now, odd or even, without waiting. */
 MMN_API unsigned int mmn_raw_read_seqcount(const struct mmn_seqcount *s);
@@ -376,10 +417,12 @@ MMN_API void mmn_write_seqcount_end(struct mmn_seqcount *s);
  * As liburcu has one grace-period domain per process, a grace period of any
  * mmn_srcu waits for the readers of every domain; that over-approximates
  * SRCU and is safe, but a reader of one domain must not wait for a grace
- * period of another.
+ * period of another. Fields are private.
  */
 struct mmn_srcu {
+	/** @cond MMN_PRIVATE */
 	struct mmn_lockdep_map dep;
+	/** @endcond */
 };
 
 /**
@@ -387,12 +430,14 @@ struct mmn_srcu {
  * struct rcu_head). Fields are private.
  */
 struct mmn_rcu_head {
+	/** @cond MMN_PRIVATE */
 	void *priv[2];
 	void (*func)(struct mmn_rcu_head *head);
 	struct mmn_srcu *ss;
+	/** @endcond */
 };
 
-/** init_srcu_struct(). */
+/** init_srcu_struct(): @p name (NULL: "srcu") names the domain in reports. */
 MMN_API void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name);
 /** cleanup_srcu_struct(): waits for pending callbacks (srcu_barrier) first. */
 MMN_API void mmn_srcu_destroy(struct mmn_srcu *ss);
@@ -403,23 +448,23 @@ MMN_API void mmn_srcu_destroy(struct mmn_srcu *ss);
  * it exits.
  */
 MMN_API int mmn_srcu_read_lock(struct mmn_srcu *ss);
-/** srcu_read_unlock(): leave the read section entered with index @idx. */
+/** srcu_read_unlock(): leave the read section entered with index @p idx. */
 MMN_API void mmn_srcu_read_unlock(struct mmn_srcu *ss, int idx);
 /**
  * synchronize_srcu(): wait until every read section that began before the
- * call has ended. May sleep. Called inside a read section of @ss it would
+ * call has ended. May sleep. Called inside a read section of @p ss it would
  * never return: reported as MMN_VIOL_SRCU_SELF_DEADLOCK and skipped.
  */
 MMN_API void mmn_synchronize_srcu(struct mmn_srcu *ss);
 /**
- * call_srcu(): run @func(@head) after a grace period, from a helper thread.
- * @func must not sleep.
+ * call_srcu(): run @p func(@p head) after a grace period, from a helper thread.
+ * @p func must not sleep.
  */
 MMN_API void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 			   void (*func)(struct mmn_rcu_head *head));
 /** srcu_barrier(): wait until every callback queued before the call has run. May sleep. */
 MMN_API void mmn_srcu_barrier(struct mmn_srcu *ss);
-/** Whether the calling actor is inside a read section of @ss (lockdep on), else -EOPNOTSUPP. */
+/** Whether the calling actor is inside a read section of @p ss (lockdep on), else -EOPNOTSUPP. */
 MMN_API int mmn_srcu_read_lock_held(const struct mmn_srcu *ss);
 
 /* ------------------------------------------------------------------ */
@@ -428,21 +473,23 @@ MMN_API int mmn_srcu_read_lock_held(const struct mmn_srcu *ss);
 
 /** wait_queue_head_t. Fields are private. */
 struct mmn_waitqueue {
+	/** @cond MMN_PRIVATE */
 	struct mmn_sim *sim;
 	const char *name;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	unsigned int wake_seq;  /* wake-ups so far, under lock */
+	/** @endcond */
 };
 
-/** init_waitqueue_head(). */
+/** init_waitqueue_head(): @p name (NULL: "waitqueue") names it in reports. */
 MMN_API void mmn_waitqueue_init(struct mmn_waitqueue *wq, struct mmn_sim *sim, const char *name);
 /** mmn_waitqueue_destroy() - release host resources; nobody may wait. */
 MMN_API void mmn_waitqueue_destroy(struct mmn_waitqueue *wq);
 /**
- * wait_event(): sleep until @cond(@arg) is true. May sleep. @cond is
+ * wait_event(): sleep until @p cond(@p arg) is true. May sleep. @p cond is
  * evaluated by the waiter; it may take locks that are not held across the
- * wake-up of @wq. A waker must make the condition true before calling
+ * wake-up of @p wq. A waker must make the condition true before calling
  * mmn_wake_up_all().
  */
 MMN_API void mmn_wait_event(struct mmn_waitqueue *wq, bool (*cond)(void *arg), void *arg);
@@ -451,8 +498,10 @@ MMN_API void mmn_wake_up_all(struct mmn_waitqueue *wq);
 
 /** struct completion. Fields are private. */
 struct mmn_completion {
+	/** @cond MMN_PRIVATE */
 	struct mmn_waitqueue wq;
 	unsigned int done;  /* under wq.lock; UINT_MAX after complete_all */
+	/** @endcond */
 };
 
 /** init_completion(). */

@@ -29,11 +29,11 @@ extern "C" {
 struct mmn_sim;
 struct mmn_mm;
 
-/** flush_tlb_page(): drop @mm's translation of @addr on every CPU of its mask. */
+/** flush_tlb_page(): drop @p mm's translation of @p addr on every CPU of its mask. */
 MMN_API void mmn_flush_tlb_page(struct mmn_mm *mm, unsigned long addr);
-/** flush_tlb_range(): drop @mm's translations in [@start, @end). */
+/** flush_tlb_range(): drop @p mm's translations in [@p start, @p end). */
 MMN_API void mmn_flush_tlb_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
-/** flush_tlb_mm(): drop every translation of @mm. */
+/** flush_tlb_mm(): drop every translation of @p mm. */
 MMN_API void mmn_flush_tlb_mm(struct mmn_mm *mm);
 
 /** A cached translation, as mmn_tlb_lookup() reports it. */
@@ -45,10 +45,10 @@ struct mmn_tlb_entry_info {
 };
 
 /**
- * mmn_tlb_lookup() - whether CPU @cpu caches a translation of @addr in @mm,
+ * mmn_tlb_lookup() - whether CPU @p cpu caches a translation of @p addr in @p mm,
  * without touching it (for tests and the oracle).
- * @return 1 cached (filled into @out if non-NULL), 0 not cached, -EINVAL for
- *         a NULL @mm or a @cpu out of range.
+ * @return 1 cached (filled into @p out if non-NULL), 0 not cached, -EINVAL for
+ *         a NULL @p mm or a @p cpu out of range.
  */
 MMN_API int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
 			   struct mmn_tlb_entry_info *out);
@@ -63,6 +63,7 @@ MMN_API int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
  * mmn_tlb_gather_mmu() and mmn_tlb_finish_mmu(). Fields are private.
  */
 struct mmn_mmu_gather {
+	/** @cond MMN_PRIVATE */
 	struct mmn_mm *mm;
 	unsigned long start, end;  /* range needing a flush; start >= end: none */
 	bool fullmm;
@@ -71,24 +72,25 @@ struct mmn_mmu_gather {
 	unsigned int nr_tables;
 	unsigned long pages[MMN_GATHER_BATCH];
 	unsigned long tables[MMN_GATHER_TABLES];
+	/** @endcond */
 };
 
-/** tlb_gather_mmu(): start gathering for @mm. */
+/** tlb_gather_mmu(): start gathering for @p mm. */
 MMN_API void mmn_tlb_gather_mmu(struct mmn_mmu_gather *tlb, struct mmn_mm *mm);
-/** tlb_gather_mmu_fullmm(): gathering for the teardown of the whole @mm. */
+/** tlb_gather_mmu_fullmm(): gathering for the teardown of the whole @p mm. */
 MMN_API void mmn_tlb_gather_mmu_fullmm(struct mmn_mmu_gather *tlb, struct mmn_mm *mm);
-/** tlb_flush_pte_range(): [@addr, @addr + @size) needs a flush. */
+/** tlb_flush_pte_range(): [@p addr, @p addr + @p size) needs a flush. */
 MMN_API void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long addr,
 				     unsigned long size);
 /**
- * __tlb_remove_page(): queue the gather's reference on @pfn, to be dropped
+ * __tlb_remove_page(): queue the gather's reference on @p pfn, to be dropped
  * after the flush.
  * @return true when the batch is full: the caller must flush
  *         (mmn_tlb_flush_mmu_tlbonly() under its PTL, then mmn_tlb_flush_mmu()
  *         after dropping it) before queueing more.
  */
 MMN_API bool mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn);
-/** tlb_remove_table(): queue page-table page @pfn, freed after the flush. */
+/** tlb_remove_table(): queue page-table page @p pfn, freed after the flush. */
 MMN_API void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn);
 /** tlb_flush_mmu_tlbonly(): flush the gathered range; free nothing. */
 MMN_API void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb);

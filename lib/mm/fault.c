@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "mm_internal.h"
+#include "../ops/ops_internal.h"
 
 static inline void fault_stat(_Atomic unsigned long *c)
 {
@@ -111,9 +112,11 @@ static int do_shared_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_pt
  * do_wp_page(): a store to a present read-only entry of a writable VMA.
  * Shared mappings and exclusively owned anonymous pages are made writable in
  * place (wp_page_shared()/wp_page_reuse()); anything else is copied
- * (wp_page_copy(): allocate and copy first, then under the PTL clear the old
- * entry and flush the TLB before installing the copy, so no CPU keeps
- * reading the old page while another writes the new one).
+ * (wp_page_copy(): allocate and copy first, then notify CLEAR over the page,
+ * and under the PTL clear the old entry and flush the TLB before installing
+ * the copy, so no CPU or device keeps reading the old page while another
+ * writes the new one; only_end in 4.15-6.5, as the flush was done under the
+ * PTL).
  */
 static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
 		      unsigned int idx, unsigned long addr, mmn_pte_t orig)
@@ -121,6 +124,7 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	struct mmn_sim *sim = mm->sim;
 	unsigned long old_pfn = mmn_pte_pfn(orig), new_pfn;
 	struct mmn_page *old = mmn_pfn_to_page(sim, old_pfn);
+	struct mmn_notifier_range range;
 	bool reuse, replaced = false;
 	uint64_t data;
 
@@ -148,19 +152,26 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	atomic_store_explicit(&mmn_pfn_to_page(sim, new_pfn)->content, data, memory_order_relaxed);
 	mmn_pfn_to_page(sim, new_pfn)->index = addr >> MMN_PAGE_SHIFT;
 
+	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr & MMN_PAGE_MASK,
+		       (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE, NULL);
+	ops_start(MMN_OP_COW, &range);
 	mmn_spin_lock(&pt->ptl);
 	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
-		/* ptep_clear_flush(), then the new entry. */
-		mmn_pte_get_and_clear(sim, pt, idx, addr);
-		mmn_flush_tlb_page(mm, addr);
+		mmn_pte_t entry = mmn_mk_pte(new_pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY |
+							       MMN_PTE_ACCESSED);
+
+		/* ptep_clear_flush[_notify](), then set_pte_at_notify(). */
+		ops_ptep_clear_flush_notify(mm, pt, idx, addr);
 		mmn_page_add_map(sim, new_pfn);
-		mmn_pte_set(sim, pt, idx, addr,
-			    mmn_mk_pte(new_pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_ACCESSED));
+		if (ops_profile(mm)->change_pte)
+			mmn_notifier_change_pte(mm, addr & MMN_PAGE_MASK, entry);
+		mmn_pte_set(sim, pt, idx, addr, entry);
 		if (old_pfn != MMN_ZERO_PFN)
 			mmn_page_remove_map(sim, old_pfn);
 		replaced = true;
 	}
 	mmn_spin_unlock(&pt->ptl);
+	ops_end_only(&range);
 	if (!replaced) {
 		mmn_put_page(sim, new_pfn);
 		return 0;
@@ -168,6 +179,8 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	/* The mapping's reference on the old page goes last, after the flush. */
 	mmn_put_page(sim, old_pfn);
 	fault_stat(&sim->fault_stats.cow);
+	ops_stat_call(sim, MMN_OP_COW);
+	ops_stat_pages(sim, MMN_OP_COW, 1, 0);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "mm_internal.h"
 #include "../notifier/notifier_internal.h"
+#include "../ops/ops_internal.h"
 
 const struct mmn_lock_class mmn_mmap_lock_class = {
 	.name = "mmap_lock", .rank = MMN_RANK_MMAP_LOCK
@@ -350,10 +351,11 @@ static bool vma_split_ok(const struct mmn_vma *vma, unsigned long addr)
  * flush the TLB while still holding the PTL, then drop it and free the
  * batch (the force_flush path), then continue.
  */
-static void zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
-			  struct mmn_ptdesc *pte, unsigned long addr, unsigned long end)
+static unsigned long zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				   struct mmn_ptdesc *pte, unsigned long addr, unsigned long end)
 {
 	struct mmn_sim *sim = vma->mm->sim;
+	unsigned long zapped = 0;
 
 	while (addr < end) {
 		bool force_flush = false;
@@ -370,6 +372,7 @@ static void zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 			if (!mmn_pte_present(e))
 				continue; /* swap-style entries hold no mapping */
 			pfn = mmn_pte_pfn(e);
+			zapped++;
 			mmn_tlb_flush_pte_range(tlb, addr, MMN_PAGE_SIZE);
 			if (pfn == MMN_ZERO_PFN)
 				continue;
@@ -384,11 +387,12 @@ static void zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 		if (force_flush)
 			mmn_tlb_flush_mmu(tlb);
 	}
+	return zapped;
 }
 
 /* zap_huge_pmd() for a hugetlb PMD leaf (__unmap_hugepage_range()). */
-static void zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
-			 struct mmn_ptdesc *pmd, unsigned long addr)
+static unsigned long zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				  struct mmn_ptdesc *pmd, unsigned long addr)
 {
 	struct mmn_sim *sim = vma->mm->sim;
 	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
@@ -403,6 +407,7 @@ static void zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 			mmn_tlb_flush_mmu_tlbonly(tlb);
 	}
 	mmn_spin_unlock(&pmd->ptl);
+	return mmn_pte_present(e) ? MMN_HPAGE_NR : 0;
 }
 
 static inline unsigned long level_end(unsigned long addr, int level, unsigned long end)
@@ -413,13 +418,14 @@ static inline unsigned long level_end(unsigned long addr, int level, unsigned lo
 	return next - 1 < end - 1 ? next : end;
 }
 
-/* unmap_page_range() over [start, end) of @vma, skipping empty subtrees. */
-void mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma, unsigned long start,
-		       unsigned long end)
+/* unmap_page_range() over [start, end) of @vma, skipping empty subtrees.
+ * Returns the number of 4 KiB mappings removed. */
+unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				unsigned long start, unsigned long end)
 {
 	struct mmn_mm *mm = vma->mm;
 	struct mmn_sim *sim = mm->sim;
-	unsigned long addr = start;
+	unsigned long addr = start, zapped = 0;
 
 	while (addr < end) {
 		struct mmn_ptdesc *pt = mm->pgd;
@@ -430,18 +436,19 @@ void mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma, unsigned
 
 			next = level_end(addr, l, end);
 			if (l == MMN_LVL_PMD && mmn_pmd_leaf(e)) {
-				zap_huge_pmd(tlb, vma, pt, addr);
+				zapped += zap_huge_pmd(tlb, vma, pt, addr);
 				break;
 			}
 			if (!mmn_pte_present(e))
 				break;
 			if (l == MMN_LVL_PMD)
-				zap_pte_range(tlb, vma, mmn_pt_child(sim, e), addr, next);
+				zapped += zap_pte_range(tlb, vma, mmn_pt_child(sim, e), addr, next);
 			else
 				pt = mmn_pt_child(sim, e);
 		}
 		addr = next;
 	}
+	return zapped;
 }
 
 /*
@@ -549,21 +556,29 @@ out:
 }
 
 /*
- * unmap_region(), all versions: under one mmu_gather, zap the detached
- * VMAs, free the page tables nobody needs, flush, then free pages and
- * tables. (The MMU-notifier range of the kernel's unmap_vmas() is added by
- * the notifier core.)
+ * unmap_region() → unmap_vmas(), all versions: under one mmu_gather, notify
+ * MMN_NOTIFY_UNMAP (5.2+; the range spans the detached VMAs), zap them, end
+ * the notification, free the page tables nobody needs, and only then
+ * tlb_finish_mmu(): flush (F1, and F2 where the profile puts it) and free
+ * pages and tables. Start/end users dropped their mappings at start; F2 users
+ * are flushed before any page is freed.
  */
 static void unmap_region(struct mmn_mm *mm, struct mmn_vma **vmas, int n, unsigned long start,
 			 unsigned long end)
 {
+	struct mmn_notifier_range range;
 	struct mmn_mmu_gather tlb;
+	unsigned long zapped = 0;
 
 	mmn_tlb_gather_mmu(&tlb, mm);
+	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, vmas[0]->start, vmas[n - 1]->end, NULL);
+	ops_start(MMN_OP_MUNMAP, &range);
 	for (int i = 0; i < n; i++)
-		mmn_zap_vma_range(&tlb, vmas[i], vmas[i]->start, vmas[i]->end);
+		zapped += mmn_zap_vma_range(&tlb, vmas[i], vmas[i]->start, vmas[i]->end);
+	ops_end(&range);
 	mmn_free_pgtables(&tlb, mm, start & MMN_PMD_MASK, end);
 	mmn_tlb_finish_mmu(&tlb);
+	ops_stat_pages(mm->sim, MMN_OP_MUNMAP, zapped, 0);
 }
 
 static void vmas_free(struct mmn_sim *sim, struct mmn_vma **vmas, int n)
@@ -607,6 +622,7 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	unmap_region(mm, detached, n, addr, end);
 	mmn_mmap_read_unlock(mm);
 	vmas_free(mm->sim, detached, n);
+	ops_stat_call(mm->sim, MMN_OP_MUNMAP);
 	return 0;
 }
 
@@ -732,21 +748,32 @@ nomem:
 }
 
 /*
- * exit_mmap(), all versions: a full-mm gather, zap every VMA, free every
- * page table below the PGD, flush, free. (The notifier release that comes
- * first in the kernel is added by the notifier core.)
+ * exit_mmap(), 6.x order: mmu_notifier_release() first (hlist subscribers
+ * get ->release and are unhashed; interval subscribers get a RELEASE
+ * invalidation), then under mmap_lock for read a full-mm gather and the
+ * UNMAP teardown of every VMA (which still reaches interval subscribers),
+ * then under mmap_lock for write free_pgtables() and tlb_finish_mmu().
  */
 void mmn_exit_mmap(struct mmn_mm *mm)
 {
+	struct mmn_notifier_range range;
 	struct mmn_mmu_gather tlb;
 	struct mmn_vma **vmas;
+	unsigned long zapped = 0;
 	int n;
 
 	mmn_notifier_release(mm);
-	mmn_mmap_write_lock(mm);
+	mmn_mmap_read_lock(mm);
 	mmn_tlb_gather_mmu_fullmm(&tlb, mm);
+	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, 0, ~0UL, NULL);
+	ops_start(MMN_OP_EXIT, &range);
 	for (int i = 0; i < mm->nr_vmas; i++)
-		mmn_zap_vma_range(&tlb, mm->vmas[i], mm->vmas[i]->start, mm->vmas[i]->end);
+		zapped += mmn_zap_vma_range(&tlb, mm->vmas[i], mm->vmas[i]->start,
+					    mm->vmas[i]->end);
+	ops_end(&range);
+	mmn_mmap_read_unlock(mm);
+
+	mmn_mmap_write_lock(mm);
 	vmas = mm->vmas;
 	n = mm->nr_vmas;
 	mm->vmas = NULL;
@@ -755,4 +782,6 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	mmn_tlb_finish_mmu(&tlb);
 	mmn_mmap_write_unlock(mm);
 	vmas_free(mm->sim, vmas, n);
+	ops_stat_call(mm->sim, MMN_OP_EXIT);
+	ops_stat_pages(mm->sim, MMN_OP_EXIT, zapped, 0);
 }

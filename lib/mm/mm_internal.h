@@ -257,9 +257,10 @@ struct mmn_vma *mmn_vma_lookup(struct mmn_mm *mm, unsigned long addr);
 int mmn_vma_first_above(struct mmn_mm *mm, unsigned long addr);
 void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f);
 
-/* Zap [start, end) of @vma into @tlb (zap_page_range_single()/unmap_vmas() body). */
-void mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma, unsigned long start,
-		       unsigned long end);
+/* Zap [start, end) of @vma into @tlb (zap_page_range_single()/unmap_vmas()
+ * body, no notification); returns the 4 KiB mappings removed. */
+unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				unsigned long start, unsigned long end);
 /* Free the page tables no VMA needs any more in [floor, ceiling) (free_pgtables()). */
 void mmn_free_pgtables(struct mmn_mmu_gather *tlb, struct mmn_mm *mm, unsigned long floor,
 		       unsigned long ceiling);

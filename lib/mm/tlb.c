@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mmnsim/mmu_notifier.h>
+
 #include "mm_internal.h"
 
 #define TLB_VALID (1ULL << 63)
@@ -341,14 +343,27 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 	}
 }
 
-/* Drop @mm's entries for [start, end) on every CPU of its mask. */
+/*
+ * Drop @mm's entries for [start, end) on every CPU of its mask, then, in
+ * 6.6+ profiles, flush the secondary TLBs from inside the same flush, as
+ * the arch flush primitives call mmu_notifier_arch_invalidate_secondary_tlbs()
+ * (x86 flush_tlb_mm_range(), arm64 __flush_tlb_range(); 6.6+). A range
+ * larger than the profile's tlb_flush_ceiling drops every entry of the mm
+ * on the CPUs (x86 does a full flush then) but tells the secondary TLBs the
+ * range asked for, as the kernel does.
+ */
 static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long end,
 			  const char *what)
 {
+	unsigned long drop_start = start, drop_end = end;
 	struct mmn_sim *sim = mm->sim;
 	uint64_t mask;
 
 	mmn_sched_point(sim, MMN_SCHED_TLB_FLUSH, mm, what, start);
+	if ((end - start) >> MMN_PAGE_SHIFT > sim->profile.tlb_flush_ceiling) {
+		drop_start = 0;
+		drop_end = ~0UL;
+	}
 	mask = atomic_load_explicit(&mm->cpumask, memory_order_seq_cst);
 	while (mask) {
 		struct mmn_cpu *c = &sim->cpus[__builtin_ctzll(mask)];
@@ -361,7 +376,7 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 			uint64_t tag = atomic_load_explicit(&c->small[i].tag, memory_order_relaxed);
 			unsigned long va = (unsigned long)(tag & ((1ULL << 36) - 1)) << MMN_PAGE_SHIFT;
 
-			if ((tag & ~((1ULL << 36) - 1)) == tlb_tag(mm, 0) && va >= start && va < end) {
+			if ((tag & ~((1ULL << 36) - 1)) == tlb_tag(mm, 0) && va >= drop_start && va < drop_end) {
 				atomic_store_explicit(&c->small[i].tag, 0, memory_order_release);
 				dropped++;
 			}
@@ -370,8 +385,8 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 			uint64_t tag = atomic_load_explicit(&c->huge[i].tag, memory_order_relaxed);
 			unsigned long va = (unsigned long)(tag & ((1ULL << 36) - 1)) << MMN_PMD_SHIFT;
 
-			if ((tag & ~((1ULL << 36) - 1)) == tlb_tag(mm, 0) && va < end &&
-			    va + MMN_PMD_SIZE > start) {
+			if ((tag & ~((1ULL << 36) - 1)) == tlb_tag(mm, 0) && va < drop_end &&
+			    va + MMN_PMD_SIZE > drop_start) {
 				atomic_store_explicit(&c->huge[i].tag, 0, memory_order_release);
 				dropped++;
 			}
@@ -381,6 +396,8 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 		atomic_fetch_add_explicit(&c->shootdowns, 1, memory_order_relaxed);
 		mmn_raw_unlock(&c->lock);
 	}
+	if (sim->profile.secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH)
+		mmn_notifier_arch_invalidate_secondary_tlbs(mm, start, end);
 }
 
 /* flush_tlb_page(), all versions. */
@@ -481,14 +498,22 @@ void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn)
 
 /*
  * tlb_flush_mmu_tlbonly(). Freed page tables force a flush even with no PTE
- * range (paging-structure caches), as x86 does with a full flush.
+ * range (paging-structure caches), as x86 does with a full flush. From 3.19
+ * to 6.5 it also called mmu_notifier_invalidate_range() for the gathered
+ * range: the secondary TLBs were flushed with the CPU's here.
  */
 void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb)
 {
+	enum mmn_secondary_flush where = tlb->mm->sim->profile.secondary_flush;
+	bool legacy = where == MMN_SECFLUSH_CALL_SITES || where == MMN_SECFLUSH_INVALIDATE_PAGE;
+
 	if (tlb->fullmm || (tlb->freed_tables && tlb->start >= tlb->end))
 		mmn_flush_tlb_mm(tlb->mm);
 	else if (tlb->start < tlb->end)
 		mmn_flush_tlb_range(tlb->mm, tlb->start, tlb->end);
+	if (legacy && (tlb->fullmm || tlb->start < tlb->end))
+		mmn_notifier_invalidate_range(tlb->mm, tlb->fullmm ? 0 : tlb->start,
+					      tlb->fullmm ? ~0UL : tlb->end);
 	tlb->start = ~0UL;
 	tlb->end = 0;
 	tlb->freed_tables = false;

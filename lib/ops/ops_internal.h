@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The operations layer's shared machinery: how an operation notifies under
+ * the simulation's kernel profile. Every operation goes through these
+ * helpers, so the knobs are read in one place:
+ *
+ *   events           ops_range_init(): before 5.2 a listener cannot tell
+ *                    why it is notified; it sees every range as UNMAP.
+ *   secondary_flush  where F2 (the secondary-TLB flush) happens:
+ *                    with_cpu_flush  inside every CPU flush (lib/mm/tlb.c)
+ *                    call_sites      ops_clear_flush_notify() under the PTL,
+ *                                    the gather's tlbonly flush, and end
+ *                    range_end       only at end (ops_end())
+ *                    invalidate_page ->invalidate_page after the PTL drop
+ *                                    on the rmap paths, plus the 3.19+
+ *                                    range calls of the gather and end
+ *   only_end_skips_flush  ops_end_only(): end skips ->invalidate_range.
+ *
+ * Nothing outside lib/ops, lib/mm/tlb.c and lib/notifier branches on them.
+ */
+#ifndef MMN_LIB_OPS_INTERNAL_H
+#define MMN_LIB_OPS_INTERNAL_H
+
+#include <mmnsim/mmu_notifier.h>
+#include <mmnsim/ops.h>
+
+#include "../mm/mm_internal.h"
+#include "../notifier/notifier_internal.h"
+
+static inline const struct mmn_profile *ops_profile(const struct mmn_mm *mm)
+{
+	return &mm->sim->profile;
+}
+
+/* Whether end calls ->invalidate_range (3.19-6.5, and the range_end knob). */
+static inline bool ops_end_flushes(const struct mmn_profile *p)
+{
+	return p->secondary_flush != MMN_SECFLUSH_WITH_CPU_FLUSH;
+}
+
+/* mmu_notifier_range_init[_owner]() as the profile's listeners see it. */
+static inline void ops_range_init(struct mmn_notifier_range *range, enum mmn_notify_event event,
+				  struct mmn_mm *mm, unsigned long start, unsigned long end,
+				  void *owner)
+{
+	if (!ops_profile(mm)->events) {
+		event = MMN_NOTIFY_UNMAP;
+		owner = NULL;
+	}
+	mmn_notifier_range_init_owner(range, event, 0, mm, start, end, owner);
+}
+
+/* mmu_notifier_invalidate_range_start(), counted for the operation. */
+void ops_start(enum mmn_op op, struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_start_nonblock(); -EAGAIN: do not call end. */
+int ops_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_end() with the profile's secondary flush. */
+void ops_end(struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_only_end() (4.15-6.5), else as ops_end(). */
+void ops_end_only(struct mmn_notifier_range *range);
+
+/*
+ * ptep_clear_flush_notify() (3.19-6.5) / ptep_clear_flush() (6.6+): clear the
+ * entry, flush the CPU TLB for the page (with F2 inside it in 6.6+ profiles)
+ * and, in call_sites profiles, ->invalidate_range() under the PTL. Caller
+ * holds the PTL. Returns the old entry.
+ */
+mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				      unsigned long addr);
+
+/*
+ * After the PTL is dropped on an rmap path: ->invalidate_page() in
+ * invalidate_page (<= 4.12) profiles, nothing otherwise.
+ */
+void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
+
+/* Per-operation statistics (lib/ops/stats.c). */
+void ops_stat_call(struct mmn_sim *sim, enum mmn_op op);
+void ops_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,
+		    unsigned long unchanged);
+void ops_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n);
+
+#endif /* MMN_LIB_OPS_INTERNAL_H */
