@@ -25,12 +25,22 @@
 #define mmn_likely(x) __builtin_expect(!!(x), 1)
 #define mmn_unlikely(x) __builtin_expect(!!(x), 0)
 
+/* A listener registered for the stale-translation audit (lib/check). */
+struct mmn_secondary_reg {
+	const char *name;
+	mmn_secondary_iter_fn iter;
+	void *ctx;
+	struct mmn_secondary_reg *next;
+};
+
 /* Per-simulation state of the check module (violation counters, handler). */
 struct mmn_check_state {
 	_Atomic unsigned long counts[MMN_VIOL_NR_KINDS];
 	mmn_violation_fn handler;
 	void *handler_arg;
 	struct mmn_raw_lock print_lock;  /* serialises the default handler's lines */
+	struct mmn_raw_lock reg_lock;    /* guards @secondaries */
+	struct mmn_secondary_reg *secondaries;
 };
 
 struct mmn_frame_pool;   /* lib/mm/page.c */

@@ -16,6 +16,7 @@
 #ifndef MMNSIM_CHECK_H
 #define MMNSIM_CHECK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <mmnsim/export.h>
@@ -131,6 +132,73 @@ MMN_API const char *mmn_violation_kind_name(enum mmn_violation_kind kind);
  * counted nor delivered). NULL @p sim or @p v: no-op.
  */
 MMN_API void mmn_check_report(struct mmn_sim *sim, const struct mmn_violation *v);
+
+
+/* ------------------------------------------------------------------ */
+/* Stale translations at quiescence                                    */
+/* ------------------------------------------------------------------ */
+
+struct mmn_mm;
+
+/** One secondary translation (a shadow PTE, an IOTLB or device-TLB entry, a
+ *  mirror entry), as a listener reports it to the oracle. */
+struct mmn_secondary_entry {
+	struct mmn_mm *mm;    /**< the address space it translates */
+	unsigned long addr;   /**< virtual address (any address in the page) */
+	unsigned long pfn;    /**< frame it translates to */
+	uint32_t gen;         /**< the frame's generation when it was made */
+	bool write;           /**< it allows stores */
+};
+
+/** Callback through which a listener reports one translation. */
+typedef void (*mmn_secondary_emit_fn)(void *cookie, const struct mmn_secondary_entry *e);
+
+/**
+ * A listener's iterator: call @p emit(@p cookie, entry) once for every
+ * translation it holds now. It runs at quiescence, from
+ * mmn_check_quiescent(), and may take the listener's own locks.
+ * @param ctx     the pointer given to mmn_check_register_secondary()
+ * @param emit    the oracle's collector
+ * @param cookie  pass it back to @p emit
+ */
+typedef void (*mmn_secondary_iter_fn)(void *ctx, mmn_secondary_emit_fn emit, void *cookie);
+
+/**
+ * mmn_check_register_secondary() - let the oracle audit a listener's
+ * secondary translations.
+ * @param sim   the simulation
+ * @param name  the listener's name, for reports (not copied; must outlive
+ *              the registration)
+ * @param iter  the listener's iterator
+ * @param ctx   passed to @p iter; also the key for unregistering
+ * @return 0, -EINVAL for NULL arguments, -EEXIST if @p ctx is registered,
+ *         -ENOMEM when the host cannot allocate.
+ */
+MMN_API int mmn_check_register_secondary(struct mmn_sim *sim, const char *name,
+					 mmn_secondary_iter_fn iter, void *ctx);
+
+/**
+ * mmn_check_unregister_secondary() - forget the listener registered with @p ctx.
+ * @return 0, -EINVAL for NULL, -ENOENT if @p ctx is not registered.
+ */
+MMN_API int mmn_check_unregister_secondary(struct mmn_sim *sim, void *ctx);
+
+/**
+ * mmn_check_quiescent() - the stale-translation audit. With no invalidation
+ * in progress, every cached translation must agree with the primary page
+ * table: the address maps the same frame, of the same generation, and the
+ * translation allows no more than the primary entry (no write through a
+ * read-only entry). Audited: every CPU's TLB entries and every translation
+ * of every registered listener. Each disagreement is reported as
+ * MMN_VIOL_STALE_TRANSLATION (naming the listener or the CPU).
+ *
+ * Call it when no actor runs and no invalidation is open: an entry that an
+ * invalidation in progress is about to drop would be reported too.
+ * @param sim  the simulation
+ * @return the number of stale translations (0: coherent), -EINVAL for NULL,
+ *         -ENOMEM when the host cannot allocate the audit's scratch space.
+ */
+MMN_API long mmn_check_quiescent(struct mmn_sim *sim);
 
 #ifdef __cplusplus
 }

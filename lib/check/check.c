@@ -6,6 +6,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "internal.h"
 
@@ -126,9 +127,17 @@ void mmn_check_reset(struct mmn_sim *sim)
 void mmn_check_sim_init(struct mmn_sim *sim)
 {
 	mmn_raw_lock_init(&sim->check.print_lock);
+	mmn_raw_lock_init(&sim->check.reg_lock);
 }
 
 void mmn_check_sim_fini(struct mmn_sim *sim)
 {
+	while (sim->check.secondaries) {
+		struct mmn_secondary_reg *r = sim->check.secondaries;
+
+		sim->check.secondaries = r->next;
+		free(r);
+	}
+	mmn_raw_lock_destroy(&sim->check.reg_lock);
 	mmn_raw_lock_destroy(&sim->check.print_lock);
 }

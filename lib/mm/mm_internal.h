@@ -192,6 +192,19 @@ struct mmn_cpu {
 
 int mmn_tlb_sim_init(struct mmn_sim *sim);
 void mmn_tlb_sim_fini(struct mmn_sim *sim);
+/* One valid entry of a CPU's TLB, for audits. */
+struct mmn_tlb_entry_dump {
+	int cpu;
+	unsigned int mm_id;
+	unsigned long addr;   /* start of the 4 KiB page or of the 2 MiB page */
+	unsigned long pfn;    /* the frame (head frame for a 2 MiB entry) */
+	uint32_t gen;
+	bool write, huge;
+};
+/* Call @fn for every valid entry of every CPU's TLB (quiescence only). */
+void mmn_tlb_for_each_entry(struct mmn_sim *sim,
+			    void (*fn)(void *arg, const struct mmn_tlb_entry_dump *e), void *arg);
+
 /* Load or store through CPU @cpu's TLB, walking and faulting as needed. */
 int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val);
 

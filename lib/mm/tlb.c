@@ -451,6 +451,37 @@ int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
 	return hit;
 }
 
+void mmn_tlb_for_each_entry(struct mmn_sim *sim,
+			    void (*fn)(void *arg, const struct mmn_tlb_entry_dump *e), void *arg)
+{
+	for (unsigned int i = 0; i < sim->cfg.nr_cpus; i++) {
+		struct mmn_cpu *c = &sim->cpus[i];
+
+		for (int huge = 0; huge < 2; huge++) {
+			struct mmn_tlb_slot *slots = huge ? c->huge : c->small;
+			unsigned int n = huge ? c->nr_huge : c->nr_small;
+
+			for (unsigned int j = 0; j < n; j++) {
+				uint64_t tag = atomic_load(&slots[j].tag);
+				uint64_t val = atomic_load(&slots[j].val);
+				struct mmn_tlb_entry_dump d;
+
+				if (!(tag & TLB_VALID))
+					continue;
+				d.cpu = (int)i;
+				d.mm_id = (unsigned int)((tag & ~TLB_VALID) >> 36);
+				d.addr = (unsigned long)(tag & ((1ULL << 36) - 1))
+					 << (huge ? MMN_PMD_SHIFT : MMN_PAGE_SHIFT);
+				d.pfn = (unsigned long)((val >> 2) & TLB_PFN_MASK);
+				d.gen = (uint32_t)(val >> 32);
+				d.write = val & TLB_VAL_WRITE;
+				d.huge = huge;
+				fn(arg, &d);
+			}
+		}
+	}
+}
+
 /* ---------------------------------------------------------------- */
 /* mmu_gather (include/asm-generic/tlb.h, mm/mmu_gather.c)           */
 /* ---------------------------------------------------------------- */

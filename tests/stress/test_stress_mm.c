@@ -178,6 +178,7 @@ static void test_concurrent_faults_accesses_and_remaps_stay_coherent(void **stat
 	assert_true(st.tlb_shootdowns > 0);
 	assert_int_equal(mmn_check_total(s.sim), 0);
 	assert_int_equal(mmn_audit(s.sim), 0);
+	assert_int_equal(mmn_check_quiescent(s.sim), 0);
 	/* Every value left in memory names its own address. */
 	for (unsigned long p = 0; p < PRIV_PAGES; p++) {
 		uint64_t v;
