@@ -7,8 +7,9 @@
 set -eu
 
 # gcc 12 brings the ASan/UBSan/TSan runtimes (libasan8, libubsan1, libtsan2);
-# binutils gives nm (export check) and ld; libc-bin gives ldd.
-packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev"
+# binutils gives nm (export check) and ld; libc-bin gives ldd; doxygen
+# builds the API reference and runs the docs.doxygen check.
+packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev doxygen"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "scripts/deps.sh: no dpkg-query: this script is for Debian 12; install by hand: $packages" >&2

@@ -30,7 +30,9 @@ struct mmn_mm;
  *
  * Caller holds mmap_lock (read or write). Allocates before taking the PTL;
  * if the entry changed meanwhile the work is undone and 0 returned (the
- * access is simply retried, as in the kernel).
+ * access is simply retried, as in the kernel). A COW copy is notified as in
+ * wp_page_copy(): one MMN_NOTIFY_CLEAR range over the page around the
+ * replacement of the entry (with ->change_pte() in profiles before 6.10).
  * @return 0; -EINVAL for NULL @p mm or unknown @p flags; -EFAULT outside any
  *         VMA; -EACCES when the VMA does not allow the access; -ENOMEM when
  *         no frame is left.

@@ -54,8 +54,10 @@ MMN_API void mmn_mm_get(struct mmn_mm *mm);
 
 /**
  * mmn_mm_put() - mmput(): drop a user reference. The last one tears the
- * address space down as exit_mmap() does (every mapping unmapped, every
- * page-table page freed), then drops the mm_count reference the users held.
+ * address space down as exit_mmap() does (mmn_notifier_release() first, then
+ * every mapping unmapped inside one MMN_NOTIFY_UNMAP range over the whole
+ * address space, every page-table page freed), then drops the mm_count
+ * reference the users held.
  * May sleep. NULL is a no-op.
  */
 MMN_API void mmn_mm_put(struct mmn_mm *mm);
@@ -100,10 +102,12 @@ MMN_API int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, i
  * mmn_munmap() - munmap(): remove the mappings in [@p addr, @p addr + @p len).
  *
  * Follows unmap_region(): split the VMAs at the edges, detach them, downgrade
- * mmap_lock, then under an mmu_gather zap the PTEs (each under its PTL),
- * free empty page-table pages, and flush the CPU TLBs before any page or
- * table is freed. The MMU-notifier calls of the kernel's munmap are added
- * with the notifier core.
+ * mmap_lock, then under an mmu_gather zap the PTEs (each under its PTL)
+ * inside one MMN_NOTIFY_UNMAP range spanning the detached VMAs
+ * (mmn_notifier_invalidate_range_start() before the zap,
+ * mmn_notifier_invalidate_range_end() after it), free empty page-table
+ * pages, and flush the CPU TLBs (and the secondary TLBs, where the profile
+ * puts that flush) before any page or table is freed.
  * @return 0 (also when nothing was mapped there); -EINVAL for a NULL @p mm, a
  *         misaligned @p addr, a zero or overflowing @p len, or a range that cuts
  *         a hugetlb VMA off its 2 MiB alignment. On error nothing changes.
@@ -149,7 +153,7 @@ struct mmn_vma_info {
  */
 MMN_API int mmn_find_vma(struct mmn_mm *mm, unsigned long addr, struct mmn_vma_info *out);
 
-/** mmn_vma_count() - number of VMAs of @p mm now. */
+/** mmn_vma_count() - number of VMAs of @p mm now; 0 for NULL. */
 MMN_API int mmn_vma_count(struct mmn_mm *mm);
 
 /**
