@@ -49,7 +49,7 @@ struct mmn_mm;
 
 /* Fault counters (lib/mm/fault.c). Flushes and TLB counters live per CPU. */
 struct mmn_fault_stats {
-	_Atomic unsigned long faults, zero, anon, shared, cow, reuse, huge;
+	_Atomic unsigned long faults, zero, anon, shared, cow, reuse, huge, numa;
 };
 
 /* Flush counters (lib/mm/tlb.c): flushes are issued by actors, not CPUs. */

@@ -159,6 +159,7 @@ void mmn_sim_get_stats(const struct mmn_sim *sim, struct mmn_stats *out)
 	out->faults_cow = atomic_load_explicit(&sim->fault_stats.cow, memory_order_relaxed);
 	out->faults_reuse = atomic_load_explicit(&sim->fault_stats.reuse, memory_order_relaxed);
 	out->faults_huge = atomic_load_explicit(&sim->fault_stats.huge, memory_order_relaxed);
+	out->faults_numa = atomic_load_explicit(&sim->fault_stats.numa, memory_order_relaxed);
 }
 
 const struct mmn_profile *mmn_sim_profile(const struct mmn_sim *sim)

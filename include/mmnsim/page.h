@@ -60,6 +60,7 @@ enum mmn_page_flag {
 	MMN_PG_DIRTY = 1u << 8,     /**< PG_dirty */
 	MMN_PG_LOCKED = 1u << 9,    /**< PG_locked (folio lock) */
 	MMN_PG_STABLE = 1u << 10,   /**< oracle: content must not change now */
+	MMN_PG_KSM = 1u << 11,      /**< a KSM page (PageKsm): merged, never reused by a write */
 };
 
 /**

@@ -5,8 +5,9 @@
  *
  * PGD → PUD → PMD → PTE, 512 entries each, 48-bit virtual addresses, 4 KiB
  * pages and 2 MiB PMD leaves. Entries are 64-bit words with x86-like bits;
- * a non-present, non-zero entry is a swap-style entry of one of the kinds
- * below (migration, device-exclusive, device-private).
+ * a non-present, non-zero entry is either a PROT_NONE entry
+ * (MMN_PTE_PROTNONE: still a mapping) or a swap-style entry of one of the
+ * kinds below (migration, device-exclusive, device-private).
  *
  * Locking, as the kernel's split PTLs: each PTE table has its own lock (the
  * PTL); a PMD table's lock guards its PMD leaves (pmd_lock());
@@ -45,6 +46,13 @@ typedef uint64_t mmn_pte_t;
 #define MMN_PTE_ACCESSED (1ULL << 5)    /**< young; walkers set it on access */
 #define MMN_PTE_DIRTY (1ULL << 6)       /**< dirty; walkers set it on a store */
 #define MMN_PTE_HUGE (1ULL << 7)        /**< PMD leaf (PSE) */
+/**
+ * PROT_NONE entry (x86 _PAGE_PROTNONE): with MMN_PTE_PRESENT clear it keeps
+ * its pfn and every other bit, is not present for hardware walkers (a TLB
+ * fill faults) but is still a mapping for software (mapcount, zap, audit).
+ * Made by mprotect(PROT_NONE) and by NUMA hinting (change_prot_numa()).
+ */
+#define MMN_PTE_PROTNONE (1ULL << 8)
 #define MMN_PTE_SOFT_DIRTY (1ULL << 11) /**< kept in swap entries too */
 #define MMN_PTE_PFN_SHIFT 12            /**< position of the frame number */
 #define MMN_PTE_PFN_MASK (((1ULL << 40) - 1) << MMN_PTE_PFN_SHIFT) /**< frame-number bits */
@@ -58,6 +66,7 @@ enum mmn_swp_type {
 	MMN_SWP_DEVICE_PRIVATE_READ = 4, /**< device-private entry of a read-only PTE */
 	MMN_SWP_DEVICE_PRIVATE_WRITE = 5, /**< device-private entry of a writable PTE */
 	MMN_SWP_HWPOISON = 6,         /**< a poisoned frame (memory failure) */
+	MMN_SWP_SWAP = 7,             /**< swapped out by reclaim: the pfn field is the swap slot */
 };
 #define MMN_SWP_TYPE_SHIFT 1      /**< position of the kind in a non-present entry */
 #define MMN_SWP_TYPE_MASK (0xfULL << MMN_SWP_TYPE_SHIFT) /**< bits of the kind (enum mmn_swp_type) */
@@ -84,10 +93,20 @@ static inline unsigned long mmn_pte_pfn(mmn_pte_t e)
 {
 	return (unsigned long)((e & MMN_PTE_PFN_MASK) >> MMN_PTE_PFN_SHIFT);
 }
-/** The kind of a non-present entry (MMN_SWP_NONE for none or present). */
+/** pte_protnone(): a PROT_NONE entry (not present to hardware, still mapped). */
+static inline bool mmn_pte_protnone(mmn_pte_t e)
+{
+	return (e & (MMN_PTE_PRESENT | MMN_PTE_PROTNONE)) == MMN_PTE_PROTNONE;
+}
+/** A mapping for software: present, or PROT_NONE (x86's pte_present()). */
+static inline bool mmn_pte_mapped(mmn_pte_t e)
+{
+	return e & (MMN_PTE_PRESENT | MMN_PTE_PROTNONE);
+}
+/** The kind of a non-present entry (MMN_SWP_NONE for none, present or PROT_NONE). */
 static inline enum mmn_swp_type mmn_pte_swp_type(mmn_pte_t e)
 {
-	if (e & MMN_PTE_PRESENT)
+	if (e & (MMN_PTE_PRESENT | MMN_PTE_PROTNONE))
 		return MMN_SWP_NONE;
 	return (enum mmn_swp_type)((e & MMN_SWP_TYPE_MASK) >> MMN_SWP_TYPE_SHIFT);
 }

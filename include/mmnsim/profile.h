@@ -74,6 +74,9 @@ struct mmn_profile {
 	/** mm tree 2025+: restoring a device-exclusive entry notifies CLEAR
 	 *  (false: MMN_NOTIFY_EXCLUSIVE with a NULL owner). */
 	bool exclusive_restore_clear;
+	/** mm tree 2025+: the OOM reaper (zap_vma_for_reaping()) notifies
+	 *  CLEAR (false: MMN_NOTIFY_UNMAP, __oom_reap_task_mm() 4.19-6.x). */
+	bool oom_reap_clear;
 	/** x86 tlb_single_page_flush_ceiling: ranges of more pages are flushed
 	 *  whole. Default 33. */
 	unsigned int tlb_flush_ceiling;

@@ -131,6 +131,7 @@ struct mmn_stats {
 	unsigned long faults_cow;        /**< write faults that copied (COW) */
 	unsigned long faults_reuse;      /**< write faults that reused the page */
 	unsigned long faults_huge;       /**< faults that mapped a 2 MiB page */
+	unsigned long faults_numa;       /**< NUMA-hinting faults (do_numa_page()) */
 };
 
 /** mmn_sim_get_stats() - fill @p out with the current counters. */

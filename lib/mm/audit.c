@@ -38,7 +38,8 @@ static void audit_leaf(struct audit *a, struct mmn_mm *mm, unsigned long addr, m
 	struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
 	unsigned int flags;
 
-	if (!mmn_pte_present(e))
+	/* PROT_NONE entries (mprotect, NUMA hinting) are mappings too. */
+	if (!mmn_pte_mapped(e))
 		return;
 	if (!vma) {
 		audit_err(a, addr, pfn, "mm %ld maps 0x%lx outside any VMA", (long)mm->id, addr);
@@ -69,6 +70,19 @@ static void audit_leaf(struct audit *a, struct mmn_mm *mm, unsigned long addr, m
 		audit_err(a, addr, pfn, "entry at 0x%lx maps page-table frame %ld", addr, pfn);
 		return;
 	}
+	/* The reverse map must lead back here (lib/mm/rmap.c). */
+	if ((flags & MMN_PG_ANON) && !(flags & MMN_PG_KSM) &&
+	    mmn_pfn_to_page(sim, pfn)->mapping != vma->anon_vma)
+		audit_err(a, addr, pfn, "anonymous page at 0x%lx is not in its VMA's anon_vma (mm %ld)",
+			  addr, (long)mm->id);
+	else if ((flags & MMN_PG_SHMEM) && mmn_pfn_to_page(sim, pfn)->mapping != vma->file)
+		audit_err(a, addr, pfn, "shmem page at 0x%lx is not in its VMA's object (mm %ld)",
+			  addr, (long)mm->id);
+	else if ((flags & (MMN_PG_ANON | MMN_PG_SHMEM)) && !(flags & MMN_PG_KSM) &&
+		 mmn_vma_address(vma, mmn_page_rmap_index(sim, pfn)) !=
+			 (addr & (huge ? MMN_PMD_MASK : MMN_PAGE_MASK)))
+		audit_err(a, addr, pfn, "the page's index leads to 0x%lx, not to its entry at 0x%lx",
+			  (long)mmn_vma_address(vma, mmn_page_rmap_index(sim, pfn)), (long)addr);
 	a->maps[pfn]++;
 	a->refs[pfn]++;
 }
@@ -91,7 +105,7 @@ static void audit_table(struct audit *a, struct mmn_mm *mm, struct mmn_ptdesc *p
 		if (!e)
 			continue;
 		used++;
-		if (pt->level == MMN_LVL_PTE || (pt->level == MMN_LVL_PMD && mmn_pmd_leaf(e)))
+		if (pt->level == MMN_LVL_PTE || (pt->level == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e)))
 			audit_leaf(a, mm, addr, e, pt->level == MMN_LVL_PMD);
 		else if (mmn_pte_present(e)) {
 			(*tables)++;

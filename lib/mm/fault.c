@@ -38,6 +38,17 @@ static unsigned long shmem_get_page(struct mmn_sim *sim, struct mmn_shmem *f,
 			mmn_pfn_to_page(sim, pfn)->mapping = f;
 			mmn_pfn_to_page(sim, pfn)->index = index;
 			f->slots[index] = pfn;
+			if (f->swapped[index]) {
+				/* shmem_swapin_folio(): the content reclaim wrote out. */
+				uint64_t content;
+				unsigned long cache;
+
+				mmn_swap_read(sim, f->swapped[index], &content, &cache);
+				atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, content,
+						      memory_order_relaxed);
+				mmn_swap_free(sim, f->swapped[index]);
+				f->swapped[index] = 0;
+			}
 		}
 	}
 	if (pfn)
@@ -65,7 +76,8 @@ static void install_new(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int
 }
 
 /* do_anonymous_page(): the zero page for a read, a new page for a write. */
-static int do_anonymous_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+static int do_anonymous_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+			     unsigned int idx,
 			     unsigned long addr, bool write)
 {
 	struct mmn_sim *sim = mm->sim;
@@ -82,9 +94,10 @@ static int do_anonymous_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned 
 	pfn = mmn_alloc_page(sim, MMN_PG_ANON);
 	if (!pfn)
 		return -ENOMEM;
-	mmn_pfn_to_page(sim, pfn)->index = addr >> MMN_PAGE_SHIFT;
+	mmn_page_set_anon_rmap(sim, pfn, vma, addr);
 	install_new(sim, pt, idx, addr, pfn,
-		    mmn_mk_pte(pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_ACCESSED));
+		    mmn_mk_pte(pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY |
+					    MMN_PTE_ACCESSED));
 	fault_stat(&sim->fault_stats.anon);
 	return 0;
 }
@@ -103,7 +116,7 @@ static int do_shared_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_pt
 	install_new(sim, pt, idx, addr, pfn,
 		    mmn_mk_pte(pfn, MMN_PTE_ACCESSED |
 					    (vma->vm_flags & MMN_VM_WRITE ? MMN_PTE_WRITE : 0) |
-					    (write ? MMN_PTE_DIRTY : 0)));
+					    (write ? MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY : 0)));
 	fault_stat(&sim->fault_stats.shared);
 	return 0;
 }
@@ -134,11 +147,13 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		return 0;
 	}
 	reuse = (vma->vm_flags & MMN_VM_SHARED) ||
-		(old_pfn != MMN_ZERO_PFN && (atomic_load(&old->flags) & MMN_PG_ANON) &&
+		(old_pfn != MMN_ZERO_PFN &&
+		 (atomic_load(&old->flags) & (MMN_PG_ANON | MMN_PG_KSM)) == MMN_PG_ANON &&
 		 atomic_load(&old->refcount) == 1 && atomic_load(&old->mapcount) == 1);
 	if (reuse) {
 		mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
-				orig | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_ACCESSED);
+				orig | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY |
+					MMN_PTE_ACCESSED);
 		mmn_spin_unlock(&pt->ptl);
 		fault_stat(&sim->fault_stats.reuse);
 		return 0;
@@ -150,7 +165,7 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		return -ENOMEM;
 	data = old_pfn == MMN_ZERO_PFN ? 0 : atomic_load(&old->content);
 	atomic_store_explicit(&mmn_pfn_to_page(sim, new_pfn)->content, data, memory_order_relaxed);
-	mmn_pfn_to_page(sim, new_pfn)->index = addr >> MMN_PAGE_SHIFT;
+	mmn_page_set_anon_rmap(sim, new_pfn, vma, addr);
 
 	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr & MMN_PAGE_MASK,
 		       (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE, NULL);
@@ -158,7 +173,7 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	mmn_spin_lock(&pt->ptl);
 	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
 		mmn_pte_t entry = mmn_mk_pte(new_pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY |
-							       MMN_PTE_ACCESSED);
+							       MMN_PTE_SOFT_DIRTY | MMN_PTE_ACCESSED);
 
 		/* ptep_clear_flush[_notify](), then set_pte_at_notify(). */
 		ops_ptep_clear_flush_notify(mm, pt, idx, addr);
@@ -209,20 +224,47 @@ static int hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long a
 			pfn = mmn_alloc_huge_page(sim, MMN_PG_ANON | MMN_PG_HUGETLB);
 		if (!pfn)
 			return -ENOMEM;
+		if (!vma->file)
+			mmn_page_set_anon_rmap(sim, pfn, vma, haddr);
 		install_new(sim, pmd, idx, haddr, pfn,
 			    mmn_mk_pte(pfn, MMN_PTE_HUGE | MMN_PTE_ACCESSED |
 						    (vwrite ? MMN_PTE_WRITE : 0) |
-						    (write ? MMN_PTE_DIRTY : 0)));
+						    (write ? MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY : 0)));
 		fault_stat(&sim->fault_stats.huge);
 		return 0;
 	}
 	if (mmn_pte_present(e) && write && !mmn_pte_write(e)) {
-		/* Private hugetlb pages are not shared before fork is modelled. */
+		/* Private hugetlb pages are exclusive: fork copies them eagerly
+		 * (lib/ops/fork.c) instead of sharing them copy-on-write. */
 		mmn_spin_lock(&pmd->ptl);
-		mmn_pte_cmpxchg(sim, pmd, idx, haddr, e, e | MMN_PTE_WRITE | MMN_PTE_DIRTY);
+		mmn_pte_cmpxchg(sim, pmd, idx, haddr, e,
+				e | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY);
 		mmn_spin_unlock(&pmd->ptl);
 		fault_stat(&sim->fault_stats.reuse);
 	}
+	return 0;
+}
+
+/*
+ * do_numa_page(): a CPU touched a PROT_NONE hinting entry of an accessible
+ * VMA (change_prot_numa()). Under the PTL, if the entry is still the one
+ * that faulted, make it present again with the bits it kept (the page is
+ * not migrated: one node). Counted as a NUMA fault; the access is retried,
+ * and a store to an entry that was read-only still takes the write fault.
+ */
+static int do_numa_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+			unsigned long addr, mmn_pte_t orig)
+{
+	struct mmn_sim *sim = mm->sim;
+	bool done;
+
+	mmn_spin_lock(&pt->ptl);
+	done = mmn_pte_get(sim, pt, idx, addr) == orig &&
+	       mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
+			       (orig | MMN_PTE_PRESENT | MMN_PTE_ACCESSED) & ~MMN_PTE_PROTNONE);
+	mmn_spin_unlock(&pt->ptl);
+	if (done)
+		fault_stat(&sim->fault_stats.numa);
 	return 0;
 }
 
@@ -258,7 +300,19 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 	e = mmn_pte_get(sim, pt, idx, addr);
 	if (mmn_pte_none(e))
 		return vma->file ? do_shared_fault(mm, vma, pt, idx, addr, write)
-				 : do_anonymous_page(mm, pt, idx, addr, write);
+				 : do_anonymous_page(mm, vma, pt, idx, addr, write);
+	if (mmn_pte_protnone(e))
+		/* The VMA is accessible (checked above): a NUMA hint. */
+		return do_numa_page(mm, pt, idx, addr, e);
+	/* A swapped-out page (reclaim); a page under migration: wait for the
+	 * migration to unlock it (migration_entry_wait()), then retry. */
+	if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
+		return mmn_do_swap_page(mm, vma, pt, idx, addr, e, write);
+	if (mmn_pte_swp_type(e) == MMN_SWP_MIGRATION_READ ||
+	    mmn_pte_swp_type(e) == MMN_SWP_MIGRATION_WRITE) {
+		mmn_wait_on_page_locked(sim, mmn_pte_pfn(e));
+		return 0;
+	}
 	if (!mmn_pte_present(e))
 		/* Migration and device entries arrive with the operations that
 		 * create them; until then none can be found here. */

@@ -45,6 +45,7 @@ struct mmn_mm *mmn_mm_create(struct mmn_sim *sim)
 	mmn_rwsem_init(&mm->mmap_lock, sim, &mmn_mmap_lock_class, "mmap_lock");
 	mmn_spin_lock_init(&mm->page_table_lock, sim, &mmn_page_table_lock_class,
 			   "page_table_lock");
+	mmn_seqcount_init(&mm->write_protect_seq, sim);
 	mmn_raw_lock_init(&mm->walk_lock);
 	mm->pgd = mmn_pt_alloc(mm, MMN_LVL_PGD);
 	if (!mm->pgd) {
@@ -91,6 +92,7 @@ static void mm_free(struct mmn_mm *mm)
 	if (mm->pgd)
 		mmn_pt_free(sim, mm->pgd->pfn);
 	for (int i = 0; i < mm->nr_vmas; i++) {
+		mmn_vma_rmap_release(mm->vmas[i]);
 		if (mm->vmas[i]->file)
 			mmn_shmem_put(sim, mm->vmas[i]->file);
 		free(mm->vmas[i]);
@@ -291,15 +293,20 @@ void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f)
 {
 	if (atomic_fetch_sub_explicit(&f->refcount, 1, memory_order_acq_rel) != 1)
 		return;
-	for (unsigned long i = 0; i < f->nr_slots; i++)
+	for (unsigned long i = 0; i < f->nr_slots; i++) {
 		if (f->slots[i])
 			mmn_put_page(sim, f->slots[i]);
+		if (f->swapped[i])
+			mmn_swap_free(sim, f->swapped[i]);
+	}
+	mmn_shmem_rmap_fini(f);
 	mmn_raw_lock_destroy(&f->lock);
 	free(f->slots);
+	free(f->swapped);
 	free(f);
 }
 
-static struct mmn_shmem *shmem_create(unsigned long len, bool huge)
+static struct mmn_shmem *shmem_create(struct mmn_sim *sim, unsigned long len, bool huge)
 {
 	struct mmn_shmem *f = calloc(1, sizeof(*f));
 
@@ -308,12 +315,16 @@ static struct mmn_shmem *shmem_create(unsigned long len, bool huge)
 	f->huge = huge;
 	f->nr_slots = len >> (huge ? MMN_PMD_SHIFT : MMN_PAGE_SHIFT);
 	f->slots = calloc(f->nr_slots, sizeof(*f->slots));
-	if (!f->slots) {
+	f->swapped = calloc(f->nr_slots, sizeof(*f->swapped));
+	if (!f->slots || !f->swapped) {
+		free(f->slots);
+		free(f->swapped);
 		free(f);
 		return NULL;
 	}
 	atomic_init(&f->refcount, 1);
 	mmn_raw_lock_init(&f->lock);
+	mmn_shmem_rmap_init(sim, f);
 	return f;
 }
 
@@ -328,10 +339,11 @@ static void vma_split(struct mmn_mm *mm, int i, unsigned long addr, struct mmn_v
 
 	*tail = *vma;
 	tail->start = addr;
-	if (vma->file) {
-		tail->pgoff = vma->pgoff + ((addr - vma->start) >> MMN_PAGE_SHIFT);
+	/* Private VMAs keep a linear pgoff too: the rmap needs it. */
+	tail->pgoff = vma->pgoff + ((addr - vma->start) >> MMN_PAGE_SHIFT);
+	if (vma->file)
 		atomic_fetch_add_explicit(&vma->file->refcount, 1, memory_order_relaxed);
-	}
+	mmn_vma_rmap_dup(tail);
 	vma->end = addr;
 	vma_insert_at(mm, i + 1, tail);
 }
@@ -369,8 +381,11 @@ static unsigned long zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *v
 			if (mmn_pte_none(e))
 				continue;
 			e = mmn_pte_get_and_clear(sim, pte, idx, addr);
-			if (!mmn_pte_present(e))
-				continue; /* swap-style entries hold no mapping */
+			/* Swap-style entries hold no mapping; PROT_NONE ones do. */
+			if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
+				mmn_swap_free(sim, mmn_pte_pfn(e)); /* free_swap_and_cache() */
+			if (!mmn_pte_mapped(e))
+				continue;
 			pfn = mmn_pte_pfn(e);
 			zapped++;
 			mmn_tlb_flush_pte_range(tlb, addr, MMN_PAGE_SIZE);
@@ -400,14 +415,14 @@ static unsigned long zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vm
 
 	mmn_spin_lock(&pmd->ptl);
 	e = mmn_pte_get_and_clear(sim, pmd, idx, addr);
-	if (mmn_pte_present(e)) {
+	if (mmn_pmd_mapped_leaf(e)) {
 		mmn_tlb_flush_pte_range(tlb, addr, MMN_PMD_SIZE);
 		mmn_page_remove_map(sim, mmn_pte_pfn(e));
 		if (mmn_tlb_remove_page(tlb, mmn_pte_pfn(e)))
 			mmn_tlb_flush_mmu_tlbonly(tlb);
 	}
 	mmn_spin_unlock(&pmd->ptl);
-	return mmn_pte_present(e) ? MMN_HPAGE_NR : 0;
+	return mmn_pmd_mapped_leaf(e) ? MMN_HPAGE_NR : 0;
 }
 
 static inline unsigned long level_end(unsigned long addr, int level, unsigned long end)
@@ -435,7 +450,7 @@ unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 			mmn_pte_t e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
 
 			next = level_end(addr, l, end);
-			if (l == MMN_LVL_PMD && mmn_pmd_leaf(e)) {
+			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e)) {
 				zapped += zap_huge_pmd(tlb, vma, pt, addr);
 				break;
 			}
@@ -576,6 +591,10 @@ static void unmap_region(struct mmn_mm *mm, struct mmn_vma **vmas, int n, unsign
 	for (int i = 0; i < n; i++)
 		zapped += mmn_zap_vma_range(&tlb, vmas[i], vmas[i]->start, vmas[i]->end);
 	ops_end(&range);
+	/* free_pgtables() unlinks the VMAs from the rmap before freeing their
+	 * tables: an rmap walker holding the anon_vma/i_mmap lock keeps them. */
+	for (int i = 0; i < n; i++)
+		mmn_vma_rmap_unlink(vmas[i]);
 	mmn_free_pgtables(&tlb, mm, start & MMN_PMD_MASK, end);
 	mmn_tlb_finish_mmu(&tlb);
 	ops_stat_pages(mm->sim, MMN_OP_MUNMAP, zapped, 0);
@@ -584,6 +603,7 @@ static void unmap_region(struct mmn_mm *mm, struct mmn_vma **vmas, int n, unsign
 static void vmas_free(struct mmn_sim *sim, struct mmn_vma **vmas, int n)
 {
 	for (int i = 0; i < n; i++) {
+		mmn_vma_rmap_release(vmas[i]);
 		if (vmas[i]->file)
 			mmn_shmem_put(sim, vmas[i]->file);
 		free(vmas[i]);
@@ -624,6 +644,86 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	vmas_free(mm->sim, detached, n);
 	ops_stat_call(mm->sim, MMN_OP_MUNMAP);
 	return 0;
+}
+
+/*
+ * __split_vma() at both edges of [start, end), for operations that change a
+ * part of a VMA (mprotect_fixup(), mremap): everything that can fail is
+ * checked and allocated first, so nothing changes on error.
+ */
+int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	struct mmn_vma *tail[2] = { NULL, NULL };
+	struct mmn_vma *lo = mmn_vma_lookup(mm, start), *hi = mmn_vma_lookup(mm, end - 1);
+	bool split_lo = lo && lo->start < start, split_hi = hi && hi->end > end;
+	int i;
+
+	if ((split_lo && !vma_split_ok(lo, start)) || (split_hi && !vma_split_ok(hi, end)))
+		return -EINVAL;
+	if (!split_lo && !split_hi)
+		return 0;
+	if (vma_reserve(mm, 2))
+		return -ENOMEM;
+	tail[0] = split_lo ? malloc(sizeof(*tail[0])) : NULL;
+	tail[1] = split_hi ? malloc(sizeof(*tail[1])) : NULL;
+	if ((split_lo && !tail[0]) || (split_hi && !tail[1])) {
+		free(tail[0]);
+		free(tail[1]);
+		return -ENOMEM;
+	}
+	if (split_lo) {
+		i = mmn_vma_first_above(mm, start);
+		vma_split(mm, i, start, tail[0]);
+	}
+	if (split_hi) {
+		i = mmn_vma_first_above(mm, end - 1);
+		vma_split(mm, i, end, tail[1]);
+	}
+	return 0;
+}
+
+/* do_vmi_munmap() for callers holding mmap_lock for write (mremap). */
+int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	struct mmn_vma **detached;
+	int n = munmap_detach(mm, start, end, &detached);
+
+	if (n <= 0)
+		return n;
+	unmap_region(mm, detached, n, start, end);
+	vmas_free(mm->sim, detached, n);
+	return 0;
+}
+
+/* copy_vma() without merging: a new VMA like @tmpl over [start, end). */
+int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned long start,
+			unsigned long end, unsigned long pgoff)
+{
+	struct mmn_vma *vma;
+
+	if (vma_reserve(mm, 1))
+		return -ENOMEM;
+	vma = malloc(sizeof(*vma));
+	if (!vma)
+		return -ENOMEM;
+	*vma = *tmpl;
+	vma->mm = mm;
+	vma->start = start;
+	vma->end = end;
+	vma->pgoff = pgoff;
+	if (vma->file)
+		atomic_fetch_add_explicit(&vma->file->refcount, 1, memory_order_relaxed);
+	mmn_vma_rmap_dup(vma); /* anon_vma_clone() / vma_link_file() */
+	vma_insert_at(mm, mmn_vma_first_above(mm, start), vma);
+	return 0;
+}
+
+static unsigned long get_unmapped_area(struct mmn_mm *mm, unsigned long hint,
+				       unsigned long len, unsigned long align);
+
+unsigned long mmn_get_unmapped_area(struct mmn_mm *mm, unsigned long len, unsigned long align)
+{
+	return get_unmapped_area(mm, 0, len, align);
 }
 
 /* get_unmapped_area() top-down (arch_get_unmapped_area_topdown()). */
@@ -689,8 +789,15 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 			(type == MMN_MAP_SHARED ? MMN_VM_SHARED : 0) |
 			(flags & MMN_MAP_HUGETLB ? MMN_VM_HUGETLB : 0);
 	if (type == MMN_MAP_SHARED) {
-		vma->file = shmem_create(len, flags & MMN_MAP_HUGETLB);
+		vma->file = shmem_create(mm->sim, len, flags & MMN_MAP_HUGETLB);
 		if (!vma->file) {
+			free(vma);
+			return -ENOMEM;
+		}
+	} else {
+		/* anon_vma_prepare(), done at mmap rather than at the first fault. */
+		vma->anon_vma = mmn_anon_vma_alloc(mm->sim);
+		if (!vma->anon_vma) {
 			free(vma);
 			return -ENOMEM;
 		}
@@ -704,6 +811,7 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 		n = munmap_detach(mm, addr, addr + len, &detached);
 		if (n < 0) {
 			mmn_mmap_write_unlock(mm);
+			mmn_vma_rmap_release(vma);
 			if (vma->file)
 				mmn_shmem_put(mm->sim, vma->file);
 			free(vma);
@@ -719,6 +827,9 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 	end = addr + len;
 	vma->start = addr;
 	vma->end = end;
+	if (!vma->file)
+		vma->pgoff = addr >> MMN_PAGE_SHIFT;
+	mmn_vma_rmap_link(vma);
 	i = mmn_vma_first_above(mm, addr);
 	vma_insert_at(mm, i, vma);
 	mmn_mmap_write_unlock(mm);
@@ -741,6 +852,7 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 
 nomem:
 	mmn_mmap_write_unlock(mm);
+	mmn_vma_rmap_release(vma);
 	if (vma->file)
 		mmn_shmem_put(mm->sim, vma->file);
 	free(vma);
@@ -778,6 +890,8 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	n = mm->nr_vmas;
 	mm->vmas = NULL;
 	mm->nr_vmas = mm->cap_vmas = 0;
+	for (int i = 0; i < n; i++)
+		mmn_vma_rmap_unlink(vmas[i]);
 	mmn_free_pgtables(&tlb, mm, 0, ~0UL);
 	mmn_tlb_finish_mmu(&tlb);
 	mmn_mmap_write_unlock(mm);

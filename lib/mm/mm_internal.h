@@ -30,10 +30,12 @@ struct mmn_page {
 	_Atomic uint32_t gen;
 	uint32_t pad;
 	_Atomic uint64_t content;
-	/* Page-table pages: the struct mmn_ptdesc. Anon: the owning mm's id
-	 * tag is not needed (rmap arrives with reclaim); shmem: its object. */
+	/* Page-table pages: the struct mmn_ptdesc. Anon: its struct
+	 * mmn_anon_vma (a reference, rmap.c); shmem: its object. */
 	void *mapping;
-	unsigned long index;       /* shmem: page offset in the object */
+	/* Anon: linear page index (vma->pgoff based); shmem: slot in the
+	 * object (huge pages for hugetlbfs). */
+	unsigned long index;
 };
 
 struct mmn_frame_pool {
@@ -47,6 +49,14 @@ struct mmn_frame_pool {
 	unsigned long nr_huge_free;
 	_Atomic unsigned long allocated, freed;
 	_Atomic long pgtables;
+	/* Sleepers on a folio lock (folio.c): one queue for every frame, as
+	 * the kernel hashes folios onto a few shared wait queues. */
+	struct mmn_waitqueue folio_wq;
+	/* The swap area of reclaim (swap.c). */
+	struct mmn_raw_lock swap_lock;
+	struct mmn_swap_slot *swap_slots;   /* [0] unused: slot 0 means "none" */
+	unsigned long swap_nr, swap_cap;    /* slots in use + free, capacity */
+	unsigned long swap_free_head;       /* free slots linked through .count */
 };
 
 static inline struct mmn_page *mmn_pfn_to_page(const struct mmn_sim *sim, unsigned long pfn)
@@ -82,6 +92,62 @@ unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags);
 /* Mapcount changes (page_add_*_rmap / page_remove_rmap) on the compound head. */
 void mmn_page_add_map(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_remove_map(struct mmn_sim *sim, unsigned long pfn);
+
+/*
+ * The lost-write oracle (design.md section 5): an operation that needs a
+ * page's content stable (KSM compare, migration copy) marks it from the
+ * point its mappings were write-protected or removed and flushed until it
+ * no longer needs it; every store into the frame meanwhile (a CPU store
+ * through a stale writable TLB entry, a device write) is reported as
+ * MMN_VIOL_LOST_WRITE (page.c, tlb.c). Marks the compound head.
+ */
+void mmn_page_mark_stable(struct mmn_sim *sim, unsigned long pfn);
+void mmn_page_clear_stable(struct mmn_sim *sim, unsigned long pfn);
+/* Whether a store into @pfn now is a lost write (reported if so). */
+bool mmn_page_check_store(struct mmn_sim *sim, unsigned long pfn, unsigned long addr);
+/* The two halves, for stores made under a raw lock (tlb.c): test, then
+ * report once the lock is dropped. */
+static inline bool mmn_page_is_stable(const struct mmn_sim *sim, unsigned long pfn)
+{
+	return atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->flags,
+				    memory_order_relaxed) & MMN_PG_STABLE;
+}
+void mmn_page_report_lost_write(struct mmn_sim *sim, unsigned long pfn, unsigned long addr);
+
+/*
+ * The folio lock (folio.c): PG_locked, a sleeping bit lock; waiters sleep
+ * on the pool's folio_wq. The caller holds a reference on the frame.
+ * mmn_wait_on_page_locked() is folio_wait_locked() (migration_entry_wait(),
+ * the swap-in of a page still being reclaimed).
+ */
+void mmn_lock_page(struct mmn_sim *sim, unsigned long pfn);
+bool mmn_trylock_page(struct mmn_sim *sim, unsigned long pfn);
+void mmn_unlock_page(struct mmn_sim *sim, unsigned long pfn);
+void mmn_wait_on_page_locked(struct mmn_sim *sim, unsigned long pfn);
+
+/*
+ * The swap area (swap.c): a slot keeps one page's content word while no
+ * frame holds it. @count counts the swap entries (MMN_SWP_SWAP) and shmem
+ * swapped[] references naming the slot; @pfn is the page still being
+ * reclaimed ("in the swap cache"), 0 once its content was written out.
+ */
+struct mmn_swap_slot {
+	uint64_t content;
+	unsigned long pfn;
+	unsigned long count;
+};
+/* get_swap_page()/folio_alloc_swap(): a slot for @pfn (count 0), or 0. */
+unsigned long mmn_swap_alloc(struct mmn_sim *sim, unsigned long pfn);
+/* swap_duplicate(): one more entry names @slot. */
+void mmn_swap_dup(struct mmn_sim *sim, unsigned long slot);
+/* swap_free(): one entry fewer; the slot is released at 0 once written. */
+void mmn_swap_free(struct mmn_sim *sim, unsigned long slot);
+/* swap_writepage() + delete_from_swap_cache(): the content is on "disk". */
+void mmn_swap_writeback(struct mmn_sim *sim, unsigned long slot, uint64_t content);
+/* A snapshot of @slot: content and the page still in the swap cache (0 if none). */
+void mmn_swap_read(struct mmn_sim *sim, unsigned long slot, uint64_t *content,
+		   unsigned long *cache_pfn);
+void mmn_swap_sim_fini(struct mmn_sim *sim);
 
 /* ------------------------------------------------------------------ */
 /* Page tables (lib/mm/pgtable.c)                                      */
@@ -220,12 +286,36 @@ int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, u
 
 /* A shared memory object (shmem inode / hugetlbfs file), shared by the
  * VMAs that map it and by fork. Holds one reference on each page it caches. */
+/* An intrusive doubly linked list (list_head). */
+struct mmn_list_head {
+	struct mmn_list_head *next, *prev;
+};
+
 struct mmn_shmem {
 	_Atomic int refcount;
 	struct mmn_raw_lock lock;       /* the page-cache (i_pages) lock */
 	bool huge;                      /* hugetlbfs: 2 MiB pages */
 	unsigned long nr_slots;         /* pages (or huge pages) it can hold */
 	unsigned long *slots;           /* pfn per slot, 0 if not present */
+	unsigned long *swapped;         /* swap slot per slot of a reclaimed page, 0 if none */
+	/* mapping->i_mmap and i_mmap_rwsem (rmap.c): the VMAs mapping it. */
+	struct mmn_rwsem i_mmap_rwsem;
+	struct mmn_list_head i_mmap;
+};
+
+/*
+ * struct anon_vma (rmap.c), simplified: one per private mapping, shared by
+ * the VMAs split from it and by the VMAs fork copies from them (the kernel
+ * gives each child its own anon_vma chained to the parent's, so that pages
+ * COWed in the child are not searched in the parent; here every page of the
+ * family searches every VMA of the family, and the walk skips the VMAs
+ * whose entry maps another frame). Anonymous pages point at it
+ * (page->mapping) and hold a reference on it.
+ */
+struct mmn_anon_vma {
+	_Atomic int refcount;           /* VMAs and anonymous pages using it */
+	struct mmn_rwsem rwsem;
+	struct mmn_list_head vmas;      /* under rwsem */
 };
 
 struct mmn_vma {
@@ -233,7 +323,12 @@ struct mmn_vma {
 	unsigned long vm_flags;
 	struct mmn_mm *mm;
 	struct mmn_shmem *file;         /* shared mappings */
-	unsigned long pgoff;            /* page offset of start in @file */
+	/* Page offset of start: in @file, or for private memory its linear
+	 * page index (start >> 12 at mmap, kept by splits and fork), so that
+	 * an anonymous page's index names its address in every VMA. */
+	unsigned long pgoff;
+	struct mmn_anon_vma *anon_vma;  /* private mappings (a reference) */
+	struct mmn_list_head rmap_link; /* in anon_vma->vmas or file->i_mmap */
 };
 
 struct mmn_notifier_subscriptions;
@@ -245,6 +340,8 @@ struct mmn_mm {
 	_Atomic int mm_count;
 	struct mmn_rwsem mmap_lock;
 	struct mmn_spinlock page_table_lock;
+	/* mm->write_protect_seq (5.9+): odd while fork write-protects. */
+	struct mmn_seqcount write_protect_seq;
 	struct mmn_ptdesc *pgd;
 	/* VMAs sorted by address, non-overlapping; under mmap_lock. */
 	struct mmn_vma **vmas;
@@ -274,11 +371,93 @@ void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f);
  * body, no notification); returns the 4 KiB mappings removed. */
 unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 				unsigned long start, unsigned long end);
+/* A PMD-level leaf that is a mapping: a present 2 MiB leaf or a PROT_NONE one. */
+static inline bool mmn_pmd_mapped_leaf(mmn_pte_t e)
+{
+	return (e & MMN_PTE_HUGE) && mmn_pte_mapped(e);
+}
+/*
+ * Split the VMAs straddling @start and @end there (__split_vma() at both
+ * edges), all or nothing. Caller holds mmap_lock for write. 0, -EINVAL when
+ * an edge would cut a hugetlb VMA off its 2 MiB alignment, -ENOMEM.
+ */
+int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
+/*
+ * do_vmi_munmap() without the lock downgrade: split, detach and unmap
+ * [start, end) (UNMAP notification, zap, free_pgtables, tlb_finish_mmu).
+ * Caller holds mmap_lock for write and keeps it. 0, -EINVAL, -ENOMEM.
+ */
+int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end);
+/*
+ * Insert a new VMA [start, end) with @tmpl's flags and file (a reference is
+ * taken) and page offset @pgoff (vma_merge()/copy_vma() without merging).
+ * Caller holds mmap_lock for write and made sure the range is free.
+ * 0 or -ENOMEM.
+ */
+int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned long start,
+			unsigned long end, unsigned long pgoff);
+/* get_unmapped_area() without a hint: a free range of @len aligned to
+ * @align, or 0. Caller holds mmap_lock. */
+unsigned long mmn_get_unmapped_area(struct mmn_mm *mm, unsigned long len, unsigned long align);
 /* Free the page tables no VMA needs any more in [floor, ceiling) (free_pgtables()). */
 void mmn_free_pgtables(struct mmn_mmu_gather *tlb, struct mmn_mm *mm, unsigned long floor,
 		       unsigned long ceiling);
 /* exit_mmap(): tear everything down; called on the last mmput. */
 void mmn_exit_mmap(struct mmn_mm *mm);
 void mmn_mm_sim_fini(struct mmn_sim *sim);
+
+/* ------------------------------------------------------------------ */
+/* Reverse mapping (lib/mm/rmap.c)                                      */
+/* ------------------------------------------------------------------ */
+
+extern const struct mmn_lock_class mmn_anon_vma_class;
+extern const struct mmn_lock_class mmn_i_mmap_class;
+
+/* anon_vma_alloc(): refcount 1 (for the VMA that will hold it), or NULL. */
+struct mmn_anon_vma *mmn_anon_vma_alloc(struct mmn_sim *sim);
+void mmn_anon_vma_get(struct mmn_anon_vma *av);
+void mmn_anon_vma_put(struct mmn_anon_vma *av);
+/* Shared-object rmap state (i_mmap), from shmem creation/destruction. */
+void mmn_shmem_rmap_init(struct mmn_sim *sim, struct mmn_shmem *f);
+void mmn_shmem_rmap_fini(struct mmn_shmem *f);
+/*
+ * Put @vma on its anon_vma's or file's list (anon_vma_link()/
+ * vma_interval_tree_insert()), under the rmap lock for write. For a VMA
+ * that is a struct copy of another (split, fork), mmn_vma_rmap_dup() also
+ * takes the anon_vma reference the copy holds (the file reference is the
+ * caller's business, as before). Cannot fail.
+ */
+void mmn_vma_rmap_link(struct mmn_vma *vma);
+void mmn_vma_rmap_dup(struct mmn_vma *vma);
+/* unlink_anon_vmas()/unlink_file_vma(): off the list (idempotent). Must
+ * precede freeing the page tables of the VMA's range. */
+void mmn_vma_rmap_unlink(struct mmn_vma *vma);
+/* Before freeing a VMA: unlink and drop its anon_vma reference. */
+void mmn_vma_rmap_release(struct mmn_vma *vma);
+/* Anonymous page @pfn (head) now belongs to @vma at @addr:
+ * page->mapping = anon_vma (a reference), page->index = linear index. */
+void mmn_page_set_anon_rmap(struct mmn_sim *sim, unsigned long pfn, struct mmn_vma *vma,
+			    unsigned long addr);
+/* The address page index @index has in @vma (for shmem: small-page index),
+ * or -1UL if outside it. */
+unsigned long mmn_vma_address(const struct mmn_vma *vma, unsigned long index);
+/* The small-page index of @pfn's head, as mmn_vma_address() wants it. */
+unsigned long mmn_page_rmap_index(struct mmn_sim *sim, unsigned long pfn);
+
+/*
+ * rmap_walk() → rmap_walk_anon()/rmap_walk_file(): call @fn(vma, address,
+ * @arg) for every VMA that may map page @pfn, with the anon_vma lock or
+ * i_mmap_rwsem held for read; @fn returns false to stop the walk. The
+ * caller holds a reference on the page (and usually its lock); @fn must
+ * check under the PTL that the entry really maps the page.
+ * @return 0, -EINVAL for a page without reverse mapping (zero page, free,
+ *         page table, KSM page: rmap_walk_ksm is not modelled).
+ */
+typedef bool (*mmn_rmap_one_fn)(struct mmn_vma *vma, unsigned long addr, void *arg);
+int mmn_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
+
+/* do_swap_page() (swap.c), from the fault path on an MMN_SWP_SWAP entry. */
+int mmn_do_swap_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+		     unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write);
 
 #endif /* MMN_LIB_MM_INTERNAL_H */

@@ -35,6 +35,8 @@ int mmn_page_sim_init(struct mmn_sim *sim)
 		return -ENOMEM;
 	}
 	mmn_raw_lock_init(&pool->lock);
+	mmn_waitqueue_init(&pool->folio_wq, sim, "folio_wait_table");
+	mmn_raw_lock_init(&pool->swap_lock);
 	for (unsigned long pfn = 0; pfn < total; pfn++) {
 		atomic_init(&pool->pages[pfn].gen, 1);
 		atomic_init(&pool->pages[pfn].flags, MMN_PG_FREE);
@@ -61,6 +63,8 @@ void mmn_page_sim_fini(struct mmn_sim *sim)
 	for (unsigned long pfn = 0; pfn < pool->nr_frames; pfn++)
 		if (atomic_load(&pool->pages[pfn].flags) & MMN_PG_TABLE)
 			free(pool->pages[pfn].mapping);
+	mmn_swap_sim_fini(sim);
+	mmn_waitqueue_destroy(&pool->folio_wq);
 	mmn_raw_lock_destroy(&pool->lock);
 	free(pool->pages);
 	free(pool->free_stack);
@@ -134,6 +138,8 @@ static void page_free(struct mmn_sim *sim, unsigned long pfn)
 	if (flags & MMN_PG_TABLE) {
 		free(p->mapping);
 		atomic_fetch_sub_explicit(&pool->pgtables, 1, memory_order_relaxed);
+	} else if ((flags & MMN_PG_ANON) && p->mapping) {
+		mmn_anon_vma_put(p->mapping); /* the page's anon_vma reference (rmap.c) */
 	}
 	p->mapping = NULL;
 	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
@@ -278,8 +284,43 @@ int mmn_phys_access(struct mmn_sim *sim, unsigned long pfn, uint32_t gen, unsign
 		return 0;
 	}
 	if (write)
+		mmn_page_check_store(sim, pfn, addr);
+	if (write)
 		atomic_store_explicit(&p->content, *val, memory_order_relaxed);
 	else
 		*val = atomic_load_explicit(&p->content, memory_order_relaxed);
 	return 0;
+}
+
+void mmn_page_mark_stable(struct mmn_sim *sim, unsigned long pfn)
+{
+	atomic_fetch_or_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->flags,
+				 MMN_PG_STABLE, memory_order_seq_cst);
+}
+
+void mmn_page_clear_stable(struct mmn_sim *sim, unsigned long pfn)
+{
+	atomic_fetch_and_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->flags,
+				  ~MMN_PG_STABLE, memory_order_seq_cst);
+}
+
+/*
+ * A store is about to change frame @pfn: if an operation holds the page
+ * stable (its mappings were write-protected or removed and flushed), the
+ * store comes through a translation that predates that point and its value
+ * will be lost (KSM maps the other copy, migration copied the old content).
+ */
+void mmn_page_report_lost_write(struct mmn_sim *sim, unsigned long pfn, unsigned long addr)
+{
+	mmn_reportf(sim, MMN_VIOL_LOST_WRITE, addr, pfn,
+		    "store to frame %lu while it is held stable (write-protected for a "
+		    "compare or copy): the write is lost", pfn);
+}
+
+bool mmn_page_check_store(struct mmn_sim *sim, unsigned long pfn, unsigned long addr)
+{
+	if (mmn_likely(!mmn_page_is_stable(sim, pfn)))
+		return false;
+	mmn_page_report_lost_write(sim, pfn, addr);
+	return true;
 }

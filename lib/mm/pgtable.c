@@ -138,7 +138,8 @@ struct mmn_ptdesc *mmn_pt_walk_alloc(struct mmn_mm *mm, unsigned long addr, int 
 		unsigned int idx = mmn_pt_index(addr, l);
 		mmn_pte_t e = mmn_pte_get(sim, pt, idx, addr);
 
-		if (l == MMN_LVL_PMD && mmn_pmd_leaf(e)) {
+		/* A PMD leaf, also a PROT_NONE or swap-style one: no table below. */
+		if (l == MMN_LVL_PMD && e && (!mmn_pte_present(e) || mmn_pmd_leaf(e))) {
 			if (leaf_pmd)
 				*leaf_pmd = pt;
 			return NULL;
@@ -148,7 +149,7 @@ struct mmn_ptdesc *mmn_pt_walk_alloc(struct mmn_mm *mm, unsigned long addr, int 
 			if (*err)
 				return NULL;
 			e = mmn_pte_get(sim, pt, idx, addr);
-			if (l == MMN_LVL_PMD && mmn_pmd_leaf(e)) {
+			if (l == MMN_LVL_PMD && (!mmn_pte_present(e) || mmn_pmd_leaf(e))) {
 				if (leaf_pmd)
 					*leaf_pmd = pt;
 				return NULL;

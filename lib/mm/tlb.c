@@ -186,7 +186,7 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
 	unsigned long pfn;
 	uint64_t val;
 	uint32_t now;
-	bool huge, hit;
+	bool huge, hit, lost = false;
 
 	mmn_raw_lock(&c->lock);
 	hit = tlb_find(c, mm, addr, &val, &pfn, &huge) &&
@@ -194,6 +194,8 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
 	if (hit) {
 		now = atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->gen,
 					   memory_order_relaxed);
+		/* The lost-write oracle: a relaxed look at PG_STABLE (page.c). */
+		lost = mmn_page_is_stable(sim, pfn);
 		atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, data,
 				      memory_order_relaxed);
 		stat_inc(&c->hits);
@@ -201,6 +203,8 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
 	mmn_raw_unlock(&c->lock);
 	if (hit && mmn_unlikely(now != (uint32_t)(val >> 32)))
 		tlb_report_uaf(sim, addr, pfn, (uint32_t)(val >> 32), now, true);
+	if (mmn_unlikely(lost))
+		mmn_page_report_lost_write(sim, pfn, addr);
 	return hit;
 }
 
@@ -211,7 +215,7 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
  * run first. Caller holds c->lock, with c in the mm's cpumask.
  */
 static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
-			 unsigned long addr, bool write, uint64_t *data)
+			 unsigned long addr, bool write, uint64_t *data, unsigned long *lost_pfn)
 {
 	struct mmn_ptdesc *pt = mm->pgd;
 	_Atomic uint64_t *ep = NULL;
@@ -238,7 +242,8 @@ static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 	for (;;) {
 		if (write && !mmn_pte_write(e))
 			return -EAGAIN;
-		want = e | MMN_PTE_ACCESSED | (write ? MMN_PTE_DIRTY : 0);
+		/* x86 pte_mkdirty() sets the soft-dirty bit with the dirty one. */
+		want = e | MMN_PTE_ACCESSED | (write ? MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY : 0);
 		if (want == e ||
 		    atomic_compare_exchange_weak_explicit(ep, &e, want, memory_order_seq_cst,
 							  memory_order_seq_cst))
@@ -266,6 +271,8 @@ static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 	stat_inc(&c->fills);
 	if (huge)
 		pfn += (addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT;
+	if (write && mmn_unlikely(mmn_page_is_stable(sim, pfn)))
+		*lost_pfn = pfn; /* reported by the caller, after unlock(c) */
 	if (write)
 		atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, *data,
 				      memory_order_relaxed);
@@ -322,6 +329,8 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 	int err;
 
 	for (int tries = 0;; tries++) {
+		unsigned long lost_pfn = ~0UL;
+
 		if (write ? tlb_store_hit(sim, c, mm, addr, *val) : tlb_load_hit(sim, c, mm, addr, val))
 			return 0;
 		mmn_sched_point(sim, MMN_SCHED_TLB_FILL, c, "tlb_fill", addr);
@@ -329,8 +338,10 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 		stat_inc(&c->misses);
 		if (!(atomic_load_explicit(&mm->cpumask, memory_order_seq_cst) & bit))
 			atomic_fetch_or_explicit(&mm->cpumask, bit, memory_order_seq_cst);
-		err = tlb_walk_fill(sim, c, mm, addr, write, val);
+		err = tlb_walk_fill(sim, c, mm, addr, write, val, &lost_pfn);
 		mmn_raw_unlock(&c->lock);
+		if (mmn_unlikely(lost_pfn != ~0UL))
+			mmn_page_report_lost_write(sim, lost_pfn, addr);
 		if (err != -EAGAIN)
 			return err;
 		if (tries >= TLB_MAX_FAULT_RETRIES)

@@ -74,6 +74,16 @@ mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, 
  */
 void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
 
+/*
+ * The rmap family (reclaim, migration; lib/ops/isolate.c): check the
+ * arguments (-EINVAL) and that [@addr, @addr + @len) is mapped (-ENOMEM),
+ * then return the 4 KiB anonymous and shmem pages mapped there (not zero,
+ * KSM or hugetlb pages), each with a reference the caller drops. Takes
+ * mmap_lock for read around the walk only.
+ */
+int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
+		      unsigned long **pfns, size_t *nr);
+
 /* Per-operation statistics (lib/ops/stats.c). */
 void ops_stat_call(struct mmn_sim *sim, enum mmn_op op);
 void ops_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,

@@ -19,6 +19,8 @@
 	  .put_page_before_secondary_flush = false, .nonblock = nb,                             \
 	  .mremap_flush_under_ptl = mremap, .interval_notifiers = itree, .migrate_event = mig, \
 	  .device_exclusive = excl, .exclusive_restore_clear = exclclear,                       \
+	  /* both are mm-tree 2025/26 changes (reference section 2) */                          \
+	  .oom_reap_clear = exclclear,                                                          \
 	  .tlb_flush_ceiling = 33 }
 
 /* Oldest first. */
@@ -70,6 +72,7 @@ static const struct knob {
 	K(migrate_event, KNOB_BOOL),
 	K(device_exclusive, KNOB_BOOL),
 	K(exclusive_restore_clear, KNOB_BOOL),
+	K(oom_reap_clear, KNOB_BOOL),
 	K(tlb_flush_ceiling, KNOB_UINT),
 #undef K
 };

@@ -58,6 +58,9 @@ static struct fixture *fixture_new(const char *profile, enum rec_ops_mode sva_mo
 
 static void fixture_free(struct fixture *f)
 {
+	/* The watched PTL may have been freed with its page table. */
+	rec_unwatch_locks(&f->kvm);
+	rec_unwatch_locks(&f->sva);
 	if (f->kvm.mm)
 		rec_unregister(&f->kvm);
 	if (f->sva.mm)
@@ -298,6 +301,8 @@ static void test_exit_mmap_releases_first_then_unmaps(void **s)
 	assert_true(rec_find(&f->kvm, REC_RELEASE, 0)->stamp < e1->stamp);
 	assert_int_equal(rec_remove_interval(&itv), 0);
 	rec_fini(&itv);
+	rec_unwatch_locks(&f->kvm);
+	rec_unwatch_locks(&f->sva);
 	/* The struct lives on (mmgrab); the listeners were released. */
 	f->kvm.mm = NULL;
 	f->sva.mm = NULL;

@@ -52,6 +52,8 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("5.14")->device_exclusive);
 	assert_false(mmn_profile_by_name("6.10")->exclusive_restore_clear);
 	assert_true(mmn_profile_by_name("latest")->exclusive_restore_clear);
+	assert_false(mmn_profile_by_name("6.10")->oom_reap_clear);
+	assert_true(mmn_profile_by_name("latest")->oom_reap_clear);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
 }

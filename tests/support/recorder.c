@@ -289,6 +289,11 @@ int rec_watch_lock(struct recorder *r, const void *lock, const char *name)
 	return r->nr_locks++;
 }
 
+void rec_unwatch_locks(struct recorder *r)
+{
+	r->nr_locks = 0;
+}
+
 int rec_register(struct recorder *r, struct mmn_mm *mm)
 {
 	int ret;

@@ -137,6 +137,13 @@ void rec_fini(struct recorder *r);
 int rec_watch_lock(struct recorder *r, const void *lock, const char *name);
 
 /* mmn_notifier_register(&r->mn, mm) with r->ops. */
+/*
+ * Stop watching every lock. Call it before anything that may log after a
+ * watched lock's memory is gone: a PTL lives in its page table, which
+ * munmap, mremap or exit_mmap may free, and the ->release logged by
+ * rec_unregister() would then read freed memory.
+ */
+void rec_unwatch_locks(struct recorder *r);
 int rec_register(struct recorder *r, struct mmn_mm *mm);
 /* mmn_notifier_unregister(&r->mn, r->mm). */
 int rec_unregister(struct recorder *r);

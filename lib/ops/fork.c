@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fork(): dup_mmap() and copy_page_range() (kernel/fork.c, mm/memory.c,
+ * mm/hugetlb.c copy_hugetlb_page_range()).
+ *
+ * The COW write-protect and the late CPU flush (kernel-mmu-notifier.md
+ * section 4 "fork" and section 6 item 14):
+ *
+ *   fork (parent mmap_lock write)          a thread of the parent
+ *   -----------------------------          ----------------------
+ *   S(PROTECTION_PAGE, vma)
+ *   write_protect_seq begin
+ *   L(child) L(parent): wrprotect parent
+ *     entry, child maps the page RO        store via a stale writable TLB
+ *   U U                                    entry: lands in the shared page
+ *   write_protect_seq end                  (both see it: fork is racy with
+ *   E                                      threads, as in the kernel)
+ *   ... next VMAs ...
+ *   flush_tlb_mm(parent)   (F1 [+F2])      the next store faults: COW
+ *   mmap_write_unlock(parent)
+ *
+ * No page is freed by fork, so the flush after E is safe: start/end
+ * listeners dropped their mappings at S, F2 listeners are flushed with F1.
+ */
+#include <stdlib.h>
+
+#include "ops_internal.h"
+
+struct fork_stats {
+	unsigned long changed, unchanged;
+};
+
+/* Copy one non-none entry @e of the parent into the child's @dst slot,
+ * write-protecting the parent's for a COW mapping. Both PTLs held. */
+static void copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn_ptdesc *src,
+			 struct mmn_ptdesc *dst, unsigned int idx, unsigned long addr, mmn_pte_t e,
+			 struct fork_stats *st)
+{
+	bool cow = !(src_vma->vm_flags & MMN_VM_SHARED);
+	mmn_pte_t child;
+
+	if (!mmn_pte_mapped(e)) {
+		/* copy_nonpresent_pte() */
+		enum mmn_swp_type t = mmn_pte_swp_type(e);
+
+		if (t == MMN_SWP_SWAP) {
+			mmn_swap_dup(sim, mmn_pte_pfn(e));
+		} else if (t == MMN_SWP_MIGRATION_WRITE && cow) {
+			/* A writable migration entry becomes readable in both. */
+			e = (e & ~MMN_SWP_TYPE_MASK) |
+			    ((uint64_t)MMN_SWP_MIGRATION_READ << MMN_SWP_TYPE_SHIFT);
+			mmn_pte_set(sim, src, idx, addr, e);
+			st->changed++;
+			mmn_pte_set(sim, dst, idx, addr, e);
+			return;
+		}
+		if (cow)
+			st->unchanged++;
+		mmn_pte_set(sim, dst, idx, addr, e);
+		return;
+	}
+	/* copy_present_pte() */
+	if (cow && mmn_pte_write(e)) {
+		/* ptep_set_wrprotect(): atomic against the walkers' A/D updates. */
+		while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
+			e = mmn_pte_get(sim, src, idx, addr);
+		e &= ~MMN_PTE_WRITE;
+		st->changed++;
+	} else if (cow) {
+		st->unchanged++;
+	}
+	child = e & ~MMN_PTE_ACCESSED; /* pte_mkold() */
+	if (!cow)
+		child &= ~MMN_PTE_DIRTY; /* pte_mkclean() for shared mappings */
+	if (mmn_pte_pfn(e) != MMN_ZERO_PFN) {
+		mmn_get_page(sim, mmn_pte_pfn(e));
+		mmn_page_add_map(sim, mmn_pte_pfn(e));
+	}
+	mmn_pte_set(sim, dst, idx, addr, child);
+}
+
+/* copy_pte_range() for [addr, end) within one PMD. */
+static int copy_pte_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsigned long addr,
+			  unsigned long end, struct fork_stats *st)
+{
+	struct mmn_sim *sim = src_vma->mm->sim;
+	struct mmn_ptdesc *src, *dst, *leaf;
+	int err;
+
+	src = mmn_pt_walk(src_vma->mm, addr, MMN_LVL_PTE);
+	if (!src)
+		return 0;
+	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PTE, &leaf, &err);
+	if (!dst)
+		return err ? err : -ENOMEM;
+	/* The kernel takes the child's PTL first and the parent's nested. */
+	mmn_spin_lock(&dst->ptl);
+	mmn_spin_lock_nested(&src->ptl, 1);
+	for (; addr < end; addr += MMN_PAGE_SIZE) {
+		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
+		mmn_pte_t e = mmn_pte_get(sim, src, idx, addr);
+
+		if (!mmn_pte_none(e))
+			copy_one_pte(sim, src_vma, src, dst, idx, addr, e, st);
+	}
+	mmn_spin_unlock(&src->ptl);
+	mmn_spin_unlock(&dst->ptl);
+	return 0;
+}
+
+/* copy_hugetlb_page_range() for the PMD leaf at @addr. */
+static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsigned long addr,
+			 struct fork_stats *st)
+{
+	struct mmn_sim *sim = src_vma->mm->sim;
+	bool cow = !(src_vma->vm_flags & MMN_VM_SHARED);
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	struct mmn_ptdesc *src, *dst;
+	unsigned long copy = 0;
+	mmn_pte_t e;
+	int err;
+
+	src = mmn_pt_walk(src_vma->mm, addr, MMN_LVL_PMD);
+	if (!src || mmn_pte_none(mmn_pte_get(sim, src, idx, addr)))
+		return 0;
+	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PMD, NULL, &err);
+	if (!dst)
+		return err ? err : -ENOMEM;
+	if (cow) {
+		/* The eager copy (instead of sharing copy-on-write). */
+		copy = mmn_alloc_huge_page(sim, MMN_PG_ANON | MMN_PG_HUGETLB);
+		if (!copy)
+			return -ENOMEM;
+		mmn_page_set_anon_rmap(sim, copy, dst_vma, addr);
+	}
+	mmn_spin_lock(&dst->ptl);
+	mmn_spin_lock_nested(&src->ptl, 1);
+	e = mmn_pte_get(sim, src, idx, addr);
+	if (mmn_pmd_mapped_leaf(e)) {
+		unsigned long pfn = mmn_pte_pfn(e);
+
+		if (cow) {
+			for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+				atomic_store_explicit(
+					&mmn_pfn_to_page(sim, copy + i)->content,
+					atomic_load_explicit(&mmn_pfn_to_page(sim, pfn + i)->content,
+							     memory_order_relaxed),
+					memory_order_relaxed);
+			mmn_page_add_map(sim, copy);
+			mmn_pte_set(sim, dst, idx, addr,
+				    (e & ~(MMN_PTE_PFN_MASK | MMN_PTE_ACCESSED)) |
+					    ((uint64_t)copy << MMN_PTE_PFN_SHIFT));
+			copy = 0;
+			st->unchanged += MMN_HPAGE_NR;
+		} else {
+			mmn_get_page(sim, pfn);
+			mmn_page_add_map(sim, pfn);
+			mmn_pte_set(sim, dst, idx, addr, e & ~(MMN_PTE_ACCESSED | MMN_PTE_DIRTY));
+		}
+	}
+	mmn_spin_unlock(&src->ptl);
+	mmn_spin_unlock(&dst->ptl);
+	if (copy)
+		mmn_put_page(sim, copy);
+	return 0;
+}
+
+/* copy_page_range() for one VMA. */
+static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
+{
+	struct mmn_mm *src_mm = src_vma->mm;
+	bool cow = !(src_vma->vm_flags & MMN_VM_SHARED);
+	bool huge = src_vma->vm_flags & MMN_VM_HUGETLB;
+	struct mmn_notifier_range range;
+	struct fork_stats st = { 0, 0 };
+	int err = 0;
+
+	if (cow) {
+		/* copy_hugetlb_page_range() notifies CLEAR, copy_page_range()
+		 * PROTECTION_PAGE (5.2+), both over the whole source VMA. */
+		ops_range_init(&range, huge ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_PROTECTION_PAGE, src_mm,
+			       src_vma->start, src_vma->end, NULL);
+		ops_start(MMN_OP_FORK, &range);
+		if (!huge)
+			mmn_write_seqcount_begin(&src_mm->write_protect_seq);
+	}
+	for (unsigned long addr = src_vma->start; addr < src_vma->end && !err;) {
+		unsigned long next = (addr & MMN_PMD_MASK) + MMN_PMD_SIZE;
+
+		if (next > src_vma->end)
+			next = src_vma->end;
+		err = huge ? copy_huge_pmd(dst_vma, src_vma, addr, &st)
+			   : copy_pte_range(dst_vma, src_vma, addr, next, &st);
+		addr = next;
+	}
+	if (cow) {
+		if (!huge)
+			mmn_write_seqcount_end(&src_mm->write_protect_seq);
+		ops_end(&range);
+		ops_stat_pages(src_mm->sim, MMN_OP_FORK, st.changed, st.unchanged);
+	}
+	return err;
+}
+
+int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
+{
+	struct mmn_mm *child;
+	struct mmn_sim *sim;
+	int err = 0;
+
+	if (!parent || !childp)
+		return -EINVAL;
+	sim = parent->sim;
+	mmn_mmap_write_lock(parent);
+	child = mmn_mm_create(sim);
+	if (!child) {
+		mmn_mmap_write_unlock(parent);
+		return -ENOMEM;
+	}
+	/* mmap_write_lock_nested(): nobody else can know the new mm; a
+	 * trylock tells lockdep the same as the nesting annotation would. */
+	mmn_down_write_trylock(&child->mmap_lock);
+	if (parent->nr_vmas) {
+		child->vmas = malloc((size_t)parent->nr_vmas * sizeof(*child->vmas));
+		if (!child->vmas)
+			err = -ENOMEM;
+		else
+			child->cap_vmas = parent->nr_vmas;
+	}
+	for (int i = 0; i < parent->nr_vmas && !err; i++) {
+		struct mmn_vma *src = parent->vmas[i];
+		struct mmn_vma *dst = malloc(sizeof(*dst));
+
+		if (!dst) {
+			err = -ENOMEM;
+			break;
+		}
+		/* vm_area_dup() + anon_vma_fork() / the file's i_mmap. */
+		*dst = *src;
+		dst->mm = child;
+		if (dst->file)
+			atomic_fetch_add_explicit(&dst->file->refcount, 1, memory_order_relaxed);
+		mmn_vma_rmap_dup(dst);
+		child->vmas[child->nr_vmas++] = dst;
+		err = copy_page_range(dst, src);
+	}
+	mmn_up_write(&child->mmap_lock);
+	/* dup_mmap()'s flush of the parent, after every E. */
+	mmn_flush_tlb_mm(parent);
+	mmn_mmap_write_unlock(parent);
+	if (err) {
+		mmn_mm_put(child);
+		return err;
+	}
+	*childp = child;
+	ops_stat_call(sim, MMN_OP_FORK);
+	return 0;
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Page isolation for the rmap family (reclaim, migration): the pages an
+ * operation on [addr, addr + len) of one mm will work on, each with a
+ * reference taken under its PTL (isolate_lru_folio()'s reference), as
+ * shrink_folio_list() and migrate_pages() receive them from their callers.
+ */
+#include <stdlib.h>
+
+#include "ops_internal.h"
+
+int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
+		      unsigned long **pfnsp, size_t *nrp)
+{
+	struct mmn_sim *sim;
+	unsigned long end, a, *pfns = NULL;
+	size_t nr = 0, cap = 0;
+	int err = 0;
+
+	*pfnsp = NULL;
+	*nrp = 0;
+	if (!mm || (addr & ~MMN_PAGE_MASK) || !len || len > MMN_TASK_SIZE ||
+	    addr > MMN_TASK_SIZE - len)
+		return -EINVAL;
+	sim = mm->sim;
+	end = addr + ((len + MMN_PAGE_SIZE - 1) & MMN_PAGE_MASK);
+	mmn_mmap_read_lock(mm);
+	/* The whole range must be mapped (checked before anything is done). */
+	for (a = addr; a < end;) {
+		struct mmn_vma *vma = mmn_vma_lookup(mm, a);
+
+		if (!vma) {
+			err = -ENOMEM;
+			goto out;
+		}
+		a = vma->end;
+	}
+	for (a = addr; a < end; a += MMN_PAGE_SIZE) {
+		struct mmn_vma *vma = mmn_vma_lookup(mm, a);
+		struct mmn_ptdesc *pt;
+		unsigned int idx = mmn_pt_index(a, MMN_LVL_PTE), flags;
+		unsigned long pfn;
+		mmn_pte_t e;
+
+		if (vma->vm_flags & MMN_VM_HUGETLB)
+			continue; /* hugetlb pages are neither reclaimed nor migrated here */
+		pt = mmn_pt_walk(mm, a, MMN_LVL_PTE);
+		if (!pt)
+			continue;
+		mmn_spin_lock(&pt->ptl);
+		e = mmn_pte_get(sim, pt, idx, a);
+		pfn = mmn_pte_pfn(e);
+		flags = mmn_pte_mapped(e) ? atomic_load(&mmn_pfn_to_page(sim, pfn)->flags) : 0;
+		if (mmn_pte_mapped(e) && pfn != MMN_ZERO_PFN && !(flags & MMN_PG_KSM) &&
+		    (flags & (MMN_PG_ANON | MMN_PG_SHMEM))) {
+			if (nr == cap) {
+				unsigned long *n;
+
+				cap = cap ? cap * 2 : 64;
+				n = realloc(pfns, cap * sizeof(*n));
+				if (!n) {
+					mmn_spin_unlock(&pt->ptl);
+					err = -ENOMEM;
+					goto out;
+				}
+				pfns = n;
+			}
+			mmn_get_page(sim, pfn);
+			pfns[nr++] = pfn;
+		}
+		mmn_spin_unlock(&pt->ptl);
+	}
+out:
+	mmn_mmap_read_unlock(mm);
+	if (err) {
+		for (size_t i = 0; i < nr; i++)
+			mmn_put_page(sim, pfns[i]);
+		free(pfns);
+		return err;
+	}
+	*pfnsp = pfns;
+	*nrp = nr;
+	return 0;
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KSM merging of two pages (mm/ksm.c try_to_merge_two_pages() →
+ * try_to_merge_one_page() → write_protect_page() / replace_page()).
+ *
+ *   ksmd                                     a CPU writing page B
+ *   ----                                     --------------------
+ *   write_protect_page(A), A stable
+ *   write_protect_page(B): S L clear+flush
+ *     (F1 [+F2]) reinstall RO+clean U E
+ *   B stable                                 store: the entry is read-only
+ *   compare A, B                             → write fault → COW copy of B
+ *   replace_page(B → A): S L clear+flush     (or, through a translation that
+ *     [change_pte] set RO entry → A U E      survived the flush: a lost write,
+ *   A, B no longer stable                     reported by the oracle)
+ */
+#include "ops_internal.h"
+
+struct ksm_page {
+	struct mmn_mm *mm;
+	struct mmn_vma *vma;
+	unsigned long addr, pfn;
+	struct mmn_ptdesc *pt;
+	unsigned int idx;
+	mmn_pte_t orig;       /* the write-protected entry */
+};
+
+/* Find the anonymous page mapped at @addr (caller holds mmap_lock). */
+static int ksm_lookup(struct ksm_page *k)
+{
+	struct mmn_sim *sim = k->mm->sim;
+	mmn_pte_t e;
+
+	k->vma = mmn_vma_lookup(k->mm, k->addr);
+	if (!k->vma || (k->vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)))
+		return -EINVAL;
+	k->pt = mmn_pt_walk(k->mm, k->addr, MMN_LVL_PTE);
+	if (!k->pt)
+		return -EINVAL;
+	k->idx = mmn_pt_index(k->addr, MMN_LVL_PTE);
+	mmn_spin_lock(&k->pt->ptl);
+	e = mmn_pte_get(sim, k->pt, k->idx, k->addr);
+	k->pfn = mmn_pte_pfn(e);
+	if (!mmn_pte_present(e) || k->pfn == MMN_ZERO_PFN ||
+	    !(atomic_load(&mmn_pfn_to_page(sim, k->pfn)->flags) & MMN_PG_ANON)) {
+		mmn_spin_unlock(&k->pt->ptl);
+		return -EINVAL;
+	}
+	mmn_get_page(sim, k->pfn); /* follow_page()'s reference */
+	mmn_spin_unlock(&k->pt->ptl);
+	return 0;
+}
+
+/* write_protect_page(): 0, -EBUSY (pinned: entry restored), -EAGAIN (changed). */
+static int write_protect_page(struct ksm_page *k)
+{
+	struct mmn_mm *mm = k->mm;
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_page *p = mmn_pfn_to_page(sim, k->pfn);
+	struct mmn_notifier_range range;
+	int err = -EAGAIN;
+	mmn_pte_t e;
+
+	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, k->addr, k->addr + MMN_PAGE_SIZE, NULL);
+	ops_start(MMN_OP_KSM, &range);
+	mmn_spin_lock(&k->pt->ptl);
+	e = mmn_pte_get(sim, k->pt, k->idx, k->addr);
+	if (mmn_pte_present(e) && mmn_pte_pfn(e) == k->pfn) {
+		if (mmn_pte_write(e) || mmn_pte_dirty(e)) {
+			e = ops_ptep_clear_flush_notify(mm, k->pt, k->idx, k->addr);
+			/* The mapping, our follow_page() reference: anything more is a
+			 * pin or a racing GUP, and the page must not be merged. */
+			if (atomic_load(&p->refcount) != atomic_load(&p->mapcount) + 1 ||
+			    atomic_load(&p->pincount)) {
+				mmn_pte_set(sim, k->pt, k->idx, k->addr, e);
+				err = -EBUSY;
+				goto out;
+			}
+			if (mmn_pte_dirty(e))
+				atomic_fetch_or(&p->flags, MMN_PG_DIRTY);
+			e &= ~(MMN_PTE_WRITE | MMN_PTE_DIRTY);
+			mmn_pte_set(sim, k->pt, k->idx, k->addr, e);
+		} else if (atomic_load(&p->pincount)) {
+			err = -EBUSY;
+			goto out;
+		}
+		k->orig = e;
+		err = 0;
+	}
+out:
+	mmn_spin_unlock(&k->pt->ptl);
+	ops_end(&range);
+	return err;
+}
+
+/* replace_page(): map @kpfn (the KSM page) instead of @b's page. */
+static int replace_page(struct ksm_page *b, unsigned long kpfn)
+{
+	struct mmn_mm *mm = b->mm;
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_notifier_range range;
+	int err = -EAGAIN;
+
+	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, b->addr, b->addr + MMN_PAGE_SIZE, NULL);
+	ops_start(MMN_OP_KSM, &range);
+	mmn_spin_lock(&b->pt->ptl);
+	if (mmn_pte_get(sim, b->pt, b->idx, b->addr) == b->orig) {
+		mmn_pte_t entry = mmn_mk_pte(kpfn, MMN_PTE_ACCESSED |
+							(b->orig & MMN_PTE_SOFT_DIRTY));
+
+		mmn_get_page(sim, kpfn);
+		mmn_page_add_map(sim, kpfn);
+		ops_ptep_clear_flush_notify(mm, b->pt, b->idx, b->addr);
+		/* set_pte_at_notify() before 6.10. */
+		if (ops_profile(mm)->change_pte)
+			mmn_notifier_change_pte(mm, b->addr, entry);
+		mmn_pte_set(sim, b->pt, b->idx, b->addr, entry);
+		mmn_page_remove_map(sim, b->pfn);
+		mmn_put_page(sim, b->pfn); /* the mapping's reference (we hold one) */
+		err = 0;
+	}
+	mmn_spin_unlock(&b->pt->ptl);
+	ops_end(&range);
+	return err;
+}
+
+static uint64_t page_content(struct mmn_sim *sim, unsigned long pfn)
+{
+	return atomic_load_explicit(&mmn_pfn_to_page(sim, pfn)->content, memory_order_acquire);
+}
+
+static void ksm_release(struct mmn_sim *sim, struct ksm_page *k, bool locked)
+{
+	if (locked)
+		mmn_unlock_page(sim, k->pfn);
+	mmn_put_page(sim, k->pfn);
+}
+
+int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, unsigned long b)
+{
+	struct ksm_page ka = { .mm = mm_a, .addr = a }, kb = { .mm = mm_b, .addr = b };
+	struct mmn_sim *sim;
+	int err;
+
+	if (!mm_a || !mm_b || mm_a->sim != mm_b->sim || (a & ~MMN_PAGE_MASK) ||
+	    (b & ~MMN_PAGE_MASK) || a >= MMN_TASK_SIZE || b >= MMN_TASK_SIZE ||
+	    (mm_a == mm_b && a == b))
+		return -EINVAL;
+	sim = mm_a->sim;
+
+	/* Stage 1, page A under mm_a's mmap_lock: it becomes the KSM page. */
+	mmn_mmap_read_lock(mm_a);
+	err = ksm_lookup(&ka);
+	if (err) {
+		mmn_mmap_read_unlock(mm_a);
+		return err;
+	}
+	/* The unstable tree found B equal to A: peek at B's content first so a
+	 * pair that differs changes nothing. */
+	mmn_mmap_read_unlock(mm_a);
+	mmn_mmap_read_lock(mm_b);
+	err = ksm_lookup(&kb);
+	mmn_mmap_read_unlock(mm_b);
+	if (err) {
+		ksm_release(sim, &ka, false);
+		return err;
+	}
+	if (ka.pfn == kb.pfn) {
+		ksm_release(sim, &ka, false);
+		ksm_release(sim, &kb, false);
+		return 0;
+	}
+	if (page_content(sim, ka.pfn) != page_content(sim, kb.pfn)) {
+		ksm_release(sim, &ka, false);
+		ksm_release(sim, &kb, false);
+		return -EAGAIN;
+	}
+	if (atomic_load(&mmn_pfn_to_page(sim, ka.pfn)->pincount) ||
+	    atomic_load(&mmn_pfn_to_page(sim, kb.pfn)->pincount)) {
+		ksm_release(sim, &ka, false);
+		ksm_release(sim, &kb, false);
+		return -EBUSY;
+	}
+
+	mmn_mmap_read_lock(mm_a);
+	mmn_lock_page(sim, ka.pfn);
+	/* The VMA may have changed while no lock was held: look again. */
+	if (mmn_vma_lookup(mm_a, a) != ka.vma || mmn_pt_walk(mm_a, a, MMN_LVL_PTE) != ka.pt)
+		err = -EAGAIN;
+	else
+		err = write_protect_page(&ka);
+	if (!err) {
+		mmn_page_mark_stable(sim, ka.pfn);
+		atomic_fetch_or(&mmn_pfn_to_page(sim, ka.pfn)->flags, MMN_PG_KSM);
+	}
+	mmn_unlock_page(sim, ka.pfn);
+	mmn_mmap_read_unlock(mm_a);
+	if (err)
+		goto out_b;
+
+	/* Stage 2, page B under mm_b's mmap_lock: write-protect, compare, replace. */
+	mmn_mmap_read_lock(mm_b);
+	mmn_lock_page(sim, kb.pfn);
+	if (mmn_vma_lookup(mm_b, b) != kb.vma || mmn_pt_walk(mm_b, b, MMN_LVL_PTE) != kb.pt)
+		err = -EAGAIN;
+	else
+		err = write_protect_page(&kb);
+	if (!err) {
+		mmn_page_mark_stable(sim, kb.pfn);
+		if (page_content(sim, ka.pfn) != page_content(sim, kb.pfn))
+			err = -EAGAIN; /* written after all: both stay read-only */
+		else
+			err = replace_page(&kb, ka.pfn);
+		mmn_page_clear_stable(sim, kb.pfn);
+	}
+	mmn_unlock_page(sim, kb.pfn);
+	mmn_mmap_read_unlock(mm_b);
+	mmn_page_clear_stable(sim, ka.pfn);
+	ksm_release(sim, &ka, false);
+	ksm_release(sim, &kb, false);
+	if (!err) {
+		ops_stat_call(sim, MMN_OP_KSM);
+		ops_stat_pages(sim, MMN_OP_KSM, 2, 0);
+	}
+	return err;
+
+out_b:
+	ksm_release(sim, &ka, false);
+	ksm_release(sim, &kb, false);
+	return err;
+}

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Protection changes: mprotect() (mprotect_fixup() → change_protection())
+ * and NUMA hinting (change_prot_numa()), event PROTECTION_VMA.
+ *
+ * Step order of change_protection() on a 4 KiB VMA (4.x-6.8, per PUD entry
+ * the walk enters):
+ *
+ *   mprotect actor                          a listener / a CPU
+ *   --------------                          ------------------
+ *   tlb_gather_mmu
+ *   (first populated PMD entry)
+ *   invalidate_range_start(PROTECTION_VMA,  start/end users drop their
+ *     [that PMD's addr, region end))        mappings of the range
+ *   per PTE table: L, modify entries,       CPUs may still use cached
+ *     tlb_flush_pte_range (record), U       translations with the old
+ *   invalidate_range_end                    permissions (F1 owed)
+ *   ... next VMA ...
+ *   tlb_finish_mmu: F1 (+F2 in 6.6+)        now every CPU/IOTLB refetches
+ *
+ * No page is freed, so the late F1 is tolerated (reference section 6, item
+ * 14). Hugetlb VMAs (hugetlb_change_protection()) notify once over the
+ * range (widened for PMD sharing), change the PMD leaves under the PMD
+ * lock, flush (F1) before end, and end with invalidate_range_only_end()
+ * (4.15-6.5: the flush "is not needed", only a downgrade).
+ */
+#include "walk.h"
+
+struct cp_walk {
+	struct ops_pmd_walk w;
+	struct mmn_vma *vma;
+	struct mmn_mmu_gather *tlb;
+	enum mmn_op op;
+	bool numa;                       /* MM_CP_PROT_NUMA */
+	bool started;
+	struct mmn_notifier_range range;
+	unsigned long changed, unchanged;
+};
+
+/*
+ * can_change_pte_writable() (6.0+ MM_CP_TRY_CHANGE_WRITABLE): when the VMA
+ * gains write permission, a private page becomes writable only if it is an
+ * anonymous page this mapping owns exclusively; a shared COW page or the
+ * zero page stays read-only and the write fault decides. Shared (shmem)
+ * mappings need no write notification: writable. Private hugetlb pages stay
+ * read-only (huge_pte_modify() with the private protection).
+ */
+static bool cp_may_write(const struct mmn_vma *vma, mmn_pte_t e)
+{
+	struct mmn_sim *sim = vma->mm->sim;
+	unsigned long pfn = mmn_pte_pfn(e);
+	struct mmn_page *p;
+
+	if (vma->vm_flags & MMN_VM_SHARED)
+		return true;
+	if ((vma->vm_flags & MMN_VM_HUGETLB) || pfn == MMN_ZERO_PFN || !mmn_pfn_valid(sim, pfn))
+		return false;
+	p = mmn_pfn_to_page(sim, pfn);
+	return (atomic_load(&p->flags) & MMN_PG_ANON) && atomic_load(&p->refcount) == 1 &&
+	       atomic_load(&p->mapcount) == 1;
+}
+
+/* The entry change_pte_range() makes for the VMA's new protection. */
+static mmn_pte_t cp_prot_pte(void *arg, mmn_pte_t old, unsigned long addr)
+{
+	const struct mmn_vma *vma = arg;
+	unsigned long fl = vma->vm_flags;
+	mmn_pte_t val;
+
+	(void)addr;
+	if (!mmn_pte_mapped(old)) {
+		/* Swap-style entries: a writable migration or device-private
+		 * entry becomes a read one when write permission goes. */
+		enum mmn_swp_type t = mmn_pte_swp_type(old);
+
+		if (fl & MMN_VM_WRITE)
+			return old;
+		if (t == MMN_SWP_MIGRATION_WRITE)
+			t = MMN_SWP_MIGRATION_READ;
+		else if (t == MMN_SWP_DEVICE_PRIVATE_WRITE)
+			t = MMN_SWP_DEVICE_PRIVATE_READ;
+		else
+			return old;
+		return mmn_mk_swp_pte(t, mmn_pte_pfn(old)) | (old & MMN_PTE_SOFT_DIRTY);
+	}
+	if (!(fl & MMN_VM_READ))
+		/* PROT_NONE: not present to hardware, still mapped. */
+		return (old & ~(MMN_PTE_PRESENT | MMN_PTE_WRITE)) | MMN_PTE_PROTNONE;
+	val = (old | MMN_PTE_PRESENT) & ~MMN_PTE_PROTNONE;
+	if (!(fl & MMN_VM_WRITE))
+		val &= ~MMN_PTE_WRITE;
+	else if (!mmn_pte_write(val) && cp_may_write(vma, val))
+		val |= MMN_PTE_WRITE;
+	return val;
+}
+
+/*
+ * change_pte_range() with MM_CP_PROT_NUMA: a present entry becomes a
+ * PROT_NONE hint keeping every other bit. Entries already PROT_NONE, the
+ * zero page and shared COW pages are skipped (left as they were).
+ */
+static mmn_pte_t cp_numa_pte(void *arg, mmn_pte_t old, unsigned long addr)
+{
+	const struct mmn_vma *vma = arg;
+	struct mmn_sim *sim = vma->mm->sim;
+	unsigned long pfn = mmn_pte_pfn(old);
+
+	(void)addr;
+	if (!mmn_pte_present(old) || pfn == MMN_ZERO_PFN || !mmn_pfn_valid(sim, pfn) ||
+	    atomic_load(&mmn_pfn_to_page(sim, pfn)->mapcount) > 1)
+		return old;
+	return (old & ~MMN_PTE_PRESENT) | MMN_PTE_PROTNONE;
+}
+
+/* change_pmd_range()'s "invoke the mmu notifier if the pmd is populated". */
+static void cp_lazy_start(struct cp_walk *c, unsigned long addr, unsigned long end)
+{
+	if (c->started)
+		return;
+	ops_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, c->vma->mm, addr, end, NULL);
+	ops_start(c->op, &c->range);
+	c->started = true;
+}
+
+static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsigned int idx,
+			 mmn_pte_t pmde, unsigned long addr, unsigned long next,
+			 unsigned long region_end)
+{
+	struct cp_walk *c = mmn_container_of(w, struct cp_walk, w);
+	struct mmn_sim *sim = w->mm->sim;
+	ops_pte_fn fn = c->numa ? cp_numa_pte : cp_prot_pte;
+	struct mmn_ptdesc *pt;
+
+	(void)pmdt;
+	(void)idx;
+	if (!mmn_pte_present(pmde) || (pmde & MMN_PTE_HUGE))
+		return; /* no PMD leaves (THP) in 4 KiB VMAs */
+	cp_lazy_start(c, addr, region_end);
+	pt = mmn_pt_child(sim, pmde);
+	mmn_spin_lock(&pt->ptl);
+	for (unsigned long a = addr; a < next; a += MMN_PAGE_SIZE) {
+		unsigned int i = mmn_pt_index(a, MMN_LVL_PTE);
+
+		if (mmn_pte_none(mmn_pte_get(sim, pt, i, a)))
+			continue;
+		if (ops_pte_modify(sim, pt, i, a, fn, c->vma)) {
+			c->changed++;
+			mmn_tlb_flush_pte_range(c->tlb, a, MMN_PAGE_SIZE);
+		} else {
+			c->unchanged++;
+		}
+	}
+	mmn_spin_unlock(&pt->ptl);
+}
+
+static void cp_region_done(struct ops_pmd_walk *w)
+{
+	struct cp_walk *c = mmn_container_of(w, struct cp_walk, w);
+
+	if (!c->started)
+		return;
+	ops_end(&c->range);
+	c->started = false;
+}
+
+/*
+ * hugetlb_change_protection(): one notification over the (widened) range,
+ * each PMD leaf changed under its PMD lock, flush_hugetlb_tlb_range() (F1)
+ * before end, and only_end.
+ */
+static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, unsigned long end)
+{
+	struct mmn_mm *mm = c->vma->mm;
+	struct mmn_sim *sim = mm->sim;
+	unsigned long rs = start, re = end;
+
+	ops_hugetlb_widen(c->vma, &rs, &re);
+	ops_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, mm, rs, re, NULL);
+	ops_start(c->op, &c->range);
+	for (unsigned long a = start; a < end; a += MMN_PMD_SIZE) {
+		struct mmn_ptdesc *pmdt = mmn_pt_walk(mm, a, MMN_LVL_PMD);
+		unsigned int idx = mmn_pt_index(a, MMN_LVL_PMD);
+
+		if (!pmdt)
+			continue;
+		mmn_spin_lock(&pmdt->ptl);
+		if (!mmn_pte_none(mmn_pte_get(sim, pmdt, idx, a))) {
+			if (ops_pte_modify(sim, pmdt, idx, a, cp_prot_pte, c->vma))
+				c->changed += MMN_HPAGE_NR;
+			else
+				c->unchanged += MMN_HPAGE_NR;
+		}
+		mmn_spin_unlock(&pmdt->ptl);
+	}
+	mmn_flush_tlb_range(mm, start, end);
+	ops_end_only(&c->range);
+}
+
+/* change_protection() over [start, end) of @vma. */
+static void change_protection(struct cp_walk *c, struct mmn_mmu_gather *tlb,
+			      struct mmn_vma *vma, unsigned long start, unsigned long end)
+{
+	c->vma = vma;
+	c->tlb = tlb;
+	c->started = false;
+	if (vma->vm_flags & MMN_VM_HUGETLB) {
+		hugetlb_change_protection(c, start, end);
+		return;
+	}
+	c->w = (struct ops_pmd_walk){ .mm = vma->mm, .pmd_entry = cp_pmd_entry,
+				      .region_done = cp_region_done };
+	ops_walk_pmds(&c->w, start, end);
+}
+
+static unsigned long prot_to_vm(int prot)
+{
+	return (prot ? MMN_VM_READ : 0) | (prot & MMN_PROT_WRITE ? MMN_VM_WRITE : 0);
+}
+
+#define VM_PROT_MASK (MMN_VM_READ | MMN_VM_WRITE)
+
+/* do_mprotect_pkey() → mprotect_fixup() → change_protection(), 6.x shape
+ * (one mmu_gather for the whole call; 4.x-5.x flush_tlb_range() per VMA at
+ * the same place: after end). */
+int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot)
+{
+	struct cp_walk c = { .op = MMN_OP_MPROTECT };
+	unsigned long end, newflags, s, e;
+	struct mmn_mmu_gather tlb;
+	struct mmn_vma *lo, *hi;
+	int err;
+
+	if (!mm || addr & ~MMN_PAGE_MASK || prot & ~(MMN_PROT_READ | MMN_PROT_WRITE))
+		return -EINVAL;
+	if (!len)
+		return 0;
+	end = ops_range_end(addr, len);
+	if (!end)
+		return -ENOMEM;
+	newflags = prot_to_vm(prot);
+
+	mmn_mmap_write_lock(mm);
+	if (!ops_range_mapped(mm, addr, end)) {
+		mmn_mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	/* mprotect_fixup() splits only the VMAs whose flags change. */
+	lo = mmn_vma_lookup(mm, addr);
+	hi = mmn_vma_lookup(mm, end - 1);
+	s = (lo->vm_flags & VM_PROT_MASK) != newflags ? addr : lo->start;
+	e = (hi->vm_flags & VM_PROT_MASK) != newflags ? end : hi->end;
+	err = mmn_vma_split_range(mm, s, e);
+	if (err) {
+		mmn_mmap_write_unlock(mm);
+		return err;
+	}
+	mmn_tlb_gather_mmu(&tlb, mm);
+	for (int i = mmn_vma_first_above(mm, addr); i < mm->nr_vmas && mm->vmas[i]->start < end;
+	     i++) {
+		struct mmn_vma *vma = mm->vmas[i];
+
+		if ((vma->vm_flags & VM_PROT_MASK) == newflags)
+			continue; /* "newflags == oldflags": no split, no notification */
+		vma->vm_flags = (vma->vm_flags & ~VM_PROT_MASK) | newflags;
+		change_protection(&c, &tlb, vma, vma->start, vma->end);
+	}
+	mmn_tlb_finish_mmu(&tlb);
+	mmn_mmap_write_unlock(mm);
+	ops_stat_call(mm->sim, MMN_OP_MPROTECT);
+	ops_stat_pages(mm->sim, MMN_OP_MPROTECT, c.changed, c.unchanged);
+	return 0;
+}
+
+/*
+ * change_prot_numa() as task_numa_work() calls it: mmap_lock for read, per
+ * VMA a gather, change_protection(MM_CP_PROT_NUMA), tlb_finish_mmu. VMAs
+ * that are not migratable or not accessible are skipped; the model keeps
+ * private anonymous, non-hugetlb, accessible ones.
+ */
+int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long len)
+{
+	struct cp_walk c = { .op = MMN_OP_NUMA_HINT, .numa = true };
+	unsigned long end;
+
+	if (!mm || addr & ~MMN_PAGE_MASK)
+		return -EINVAL;
+	if (!len)
+		return 0;
+	end = ops_range_end(addr, len);
+	if (!end)
+		return -EINVAL;
+	mmn_mmap_read_lock(mm);
+	if (!ops_range_mapped(mm, addr, end)) {
+		mmn_mmap_read_unlock(mm);
+		return -ENOMEM;
+	}
+	for (int i = mmn_vma_first_above(mm, addr); i < mm->nr_vmas && mm->vmas[i]->start < end;
+	     i++) {
+		struct mmn_vma *vma = mm->vmas[i];
+		struct mmn_mmu_gather tlb;
+
+		if (vma->vm_flags & (MMN_VM_HUGETLB | MMN_VM_SHARED) ||
+		    !(vma->vm_flags & MMN_VM_READ))
+			continue;
+		mmn_tlb_gather_mmu(&tlb, mm);
+		change_protection(&c, &tlb, vma, vma->start > addr ? vma->start : addr,
+				  vma->end < end ? vma->end : end);
+		mmn_tlb_finish_mmu(&tlb);
+	}
+	mmn_mmap_read_unlock(mm);
+	ops_stat_call(mm->sim, MMN_OP_NUMA_HINT);
+	ops_stat_pages(mm->sim, MMN_OP_NUMA_HINT, c.changed, c.unchanged);
+	return 0;
+}

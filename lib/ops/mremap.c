@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mremap() (mm/mremap.c): shrink (munmap of the tail), grow in place, or
+ * move (move_vma() → move_page_tables()), event UNMAP on the old range.
+ *
+ * move_page_tables(), per PTE table (move_ptes()):
+ *
+ *   mremap actor                              CPU c / truncation
+ *   ------------                              ------------------
+ *   invalidate_range_start(UNMAP, old range)
+ *   L(old PTL), L(new PTL, nested)
+ *   entry = get_and_clear(old); set(new)      c may still hold old → page
+ *   4.19+: flush_tlb_range(old extent)        (CVE-2018-18281 fix: no TLB
+ *   U(new), U(old)                             entry outlives the PTLs)
+ *   <4.19: flush only here, after the PTLs    window: c's stale entry to the
+ *          are dropped (end of the loop)       page survives U(old); a
+ *                                              truncation that takes the PTL
+ *                                              now can free the page while c
+ *                                              still writes it
+ *   invalidate_range_end
+ *   do_munmap(old range): a second (empty) UNMAP bracket
+ *
+ * Knob: mremap_flush_under_ptl.
+ */
+#include "walk.h"
+
+#define MREMAP_KNOWN (MMN_MREMAP_MAYMOVE | MMN_MREMAP_FIXED)
+
+static inline unsigned long pmd_next(unsigned long addr)
+{
+	return (addr & MMN_PMD_MASK) + MMN_PMD_SIZE;
+}
+
+/* The length of the next extent: inside one PTE table on both sides. */
+static unsigned long extent(unsigned long old, unsigned long old_end, unsigned long new)
+{
+	unsigned long len = (pmd_next(old) < old_end ? pmd_next(old) : old_end) - old;
+
+	if (pmd_next(new) - new < len)
+		len = pmd_next(new) - new;
+	return len;
+}
+
+/* Allocate the destination PTE tables first, so the move cannot fail half
+ * way (the kernel moves back what it moved; the model never needs to). */
+static int move_prealloc(struct mmn_mm *mm, unsigned long old, unsigned long old_end,
+			 unsigned long new)
+{
+	while (old < old_end) {
+		unsigned long len = extent(old, old_end, new);
+		int err;
+
+		if (mmn_pt_walk(mm, old, MMN_LVL_PTE) &&
+		    !mmn_pt_walk_alloc(mm, new, MMN_LVL_PTE, NULL, &err))
+			return err ? err : -ENOMEM;
+		old += len;
+		new += len;
+	}
+	return 0;
+}
+
+/* move_ptes() for one extent; returns the entries moved. */
+static unsigned long move_ptes(struct mmn_mm *mm, struct mmn_ptdesc *opt, unsigned long old,
+			       unsigned long len, struct mmn_ptdesc *npt, unsigned long new,
+			       bool *need_flush)
+{
+	struct mmn_sim *sim = mm->sim;
+	bool under_ptl = ops_profile(mm)->mremap_flush_under_ptl;
+	bool force_flush = false;
+	unsigned long moved = 0;
+
+	mmn_spin_lock(&opt->ptl);
+	if (npt != opt)
+		mmn_spin_lock_nested(&npt->ptl, 1);
+	for (unsigned long off = 0; off < len; off += MMN_PAGE_SIZE) {
+		unsigned int oi = mmn_pt_index(old + off, MMN_LVL_PTE);
+		unsigned int ni = mmn_pt_index(new + off, MMN_LVL_PTE);
+		mmn_pte_t e = mmn_pte_get(sim, opt, oi, old + off);
+
+		if (mmn_pte_none(e))
+			continue;
+		e = mmn_pte_get_and_clear(sim, opt, oi, old + off);
+		if (mmn_pte_mapped(e))
+			force_flush = true;
+		/* move_soft_dirty_pte(): the new location is soft-dirty. */
+		mmn_pte_set(sim, npt, ni, new + off, e | MMN_PTE_SOFT_DIRTY);
+		moved++;
+	}
+	if (force_flush && under_ptl)
+		mmn_flush_tlb_range(mm, old, old + len);
+	else if (force_flush)
+		*need_flush = true;
+	if (npt != opt)
+		mmn_spin_unlock(&npt->ptl);
+	mmn_spin_unlock(&opt->ptl);
+	return moved;
+}
+
+/* move_page_tables() of [old, old + len) to @new. */
+static unsigned long move_page_tables(struct mmn_mm *mm, unsigned long old, unsigned long len,
+				      unsigned long new)
+{
+	unsigned long old_end = old + len, start = old, moved = 0;
+	struct mmn_notifier_range range;
+	bool need_flush = false;
+
+	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, old, old_end, NULL);
+	ops_start(MMN_OP_MREMAP, &range);
+	while (old < old_end) {
+		unsigned long n = extent(old, old_end, new);
+		struct mmn_ptdesc *opt = mmn_pt_walk(mm, old, MMN_LVL_PTE);
+
+		if (opt)
+			moved += move_ptes(mm, opt, old, n, mmn_pt_walk(mm, new, MMN_LVL_PTE), new,
+					   &need_flush);
+		old += n;
+		new += n;
+	}
+	/* Before 4.19: one flush of the old range, after every PTL was dropped. */
+	if (need_flush)
+		mmn_flush_tlb_range(mm, start, old_end);
+	ops_end(&range);
+	return moved;
+}
+
+/* A shared mapping cannot reach past its object (fixed size in the model). */
+static bool fits_object(const struct mmn_vma *vma, unsigned long pgoff, unsigned long len)
+{
+	return !vma->file || pgoff + (len >> MMN_PAGE_SHIFT) <= vma->file->nr_slots;
+}
+
+/*
+ * move_vma(): a new VMA like the old one at @new (copy_vma()), the page
+ * tables moved, then the old range unmapped (do_munmap()).
+ */
+static int move_vma(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned long old,
+		    unsigned long old_len, unsigned long new, unsigned long new_len,
+		    unsigned long *moved)
+{
+	unsigned long pgoff = tmpl->pgoff + ((old - tmpl->start) >> MMN_PAGE_SHIFT);
+	int err;
+
+	err = move_prealloc(mm, old, old + old_len, new);
+	if (err)
+		return err;
+	err = mmn_vma_insert_copy(mm, tmpl, new, new + new_len, pgoff);
+	if (err)
+		return err;
+	*moved = move_page_tables(mm, old, old_len, new);
+	return mmn_do_munmap(mm, old, old + old_len);
+}
+
+int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long old_len,
+	       unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out_addr)
+{
+	unsigned long old_end, moved = 0, result = old_addr;
+	struct mmn_vma *vma, tmpl;
+	int err = 0;
+
+	if (!mm || flags & ~MREMAP_KNOWN || old_addr & ~MMN_PAGE_MASK ||
+	    ((flags & MMN_MREMAP_FIXED) && !(flags & MMN_MREMAP_MAYMOVE)))
+		return -EINVAL;
+	if (!old_len || !new_len || old_len > MMN_TASK_SIZE || new_len > MMN_TASK_SIZE)
+		return -EINVAL;
+	old_len = (old_len + MMN_PAGE_SIZE - 1) & MMN_PAGE_MASK;
+	new_len = (new_len + MMN_PAGE_SIZE - 1) & MMN_PAGE_MASK;
+	if (old_addr > MMN_TASK_SIZE - old_len)
+		return -EINVAL;
+	old_end = old_addr + old_len;
+	if (flags & MMN_MREMAP_FIXED) {
+		/* mremap_to() */
+		if (new_addr & ~MMN_PAGE_MASK || new_addr > MMN_TASK_SIZE - new_len)
+			return -EINVAL;
+		if (old_addr + old_len > new_addr && new_addr + new_len > old_addr)
+			return -EINVAL;
+		if (new_addr < MMN_MMAP_MIN_ADDR)
+			return -EPERM;
+	}
+
+	mmn_mmap_write_lock(mm);
+	vma = mmn_vma_lookup(mm, old_addr);
+	if (!vma || old_end > vma->end) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (vma->vm_flags & MMN_VM_HUGETLB) {
+		err = -EINVAL;
+		goto out;
+	}
+	tmpl = *vma;
+	if (!fits_object(vma, vma->pgoff + ((old_addr - vma->start) >> MMN_PAGE_SHIFT),
+			 new_len)) {
+		err = -EINVAL;
+		goto out;
+	}
+
+	if (flags & MMN_MREMAP_FIXED) {
+		err = mmn_do_munmap(mm, new_addr, new_addr + new_len);
+		if (!err && old_len > new_len) {
+			err = mmn_do_munmap(mm, old_addr + new_len, old_end);
+			old_len = new_len;
+		}
+		if (!err)
+			err = move_vma(mm, &tmpl, old_addr, old_len, new_addr, new_len, &moved);
+		result = new_addr;
+		goto out;
+	}
+	if (new_len <= old_len) {
+		/* Shrink: unmap the tail, the mapping stays where it is. */
+		if (new_len < old_len)
+			err = mmn_do_munmap(mm, old_addr + new_len, old_end);
+		goto out;
+	}
+	/* vma_expandable(): grow in place when the range ends the VMA and the
+	 * space above is free. */
+	if (old_end == vma->end && old_addr <= MMN_TASK_SIZE - new_len &&
+	    (mmn_vma_first_above(mm, old_end) == mm->nr_vmas ||
+	     mm->vmas[mmn_vma_first_above(mm, old_end)]->start >= old_addr + new_len)) {
+		vma->end = old_addr + new_len;
+		goto out;
+	}
+	if (!(flags & MMN_MREMAP_MAYMOVE)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	new_addr = mmn_get_unmapped_area(mm, new_len, MMN_PAGE_SIZE);
+	if (!new_addr) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = move_vma(mm, &tmpl, old_addr, old_len, new_addr, new_len, &moved);
+	result = new_addr;
+out:
+	mmn_mmap_write_unlock(mm);
+	if (err)
+		return err;
+	ops_stat_call(mm->sim, MMN_OP_MREMAP);
+	ops_stat_pages(mm->sim, MMN_OP_MREMAP, moved, 0);
+	if (out_addr)
+		*out_addr = result;
+	return 0;
+}

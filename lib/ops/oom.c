@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The OOM reaper: __oom_reap_task_mm() (4.19-6.x, event UNMAP) and
+ * zap_vma_for_reaping() (mm tree 2025+, event CLEAR; knob oom_reap_clear).
+ *
+ *   mmap_read_trylock (busy: give up, the reaper retries later)
+ *   per reapable VMA (private, not hugetlb):
+ *     tlb_gather_mmu
+ *     invalidate_range_start_nonblock(vma range)
+ *       -EAGAIN: tlb_finish_mmu, the VMA is skipped (no end!)
+ *     zap (per PTE table L ... U) → invalidate_range_end → tlb_finish_mmu
+ *   mmap_read_unlock
+ *
+ * Before 4.19 (profiles without nonblock) start could not fail, and the
+ * reaper refused any mm with notifiers (mm_has_notifiers(): "notifiers can
+ * sleep"): every reapable VMA is skipped, nothing is notified.
+ */
+#include "ops_internal.h"
+
+int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
+{
+	const struct mmn_profile *p;
+	unsigned long nskip = 0, zapped = 0;
+	bool refuse;
+
+	if (!mm)
+		return -EINVAL;
+	p = ops_profile(mm);
+	if (!mmn_mmap_read_trylock(mm))
+		return -EAGAIN;
+	refuse = !p->nonblock && mmn_mm_notifier_subscriptions(mm);
+	for (int i = 0; i < mm->nr_vmas; i++) {
+		struct mmn_vma *vma = mm->vmas[i];
+		struct mmn_notifier_range range;
+		struct mmn_mmu_gather tlb;
+
+		/* Only private anonymous memory is dropped without more work. */
+		if (vma->vm_flags & (MMN_VM_HUGETLB | MMN_VM_SHARED))
+			continue;
+		if (refuse) {
+			nskip++;
+			continue;
+		}
+		ops_range_init(&range, p->oom_reap_clear ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_UNMAP, mm,
+			       vma->start, vma->end, NULL);
+		mmn_tlb_gather_mmu(&tlb, mm);
+		/* Before 4.19 the reaper only ran on mms without notifiers and
+		 * called none. */
+		if (p->nonblock && ops_start_nonblock(MMN_OP_OOM_REAP, &range)) {
+			mmn_tlb_finish_mmu(&tlb);
+			nskip++;
+			continue;
+		}
+		zapped += mmn_zap_vma_range(&tlb, vma, vma->start, vma->end);
+		if (p->nonblock)
+			ops_end(&range);
+		mmn_tlb_finish_mmu(&tlb);
+	}
+	mmn_mmap_read_unlock(mm);
+	ops_stat_call(mm->sim, MMN_OP_OOM_REAP);
+	ops_stat_pages(mm->sim, MMN_OP_OOM_REAP, zapped, 0);
+	ops_stat_skipped(mm->sim, MMN_OP_OOM_REAP, nskip);
+	if (skipped)
+		*skipped = nskip;
+	return 0;
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reclaim of a range: shrink_folio_list() on each page (mm/vmscan.c), its
+ * try_to_unmap() → rmap_walk() → try_to_unmap_one() (mm/rmap.c), then
+ * pageout to the model's swap area and the free.
+ *
+ * Why the free must wait for the secondary flush (seed 000):
+ *
+ *   reclaimer                               IOMMU (caches va → frame)
+ *   ---------                               -------------------------
+ *   S(CLEAR, page)
+ *   L, clear entry, F1 (+F2 in 6.6+)
+ *   [knob put_page_before_secondary_flush:
+ *    last put → frame free, LIFO re-used]
+ *   U                                       DMA through its cached
+ *                                           translation: with F2 only at E
+ *                                           (range_end) or after U
+ *                                           (invalidate_page) it reaches
+ *                                           the re-used frame: UAF
+ *   E (F2 in range_end profiles)
+ *   free (the reclaimer's last put)
+ *
+ * Without the knob the reclaimer's own reference keeps the frame until
+ * after E, so even a late F2 comes before the free.
+ */
+#include <stdlib.h>
+
+#include "ops_internal.h"
+
+struct reclaim_ctx {
+	struct mmn_sim *sim;
+	unsigned long pfn;
+	unsigned long slot;   /* anonymous: the swap slot */
+	bool anon;
+	bool busy;            /* a mapping could not be unmapped (pinned) */
+	bool released;        /* written out and the reclaimer's reference dropped */
+	unsigned long changed;
+};
+
+/*
+ * pageout() + __remove_mapping() + the reclaimer's final folio_put(): save
+ * the content, take a shmem page out of its page cache (only if nobody but
+ * the cache and the reclaimer holds it), unlock, drop the reference.
+ */
+static void reclaim_release(struct reclaim_ctx *c)
+{
+	struct mmn_sim *sim = c->sim;
+	struct mmn_page *p = mmn_pfn_to_page(sim, c->pfn);
+	uint64_t content = atomic_load_explicit(&p->content, memory_order_relaxed);
+
+	if (c->anon) {
+		mmn_swap_writeback(sim, c->slot, content);
+	} else {
+		struct mmn_shmem *f = p->mapping;
+		unsigned long slot;
+
+		mmn_raw_lock(&f->lock);
+		if (f->slots[p->index] == c->pfn && atomic_load(&p->refcount) == 2 &&
+		    !atomic_load(&p->mapcount) && !atomic_load(&p->pincount) &&
+		    (slot = mmn_swap_alloc(sim, 0))) {
+			mmn_swap_dup(sim, slot);
+			mmn_swap_writeback(sim, slot, content);
+			f->swapped[p->index] = slot;
+			f->slots[p->index] = 0;
+			mmn_put_page(sim, c->pfn); /* the page cache's reference */
+		}
+		mmn_raw_unlock(&f->lock);
+	}
+	c->released = true;
+	mmn_unlock_page(sim, c->pfn);
+	mmn_put_page(sim, c->pfn);
+}
+
+/* try_to_unmap_one(): one mapping of the page. */
+static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
+{
+	struct reclaim_ctx *c = arg;
+	struct mmn_mm *mm = vma->mm;
+	struct mmn_sim *sim = mm->sim;
+	/* Up to 4.12: ->invalidate_page after the PTL, no start/end. */
+	bool legacy = ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE;
+	struct mmn_notifier_range range;
+	struct mmn_ptdesc *pt;
+	bool unmapped = false;
+
+	if (c->released)
+		return false;
+	if (!legacy) {
+		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
+		ops_start(MMN_OP_RECLAIM, &range);
+	}
+	/* page_vma_mapped_walk(): is the page mapped here? */
+	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
+	if (pt) {
+		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
+		mmn_pte_t e;
+
+		mmn_spin_lock(&pt->ptl);
+		e = mmn_pte_get(sim, pt, idx, addr);
+		if (mmn_pte_mapped(e) && mmn_pte_pfn(e) == c->pfn) {
+			if (atomic_load(&mmn_pfn_to_page(sim, c->pfn)->pincount)) {
+				/* A pinned page may be under DMA: keep it mapped. */
+				c->busy = true;
+			} else {
+				e = ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+				if (mmn_pte_dirty(e))
+					atomic_fetch_or(&mmn_pfn_to_page(sim, c->pfn)->flags,
+							MMN_PG_DIRTY);
+				if (c->anon) {
+					mmn_swap_dup(sim, c->slot);
+					mmn_pte_set(sim, pt, idx, addr,
+						    mmn_mk_swp_pte(MMN_SWP_SWAP, c->slot) |
+							    (e & MMN_PTE_SOFT_DIRTY));
+				}
+				mmn_page_remove_map(sim, c->pfn);
+				/* The mapping's reference; the reclaimer holds another. */
+				mmn_put_page(sim, c->pfn);
+				c->changed++;
+				unmapped = true;
+				if (ops_profile(mm)->put_page_before_secondary_flush &&
+				    !atomic_load(&mmn_pfn_to_page(sim, c->pfn)->mapcount))
+					reclaim_release(c); /* the frame is free before U */
+			}
+		}
+		mmn_spin_unlock(&pt->ptl);
+	}
+	if (legacy) {
+		if (unmapped)
+			ops_after_ptl_drop(mm, addr);
+	} else {
+		ops_end(&range);
+	}
+	return !c->busy;
+}
+
+/* Undo the swap entries of a page that stays mapped (a pin appeared). */
+static bool restore_swap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
+{
+	struct reclaim_ctx *c = arg;
+	struct mmn_sim *sim = vma->mm->sim;
+	struct mmn_ptdesc *pt = mmn_pt_walk(vma->mm, addr, MMN_LVL_PTE);
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
+	mmn_pte_t e;
+
+	if (!pt)
+		return true;
+	mmn_spin_lock(&pt->ptl);
+	e = mmn_pte_get(sim, pt, idx, addr);
+	if (mmn_pte_swp_type(e) == MMN_SWP_SWAP && mmn_pte_pfn(e) == c->slot) {
+		mmn_get_page(sim, c->pfn);
+		mmn_page_add_map(sim, c->pfn);
+		/* Read-only: the next store decides between reuse and copy. */
+		mmn_pte_set(sim, pt, idx, addr,
+			    mmn_mk_pte(c->pfn, MMN_PTE_ACCESSED | (e & MMN_PTE_SOFT_DIRTY)));
+		mmn_swap_free(sim, c->slot);
+	}
+	mmn_spin_unlock(&pt->ptl);
+	return true;
+}
+
+static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
+	struct reclaim_ctx c = { .sim = sim, .pfn = pfn };
+
+	mmn_lock_page(sim, pfn);
+	c.anon = atomic_load(&p->flags) & MMN_PG_ANON;
+	if (atomic_load(&p->pincount) || (c.anon && !(c.slot = mmn_swap_alloc(sim, pfn)))) {
+		mmn_unlock_page(sim, pfn);
+		mmn_put_page(sim, pfn);
+		return 0;
+	}
+	mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
+	if (c.released)
+		return c.changed;
+	if (atomic_load(&p->mapcount)) {
+		/* try_to_unmap() failed: the page stays. */
+		if (c.anon) {
+			mmn_rmap_walk(sim, pfn, restore_swap_one, &c);
+			mmn_swap_writeback(sim, c.slot, 0); /* releases the unused slot */
+		}
+		mmn_unlock_page(sim, pfn);
+		mmn_put_page(sim, pfn);
+		return c.changed;
+	}
+	reclaim_release(&c);
+	return c.changed;
+}
+
+int mmn_try_to_unmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
+{
+	unsigned long *pfns, changed = 0;
+	size_t nr;
+	int err = ops_isolate_range(mm, addr, len, &pfns, &nr);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < nr; i++)
+		changed += shrink_one(mm->sim, pfns[i]);
+	free(pfns);
+	ops_stat_call(mm->sim, MMN_OP_RECLAIM);
+	ops_stat_pages(mm->sim, MMN_OP_RECLAIM, changed, 0);
+	return 0;
+}

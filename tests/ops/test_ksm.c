@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmn_ksm_merge() (lib/ops/ksm.c) and the lost-write oracle it relies on
+ * (MMN_PG_STABLE, lib/mm/page.c and tlb.c).
+ */
+#include "family_b.h"
+
+#define A BASE
+#define B (BASE + 0x200000)
+
+static void setup_pair(struct fb *f, struct mmn_mm **mm_b, uint64_t va, uint64_t vb)
+{
+	fb_map(f, A, PG, ANON);
+	*mm_b = mmn_mm_create(f->sim);
+	assert_non_null(*mm_b);
+	assert_int_equal(mmn_mmap(*mm_b, B, PG, RW, ANON | FIXED, NULL), 0);
+	fb_write(f->mm, 0, A, va);
+	fb_write(*mm_b, 1, B, vb);
+}
+
+static void test_ksm_merges_equal_pages_and_cow_breaks_them(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *mb;
+	unsigned long pa, pb;
+
+	(void)state;
+	setup_pair(f, &mb, 77, 77);
+	pa = fb_pfn(f->mm, A);
+	pb = fb_pfn(mb, B);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), 0);
+	assert_int_equal(fb_pfn(mb, B), pa);
+	assert_false(mmn_pte_write(fb_entry(f->mm, A)));
+	assert_false(mmn_pte_write(fb_entry(mb, B)));
+	assert_true(fb_page(f, pa).flags & MMN_PG_KSM);
+	assert_int_equal(fb_page(f, pa).mapcount, 2);
+	assert_true(fb_page(f, pb).flags & MMN_PG_FREE);
+	assert_int_equal(mmn_audit(f->sim), 0);
+	/* A write breaks the merge with a copy, on either side. */
+	fb_write(mb, 1, B, 78);
+	assert_int_equal(fb_read(f->mm, 0, A), 77);
+	assert_int_not_equal(fb_pfn(mb, B), pa);
+	/* Even the last mapping of a KSM page copies: KSM pages are never reused. */
+	fb_write(f->mm, 0, A, 79);
+	assert_int_not_equal(fb_pfn(f->mm, A), pa);
+	assert_int_equal(fb_read(mb, 1, B), 78);
+	assert_int_equal(fb_stats(f, MMN_OP_KSM).calls, 1);
+	assert_int_equal(fb_stats(f, MMN_OP_KSM).ranges, 3);
+	mmn_mm_put(mb);
+	fb_free(f, 0);
+}
+
+/* Latest: wp(A) S E, wp(B) S E, replace S E; F2 inside each F1 under the PTL. */
+static void test_ksm_sequence_latest(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *mb;
+	struct recorder r, s;
+	enum rec_kind k[] = { REC_START, REC_END, REC_START, REC_END };
+
+	(void)state;
+	setup_pair(f, &mb, 5, 5);
+	assert_int_equal(rec_init(&r, f->sim, REC_OPS_START_END, 16), 0);
+	assert_int_equal(rec_init(&s, f->sim, REC_OPS_SECONDARY_TLB, 16), 0);
+	rec_watch_lock(&r, fb_ptl(mb, B), "ptl");
+	rec_watch_lock(&s, fb_ptl(mb, B), "ptl");
+	assert_int_equal(rec_register(&r, mb), 0);
+	assert_int_equal(rec_register(&s, mb), 0);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), 0);
+	assert_true(rec_kinds_are(&r, k, 4));
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(rec_at(&r, i)->event, MMN_NOTIFY_CLEAR);
+		assert_int_equal(rec_at(&r, i)->start, B);
+		assert_int_equal(rec_at(&r, i)->end, B + PG);
+		assert_int_equal(rec_at(&r, i)->held, 0);
+	}
+	assert_int_equal(rec_count_kind(&s, REC_ARCH_INVALIDATE), 2);
+	assert_int_equal(rec_find(&s, REC_ARCH_INVALIDATE, 0)->held, 1);
+	assert_int_equal(rec_find(&s, REC_ARCH_INVALIDATE, 1)->held, 1);
+	assert_true(rec_find(&s, REC_ARCH_INVALIDATE, 1)->stamp > rec_at(&r, 2)->stamp);
+	assert_true(rec_find(&s, REC_ARCH_INVALIDATE, 1)->stamp < rec_at(&r, 3)->stamp);
+	rec_unregister(&r);
+	rec_unregister(&s);
+	rec_fini(&r);
+	rec_fini(&s);
+	mmn_mm_put(mb);
+	fb_free(f, 0);
+}
+
+/* 6.5: invalidate_range under the PTL, change_pte before the new entry. */
+static void test_ksm_sequence_6_5_has_change_pte(void **state)
+{
+	struct fb *f = fb_new("6.5");
+	struct mmn_mm *mb;
+	struct recorder r;
+	enum rec_kind k[] = { REC_START, REC_INVALIDATE_RANGE, REC_INVALIDATE_RANGE, REC_END,
+			      REC_START, REC_INVALIDATE_RANGE, REC_CHANGE_PTE,
+			      REC_INVALIDATE_RANGE, REC_END };
+	const struct rec_event *c;
+
+	(void)state;
+	setup_pair(f, &mb, 5, 5);
+	assert_int_equal(rec_init(&r, f->sim, REC_OPS_LEGACY, 32), 0);
+	rec_watch_lock(&r, fb_ptl(mb, B), "ptl");
+	assert_int_equal(rec_register(&r, mb), 0);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), 0);
+	assert_true(rec_kinds_are(&r, k, 9));
+	c = rec_find(&r, REC_CHANGE_PTE, 0);
+	assert_int_equal(c->held, 1);
+	assert_int_equal(mmn_pte_pfn(c->pte), fb_pfn(f->mm, A));
+	assert_false(mmn_pte_write(c->pte));
+	assert_int_equal(rec_at(&r, 1)->held, 1);
+	assert_int_equal(rec_at(&r, 5)->held, 1);
+	rec_unregister(&r);
+	rec_fini(&r);
+	mmn_mm_put(mb);
+	fb_free(f, 0);
+}
+
+static void test_ksm_refuses_different_pinned_and_bad_pages(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *mb;
+	mmn_pte_t ea, eb;
+	unsigned long pin;
+
+	(void)state;
+	setup_pair(f, &mb, 1, 2);
+	ea = fb_entry(f->mm, A);
+	eb = fb_entry(mb, B);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), -EAGAIN);
+	assert_int_equal(fb_entry(f->mm, A), ea);
+	assert_int_equal(fb_entry(mb, B), eb);
+	assert_int_equal(mmn_ksm_merge(NULL, A, mb, B), -EINVAL);
+	assert_int_equal(mmn_ksm_merge(f->mm, A + 1, mb, B), -EINVAL);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, f->mm, A), -EINVAL);
+	assert_int_equal(mmn_ksm_merge(f->mm, A + PG, mb, B), -EINVAL); /* unmapped */
+	fb_map(f, A + 0x400000, PG, SHARED);
+	fb_write(f->mm, 0, A + 0x400000, 2);
+	assert_int_equal(mmn_ksm_merge(f->mm, A + 0x400000, mb, B), -EINVAL);
+	/* Pinned: -EBUSY, nothing changed. */
+	fb_write(f->mm, 0, A, 2);
+	ea = fb_entry(f->mm, A);
+	assert_int_equal(mmn_get_user_pages(mb, B, 0, &pin, NULL), 0);
+	eb = fb_entry(mb, B);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), -EBUSY);
+	assert_int_equal(fb_entry(f->mm, A), ea);
+	assert_int_equal(fb_entry(mb, B), eb);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pin), 0);
+	assert_int_equal(fb_stats(f, MMN_OP_KSM).calls, 0);
+	assert_int_equal(fb_stats(f, MMN_OP_KSM).ranges, 0);
+	mmn_mm_put(mb);
+	fb_free(f, 0);
+}
+
+/* The oracle fires: a store through a writable TLB entry into a page held stable. */
+static void test_lost_write_reported_for_a_store_into_a_stable_page(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_tlb_entry_info ti;
+	unsigned long pfn;
+	uint64_t v = 3;
+
+	(void)state;
+	fb_map(f, A, PG, ANON);
+	fb_write(f->mm, 0, A, 1); /* CPU 0 caches a writable, dirty entry */
+	assert_int_equal(mmn_tlb_lookup(f->mm, 0, A, &ti), 1);
+	assert_true(ti.write);
+	pfn = fb_pfn(f->mm, A);
+	mmn_page_mark_stable(f->sim, pfn);
+	fb_write(f->mm, 0, A, 2);                      /* TLB store hit */
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 1);
+	mmn_phys_access(f->sim, pfn, fb_page(f, pfn).gen, A, true, &v); /* device write */
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 2);
+	mmn_flush_tlb_mm(f->mm);
+	fb_write(f->mm, 1, A, 4);                      /* walk + fill */
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 3);
+	assert_int_equal(f->cap.last.pfn, pfn);
+	mmn_page_clear_stable(f->sim, pfn);
+	fb_write(f->mm, 0, A, 5);
+	assert_int_equal(fb_read(f->mm, 0, A), 5);
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 3);
+	fb_free(f, 3);
+}
+
+struct racer {
+	struct mmn_mm *mm;
+	unsigned long addr;
+	int err;
+};
+
+static void *racer_write(void *arg)
+{
+	struct racer *r = arg;
+
+	r->err = mmn_cpu_write(r->mm, 1, r->addr, 1234);
+	return NULL;
+}
+
+/* After B's write-protect (its END), a CPU of mm_b writes B: it faults on
+ * the read-only entry and copies; nothing is lost and the merge backs off. */
+static void hook_write_after_wp(struct recorder *r, const struct rec_event *e, void *arg)
+{
+	struct racer *rc = arg;
+	struct mmn_actor *a;
+
+	if (e->kind != REC_END || rec_count_kind(r, REC_END) != 1)
+		return;
+	assert_int_equal(mmn_actor_spawn(r->sim, "writer", racer_write, rc, &a), 0);
+	assert_int_equal(mmn_actor_join(a, NULL), 0);
+}
+
+static void test_ksm_concurrent_write_faults_and_is_not_lost(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *mb;
+	struct recorder r;
+	struct racer rc;
+	unsigned long pa;
+
+	(void)state;
+	setup_pair(f, &mb, 9, 9);
+	/* CPU 1 caches a writable entry of B before the merge. */
+	fb_write(mb, 1, B, 9);
+	pa = fb_pfn(f->mm, A);
+	rc = (struct racer){ .mm = mb, .addr = B };
+	assert_int_equal(rec_init(&r, f->sim, REC_OPS_START_END, 32), 0);
+	r.hook = hook_write_after_wp;
+	r.hook_arg = &rc;
+	assert_int_equal(rec_register(&r, mb), 0);
+	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), -EAGAIN);
+	assert_int_equal(rc.err, 0);
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 0);
+	assert_int_equal(fb_read(mb, 0, B), 1234);
+	assert_int_not_equal(fb_pfn(mb, B), pa);
+	rec_unregister(&r);
+	rec_fini(&r);
+	mmn_mm_put(mb);
+	fb_free(f, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ksm_merges_equal_pages_and_cow_breaks_them),
+		cmocka_unit_test(test_ksm_sequence_latest),
+		cmocka_unit_test(test_ksm_sequence_6_5_has_change_pte),
+		cmocka_unit_test(test_ksm_refuses_different_pinned_and_bad_pages),
+		cmocka_unit_test(test_lost_write_reported_for_a_store_into_a_stable_page),
+		cmocka_unit_test(test_ksm_concurrent_write_faults_and_is_not_lost),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

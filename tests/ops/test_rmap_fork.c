@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The reverse map (lib/mm/rmap.c) and mmn_fork() (lib/ops/fork.c): the
+ * notification sequence of copy_page_range() per profile, COW after fork on
+ * both sides, hugetlb, errors, and the audit's rmap check both ways.
+ */
+#include "family_b.h"
+
+/* ---- rmap infrastructure ---- */
+
+struct walk_count {
+	struct mmn_mm *mms[4];
+	int hits[4];
+	int calls;
+	unsigned long pfn;
+};
+
+static bool count_one(struct mmn_vma *vma, unsigned long addr, void *arg)
+{
+	struct walk_count *w = arg;
+
+	w->calls++;
+	for (int i = 0; i < 4; i++)
+		if (w->mms[i] == vma->mm && mmn_pte_pfn(fb_entry(vma->mm, addr)) == w->pfn)
+			w->hits[i]++;
+	return true;
+}
+
+static void test_rmap_walk_finds_every_mapping_after_fork(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *child;
+	struct walk_count w = { .calls = 0 };
+
+	(void)state;
+	fb_map(f, BASE, 4 * PG, ANON);
+	fb_map(f, BASE + 0x200000, 2 * PG, SHARED);
+	fb_write(f->mm, 0, BASE + PG, 11);
+	fb_write(f->mm, 0, BASE + 0x200000, 22);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+
+	/* An anonymous page: the parent's and the child's VMA (one anon_vma). */
+	w.mms[0] = f->mm;
+	w.mms[1] = child;
+	w.pfn = fb_pfn(f->mm, BASE + PG);
+	assert_int_equal(mmn_rmap_walk(f->sim, w.pfn, count_one, &w), 0);
+	assert_int_equal(w.calls, 2);
+	assert_int_equal(w.hits[0], 1);
+	assert_int_equal(w.hits[1], 1);
+	/* A shmem page: both VMAs of the object's i_mmap. */
+	memset(w.hits, 0, sizeof(w.hits));
+	w.calls = 0;
+	w.pfn = fb_pfn(f->mm, BASE + 0x200000);
+	assert_int_equal(mmn_rmap_walk(f->sim, w.pfn, count_one, &w), 0);
+	assert_int_equal(w.calls, 2);
+	assert_int_equal(w.hits[0] + w.hits[1], 2);
+	/* After the child's COW the old page is found only in the parent. */
+	fb_write(child, 1, BASE + PG, 33);
+	memset(w.hits, 0, sizeof(w.hits));
+	w.pfn = fb_pfn(f->mm, BASE + PG);
+	assert_int_equal(mmn_rmap_walk(f->sim, w.pfn, count_one, &w), 0);
+	assert_int_equal(w.hits[0], 1);
+	assert_int_equal(w.hits[1], 0);
+	/* The zero page has no reverse map. */
+	assert_int_equal(mmn_rmap_walk(f->sim, MMN_ZERO_PFN, count_one, &w), -EINVAL);
+	mmn_mm_put(child);
+	fb_free(f, 0);
+}
+
+static void test_rmap_walk_skips_unmapped_vmas_and_split_keeps_index(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct walk_count w = { .calls = 0 };
+
+	(void)state;
+	fb_map(f, BASE, 8 * PG, ANON);
+	fb_write(f->mm, 0, BASE + 6 * PG, 5);
+	/* Split the VMA twice (munmap in the middle): the page's VMA changes. */
+	assert_int_equal(mmn_munmap(f->mm, BASE + 2 * PG, 2 * PG), 0);
+	w.mms[0] = f->mm;
+	w.pfn = fb_pfn(f->mm, BASE + 6 * PG);
+	assert_int_equal(mmn_rmap_walk(f->sim, w.pfn, count_one, &w), 0);
+	assert_int_equal(w.calls, 1); /* the head VMA does not cover the index */
+	assert_int_equal(w.hits[0], 1);
+	fb_free(f, 0);
+}
+
+/* The audit checks the reverse map: a page whose mapping is wrong is found. */
+static void test_audit_reports_a_page_outside_its_anon_vma(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_page *p;
+	void *saved;
+
+	(void)state;
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	p = mmn_pfn_to_page(f->sim, fb_pfn(f->mm, BASE));
+	saved = p->mapping;
+	p->mapping = NULL;
+	assert_int_equal(mmn_audit(f->sim), 1);
+	p->mapping = saved;
+	p->index++;
+	assert_int_equal(mmn_audit(f->sim), 1);
+	p->index--;
+	mmn_check_reset(f->sim);
+	fb_free(f, 0);
+}
+
+/* ---- fork ---- */
+
+static void test_fork_cow_each_side_sees_its_own_writes(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *child;
+	unsigned long pfn;
+
+	(void)state;
+	fb_map(f, BASE, 4 * PG, ANON);
+	fb_map(f, BASE + 0x200000, 2 * PG, SHARED);
+	for (int i = 0; i < 3; i++)
+		fb_write(f->mm, 0, BASE + i * PG, 100 + i);
+	fb_write(f->mm, 0, BASE + 0x200000, 7);
+	pfn = fb_pfn(f->mm, BASE);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(mmn_mm_users(child), 1);
+	assert_int_equal(mmn_vma_count(child), 2);
+	/* Shared page, both read-only, refcount and mapcount 2. */
+	assert_false(mmn_pte_write(fb_entry(f->mm, BASE)));
+	assert_false(mmn_pte_write(fb_entry(child, BASE)));
+	assert_int_equal(fb_pfn(child, BASE), pfn);
+	assert_int_equal(fb_page(f, pfn).mapcount, 2);
+	assert_int_equal(fb_page(f, pfn).refcount, 2);
+	/* Unwritten page: the zero-page entry is not there, nothing copied. */
+	assert_int_equal(fb_read(child, 1, BASE + 3 * PG), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fb_read(child, 1, BASE + i * PG), 100 + i);
+	/* Parent writes page 0 (copy: shared), child writes page 1. */
+	fb_write(f->mm, 0, BASE, 1000);
+	fb_write(child, 1, BASE + PG, 2001);
+	assert_int_equal(fb_read(f->mm, 0, BASE), 1000);
+	assert_int_equal(fb_read(child, 1, BASE), 100);
+	assert_int_equal(fb_read(f->mm, 0, BASE + PG), 101);
+	assert_int_equal(fb_read(child, 1, BASE + PG), 2001);
+	/* The child's page 0 is now exclusive: its write reuses it. */
+	fb_write(child, 1, BASE, 2000);
+	assert_int_equal(fb_pfn(child, BASE), pfn);
+	assert_int_equal(fb_read(f->mm, 0, BASE), 1000);
+	/* MAP_SHARED stays shared. */
+	fb_write(child, 1, BASE + 0x200000, 8);
+	assert_int_equal(fb_read(f->mm, 0, BASE + 0x200000), 8);
+	assert_int_equal(mmn_audit(f->sim), 0);
+	assert_int_equal(fb_stats(f, MMN_OP_FORK).calls, 1);
+	assert_int_equal(fb_stats(f, MMN_OP_FORK).pages_changed, 3);
+	mmn_mm_put(child);
+	assert_int_equal(fb_read(f->mm, 0, BASE + 2 * PG), 102);
+	fb_free(f, 0);
+}
+
+struct fork_probe {
+	struct mmn_mm *parent;
+	struct mmn_spinlock *ptl;
+	const void *table;
+	int writes, writes_unlocked, seq_odd;
+};
+
+/* Every write of the parent's PTE table happens under its PTL and inside
+ * the write_protect_seq section. */
+static void fork_pte_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+{
+	struct fork_probe *p = arg;
+
+	(void)sim;
+	if (ev->kind != MMN_SCHED_PTE_WRITE || (const char *)ev->obj < (const char *)p->table ||
+	    (const char *)ev->obj >= (const char *)p->table + MMN_PTRS_PER_TABLE * 8)
+		return;
+	p->writes++;
+	if (mmn_lockdep_is_held(p->ptl) != 1)
+		p->writes_unlocked++;
+	if (mmn_raw_read_seqcount(&p->parent->write_protect_seq) & 1)
+		p->seq_odd++;
+}
+
+static void check_fork_sequence(const char *profile)
+{
+	struct fb *f = fb_new(profile);
+	struct recorder r, s;
+	struct mmn_mm *child;
+	struct fork_probe p;
+	const struct rec_event *e;
+	bool sva = !strcmp(profile, "latest");
+
+	fb_map(f, BASE, 4 * PG, ANON);
+	fb_map(f, BASE + 0x200000, 2 * PG, SHARED);
+	fb_write(f->mm, 0, BASE, 1);
+	fb_write(f->mm, 0, BASE + PG, 2);
+	fb_write(f->mm, 0, BASE + 0x200000, 3);
+	assert_int_equal(rec_init(&r, f->sim, sva ? REC_OPS_START_END : REC_OPS_LEGACY, 64), 0);
+	assert_int_equal(rec_init(&s, f->sim, REC_OPS_SECONDARY_TLB, 64), 0);
+	rec_watch_lock(&r, fb_ptl(f->mm, BASE), "ptl");
+	rec_watch_lock(&s, fb_ptl(f->mm, BASE), "ptl");
+	rec_watch_lock(&r, &f->mm->mmap_lock, "mmap_lock");
+	assert_int_equal(rec_register(&r, f->mm), 0);
+	if (sva)
+		assert_int_equal(rec_register(&s, f->mm), 0);
+	p = (struct fork_probe){ .parent = f->mm, .ptl = fb_ptl(f->mm, BASE),
+				 .table = mmn_pt_walk(f->mm, BASE, MMN_LVL_PTE)->e };
+	mmn_sched_set_hook(f->sim, fork_pte_hook, &p);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	/* Only the COW VMA is notified: PROTECTION_PAGE over the whole VMA,
+	 * start and end without the PTL, with mmap_lock held for write. */
+	assert_int_equal(rec_count_kind(&r, REC_START), 1);
+	assert_int_equal(rec_count_kind(&r, REC_END), 1);
+	e = rec_find(&r, REC_START, 0);
+	assert_int_equal(e->start, BASE);
+	assert_int_equal(e->end, BASE + 4 * PG);
+	assert_int_equal(e->event, strcmp(profile, "4.15") ? MMN_NOTIFY_PROTECTION_PAGE
+							  : MMN_NOTIFY_UNMAP);
+	assert_int_equal(e->held, 2);
+	assert_int_equal(rec_find(&r, REC_END, 0)->held, 2);
+	/* Two parent entries write-protected under the PTL, inside the seq. */
+	assert_int_equal(p.writes, 2);
+	assert_int_equal(p.writes_unlocked, 0);
+	assert_int_equal(p.seq_odd, 2);
+	if (sva) {
+		/* 6.6+: F2 only from the CPU flush, flush_tlb_mm(parent) after E. */
+		assert_int_equal(rec_count(&s), 1);
+		e = rec_find(&s, REC_ARCH_INVALIDATE, 0);
+		assert_non_null(e);
+		assert_int_equal(e->start, 0);
+		assert_true(e->stamp > rec_find(&r, REC_END, 0)->stamp);
+		assert_int_equal(e->held, 0);
+	} else {
+		/* Pre-6.6: ->invalidate_range from end; flush_tlb_mm adds nothing. */
+		enum rec_kind k[] = { REC_START, REC_INVALIDATE_RANGE, REC_END };
+
+		assert_true(rec_kinds_are(&r, k, 3));
+	}
+	rec_unregister(&r);
+	if (sva)
+		rec_unregister(&s);
+	rec_fini(&r);
+	rec_fini(&s);
+	mmn_mm_put(child);
+	fb_free(f, 0);
+}
+
+static void test_fork_notifies_protection_page_then_flushes_late_latest(void **state)
+{
+	(void)state;
+	check_fork_sequence("latest");
+}
+
+static void test_fork_notifies_then_invalidate_range_at_end_4_15(void **state)
+{
+	(void)state;
+	check_fork_sequence("4.15");
+}
+
+static void test_fork_copies_private_hugetlb_eagerly(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *child;
+	struct mmn_stats st;
+	unsigned long huge_free;
+
+	(void)state;
+	fb_map(f, BASE, MMN_PMD_SIZE, ANON | HUGE);
+	fb_map(f, BASE + MMN_PMD_SIZE, MMN_PMD_SIZE, SHARED | HUGE);
+	fb_write(f->mm, 0, BASE + 3 * PG, 42);
+	fb_write(f->mm, 0, BASE + MMN_PMD_SIZE + PG, 43);
+	mmn_sim_get_stats(f->sim, &st);
+	huge_free = st.huge_pages_free;
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	mmn_sim_get_stats(f->sim, &st);
+	assert_int_equal(st.huge_pages_free, huge_free - 1);
+	assert_int_equal(fb_read(child, 1, BASE + 3 * PG), 42);
+	fb_write(child, 1, BASE + 3 * PG, 44);
+	assert_int_equal(fb_read(f->mm, 0, BASE + 3 * PG), 42);
+	fb_write(child, 1, BASE + MMN_PMD_SIZE + PG, 45);
+	assert_int_equal(fb_read(f->mm, 0, BASE + MMN_PMD_SIZE + PG), 45);
+	assert_int_equal(mmn_audit(f->sim), 0);
+	mmn_mm_put(child);
+	fb_free(f, 0);
+}
+
+static void test_fork_swap_entries_are_shared_by_the_child(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *child;
+
+	(void)state;
+	fb_map(f, BASE, 2 * PG, ANON);
+	fb_write(f->mm, 0, BASE, 9);
+	assert_int_equal(mmn_try_to_unmap(f->mm, BASE, PG), 0);
+	assert_int_equal(mmn_pte_swp_type(fb_entry(f->mm, BASE)), MMN_SWP_SWAP);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(fb_entry(child, BASE), fb_entry(f->mm, BASE));
+	assert_int_equal(fb_read(child, 1, BASE), 9);
+	fb_write(f->mm, 0, BASE, 10);
+	assert_int_equal(fb_read(child, 1, BASE), 9);
+	mmn_mm_put(child);
+	fb_free(f, 0);
+}
+
+static void test_fork_rejects_null(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *child = NULL;
+
+	(void)state;
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	assert_int_equal(mmn_fork(NULL, &child), -EINVAL);
+	assert_int_equal(mmn_fork(f->mm, NULL), -EINVAL);
+	assert_null(child);
+	assert_true(mmn_pte_write(fb_entry(f->mm, BASE)));
+	assert_int_equal(fb_stats(f, MMN_OP_FORK).calls, 0);
+	assert_int_equal(fb_stats(f, MMN_OP_FORK).ranges, 0);
+	fb_free(f, 0);
+}
+
+/* Out of frames half-way: the child is torn down, accounting stays exact. */
+static void test_fork_out_of_frames_tears_the_child_down(void **state)
+{
+	struct fb *f = fb_new_cfg("latest", 64);
+	struct mmn_mm *child = NULL;
+	struct mmn_stats st;
+	unsigned long n = 0, before;
+
+	(void)state;
+	fb_map(f, BASE, 64 * PG, ANON);
+	do {
+		fb_write(f->mm, 0, BASE + n * PG, n + 1);
+		n++;
+		mmn_sim_get_stats(f->sim, &st);
+	} while (st.frames_free > 3);
+	before = st.frames_free;
+	/* Child: PGD, PUD, PMD fit; the PTE table does not. */
+	assert_int_equal(mmn_fork(f->mm, &child), -ENOMEM);
+	assert_null(child);
+	mmn_sim_get_stats(f->sim, &st);
+	assert_int_equal(st.frames_free, before);
+	assert_int_equal(fb_stats(f, MMN_OP_FORK).calls, 0);
+	assert_int_equal(mmn_vma_count(f->mm), 1);
+	assert_int_equal(mmn_audit(f->sim), 0);
+	for (unsigned long i = 0; i < n; i++)
+		assert_int_equal(fb_read(f->mm, 0, BASE + i * PG), i + 1);
+	/* Write-protected entries left behind are harmless: the write reuses. */
+	fb_write(f->mm, 0, BASE, 77);
+	assert_int_equal(fb_read(f->mm, 0, BASE), 77);
+	fb_free(f, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rmap_walk_finds_every_mapping_after_fork),
+		cmocka_unit_test(test_rmap_walk_skips_unmapped_vmas_and_split_keeps_index),
+		cmocka_unit_test(test_audit_reports_a_page_outside_its_anon_vma),
+		cmocka_unit_test(test_fork_cow_each_side_sees_its_own_writes),
+		cmocka_unit_test(test_fork_notifies_protection_page_then_flushes_late_latest),
+		cmocka_unit_test(test_fork_notifies_then_invalidate_range_at_end_4_15),
+		cmocka_unit_test(test_fork_copies_private_hugetlb_eagerly),
+		cmocka_unit_test(test_fork_swap_entries_are_shared_by_the_child),
+		cmocka_unit_test(test_fork_rejects_null),
+		cmocka_unit_test(test_fork_out_of_frames_tears_the_child_down),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
