@@ -44,9 +44,7 @@ static int sim_config_check(const struct mmn_sim_config *cfg)
 	if (cfg->tlb_huge_entries < 1 || cfg->tlb_huge_entries > 65536 ||
 	    (cfg->tlb_huge_entries & (cfg->tlb_huge_entries - 1)))
 		return -EINVAL;
-	if (cfg->backend == MMN_BACKEND_DETERMINISTIC)
-		return -EOPNOTSUPP;
-	if (cfg->backend != MMN_BACKEND_NATIVE)
+	if (cfg->backend != MMN_BACKEND_NATIVE && cfg->backend != MMN_BACKEND_DETERMINISTIC)
 		return -EINVAL;
 	if (!mmn_profile_by_name(cfg->profile))
 		return -EINVAL;

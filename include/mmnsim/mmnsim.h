@@ -24,5 +24,6 @@
 #include <mmnsim/fault.h>
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
+#include <mmnsim/sched.h>
 
 #endif /* MMNSIM_MMNSIM_H */

@@ -25,9 +25,8 @@ struct mmn_sim;
 enum mmn_backend {
 	/** pthreads + liburcu (urcu-memb): real parallelism. */
 	MMN_BACKEND_NATIVE = 0,
-	/** One actor at a time, every scheduling point a seeded choice
-	 *  (not yet available: mmn_sim_create() returns NULL with errno
-	 *  EOPNOTSUPP). */
+	/** One actor at a time, every scheduling point a seeded choice of
+	 *  the scheduler; runs are driven by mmn_sched_run() (sched.h). */
 	MMN_BACKEND_DETERMINISTIC = 1,
 };
 
@@ -72,7 +71,7 @@ MMN_API void mmn_sim_config_init(struct mmn_sim_config *cfg);
  * @param cfg  configuration, copied; NULL means all defaults
  * @return the simulation, or NULL with errno set: EINVAL for a field out of
  *         range or an unknown profile name, ENOMEM when the host cannot
- *         allocate it, EOPNOTSUPP for a backend not available in this build.
+ *         allocate it.
  */
 MMN_API struct mmn_sim *mmn_sim_create(const struct mmn_sim_config *cfg);
 

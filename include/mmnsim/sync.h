@@ -64,9 +64,14 @@ typedef void *(*mmn_actor_fn)(void *arg);
  * @param arg   argument of @p fn
  * @param out   receives the actor handle, to pass to mmn_actor_join()
  * @return 0, -EINVAL for a NULL @p sim, @p fn or @p out, -EAGAIN/-ENOMEM when
- *         the host cannot create the thread.
+ *         the host cannot create the thread, -EPERM under the deterministic
+ *         backend outside a run of mmn_sched_run() (sched.h).
  *
- * Under the native backend each actor is a thread. Threads created by
+ * Under the native backend each actor is a thread. Under the deterministic
+ * backend it is a thread too, but it runs only when the scheduler hands it
+ * the token; spawning is not a scheduling point (the new actor is runnable
+ * and starts at the next choice); without @p name it is called "actorN",
+ * N its run-local index. Threads created by
  * research code itself are adopted as actors on their first use of the
  * simulation and need no registration call.
  */
@@ -147,6 +152,8 @@ struct mmn_sched_event {
  * Scheduling-point hook. Called in the passing actor's context, never with a
  * simulator-internal lock held; it may use the simulation (take locks, run
  * accesses). Points passed from inside the hook do not call it again.
+ * Under the deterministic backend the hook is called at every point before
+ * the scheduler's decision, and points passed inside it make no decision.
  * @param sim  the simulation
  * @param ev   the point being passed; valid only during the call
  * @param arg  the argument given to mmn_sched_set_hook()
@@ -170,8 +177,9 @@ MMN_API const char *mmn_sched_kind_name(enum mmn_sched_kind kind);
 
 /**
  * mmn_sched_point() - pass a scheduling point (for the modelled code and for
- * research code that wants a decision point of its own). Does nothing
- * unless a hook is installed.
+ * research code that wants a decision point of its own). Under the native
+ * backend it does nothing unless a hook is installed; under the
+ * deterministic backend it is a choice of the scheduler (sched.h).
  * @param sim   the simulation (NULL: no-op)
  * @param kind  what kind of point (MMN_SCHED_EXPLICIT for user code)
  * @param obj   identity of the object concerned, or NULL
@@ -422,6 +430,12 @@ MMN_API void mmn_write_seqcount_end(struct mmn_seqcount *s);
 struct mmn_srcu {
 	/** @cond MMN_PRIVATE */
 	struct mmn_lockdep_map dep;
+	/* deterministic backend: a two-counter SRCU of its own */
+	unsigned long det_ctr[2];       /* open read sections per index */
+	unsigned int det_idx;           /* index new readers take */
+	bool det_gp;                    /* a grace period is in progress */
+	unsigned long det_cb_queued;    /* call_srcu() calls so far */
+	unsigned long det_cb_done;      /* callbacks run so far */
 	/** @endcond */
 };
 

@@ -35,7 +35,7 @@ static void actor_cache(struct mmn_sim *sim, struct mmn_actor *a)
 	sync_tls.actor = a;
 }
 
-static struct mmn_actor *actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
+struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor *a = calloc(1, sizeof(*a));
@@ -43,6 +43,7 @@ static struct mmn_actor *actor_new(struct mmn_sim *sim, const char *name, const 
 	if (!a)
 		return NULL;
 	a->sim = sim;
+	a->det.idx = -1;
 	pthread_mutex_lock(&st->actors_lock);
 	a->id = st->next_actor_id++;
 	a->next = st->actors;
@@ -61,7 +62,7 @@ struct mmn_actor *sync_actor_slow(struct mmn_sim *sim)
 	struct mmn_actor *a = pthread_getspecific(st->key);
 
 	if (!a) {
-		a = actor_new(sim, NULL, "thread");
+		a = sync_actor_new(sim, NULL, "thread");
 		if (!a)
 			return NULL;
 		/* On failure the actor stays listed (freed at fini); the thread
@@ -106,6 +107,29 @@ void sync_actor_exit(struct mmn_actor *a)
 		memset(&sync_tls, 0, sizeof(sync_tls));
 }
 
+void sync_actor_bind(struct mmn_sim *sim, struct mmn_actor *a)
+{
+	(void)pthread_setspecific(sim->sync->key, a);
+	actor_cache(sim, a);
+}
+
+/* Unlist and free an actor whose thread has been joined (det.c, run end). */
+void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
+{
+	struct mmn_sync_state *st = sim->sync;
+	struct mmn_actor **pp;
+
+	pthread_mutex_lock(&st->actors_lock);
+	for (pp = &st->actors; *pp; pp = &(*pp)->next) {
+		if (*pp == a) {
+			*pp = a->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&st->actors_lock);
+	free(a);
+}
+
 /* Key destructor: the thread of an adopted (or pthread_exit()ed) actor ends. */
 static void actor_key_dtor(void *p)
 {
@@ -132,7 +156,10 @@ int mmn_actor_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 
 	if (!sim || !fn || !out)
 		return -EINVAL;
-	a = actor_new(sim, name, "actor");
+	/* Backend dispatch point. */
+	if (!sync_native(sim))
+		return sync_det_spawn(sim, name, fn, arg, out);
+	a = sync_actor_new(sim, name, "actor");
 	if (!a)
 		return -ENOMEM;
 	a->spawned = true;
@@ -156,6 +183,9 @@ int mmn_actor_join(struct mmn_actor *actor, void **retval)
 
 	if (!actor || !actor->spawned)
 		return -EINVAL;
+	/* Backend dispatch point. */
+	if (!sync_native(actor->sim))
+		return sync_det_join(actor, retval);
 	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
 		return -EINVAL;
 	err = pthread_join(actor->thread, &r);
@@ -215,7 +245,7 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 
 	if (!sim)
 		return -EINVAL;
-	if (!sync_native(sim))
+	if (sim->cfg.backend != MMN_BACKEND_NATIVE && sim->cfg.backend != MMN_BACKEND_DETERMINISTIC)
 		return -EOPNOTSUPP;
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -231,6 +261,15 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 	}
 	pthread_mutex_init(&st->actors_lock, NULL);
 	err = sync_ld_state_init(st);
+	if (!err && !sync_native(sim)) {
+		/* Every primitive takes its slow path, and every point goes
+		 * to the scheduler through the hook slot. */
+		err = sync_det_init(st);
+		if (err)
+			sync_ld_state_fini(st);
+		st->slow = 1;
+		st->hook = sync_det_hook;
+	}
 	if (err) {
 		pthread_mutex_destroy(&st->actors_lock);
 		pthread_key_delete(st->key);
@@ -264,6 +303,8 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	if (sync_tls.sim == sim)
 		memset(&sync_tls, 0, sizeof(sync_tls));
 	sync_ld_state_fini(st);
+	if (st->det)
+		sync_det_fini(st);
 	pthread_mutex_destroy(&st->actors_lock);
 	free(st);
 	sim->sync = NULL;

@@ -66,8 +66,12 @@ static inline void plock_fast_unlock(pthread_mutex_t *native, struct mmn_actor *
 	pthread_mutex_unlock(native);
 }
 
-static inline bool plock_is_locked(const pthread_mutex_t *native, struct mmn_actor *const *owner)
+static inline bool plock_is_locked(const struct mmn_lockdep_map *dep, const pthread_mutex_t *native,
+				   struct mmn_actor *const *owner)
 {
+	/* The deterministic backend never touches the host mutex. */
+	if (mmn_unlikely(dep->sim && !sync_native(dep->sim)))
+		return __atomic_load_n(owner, __ATOMIC_RELAXED) != NULL;
 #ifdef __GLIBC__
 	(void)owner;
 	return __atomic_load_n(&native->__data.__lock, __ATOMIC_RELAXED) != 0;
@@ -98,6 +102,39 @@ static void plock_init(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 	*owner = NULL;
 }
 
+/*
+ * Deterministic backend: the owner field is the lock; a busy lock blocks
+ * the actor virtually until its release wakes it. @a is the lockdep actor
+ * (NULL with lockdep off). False: the acquisition was skipped (a wait
+ * outside a run, reported).
+ */
+static bool plock_det_lock(struct mmn_sim *sim, struct mmn_actor *a, struct mmn_actor **owner,
+			   const void *obj, const char *name, enum sync_kind kind)
+{
+	struct mmn_actor *me = a ? a : sync_actor(sim);
+
+	while (*owner)
+		if (!sync_det_block(sim, me, obj, SYNC_DET_W_LOCK, obj, -1, name))
+			return false;
+	*owner = me ? me : SYNC_OWNER_ANON;
+	if (me)
+		sync_det_held_push(me, obj, kind, false, -1);
+	return true;
+}
+
+/* @release: lockdep's verdict (true without lockdep). Only the owner releases. */
+static void plock_det_unlock(struct mmn_sim *sim, struct mmn_actor *a, struct mmn_actor **owner,
+			     const void *obj, bool release)
+{
+	struct mmn_actor *me = a ? a : sync_actor(sim);
+
+	if (!release || !*owner || *owner != me)
+		return;
+	*owner = NULL;
+	sync_det_held_pop(me, obj, -1, -1);
+	sync_det_wake(sim, obj);
+}
+
 static void plock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 		       struct mmn_actor **owner, const void *obj, unsigned int subclass,
 		       const struct plock_ops *ops)
@@ -105,11 +142,18 @@ static void plock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 	struct mmn_sim *sim = dep->sim;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	/* Backend dispatch point: only the native backend exists so far. */
 	sync_sched(sim, a, MMN_SCHED_LOCK, obj, dep->name);
 	if (a && sync_ld_acquire(a, dep, subclass, ops->kind, false,
 				 subclass ? ops->nested_op : ops->lock_op) == SYNC_LD_SKIP)
 		return;
+	/* Backend dispatch point. */
+	if (!sync_native(sim)) {
+		if (!plock_det_lock(sim, a, owner, obj, dep->name, ops->kind))
+			return;
+		if (a)
+			sync_ld_push(a, dep, subclass, ops->kind, false, false);
+		return;
+	}
 	pthread_mutex_lock(native);
 	__atomic_store_n(owner, a ? a : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
 	if (a)
@@ -126,6 +170,18 @@ static int plock_try_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 	sync_sched(sim, a, MMN_SCHED_LOCK, obj, dep->name);
 	if (a && sync_ld_try(a, dep, ops->kind, false, ops->try_op) != SYNC_LD_TRY)
 		return 0;
+	if (!sync_native(sim)) {
+		struct mmn_actor *me = a ? a : sync_actor(sim);
+
+		if (*owner)
+			return 0;
+		*owner = me ? me : SYNC_OWNER_ANON;
+		if (me)
+			sync_det_held_push(me, obj, ops->kind, false, -1);
+		if (a)
+			sync_ld_push(a, dep, 0, ops->kind, false, false);
+		return 1;
+	}
 	if (pthread_mutex_trylock(native) != 0)
 		return 0;
 	__atomic_store_n(owner, a ? a : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
@@ -155,7 +211,9 @@ static void plock_unlock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *nati
 			 * is released. */
 			release = __atomic_load_n(owner, __ATOMIC_RELAXED) == a;
 	}
-	if (release) {
+	if (!sync_native(sim)) {
+		plock_det_unlock(sim, a, owner, obj, release);
+	} else if (release) {
 		__atomic_store_n(owner, NULL, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(native);
 	}
@@ -226,7 +284,7 @@ void mmn_spin_unlock(struct mmn_spinlock *lock)
 
 bool mmn_spin_is_locked(const struct mmn_spinlock *lock)
 {
-	return lock && plock_is_locked(&lock->native, &lock->owner);
+	return lock && plock_is_locked(&lock->dep, &lock->native, &lock->owner);
 }
 
 /* ------------------------------------------------------------------ */
@@ -293,7 +351,7 @@ void mmn_mutex_unlock(struct mmn_mutex *lock)
 
 bool mmn_mutex_is_locked(const struct mmn_mutex *lock)
 {
-	return lock && plock_is_locked(&lock->native, &lock->owner);
+	return lock && plock_is_locked(&lock->dep, &lock->native, &lock->owner);
 }
 
 /* ------------------------------------------------------------------ */
@@ -344,8 +402,16 @@ unsigned int mmn_read_seqcount_begin(const struct mmn_seqcount *s)
 	if (!s)
 		return 0;
 	/* A writer may have been preempted (more actors than cores): spin a
-	 * little, then give the CPU away so that it can finish. */
+	 * little, then give the CPU away so that it can finish. Under the
+	 * deterministic backend the writer cannot run while we spin: wait
+	 * virtually for its write_seqcount_end() instead. */
 	while ((seq = __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE)) & 1) {
+		if (s->sim && !sync_native(s->sim)) {
+			if (!sync_det_block(s->sim, sync_actor(s->sim), s, SYNC_DET_W_SEQCOUNT, NULL,
+					    -1, "seqcount"))
+				return seq;
+			continue;
+		}
 		if (++spins < 32) {
 			seq_cpu_relax();
 		} else {
@@ -385,11 +451,17 @@ void mmn_write_seqcount_end(struct mmn_seqcount *s)
 		return;
 	__atomic_store_n(&s->sequence, __atomic_load_n(&s->sequence, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELEASE);
+	if (mmn_unlikely(s->sim && !sync_native(s->sim)))
+		sync_det_wake(s->sim, s);
 }
 
 /* ------------------------------------------------------------------ */
 /* Raw locks: simulator bookkeeping only, no model, no checks.         */
 /* ------------------------------------------------------------------ */
+
+/* Raw locks held by this thread: the deterministic backend refuses to
+ * switch actors at a point passed with one held (see det.c). */
+__thread int sync_raw_depth __attribute__((tls_model("initial-exec")));
 
 void mmn_raw_lock_init(struct mmn_raw_lock *l)
 {
@@ -405,12 +477,16 @@ void mmn_raw_lock_destroy(struct mmn_raw_lock *l)
 
 void mmn_raw_lock(struct mmn_raw_lock *l)
 {
-	if (l)
+	if (l) {
 		pthread_mutex_lock(&l->m);
+		sync_raw_depth++;
+	}
 }
 
 void mmn_raw_unlock(struct mmn_raw_lock *l)
 {
-	if (l)
+	if (l) {
+		sync_raw_depth--;
 		pthread_mutex_unlock(&l->m);
+	}
 }

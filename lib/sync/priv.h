@@ -8,13 +8,15 @@
  * Fast-path rule: with lockdep off, no scheduling-point hook and the native
  * backend, a primitive reads one byte of the per-simulation state
  * (sync_slow()) and goes straight to pthreads/liburcu; it never looks up the
- * calling actor. Everything else (hook, lockdep, and later the deterministic
- * backend) lives behind that one branch, in the *_slow() functions.
+ * calling actor. Everything else (hook, lockdep, and the deterministic
+ * backend of det.c, which keeps the slow flag set) lives behind that one
+ * branch, in the *_slow() functions.
  */
 #ifndef MMN_LIB_SYNC_PRIV_H
 #define MMN_LIB_SYNC_PRIV_H
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +52,58 @@ struct sync_held {
 			* must not release the real lock */
 };
 
+/* Deterministic backend (det.c): an actor's place in the schedule. */
+enum sync_det_state {
+	SYNC_DET_NONE = 0,   /* not an actor of a run */
+	SYNC_DET_RUNNABLE,
+	SYNC_DET_BLOCKED,
+	SYNC_DET_ENDED,
+};
+
+/* What a blocked actor waits for (deadlock reports). */
+enum sync_det_wait {
+	SYNC_DET_W_LOCK = 0,     /* spinlock or mutex */
+	SYNC_DET_W_READ,         /* rwsem for read */
+	SYNC_DET_W_WRITE,        /* rwsem for write */
+	SYNC_DET_W_GP,           /* SRCU grace period: readers of one index */
+	SYNC_DET_W_GP_BUSY,      /* another grace period of the domain */
+	SYNC_DET_W_BARRIER,      /* srcu_barrier: queued callbacks */
+	SYNC_DET_W_CB_IDLE,      /* the SRCU helper, waiting for work */
+	SYNC_DET_W_COMPLETION,
+	SYNC_DET_W_WAITQUEUE,
+	SYNC_DET_W_SEQCOUNT,     /* a writer inside a seqcount section */
+	SYNC_DET_W_JOIN,         /* another actor's end */
+};
+
+/* What the deterministic backend knows an actor holds (unwinding, reports). */
+struct sync_det_held {
+	const void *obj;
+	unsigned char kind;      /* enum sync_kind */
+	bool read;
+	signed char idx;         /* SRCU index */
+};
+
+/* Per-actor state of the deterministic backend, under the scheduler's mutex
+ * except where noted. */
+struct sync_det_actor {
+	int idx;                 /* run-local index; -1: not in a run (set before the
+				  * thread starts, then constant) */
+	int state;               /* enum sync_det_state */
+	bool daemon;             /* the SRCU helper: does not keep a run alive */
+	bool abort;              /* unwind at the next resumption */
+	int wait_what;           /* enum sync_det_wait, when blocked */
+	const void *wait;        /* the wake-up key */
+	const void *wait_holder; /* object whose holders it waits for */
+	int wait_idx;
+	const char *wait_name;
+	uint64_t prio;           /* PCT priority */
+	pthread_cond_t cv;       /* signalled when the token comes to it */
+	jmp_buf unwind;          /* its start routine, for unwinding */
+	struct mmn_srcu *gp_ss;  /* domain whose grace period it drives (token holder only) */
+	int nheld;               /* token holder only */
+	struct sync_det_held held[SYNC_MAX_HELD];
+};
+
 /*
  * An actor: one thread's identity within one simulation. Everything but the
  * lifecycle flags is touched only by the actor's own thread; id, name and
@@ -81,6 +135,8 @@ struct mmn_actor {
 	mmn_actor_fn fn;
 	void *arg;
 	void *ret;
+
+	struct sync_det_actor det;     /* deterministic backend */
 };
 
 /* Lock-order edge metadata: who first recorded "to taken while from held". */
@@ -125,6 +181,11 @@ struct mmn_sync_state {
 
 	unsigned long srcu_pending;    /* atomic: call_srcu callbacks not yet run */
 
+	/* Deterministic backend: @hook is its own, the user's hook is here. */
+	mmn_sched_hook_fn user_hook;
+	void *user_hook_arg;
+	struct sync_det *det;
+
 	struct sync_lockdep ld;
 };
 
@@ -164,7 +225,7 @@ static inline bool sync_slow(const struct mmn_sim *sim)
 	return mmn_unlikely(__atomic_load_n(&sim->sync->slow, __ATOMIC_RELAXED) != 0);
 }
 
-/* Whether the simulation runs the native backend (the only one so far). */
+/* Whether the simulation runs the native backend (else the deterministic one). */
 static inline bool sync_native(const struct mmn_sim *sim)
 {
 	return sim->cfg.backend == MMN_BACKEND_NATIVE;
@@ -214,6 +275,53 @@ void sync_actor_exit(struct mmn_actor *a);
 
 /* srcu.c: wait for pending callbacks of @sim before it goes away. */
 void sync_srcu_sim_fini(struct mmn_sim *sim);
+
+/* actor.c helpers the deterministic backend shares */
+struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const char *prefix);
+void sync_actor_bind(struct mmn_sim *sim, struct mmn_actor *a);
+void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a);
+
+/* Raw locks the calling thread holds (locks.c): a scheduling point passed
+ * with one held cannot switch actors under the deterministic backend. */
+extern __thread int sync_raw_depth
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* ---- det.c: the deterministic backend ---- */
+struct sync_det;
+int sync_det_init(struct mmn_sync_state *st);
+void sync_det_fini(struct mmn_sync_state *st);
+void sync_det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg);
+/* Whether @a is an actor of the run in progress (it holds the token). */
+bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a);
+/*
+ * Block @a until sync_det_wake(@key). Returns true when woken (re-check the
+ * condition); false outside a run, where nobody could wake it: reported as
+ * MMN_VIOL_DEADLOCK, the caller skips the wait.
+ */
+bool sync_det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, int what,
+		    const void *holder, int idx, const char *name);
+void sync_det_wake(struct mmn_sim *sim, const void *key);
+void sync_det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kind, bool read,
+			int idx);
+/* Drop the latest entry for @obj (@read: -1 any, 0 write, 1 read; @idx: -1
+ * any): returns its SRCU index (-1 for a lock), -2 when there is none. */
+int sync_det_held_pop(struct mmn_actor *a, const void *obj, int read, int idx);
+int sync_det_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
+		   struct mmn_actor **out);
+int sync_det_join(struct mmn_actor *actor, void **retval);
+/* SRCU of the deterministic backend (two counters per domain). */
+int sync_det_srcu_read_lock(struct mmn_srcu *ss, struct mmn_actor *a);
+void sync_det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx);
+void sync_det_synchronize_srcu(struct mmn_srcu *ss, struct mmn_actor *a);
+void sync_det_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head);
+void sync_det_srcu_barrier(struct mmn_srcu *ss, struct mmn_actor *a);
+void sync_det_srcu_sim_fini(struct mmn_sim *sim);
+/* The last run's choice points (explorer): chosen actor, runnable mask,
+ * current actor or -1; *nact: the run's actors. Returns their number. */
+size_t sync_det_choice_points(const struct mmn_sim *sim, const uint32_t **chosen,
+			      const uint64_t **masks, const int32_t **curs, unsigned int *nact);
+/* White-box: scheduling points passed with a raw lock held (no switch made). */
+unsigned long sync_det_raw_points(const struct mmn_sim *sim);
 
 /* White-box counters for the tests (srcu.c). */
 unsigned long sync_srcu_registrations(void);

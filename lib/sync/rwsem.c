@@ -226,6 +226,98 @@ static inline void rwsem_downgrade(struct mmn_rwsem *sem)
 		rwsem_write_unlock_wait(sem, true);
 }
 
+/* ---- deterministic backend ----
+ *
+ * The same count word without the waiters bit: one actor runs at a time, so
+ * the word is read and written plainly (through the atomic builtins, for
+ * uniformity) and a busy rwsem blocks the actor virtually. A waiting writer
+ * keeps new readers out, as in the kernel (so a reader re-acquiring while a
+ * writer waits deadlocks, as it does there); on release every waiter is
+ * made runnable and re-checks when it runs.
+ */
+
+static bool rwsem_det_down(struct mmn_rwsem *sem, struct mmn_actor *me, bool write)
+{
+	struct mmn_sim *sim = sem->dep.sim;
+
+	if (write) {
+		while (rwsem_load(sem) & (RWSEM_WRITER | RWSEM_READ_MASK)) {
+			bool ok;
+
+			sem->writers_waiting++;
+			ok = sync_det_block(sim, me, sem, SYNC_DET_W_WRITE, sem, -1, sem->dep.name);
+			sem->writers_waiting--;
+			if (!ok)
+				return false;
+		}
+		__atomic_store_n(&sem->count, rwsem_load(sem) | RWSEM_WRITER, __ATOMIC_RELAXED);
+		__atomic_store_n(&sem->owner, me ? me : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
+	} else {
+		while ((rwsem_load(sem) & RWSEM_WRITER) || sem->writers_waiting > 0)
+			if (!sync_det_block(sim, me, sem, SYNC_DET_W_READ, sem, -1, sem->dep.name))
+				return false;
+		__atomic_store_n(&sem->count, rwsem_load(sem) + RWSEM_READER, __ATOMIC_RELAXED);
+	}
+	if (me)
+		sync_det_held_push(me, sem, SYNC_KIND_RWSEM, !write, -1);
+	return true;
+}
+
+static bool rwsem_det_try(struct mmn_rwsem *sem, struct mmn_actor *me, bool write)
+{
+	long c = rwsem_load(sem);
+
+	if (write ? (c & (RWSEM_WRITER | RWSEM_READ_MASK)) != 0
+		  : ((c & RWSEM_WRITER) || sem->writers_waiting > 0))
+		return false;
+	if (write) {
+		__atomic_store_n(&sem->count, c | RWSEM_WRITER, __ATOMIC_RELAXED);
+		__atomic_store_n(&sem->owner, me ? me : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(&sem->count, c + RWSEM_READER, __ATOMIC_RELAXED);
+	}
+	if (me)
+		sync_det_held_push(me, sem, SYNC_KIND_RWSEM, !write, -1);
+	return true;
+}
+
+static void rwsem_det_up(struct mmn_rwsem *sem, struct mmn_actor *me, bool write)
+{
+	long c = rwsem_load(sem);
+
+	if (write) {
+		if (!(c & RWSEM_WRITER))
+			return;
+		__atomic_store_n(&sem->count, c & ~RWSEM_WRITER, __ATOMIC_RELAXED);
+		__atomic_store_n(&sem->owner, NULL, __ATOMIC_RELAXED);
+		if (me)
+			sync_det_held_pop(me, sem, 0, -1);
+	} else {
+		if (!(c & RWSEM_READ_MASK))
+			return;
+		c -= RWSEM_READER;
+		__atomic_store_n(&sem->count, c, __ATOMIC_RELAXED);
+		if (me)
+			sync_det_held_pop(me, sem, 1, -1);
+		if (c & RWSEM_READ_MASK)
+			return; /* only a writer waits for the readers to drain */
+	}
+	sync_det_wake(sem->dep.sim, sem);
+}
+
+static void rwsem_det_downgrade(struct mmn_rwsem *sem, struct mmn_actor *me)
+{
+	long c = rwsem_load(sem);
+
+	if (!(c & RWSEM_WRITER))
+		return;
+	__atomic_store_n(&sem->count, (c & ~RWSEM_WRITER) + RWSEM_READER, __ATOMIC_RELAXED);
+	__atomic_store_n(&sem->owner, NULL, __ATOMIC_RELAXED);
+	if (me && sync_det_held_pop(me, sem, 0, -1) != -2)
+		sync_det_held_push(me, sem, SYNC_KIND_RWSEM, true, -1);
+	sync_det_wake(sem->dep.sim, sem);
+}
+
 /* ---- lockdep / hook slow paths ---- */
 
 static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
@@ -233,11 +325,16 @@ static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
 	struct mmn_sim *sim = sem->dep.sim;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	/* Backend dispatch point: only the native backend exists so far. */
 	sync_sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
 	if (a && sync_ld_acquire(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write,
 				 write ? "down_write" : "down_read") == SYNC_LD_SKIP)
 		return;
+	/* Backend dispatch point. */
+	if (!sync_native(sim)) {
+		if (rwsem_det_down(sem, a ? a : sync_actor(sim), write) && a)
+			sync_ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+		return;
+	}
 	if (write) {
 		rwsem_write_lock(sem);
 		__atomic_store_n(&sem->owner, a ? a : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
@@ -263,6 +360,13 @@ static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
 			return 0;
 		if (r == SYNC_LD_TRY_PHANTOM)
 			return 1;
+	}
+	if (!sync_native(sim)) {
+		if (!rwsem_det_try(sem, a ? a : sync_actor(sim), write))
+			return 0;
+		if (a)
+			sync_ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+		return 1;
 	}
 	if (write) {
 		if (!rwsem_write_trylock(sem))
@@ -298,6 +402,10 @@ static void rwsem_up_slow(struct mmn_rwsem *sem, bool write)
 		if (r == SYNC_LD_PHANTOM || (r == SYNC_LD_NOT_HELD && held >= 0))
 			goto out;
 	}
+	if (!sync_native(sim)) {
+		rwsem_det_up(sem, a ? a : sync_actor(sim), write);
+		goto out;
+	}
 	if (write) {
 		long c = rwsem_load(sem);
 
@@ -318,7 +426,9 @@ static void rwsem_downgrade_slow(struct mmn_rwsem *sem)
 	/* Backend dispatch point. */
 	if (a && !sync_ld_downgrade(a, &sem->dep))
 		return;
-	if (rwsem_load(sem) & RWSEM_WRITER)
+	if (!sync_native(sim))
+		rwsem_det_downgrade(sem, a ? a : sync_actor(sim));
+	else if (rwsem_load(sem) & RWSEM_WRITER)
 		rwsem_downgrade(sem);
 	sync_sched(sim, a, MMN_SCHED_UNLOCK, sem, sem->dep.name);
 }

@@ -5,8 +5,9 @@
  * acquisition and release, SRCU read sections and grace periods, waits and
  * wake-ups, PTE and TLB accesses) passes a point. Under the native backend a
  * point calls the simulation's hook, when one is installed, so a test can
- * stop an actor right there; the deterministic backend will turn each point
- * into a seeded choice of the next actor to run.
+ * stop an actor right there. The deterministic backend installs its own
+ * hook (det.c) in the same slot at creation, so every point reaches its
+ * scheduler by the same path, and calls the user's hook from there.
  */
 #include "priv.h"
 
@@ -41,6 +42,12 @@ void mmn_sched_set_hook(struct mmn_sim *sim, mmn_sched_hook_fn fn, void *arg)
 	if (!sim)
 		return;
 	st = sim->sync;
+	if (!sync_native(sim)) {
+		/* The scheduler keeps the hook slot; it calls the user's. */
+		st->user_hook_arg = arg;
+		st->user_hook = fn;
+		return;
+	}
 	__atomic_store_n(&st->hook_arg, arg, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->hook, fn, __ATOMIC_RELEASE);
 	__atomic_store_n(&st->slow, (unsigned char)(st->lockdep || fn || !sync_native(sim)),

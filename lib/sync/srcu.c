@@ -186,12 +186,17 @@ static __attribute__((noinline)) int srcu_read_lock_slow(struct mmn_srcu *ss)
 	struct mmn_sim *sim = ss->dep.sim;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	/* Backend dispatch point: only the native backend exists so far. */
+	int idx = 0;
+
 	sync_sched(sim, a, MMN_SCHED_SRCU_READ_LOCK, ss, ss->dep.name);
-	srcu_reader_enter();
+	/* Backend dispatch point. */
+	if (!sync_native(sim))
+		idx = sync_det_srcu_read_lock(ss, a ? a : sync_actor(sim));
+	else
+		srcu_reader_enter();
 	if (a)
 		sync_ld_push(a, &ss->dep, 0, SYNC_KIND_SRCU, true, false);
-	return 0;
+	return idx;
 }
 
 static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss, int idx)
@@ -200,11 +205,16 @@ static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss,
 	const char *name = ss->dep.name;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	/* Backend dispatch point. */
+	if (a && sync_ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
+		 SYNC_LD_RELEASED)
+		return; /* reported; liburcu's nesting must stay intact */
+	/* Backend dispatch point: indices are 0 and 1 there, checked by det.c. */
+	if (!sync_native(sim)) {
+		sync_det_srcu_read_unlock(ss, a ? a : sync_actor(sim), idx);
+		sync_sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
+		return;
+	}
 	if (a) {
-		if (sync_ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
-		    SYNC_LD_RELEASED)
-			return; /* reported; liburcu's nesting must stay intact */
 		if (idx != 0)
 			sync_ld_report(sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
 				       "srcu_read_unlock(%s) with index %d, not the one "
@@ -277,6 +287,8 @@ static bool srcu_may_wait(struct mmn_srcu *ss, struct mmn_actor *a, const char *
 			return false;
 		}
 	}
+	if (!sync_native(sim))
+		return true; /* per-domain grace periods: the rest is liburcu's */
 	if (barrier && srcu_in_callback) {
 		sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
 			       "%s(%s) from an SRCU callback would wait for itself; skipped",
@@ -306,9 +318,13 @@ void mmn_synchronize_srcu(struct mmn_srcu *ss)
 		a = sync_ld_actor(sim);
 	if (!srcu_may_wait(ss, a, "synchronize_srcu", false))
 		return;
-	/* Backend dispatch point. */
 	if (sync_slow(sim))
 		sync_sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+	/* Backend dispatch point. */
+	if (!sync_native(sim)) {
+		sync_det_synchronize_srcu(ss, a ? a : sync_actor(sim));
+		return;
+	}
 	urcu_memb_synchronize_rcu();
 	srcu_tsan_acquire(&srcu_tsan_gp);
 }
@@ -342,6 +358,11 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 		return;
 	head->func = func;
 	head->ss = ss;
+	/* Backend dispatch point. */
+	if (!sync_native(ss->dep.sim)) {
+		sync_det_call_srcu(ss, head);
+		return;
+	}
 	__atomic_add_fetch(&ss->dep.sim->sync->srcu_pending, 1, __ATOMIC_RELAXED);
 	/* liburcu's call_rcu() enters a read section internally. */
 	srcu_register();
@@ -361,9 +382,13 @@ void mmn_srcu_barrier(struct mmn_srcu *ss)
 		a = sync_ld_actor(sim);
 	if (!srcu_may_wait(ss, a, "srcu_barrier", true))
 		return;
-	/* Backend dispatch point. */
 	if (sync_slow(sim))
 		sync_sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+	/* Backend dispatch point. */
+	if (!sync_native(sim)) {
+		sync_det_srcu_barrier(ss, a ? a : sync_actor(sim));
+		return;
+	}
 	urcu_memb_barrier();
 	srcu_tsan_acquire(&srcu_tsan_cb);
 }
@@ -373,6 +398,10 @@ void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
 	if (!ss || !sim)
 		return;
 	sync_ld_map_init(&ss->dep, sim, NULL, name ? name : "srcu");
+	ss->det_ctr[0] = ss->det_ctr[1] = 0;
+	ss->det_idx = 0;
+	ss->det_gp = false;
+	ss->det_cb_queued = ss->det_cb_done = 0;
 }
 
 void mmn_srcu_destroy(struct mmn_srcu *ss)
@@ -384,6 +413,11 @@ void mmn_srcu_destroy(struct mmn_srcu *ss)
 
 void sync_srcu_sim_fini(struct mmn_sim *sim)
 {
+	/* Backend dispatch point. */
+	if (!sync_native(sim)) {
+		sync_det_srcu_sim_fini(sim);
+		return;
+	}
 	/* Callbacks still queued would run on a freed simulation. */
 	if (__atomic_load_n(&sim->sync->srcu_pending, __ATOMIC_ACQUIRE) == 0)
 		return;

@@ -56,7 +56,6 @@ static void wait_prologue(struct mmn_sim *sim, const void *obj, const char *name
 {
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	/* Backend dispatch point: only the native backend exists so far. */
 	if (a)
 		sync_ld_check_sleep(a, op);
 	sync_sched(sim, a, MMN_SCHED_WAIT, obj, name);
@@ -68,6 +67,22 @@ void mmn_wait_event(struct mmn_waitqueue *wq, bool (*cond)(void *arg), void *arg
 		return;
 	if (sync_slow(wq->sim))
 		wait_prologue(wq->sim, wq, wq->name, "wait_event");
+	/* Backend dispatch point: the same wake_seq protocol, the wait virtual. */
+	if (!sync_native(wq->sim)) {
+		struct mmn_actor *me = sync_actor(wq->sim);
+
+		for (;;) {
+			unsigned int seq = __atomic_load_n(&wq->wake_seq, __ATOMIC_RELAXED);
+
+			if (cond(arg))
+				return;
+			if (__atomic_load_n(&wq->wake_seq, __ATOMIC_RELAXED) != seq)
+				continue;
+			if (!sync_det_block(wq->sim, me, wq, SYNC_DET_W_WAITQUEUE, NULL, -1,
+					    wq->name))
+				return;
+		}
+	}
 	for (;;) {
 		unsigned int seq;
 
@@ -97,8 +112,12 @@ void mmn_wake_up_all(struct mmn_waitqueue *wq)
 	wq->wake_seq++;
 	pthread_cond_broadcast(&wq->cond);
 	pthread_mutex_unlock(&wq->lock);
-	if (sync_slow(sim))
+	if (sync_slow(sim)) {
+		/* Backend dispatch point. */
+		if (!sync_native(sim))
+			sync_det_wake(sim, wq);
 		sync_sched(sim, NULL, MMN_SCHED_WAKE, wq, name);
+	}
 }
 
 void mmn_init_completion(struct mmn_completion *c, struct mmn_sim *sim, const char *name)
@@ -130,6 +149,18 @@ void mmn_wait_for_completion(struct mmn_completion *c)
 		return;
 	if (sync_slow(c->wq.sim))
 		wait_prologue(c->wq.sim, c, c->wq.name, "wait_for_completion");
+	/* Backend dispatch point. */
+	if (!sync_native(c->wq.sim)) {
+		struct mmn_actor *me = sync_actor(c->wq.sim);
+
+		while (c->done == 0)
+			if (!sync_det_block(c->wq.sim, me, c, SYNC_DET_W_COMPLETION, NULL, -1,
+					    c->wq.name))
+				return;
+		if (c->done != UINT_MAX)
+			c->done--;
+		return;
+	}
 	pthread_mutex_lock(&c->wq.lock);
 	while (c->done == 0)
 		pthread_cond_wait(&c->wq.cond, &c->wq.lock);
@@ -169,8 +200,12 @@ static void completion_signal(struct mmn_completion *c, bool all)
 		pthread_cond_signal(&c->wq.cond);
 	}
 	pthread_mutex_unlock(&c->wq.lock);
-	if (sync_slow(sim))
+	if (sync_slow(sim)) {
+		/* Backend dispatch point. */
+		if (!sync_native(sim))
+			sync_det_wake(sim, c);
 		sync_sched(sim, NULL, MMN_SCHED_WAKE, c, name);
+	}
 }
 
 void mmn_complete(struct mmn_completion *c)

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file sched.h
+ * @brief Deterministic scheduling and exploration: run a simulation with one
+ *        actor at a time, every scheduling point a seeded choice; record,
+ *        replay and shrink schedules; enumerate them with preemption
+ *        bounding.
+ *
+ * Only for simulations created with mmn_sim_config::backend =
+ * MMN_BACKEND_DETERMINISTIC. A run is started with mmn_sched_run(): its body
+ * runs as actor 0 ("main", on a host thread of its own) and may spawn more
+ * actors with mmn_actor_spawn(); exactly one actor runs at a time, and at
+ * every scheduling point (each primitive of sync.h, PTE reads and writes,
+ * TLB fills and flushes, notifier callback entry and exit, mmn_sched_point())
+ * the strategy picks which runnable actor runs next. Blocking is virtual:
+ * an actor waiting for a held lock, an unfinished SRCU grace period, a
+ * completion, a wait queue or another actor's end is not runnable until it
+ * is released. A run is a function of (scenario, configuration, seed): it
+ * records its choice list, and replaying that list reproduces the run and
+ * its trace byte for byte.
+ *
+ * A "choice point" is a scheduling point (or an actor blocking or ending)
+ * at which two or more actors are runnable; only choice points enter the
+ * choice list. Each entry is the run-local index of the actor chosen
+ * (0 = main, then spawned actors in spawn order; an SRCU callback helper
+ * actor, "srcu_cb", takes the next index when the run first needs it).
+ *
+ * See docs/exploration.md for the mechanism, the strategies' guarantees and
+ * how to read a trace.
+ */
+#ifndef MMNSIM_SCHED_H
+#define MMNSIM_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mmnsim/export.h>
+#include <mmnsim/sync.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmn_sim;
+
+/** How the next actor is chosen at a choice point. */
+enum mmn_sched_strategy {
+	/** Uniformly at random among the runnable actors (seeded). */
+	MMN_STRATEGY_RANDOM = 0,
+	/**
+	 * PCT (Burckhardt et al., ASPLOS 2010): each actor gets a random
+	 * priority when it is spawned; the highest-priority runnable actor
+	 * runs; at d-1 random steps in [1, k] the running actor's priority
+	 * drops below every initial one. Finds a bug of depth d with
+	 * probability at least 1/(n * k^(d-1)) per run (n actors, k steps).
+	 */
+	MMN_STRATEGY_PCT,
+	/**
+	 * Follow mmn_sched_config::replay: the i-th choice point picks
+	 * replay[i] if that actor is runnable; past the list's end, or when the
+	 * listed actor is not runnable, the default applies: the current actor
+	 * goes on if it can, else the runnable actor of lowest index (no
+	 * preemption). The explorer and shrinking are built on it.
+	 */
+	MMN_STRATEGY_REPLAY,
+};
+
+/** Why a run ended. */
+enum mmn_sched_outcome {
+	/** Every actor ended (the SRCU helper idle, its queue empty). */
+	MMN_OUTCOME_OK = 0,
+	/** No runnable actor while some were blocked: reported as
+	 *  MMN_VIOL_DEADLOCK with the wait-for cycle. */
+	MMN_OUTCOME_DEADLOCK,
+	/** mmn_sched_config::max_steps scheduling points passed: a livelock,
+	 *  starvation or just a long run. Not a violation; the outcome says it. */
+	MMN_OUTCOME_BUDGET,
+};
+
+/** Configuration of one run. Fill with mmn_sched_config_init(). */
+struct mmn_sched_config {
+	/** Strategy. Default MMN_STRATEGY_RANDOM. */
+	enum mmn_sched_strategy strategy;
+	/** Seed of the random and PCT strategies. Default 1. */
+	uint64_t seed;
+	/** PCT bug depth d >= 1 (d-1 priority change points). Default 2. */
+	unsigned int pct_depth;
+	/** PCT estimate k of the steps (scheduling points) of a run; the change
+	 *  points are drawn in [1, k]. Default 1000. */
+	unsigned long pct_steps;
+	/** Step budget: the run ends with MMN_OUTCOME_BUDGET after this many
+	 *  scheduling points. Default 100000. */
+	unsigned long max_steps;
+	/** Choice list for MMN_STRATEGY_REPLAY (not copied; read during the run). */
+	const uint32_t *replay;
+	/** Entries of @c replay. */
+	size_t replay_len;
+	/** Record the text trace (one line per scheduling point). Default true. */
+	bool trace;
+};
+
+/** Result of one run. */
+struct mmn_sched_result {
+	enum mmn_sched_outcome outcome; /**< why it ended */
+	unsigned long steps;            /**< scheduling points passed */
+	unsigned long choices;          /**< choice points (entries of the choice list) */
+	unsigned long preemptions;      /**< choices that switched away from a runnable actor */
+	unsigned long violations;       /**< violations reported during the run, any kind */
+	unsigned long replay_misses;    /**< REPLAY: entries that named a non-runnable actor */
+	unsigned int actors;            /**< actors that took part (main and helpers included) */
+	unsigned int unwound;           /**< actors unwound at the end (blocked, or runnable at
+					 *   budget exhaustion) */
+};
+
+/** mmn_sched_config_init() - fill @p cfg with the documented defaults. */
+MMN_API void mmn_sched_config_init(struct mmn_sched_config *cfg);
+
+/**
+ * Body of a run: it runs as actor 0 ("main") and may spawn actors.
+ * @param sim  the simulation
+ * @param arg  the argument given to mmn_sched_run()
+ */
+typedef void (*mmn_sched_body_fn)(struct mmn_sim *sim, void *arg);
+
+/**
+ * mmn_sched_run() - run @p body(@p sim, @p arg) under the deterministic
+ * scheduler until every actor has ended, a deadlock or the step budget.
+ * @param sim   a simulation of the deterministic backend
+ * @param cfg   strategy, seed, budget (NULL: the defaults)
+ * @param body  actor 0's body
+ * @param arg   its argument
+ * @param res   receives the result (may be NULL)
+ * @return 0 when the run took place (whatever its outcome), -EINVAL for NULL
+ *         @p sim / @p body, a native simulation or a replay without a list,
+ *         -EBUSY when called from inside a run, -EAGAIN/-ENOMEM when the host
+ *         cannot create a thread.
+ *
+ * The calling thread is the controller: it does not run in the schedule and
+ * sleeps until the run ends. Actors still blocked at a deadlock, and every
+ * actor left at budget exhaustion, are then unwound: their wait returns into
+ * their start routine (longjmp), the locks, rwsems and SRCU read sections
+ * they hold are released, and their threads are joined. Host memory they
+ * allocated in the interrupted operation is not freed. Actor handles of a
+ * run are invalid once it returns; actors not joined by the body are joined
+ * here. Spawning outside a run is refused.
+ *
+ * Outside a run, the simulation's primitives run for the calling thread
+ * alone: scheduling points do nothing, and a wait that nobody could end
+ * (a lock held by someone else) is reported as MMN_VIOL_DEADLOCK and
+ * skipped.
+ */
+MMN_API int mmn_sched_run(struct mmn_sim *sim, const struct mmn_sched_config *cfg,
+			  mmn_sched_body_fn body, void *arg, struct mmn_sched_result *res);
+
+/**
+ * mmn_sched_choices() - the choice list of the last run of @p sim.
+ * @param sim  the simulation
+ * @param out  receives up to @p max entries (may be NULL with @p max 0)
+ * @param max  room in @p out
+ * @return the list's full length (entries beyond @p max are not copied);
+ *         0 for NULL or before any run.
+ */
+MMN_API size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_t max);
+
+/**
+ * mmn_sched_trace() - the trace of the last run of @p sim (with
+ * mmn_sched_config::trace on): one line per scheduling point, plus lines
+ * for spawns, blocks, wake-ups, ends and the outcome. It contains no host
+ * pointer or time, so two runs with the same choices give the same bytes.
+ * @param sim  the simulation
+ * @param len  receives its length in bytes (may be NULL)
+ * @return the NUL-terminated text, owned by @p sim, valid until its next
+ *         run or its destruction; "" before any run.
+ *
+ * Line format ("step actor kind object address -> next mark"):
+ * @code
+ *      2 t1       explicit         between 0x0 -> t2 !
+ *      3 t2       lock             lock_B#3 0x0 -> t2 *
+ *      5 t2       block            lock_A#2 0x0 -> t1
+ * @endcode
+ * "#3" numbers objects by first appearance in the run (objects without a
+ * name show as "-#N"); "*" marks a choice point, "!" a choice that preempted
+ * an actor which could have gone on. Lines without "->" are events (spawn,
+ * wake, deadlock, unwound, budget, outcome).
+ */
+MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Shrinking                                                           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Predicate of mmn_sched_shrink(): replay @p choices (a fresh simulation,
+ * MMN_STRATEGY_REPLAY) and say whether the violation still shows.
+ */
+typedef bool (*mmn_sched_check_fn)(const uint32_t *choices, size_t n, void *ctx);
+
+/**
+ * mmn_sched_shrink() - delta-debug a choice list that shows a violation into
+ * a shorter one that still does: first the empty list (the non-preemptive
+ * default schedule), then removal of ever smaller chunks (ddmin, down to
+ * single entries). Entries past a list's end follow the replay default, so
+ * a shorter list is a schedule with fewer forced decisions.
+ * @param choices    the list that fails
+ * @param n          its length
+ * @param out        receives the shrunk list (room for @p n entries)
+ * @param check      the predicate (the caller's replay)
+ * @param ctx        passed to @p check
+ * @param max_tries  most predicate calls to make (0: 1000)
+ * @return the length of the list in @p out, never more than @p n (when
+ *         nothing shorter fails, @p out is a copy of @p choices); -EINVAL
+ *         for NULL arguments.
+ */
+MMN_API long mmn_sched_shrink(const uint32_t *choices, size_t n, uint32_t *out,
+			      mmn_sched_check_fn check, void *ctx, unsigned long max_tries);
+
+/* ------------------------------------------------------------------ */
+/* Exhaustive exploration (stateless, DFS, preemption bounded)         */
+/* ------------------------------------------------------------------ */
+
+/** An exploration in progress; opaque. */
+struct mmn_sched_explorer;
+
+/**
+ * mmn_sched_explorer_create() - start a depth-first enumeration of the
+ * schedules of a scenario with at most @p preemption_bound preemptions (a
+ * switch away from an actor that could have gone on; CHESS's bound). Each
+ * schedule is a REPLAY run of a prefix followed by the non-preemptive
+ * default. Actors of the scenario must be fewer than 64.
+ * @param preemption_bound  most preemptions per schedule (UINT_MAX: none)
+ * @return the explorer, or NULL when the host is out of memory.
+ */
+MMN_API struct mmn_sched_explorer *mmn_sched_explorer_create(unsigned int preemption_bound);
+
+/** mmn_sched_explorer_destroy() - free @p x (NULL: no-op). */
+MMN_API void mmn_sched_explorer_destroy(struct mmn_sched_explorer *x);
+
+/**
+ * mmn_sched_explorer_next() - the configuration of the next schedule to
+ * run: @p cfg is set to MMN_STRATEGY_REPLAY of a prefix owned by @p x
+ * (valid until the next call); other fields are kept.
+ * @return true if there is one, false when the enumeration is complete.
+ */
+MMN_API bool mmn_sched_explorer_next(struct mmn_sched_explorer *x, struct mmn_sched_config *cfg);
+
+/**
+ * mmn_sched_explorer_record() - learn the choice points of the run just made
+ * on @p sim with the configuration of mmn_sched_explorer_next(). Call it
+ * after mmn_sched_run() and before the next mmn_sched_explorer_next().
+ * @return 0, -EINVAL for NULL or a run with 64 or more actors, -ENOMEM.
+ */
+MMN_API int mmn_sched_explorer_record(struct mmn_sched_explorer *x, const struct mmn_sim *sim);
+
+/** mmn_sched_explorer_count() - schedules handed out so far. */
+MMN_API unsigned long mmn_sched_explorer_count(const struct mmn_sched_explorer *x);
+
+/**
+ * One schedule of mmn_sched_explore(): create a fresh simulation, run the
+ * scenario with mmn_sched_run(@p cfg), call mmn_sched_explorer_record(@p x,
+ * sim), judge the run, destroy the simulation.
+ * @return 0 to go on, 1 to stop (a bug was found), negative errno to abort.
+ */
+typedef int (*mmn_sched_explore_fn)(struct mmn_sched_explorer *x,
+				    const struct mmn_sched_config *cfg, void *ctx);
+
+/**
+ * mmn_sched_explore() - run @p fn for every schedule of @p x's enumeration,
+ * at most @p max_runs of them (0: no limit), starting from @p base (NULL:
+ * defaults; its strategy and replay list are replaced).
+ * @return the number of schedules run (the one that stopped it included),
+ *         or the negative errno @p fn returned.
+ */
+MMN_API long mmn_sched_explore(struct mmn_sched_explorer *x, const struct mmn_sched_config *base,
+			       unsigned long max_runs, mmn_sched_explore_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_SCHED_H */
