@@ -44,6 +44,7 @@ struct mmn_check_state {
 };
 
 struct mmn_frame_pool;   /* lib/mm/page.c */
+struct mmn_dev_pagemap;  /* lib/ops/device.c */
 struct mmn_cpu;          /* lib/mm/tlb.c */
 struct mmn_mm;
 
@@ -68,6 +69,8 @@ struct mmn_sim {
 	struct mmn_fault_stats fault_stats;
 	struct mmn_flush_stats flush_stats;
 	struct mmn_op_counters op_stats[32];   /* indexed by enum mmn_op */
+	/* device-private pagemaps by id (page->pgmap_id; slot 0 unused) */
+	struct mmn_dev_pagemap *_Atomic devmem[64];
 	struct mmn_sync_state *sync;     /* lib/sync */
 	struct mmn_check_state check;    /* lib/check */
 	struct mmn_frame_pool *pool;     /* lib/mm/page.c */
@@ -81,6 +84,7 @@ struct mmn_sim {
 	unsigned int next_mm_id;
 };
 
+void mmn_devmem_sim_fini(struct mmn_sim *sim);
 void mmn_check_sim_init(struct mmn_sim *sim);
 void mmn_check_sim_fini(struct mmn_sim *sim);
 

@@ -108,6 +108,7 @@ void mmn_sim_destroy(struct mmn_sim *sim)
 	/* Pending SRCU callbacks (mmu_notifier_put) may still drop mms. */
 	mmn_srcu_barrier(&sim->notifier_srcu);
 	mmn_mm_sim_fini(sim);
+	mmn_devmem_sim_fini(sim);
 	mmn_tlb_sim_fini(sim);
 	mmn_page_sim_fini(sim);
 	mmn_srcu_destroy(&sim->notifier_srcu);

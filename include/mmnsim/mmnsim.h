@@ -25,5 +25,6 @@
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
 #include <mmnsim/sched.h>
+#include <mmnsim/device.h>
 
 #endif /* MMNSIM_MMNSIM_H */

@@ -99,7 +99,10 @@ MMN_API int mmn_op_get_stats(const struct mmn_sim *sim, enum mmn_op op, struct m
  * hugetlb_change_protection(): one start over the range (widened to the PUD
  * area for a shared mapping where the profile has pmd_share_widen), the PMD
  * leaves under the PMD lock, flush_tlb_range() *before* end, and
- * invalidate_range_only_end() (4.15-6.5).
+ * invalidate_range_only_end() (4.15-6.5); with the object's i_mmap_rwsem
+ * held for write, a PMD table shared with another mm is not changed but
+ * unshared (huge_pmd_unshare(): this mm's PUD entry cleared, its whole
+ * 1 GiB area refaults later) and the flush then covers the PUD area.
  * @param mm    the address space
  * @param addr  page-aligned start
  * @param len   length, rounded up to pages (0: nothing to do, returns 0)
@@ -141,6 +144,10 @@ MMN_API int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned
 #define MMN_MADV_DONTNEED 4
 /** madvise(MADV_FREE): lazily free clean private anonymous pages (CLEAR). */
 #define MMN_MADV_FREE 8
+/** madvise(MADV_HUGEPAGE): make private anonymous VMAs THP-eligible (no notification). */
+#define MMN_MADV_HUGEPAGE 14
+/** madvise(MADV_NOHUGEPAGE): no THP faults or collapse in the VMAs (no notification). */
+#define MMN_MADV_NOHUGEPAGE 15
 
 /**
  * mmn_madvise() - madvise() with MMN_MADV_DONTNEED or MMN_MADV_FREE.
@@ -149,7 +156,11 @@ MMN_API int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned
  * bracket. DONTNEED (zap_page_range_single()): an mmu_gather,
  * invalidate_range_start (CLEAR; hugetlb ranges widened for PMD sharing
  * where the profile has it), the zap under each PTL, end, then
- * tlb_finish_mmu (CPU flush, then the pages are freed). Hugetlb (5.18+
+ * tlb_finish_mmu (CPU flush, then the pages are freed). A hugetlb PMD table
+ * shared with another mm is unshared instead of zapped (huge_pmd_unshare():
+ * the whole PUD-aligned 1 GiB of this mm goes, the PUD range is flushed
+ * before i_mmap_rwsem is dropped; without pmd_share_widen a listener is told
+ * only about the range asked for: seed 002). Hugetlb (5.18+
  * rules): the clipped start must be 2 MiB aligned, the end is rounded down.
  * FREE (madvise_free_single_vma()): the same bracket over private anonymous
  * memory; under each PTL every anonymous page mapped only here loses
@@ -160,12 +171,20 @@ MMN_API int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned
  * @param mm      the address space
  * @param addr    page-aligned start
  * @param len     length, rounded up to pages (0: nothing to do)
- * @param advice  MMN_MADV_DONTNEED or MMN_MADV_FREE
+ * HUGEPAGE / NOHUGEPAGE (hugepage_madvise(), lib/ops/madvise.c): mmap_lock
+ * for write, the VMAs whose flag changes split at the edges (a THP
+ * straddling an edge is split first, mmn_split_huge_pmd()), the VMA flag set
+ * (and the opposite one cleared); no notification. HUGEPAGE makes private
+ * anonymous 4 KiB VMAs THP-eligible: a fault maps a 2 MiB THP by a PMD leaf
+ * where the aligned area fits in the VMA and a huge page is free.
+ * @param advice  MMN_MADV_DONTNEED, MMN_MADV_FREE, MMN_MADV_HUGEPAGE or
+ *                MMN_MADV_NOHUGEPAGE
  * @return 0; -EINVAL for NULL, misalignment, overflow, an unknown @p advice,
  *         MADV_FREE on a shared or hugetlb mapping, or DONTNEED from a
  *         misaligned address inside a hugetlb VMA; -ENOMEM when part of the
- *         range is not mapped. Nothing changes on error (Linux may have
- *         advised a prefix before failing).
+ *         range is not mapped (or, HUGEPAGE/NOHUGEPAGE, when no frame is
+ *         left to split a THP at an edge). Nothing changes on error (Linux
+ *         may have advised a prefix before failing).
  */
 MMN_API int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int advice);
 
@@ -286,6 +305,9 @@ MMN_API int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long 
  *                       simplification, the parent's entry is left as it
  *                       was) → U, U → E
  *   shared VMA:         no notification; entries copied as they are
+ *                       (a shared hugetlb VMA spanning a PUD-aligned 1 GiB
+ *                       area shares the parent's PMD table instead:
+ *                       huge_pte_alloc() → huge_pmd_share(), nothing copied)
  *                       (refcount and mapcount +1)
  *
  * and only after every VMA, flush_tlb_mm(parent) (F1, with F2 in 6.6+
@@ -335,7 +357,16 @@ MMN_API int mmn_fork(struct mmn_mm *parent, struct mmn_mm **child);
  * still translates to the free (LIFO: re-used) frame; seed 000. A later
  * access faults the content back in (do_swap_page(); shmem_swapin_folio()).
  * A mapping whose page got pinned meanwhile is left mapped and the page's
- * other mappings are restored. May sleep.
+ * other mappings are restored. Shared hugetlb pages (once per huge page):
+ * the rmap walk holds the object's i_mmap_rwsem for write and, for each
+ * mapping, S(CLEAR, the huge page widened by
+ * adjust_range_if_pmd_sharing_possible() where the profile has
+ * pmd_share_widen) → L (PMD table lock) → if the PMD table is shared:
+ * huge_pmd_unshare() (that mm's PUD entry cleared: its whole 1 GiB area is
+ * unmapped), flush of the PUD area (F1 [+F2]), ->invalidate_range(range)
+ * in call_sites profiles → U → E (seed 002); a mapping through an unshared
+ * table is left alone (mmn_op_stats::skipped: hugetlb pages are not
+ * reclaimed). May sleep.
  * @return 0; -EINVAL for NULL, a misaligned @p addr, a zero or overflowing
  *         range; -ENOMEM when part of the range is not mapped (nothing is
  *         done then).
@@ -367,7 +398,10 @@ MMN_API int mmn_try_to_unmap(struct mmn_mm *mm, unsigned long addr, unsigned lon
  * (the old entries were not present). The pages are unlocked and the source
  * freed. A CPU fault on a migration entry waits for the source's lock
  * (migration_entry_wait()) and retries. Hugetlb, KSM, zero-page and pinned
- * pages are not migrated; a page pinned during the unmap is restored.
+ * pages are not migrated; a page pinned during the unmap is restored. A
+ * shared hugetlb page mapped through a shared PMD table gets the unshare
+ * branch described at mmn_try_to_unmap() (its unshared mappings are
+ * skipped: hugetlb migration entries are not modelled).
  * @return 0; -EINVAL for NULL, misalignment, a zero or overflowing range;
  *         -ENOMEM when part of the range is not mapped. Pages for which no
  *         frame is left stay where they are.
@@ -411,6 +445,73 @@ MMN_API int mmn_migrate_pages(struct mmn_mm *mm, unsigned long addr, unsigned lo
  */
 MMN_API int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b,
 			  unsigned long b);
+
+/* ---- THP (lib/ops/thp.c) ---- */
+
+/**
+ * mmn_split_huge_pmd() - split_huge_pmd() → __split_huge_pmd(): turn the
+ * anonymous THP PMD leaf mapping @p addr into a PTE table of 512 entries
+ * mapping its subpages (all versions since 4.5; event 5.2+).
+ *
+ * Under mmap_lock for read (taken here; the internal variant runs under the
+ * caller's). A PTE table is allocated first (the kernel withdraws the one
+ * deposited at fault time), then:
+ *
+ *   S(CLEAR, the 2 MiB area) → pmd L → pmdp_invalidate(): the leaf made
+ *   not present (a fault meanwhile retries) and the CPU TLB flushed for the
+ *   area (F1; F2 inside it in 6.6+; no ->invalidate_range in 4.13-6.5: the
+ *   anonymous case of __split_huge_pmd_locked() uses the plain
+ *   pmdp_invalidate(), the PTEs map the same frames with the same bits, so
+ *   a secondary TLB entry stays valid) → 512 PTEs with the leaf's
+ *   write/dirty/young/soft-dirty/PROT_NONE bits → pmd_populate() → U →
+ *   E (4.15-6.5: invalidate_range_only_end(), no ->invalidate_range; 4.13:
+ *   end calls it; 6.6+: plain end).
+ *
+ * The folio stays compound (as the kernel's, until a deferred
+ * split_huge_page()): its head counts every PTE mapping of any subpage
+ * (mapcount and refcount +511 at the split); the 2 MiB frame goes back to
+ * the huge pool when its last subpage mapping goes.
+ * @param mm    the address space
+ * @param addr  any address inside the THP
+ * @return 0 (also when @p addr is mapped by a PTE table already or by
+ *         nothing); -EINVAL for NULL or a VMA that is not private anonymous
+ *         (hugetlb PMDs are not split); -EFAULT when no VMA maps @p addr or
+ *         it is outside user space; -ENOMEM when no frame is left for the
+ *         PTE table (nothing changes).
+ */
+MMN_API int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
+
+/**
+ * mmn_collapse_huge_page() - khugepaged's collapse_huge_page() (and
+ * MADV_COLLAPSE's) of the 2 MiB area around @p addr: 512 small anonymous
+ * pages replaced by one new THP mapped by a PMD leaf (4.x-latest order).
+ *
+ * The new THP is allocated first; then mmap_lock for write, the scan
+ * (hpage_collapse_scan_pmd(): every one of the 512 PTEs present, mapping a
+ * private anonymous, non-KSM, non-compound page mapped once with no other
+ * reference and no pin; else -EAGAIN and nothing is done), the anon_vma lock
+ * for write, then:
+ *
+ *   S(CLEAR, the 2 MiB area) → pmd L → pmdp_collapse_flush(): the PMD entry
+ *   pointing at the PTE table cleared and the CPU TLB flushed (F1; F2
+ *   inside it in 6.6+) → U → E (3.19-6.5: ->invalidate_range at end) →
+ *   PTE L: isolate (re-check) → U → anon_vma unlock → the small pages held
+ *   stable (MMN_PG_STABLE) and copied into the THP → pmd L, set_pmd_at(the
+ *   leaf) → U → each small page's entry cleared, rmap -1, reference
+ *   dropped (freed), stable cleared → the old PTE table freed → mmap unlock.
+ *
+ * If the re-check fails, the PTE table is put back (-EAGAIN). The leaf is
+ * writable if the VMA is, dirty and young.
+ * @param mm    the address space
+ * @param addr  any address inside the 2 MiB area
+ * @return 0 (also when the area is already mapped by a PMD leaf); -EINVAL
+ *         for NULL, a VMA that is not private anonymous, is hugetlb, or is
+ *         not THP-eligible (MMN_MADV_HUGEPAGE not given, or
+ *         MMN_MADV_NOHUGEPAGE given); -ENOMEM when the area is not inside
+ *         one VMA or no huge page is free; -EFAULT for an address outside
+ *         user space; -EAGAIN as above.
+ */
+MMN_API int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr);
 
 #ifdef __cplusplus
 }

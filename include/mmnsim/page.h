@@ -61,6 +61,11 @@ enum mmn_page_flag {
 	MMN_PG_LOCKED = 1u << 9,    /**< PG_locked (folio lock) */
 	MMN_PG_STABLE = 1u << 10,   /**< oracle: content must not change now */
 	MMN_PG_KSM = 1u << 11,      /**< a KSM page (PageKsm): merged, never reused by a write */
+	MMN_PG_DEVICE_PRIVATE = 1u << 12, /**< a device-private page of a struct mmn_dev_pagemap (device.h) */
+	/** oracle: unmapped at a clear-flush site while the profile defers the
+	 *  secondary-TLB flush; freeing it before the flush is a protocol
+	 *  violation (seed 000) */
+	MMN_PG_SECFLUSH_OWED = 1u << 13,
 };
 
 /**

@@ -67,6 +67,9 @@ enum mmn_swp_type {
 	MMN_SWP_DEVICE_PRIVATE_WRITE = 5, /**< device-private entry of a writable PTE */
 	MMN_SWP_HWPOISON = 6,         /**< a poisoned frame (memory failure) */
 	MMN_SWP_SWAP = 7,             /**< swapped out by reclaim: the pfn field is the swap slot */
+	/** A device-exclusive entry made read-only by mprotect (pre-6.15
+	 * make_readable_device_exclusive_entry()); MMN_SWP_DEVICE_EXCLUSIVE is the writable one. */
+	MMN_SWP_DEVICE_EXCLUSIVE_READ = 8,
 };
 #define MMN_SWP_TYPE_SHIFT 1      /**< position of the kind in a non-present entry */
 #define MMN_SWP_TYPE_MASK (0xfULL << MMN_SWP_TYPE_SHIFT) /**< bits of the kind (enum mmn_swp_type) */
@@ -109,6 +112,25 @@ static inline enum mmn_swp_type mmn_pte_swp_type(mmn_pte_t e)
 	if (e & (MMN_PTE_PRESENT | MMN_PTE_PROTNONE))
 		return MMN_SWP_NONE;
 	return (enum mmn_swp_type)((e & MMN_SWP_TYPE_MASK) >> MMN_SWP_TYPE_SHIFT);
+}
+/**
+ * A device-private or device-exclusive entry (include/mmnsim/device.h): not
+ * present for the CPU, but a mapping of its page for software (mapcount and
+ * the mapping's reference), as the kernel counts them.
+ */
+static inline bool mmn_pte_device(mmn_pte_t e)
+{
+	enum mmn_swp_type t = mmn_pte_swp_type(e);
+
+	return !mmn_pte_none(e) && (t == MMN_SWP_DEVICE_EXCLUSIVE || t == MMN_SWP_DEVICE_EXCLUSIVE_READ ||
+				    t == MMN_SWP_DEVICE_PRIVATE_READ || t == MMN_SWP_DEVICE_PRIVATE_WRITE);
+}
+/** A device entry that grants write access (device-private WRITE, device-exclusive). */
+static inline bool mmn_pte_device_write(mmn_pte_t e)
+{
+	enum mmn_swp_type t = mmn_pte_swp_type(e);
+
+	return !mmn_pte_none(e) && (t == MMN_SWP_DEVICE_EXCLUSIVE || t == MMN_SWP_DEVICE_PRIVATE_WRITE);
 }
 /** mk_pte(): a present entry for @p pfn with extra bits @p bits. */
 static inline mmn_pte_t mmn_mk_pte(unsigned long pfn, uint64_t bits)

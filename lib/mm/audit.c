@@ -31,24 +31,33 @@ static void audit_err(struct audit *a, unsigned long addr, unsigned long pfn, co
 }
 
 static void audit_leaf(struct audit *a, struct mmn_mm *mm, unsigned long addr, mmn_pte_t e,
-		       bool huge)
+		       bool huge, bool count)
 {
 	struct mmn_sim *sim = a->sim;
 	unsigned long pfn = mmn_pte_pfn(e);
 	struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
+	unsigned long head, sub;
 	unsigned int flags;
 
-	/* PROT_NONE entries (mprotect, NUMA hinting) are mappings too. */
-	if (!mmn_pte_mapped(e))
+	bool dev = mmn_pte_device(e);
+
+	/* PROT_NONE entries (mprotect, NUMA hinting) are mappings too, and so
+	 * are device-private and device-exclusive entries. */
+	if (!mmn_pte_mapped(e) && !dev)
 		return;
 	if (!vma) {
 		audit_err(a, addr, pfn, "mm %ld maps 0x%lx outside any VMA", (long)mm->id, addr);
 		return;
 	}
-	if (mmn_pte_write(e) && !(vma->vm_flags & MMN_VM_WRITE))
+	if ((dev ? mmn_pte_device_write(e) : mmn_pte_write(e)) && !(vma->vm_flags & MMN_VM_WRITE))
 		audit_err(a, addr, pfn, "writable entry at 0x%lx in a read-only VMA (mm %ld)", addr,
 			  (long)mm->id);
-	if (huge != !!(vma->vm_flags & MMN_VM_HUGETLB))
+	/* Anonymous THPs (lib/ops/thp.c): PMD leaves of private 4 KiB VMAs. */
+	if (huge != !!(vma->vm_flags & MMN_VM_HUGETLB) &&
+	    !(huge && !(vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)) &&
+	      mmn_pfn_valid(sim, pfn) &&
+	      (atomic_load(&mmn_pfn_to_page(sim, pfn)->flags) &
+	       (MMN_PG_HEAD | MMN_PG_ANON | MMN_PG_HUGETLB)) == (MMN_PG_HEAD | MMN_PG_ANON)))
 		audit_err(a, addr, pfn, "entry size at 0x%lx does not match its VMA (mm %ld)", addr,
 			  (long)mm->id);
 	if (!mmn_pfn_valid(sim, pfn)) {
@@ -62,6 +71,11 @@ static void audit_leaf(struct audit *a, struct mmn_mm *mm, unsigned long addr, m
 		return;
 	}
 	flags = atomic_load(&mmn_pfn_to_page(sim, pfn)->flags);
+	/* A PTE mapping a subpage of a (split) THP counts on its head. */
+	head = mmn_compound_head(sim, pfn);
+	sub = huge ? 0 : pfn - head;
+	if (huge && head != pfn)
+		audit_err(a, addr, pfn, "PMD leaf at 0x%lx maps the tail frame %ld", addr, pfn);
 	if (flags & MMN_PG_FREE) {
 		audit_err(a, addr, pfn, "entry at 0x%lx maps free frame %ld", addr, pfn);
 		return;
@@ -70,21 +84,28 @@ static void audit_leaf(struct audit *a, struct mmn_mm *mm, unsigned long addr, m
 		audit_err(a, addr, pfn, "entry at 0x%lx maps page-table frame %ld", addr, pfn);
 		return;
 	}
+	if (!!(flags & MMN_PG_DEVICE_PRIVATE) !=
+	    (mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_READ ||
+	     mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_WRITE))
+		audit_err(a, addr, pfn, "entry at 0x%lx and device-private page %ld disagree", addr,
+			  pfn);
 	/* The reverse map must lead back here (lib/mm/rmap.c). */
 	if ((flags & MMN_PG_ANON) && !(flags & MMN_PG_KSM) &&
-	    mmn_pfn_to_page(sim, pfn)->mapping != vma->anon_vma)
+	    mmn_pfn_to_page(sim, head)->mapping != vma->anon_vma)
 		audit_err(a, addr, pfn, "anonymous page at 0x%lx is not in its VMA's anon_vma (mm %ld)",
 			  addr, (long)mm->id);
-	else if ((flags & MMN_PG_SHMEM) && mmn_pfn_to_page(sim, pfn)->mapping != vma->file)
+	else if ((flags & MMN_PG_SHMEM) && mmn_pfn_to_page(sim, head)->mapping != vma->file)
 		audit_err(a, addr, pfn, "shmem page at 0x%lx is not in its VMA's object (mm %ld)",
 			  addr, (long)mm->id);
 	else if ((flags & (MMN_PG_ANON | MMN_PG_SHMEM)) && !(flags & MMN_PG_KSM) &&
-		 mmn_vma_address(vma, mmn_page_rmap_index(sim, pfn)) !=
+		 mmn_vma_address(vma, mmn_page_rmap_index(sim, pfn) + sub) !=
 			 (addr & (huge ? MMN_PMD_MASK : MMN_PAGE_MASK)))
 		audit_err(a, addr, pfn, "the page's index leads to 0x%lx, not to its entry at 0x%lx",
-			  (long)mmn_vma_address(vma, mmn_page_rmap_index(sim, pfn)), (long)addr);
-	a->maps[pfn]++;
-	a->refs[pfn]++;
+			  (long)mmn_vma_address(vma, mmn_page_rmap_index(sim, pfn) + sub), (long)addr);
+	if (!count)
+		return; /* a shared hugetlb PMD table: its leaves count once */
+	a->maps[head]++;
+	a->refs[head]++;
 }
 
 static void audit_table(struct audit *a, struct mmn_mm *mm, struct mmn_ptdesc *pt,
@@ -93,10 +114,20 @@ static void audit_table(struct audit *a, struct mmn_mm *mm, struct mmn_ptdesc *p
 	struct mmn_sim *sim = a->sim;
 	unsigned long size = mmn_pt_entry_size(pt->level);
 	int used = 0;
+	/*
+	 * A hugetlb PMD table shared by N mms (lib/mm/hugetlb.c) is reached
+	 * from N PUD entries: each is one reference on its frame (the share
+	 * count), but its leaves are one mapping each, counted at the first
+	 * visit only; later visits still check them against their own mm.
+	 */
+	bool count = a->refs[pt->pfn] == 0;
 
 	if (atomic_load(&mmn_pfn_to_page(sim, pt->pfn)->flags) != MMN_PG_TABLE)
 		audit_err(a, base, pt->pfn, "table frame %ld is not a live page-table page (level %ld)",
 			  (long)pt->pfn, (long)pt->level);
+	if (!count && pt->level != MMN_LVL_PMD)
+		audit_err(a, base, pt->pfn, "level-%ld table frame %ld is reached twice",
+			  (long)pt->level, (long)pt->pfn);
 	a->refs[pt->pfn]++;
 	for (unsigned int i = 0; i < MMN_PTRS_PER_TABLE; i++) {
 		unsigned long addr = base + i * size;
@@ -106,7 +137,7 @@ static void audit_table(struct audit *a, struct mmn_mm *mm, struct mmn_ptdesc *p
 			continue;
 		used++;
 		if (pt->level == MMN_LVL_PTE || (pt->level == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e)))
-			audit_leaf(a, mm, addr, e, pt->level == MMN_LVL_PMD);
+			audit_leaf(a, mm, addr, e, pt->level == MMN_LVL_PMD, count);
 		else if (mmn_pte_present(e)) {
 			(*tables)++;
 			audit_table(a, mm, mmn_pt_child(sim, e), addr, tables);
@@ -160,6 +191,9 @@ static void audit_frames(struct audit *a)
 			continue;
 		}
 		if (flags & MMN_PG_TAIL)
+			continue;
+		/* An idle page of a device pagemap (refcount 0, lib/ops/device.c). */
+		if ((flags & MMN_PG_DEVICE_PRIVATE) && !ref && !map && !a->refs[pfn])
 			continue;
 		if (map != a->maps[pfn])
 			audit_err(a, 0, pfn, "mapcount %ld, mappings found %ld", (long)map,

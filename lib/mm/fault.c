@@ -200,8 +200,8 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 }
 
 /* hugetlb_fault() → hugetlb_no_page() / hugetlb_wp() for exclusive pages. */
-static int hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
-			 bool write)
+static int __hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
+			   bool write)
 {
 	struct mmn_sim *sim = mm->sim;
 	unsigned long haddr = addr & MMN_PMD_MASK, pfn;
@@ -211,7 +211,7 @@ static int hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long a
 	mmn_pte_t e;
 	int err;
 
-	pmd = mmn_pt_walk_alloc(mm, addr, MMN_LVL_PMD, NULL, &err);
+	pmd = mmn_huge_pte_alloc(mm, vma, addr, &err); /* may share (hugetlb.c) */
 	if (!pmd)
 		return err;
 	e = mmn_pte_get(sim, pmd, idx, haddr);
@@ -243,6 +243,117 @@ static int hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long a
 		fault_stat(&sim->fault_stats.reuse);
 	}
 	return 0;
+}
+
+/* i_mmap_rwsem for read across the fault of a shareable mapping: the PMD
+ * table it reaches cannot be unshared and freed under it (lib/mm/hugetlb.c). */
+static int hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
+			 bool write)
+{
+	bool locked = mmn_hugetlb_share_lock(vma, false);
+	int err = __hugetlb_fault(mm, vma, addr, write);
+
+	if (locked)
+		mmn_hugetlb_share_unlock(vma, false);
+	return err;
+}
+
+/*
+ * do_huge_pmd_anonymous_page() (4.x-latest; the huge zero page of a read
+ * fault is not modelled: any fault allocates): in a THP-eligible VMA whose
+ * 2 MiB-aligned area around @addr lies inside it, with a none PMD entry and
+ * a free huge page, map a new anonymous THP by a PMD leaf (dirty, young,
+ * writable if the VMA is). Returns 0 (done or lost a race: retry), -errno,
+ * or 1: fall back to 4 KiB pages.
+ */
+static int do_huge_pmd_anonymous_page(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long haddr = addr & MMN_PMD_MASK, pfn;
+	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+	struct mmn_ptdesc *pmd;
+	bool done;
+	int err;
+
+	if (haddr < vma->start || haddr + MMN_PMD_SIZE > vma->end)
+		return 1;
+	pmd = mmn_pt_walk_alloc(mm, haddr, MMN_LVL_PMD, NULL, &err);
+	if (!pmd)
+		return err;
+	if (!mmn_pte_none(mmn_pte_get(sim, pmd, idx, haddr)))
+		return 1;
+	pfn = mmn_alloc_huge_page(sim, MMN_PG_ANON);
+	if (!pfn)
+		return 1; /* THP_FAULT_FALLBACK */
+	mmn_page_set_anon_rmap(sim, pfn, vma, haddr);
+	/* Under the PMD lock, from none only (a PTE table may be populated
+	 * concurrently under mm->page_table_lock: both are compare-and-swaps). */
+	mmn_spin_lock(&pmd->ptl);
+	mmn_page_add_map(sim, pfn);
+	done = mmn_pte_cmpxchg(sim, pmd, idx, haddr, 0,
+			       mmn_mk_pte(pfn, MMN_PTE_HUGE | MMN_PTE_ACCESSED | MMN_PTE_DIRTY |
+						       MMN_PTE_SOFT_DIRTY |
+						       (vma->vm_flags & MMN_VM_WRITE ? MMN_PTE_WRITE
+										 : 0)));
+	if (!done)
+		mmn_page_remove_map(sim, pfn);
+	mmn_spin_unlock(&pmd->ptl);
+	if (!done) {
+		mmn_put_page(sim, pfn);
+		return 0;
+	}
+	fault_stat(&sim->fault_stats.huge);
+	return 0;
+}
+
+/*
+ * A fault on an anonymous PMD leaf (or a leaf being split) of a 4 KiB VMA:
+ * do_huge_pmd_numa_page() for a PROT_NONE leaf of an accessible VMA;
+ * do_huge_pmd_wp_page() for a store to a read-only leaf: reused in place
+ * when the THP is mapped only here with no other reference, else (5.8+)
+ * the PMD is split and the access retried, so the COW copies 4 KiB.
+ */
+static int do_huge_pmd_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pmd,
+			     unsigned long addr, bool write)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long haddr = addr & MMN_PMD_MASK;
+	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+	mmn_pte_t e = mmn_pte_get(sim, pmd, idx, haddr);
+	struct mmn_page *p;
+	bool reuse;
+
+	if (vma->file || !mmn_pmd_mapped_leaf(e)) {
+		/* A split under way: wait for the PMD lock, then retry. */
+		mmn_spin_lock(&pmd->ptl);
+		mmn_spin_unlock(&pmd->ptl);
+		return 0;
+	}
+	if (mmn_pte_protnone(e)) {
+		mmn_spin_lock(&pmd->ptl);
+		if (mmn_pte_cmpxchg(sim, pmd, idx, haddr, e,
+				    (e | MMN_PTE_PRESENT | MMN_PTE_ACCESSED) & ~MMN_PTE_PROTNONE))
+			fault_stat(&sim->fault_stats.numa);
+		mmn_spin_unlock(&pmd->ptl);
+		return 0;
+	}
+	if (!write || mmn_pte_write(e))
+		return 0;
+	p = mmn_pfn_to_page(sim, mmn_pte_pfn(e));
+	mmn_spin_lock(&pmd->ptl);
+	reuse = mmn_pte_get(sim, pmd, idx, haddr) == e && atomic_load(&p->refcount) == 1 &&
+		atomic_load(&p->mapcount) == 1 && !atomic_load(&p->pincount);
+	if (reuse)
+		mmn_pte_cmpxchg(sim, pmd, idx, haddr, e,
+				e | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY |
+					MMN_PTE_ACCESSED);
+	mmn_spin_unlock(&pmd->ptl);
+	if (reuse) {
+		fault_stat(&sim->fault_stats.reuse);
+		return 0;
+	}
+	/* __split_huge_pmd(), then VM_FAULT_FALLBACK: the retry COWs 4 KiB. */
+	return ops_split_huge_pmd(mm, haddr);
 }
 
 /*
@@ -292,10 +403,15 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 	fault_stat(&sim->fault_stats.faults);
 	if (vma->vm_flags & MMN_VM_HUGETLB)
 		return hugetlb_fault(mm, vma, addr, write);
+	if (ops_thp_vma_eligible(vma)) {
+		err = do_huge_pmd_anonymous_page(mm, vma, addr);
+		if (err <= 0)
+			return err;
+	}
 
 	pt = mmn_pt_walk_alloc(mm, addr, MMN_LVL_PTE, &leaf_pmd, &err);
 	if (!pt)
-		return leaf_pmd ? 0 : err;
+		return leaf_pmd ? do_huge_pmd_fault(mm, vma, leaf_pmd, addr, write) : err;
 	idx = mmn_pt_index(addr, MMN_LVL_PTE);
 	e = mmn_pte_get(sim, pt, idx, addr);
 	if (mmn_pte_none(e))
@@ -313,6 +429,9 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 		mmn_wait_on_page_locked(sim, mmn_pte_pfn(e));
 		return 0;
 	}
+	if (mmn_pte_device(e))
+		/* Device-private (migrate_to_ram) or device-exclusive (restore). */
+		return mmn_do_device_fault(mm, vma, pt, idx, addr, e, write);
 	if (!mmn_pte_present(e))
 		/* Migration and device entries arrive with the operations that
 		 * create them; until then none can be found here. */
@@ -378,6 +497,7 @@ int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
 	for (int tries = 0;; tries++) {
 		unsigned long got;
 		struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
+		bool hl;
 
 		/* check_vma_flags(): refuse before faulting. */
 		if (!vma) {
@@ -388,7 +508,12 @@ int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
 			err = -EACCES;
 			break;
 		}
+		/* hugetlb_follow_page_mask() under the lock that keeps a shared
+		 * PMD table from being unshared and freed (lib/mm/hugetlb.c). */
+		hl = mmn_hugetlb_share_lock(vma, false);
 		got = follow_and_pin(mm, addr, write, &g);
+		if (hl)
+			mmn_hugetlb_share_unlock(vma, false);
 		if (got) {
 			*pfn = got == ~0UL ? MMN_ZERO_PFN : got;
 			break;

@@ -384,6 +384,14 @@ static unsigned long zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *v
 			/* Swap-style entries hold no mapping; PROT_NONE ones do. */
 			if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
 				mmn_swap_free(sim, mmn_pte_pfn(e)); /* free_swap_and_cache() */
+			if (mmn_pte_device(e)) {
+				/* Device-private/exclusive entries map their page
+				 * (no CPU translation to flush). */
+				zapped++;
+				mmn_page_remove_map(sim, mmn_pte_pfn(e));
+				force_flush = mmn_tlb_remove_page(tlb, mmn_pte_pfn(e));
+				continue;
+			}
 			if (!mmn_pte_mapped(e))
 				continue;
 			pfn = mmn_pte_pfn(e);
@@ -405,7 +413,8 @@ static unsigned long zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *v
 	return zapped;
 }
 
-/* zap_huge_pmd() for a hugetlb PMD leaf (__unmap_hugepage_range()). */
+/* zap_huge_pmd() for a PMD leaf covered whole: hugetlb (__unmap_hugepage_range())
+ * or an anonymous THP (zap_huge_pmd(): the folio goes to the gather). */
 static unsigned long zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 				  struct mmn_ptdesc *pmd, unsigned long addr)
 {
@@ -442,6 +451,8 @@ unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 	struct mmn_sim *sim = mm->sim;
 	unsigned long addr = start, zapped = 0;
 
+	if (vma->vm_flags & MMN_VM_HUGETLB) /* PMD sharing: lib/mm/hugetlb.c */
+		return mmn_hugetlb_zap_range(tlb, vma, start, end);
 	while (addr < end) {
 		struct mmn_ptdesc *pt = mm->pgd;
 		unsigned long next = end;
@@ -450,6 +461,22 @@ unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 			mmn_pte_t e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
 
 			next = level_end(addr, l, end);
+			if (l == MMN_LVL_PMD && e == OPS_PMD_SPLITTING) {
+				/* A split under way: wait for its PMD lock. */
+				mmn_spin_lock(&pt->ptl);
+				mmn_spin_unlock(&pt->ptl);
+				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
+			}
+			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e) &&
+			    !(vma->vm_flags & MMN_VM_HUGETLB) &&
+			    (addr & ~MMN_PMD_MASK || next - addr < MMN_PMD_SIZE)) {
+				/* zap_pmd_range(): part of a THP: __split_huge_pmd()
+				 * first. With no frame for the PTE table (the model
+				 * deposits none at fault time) the THP stays. */
+				if (ops_split_huge_pmd(mm, addr))
+					break;
+				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
+			}
 			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e)) {
 				zapped += zap_huge_pmd(tlb, vma, pt, addr);
 				break;
@@ -493,6 +520,20 @@ static void free_tables_level(struct mmn_mmu_gather *tlb, struct mmn_mm *mm,
 			free_tables_level(tlb, mm, child, level - 1, lo, floor, ceiling);
 		if (vma_overlaps(mm, lo, hi))
 			continue;
+		if (level == MMN_LVL_PUD && mmn_pmd_table_drop_share(sim, child)) {
+			/* A hugetlb PMD table other mms still share: drop our
+			 * share (huge_pmd_unshare()), never free it. */
+			mmn_pte_get_and_clear(sim, pt, i, lo);
+			atomic_fetch_sub_explicit(&mm->nr_ptes, 1, memory_order_relaxed);
+			mmn_tlb_flush_pte_range(tlb, lo, size);
+			continue;
+		}
+		if (level == MMN_LVL_PUD && atomic_load(&child->pmd_shared)) {
+			/* The last sharer: an unsharer that dropped its share
+			 * may still hold the table's lock; wait it out. */
+			mmn_spin_lock(&child->ptl);
+			mmn_spin_unlock(&child->ptl);
+		}
 		if (atomic_load(&child->nr_used))
 			mmn_reportf(sim, MMN_VIOL_ACCOUNTING, lo, child->pfn,
 				    "freeing a level-%d table with %d entries in use", level - 1,
@@ -535,6 +576,9 @@ static int munmap_detach(struct mmn_mm *mm, unsigned long start, unsigned long e
 	if (last < mm->nr_vmas && mm->vmas[last]->start < end && mm->vmas[last]->end > end &&
 	    !vma_split_ok(mm->vmas[last], end))
 		return -EINVAL;
+	/* vma_adjust_trans_huge(): a THP straddling an edge is split first. */
+	if (ops_split_huge_boundary(mm, start) || ops_split_huge_boundary(mm, end))
+		return -ENOMEM;
 	if (vma_reserve(mm, 2))
 		return -ENOMEM;
 	tail[0] = malloc(sizeof(*tail[0]));
@@ -662,6 +706,10 @@ int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long en
 		return -EINVAL;
 	if (!split_lo && !split_hi)
 		return 0;
+	/* vma_adjust_trans_huge(): a THP straddling an edge is split first. */
+	if ((split_lo && ops_split_huge_boundary(mm, start)) ||
+	    (split_hi && ops_split_huge_boundary(mm, end)))
+		return -ENOMEM;
 	if (vma_reserve(mm, 2))
 		return -ENOMEM;
 	tail[0] = split_lo ? malloc(sizeof(*tail[0])) : NULL;

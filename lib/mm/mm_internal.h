@@ -28,7 +28,7 @@ struct mmn_page {
 	_Atomic int pincount;
 	_Atomic unsigned int flags;
 	_Atomic uint32_t gen;
-	uint32_t pad;
+	uint32_t pgmap_id;      /* device-private pages: their pgmap (lib/ops/device.c) */
 	_Atomic uint64_t content;
 	/* Page-table pages: the struct mmn_ptdesc. Anon: its struct
 	 * mmn_anon_vma (a reference, rmap.c); shmem: its object. */
@@ -162,6 +162,9 @@ struct mmn_ptdesc {
 	unsigned long pfn;           /* the frame it lives in */
 	int level;
 	_Atomic int nr_used;         /* non-none entries */
+	/* hugetlb PMD table another mm shared at some point (hugetlb.c); the
+	 * share count is the frame's refcount. */
+	_Atomic bool pmd_shared;
 };
 
 static inline unsigned int mmn_pt_index(unsigned long addr, int level)
@@ -283,6 +286,9 @@ int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, u
 #define MMN_VM_WRITE 0x2UL
 #define MMN_VM_SHARED 0x8UL
 #define MMN_VM_HUGETLB 0x400000UL
+/* THP eligibility (madvise MADV_HUGEPAGE / MADV_NOHUGEPAGE; lib/ops/thp.c). */
+#define MMN_VM_HUGEPAGE 0x20000000UL
+#define MMN_VM_NOHUGEPAGE 0x40000000UL
 
 /* A shared memory object (shmem inode / hugetlbfs file), shared by the
  * VMAs that map it and by fork. Holds one reference on each page it caches. */
@@ -455,6 +461,41 @@ unsigned long mmn_page_rmap_index(struct mmn_sim *sim, unsigned long pfn);
  */
 typedef bool (*mmn_rmap_one_fn)(struct mmn_vma *vma, unsigned long addr, void *arg);
 int mmn_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
+
+/* Device memory (lib/ops/device.c): a device-private page's last put
+ * returns it to its pgmap (free_zone_device_folio()); the CPU fault on a
+ * device-private entry (do_swap_page() → migrate_to_ram) or a
+ * device-exclusive one (remove_device_exclusive_entry()); mmap_lock held. */
+void mmn_devmem_page_free(struct mmn_sim *sim, unsigned long pfn);
+int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+			unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write);
+
+/* ------------------------------------------------------------------ */
+/* hugetlb PMD sharing (lib/mm/hugetlb.c)                               */
+/* ------------------------------------------------------------------ */
+
+/* vma_shareable(): shared hugetlb VMA spanning the PUD-aligned area of @addr. */
+bool mmn_hugetlb_vma_shareable(const struct mmn_vma *vma, unsigned long addr);
+/* huge_pte_alloc(): the PMD table for @addr, sharing another mm's table
+ * (huge_pmd_share()) when possible. Caller holds mmap_lock and, for a
+ * shareable VMA, i_mmap_rwsem for read (mmn_hugetlb_share_lock()). */
+struct mmn_ptdesc *mmn_huge_pte_alloc(struct mmn_mm *mm, struct mmn_vma *vma,
+				      unsigned long addr, int *err);
+/* i_mmap_rwsem of a shared hugetlb VMA's object; false (nothing taken)
+ * for any other VMA. */
+bool mmn_hugetlb_share_lock(struct mmn_vma *vma, bool write);
+void mmn_hugetlb_share_unlock(struct mmn_vma *vma, bool write);
+/* Drop one share of PMD table @pmdt if others share it (refcount > 1). */
+bool mmn_pmd_table_drop_share(struct mmn_sim *sim, struct mmn_ptdesc *pmdt);
+/* huge_pmd_unshare(): if @mm's PUD entry for @addr points at @pmdt and the
+ * table is shared, clear the entry and drop the share. Caller holds
+ * i_mmap_rwsem and @pmdt->ptl, and flushes the PUD range (TLB) afterwards.
+ * Returns the 4 KiB mappings this mm lost (0: not shared, nothing done). */
+unsigned long mmn_huge_pmd_unshare(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
+				   struct mmn_ptdesc *pmdt);
+/* __unmap_hugepage_range() of a hugetlb VMA (mmn_zap_vma_range()). */
+unsigned long mmn_hugetlb_zap_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				    unsigned long start, unsigned long end);
 
 /* do_swap_page() (swap.c), from the fault path on an MMN_SWP_SWAP entry. */
 int mmn_do_swap_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,

@@ -135,6 +135,10 @@ static void page_free(struct mmn_sim *sim, unsigned long pfn)
 	struct mmn_page *p = &pool->pages[pfn];
 	unsigned int flags = atomic_load_explicit(&p->flags, memory_order_relaxed);
 
+	if (mmn_unlikely(flags & MMN_PG_SECFLUSH_OWED))
+		mmn_reportf(sim, MMN_VIOL_PROTOCOL, 0, pfn,
+			    "frame %lu freed before the secondary-TLB flush owed since its "
+			    "unmapping (the profile defers it past the PTL)", pfn);
 	if (flags & MMN_PG_TABLE) {
 		free(p->mapping);
 		atomic_fetch_sub_explicit(&pool->pgtables, 1, memory_order_relaxed);
@@ -143,6 +147,11 @@ static void page_free(struct mmn_sim *sim, unsigned long pfn)
 	}
 	p->mapping = NULL;
 	atomic_fetch_add_explicit(&p->gen, 1, memory_order_release);
+	if (flags & MMN_PG_DEVICE_PRIVATE) {
+		/* free_zone_device_folio(): back to its pgmap, not to the pool. */
+		mmn_devmem_page_free(sim, pfn);
+		return;
+	}
 	atomic_store_explicit(&p->flags, MMN_PG_FREE, memory_order_release);
 	if (flags & MMN_PG_HEAD) {
 		for (unsigned long i = 1; i < MMN_HPAGE_NR; i++) {

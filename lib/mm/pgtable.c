@@ -114,8 +114,10 @@ static int pt_populate(struct mmn_mm *mm, struct mmn_ptdesc *parent, unsigned in
 	if (!new)
 		return -ENOMEM;
 	mmn_spin_lock(&mm->page_table_lock);
-	if (mmn_pte_get(sim, parent, idx, addr) == 0) {
-		mmn_pte_set(sim, parent, idx, addr, mmn_mk_table_entry(new->pfn));
+	/* From none only, atomically: a THP fault installs PMD leaves under
+	 * the PMD lock, not this one (lib/mm/fault.c). */
+	if (mmn_pte_get(sim, parent, idx, addr) == 0 &&
+	    mmn_pte_cmpxchg(sim, parent, idx, addr, 0, mmn_mk_table_entry(new->pfn))) {
 		atomic_fetch_add_explicit(&mm->nr_ptes, 1, memory_order_relaxed);
 		new = NULL;
 	}

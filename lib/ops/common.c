@@ -73,6 +73,8 @@ int mmn_op_get_stats(const struct mmn_sim *sim, enum mmn_op op, struct mmn_op_st
 	return 0;
 }
 
+static void ops_settle(struct mmn_sim *sim);
+
 void ops_start(enum mmn_op op, struct mmn_notifier_range *range)
 {
 	atomic_fetch_add_explicit(&op_counters(range->mm->sim, op)->ranges, 1,
@@ -90,6 +92,8 @@ int ops_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range)
 void ops_end(struct mmn_notifier_range *range)
 {
 	__mmn_notifier_invalidate_range_end(range, ops_end_flushes(ops_profile(range->mm)), false);
+	if (ops_end_flushes(ops_profile(range->mm)))
+		ops_settle(range->mm->sim);
 }
 
 void ops_end_only(struct mmn_notifier_range *range)
@@ -97,6 +101,46 @@ void ops_end_only(struct mmn_notifier_range *range)
 	const struct mmn_profile *p = ops_profile(range->mm);
 
 	__mmn_notifier_invalidate_range_end(range, ops_end_flushes(p), p->only_end_skips_flush);
+	if (ops_end_flushes(p) && !p->only_end_skips_flush)
+		ops_settle(range->mm->sim);
+}
+
+/*
+ * The oracle's "secondary flush where the profile requires it" check. When
+ * the profile defers the secondary flush past the PTL (range_end,
+ * invalidate_page) and the mm has subscribers, a frame unmapped at a
+ * clear-flush site is marked MMN_PG_SECFLUSH_OWED until the deferred flush
+ * runs (ops_end() / ops_after_ptl_drop() of the same actor); freeing it
+ * before that is reported by the page allocator (lib/mm/page.c). The marks
+ * an actor owes are kept per thread (an actor is a thread in both
+ * backends); past OPS_OWED_MAX the extra ones go unchecked.
+ */
+#define OPS_OWED_MAX 64
+static __thread unsigned long ops_owed[OPS_OWED_MAX];
+static __thread unsigned int ops_nr_owed;
+
+static void ops_owe(struct mmn_mm *mm, mmn_pte_t old)
+{
+	enum mmn_secondary_flush where = ops_profile(mm)->secondary_flush;
+	unsigned long pfn = mmn_pte_pfn(old);
+
+	if ((where != MMN_SECFLUSH_RANGE_END && where != MMN_SECFLUSH_INVALIDATE_PAGE) ||
+	    !mmn_pte_present(old) || pfn == MMN_ZERO_PFN || !mmn_mm_notifier_subscriptions(mm) ||
+	    ops_nr_owed == OPS_OWED_MAX)
+		return;
+	pfn = mmn_compound_head(mm->sim, pfn);
+	atomic_fetch_or_explicit(&mmn_pfn_to_page(mm->sim, pfn)->flags, MMN_PG_SECFLUSH_OWED,
+				 memory_order_relaxed);
+	ops_owed[ops_nr_owed++] = pfn;
+}
+
+/* The deferred secondary flush ran: the frames this actor owed are settled. */
+static void ops_settle(struct mmn_sim *sim)
+{
+	for (unsigned int i = 0; i < ops_nr_owed; i++)
+		atomic_fetch_and_explicit(&mmn_pfn_to_page(sim, ops_owed[i])->flags,
+					  ~MMN_PG_SECFLUSH_OWED, memory_order_relaxed);
+	ops_nr_owed = 0;
 }
 
 mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
@@ -108,11 +152,15 @@ mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, 
 	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_CALL_SITES)
 		mmn_notifier_invalidate_range(mm, addr & MMN_PAGE_MASK,
 					      (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE);
+	else
+		ops_owe(mm, old);
 	return old;
 }
 
 void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr)
 {
-	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE)
+	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE) {
 		mmn_notifier_invalidate_page(mm, addr & MMN_PAGE_MASK);
+		ops_settle(mm->sim);
+	}
 }

@@ -31,18 +31,50 @@ struct fork_stats {
 };
 
 /* Copy one non-none entry @e of the parent into the child's @dst slot,
- * write-protecting the parent's for a COW mapping. Both PTLs held. */
-static void copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn_ptdesc *src,
-			 struct mmn_ptdesc *dst, unsigned int idx, unsigned long addr, mmn_pte_t e,
-			 struct fork_stats *st)
+ * write-protecting the parent's for a COW mapping. Both PTLs held.
+ * -EBUSY (with a reference on the page in *@busy): a device-exclusive
+ * entry whose page is locked; the caller drops the PTLs, waits for the
+ * page lock and retries (copy_nonpresent_pte()'s -EBUSY). */
+static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn_ptdesc *src,
+			struct mmn_ptdesc *dst, unsigned int idx, unsigned long addr, mmn_pte_t e,
+			struct fork_stats *st, unsigned long *busy)
 {
 	bool cow = !(src_vma->vm_flags & MMN_VM_SHARED);
 	mmn_pte_t child;
 
+	if (mmn_pte_swp_type(e) == MMN_SWP_DEVICE_EXCLUSIVE ||
+	    mmn_pte_swp_type(e) == MMN_SWP_DEVICE_EXCLUSIVE_READ) {
+		/* try_restore_exclusive_pte(): the parent's entry becomes the
+		 * present one again (no notifier), then it is copied as such. */
+		if (!mmn_trylock_page(sim, mmn_pte_pfn(e))) {
+			mmn_get_page(sim, mmn_pte_pfn(e));
+			*busy = mmn_pte_pfn(e);
+			return -EBUSY;
+		}
+		mmn_pte_set(sim, src, idx, addr, ops_exclusive_restored_pte(src_vma, e));
+		mmn_unlock_page(sim, mmn_pte_pfn(e));
+		e = mmn_pte_get(sim, src, idx, addr);
+	}
 	if (!mmn_pte_mapped(e)) {
 		/* copy_nonpresent_pte() */
 		enum mmn_swp_type t = mmn_pte_swp_type(e);
 
+		if (t == MMN_SWP_DEVICE_PRIVATE_READ || t == MMN_SWP_DEVICE_PRIVATE_WRITE) {
+			/* The child maps the device page too; a writable entry
+			 * becomes a read one in both for a COW mapping. */
+			mmn_get_page(sim, mmn_pte_pfn(e));
+			mmn_page_add_map(sim, mmn_pte_pfn(e));
+			if (t == MMN_SWP_DEVICE_PRIVATE_WRITE && cow) {
+				e = mmn_mk_swp_pte(MMN_SWP_DEVICE_PRIVATE_READ, mmn_pte_pfn(e)) |
+				    (e & MMN_PTE_SOFT_DIRTY);
+				mmn_pte_set(sim, src, idx, addr, e);
+				st->changed++;
+			} else if (cow) {
+				st->unchanged++;
+			}
+			mmn_pte_set(sim, dst, idx, addr, e);
+			return 0;
+		}
 		if (t == MMN_SWP_SWAP) {
 			mmn_swap_dup(sim, mmn_pte_pfn(e));
 		} else if (t == MMN_SWP_MIGRATION_WRITE && cow) {
@@ -52,12 +84,12 @@ static void copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mm
 			mmn_pte_set(sim, src, idx, addr, e);
 			st->changed++;
 			mmn_pte_set(sim, dst, idx, addr, e);
-			return;
+			return 0;
 		}
 		if (cow)
 			st->unchanged++;
 		mmn_pte_set(sim, dst, idx, addr, e);
-		return;
+		return 0;
 	}
 	/* copy_present_pte() */
 	if (cow && mmn_pte_write(e)) {
@@ -77,6 +109,7 @@ static void copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mm
 		mmn_page_add_map(sim, mmn_pte_pfn(e));
 	}
 	mmn_pte_set(sim, dst, idx, addr, child);
+	return 0;
 }
 
 /* copy_pte_range() for [addr, end) within one PMD. */
@@ -85,6 +118,7 @@ static int copy_pte_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsi
 {
 	struct mmn_sim *sim = src_vma->mm->sim;
 	struct mmn_ptdesc *src, *dst, *leaf;
+	unsigned long busy = 0;
 	int err;
 
 	src = mmn_pt_walk(src_vma->mm, addr, MMN_LVL_PTE);
@@ -93,6 +127,7 @@ static int copy_pte_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsi
 	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PTE, &leaf, &err);
 	if (!dst)
 		return err ? err : -ENOMEM;
+again:
 	/* The kernel takes the child's PTL first and the parent's nested. */
 	mmn_spin_lock(&dst->ptl);
 	mmn_spin_lock_nested(&src->ptl, 1);
@@ -100,11 +135,20 @@ static int copy_pte_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsi
 		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
 		mmn_pte_t e = mmn_pte_get(sim, src, idx, addr);
 
-		if (!mmn_pte_none(e))
-			copy_one_pte(sim, src_vma, src, dst, idx, addr, e, st);
+		if (!mmn_pte_none(e) &&
+		    copy_one_pte(sim, src_vma, src, dst, idx, addr, e, st, &busy) == -EBUSY)
+			break;
 	}
 	mmn_spin_unlock(&src->ptl);
 	mmn_spin_unlock(&dst->ptl);
+	if (busy) {
+		/* A device-exclusive entry's page was locked: wait, retry. */
+		mmn_lock_page(sim, busy);
+		mmn_unlock_page(sim, busy);
+		mmn_put_page(sim, busy);
+		busy = 0;
+		goto again;
+	}
 	return 0;
 }
 
@@ -118,14 +162,22 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
 	struct mmn_ptdesc *src, *dst;
 	unsigned long copy = 0;
 	mmn_pte_t e;
+	bool locked;
 	int err;
 
 	src = mmn_pt_walk(src_vma->mm, addr, MMN_LVL_PMD);
 	if (!src || mmn_pte_none(mmn_pte_get(sim, src, idx, addr)))
 		return 0;
-	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PMD, NULL, &err);
+	/* huge_pte_alloc(): a shared mapping may share the parent's PMD
+	 * table (huge_pmd_share()); then there is nothing to copy. */
+	locked = mmn_hugetlb_share_lock(dst_vma, false);
+	dst = mmn_huge_pte_alloc(dst_vma->mm, dst_vma, addr, &err);
+	if (locked)
+		mmn_hugetlb_share_unlock(dst_vma, false);
 	if (!dst)
 		return err ? err : -ENOMEM;
+	if (dst == src)
+		return 0;
 	if (cow) {
 		/* The eager copy (instead of sharing copy-on-write). */
 		copy = mmn_alloc_huge_page(sim, MMN_PG_ANON | MMN_PG_HUGETLB);
@@ -136,7 +188,8 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
 	mmn_spin_lock(&dst->ptl);
 	mmn_spin_lock_nested(&src->ptl, 1);
 	e = mmn_pte_get(sim, src, idx, addr);
-	if (mmn_pmd_mapped_leaf(e)) {
+	/* (A table shared with a third mm may hold the entry already.) */
+	if (mmn_pmd_mapped_leaf(e) && mmn_pte_none(mmn_pte_get(sim, dst, idx, addr))) {
 		unsigned long pfn = mmn_pte_pfn(e);
 
 		if (cow) {
@@ -165,6 +218,54 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
 	return 0;
 }
 
+/*
+ * copy_huge_pmd() for an anonymous THP leaf at @addr (4.5+): under the
+ * child's PMD lock and the parent's nested, the parent's leaf is
+ * write-protected and the child maps the same THP read-only and old; the
+ * folio's mapcount and refcount +1. A later store in either faults:
+ * do_huge_pmd_wp_page() splits (5.8+) and the COW copies 4 KiB. A pinned
+ * THP is shared too (the kernel copies it 4 KiB-wise: not modelled).
+ * *@done is false when @addr is not mapped by a THP leaf.
+ */
+static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
+			      unsigned long addr, struct fork_stats *st, bool *done)
+{
+	struct mmn_sim *sim = src_vma->mm->sim;
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	struct mmn_ptdesc *src, *dst;
+	mmn_pte_t e;
+	int err;
+
+	*done = false;
+	src = mmn_pt_walk(src_vma->mm, addr, MMN_LVL_PMD);
+	if (!src || !mmn_pmd_mapped_leaf(mmn_pte_get(sim, src, idx, addr)))
+		return 0;
+	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PMD, NULL, &err);
+	if (!dst)
+		return err ? err : -ENOMEM;
+	mmn_spin_lock(&dst->ptl);
+	mmn_spin_lock_nested(&src->ptl, 1);
+	e = mmn_pte_get(sim, src, idx, addr);
+	if (mmn_pmd_mapped_leaf(e)) {
+		if (mmn_pte_write(e)) {
+			/* pmdp_set_wrprotect(): atomic against the walkers. */
+			while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
+				e = mmn_pte_get(sim, src, idx, addr);
+			e &= ~MMN_PTE_WRITE;
+			st->changed += MMN_HPAGE_NR;
+		} else {
+			st->unchanged += MMN_HPAGE_NR;
+		}
+		mmn_get_page(sim, mmn_pte_pfn(e));
+		mmn_page_add_map(sim, mmn_pte_pfn(e));
+		mmn_pte_set(sim, dst, idx, addr, e & ~MMN_PTE_ACCESSED); /* pmd_mkold() */
+		*done = true;
+	}
+	mmn_spin_unlock(&src->ptl);
+	mmn_spin_unlock(&dst->ptl);
+	return 0;
+}
+
 /* copy_page_range() for one VMA. */
 static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 {
@@ -189,8 +290,13 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 
 		if (next > src_vma->end)
 			next = src_vma->end;
-		err = huge ? copy_huge_pmd(dst_vma, src_vma, addr, &st)
-			   : copy_pte_range(dst_vma, src_vma, addr, next, &st);
+		bool thp = false;
+
+		if (!huge && cow)
+			err = copy_anon_huge_pmd(dst_vma, src_vma, addr, &st, &thp);
+		if (!err && !thp)
+			err = huge ? copy_huge_pmd(dst_vma, src_vma, addr, &st)
+				   : copy_pte_range(dst_vma, src_vma, addr, next, &st);
 		addr = next;
 	}
 	if (cow) {

@@ -39,20 +39,36 @@ int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		struct mmn_vma *vma = mmn_vma_lookup(mm, a);
 		struct mmn_ptdesc *pt;
 		unsigned int idx = mmn_pt_index(a, MMN_LVL_PTE), flags;
-		unsigned long pfn;
+		unsigned long pfn, wa = a;
 		mmn_pte_t e;
 
-		if (vma->vm_flags & MMN_VM_HUGETLB)
-			continue; /* hugetlb pages are neither reclaimed nor migrated here */
-		pt = mmn_pt_walk(mm, a, MMN_LVL_PTE);
+		if (vma->vm_flags & MMN_VM_HUGETLB) {
+			/* Private hugetlb pages are neither reclaimed nor
+			 * migrated here; shared ones once per huge page, for
+			 * the PMD-sharing branch (lib/ops/hugetlb.c). */
+			if (!(vma->vm_flags & MMN_VM_SHARED)) {
+				a = (a & MMN_PMD_MASK) + MMN_PMD_SIZE - MMN_PAGE_SIZE;
+				continue;
+			}
+			pt = mmn_pt_walk(mm, a, MMN_LVL_PMD);
+			idx = mmn_pt_index(a, MMN_LVL_PMD);
+			a = (a & MMN_PMD_MASK) + MMN_PMD_SIZE - MMN_PAGE_SIZE;
+		} else {
+			pt = mmn_pt_walk(mm, a, MMN_LVL_PTE);
+		}
 		if (!pt)
 			continue;
 		mmn_spin_lock(&pt->ptl);
-		e = mmn_pte_get(sim, pt, idx, a);
+		e = mmn_pte_get(sim, pt, idx, wa);
 		pfn = mmn_pte_pfn(e);
 		flags = mmn_pte_mapped(e) ? atomic_load(&mmn_pfn_to_page(sim, pfn)->flags) : 0;
-		if (mmn_pte_mapped(e) && pfn != MMN_ZERO_PFN && !(flags & MMN_PG_KSM) &&
-		    (flags & (MMN_PG_ANON | MMN_PG_SHMEM))) {
+		/* Subpages of a PTE-mapped THP are skipped (the kernel splits the
+		 * folio first: split_folio_to_list(); not modelled). */
+		if (mmn_pte_mapped(e) && pfn != MMN_ZERO_PFN &&
+		    !(flags & MMN_PG_KSM) &&
+		    !(pt->level == MMN_LVL_PTE && (flags & (MMN_PG_HEAD | MMN_PG_TAIL))) &&
+		    (flags & (MMN_PG_ANON | MMN_PG_SHMEM)) &&
+		    (pt->level == MMN_LVL_PTE || mmn_pmd_mapped_leaf(e))) {
 			if (nr == cap) {
 				unsigned long *n;
 

@@ -41,8 +41,11 @@ static int ksm_lookup(struct ksm_page *k)
 	mmn_spin_lock(&k->pt->ptl);
 	e = mmn_pte_get(sim, k->pt, k->idx, k->addr);
 	k->pfn = mmn_pte_pfn(e);
+	/* Subpages of a PTE-mapped THP: the kernel splits the folio first
+	 * (not modelled), so they are refused. */
 	if (!mmn_pte_present(e) || k->pfn == MMN_ZERO_PFN ||
-	    !(atomic_load(&mmn_pfn_to_page(sim, k->pfn)->flags) & MMN_PG_ANON)) {
+	    !(atomic_load(&mmn_pfn_to_page(sim, k->pfn)->flags) & MMN_PG_ANON) ||
+	    (atomic_load(&mmn_pfn_to_page(sim, k->pfn)->flags) & (MMN_PG_HEAD | MMN_PG_TAIL))) {
 		mmn_spin_unlock(&k->pt->ptl);
 		return -EINVAL;
 	}

@@ -121,6 +121,37 @@ static int madvise_check_vma(const struct mmn_vma *vma, unsigned long start, uns
 	return 0;
 }
 
+/*
+ * MADV_HUGEPAGE / MADV_NOHUGEPAGE (hugepage_madvise() via madvise_update_vma()):
+ * mmap_lock for write, the VMAs whose flags change split at the edges (a THP
+ * straddling an edge is split first), the flag set or cleared. No
+ * notification: nothing is mapped differently.
+ */
+static int madvise_hugepage(struct mmn_mm *mm, unsigned long addr, unsigned long end, int advice)
+{
+	unsigned long set = advice == MMN_MADV_HUGEPAGE ? MMN_VM_HUGEPAGE : MMN_VM_NOHUGEPAGE;
+	unsigned long clear = MMN_VM_HUGEPAGE ^ MMN_VM_NOHUGEPAGE ^ set;
+	struct mmn_vma *lo, *hi;
+	unsigned long s, e;
+	int err;
+
+	mmn_mmap_write_lock(mm);
+	if (!ops_range_mapped(mm, addr, end)) {
+		mmn_mmap_write_unlock(mm);
+		return -ENOMEM;
+	}
+	lo = mmn_vma_lookup(mm, addr);
+	hi = mmn_vma_lookup(mm, end - 1);
+	s = (lo->vm_flags & (set | clear)) != set ? addr : lo->start;
+	e = (hi->vm_flags & (set | clear)) != set ? end : hi->end;
+	err = mmn_vma_split_range(mm, s, e);
+	for (int i = mmn_vma_first_above(mm, addr);
+	     !err && i < mm->nr_vmas && mm->vmas[i]->start < end; i++)
+		mm->vmas[i]->vm_flags = (mm->vmas[i]->vm_flags & ~clear) | set;
+	mmn_mmap_write_unlock(mm);
+	return err;
+}
+
 int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int advice)
 {
 	unsigned long end, changed = 0, unchanged = 0;
@@ -128,13 +159,16 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 	int err = 0, i, first;
 
 	if (!mm || addr & ~MMN_PAGE_MASK ||
-	    (advice != MMN_MADV_DONTNEED && advice != MMN_MADV_FREE))
+	    (advice != MMN_MADV_DONTNEED && advice != MMN_MADV_FREE &&
+	     advice != MMN_MADV_HUGEPAGE && advice != MMN_MADV_NOHUGEPAGE))
 		return -EINVAL;
 	if (!len)
 		return 0;
 	end = ops_range_end(addr, len);
 	if (!end)
 		return -EINVAL;
+	if (advice == MMN_MADV_HUGEPAGE || advice == MMN_MADV_NOHUGEPAGE)
+		return madvise_hugepage(mm, addr, end, advice);
 	op = advice == MMN_MADV_FREE ? MMN_OP_MADV_FREE : MMN_OP_MADV_DONTNEED;
 
 	mmn_mmap_read_lock(mm);

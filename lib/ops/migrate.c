@@ -44,6 +44,8 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 	struct mmn_ptdesc *pt;
 	bool unmapped = false;
 
+	if (mmn_pfn_is_huge(sim, c->src)) /* hugetlb: PMD sharing (hugetlb.c) */
+		return ops_hugetlb_rmap_one(MMN_OP_MIGRATE, vma, addr, c->src, &c->changed);
 	if (!legacy) {
 		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
 		ops_start(MMN_OP_MIGRATE, &range);
@@ -127,6 +129,13 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 	unsigned int flags;
 
 	mmn_lock_page(sim, src);
+	if (mmn_pfn_is_huge(sim, src)) {
+		/* hugetlb: only the unshare of shared PMD tables is modelled. */
+		ops_hugetlb_rmap_walk(sim, src, try_to_migrate_one, &c);
+		mmn_unlock_page(sim, src);
+		mmn_put_page(sim, src);
+		return c.changed;
+	}
 	flags = atomic_load(&sp->flags);
 	if (atomic_load(&sp->pincount) ||
 	    !(c.dst = mmn_alloc_page(sim, flags & (MMN_PG_ANON | MMN_PG_SHMEM)))) {

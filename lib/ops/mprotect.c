@@ -79,6 +79,8 @@ static mmn_pte_t cp_prot_pte(void *arg, mmn_pte_t old, unsigned long addr)
 			t = MMN_SWP_MIGRATION_READ;
 		else if (t == MMN_SWP_DEVICE_PRIVATE_WRITE)
 			t = MMN_SWP_DEVICE_PRIVATE_READ;
+		else if (t == MMN_SWP_DEVICE_EXCLUSIVE)
+			t = MMN_SWP_DEVICE_EXCLUSIVE_READ;
 		else
 			return old;
 		return mmn_mk_swp_pte(t, mmn_pte_pfn(old)) | (old & MMN_PTE_SOFT_DIRTY);
@@ -112,6 +114,29 @@ static mmn_pte_t cp_numa_pte(void *arg, mmn_pte_t old, unsigned long addr)
 	return (old & ~MMN_PTE_PRESENT) | MMN_PTE_PROTNONE;
 }
 
+/*
+ * change_huge_pmd() for an anonymous THP leaf covered whole: under the PMD
+ * lock, the leaf rewritten (pmdp_invalidate_ad(): the CPU TLB flushed for
+ * the area under the lock, F1 with F2 inside it in 6.6+), and the range
+ * recorded in the gather (tlb_flush_pmd_range()).
+ */
+static void change_huge_pmd(struct cp_walk *c, struct mmn_ptdesc *pmdt, unsigned int idx,
+			    unsigned long addr)
+{
+	struct mmn_mm *mm = c->vma->mm;
+
+	mmn_spin_lock(&pmdt->ptl);
+	if (mmn_pmd_mapped_leaf(mmn_pte_get(mm->sim, pmdt, idx, addr)) &&
+	    ops_pte_modify(mm->sim, pmdt, idx, addr, cp_prot_pte, c->vma)) {
+		mmn_flush_tlb_range(mm, addr, addr + MMN_PMD_SIZE);
+		mmn_tlb_flush_pte_range(c->tlb, addr, MMN_PMD_SIZE);
+		c->changed += MMN_HPAGE_NR;
+	} else {
+		c->unchanged += MMN_HPAGE_NR;
+	}
+	mmn_spin_unlock(&pmdt->ptl);
+}
+
 /* change_pmd_range()'s "invoke the mmu notifier if the pmd is populated". */
 static void cp_lazy_start(struct cp_walk *c, unsigned long addr, unsigned long end)
 {
@@ -131,8 +156,21 @@ static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 	ops_pte_fn fn = c->numa ? cp_numa_pte : cp_prot_pte;
 	struct mmn_ptdesc *pt;
 
-	(void)pmdt;
-	(void)idx;
+	if (mmn_pmd_mapped_leaf(pmde) && !(c->vma->vm_flags & MMN_VM_HUGETLB)) {
+		/* An anonymous THP (lib/ops/thp.c). NUMA hinting of THP
+		 * leaves (change_huge_pmd() with prot_numa) is not modelled. */
+		if (c->numa)
+			return;
+		cp_lazy_start(c, addr, region_end);
+		if (!(addr & ~MMN_PMD_MASK) && next - addr == MMN_PMD_SIZE) {
+			change_huge_pmd(c, pmdt, idx, addr);
+			return;
+		}
+		/* Part of a THP: __split_huge_pmd(), then the PTEs. */
+		if (ops_split_huge_pmd(w->mm, addr))
+			return;
+		pmde = mmn_pte_get(sim, pmdt, idx, addr);
+	}
 	if (!mmn_pte_present(pmde) || (pmde & MMN_PTE_HUGE))
 		return; /* no PMD leaves (THP) in 4 KiB VMAs */
 	cp_lazy_start(c, addr, region_end);
@@ -173,17 +211,31 @@ static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, un
 	struct mmn_mm *mm = c->vma->mm;
 	struct mmn_sim *sim = mm->sim;
 	unsigned long rs = start, re = end;
+	bool locked, shared = false;
 
 	ops_hugetlb_widen(c->vma, &rs, &re);
 	ops_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, mm, rs, re, NULL);
 	ops_start(c->op, &c->range);
+	/* i_mmap_lock_write(): huge_pmd_unshare() (lib/mm/hugetlb.c). */
+	locked = mmn_hugetlb_share_lock(c->vma, true);
 	for (unsigned long a = start; a < end; a += MMN_PMD_SIZE) {
 		struct mmn_ptdesc *pmdt = mmn_pt_walk(mm, a, MMN_LVL_PMD);
 		unsigned int idx = mmn_pt_index(a, MMN_LVL_PMD);
+		unsigned long n;
 
 		if (!pmdt)
 			continue;
 		mmn_spin_lock(&pmdt->ptl);
+		n = locked ? mmn_huge_pmd_unshare(mm, c->vma, a, pmdt) : 0;
+		if (n) {
+			/* The whole PUD area of this mm is unmapped: refaults
+			 * will see the new protection. */
+			mmn_spin_unlock(&pmdt->ptl);
+			c->changed += n;
+			shared = true;
+			a = (a & MMN_PUD_MASK) + MMN_PUD_SIZE - MMN_PMD_SIZE;
+			continue;
+		}
 		if (!mmn_pte_none(mmn_pte_get(sim, pmdt, idx, a))) {
 			if (ops_pte_modify(sim, pmdt, idx, a, cp_prot_pte, c->vma))
 				c->changed += MMN_HPAGE_NR;
@@ -192,7 +244,14 @@ static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, un
 		}
 		mmn_spin_unlock(&pmdt->ptl);
 	}
-	mmn_flush_tlb_range(mm, start, end);
+	/* flush_hugetlb_tlb_range() of the PUD areas when a PMD was unshared. */
+	if (shared)
+		mmn_flush_tlb_range(mm, start & MMN_PUD_MASK,
+				    (end + MMN_PUD_SIZE - 1) & MMN_PUD_MASK);
+	else
+		mmn_flush_tlb_range(mm, start, end);
+	if (locked)
+		mmn_hugetlb_share_unlock(c->vma, true);
 	ops_end_only(&c->range);
 }
 

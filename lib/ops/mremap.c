@@ -140,7 +140,11 @@ static int move_vma(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned long
 	unsigned long pgoff = tmpl->pgoff + ((old - tmpl->start) >> MMN_PAGE_SHIFT);
 	int err;
 
-	err = move_prealloc(mm, old, old + old_len, new);
+	/* move_huge_pmd() is not modelled: THPs in the moved range are split
+	 * first (move_page_tables()'s split_huge_pmd() path). */
+	err = ops_split_huge_range(mm, old, old + old_len);
+	if (!err)
+		err = move_prealloc(mm, old, old + old_len, new);
 	if (err)
 		return err;
 	err = mmn_vma_insert_copy(mm, tmpl, new, new + new_len, pgoff);

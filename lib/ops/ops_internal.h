@@ -78,11 +78,52 @@ void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
  * The rmap family (reclaim, migration; lib/ops/isolate.c): check the
  * arguments (-EINVAL) and that [@addr, @addr + @len) is mapped (-ENOMEM),
  * then return the 4 KiB anonymous and shmem pages mapped there (not zero,
- * KSM or hugetlb pages), each with a reference the caller drops. Takes
- * mmap_lock for read around the walk only.
+ * KSM or private hugetlb pages; a shared hugetlb page once, by its head),
+ * each with a reference the caller drops. Takes mmap_lock for read around
+ * the walk only.
  */
 int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		      unsigned long **pfns, size_t *nr);
+
+/*
+ * THP (lib/ops/thp.c). Callers hold mmap_lock (read or write).
+ * ops_thp_vma_eligible(): a private anonymous, non-hugetlb VMA with
+ * MMN_VM_HUGEPAGE and without MMN_VM_NOHUGEPAGE.
+ * ops_split_huge_pmd(): __split_huge_pmd() of the anonymous THP leaf
+ * mapping @addr, if any (0 when there is none; -ENOMEM: no frame for the
+ * PTE table, nothing changed).
+ * ops_split_huge_range(): the same for every THP leaf overlapping
+ * [start, end) (all-or-nothing is not needed: each split keeps the data).
+ * ops_split_huge_boundary(): vma_adjust_trans_huge(): split the THP
+ * straddling @addr when @addr is not 2 MiB aligned.
+ */
+/* pmd_mkinvalid() of a THP leaf being split (under its PMD lock): not
+ * present, not none; whoever meets it waits for the PMD lock. */
+#define OPS_PMD_SPLITTING MMN_PTE_HUGE
+bool ops_thp_vma_eligible(const struct mmn_vma *vma);
+int ops_split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
+int ops_split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
+int ops_split_huge_boundary(struct mmn_mm *mm, unsigned long addr);
+
+/* restore_exclusive_pte() (lib/ops/exclusive.c): the present entry that
+ * device-exclusive @entry of @vma stands for. Caller holds the page lock
+ * and the PTL. */
+mmn_pte_t ops_exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry);
+
+/*
+ * try_to_unmap_one()/try_to_migrate_one() for hugetlb page @pfn mapped at
+ * @addr of @vma (lib/ops/hugetlb.c): notify CLEAR over the huge page,
+ * widened for PMD sharing, and huge_pmd_unshare() if the PMD table is
+ * shared (the 4 KiB mappings this mm lost are added to *@changed); an
+ * unshared mapping is left as it is. Called from an rmap walk; returns
+ * true (continue the walk).
+ */
+bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
+			  unsigned long pfn, unsigned long *changed);
+/* rmap_walk_locked() for a hugetlb page with i_mmap_rwsem held for write,
+ * as try_to_unmap()/try_to_migrate() callers take it for hugetlb
+ * (TTU_RMAP_LOCKED): no huge_pmd_share() can run meanwhile. */
+void ops_hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
 
 /* Per-operation statistics (lib/ops/stats.c). */
 void ops_stat_call(struct mmn_sim *sim, enum mmn_op op);

@@ -85,6 +85,8 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 
 	if (c->released)
 		return false;
+	if (mmn_pfn_is_huge(sim, c->pfn)) /* hugetlb: PMD sharing (hugetlb.c) */
+		return ops_hugetlb_rmap_one(MMN_OP_RECLAIM, vma, addr, c->pfn, &c->changed);
 	if (!legacy) {
 		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
 		ops_start(MMN_OP_RECLAIM, &range);
@@ -170,7 +172,10 @@ static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
 		mmn_put_page(sim, pfn);
 		return 0;
 	}
-	mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
+	if (mmn_pfn_is_huge(sim, pfn)) /* i_mmap_rwsem for write (hugetlb.c) */
+		ops_hugetlb_rmap_walk(sim, pfn, try_to_unmap_one, &c);
+	else
+		mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
 	if (c.released)
 		return c.changed;
 	if (atomic_load(&p->mapcount)) {

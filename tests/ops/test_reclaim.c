@@ -304,7 +304,10 @@ static unsigned long run_seed000(const char *profile, const char *flush, bool pu
 	assert_int_equal(mmn_put_page(f->sim, s.stolen), 0);
 	assert_int_equal(mmn_notifier_unregister(&io.mn, f->mm), 0);
 	assert_int_equal(fb_read(f->mm, 0, BASE), 0xda7a);
-	fb_free(f, uaf);
+	/* The free itself, before the flush it owed, is the protocol
+	 * violation behind the use-after-free: the two come together. */
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_PROTOCOL), uaf);
+	fb_free(f, 2 * uaf);
 	return uaf;
 }
 

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Device memory internals (device.c, migrate_vma.c, exclusive.c). */
+#ifndef MMN_LIB_OPS_DEVICE_INTERNAL_H
+#define MMN_LIB_OPS_DEVICE_INTERNAL_H
+
+#include <mmnsim/device.h>
+
+#include "ops_internal.h"
+
+struct mmn_devmem_pool {
+	unsigned int id;              /* slot in the registry, page->pgmap_id */
+	unsigned long nr_pages;
+	unsigned long *pfns;          /* every page of the pagemap */
+	unsigned long *free;          /* idle pages (LIFO) */
+	unsigned long nr_free;
+	struct mmn_raw_lock lock;
+	_Atomic unsigned long migrate_to_ram_calls;
+};
+
+/* page->pgmap: the pagemap of device-private page @pfn. */
+struct mmn_dev_pagemap *devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn);
+/* An idle device page with refcount 1 (flags DEVICE_PRIVATE | ANON), or 0. */
+unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pgmap);
+
+/* migrate_vma over [start, end) of @vma (mmap_lock held for read).
+ * @to_device: SELECT_SYSTEM to @pgmap, else SELECT_DEVICE_PRIVATE of @pgmap
+ * to system pages. @fault_pfn: the device page the caller already locked
+ * (the fault path), or 0. @out[i]: the pfn now mapped, or 0. 0 or -ENOMEM
+ * (a destination could not be allocated). */
+int mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsigned long end,
+	     struct mmn_dev_pagemap *pgmap, bool to_device, unsigned long fault_pfn,
+	     unsigned long *out);
+
+/* remove_device_exclusive_entry() (exclusive.c), from the fault path. */
+int devx_restore_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+		       unsigned int idx, unsigned long addr, mmn_pte_t orig);
+
+#endif /* MMN_LIB_OPS_DEVICE_INTERNAL_H */

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hugetlb branch of try_to_unmap_one() and try_to_migrate_one() for a
+ * page mapped through a shared PMD table (seed 002: Mike Kravetz's 2018
+ * "mm: migration: fix migration of huge PMD shared pages", 4.19 and
+ * stable backports):
+ *
+ *   rmap path (i_mmap_rwsem held)              a KVM-like listener of this mm
+ *   -----------------------------              ------------------------------
+ *   range = [addr, addr + 2 MiB), widened by
+ *   adjust_range_if_pmd_sharing_possible()
+ *   (profile knob pmd_share_widen) to the
+ *   PUD-aligned 1 GiB area
+ *   S(CLEAR, range)                            drops its translations in range
+ *   L (the PMD table's lock)
+ *   huge_pmd_unshare(): this mm's PUD entry
+ *   cleared, the share dropped: the whole
+ *   1 GiB of this mm is unmapped
+ *   flush_tlb_range(the PUD area) (F1 [+F2])
+ *   invalidate_range(range) (F2, call_sites)
+ *   U
+ *   E                                          without the widening it still
+ *                                              holds the other huge pages of
+ *                                              the area: stale translations
+ *
+ * When the table is not shared, the kernel clears the huge PMD entry
+ * (huge_ptep_clear_flush()) and installs a migration or hwpoison entry;
+ * the model does not reclaim or migrate hugetlb pages: that mapping is left
+ * alone (counted as skipped), the page stays mapped, and the caller's
+ * "some mapping stayed" path puts it back. Up to 4.12 (invalidate_page
+ * profiles) there is no start/end: ->invalidate_page(addr) after U.
+ *
+ * The walk holds the object's i_mmap_rwsem for write (the callers of
+ * try_to_unmap()/try_to_migrate() take it for hugetlb pages and pass
+ * TTU_RMAP_LOCKED): huge_pmd_share() holds it for read, so no fault can be
+ * between taking a share reference on a table and installing it while the
+ * table is unshared.
+ */
+#include "walk.h"
+
+bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
+			  unsigned long pfn, unsigned long *changed)
+{
+	struct mmn_mm *mm = vma->mm;
+	struct mmn_sim *sim = mm->sim;
+	bool legacy = ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE;
+	unsigned long rs = addr & MMN_PMD_MASK, re = rs + MMN_PMD_SIZE, n = 0;
+	struct mmn_notifier_range range;
+	struct mmn_ptdesc *pmdt;
+
+	ops_hugetlb_widen(vma, &rs, &re);
+	if (!legacy) {
+		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, rs, re, NULL);
+		ops_start(op, &range);
+	}
+	pmdt = mmn_pt_walk(mm, addr, MMN_LVL_PMD);
+	if (pmdt) {
+		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+		mmn_pte_t e;
+
+		mmn_spin_lock(&pmdt->ptl);
+		e = mmn_pte_get(sim, pmdt, idx, addr);
+		if (mmn_pmd_mapped_leaf(e) && mmn_pte_pfn(e) == pfn) {
+			n = mmn_huge_pmd_unshare(mm, vma, addr, pmdt);
+			if (n) {
+				/* The whole PUD area of this mm is gone from the
+				 * CPU TLBs whatever the notified range. */
+				mmn_flush_tlb_range(mm, addr & MMN_PUD_MASK,
+						    (addr & MMN_PUD_MASK) + MMN_PUD_SIZE);
+				if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_CALL_SITES)
+					mmn_notifier_invalidate_range(mm, rs, re);
+				*changed += n;
+			} else {
+				ops_stat_skipped(sim, op, 1);
+			}
+		}
+		mmn_spin_unlock(&pmdt->ptl);
+	}
+	if (legacy) {
+		if (n)
+			ops_after_ptl_drop(mm, addr);
+	} else {
+		ops_end(&range);
+	}
+	return true;
+}
+
+void ops_hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg)
+{
+	struct mmn_page *p = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	unsigned long index = mmn_page_rmap_index(sim, pfn);
+	struct mmn_shmem *f = p->mapping;
+	struct mmn_list_head *n;
+
+	/* The caller holds a reference and the lock of the page: its object
+	 * cannot go. Anonymous (private) hugetlb pages have no sharing. */
+	if (!(atomic_load(&p->flags) & MMN_PG_SHMEM) || !f) {
+		mmn_rmap_walk(sim, pfn, fn, arg);
+		return;
+	}
+	mmn_down_write(&f->i_mmap_rwsem);
+	for (n = f->i_mmap.next; n != &f->i_mmap; n = n->next) {
+		struct mmn_vma *vma = mmn_container_of(n, struct mmn_vma, rmap_link);
+		unsigned long addr = mmn_vma_address(vma, index);
+
+		if (addr != -1UL && !fn(vma, addr, arg))
+			break;
+	}
+	mmn_up_write(&f->i_mmap_rwsem);
+}
