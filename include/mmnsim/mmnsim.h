@@ -26,5 +26,7 @@
 #include <mmnsim/ops.h>
 #include <mmnsim/sched.h>
 #include <mmnsim/device.h>
+#include <mmnsim/listeners/kvm.h>
+#include <mmnsim/listeners/iommu.h>
 
 #endif /* MMNSIM_MMNSIM_H */

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file kvm.h
+ * @brief The KVM-style reference listener: a VM with memslots, a shadow page
+ *        table under an MMU lock and vCPUs with their own TLBs, kept coherent
+ *        by an mmu_notifier as virt/kvm/kvm_main.c does.
+ *
+ * Modelled kernel code (behaviour, not source): virt/kvm/kvm_main.c —
+ * kvm_mmu_notifier_invalidate_range_start/end() with
+ * kvm_mmu_invalidate_begin/range_add/end() (mmu_invalidate_seq,
+ * mmu_invalidate_in_progress, the union mmu_invalidate_range_start/end,
+ * mn_active_invalidate_count blocking memslot changes),
+ * mmu_invalidate_retry_gfn() and the x86 fault path (kvm_faultin_pfn(),
+ * is_page_fault_stale()), kvm_mmu_notifier_clear_flush_young(),
+ * _clear_young(), _test_young(), _change_pte() (2.6.29-6.9) and _release().
+ *
+ * Written only against the public API (a research listener could be written
+ * the same way). The pieces:
+ *
+ * - **memslots**: up to #MMN_KVM_MAX_MEMSLOTS ranges gfn → hva
+ *   (KVM_SET_USER_MEMORY_REGION);
+ * - the **shadow page table**: one SPTE per guest page of each memslot
+ *   (pfn, the frame's generation, write, accessed), guarded by
+ *   kvm->mmu_lock (a struct mmn_spinlock named "kvm->mmu_lock");
+ * - **vCPUs**: each has a direct-mapped TLB of SPTE copies, filled on a
+ *   TLB miss by a walk of the shadow table (which sets the SPTE's accessed
+ *   bit; a TLB hit does not, as with hardware A bits) and emptied by
+ *   kvm_flush_remote_tlbs(). Every guest access ends in mmn_phys_access()
+ *   with the generation the SPTE recorded, so an access through a
+ *   translation that outlived its page is a MMN_VIOL_USE_AFTER_FREE.
+ *
+ * The ordering rule (is_page_fault_stale() against invalidate_range_start):
+ * @code
+ *   vCPU fault (kvm_faultin_pfn)            invalidation (core mm)
+ *   ---------------------------------       -----------------------------------
+ *   mmu_seq = mmu_invalidate_seq            start: lock mmu_lock
+ *   pfn = GUP(hva)  [pin, fault in]                in_progress++, range |= gfns
+ *        <MMN_KVM_SCHED_FAULT_WINDOW>               zap SPTEs, flush vCPU TLBs
+ *   lock mmu_lock                                  unlock
+ *   retry if in_progress && gfn in range    PTEs cleared, TLB flushed
+ *   retry if mmu_invalidate_seq != mmu_seq  end:   lock mmu_lock
+ *   else install SPTE                              seq++; in_progress--
+ *   unlock; unpin (the notifier, not a             unlock
+ *   reference, keeps the page safe)          page freed (tlb_finish_mmu)
+ * @endcode
+ * MMN_KVM_CHECK_SEQ_ONLY drops the in_progress test: a fault that snapshot
+ * the sequence before start and takes the lock between start and end
+ * installs a frame that is freed right after end (seed 001; the reference's
+ * section 6 item 3).
+ */
+#ifndef MMNSIM_LISTENERS_KVM_H
+#define MMNSIM_LISTENERS_KVM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mmnsim/export.h>
+#include <mmnsim/mmu_notifier.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmn_mm;
+struct mmn_kvm;
+
+/** Most memslots of a VM (KVM has 32767 per address space; the model keeps few). */
+#define MMN_KVM_MAX_MEMSLOTS 16
+/** Most vCPUs of a VM. */
+#define MMN_KVM_MAX_VCPUS 64
+/** Most entries of one vCPU TLB. */
+#define MMN_KVM_MAX_TLB_ENTRIES 4096
+/** Buckets of the fault-latency histogram (mmn_kvm_stats::fault_retry_hist). */
+#define MMN_KVM_HIST_BUCKETS 16
+
+/**
+ * Name of the explicit scheduling point (mmn_sched_point(), kind
+ * MMN_SCHED_EXPLICIT, obj = the struct mmn_kvm, addr = the hva) every fault
+ * passes after the page is pinned and before kvm->mmu_lock is taken: the
+ * window of the seed-001 race. A test hook or the deterministic scheduler
+ * runs an invalidation there.
+ */
+#define MMN_KVM_SCHED_FAULT_WINDOW "kvm_faultin_pfn:after_gup"
+
+/** How the fault path decides to retry (mmu_invalidate_retry_gfn()). */
+enum mmn_kvm_variant {
+	/**
+	 * Correct (5.x-latest): retry if an invalidation is in progress and
+	 * the gfn lies in the union of the ranges in flight, or if
+	 * mmu_invalidate_seq moved since the snapshot.
+	 */
+	MMN_KVM_CHECK_RANGE = 0,
+	/**
+	 * The known bug: retry only if the sequence moved. An invalidation
+	 * that has started (SPTEs zapped) but not ended (sequence not yet
+	 * bumped, page about to be freed) is missed.
+	 */
+	MMN_KVM_CHECK_SEQ_ONLY,
+	/**
+	 * MMN_KVM_CHECK_RANGE plus the NUMA-hinting filter (after Yan Zhao's
+	 * 2023 RFC "Reduce NUMA balance caused TLB-shootdowns in a VM"): in a
+	 * MMN_NOTIFY_PROTECTION_VMA range an SPTE is kept, not zapped, when the
+	 * VMA now covering its hva still grants every access the SPTE grants.
+	 * NUMA hinting (mmn_change_prot_numa()) leaves the VMA's protection as
+	 * it was, so every SPTE is kept; mprotect(PROT_NONE) has already
+	 * changed the VMA when start runs, so every SPTE goes; mprotect(READ)
+	 * drops exactly the writable ones. The range is still tracked
+	 * (in_progress, sequence), so no fault installs during it. The VMA is
+	 * read with mmn_vma_count()/mmn_vma_at() under the invalidating
+	 * caller's mmap_lock, which needs lockdep to know it is held: with
+	 * mmn_sim_config::lockdep off the filter is off (everything zapped,
+	 * counted in mmn_kvm_stats::numa_filter_off). Kept SPTEs stay ahead of
+	 * the primary until the CPU's NUMA fault restores the PTE: the
+	 * quiescent audit reports them stale in between (see docs/listeners.md).
+	 */
+	MMN_KVM_NUMA_AWARE,
+};
+
+/** Configuration of a VM. Fill with mmn_kvm_config_init(). */
+struct mmn_kvm_config {
+	/** Retry check. Default MMN_KVM_CHECK_RANGE. */
+	enum mmn_kvm_variant variant;
+	/** vCPUs, 1..#MMN_KVM_MAX_VCPUS. Default 2. */
+	unsigned int nr_vcpus;
+	/** Entries of each vCPU TLB, 1..#MMN_KVM_MAX_TLB_ENTRIES (direct-mapped
+	 *  by gfn). Default 16. */
+	unsigned int tlb_entries;
+	/** Retries of one fault before it gives up with -EAGAIN (KVM itself
+	 *  re-enters the guest forever). Default 1000. */
+	unsigned int max_retries;
+};
+
+/** Notifier callbacks, for mmn_kvm_stats::callbacks. */
+enum mmn_kvm_callback {
+	MMN_KVM_CB_START = 0,          /**< invalidate_range_start */
+	MMN_KVM_CB_END,                /**< invalidate_range_end */
+	MMN_KVM_CB_CLEAR_FLUSH_YOUNG,  /**< clear_flush_young */
+	MMN_KVM_CB_CLEAR_YOUNG,        /**< clear_young */
+	MMN_KVM_CB_TEST_YOUNG,         /**< test_young */
+	MMN_KVM_CB_CHANGE_PTE,         /**< change_pte (profiles before 6.10) */
+	MMN_KVM_CB_RELEASE,            /**< release */
+	MMN_KVM_CB_NR                  /**< number of kinds (not a kind) */
+};
+
+/**
+ * Counters of a VM. Snapshots; taken while actors run they are approximate
+ * (each counter is exact, their sum at one instant is not).
+ */
+struct mmn_kvm_stats {
+	/** Callbacks received, by enum mmn_kvm_callback. */
+	unsigned long callbacks[MMN_KVM_CB_NR];
+	/** invalidate_range_start calls by range event (enum mmn_notify_event). */
+	unsigned long start_by_event[MMN_NOTIFY_NR_EVENTS];
+	/** Starts whose range overlapped a memslot (kvm_mmu_invalidate_begin). */
+	unsigned long invalidations_tracked;
+	/** Needless teardowns: starts that zapped no SPTE (memslot or not). */
+	unsigned long needless_invalidations;
+	/** SPTEs zapped by invalidate_range_start. */
+	unsigned long sptes_zapped;
+	/** SPTEs kept across a PROTECTION_VMA range by MMN_KVM_NUMA_AWARE. */
+	unsigned long sptes_kept_numa;
+	/** PROTECTION_VMA starts where MMN_KVM_NUMA_AWARE could not read the
+	 *  VMAs (lockdep off) and zapped as the plain variant. */
+	unsigned long numa_filter_off;
+	/** kvm_flush_remote_tlbs() calls (every vCPU TLB emptied). */
+	unsigned long tlb_flushes;
+	/** vCPU TLB entries dropped by those flushes. */
+	unsigned long tlb_entries_dropped;
+	/** Guest accesses (mmn_kvm_vcpu_read()/_write() calls). */
+	unsigned long accesses;
+	/** Accesses served by the vCPU TLB. */
+	unsigned long tlb_hits;
+	/** TLB misses served by a present SPTE (a shadow-table walk). */
+	unsigned long spte_hits;
+	/** Device faults: entries into the fault path (kvm_faultin_pfn). */
+	unsigned long faults;
+	/** Faults that installed an SPTE. */
+	unsigned long faults_installed;
+	/** Faults that failed (GUP error, no memslot, released VM). */
+	unsigned long faults_failed;
+	/** Re-faults: faults on a gfn whose SPTE an invalidation had zapped. */
+	unsigned long refaults;
+	/** Re-faults that installed the very SPTE zapped (same frame,
+	 *  generation and write permission): the zap was needless. */
+	unsigned long refaults_same;
+	/** Retries, all causes. */
+	unsigned long retries;
+	/** Retries because an invalidation in progress covered the gfn. */
+	unsigned long retries_in_progress;
+	/** Retries because mmu_invalidate_seq moved. */
+	unsigned long retries_seq;
+	/** Retries because a memslot changed meanwhile. */
+	unsigned long retries_memslot;
+	/** Faults that gave up after mmn_kvm_config::max_retries retries. */
+	unsigned long give_ups;
+	/**
+	 * Fault latency in retries, log2 buckets: [0] faults done without a
+	 * retry, [i] (i >= 1) faults with 2^(i-1) .. 2^i - 1 retries, the last
+	 * bucket everything above. Given-up faults included.
+	 */
+	unsigned long fault_retry_hist[MMN_KVM_HIST_BUCKETS];
+	/** Young callbacks that answered "young". */
+	unsigned long young_hits;
+	/** change_pte calls that found an SPTE to retarget or zap. */
+	unsigned long change_pte_found;
+	/** change_pte calls that found nothing (start had zapped it): the
+	 *  reason change_pte was removed in 6.10. */
+	unsigned long change_pte_missed;
+	/** change_pte calls with no invalidation in progress (outside any
+	 *  start/end pair, which KVM warned about from 5.17 on). */
+	unsigned long change_pte_outside;
+	/** SPTEs zapped by release. */
+	unsigned long release_zapped;
+	/** Memslot changes (creations, moves, deletions). */
+	unsigned long memslot_changes;
+};
+
+/** mmn_kvm_config_init() - fill @p cfg with the documented defaults (NULL: no-op). */
+MMN_API void mmn_kvm_config_init(struct mmn_kvm_config *cfg);
+
+/**
+ * mmn_kvm_create() - kvm_create_vm(): a VM bound to @p mm, its
+ * mmu_notifier registered (kvm_init_mmu_notifier()) and its translations
+ * registered with the quiescent audit (mmn_check_register_secondary(),
+ * name "kvm"). Takes mmap_lock for write (registration); may sleep.
+ * @param mm   the address space (the caller keeps mm_users > 0 during the call)
+ * @param cfg  configuration, copied; NULL: the defaults
+ * @return the VM, or NULL with errno set: EINVAL for a NULL @p mm, a field
+ *         out of range or an unknown variant, an mm with no users left;
+ *         ENOMEM.
+ */
+MMN_API struct mmn_kvm *mmn_kvm_create(struct mmn_mm *mm, const struct mmn_kvm_config *cfg);
+
+/**
+ * mmn_kvm_destroy() - kvm_destroy_vm(): unregister the notifier (which calls
+ * release unless the mm's exit already did), forget the audit registration,
+ * free the VM. No vCPU access may be running. May sleep. NULL: no-op.
+ */
+MMN_API void mmn_kvm_destroy(struct mmn_kvm *kvm);
+
+/**
+ * mmn_kvm_set_memslot() - KVM_SET_USER_MEMORY_REGION: map guest frames
+ * [@p gfn_start, @p gfn_start + @p npages) to host virtual addresses from
+ * @p hva on; @p npages 0 deletes the slot. Replacing a slot zaps its SPTEs
+ * and flushes the vCPU TLBs first. As kvm_swap_active_memslots(), waits
+ * (sleeps) while an invalidation is in progress (mn_active_invalidate_count),
+ * so start and end of one invalidation see the same memslots. May sleep;
+ * must not be called from a notifier callback.
+ * @param kvm        the VM
+ * @param slot       0 .. #MMN_KVM_MAX_MEMSLOTS - 1
+ * @param gfn_start  first guest frame
+ * @param npages     guest pages, 0 to delete
+ * @param hva        page-aligned host address of @p gfn_start (ignored when
+ *                   deleting)
+ * @return 0; -EINVAL for NULL, a slot out of range, a misaligned @p hva, a
+ *         range that overflows or leaves user space; -EEXIST when the gfn
+ *         range overlaps another slot; -ENOENT deleting an empty slot;
+ *         -EFAULT after release; -ENOMEM. Nothing changes on error.
+ */
+MMN_API int mmn_kvm_set_memslot(struct mmn_kvm *kvm, int slot, uint64_t gfn_start,
+				unsigned long npages, unsigned long hva);
+
+/**
+ * mmn_kvm_vcpu_read() - a guest load by vCPU @p vcpu of the word of guest
+ * frame @p gfn: vCPU TLB, else a walk of the shadow table (fills the TLB,
+ * sets the SPTE's accessed bit), else the fault path (the ordering rule of
+ * this header; read faults pin without MMN_FOLL_WRITE and install a
+ * read-only SPTE), then the access through mmn_phys_access() with the
+ * SPTE's generation. May sleep (GUP).
+ * @param kvm   the VM
+ * @param vcpu  0 .. nr_vcpus - 1
+ * @param gfn   guest frame
+ * @param val   receives the word
+ * @return 0; -EINVAL for NULL or @p vcpu out of range; -EFAULT for a gfn in
+ *         no memslot, an hva with no VMA, or a released VM; the other errors
+ *         of mmn_get_user_pages() (-EACCES, -ENOMEM); -EAGAIN after
+ *         mmn_kvm_config::max_retries retries.
+ */
+MMN_API int mmn_kvm_vcpu_read(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, uint64_t *val);
+
+/**
+ * mmn_kvm_vcpu_write() - a guest store of @p val; as mmn_kvm_vcpu_read(),
+ * with a write fault (GUP with MMN_FOLL_WRITE, writable SPTE) when the
+ * translation found is missing or read-only.
+ * @param kvm   the VM
+ * @param vcpu  0 .. nr_vcpus - 1
+ * @param gfn   guest frame
+ * @param val   the word to store
+ * @return as mmn_kvm_vcpu_read().
+ */
+MMN_API int mmn_kvm_vcpu_write(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, uint64_t val);
+
+/** A snapshot of one SPTE, for tests. */
+struct mmn_kvm_spte_info {
+	bool present;     /**< the SPTE maps a frame */
+	bool write;       /**< it allows stores */
+	bool accessed;    /**< its accessed (young) bit */
+	unsigned long pfn; /**< frame, when present */
+	uint32_t gen;     /**< the frame's generation at install, when present */
+};
+
+/**
+ * mmn_kvm_spte() - snapshot the SPTE of @p gfn (under kvm->mmu_lock).
+ * @return 0; -EINVAL for NULL; -EFAULT for a gfn in no memslot.
+ */
+MMN_API int mmn_kvm_spte(struct mmn_kvm *kvm, uint64_t gfn, struct mmn_kvm_spte_info *out);
+
+/** mmn_kvm_nr_sptes() - present SPTEs now; 0 for NULL. */
+MMN_API unsigned long mmn_kvm_nr_sptes(struct mmn_kvm *kvm);
+
+/**
+ * mmn_kvm_get_stats() - copy the counters of @p kvm to @p out.
+ * @return 0, -EINVAL for NULL.
+ */
+MMN_API int mmn_kvm_get_stats(const struct mmn_kvm *kvm, struct mmn_kvm_stats *out);
+
+/** mmn_kvm_variant_name() - "check_range", "check_seq_only", "numa_aware" or "unknown". */
+MMN_API const char *mmn_kvm_variant_name(enum mmn_kvm_variant variant);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_LISTENERS_KVM_H */
