@@ -16,6 +16,7 @@
 #include <mmnsim/check.h>
 #include <mmnsim/sim.h>
 #include <mmnsim/sync.h>
+#include <mmnsim/sched.h>
 #include <mmnsim/page.h>
 #include <mmnsim/pgtable.h>
 #include <mmnsim/profile.h>
@@ -24,9 +25,9 @@
 #include <mmnsim/fault.h>
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
-#include <mmnsim/sched.h>
 #include <mmnsim/device.h>
 #include <mmnsim/listeners/kvm.h>
 #include <mmnsim/listeners/iommu.h>
+#include <mmnsim/listeners/hmm.h>
 
 #endif /* MMNSIM_MMNSIM_H */

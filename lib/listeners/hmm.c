@@ -1,0 +1,1244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HMM-style reference listener (include/mmnsim/listeners/hmm.h).
+ *
+ * Modelled on the kernel's lib/test_hmm.c "dmirror" driver (the device
+ * behind tools/testing/selftests/mm/hmm-tests.c) and on the fault loop every
+ * mmu_interval_notifier user shares (nouveau_range_fault(), amdgpu's
+ * userptr path, ib_umem_odp_map_dma_and_lock()); the VALID_FLAG variant
+ * models the pre-5.4 mm/hmm.c hmm_mirror with its per-range "valid" flag.
+ * Our own code, written against the public API only: the behaviour is
+ * described in comments with the kernel function each part stands for.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mmnsim/check.h>
+#include <mmnsim/device.h>
+#include <mmnsim/fault.h>
+#include <mmnsim/listeners/hmm.h>
+#include <mmnsim/mm.h>
+#include <mmnsim/mmu_notifier.h>
+#include <mmnsim/page.h>
+#include <mmnsim/pgtable.h>
+#include <mmnsim/sync.h>
+
+#define PG MMN_PAGE_SIZE
+
+/* Device page table entry tags (dmirror: DPT_XA_TAG_WRITE / _ATOMIC), plus
+ * bookkeeping bits of the model. */
+enum {
+	E_VALID = 1u << 0,
+	E_WRITE = 1u << 1,     /* DPT_XA_TAG_WRITE */
+	E_ATOMIC = 1u << 2,    /* DPT_XA_TAG_ATOMIC: device-exclusive */
+	E_DEVICE = 1u << 3,    /* the frame is a device-private page of ours */
+	E_LOST = 1u << 4,      /* erased by a notification: the next program is a re-fault */
+	E_LOST_WRITE = 1u << 5, /* WRITE removed by a notification */
+};
+
+struct hmm_entry {
+	unsigned long pfn;
+	uint32_t gen;
+	uint32_t flags;
+};
+
+/* One page as the hmm_range_fault()-like walk reports it (hmm_pfns[]). */
+enum {
+	H_VALID = 1u << 0,
+	H_WRITE = 1u << 1,
+	H_ZERO = 1u << 2,
+	H_PMD = 1u << 3,
+	H_DEVICE = 1u << 4,
+};
+
+struct hmm_pfn {
+	unsigned long pfn;
+	uint32_t gen;
+	uint32_t flags;
+};
+
+struct mmn_hmm {
+	struct mmn_sim *sim;
+	struct mmn_mm *mm;
+	unsigned long start, end, npages;
+	struct mmn_hmm_config cfg;
+
+	struct mmn_interval_notifier notifier; /* dmirror->notifier */
+	struct mmn_notifier mn;                /* VALID_FLAG: the old hmm_mirror */
+	struct mmn_notifier_ops mn_ops;
+	bool inserted, registered, audited;
+
+	struct mmn_mutex mutex;   /* dmirror->mutex: guards pt[] */
+	struct hmm_entry *pt;     /* the device page table, by page index */
+	unsigned long nr_entries; /* under mutex; read atomically */
+
+	/* VALID_FLAG */
+	atomic_bool valid;
+	atomic_long active;
+	struct mmn_waitqueue wq;
+
+	/* Bumped under the mutex when the mirror erases entries for its own
+	 * migrations (whose MIGRATE notifications it skips): a fault loop in
+	 * flight then retries instead of programming a frame that is leaving. */
+	atomic_ulong own_seq;
+	/* Own migrations in progress: fault loops wait for none before they
+	 * begin and retry if one started (the MIGRATE ranges they cause are
+	 * skipped, so nothing else would stop an entry being programmed to a
+	 * source page migrate_vma is copying and about to free). */
+	atomic_long mig_active;
+
+	/* Device memory. */
+	struct mmn_dev_pagemap *pgmap;
+	struct mmn_dev_pagemap_ops pgmap_ops;
+	atomic_ulong *dev_pfns;   /* device pfns of our pool seen so far */
+	atomic_ulong nr_dev_pfns;
+
+	struct mmn_hmm_stats st;  /* atomic builtins, field by field */
+};
+
+static const struct mmn_lock_class hmm_mutex_class = { .name = "dmirror_mutex", .rank = 0 };
+
+#define STAT_ADD(m, field, n) __atomic_fetch_add(&(m)->st.field, (n), __ATOMIC_RELAXED)
+#define STAT_INC(m, field) STAT_ADD(m, field, 1UL)
+
+static const char *const point_names[2] = { "hmm_collected", "hmm_programmed" };
+
+const char *mmn_hmm_fault_point_name(bool after_program)
+{
+	return point_names[after_program ? 1 : 0];
+}
+
+void mmn_hmm_config_init(struct mmn_hmm_config *cfg)
+{
+	if (!cfg)
+		return;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->variant = MMN_HMM_EVENT_AWARE;
+	cfg->retry_budget = 64;
+	cfg->chunk_pages = 32;
+	cfg->name = "hmm";
+}
+
+/* ------------------------------------------------------------------ */
+/* Device page table helpers (device mutex held)                       */
+/* ------------------------------------------------------------------ */
+
+static void entry_erase(struct mmn_hmm *m, struct hmm_entry *e, bool lost)
+{
+	if (!(e->flags & E_VALID))
+		return;
+	e->flags = lost ? E_LOST : 0;
+	__atomic_fetch_sub(&m->nr_entries, 1, __ATOMIC_RELAXED);
+}
+
+static void entry_set(struct mmn_hmm *m, struct hmm_entry *e, unsigned long pfn, uint32_t gen,
+		      uint32_t tags)
+{
+	uint32_t old = e->flags;
+	bool refault = (old & E_LOST) || ((old & E_LOST_WRITE) && (tags & E_WRITE));
+
+	if (refault)
+		STAT_INC(m, refaults);
+	if (!(old & E_VALID))
+		__atomic_fetch_add(&m->nr_entries, 1, __ATOMIC_RELAXED);
+	e->pfn = pfn;
+	e->gen = gen;
+	e->flags = E_VALID | tags;
+	/* read-only again after a downgrade: the write it lost is still owed */
+	if ((old & E_LOST_WRITE) && !(tags & E_WRITE))
+		e->flags |= E_LOST_WRITE;
+}
+
+/* Clip [start, end) to the mirror; false if no overlap. */
+static bool clip(const struct mmn_hmm *m, unsigned long start, unsigned long end,
+		 unsigned long *first, unsigned long *last)
+{
+	unsigned long s = start < m->start ? m->start : start;
+	unsigned long e = end > m->end ? m->end : end;
+
+	if (end <= m->start || start >= m->end || s >= e)
+		return false;
+	*first = (s - m->start) / PG;
+	*last = (e - m->start + PG - 1) / PG; /* exclusive */
+	return true;
+}
+
+enum inval_action { ACT_ERASE, ACT_DOWNGRADE };
+
+/* Apply an invalidation to the covered entries; count it. */
+static void invalidate_entries(struct mmn_hmm *m, unsigned long start, unsigned long end,
+			       enum inval_action act)
+{
+	unsigned long first, last, zapped = 0, down = 0, covered = 0;
+
+	if (clip(m, start, end, &first, &last)) {
+		for (unsigned long i = first; i < last; i++) {
+			struct hmm_entry *e = &m->pt[i];
+
+			if (!(e->flags & E_VALID))
+				continue;
+			covered++;
+			if (act == ACT_DOWNGRADE) {
+				if (e->flags & E_WRITE) {
+					e->flags &= ~E_WRITE;
+					e->flags |= E_LOST_WRITE;
+					down++;
+				}
+			} else {
+				entry_erase(m, e, true);
+				zapped++;
+			}
+		}
+	}
+	if (!covered)
+		STAT_INC(m, needless);
+	if (zapped)
+		STAT_INC(m, teardowns);
+	STAT_ADD(m, zapped, zapped);
+	STAT_ADD(m, downgraded, down);
+}
+
+/*
+ * An own migration begins (device mutex held): erase the mirror's entries
+ * of [first, last) (only those of device page @dev_pfn if non-zero, only
+ * device entries with @device_only), move own_seq, count the migration
+ * active. Pairs with own_end().
+ */
+static void own_begin(struct mmn_hmm *m, unsigned long first, unsigned long last,
+		      bool device_only, unsigned long dev_pfn)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = first; i < last; i++) {
+		struct hmm_entry *e = &m->pt[i];
+
+		if (!(e->flags & E_VALID) || (device_only && !(e->flags & E_DEVICE)) ||
+		    (dev_pfn && ((e->flags & E_DEVICE) == 0 || e->pfn != dev_pfn)))
+			continue;
+		entry_erase(m, e, false);
+		n++;
+	}
+	atomic_fetch_add(&m->mig_active, 1);
+	atomic_fetch_add(&m->own_seq, 1);
+	STAT_ADD(m, own_erased, n);
+}
+
+/* The own migration is over (device mutex not held). */
+static void own_end(struct mmn_hmm *m)
+{
+	mmn_mutex_lock(&m->mutex);
+	atomic_fetch_add(&m->own_seq, 1);
+	atomic_fetch_sub(&m->mig_active, 1);
+	mmn_mutex_unlock(&m->mutex);
+	mmn_wake_up_all(&m->wq);
+}
+
+static bool dev_pfn_is_ours(struct mmn_hmm *m, unsigned long pfn)
+{
+	unsigned long n = atomic_load_explicit(&m->nr_dev_pfns, memory_order_acquire);
+
+	for (unsigned long i = 0; i < n; i++)
+		if (atomic_load_explicit(&m->dev_pfns[i], memory_order_relaxed) == pfn)
+			return true;
+	return false;
+}
+
+/* Under the mutex (the only writer). */
+static void dev_pfn_record(struct mmn_hmm *m, unsigned long pfn)
+{
+	unsigned long n = atomic_load_explicit(&m->nr_dev_pfns, memory_order_relaxed);
+
+	if (!pfn || dev_pfn_is_ours(m, pfn) || n >= m->cfg.devmem_pages)
+		return;
+	atomic_store_explicit(&m->dev_pfns[n], pfn, memory_order_relaxed);
+	atomic_store_explicit(&m->nr_dev_pfns, n + 1, memory_order_release);
+}
+
+/* ------------------------------------------------------------------ */
+/* Notifications                                                       */
+/* ------------------------------------------------------------------ */
+
+static void count_callback(struct mmn_hmm *m, const struct mmn_notifier_range *range)
+{
+	STAT_INC(m, callbacks);
+	if ((unsigned int)range->event < MMN_NOTIFY_NR_EVENTS)
+		STAT_INC(m, by_event[range->event]);
+}
+
+/*
+ * dmirror_interval_invalidate(): skip the migrations (and, nouveau-like, the
+ * exclusive conversions) this device started itself; take the device mutex
+ * (trylock and refuse when the range may not block: the OOM reaper);
+ * mmu_interval_set_seq(); then drop what the event requires.
+ */
+static bool hmm_invalidate(struct mmn_interval_notifier *sub,
+			   const struct mmn_notifier_range *range, unsigned long cur_seq)
+{
+	struct mmn_hmm *m = (struct mmn_hmm *)((char *)sub - offsetof(struct mmn_hmm, notifier));
+	enum inval_action act = ACT_ERASE;
+
+	count_callback(m, range);
+	if (m->cfg.variant == MMN_HMM_EVENT_AWARE && range->owner == m &&
+	    (range->event == MMN_NOTIFY_MIGRATE || range->event == MMN_NOTIFY_EXCLUSIVE)) {
+		STAT_INC(m, skipped_own);
+		return true;
+	}
+	if (mmn_notifier_range_blockable(range)) {
+		mmn_mutex_lock(&m->mutex);
+	} else if (!mmn_mutex_trylock(&m->mutex)) {
+		STAT_INC(m, nonblock_refused);
+		return false;
+	}
+	mmn_interval_set_seq(sub, cur_seq);
+	if (m->cfg.variant == MMN_HMM_EVENT_AWARE) {
+		switch (range->event) {
+		case MMN_NOTIFY_PROTECTION_PAGE: /* write-protect only (fork, mkclean) */
+		case MMN_NOTIFY_SOFT_DIRTY:      /* same page, same access; write faults again */
+			act = ACT_DOWNGRADE;
+			break;
+		case MMN_NOTIFY_PROTECTION_VMA:
+			act = mmn_notifier_range_update_to_read_only(range) ? ACT_DOWNGRADE : ACT_ERASE;
+			break;
+		default:
+			act = ACT_ERASE;
+			break;
+		}
+	}
+	invalidate_entries(m, range->start, range->end, act);
+	mmn_mutex_unlock(&m->mutex);
+	return true;
+}
+
+static const struct mmn_interval_notifier_ops hmm_interval_ops = {
+	.invalidate = hmm_invalidate,
+};
+
+static bool overlaps(const struct mmn_hmm *m, const struct mmn_notifier_range *r)
+{
+	return r->start < m->end && r->end > m->start;
+}
+
+/*
+ * The old hmm_mirror (4.14-5.3 mm/hmm.c, hmm_invalidate_range_start/end):
+ * no sequence, a "valid" flag cleared at start and set again at end once
+ * no invalidation is active. Events did not reach it: everything erases.
+ */
+static int hmm_flag_start(struct mmn_notifier *sub, const struct mmn_notifier_range *range)
+{
+	struct mmn_hmm *m = (struct mmn_hmm *)((char *)sub - offsetof(struct mmn_hmm, mn));
+
+	if (!overlaps(m, range))
+		return 0;
+	count_callback(m, range);
+	if (mmn_notifier_range_blockable(range)) {
+		mmn_mutex_lock(&m->mutex);
+	} else if (!mmn_mutex_trylock(&m->mutex)) {
+		STAT_INC(m, nonblock_refused);
+		return -EAGAIN;
+	}
+	atomic_fetch_add(&m->active, 1);
+	atomic_store(&m->valid, false);
+	invalidate_entries(m, range->start, range->end, ACT_ERASE);
+	mmn_mutex_unlock(&m->mutex);
+	return 0;
+}
+
+static void hmm_flag_end(struct mmn_notifier *sub, const struct mmn_notifier_range *range)
+{
+	struct mmn_hmm *m = (struct mmn_hmm *)((char *)sub - offsetof(struct mmn_hmm, mn));
+	long a;
+
+	if (!overlaps(m, range))
+		return;
+	a = atomic_load(&m->active);
+	/* A refused start still gets its end (the core cannot tell): never
+	 * go below zero. */
+	while (a > 0 && !atomic_compare_exchange_weak(&m->active, &a, a - 1))
+		;
+	if (a == 1) {
+		atomic_store(&m->valid, true);
+		mmn_wake_up_all(&m->wq);
+	}
+}
+
+static void hmm_flag_release(struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	struct mmn_hmm *m = (struct mmn_hmm *)((char *)sub - offsetof(struct mmn_hmm, mn));
+
+	(void)mm;
+	mmn_mutex_lock(&m->mutex);
+	invalidate_entries(m, 0, ~0UL, ACT_ERASE);
+	mmn_mutex_unlock(&m->mutex);
+}
+
+/* ------------------------------------------------------------------ */
+/* hmm_range_fault()-like walk and the fault loop                      */
+/* ------------------------------------------------------------------ */
+
+struct collide {
+	struct mmn_interval_notifier *sub; /* NULL: the VALID_FLAG mirror */
+	unsigned long seq;
+	unsigned long own;
+};
+
+static bool collided(struct mmn_hmm *m, const struct collide *c)
+{
+	if (atomic_load(&m->own_seq) != c->own || atomic_load(&m->mig_active))
+		return true;
+	if (!c->sub)
+		return !atomic_load(&m->valid);
+	return mmn_interval_check_retry(c->sub, c->seq);
+}
+
+/* Under the device mutex: the final check (mmu_interval_read_retry()). */
+static bool collided_locked(struct mmn_hmm *m, const struct collide *c)
+{
+	if (atomic_load(&m->own_seq) != c->own || atomic_load(&m->mig_active))
+		return true;
+	if (!c->sub)
+		return !atomic_load(&m->valid); /* the ABA hole: no sequence */
+	return mmn_interval_read_retry(c->sub, c->seq);
+}
+
+static bool valid_cond(void *arg)
+{
+	return atomic_load(&((struct mmn_hmm *)arg)->valid);
+}
+
+static bool no_migration_cond(void *arg)
+{
+	return atomic_load(&((struct mmn_hmm *)arg)->mig_active) == 0;
+}
+
+static void collide_begin(struct mmn_hmm *m, struct collide *c, struct mmn_interval_notifier *sub)
+{
+	if (atomic_load(&m->mig_active))
+		mmn_wait_event(&m->wq, no_migration_cond, m);
+	c->sub = sub;
+	c->seq = 0;
+	if (sub)
+		c->seq = mmn_interval_read_begin(sub);
+	else
+		mmn_wait_event(&m->wq, valid_cond, m); /* hmm_range_wait_until_valid() */
+	c->own = atomic_load(&m->own_seq);
+}
+
+/*
+ * hmm_range_fault() over [start, end): per page, give up with -EBUSY when
+ * a collision is already visible, read the CPU entry the way a hardware
+ * walker does, and with @fault set call handle_mm_fault() for what is not
+ * mapped as requested (HMM_PFN_REQ_FAULT, | REQ_WRITE with @write).
+ * Own device-private pages are reported, not faulted (dev_private_owner).
+ * Caller holds mmap_lock for read.
+ */
+static int hmm_walk(struct mmn_hmm *m, const struct collide *c, unsigned long start,
+		    unsigned long end, bool fault, bool write, struct hmm_pfn *out)
+{
+	for (unsigned long addr = start, i = 0; addr < end; addr += PG, i++) {
+		unsigned int tries = 0;
+
+		for (;;) {
+			struct mmn_walk w;
+			mmn_pte_t e;
+			bool ok = false;
+			int r;
+
+			if (collided(m, c))
+				return -EBUSY;
+			r = mmn_pgtable_walk(m->mm, addr, &w);
+			if (r)
+				return r;
+			e = w.entry;
+			out[i] = (struct hmm_pfn){ 0 };
+			if ((w.level == MMN_PT_PMD && mmn_pmd_leaf(e)) ||
+			    (w.level == MMN_PT_PTE && mmn_pte_present(e))) {
+				out[i].pfn = w.pfn;
+				out[i].gen = w.gen;
+				out[i].flags = H_VALID | (mmn_pte_write(e) ? H_WRITE : 0) |
+					       (w.pfn == MMN_ZERO_PFN ? H_ZERO : 0) |
+					       (w.level == MMN_PT_PMD ? H_PMD : 0);
+				ok = !write || mmn_pte_write(e);
+			} else if (w.level == MMN_PT_PTE && mmn_pte_device(e) && m->pgmap &&
+				   (mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_READ ||
+				    mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_WRITE) &&
+				   dev_pfn_is_ours(m, mmn_pte_pfn(e))) {
+				out[i].pfn = mmn_pte_pfn(e);
+				out[i].gen = mmn_page_gen(m->sim, out[i].pfn);
+				out[i].flags = H_VALID | H_DEVICE |
+					       (mmn_pte_device_write(e) ? H_WRITE : 0);
+				ok = !write || mmn_pte_device_write(e);
+			}
+			if (ok || !fault)
+				break;
+			if (++tries > m->cfg.retry_budget)
+				return -EBUSY;
+			r = mmn_handle_mm_fault(m->mm, addr, write ? MMN_FAULT_WRITE : 0);
+			if (r == -EACCES)
+				return write ? -EPERM : -EFAULT;
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static void hist_record(struct mmn_hmm *m, unsigned long retries)
+{
+	unsigned int b = 0;
+
+	while (retries && b < MMN_HMM_HIST_BUCKETS - 1) {
+		retries >>= 1;
+		b++;
+	}
+	STAT_INC(m, retry_hist[b]);
+}
+
+/*
+ * dmirror_range_fault() for one chunk: read_begin → mmap_read_lock →
+ * hmm_range_fault → mmap_read_unlock → (-EBUSY: again) → device mutex →
+ * read_retry (again) → program (dmirror_do_fault()) → unlock. Bounded by
+ * the retry budget instead of HMM_RANGE_DEFAULT_TIMEOUT.
+ */
+static int hmm_range_fault(struct mmn_hmm *m, unsigned long start, unsigned long end, bool fault,
+			   bool write, struct hmm_pfn *hp)
+{
+	unsigned long retries = 0, n = (end - start) / PG, first = (start - m->start) / PG;
+	bool flag = m->cfg.variant == MMN_HMM_VALID_FLAG;
+
+	for (;;) {
+		struct collide c;
+		int r;
+
+		if (retries > m->cfg.retry_budget) {
+			STAT_INC(m, giveups);
+			return -EBUSY;
+		}
+		collide_begin(m, &c, flag ? NULL : &m->notifier);
+		mmn_mmap_read_lock(m->mm);
+		r = hmm_walk(m, &c, start, end, fault, write, hp);
+		mmn_mmap_read_unlock(m->mm);
+		if (r == -EBUSY) {
+			retries++;
+			STAT_INC(m, retries);
+			continue;
+		}
+		if (r)
+			return r;
+		mmn_sched_point(m->sim, MMN_SCHED_EXPLICIT, m, point_names[0], start);
+		mmn_mutex_lock(&m->mutex);
+		if (collided_locked(m, &c)) {
+			mmn_mutex_unlock(&m->mutex);
+			retries++;
+			STAT_INC(m, retries);
+			continue;
+		}
+		for (unsigned long i = 0; i < n; i++) {
+			uint32_t tags;
+
+			if (!(hp[i].flags & H_VALID))
+				continue;
+			if (hp[i].flags & H_DEVICE)
+				dev_pfn_record(m, hp[i].pfn);
+			tags = ((hp[i].flags & H_WRITE) ? E_WRITE : 0) |
+			       ((hp[i].flags & H_DEVICE) ? E_DEVICE : 0);
+			entry_set(m, &m->pt[first + i], hp[i].pfn, hp[i].gen, tags);
+			STAT_INC(m, programmed);
+		}
+		mmn_mutex_unlock(&m->mutex);
+		STAT_INC(m, fault_loops);
+		hist_record(m, retries);
+		mmn_sched_point(m->sim, MMN_SCHED_EXPLICIT, m, point_names[1], start);
+		return 0;
+	}
+}
+
+/* dmirror_fault(): [start, end) in chunks. */
+static int hmm_fault(struct mmn_hmm *m, unsigned long start, unsigned long end, bool fault,
+		     bool write)
+{
+	unsigned long chunk = (unsigned long)m->cfg.chunk_pages * PG;
+	struct hmm_pfn *hp = calloc(m->cfg.chunk_pages, sizeof(*hp));
+	int r = 0;
+
+	if (!hp)
+		return -ENOMEM;
+	for (unsigned long a = start; a < end && !r; a += chunk) {
+		unsigned long e = end - a > chunk ? a + chunk : end;
+
+		r = hmm_range_fault(m, a, e, fault, write, hp);
+	}
+	free(hp);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device accesses                                                     */
+/* ------------------------------------------------------------------ */
+
+static bool range_ok(const struct mmn_hmm *m, unsigned long addr, unsigned long npages)
+{
+	return m && npages && !(addr & ~MMN_PAGE_MASK) && addr >= m->start && addr < m->end &&
+	       npages <= (m->end - addr) / PG;
+}
+
+/* dmirror_read() / dmirror_write(): copy under the device mutex through the
+ * device page table; the first missing page (or one without WRITE) ends
+ * the pass, dmirror_fault() from there to the end, cmd->faults++. */
+static long hmm_access(struct mmn_hmm *m, unsigned long addr, unsigned long npages, bool write,
+		       uint64_t *buf)
+{
+	unsigned long i = 0, first, faults = 0;
+
+	if (!range_ok(m, addr, npages) || !buf)
+		return -EINVAL;
+	if (mmn_mm_users(m->mm) <= 0)
+		return -EINVAL; /* dmirror: mmget_not_zero() failed */
+	first = (addr - m->start) / PG;
+	for (;;) {
+		int r;
+
+		mmn_mutex_lock(&m->mutex);
+		for (; i < npages; i++) {
+			struct hmm_entry *e = &m->pt[first + i];
+			uint64_t v = write ? buf[i] : 0;
+
+			if (!(e->flags & E_VALID) || (write && !(e->flags & E_WRITE)))
+				break;
+			mmn_phys_access(m->sim, e->pfn, e->gen, addr + i * PG, write, &v);
+			if (!write)
+				buf[i] = v;
+		}
+		mmn_mutex_unlock(&m->mutex);
+		if (i == npages)
+			break;
+		if (faults >= m->cfg.retry_budget) {
+			STAT_INC(m, giveups);
+			return -EBUSY;
+		}
+		r = hmm_fault(m, addr + i * PG, addr + npages * PG, true, write);
+		if (r)
+			return r;
+		faults++;
+		STAT_INC(m, device_faults);
+	}
+	if (write)
+		STAT_INC(m, writes);
+	else
+		STAT_INC(m, reads);
+	return (long)faults;
+}
+
+long mmn_hmm_read(struct mmn_hmm *m, unsigned long addr, unsigned long npages, uint64_t *out)
+{
+	return hmm_access(m, addr, npages, false, out);
+}
+
+long mmn_hmm_write(struct mmn_hmm *m, unsigned long addr, unsigned long npages,
+		   const uint64_t *in)
+{
+	return hmm_access(m, addr, npages, true, (uint64_t *)(uintptr_t)in);
+}
+
+/*
+ * A device atomic: through an ATOMIC entry, else make_device_exclusive()
+ * and program the entry (dmirror_exclusive() → dmirror_atomic_map();
+ * nouveau's atomic fault). test_hmm holds mmap_lock for read across both,
+ * so no munmap gets in between; mmn_make_device_exclusive() takes mmap_lock
+ * itself, so the model validates the store the hmm way instead: read_begin
+ * after the conversion, a walk that finds the device-exclusive entry of
+ * that page still in place, then read_retry under the device mutex.
+ * With a NULL owner (test_hmm) the mirror's own EXCLUSIVE range erased the
+ * old entry first; with its own owner the event-aware mirror skipped it.
+ */
+static bool exclusive_in_place(struct mmn_hmm *m, unsigned long addr, unsigned long pfn)
+{
+	struct mmn_walk w;
+
+	if (mmn_pgtable_walk(m->mm, addr, &w) || w.level != MMN_PT_PTE)
+		return false;
+	return (mmn_pte_swp_type(w.entry) == MMN_SWP_DEVICE_EXCLUSIVE ||
+		mmn_pte_swp_type(w.entry) == MMN_SWP_DEVICE_EXCLUSIVE_READ) &&
+	       mmn_pte_pfn(w.entry) == pfn;
+}
+
+int mmn_hmm_atomic(struct mmn_hmm *m, unsigned long addr, uint64_t add, uint64_t *old)
+{
+	bool flag;
+	void *owner;
+
+	if (!range_ok(m, addr, 1))
+		return -EINVAL;
+	if (mmn_mm_users(m->mm) <= 0)
+		return -EINVAL;
+	flag = m->cfg.variant == MMN_HMM_VALID_FLAG;
+	owner = m->cfg.exclusive_null_owner ? NULL : m;
+	for (unsigned long tries = 0; tries <= m->cfg.retry_budget; tries++) {
+		struct hmm_entry *e = &m->pt[(addr - m->start) / PG];
+		struct collide c;
+		unsigned long pfn;
+		bool stale;
+		int r;
+
+		mmn_mutex_lock(&m->mutex);
+		if ((e->flags & (E_VALID | E_ATOMIC)) == (E_VALID | E_ATOMIC)) {
+			uint64_t v = 0;
+
+			if (!(e->flags & E_WRITE)) {
+				mmn_mutex_unlock(&m->mutex);
+				return -EPERM;
+			}
+			mmn_phys_access(m->sim, e->pfn, e->gen, addr, false, &v);
+			if (old)
+				*old = v;
+			v += add;
+			mmn_phys_access(m->sim, e->pfn, e->gen, addr, true, &v);
+			mmn_mutex_unlock(&m->mutex);
+			STAT_INC(m, atomics);
+			return 0;
+		}
+		mmn_mutex_unlock(&m->mutex);
+		r = mmn_make_device_exclusive(m->mm, addr, owner, &pfn);
+		if (r == -EACCES)
+			return -EPERM;
+		if (r)
+			return r;
+		STAT_INC(m, exclusive_made);
+		collide_begin(m, &c, flag ? NULL : &m->notifier);
+		stale = !exclusive_in_place(m, addr, pfn);
+		mmn_mutex_lock(&m->mutex);
+		if (stale || collided_locked(m, &c)) {
+			mmn_mutex_unlock(&m->mutex);
+			mmn_device_exclusive_release(m->sim, pfn);
+			STAT_INC(m, retries);
+			continue;
+		}
+		entry_set(m, e, pfn, mmn_page_gen(m->sim, pfn), E_WRITE | E_ATOMIC);
+		STAT_INC(m, programmed);
+		mmn_mutex_unlock(&m->mutex);
+		mmn_device_exclusive_release(m->sim, pfn);
+	}
+	STAT_INC(m, giveups);
+	return -EBUSY;
+}
+
+int mmn_hmm_check_exclusive(struct mmn_hmm *m, unsigned long addr, unsigned long npages)
+{
+	unsigned long first;
+	int r = 0;
+
+	if (!range_ok(m, addr, npages))
+		return -EINVAL;
+	first = (addr - m->start) / PG;
+	mmn_mutex_lock(&m->mutex);
+	for (unsigned long i = 0; i < npages; i++)
+		if ((m->pt[first + i].flags & (E_VALID | E_ATOMIC)) == (E_VALID | E_ATOMIC))
+			r = -EPERM;
+	mmn_mutex_unlock(&m->mutex);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshot                                                            */
+/* ------------------------------------------------------------------ */
+
+struct snap_notifier {
+	struct mmn_interval_notifier sub;
+	struct mmn_hmm *m;
+};
+
+/* dmirror_snapshot_invalidate(): only the sequence, under the mutex. */
+static bool snap_invalidate(struct mmn_interval_notifier *sub,
+			    const struct mmn_notifier_range *range, unsigned long cur_seq)
+{
+	struct snap_notifier *s = (struct snap_notifier *)((char *)sub -
+							   offsetof(struct snap_notifier, sub));
+
+	if (mmn_notifier_range_blockable(range))
+		mmn_mutex_lock(&s->m->mutex);
+	else if (!mmn_mutex_trylock(&s->m->mutex))
+		return false;
+	mmn_interval_set_seq(sub, cur_seq);
+	mmn_mutex_unlock(&s->m->mutex);
+	return true;
+}
+
+static const struct mmn_interval_notifier_ops snap_ops = { .invalidate = snap_invalidate };
+
+static int snapshot_chunk(struct mmn_hmm *m, unsigned long start, unsigned long end,
+			  struct hmm_pfn *hp, uint8_t *vma_err, uint8_t *out)
+{
+	struct snap_notifier s = { .m = m };
+	unsigned long n = (end - start) / PG, retries = 0;
+	int r;
+
+	r = mmn_interval_notifier_insert(&s.sub, m->mm, start, end - start, &snap_ops);
+	if (r)
+		return r;
+	for (;;) {
+		struct collide c;
+
+		if (retries > m->cfg.retry_budget) {
+			STAT_INC(m, giveups);
+			r = -EBUSY;
+			break;
+		}
+		collide_begin(m, &c, &s.sub);
+		for (unsigned long i = 0; i < n; i++) {
+			struct mmn_vma_info vi;
+
+			vma_err[i] = mmn_find_vma(m->mm, start + i * PG, &vi) ||
+				     !(vi.prot & MMN_PROT_READ);
+		}
+		mmn_mmap_read_lock(m->mm);
+		r = hmm_walk(m, &c, start, end, false, false, hp);
+		mmn_mmap_read_unlock(m->mm);
+		if (r == -EBUSY) {
+			retries++;
+			STAT_INC(m, retries);
+			continue;
+		}
+		if (r)
+			break;
+		mmn_mutex_lock(&m->mutex);
+		if (collided_locked(m, &c)) {
+			mmn_mutex_unlock(&m->mutex);
+			retries++;
+			STAT_INC(m, retries);
+			continue;
+		}
+		for (unsigned long i = 0; i < n; i++) {
+			uint8_t b = MMN_HMM_PROT_NONE;
+
+			if (vma_err[i]) {
+				b = MMN_HMM_PROT_ERROR;
+			} else if (hp[i].flags & H_VALID) {
+				b = MMN_HMM_PROT_READ;
+				if (hp[i].flags & H_WRITE)
+					b |= MMN_HMM_PROT_WRITE;
+				if (hp[i].flags & H_ZERO)
+					b |= MMN_HMM_PROT_ZERO;
+				if (hp[i].flags & H_PMD)
+					b |= MMN_HMM_PROT_PMD;
+				if (hp[i].flags & H_DEVICE)
+					b |= MMN_HMM_PROT_DEV_PRIVATE_LOCAL;
+			}
+			out[i] = b;
+		}
+		mmn_mutex_unlock(&m->mutex);
+		r = 0;
+		break;
+	}
+	mmn_interval_notifier_remove(&s.sub);
+	return r;
+}
+
+int mmn_hmm_snapshot(struct mmn_hmm *m, unsigned long addr, unsigned long npages,
+		     uint8_t *prot_out)
+{
+	unsigned long chunk, end;
+	struct hmm_pfn *hp;
+	uint8_t *vma_err;
+	int r = 0;
+
+	if (!m || !prot_out || !npages || (addr & ~MMN_PAGE_MASK) || addr >= MMN_TASK_SIZE ||
+	    npages > (MMN_TASK_SIZE - addr) / PG)
+		return -EINVAL;
+	if (mmn_mm_users(m->mm) <= 0)
+		return -EINVAL;
+	chunk = (unsigned long)m->cfg.chunk_pages * PG;
+	end = addr + npages * PG;
+	hp = calloc(m->cfg.chunk_pages, sizeof(*hp));
+	vma_err = calloc(m->cfg.chunk_pages, 1);
+	if (!hp || !vma_err) {
+		free(hp);
+		free(vma_err);
+		return -ENOMEM;
+	}
+	for (unsigned long a = addr; a < end && !r; a += chunk) {
+		unsigned long e = end - a > chunk ? a + chunk : end;
+
+		r = snapshot_chunk(m, a, e, hp, vma_err, prot_out + (a - addr) / PG);
+	}
+	free(hp);
+	free(vma_err);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Device memory: migration to device-private pages and back           */
+/* ------------------------------------------------------------------ */
+
+/* dmirror_devmem_fault(): the CPU touched one of our device pages. Our
+ * entries for it go (under the mutex, so no access uses them any more),
+ * then the generic migrate_vma back to a system page. Its MIGRATE range
+ * names us as owner and the event-aware invalidate skips it. */
+static int hmm_migrate_to_ram_cb(struct mmn_dev_pagemap *pgmap, struct mmn_mm *mm,
+				 unsigned long addr, unsigned long dev_pfn)
+{
+	struct mmn_hmm *m = pgmap->owner;
+	int r;
+
+	STAT_INC(m, migrate_to_ram);
+	mmn_mutex_lock(&m->mutex);
+	own_begin(m, 0, m->npages, true, dev_pfn);
+	mmn_mutex_unlock(&m->mutex);
+	r = mmn_devmem_migrate_to_ram_default(pgmap, mm, addr, dev_pfn);
+	own_end(m);
+	return r;
+}
+
+long mmn_hmm_migrate_to_device(struct mmn_hmm *m, unsigned long addr, unsigned long npages)
+{
+	unsigned long *dp, first, moved = 0;
+	int r;
+
+	if (!range_ok(m, addr, npages))
+		return -EINVAL;
+	if (!m->pgmap)
+		return -ENODEV;
+	if (mmn_mm_users(m->mm) <= 0)
+		return -EINVAL;
+	dp = calloc(npages, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	first = (addr - m->start) / PG;
+	/* The sources are freed by migrate_vma_finalize(): no entry may keep
+	 * pointing at them (dmirror overwrites them before finalize; the model
+	 * runs the whole migration in one call, so they go first). */
+	mmn_mutex_lock(&m->mutex);
+	own_begin(m, first, first + npages, false, 0);
+	mmn_mutex_unlock(&m->mutex);
+	r = mmn_migrate_vma_to_device(m->mm, addr, addr + npages * PG, m->pgmap, dp);
+	mmn_mutex_lock(&m->mutex);
+	for (unsigned long i = 0; !r && i < npages; i++) {
+		if (dp[i]) {
+			dev_pfn_record(m, dp[i]);
+			moved++;
+		}
+	}
+	mmn_mutex_unlock(&m->mutex);
+	own_end(m);
+	if (r) {
+		free(dp);
+		return r;
+	}
+	free(dp);
+	STAT_ADD(m, migrated_to_device, moved);
+	/* dmirror_migrate_finalize_and_map(): map the device pages. */
+	r = hmm_fault(m, addr, addr + npages * PG, false, false);
+	if (r)
+		return r;
+	return (long)moved;
+}
+
+int mmn_hmm_migrate_to_ram(struct mmn_hmm *m, unsigned long addr, unsigned long npages)
+{
+	unsigned long *pfns, first;
+	int r;
+
+	if (!range_ok(m, addr, npages))
+		return -EINVAL;
+	if (!m->pgmap)
+		return -ENODEV;
+	if (mmn_mm_users(m->mm) <= 0)
+		return -EINVAL;
+	pfns = calloc(npages, sizeof(*pfns));
+	if (!pfns)
+		return -ENOMEM;
+	first = (addr - m->start) / PG;
+	mmn_mutex_lock(&m->mutex);
+	own_begin(m, first, first + npages, true, 0);
+	mmn_mutex_unlock(&m->mutex);
+	r = mmn_migrate_vma_to_ram(m->mm, addr, addr + npages * PG, m->pgmap, pfns);
+	own_end(m);
+	free(pfns);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* The quiescent audit                                                 */
+/* ------------------------------------------------------------------ */
+
+static void report_stale(struct mmn_hmm *m, unsigned long addr, const struct hmm_entry *e,
+			 const char *why)
+{
+	struct mmn_violation v = {
+		.kind = MMN_VIOL_STALE_TRANSLATION,
+		.actor_id = -1,
+		.actor_name = "audit",
+		.op = "mmn_check_quiescent",
+		.addr = addr,
+		.pfn = e->pfn,
+		.gen_used = e->gen,
+		.gen_now = mmn_page_gen(m->sim, e->pfn),
+		.msg = why,
+	};
+
+	mmn_check_report(m->sim, &v);
+}
+
+/*
+ * Entries of system pages go to the oracle. The oracle compares with a
+ * present primary entry, so the mirror checks the others itself: device
+ * pages against the device-private entry, ATOMIC entries against the
+ * device-exclusive entry, read-only entries under a PROT_NONE (NUMA hint)
+ * entry of the same frame (still mapped: coherent).
+ */
+static void hmm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
+{
+	struct mmn_hmm *m = ctx;
+
+	mmn_mutex_lock(&m->mutex);
+	for (unsigned long i = 0; i < m->npages; i++) {
+		const struct hmm_entry *e = &m->pt[i];
+		unsigned long addr = m->start + i * PG;
+		bool write = e->flags & E_WRITE;
+		struct mmn_walk w;
+		enum mmn_swp_type t;
+
+		if (!(e->flags & E_VALID))
+			continue;
+		if (mmn_pgtable_walk(m->mm, addr, &w))
+			w = (struct mmn_walk){ 0 };
+		t = mmn_pte_swp_type(w.entry);
+		if (e->flags & (E_DEVICE | E_ATOMIC)) {
+			bool dev = e->flags & E_DEVICE;
+			bool kind_ok = dev ? (t == MMN_SWP_DEVICE_PRIVATE_READ ||
+					      t == MMN_SWP_DEVICE_PRIVATE_WRITE)
+					   : (t == MMN_SWP_DEVICE_EXCLUSIVE ||
+					      t == MMN_SWP_DEVICE_EXCLUSIVE_READ);
+
+			if (w.level != MMN_PT_PTE || mmn_pte_none(w.entry) || !kind_ok)
+				report_stale(m, addr, e, dev ? "stale translation in hmm: no device-private entry"
+							     : "stale translation in hmm: no device-exclusive entry");
+			else if (mmn_pte_pfn(w.entry) != e->pfn)
+				report_stale(m, addr, e, "stale translation in hmm: the primary entry maps another frame");
+			else if (mmn_page_gen(m->sim, e->pfn) != e->gen)
+				report_stale(m, addr, e, "stale translation in hmm: the frame was freed and re-used since");
+			else if (write && !mmn_pte_device_write(w.entry))
+				report_stale(m, addr, e, "stale translation in hmm: it allows stores the primary entry forbids");
+			continue;
+		}
+		if (w.level == MMN_PT_PTE && mmn_pte_protnone(w.entry) && !write &&
+		    mmn_pte_pfn(w.entry) == e->pfn && mmn_page_gen(m->sim, e->pfn) == e->gen)
+			continue;
+		{
+			struct mmn_secondary_entry se = {
+				.mm = m->mm, .addr = addr, .pfn = e->pfn, .gen = e->gen, .write = write,
+			};
+
+			emit(cookie, &se);
+		}
+	}
+	mmn_mutex_unlock(&m->mutex);
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                            */
+/* ------------------------------------------------------------------ */
+
+#define HMM_MAX_LEN (1UL << 30)
+
+int mmn_hmm_create(struct mmn_mm *mm, unsigned long start, unsigned long length,
+		   const struct mmn_hmm_config *cfg, struct mmn_hmm **out)
+{
+	struct mmn_hmm_config def;
+	struct mmn_hmm *m;
+	int r;
+
+	if (!cfg) {
+		mmn_hmm_config_init(&def);
+		cfg = &def;
+	}
+	if (!mm || !out || !length || (start & ~MMN_PAGE_MASK) || (length & ~MMN_PAGE_MASK) ||
+	    start >= MMN_TASK_SIZE || length > MMN_TASK_SIZE - start)
+		return -EINVAL;
+	if ((unsigned int)cfg->variant > MMN_HMM_VALID_FLAG || !cfg->retry_budget ||
+	    !cfg->chunk_pages || cfg->chunk_pages > MMN_PTRS_PER_TABLE)
+		return -EINVAL;
+	if (length > HMM_MAX_LEN)
+		return -E2BIG;
+	if (mmn_mm_users(mm) <= 0)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->sim = mmn_mm_sim(mm);
+	m->mm = mm;
+	m->start = start;
+	m->end = start + length;
+	m->npages = length / PG;
+	m->cfg = *cfg;
+	if (!m->cfg.name)
+		m->cfg.name = "hmm";
+	m->pt = calloc(m->npages, sizeof(*m->pt));
+	if (!m->pt) {
+		free(m);
+		return -ENOMEM;
+	}
+	mmn_mutex_init(&m->mutex, m->sim, &hmm_mutex_class, m->cfg.name);
+	mmn_waitqueue_init(&m->wq, m->sim, "hmm_valid");
+	atomic_init(&m->valid, true);
+	atomic_init(&m->active, 0);
+	atomic_init(&m->own_seq, 0);
+	atomic_init(&m->mig_active, 0);
+	atomic_init(&m->nr_dev_pfns, 0);
+	if (cfg->devmem_pages) {
+		m->dev_pfns = calloc(cfg->devmem_pages, sizeof(*m->dev_pfns));
+		m->pgmap_ops.migrate_to_ram = hmm_migrate_to_ram_cb;
+		r = m->dev_pfns ? mmn_devmem_create(m->sim, cfg->devmem_pages, m, &m->pgmap_ops,
+						    &m->pgmap)
+				: -ENOMEM;
+		if (r)
+			goto fail;
+	}
+	if (cfg->variant == MMN_HMM_VALID_FLAG) {
+		m->mn_ops.invalidate_range_start = hmm_flag_start;
+		m->mn_ops.invalidate_range_end = hmm_flag_end;
+		m->mn_ops.release = hmm_flag_release;
+		m->mn.ops = &m->mn_ops;
+		r = mmn_notifier_register(&m->mn, mm);
+		if (r)
+			goto fail;
+		m->registered = true;
+	} else {
+		r = mmn_interval_notifier_insert(&m->notifier, mm, start, length, &hmm_interval_ops);
+		if (r)
+			goto fail;
+		m->inserted = true;
+	}
+	r = mmn_check_register_secondary(m->sim, m->cfg.name, hmm_audit_iter, m);
+	if (r)
+		goto fail;
+	m->audited = true;
+	*out = m;
+	return 0;
+fail:
+	if (m->registered)
+		mmn_notifier_unregister(&m->mn, mm);
+	if (m->inserted)
+		mmn_interval_notifier_remove(&m->notifier);
+	if (m->pgmap)
+		mmn_devmem_destroy(m->pgmap);
+	mmn_waitqueue_destroy(&m->wq);
+	mmn_mutex_destroy(&m->mutex);
+	free(m->dev_pfns);
+	free(m->pt);
+	free(m);
+	return r;
+}
+
+/* dmirror's RELEASE ioctl: every device page back to system memory, VMA by
+ * VMA over the mirrored range. */
+static void evict_devmem(struct mmn_hmm *m)
+{
+	int n;
+
+	if (mmn_mm_users(m->mm) <= 0)
+		return;
+	mmn_mutex_lock(&m->mutex);
+	own_begin(m, 0, m->npages, true, 0);
+	mmn_mutex_unlock(&m->mutex);
+	n = mmn_vma_count(m->mm);
+	for (int i = 0; i < n; i++) {
+		struct mmn_vma_info vi;
+		unsigned long s, e;
+
+		if (mmn_vma_at(m->mm, i, &vi))
+			break;
+		s = vi.start > m->start ? vi.start : m->start;
+		e = vi.end < m->end ? vi.end : m->end;
+		if (s < e) {
+			unsigned long *pfns = calloc((e - s) / PG, sizeof(*pfns));
+
+			if (pfns)
+				(void)mmn_migrate_vma_to_ram(m->mm, s, e, m->pgmap, pfns);
+			free(pfns);
+		}
+	}
+	own_end(m);
+}
+
+int mmn_hmm_destroy(struct mmn_hmm *m)
+{
+	if (!m)
+		return -EINVAL;
+	if (m->pgmap) {
+		evict_devmem(m);
+		if (mmn_devmem_nr_free(m->pgmap) != m->cfg.devmem_pages)
+			return -EBUSY;
+	}
+	if (m->audited)
+		mmn_check_unregister_secondary(m->sim, m);
+	if (m->registered)
+		mmn_notifier_unregister(&m->mn, m->mm);
+	if (m->inserted)
+		mmn_interval_notifier_remove(&m->notifier);
+	if (m->pgmap)
+		mmn_devmem_destroy(m->pgmap);
+	mmn_waitqueue_destroy(&m->wq);
+	mmn_mutex_destroy(&m->mutex);
+	free(m->dev_pfns);
+	free(m->pt);
+	free(m);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                       */
+/* ------------------------------------------------------------------ */
+
+void mmn_hmm_device_lock(struct mmn_hmm *m)
+{
+	if (m)
+		mmn_mutex_lock(&m->mutex);
+}
+
+void mmn_hmm_device_unlock(struct mmn_hmm *m)
+{
+	if (m)
+		mmn_mutex_unlock(&m->mutex);
+}
+
+unsigned long mmn_hmm_nr_entries(struct mmn_hmm *m)
+{
+	return m ? __atomic_load_n(&m->nr_entries, __ATOMIC_RELAXED) : 0;
+}
+
+int mmn_hmm_entry(struct mmn_hmm *m, unsigned long addr, unsigned long *pfn, bool *write,
+		  bool *atomic)
+{
+	struct hmm_entry e;
+
+	if (!m || addr < m->start || addr >= m->end)
+		return -EINVAL;
+	mmn_mutex_lock(&m->mutex);
+	e = m->pt[(addr - m->start) / PG];
+	mmn_mutex_unlock(&m->mutex);
+	if (!(e.flags & E_VALID))
+		return -ENOENT;
+	if (pfn)
+		*pfn = e.pfn;
+	if (write)
+		*write = e.flags & E_WRITE;
+	if (atomic)
+		*atomic = e.flags & E_ATOMIC;
+	return 0;
+}
+
+int mmn_hmm_get_stats(struct mmn_hmm *m, struct mmn_hmm_stats *out)
+{
+	const unsigned long *src;
+	unsigned long *dst;
+
+	if (!m || !out)
+		return -EINVAL;
+	src = (const unsigned long *)&m->st;
+	dst = (unsigned long *)out;
+	for (size_t i = 0; i < sizeof(*out) / sizeof(unsigned long); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	return 0;
+}
