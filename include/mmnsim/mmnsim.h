@@ -26,6 +26,7 @@
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
 #include <mmnsim/device.h>
+#include <mmnsim/scenario.h>
 #include <mmnsim/listeners/kvm.h>
 #include <mmnsim/listeners/iommu.h>
 #include <mmnsim/listeners/hmm.h>

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file scenario.h
+ * @brief The seed scenarios S1-S9 (design.md section 9), as reusable,
+ *        parameterised functions that the tests, the simulator and the
+ *        benchmarks all call.
+ *
+ * Each scenario reproduces one claim of a seed thread (or of users'
+ * reports): under the seed's wrong setting it shows the violation or the
+ * cost the seed describes, under the right one it does not. A run builds
+ * its own simulation from the parameters, so scenarios are independent of
+ * each other and of the caller's state.
+ */
+#ifndef MMNSIM_SCENARIO_H
+#define MMNSIM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mmnsim/check.h>
+#include <mmnsim/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How a scenario is driven. */
+enum mmn_scenario_mode {
+	/** One deterministic interleaving written in the scenario (hook points,
+	 *  completions; no sleeps): the seed's race placed exactly. */
+	MMN_SCENARIO_INTERLEAVED = 0,
+	/** Native threads with real parallelism, @c iterations rounds. */
+	MMN_SCENARIO_NATIVE,
+};
+
+/** Largest number of knob overrides in struct mmn_scenario_params. */
+#define MMN_SCENARIO_MAX_KNOBS 8
+/** Largest number of named counters in struct mmn_scenario_result. */
+#define MMN_SCENARIO_MAX_COUNTERS 8
+
+/** Parameters of one scenario run. Zeroed fields take the scenario's defaults. */
+struct mmn_scenario_params {
+	/** Run the seed's wrong setting (true) or the right one (false). */
+	bool wrong;
+	/** Profile name; NULL: the scenario's own choice for @c wrong. */
+	const char *profile;
+	/** Extra knob overrides "name=value", applied after the scenario's
+	 *  own; unused slots NULL. */
+	const char *knobs[MMN_SCENARIO_MAX_KNOBS];
+	/** Listener variant (the listener's own enum value); -1: the
+	 *  scenario's choice for @c wrong. */
+	int variant;
+	/** Pages of the working set; 0: the scenario's default. */
+	unsigned long pages;
+	/** Rounds of a native run; 0: the scenario's default. */
+	unsigned long iterations;
+	/** Seed of every pseudo-random choice; 0: 1. */
+	uint64_t seed;
+	/** How to drive it. */
+	enum mmn_scenario_mode mode;
+};
+
+/** What a scenario run observed. */
+struct mmn_scenario_result {
+	unsigned long runs;                               /**< interleavings or rounds run */
+	unsigned long violations;                         /**< violations of every kind */
+	unsigned long by_kind[MMN_VIOL_NR_KINDS];         /**< violations per kind */
+	int nr_counters;                                  /**< used entries of the two arrays below */
+	const char *counter_names[MMN_SCENARIO_MAX_COUNTERS]; /**< "refaults", "teardowns", ... */
+	unsigned long counters[MMN_SCENARIO_MAX_COUNTERS];    /**< their values */
+	/** Whether the observation matches the seed's claim for this
+	 *  setting (a violation under the wrong setting, none under the
+	 *  right one; or the counts the seed predicts). */
+	bool claim_holds;
+	char profile[16];                                 /**< the profile actually used */
+	char setting[96];                                 /**< the knob/variant that differs, as text */
+	char note[160];                                   /**< one line for a table */
+};
+
+/** A scenario. */
+struct mmn_scenario {
+	const char *id;      /**< "S1" ... "S9" */
+	const char *seed;    /**< "000" ... "004", or "users" */
+	const char *title;   /**< one line */
+	const char *claim;   /**< what it must show, from design.md section 9 */
+	/**
+	 * Run it.
+	 * @param p    the parameters (NULL: all defaults, the right setting)
+	 * @param out  receives the observations
+	 * @return 0, or a negative errno when the run could not be made
+	 *         (bad parameters, the host out of memory); a violation is an
+	 *         observation, not an error.
+	 */
+	int (*run)(const struct mmn_scenario_params *p, struct mmn_scenario_result *out);
+};
+
+/** mmn_scenario_count() - number of scenarios (S1..S9 that exist). */
+MMN_API int mmn_scenario_count(void);
+
+/** mmn_scenario_at() - the @p idx-th scenario, in id order; NULL out of range. */
+MMN_API const struct mmn_scenario *mmn_scenario_at(int idx);
+
+/** mmn_scenario_by_id() - the scenario named @p id ("S4"); NULL if unknown. */
+MMN_API const struct mmn_scenario *mmn_scenario_by_id(const char *id);
+
+/**
+ * mmn_scenario_run() - run scenario @p id with @p p (NULL: defaults).
+ * @param id   the scenario's id
+ * @param p    the parameters, or NULL
+ * @param out  receives the observations
+ * @return 0, -EINVAL for NULL @p id or @p out, -ENOENT for an unknown id, or
+ *         the scenario's own error.
+ */
+MMN_API int mmn_scenario_run(const char *id, const struct mmn_scenario_params *p,
+			     struct mmn_scenario_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_SCENARIO_H */

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+/* The scenario registry and the helpers every scenario shares. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenarios_internal.h"
+
+/* In id order. Each sN.c adds its line here. */
+static const struct mmn_scenario *const scenarios[] = {
+	NULL, /* keeps the array non-empty; skipped */
+	&mmn_scenario_s1,
+	&mmn_scenario_s2,
+	&mmn_scenario_s3,
+	&mmn_scenario_s4,
+	&mmn_scenario_s5,
+	&mmn_scenario_s6,
+	&mmn_scenario_s7,
+	&mmn_scenario_s8,
+	&mmn_scenario_s9,
+};
+
+int mmn_scenario_count(void)
+{
+	return (int)(sizeof(scenarios) / sizeof(scenarios[0])) - 1;
+}
+
+const struct mmn_scenario *mmn_scenario_at(int idx)
+{
+	if (idx < 0 || idx >= mmn_scenario_count())
+		return NULL;
+	return scenarios[idx + 1];
+}
+
+const struct mmn_scenario *mmn_scenario_by_id(const char *id)
+{
+	if (!id)
+		return NULL;
+	for (int i = 0; i < mmn_scenario_count(); i++)
+		if (!strcmp(mmn_scenario_at(i)->id, id))
+			return mmn_scenario_at(i);
+	return NULL;
+}
+
+int mmn_scenario_run(const char *id, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	const struct mmn_scenario *s;
+
+	if (!id || !out)
+		return -EINVAL;
+	s = mmn_scenario_by_id(id);
+	if (!s)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	return s->run(p, out);
+}
+
+void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out)
+{
+	out->violations = 0;
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++) {
+		out->by_kind[k] = mmn_check_count(sim, (enum mmn_violation_kind)k);
+		out->violations += out->by_kind[k];
+	}
+}
+
+void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value)
+{
+	if (out->nr_counters >= MMN_SCENARIO_MAX_COUNTERS)
+		return;
+	out->counter_names[out->nr_counters] = name;
+	out->counters[out->nr_counters++] = value;
+}
+
+int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p)
+{
+	for (int i = 0; p && i < MMN_SCENARIO_MAX_KNOBS && p->knobs[i]; i++) {
+		char name[64];
+		const char *eq = strchr(p->knobs[i], '=');
+		size_t n;
+
+		if (!eq || eq == p->knobs[i])
+			return -EINVAL;
+		n = (size_t)(eq - p->knobs[i]);
+		if (n >= sizeof(name))
+			return -EINVAL;
+		memcpy(name, p->knobs[i], n);
+		name[n] = '\0';
+		if (mmn_sim_set_knob(sim, name, eq + 1))
+			return -EINVAL;
+	}
+	return 0;
+}

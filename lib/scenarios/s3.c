@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+/*
+ * S3 (seed 001): an only_end path with an IOMMU-style listener. The hugetlb
+ * protection change (hugetlb_change_protection(), lib/ops/mprotect.c) ends
+ * with invalidate_range_only_end() and flushes only the CPU TLB under its
+ * locks (flush_hugetlb_tlb_range(): no ->invalidate_range at that call site
+ * before 6.6). Profile 6.5 with only_end_skips_flush=true: no secondary
+ * flush at all, so the device keeps a writable translation of a huge page
+ * the CPU now maps read-only, found by the quiescent audit (and a device
+ * write through it succeeds). With only_end_skips_flush=false (end flushes),
+ * or latest (flush with the CPU flush), nothing is stale.
+ *
+ * INTERLEAVED: the device writes one word in each huge page (its IOTLB/ATC
+ * then hold writable translations), mprotect(PROT_READ) of the range, the
+ * audit, then one more device write per huge page without page requests.
+ * NATIVE: a device thread writing and reading the huge pages races a thread
+ * toggling the protection; the range is left read-only, then the audit.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenarios_internal.h"
+
+#define S3_PG MMN_PAGE_SIZE
+#define S3_HP MMN_PMD_SIZE
+#define S3_BASE 0x40000000UL
+#define S3_MAX_HUGE 4UL
+/* The device word of huge page i: distinct IOTLB/ATC sets (direct-mapped). */
+#define S3_ADDR(i) (S3_BASE + (i) * S3_HP + (8 + (i)) * S3_PG)
+
+static void s3_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
+{
+	(void)sim;
+	(void)v;
+	(void)arg;
+}
+
+struct s3_ctx {
+	struct mmn_sim *sim;
+	struct mmn_mm *mm;
+	struct mmn_iommu *io;
+	int pasid;
+	unsigned long huge;
+	unsigned long iterations;
+	atomic_bool done;
+	atomic_ulong prot_changes, dma_ok, dma_err;
+};
+
+static int s3_interleaved(struct s3_ctx *s, struct mmn_scenario_result *out)
+{
+	unsigned long len = s->huge * S3_HP, stale, writes_through = 0;
+	struct mmn_iommu_stats st;
+	long q;
+
+	for (unsigned long i = 0; i < s->huge; i++) {
+		if (mmn_cpu_write(s->mm, 0, S3_BASE + i * S3_HP, 0x100 + i))
+			return -EIO;
+		/* A device write: a writable IOTLB/ATC entry. */
+		if (mmn_iommu_dma_write(s->io, s->pasid, S3_ADDR(i), 0x200 + i))
+			return -EIO;
+	}
+	if (mmn_mprotect(s->mm, S3_BASE, len, MMN_PROT_READ))
+		return -EIO;
+	q = mmn_check_quiescent(s->sim);
+	if (q < 0)
+		return (int)q;
+	stale = (unsigned long)q;
+	/* The device writes again, never page-requesting: a success goes
+	 * through a translation the CPU table no longer allows. */
+	for (unsigned long i = 0; i < s->huge; i++) {
+		uint64_t v = 0x300 + i;
+
+		if (mmn_iommu_dma(s->io, s->pasid, S3_ADDR(i),
+				  MMN_IOMMU_DMA_WRITE | MMN_IOMMU_DMA_NO_PRI, &v) == 0)
+			writes_through++;
+	}
+	if (mmn_iommu_get_stats(s->io, &st))
+		return -EIO;
+	out->runs = 1;
+	scn_counter(out, "stale_after_mprotect", stale);
+	scn_counter(out, "dma_writes_to_read_only", writes_through);
+	scn_counter(out, "iommu_flushes", st.flushes);
+	scn_counter(out, "entries_flushed", st.entries_flushed);
+	return 0;
+}
+
+static void *s3_protector(void *arg)
+{
+	struct s3_ctx *s = arg;
+
+	for (unsigned long n = 0; n < s->iterations; n++) {
+		int prot = (n & 1) ? (MMN_PROT_READ | MMN_PROT_WRITE) : MMN_PROT_READ;
+
+		if (mmn_mprotect(s->mm, S3_BASE, s->huge * S3_HP, prot) == 0)
+			atomic_fetch_add(&s->prot_changes, 1);
+	}
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+static void *s3_device(void *arg)
+{
+	struct s3_ctx *s = arg;
+
+	for (unsigned long n = 0; n < s->iterations && !atomic_load(&s->done); n++) {
+		unsigned long addr = S3_ADDR(n % s->huge);
+		uint64_t v = n;
+		int r = (n & 1) ? mmn_iommu_dma_read(s->io, s->pasid, addr, &v)
+				: mmn_iommu_dma(s->io, s->pasid, addr,
+						MMN_IOMMU_DMA_WRITE | MMN_IOMMU_DMA_NO_PRI, &v);
+
+		if (r == 0)
+			atomic_fetch_add(&s->dma_ok, 1);
+		else
+			atomic_fetch_add(&s->dma_err, 1);
+	}
+	return NULL;
+}
+
+static int s3_native(struct s3_ctx *s, struct mmn_scenario_result *out)
+{
+	struct mmn_actor *pr = NULL, *dev = NULL;
+	long q;
+	int err;
+
+	for (unsigned long i = 0; i < s->huge; i++)
+		if (mmn_cpu_write(s->mm, 0, S3_BASE + i * S3_HP, 0x100 + i))
+			return -EIO;
+	err = mmn_actor_spawn(s->sim, "device", s3_device, s, &dev);
+	if (!err)
+		err = mmn_actor_spawn(s->sim, "mprotect", s3_protector, s, &pr);
+	else
+		atomic_store(&s->done, true);
+	if (pr)
+		(void)mmn_actor_join(pr, NULL);
+	else
+		atomic_store(&s->done, true);
+	if (dev)
+		(void)mmn_actor_join(dev, NULL);
+	if (err)
+		return err;
+	/* Leave it read-only after a last device write, then audit. */
+	if (mmn_mprotect(s->mm, S3_BASE, s->huge * S3_HP, MMN_PROT_READ | MMN_PROT_WRITE) ||
+	    mmn_iommu_dma_write(s->io, s->pasid, S3_ADDR(0), 1) ||
+	    mmn_mprotect(s->mm, S3_BASE, s->huge * S3_HP, MMN_PROT_READ))
+		return -EIO;
+	q = mmn_check_quiescent(s->sim);
+	if (q < 0)
+		return (int)q;
+	out->runs = s->iterations;
+	scn_counter(out, "stale_at_end", (unsigned long)q);
+	scn_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
+	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	return 0;
+}
+
+static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	struct mmn_sim_config cfg;
+	struct mmn_iommu_config icfg;
+	struct s3_ctx *s;
+	const char *profile;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	if (!p)
+		p = &defaults;
+	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S3_MAX_HUGE ||
+	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	profile = p->profile ? p->profile : "6.5";
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->huge = p->pages ? p->pages : 1; /* huge pages */
+	s->iterations = p->iterations ? p->iterations : 2000;
+	mmn_sim_config_init(&cfg);
+	cfg.nr_cpus = 2;
+	cfg.nr_frames = 1024;
+	cfg.nr_huge_pages = 8;
+	cfg.profile = profile;
+	cfg.seed = p->seed ? p->seed : 1;
+	s->sim = mmn_sim_create(&cfg);
+	if (!s->sim) {
+		free(s);
+		return -EINVAL;
+	}
+	mmn_check_set_handler(s->sim, s3_silent, NULL);
+	/* The knob exists in every profile; only 4.15-6.5 set it. */
+	err = mmn_sim_set_knob(s->sim, "only_end_skips_flush", p->wrong ? "true" : "false");
+	if (!err)
+		err = scn_apply_knobs(s->sim, p);
+	if (err) {
+		mmn_sim_destroy(s->sim);
+		free(s);
+		return -EINVAL;
+	}
+	snprintf(out->profile, sizeof(out->profile), "%s", profile);
+	snprintf(out->setting, sizeof(out->setting), "only_end_skips_flush=%s",
+		 p->wrong ? "true" : "false");
+
+	s->mm = mmn_mm_create(s->sim);
+	mmn_iommu_config_init(&icfg);
+	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
+	s->io = s->mm ? mmn_iommu_create(s->sim, &icfg) : NULL;
+	err = -ENOMEM;
+	if (s->io && !mmn_iommu_bind(s->io, s->mm, &s->pasid)) {
+		unsigned long got;
+
+		err = mmn_mmap(s->mm, S3_BASE, s->huge * S3_HP, MMN_PROT_READ | MMN_PROT_WRITE,
+			       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_HUGETLB | MMN_MAP_FIXED,
+			       &got);
+		if (!err)
+			err = p->mode == MMN_SCENARIO_INTERLEAVED ? s3_interleaved(s, out)
+								  : s3_native(s, out);
+	}
+	if (!err) {
+		scn_collect_violations(s->sim, out);
+		if (p->wrong)
+			out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
+		else
+			out->claim_holds = out->violations == 0;
+		snprintf(out->note, sizeof(out->note),
+			 "%s: %lu stale IOTLB translations, %lu violations in all",
+			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved" : "native",
+			 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
+	} else {
+		memset(out, 0, sizeof(*out));
+	}
+	if (s->io)
+		mmn_iommu_destroy(s->io);
+	if (s->mm)
+		mmn_mm_put(s->mm);
+	mmn_sim_destroy(s->sim);
+	free(s);
+	return err;
+}
+
+const struct mmn_scenario mmn_scenario_s3 = {
+	.id = "S3",
+	.seed = "001",
+	.title = "only_end path (hugetlb protection change) with an IOMMU-style listener",
+	.claim = "stale IOTLB found when the only_end path skips the flush",
+	.run = s3_run,
+};

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: MIT
+/*
+ * S6 (seed 004): device-exclusive atomics with CPU access, and protection
+ * changes that notify without changing the PTEs a listener mirrors.
+ *
+ * Four phases, each on its own mm with an HMM-style mirror over it:
+ *  - exclusive: the device does an atomic on each page (make_device_exclusive,
+ *    ATOMIC entries), then the CPU writes each page: the fault restores the
+ *    PTE with a notification that a process-wide mmu_notifier registered on
+ *    the mm sees (CLEAR in latest, EXCLUSIVE with a NULL owner in 6.10), and
+ *    the mirror's ATOMIC entries go;
+ *  - mprotect after fork: the device maps the pages, fork makes them COW
+ *    shared (read-only), the device maps them again, mprotect(READ|WRITE):
+ *    the range is notified but the shared pages stay read-only;
+ *  - NUMA hinting twice: the device maps the pages, change_prot_numa() makes
+ *    them PROT_NONE, a second change_prot_numa() finds them PROT_NONE already;
+ *  - soft-dirty twice: the device writes the pages, clear_refs, the device
+ *    reads them, a second clear_refs finds them clean and read-only.
+ * The false positives of the last operation of each phase are read from
+ * mmn_op_get_stats() (pages_unchanged, as a delta), and the entries the mirror
+ * erased in that operation are counted: needless teardowns.
+ *
+ * No wrong setting in the seed's sense: wrong = the event-blind mirror
+ * (erases on every false positive), right = the event-aware one.
+ *
+ * NATIVE: the same four phases' operations from an operator actor against a
+ * device actor (atomics, reads, writes) and a CPU actor, counts reported.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenarios_internal.h"
+
+#define S6_BASE 0x40000000UL
+#define S6_MIRROR_PAGES 64UL
+#define S6_DEFAULT_PAGES 8UL
+#define S6_DEFAULT_ITERS 2000UL
+#define PG MMN_PAGE_SIZE
+#define RW (MMN_PROT_READ | MMN_PROT_WRITE)
+#define ANONF (MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED)
+
+static void s6_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
+{
+	(void)sim;
+	(void)v;
+	(void)arg;
+}
+
+/* ---- the process-wide notifier: counts starts by event, NULL-owner ones ---- */
+
+struct s6_pw {
+	struct mmn_notifier n; /* first: container of */
+	unsigned long by_event[MMN_NOTIFY_NR_EVENTS];
+	unsigned long null_owner;
+};
+
+static int s6_pw_start(struct mmn_notifier *sub, const struct mmn_notifier_range *range)
+{
+	struct s6_pw *pw = (struct s6_pw *)sub;
+
+	if ((unsigned)range->event < MMN_NOTIFY_NR_EVENTS)
+		__atomic_fetch_add(&pw->by_event[range->event], 1, __ATOMIC_RELAXED);
+	if (!range->owner)
+		__atomic_fetch_add(&pw->null_owner, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static const struct mmn_notifier_ops s6_pw_ops = {
+	.invalidate_range_start = s6_pw_start,
+};
+
+struct s6_env {
+	struct mmn_sim *sim;
+	struct mmn_mm *mm;
+	struct mmn_hmm *m;
+	struct s6_pw pw;
+	bool pw_on;
+};
+
+static int s6_env_new(struct mmn_sim *sim, enum mmn_hmm_variant v, unsigned long pages,
+		      struct s6_env *e)
+{
+	struct mmn_hmm_config hc;
+	unsigned long got;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->sim = sim;
+	e->mm = mmn_mm_create(sim);
+	if (!e->mm)
+		return -ENOMEM;
+	err = mmn_mmap(e->mm, S6_BASE, S6_MIRROR_PAGES * PG, RW, ANONF, &got);
+	if (!err) {
+		mmn_hmm_config_init(&hc);
+		hc.variant = v;
+		hc.retry_budget = 256;
+		hc.name = "s6-mirror";
+		err = mmn_hmm_create(e->mm, S6_BASE, S6_MIRROR_PAGES * PG, &hc, &e->m);
+	}
+	if (!err) {
+		e->pw.n.ops = &s6_pw_ops;
+		err = mmn_notifier_register(&e->pw.n, e->mm);
+		e->pw_on = !err;
+	}
+	for (unsigned long i = 0; !err && i < pages; i++)
+		err = mmn_cpu_write(e->mm, 0, S6_BASE + i * PG, 10 + i);
+	return err;
+}
+
+static void s6_env_free(struct s6_env *e, int *err)
+{
+	if (e->pw_on && mmn_notifier_unregister(&e->pw.n, e->mm) && !*err)
+		*err = -EIO;
+	if (e->m && mmn_hmm_destroy(e->m) && !*err)
+		*err = -EBUSY;
+	if (e->mm)
+		mmn_mm_put(e->mm);
+}
+
+static unsigned long s6_unchanged(struct mmn_sim *sim, enum mmn_op op)
+{
+	struct mmn_op_stats os;
+
+	return mmn_op_get_stats(sim, op, &os) ? 0 : os.pages_unchanged;
+}
+
+static unsigned long s6_zapped(struct mmn_hmm *m)
+{
+	struct mmn_hmm_stats st;
+
+	return mmn_hmm_get_stats(m, &st) ? 0 : st.zapped;
+}
+
+struct s6_obs {
+	unsigned long restores, restore_event_clear, restore_event_excl, restore_null_owner;
+	unsigned long atomics, exclusive_left;
+	unsigned long fp[3], zaps[3]; /* mprotect-cow, numa, soft-dirty */
+	unsigned long needless;
+};
+
+static void s6_needless(struct s6_obs *o, struct mmn_hmm *m)
+{
+	struct mmn_hmm_stats st;
+
+	if (!mmn_hmm_get_stats(m, &st))
+		o->needless += st.needless;
+}
+
+static long s6_ok(long r, int *err)
+{
+	if (r < 0 && !*err)
+		*err = (int)r;
+	return r;
+}
+
+static int s6_interleaved(struct mmn_sim *sim, enum mmn_hmm_variant v, unsigned long pages,
+			  struct s6_obs *o)
+{
+	uint64_t buf[S6_MIRROR_PAGES];
+	struct s6_env e;
+	struct mmn_mm *child = NULL;
+	unsigned long fp0, z0;
+	int err;
+
+	/* exclusive atomics, then CPU writes */
+	err = s6_env_new(sim, v, pages, &e);
+	for (unsigned long i = 0; !err && i < pages; i++)
+		err = mmn_hmm_atomic(e.m, S6_BASE + i * PG, 5, NULL);
+	if (!err) {
+		struct s6_pw before = e.pw;
+		struct mmn_hmm_stats st;
+
+		for (unsigned long i = 0; !err && i < pages; i++)
+			err = mmn_cpu_write(e.mm, 0, S6_BASE + i * PG, 100 + i);
+		o->restore_event_clear = e.pw.by_event[MMN_NOTIFY_CLEAR] -
+					 before.by_event[MMN_NOTIFY_CLEAR];
+		o->restore_event_excl = e.pw.by_event[MMN_NOTIFY_EXCLUSIVE] -
+					before.by_event[MMN_NOTIFY_EXCLUSIVE];
+		o->restore_null_owner = e.pw.null_owner - before.null_owner;
+		o->restores = o->restore_event_clear + o->restore_event_excl;
+		if (!mmn_hmm_get_stats(e.m, &st))
+			o->atomics = st.atomics;
+		o->exclusive_left = mmn_hmm_check_exclusive(e.m, S6_BASE, pages) ? 1 : 0;
+	}
+	s6_needless(o, e.m);
+	s6_env_free(&e, &err);
+	if (err)
+		return err;
+
+	/* mprotect(RW) of a private range after fork: shared pages stay RO */
+	err = s6_env_new(sim, v, pages, &e);
+	if (!err)
+		err = mmn_mprotect(e.mm, S6_BASE, pages * PG, MMN_PROT_READ);
+	if (!err)
+		err = mmn_fork(e.mm, &child);
+	if (!err)
+		s6_ok(mmn_hmm_read(e.m, S6_BASE, pages, buf), &err);
+	if (!err) {
+		fp0 = s6_unchanged(sim, MMN_OP_MPROTECT);
+		z0 = s6_zapped(e.m);
+		err = mmn_mprotect(e.mm, S6_BASE, pages * PG, RW);
+		o->fp[0] = s6_unchanged(sim, MMN_OP_MPROTECT) - fp0;
+		o->zaps[0] = s6_zapped(e.m) - z0;
+	}
+	s6_needless(o, e.m);
+	if (child)
+		mmn_mm_put(child);
+	s6_env_free(&e, &err);
+	if (err)
+		return err;
+
+	/* NUMA hinting twice: the second finds every entry PROT_NONE already */
+	err = s6_env_new(sim, v, pages, &e);
+	if (!err)
+		s6_ok(mmn_hmm_read(e.m, S6_BASE, pages, buf), &err);
+	if (!err)
+		err = mmn_change_prot_numa(e.mm, S6_BASE, pages * PG);
+	if (!err) {
+		fp0 = s6_unchanged(sim, MMN_OP_NUMA_HINT);
+		z0 = s6_zapped(e.m);
+		err = mmn_change_prot_numa(e.mm, S6_BASE, pages * PG);
+		o->fp[1] = s6_unchanged(sim, MMN_OP_NUMA_HINT) - fp0;
+		o->zaps[1] = s6_zapped(e.m) - z0;
+	}
+	s6_needless(o, e.m);
+	s6_env_free(&e, &err);
+	if (err)
+		return err;
+
+	/* soft-dirty clearing twice: the second finds clean read-only pages */
+	err = s6_env_new(sim, v, pages, &e);
+	for (unsigned long i = 0; i < pages; i++)
+		buf[i] = 300 + i;
+	if (!err)
+		s6_ok(mmn_hmm_write(e.m, S6_BASE, pages, buf), &err);
+	if (!err)
+		err = mmn_clear_refs_soft_dirty(e.mm);
+	if (!err)
+		s6_ok(mmn_hmm_read(e.m, S6_BASE, pages, buf), &err);
+	if (!err) {
+		fp0 = s6_unchanged(sim, MMN_OP_SOFT_DIRTY);
+		z0 = s6_zapped(e.m);
+		err = mmn_clear_refs_soft_dirty(e.mm);
+		o->fp[2] = s6_unchanged(sim, MMN_OP_SOFT_DIRTY) - fp0;
+		o->zaps[2] = s6_zapped(e.m) - z0;
+	}
+	s6_needless(o, e.m);
+	s6_env_free(&e, &err);
+	return err;
+}
+
+/* ---- native ---- */
+
+struct s6_nat {
+	struct s6_env *e;
+	unsigned long pages, iters;
+	uint64_t seed;
+	struct mmn_completion *go;
+};
+
+static unsigned long s6_rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (unsigned long)(*s >> 11);
+}
+
+static void *s6_device(void *arg)
+{
+	struct s6_nat *n = arg;
+	uint64_t buf[S6_MIRROR_PAGES];
+
+	mmn_wait_for_completion(n->go);
+	for (unsigned long i = 0; i < n->iters; i++) {
+		unsigned long pg = s6_rnd(&n->seed) % n->pages;
+
+		for (unsigned long k = 0; k < n->pages; k++)
+			buf[k] = i + k;
+		switch (s6_rnd(&n->seed) % 3) {
+		case 0:
+			(void)mmn_hmm_atomic(n->e->m, S6_BASE + pg * PG, 1, NULL);
+			break;
+		case 1:
+			(void)mmn_hmm_write(n->e->m, S6_BASE, n->pages, buf);
+			break;
+		default:
+			(void)mmn_hmm_read(n->e->m, S6_BASE, n->pages, buf);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void *s6_cpu(void *arg)
+{
+	struct s6_nat *n = arg;
+
+	mmn_wait_for_completion(n->go);
+	for (unsigned long i = 0; i < n->iters; i++) {
+		unsigned long pg = s6_rnd(&n->seed) % n->pages;
+		uint64_t v;
+
+		if (i % 4 == 0) {
+			unsigned long r = s6_rnd(&n->seed) % 3;
+
+			if (r == 0)
+				(void)mmn_change_prot_numa(n->e->mm, S6_BASE, n->pages * PG);
+			else if (r == 1)
+				(void)mmn_clear_refs_soft_dirty(n->e->mm);
+			else
+				(void)mmn_mprotect(n->e->mm, S6_BASE, n->pages * PG,
+						   (s6_rnd(&n->seed) & 1) ? MMN_PROT_READ : RW);
+		} else if (i & 1) {
+			(void)mmn_cpu_write(n->e->mm, 1, S6_BASE + pg * PG, i);
+		} else {
+			(void)mmn_cpu_read(n->e->mm, 1, S6_BASE + pg * PG, &v);
+		}
+	}
+	(void)mmn_mprotect(n->e->mm, S6_BASE, S6_MIRROR_PAGES * PG, RW);
+	return NULL;
+}
+
+static int s6_native(struct mmn_sim *sim, enum mmn_hmm_variant v, unsigned long pages,
+		     unsigned long iters, uint64_t seed, struct s6_obs *o)
+{
+	struct mmn_completion go;
+	struct s6_nat n[2];
+	struct mmn_actor *a[2];
+	struct s6_env e;
+	struct mmn_hmm_stats st;
+	int err;
+
+	err = s6_env_new(sim, v, pages, &e);
+	if (err) {
+		s6_env_free(&e, &err);
+		return err;
+	}
+	mmn_init_completion(&go, sim, "s6-go");
+	for (int i = 0; i < 2; i++)
+		n[i] = (struct s6_nat){ .e = &e, .pages = pages, .iters = iters,
+					.seed = seed * 7919u + (uint64_t)i + 1, .go = &go };
+	err = mmn_actor_spawn(sim, "s6-device", s6_device, &n[0], &a[0]);
+	if (!err) {
+		err = mmn_actor_spawn(sim, "s6-cpu", s6_cpu, &n[1], &a[1]);
+		mmn_complete_all(&go);
+		(void)mmn_actor_join(a[0], NULL);
+		if (!err)
+			(void)mmn_actor_join(a[1], NULL);
+	}
+	mmn_completion_destroy(&go);
+	o->fp[0] = s6_unchanged(sim, MMN_OP_MPROTECT);
+	o->fp[1] = s6_unchanged(sim, MMN_OP_NUMA_HINT);
+	o->fp[2] = s6_unchanged(sim, MMN_OP_SOFT_DIRTY);
+	o->restores = e.pw.by_event[MMN_NOTIFY_CLEAR];
+	o->restore_event_clear = e.pw.by_event[MMN_NOTIFY_CLEAR];
+	if (!mmn_hmm_get_stats(e.m, &st)) {
+		o->atomics = st.atomics;
+		o->zaps[0] = st.zapped;
+		o->needless = st.needless;
+	}
+	s6_env_free(&e, &err);
+	return err;
+}
+
+static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	struct mmn_sim_config cfg;
+	struct mmn_sim *sim;
+	struct s6_obs o = { 0 };
+	unsigned long pages, iters;
+	const char *prof;
+	int v, err;
+
+	if (!out)
+		return -EINVAL;
+	if (!p)
+		p = &defaults;
+	if (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE)
+		return -EINVAL;
+	if (p->variant < -1 || p->variant > MMN_HMM_EVENT_BLIND)
+		return -EINVAL;
+	if (p->pages > S6_MIRROR_PAGES)
+		return -EINVAL;
+	if (p->profile && !mmn_profile_by_name(p->profile))
+		return -EINVAL;
+	pages = p->pages ? p->pages : S6_DEFAULT_PAGES;
+	iters = (p->iterations ? p->iterations : S6_DEFAULT_ITERS) / 2;
+	v = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_EVENT_BLIND : MMN_HMM_EVENT_AWARE);
+
+	mmn_sim_config_init(&cfg);
+	cfg.nr_cpus = 2;
+	cfg.nr_frames = 4096;
+	cfg.seed = p->seed ? p->seed : 1;
+	cfg.profile = p->profile ? p->profile : "latest";
+	sim = mmn_sim_create(&cfg);
+	if (!sim)
+		return -ENOMEM;
+	mmn_check_set_handler(sim, s6_quiet, NULL);
+	err = scn_apply_knobs(sim, p);
+	if (!err) {
+		if (p->mode == MMN_SCENARIO_INTERLEAVED)
+			err = s6_interleaved(sim, (enum mmn_hmm_variant)v, pages, &o);
+		else
+			err = s6_native(sim, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o);
+	}
+	if (err) {
+		mmn_sim_destroy(sim);
+		return err;
+	}
+	(void)mmn_check_quiescent(sim);
+	scn_collect_violations(sim, out);
+	prof = mmn_sim_profile(sim)->name;
+	snprintf(out->profile, sizeof(out->profile), "%s", prof);
+	mmn_sim_destroy(sim);
+
+	out->runs = p->mode == MMN_SCENARIO_INTERLEAVED ? 1 : iters;
+	scn_counter(out, "restores", o.restores);
+	scn_counter(out, "restores_clear", o.restore_event_clear);
+	scn_counter(out, "fp_mprotect_cow", o.fp[0]);
+	scn_counter(out, "fp_numa", o.fp[1]);
+	scn_counter(out, "fp_soft_dirty", o.fp[2]);
+	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
+		scn_counter(out, "zaps_mprotect_cow", o.zaps[0]);
+		scn_counter(out, "zaps_numa", o.zaps[1]);
+		scn_counter(out, "zaps_soft_dirty", o.zaps[2]);
+	} else {
+		/* per-operation zaps cannot be told apart under native threads */
+		scn_counter(out, "zaps_total", o.zaps[0]);
+		scn_counter(out, "needless", o.needless);
+		scn_counter(out, "atomics", o.atomics);
+	}
+	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
+		out->claim_holds = out->violations == 0 && o.restores == pages &&
+				   o.restore_null_owner == pages && !o.exclusive_left &&
+				   o.fp[0] == pages && o.fp[1] == pages && o.fp[2] == pages;
+		if (v == MMN_HMM_EVENT_BLIND)
+			out->claim_holds = out->claim_holds && o.zaps[0] + o.zaps[1] + o.zaps[2] > 0;
+	} else {
+		out->claim_holds = out->violations == 0;
+	}
+	snprintf(out->setting, sizeof(out->setting), "variant=%s",
+		 v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
+	if (p->mode == MMN_SCENARIO_NATIVE)
+		snprintf(out->note, sizeof(out->note),
+			 "%lu CLEAR ranges; false positives mprotect/numa/soft-dirty %lu/%lu/%lu; %lu entries zapped",
+			 o.restores, o.fp[0], o.fp[1], o.fp[2], o.zaps[0]);
+	else
+		snprintf(out->note, sizeof(out->note),
+			 "%lu restores (%s); false positives mprotect/numa/soft-dirty %lu/%lu/%lu; needless zaps %lu/%lu/%lu",
+			 o.restores, o.restore_event_excl ? "EXCLUSIVE" : "CLEAR", o.fp[0], o.fp[1], o.fp[2],
+			 o.zaps[0], o.zaps[1], o.zaps[2]);
+	return 0;
+}
+
+const struct mmn_scenario mmn_scenario_s6 = {
+	.id = "S6",
+	.seed = "004",
+	.title = "device-exclusive atomics with CPU access; protection changes that change no PTE",
+	.claim = "exclusive entry restored by CPU fault with the process-wide notifier seen; "
+		 "false positives counted per operation",
+	.run = s6_run,
+};

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * S7 (users): an HMM-style mirror that tracks validity with a flag (the old
+ * hmm_mirror, MMN_HMM_VALID_FLAG) versus one that uses the interval
+ * sequence (MMN_HMM_EVENT_AWARE), under a start/end/start pattern: an
+ * invalidation that starts AND ends while the fault loop walks.
+ *
+ * INTERLEAVED: the CPU fills the pages; a device read faults them in; at the
+ * fault loop's "hmm_collected" point (the walk done, no lock held, the
+ * device mutex not yet taken) a whole madvise(DONTNEED) runs (start → zap,
+ * frames freed → end). The flag is true again when the loop takes the
+ * device mutex, so the flag mirror programs the freed frames: one
+ * use-after-free per device read of such an entry and one stale entry per
+ * page at the quiescent audit. The sequence mirror sees the collision in
+ * read_retry and walks again (one retry), mapping the new zero pages.
+ *
+ * NATIVE: a device actor reads the range over and over while an operator
+ * actor zaps it (DONTNEED) and the CPU rewrites it; counts are reported.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenarios_internal.h"
+
+#define S7_BASE 0x40000000UL
+#define S7_MIRROR_PAGES 64UL
+#define S7_DEFAULT_PAGES 4UL
+#define S7_DEFAULT_ITERS 2000UL
+#define S7_CHUNK 32UL
+
+static void s7_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
+{
+	(void)sim;
+	(void)v;
+	(void)arg;
+}
+
+struct s7_ctx {
+	struct mmn_sim *sim;
+	struct mmn_mm *mm;
+	struct mmn_hmm *m;
+	unsigned long pages;
+	unsigned long iters;
+	bool fired;
+	int err;
+	struct mmn_completion go;
+};
+
+/* The whole invalidation (start, zap, free, end) at the first hmm_collected. */
+static void s7_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+{
+	struct s7_ctx *c = arg;
+
+	(void)sim;
+	if (c->fired || ev->kind != MMN_SCHED_EXPLICIT || !ev->name ||
+	    strcmp(ev->name, mmn_hmm_fault_point_name(false)))
+		return;
+	c->fired = true;
+	if (mmn_madvise(c->mm, S7_BASE, c->pages * MMN_PAGE_SIZE, MMN_MADV_DONTNEED))
+		c->err = -EIO;
+}
+
+static void *s7_device(void *arg)
+{
+	struct s7_ctx *c = arg;
+	uint64_t out[S7_MIRROR_PAGES];
+
+	mmn_wait_for_completion(&c->go);
+	for (unsigned long i = 0; i < c->iters; i++)
+		(void)mmn_hmm_read(c->m, S7_BASE, c->pages, out);
+	return NULL;
+}
+
+static void *s7_operator(void *arg)
+{
+	struct s7_ctx *c = arg;
+
+	mmn_wait_for_completion(&c->go);
+	for (unsigned long i = 0; i < c->iters; i++) {
+		unsigned long pg = i % c->pages;
+
+		if (i & 1)
+			(void)mmn_madvise(c->mm, S7_BASE, c->pages * MMN_PAGE_SIZE,
+					  MMN_MADV_DONTNEED);
+		else
+			(void)mmn_cpu_write(c->mm, 1, S7_BASE + pg * MMN_PAGE_SIZE, 0x7000 + i);
+	}
+	return NULL;
+}
+
+static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	struct mmn_sim_config cfg;
+	struct mmn_hmm_config hc;
+	struct mmn_hmm_stats st;
+	struct s7_ctx c = { 0 };
+	struct mmn_sim *sim;
+	unsigned long got, uaf, stale;
+	long q;
+	int variant, err = 0;
+
+	if (!out)
+		return -EINVAL;
+	if (!p)
+		p = &defaults;
+	if (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE)
+		return -EINVAL;
+	if (p->variant > MMN_HMM_VALID_FLAG || p->variant < -1)
+		return -EINVAL;
+	if (p->pages > S7_MIRROR_PAGES)
+		return -EINVAL;
+	if (p->profile && !mmn_profile_by_name(p->profile))
+		return -EINVAL;
+	/* -1 and 0 take the scenario's choice (0 is also the right setting's) */
+	variant = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_VALID_FLAG : MMN_HMM_EVENT_AWARE);
+	c.pages = p->pages ? p->pages : S7_DEFAULT_PAGES;
+	c.iters = p->iterations ? p->iterations : S7_DEFAULT_ITERS;
+	c.iters = (c.iters + 1) / 2; /* two actors share the operations */
+
+	mmn_sim_config_init(&cfg);
+	cfg.nr_cpus = 2;
+	cfg.nr_frames = 2048;
+	cfg.seed = p->seed ? p->seed : 1;
+	cfg.profile = p->profile ? p->profile : "latest";
+	sim = mmn_sim_create(&cfg);
+	if (!sim)
+		return -ENOMEM;
+	mmn_check_set_handler(sim, s7_quiet, NULL);
+	err = scn_apply_knobs(sim, p);
+	if (err)
+		goto out_sim;
+	c.sim = sim;
+	c.mm = mmn_mm_create(sim);
+	if (!c.mm) {
+		err = -ENOMEM;
+		goto out_sim;
+	}
+	err = mmn_mmap(c.mm, S7_BASE, S7_MIRROR_PAGES * MMN_PAGE_SIZE,
+		       MMN_PROT_READ | MMN_PROT_WRITE,
+		       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED, &got);
+	if (err)
+		goto out_mm;
+	mmn_hmm_config_init(&hc);
+	hc.variant = (enum mmn_hmm_variant)variant;
+	hc.name = "s7-mirror";
+	err = mmn_hmm_create(c.mm, S7_BASE, S7_MIRROR_PAGES * MMN_PAGE_SIZE, &hc, &c.m);
+	if (err)
+		goto out_mm;
+	for (unsigned long i = 0; i < c.pages; i++) {
+		err = mmn_cpu_write(c.mm, 0, S7_BASE + i * MMN_PAGE_SIZE, 0x5000 + i);
+		if (err)
+			goto out_m;
+	}
+
+	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
+		uint64_t buf[S7_MIRROR_PAGES];
+		long r;
+
+		mmn_sched_set_hook(sim, s7_hook, &c);
+		r = mmn_hmm_read(c.m, S7_BASE, c.pages, buf);
+		mmn_sched_set_hook(sim, NULL, NULL);
+		if (r < 0 || !c.fired || c.err) {
+			err = r < 0 ? (int)r : -EIO;
+			goto out_m;
+		}
+		out->runs = 1;
+	} else {
+		struct mmn_actor *a[2];
+
+		mmn_init_completion(&c.go, sim, "s7-go");
+		err = mmn_actor_spawn(sim, "s7-device", s7_device, &c, &a[0]);
+		if (err)
+			goto out_m;
+		err = mmn_actor_spawn(sim, "s7-operator", s7_operator, &c, &a[1]);
+		if (err) {
+			mmn_complete_all(&c.go);
+			(void)mmn_actor_join(a[0], NULL);
+			mmn_completion_destroy(&c.go);
+			goto out_m;
+		}
+		mmn_complete_all(&c.go);
+		(void)mmn_actor_join(a[0], NULL);
+		(void)mmn_actor_join(a[1], NULL);
+		mmn_completion_destroy(&c.go);
+		out->runs = c.iters;
+	}
+
+	uaf = mmn_check_count(sim, MMN_VIOL_USE_AFTER_FREE);
+	q = mmn_check_quiescent(sim);
+	stale = q > 0 ? (unsigned long)q : 0;
+	(void)mmn_hmm_get_stats(c.m, &st);
+	scn_collect_violations(sim, out);
+	scn_counter(out, "uaf_reads", uaf);
+	scn_counter(out, "stale_entries", stale);
+	scn_counter(out, "retries", st.retries);
+	scn_counter(out, "programmed", st.programmed);
+	scn_counter(out, "fault_loops", st.fault_loops);
+	scn_counter(out, "giveups", st.giveups);
+	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
+		unsigned long exp = c.pages < S7_CHUNK ? c.pages : S7_CHUNK;
+
+		if (variant == MMN_HMM_VALID_FLAG)
+			out->claim_holds = uaf == exp && stale == exp;
+		else
+			out->claim_holds = out->violations == 0 && st.retries >= 1;
+	} else {
+		out->claim_holds = variant == MMN_HMM_VALID_FLAG ? out->violations > 0
+								  : out->violations == 0;
+	}
+	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
+	snprintf(out->setting, sizeof(out->setting), "variant=%s",
+		 variant == MMN_HMM_VALID_FLAG ? "valid_flag" :
+		 variant == MMN_HMM_EVENT_BLIND ? "event_blind" : "sequence(event_aware)");
+	snprintf(out->note, sizeof(out->note), "%lu use-after-free reads, %lu stale entries, %lu retries",
+		 uaf, stale, st.retries);
+	err = 0;
+out_m:
+	if (mmn_hmm_destroy(c.m) && !err)
+		err = -EBUSY;
+out_mm:
+	mmn_mm_put(c.mm);
+out_sim:
+	mmn_sim_destroy(sim);
+	return err;
+}
+
+const struct mmn_scenario mmn_scenario_s7 = {
+	.id = "S7",
+	.seed = "users",
+	.title = "HMM mirror: valid flag versus interval sequence under start/end/start",
+	.claim = "stale device mapping found with the flag; none with the sequence",
+	.run = s7_run,
+};

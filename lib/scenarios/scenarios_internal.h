@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenarios' shared helpers and the registry's entries. Each scenario
+ * lives in lib/scenarios/sN.c and defines `const struct mmn_scenario
+ * mmn_scenario_sN`; registry.c lists them in id order.
+ */
+#ifndef MMN_LIB_SCENARIOS_INTERNAL_H
+#define MMN_LIB_SCENARIOS_INTERNAL_H
+
+#include <mmnsim/mmnsim.h>
+#include <mmnsim/scenario.h>
+
+/* Fill out->by_kind and out->violations from @sim's counters. */
+void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out);
+/* Append a named counter to @out (ignored past MMN_SCENARIO_MAX_COUNTERS). */
+void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
+/* Apply the caller's "name=value" knob overrides; -EINVAL on a malformed one. */
+int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p);
+
+extern const struct mmn_scenario mmn_scenario_s1;
+extern const struct mmn_scenario mmn_scenario_s2;
+extern const struct mmn_scenario mmn_scenario_s3;
+extern const struct mmn_scenario mmn_scenario_s4;
+extern const struct mmn_scenario mmn_scenario_s5;
+extern const struct mmn_scenario mmn_scenario_s6;
+extern const struct mmn_scenario mmn_scenario_s7;
+extern const struct mmn_scenario mmn_scenario_s8;
+extern const struct mmn_scenario mmn_scenario_s9;
+
+#endif /* MMN_LIB_SCENARIOS_INTERNAL_H */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * S3 (seed 001): the hugetlb protection change, an only_end path whose call
+ * site does not flush secondary TLBs (profile 6.5), with the IOMMU-style
+ * listener. Wrong (only_end_skips_flush=true): the device keeps writable
+ * IOTLB/ATC entries of read-only memory (stale at quiescence) and writes
+ * through them. Right (only_end_skips_flush=false, or latest): none.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <mmnsim/mmnsim.h>
+#include <mmnsim/scenario.h>
+
+static unsigned long counter(const struct mmn_scenario_result *r, const char *name)
+{
+	for (int i = 0; i < r->nr_counters; i++)
+		if (!strcmp(r->counter_names[i], name))
+			return r->counters[i];
+	fail_msg("no counter %s", name);
+	return 0;
+}
+
+static struct mmn_scenario_result run(const struct mmn_scenario_params *p)
+{
+	struct mmn_scenario_result r;
+
+	assert_int_equal(mmn_scenario_run("S3", p, &r), 0);
+	return r;
+}
+
+static void test_s3_registered(void **state)
+{
+	const struct mmn_scenario *s = mmn_scenario_by_id("S3");
+
+	(void)state;
+	assert_non_null(s);
+	assert_string_equal(s->seed, "001");
+}
+
+static void test_s3_wrong_only_end_skip_leaves_stale_iotlb(void **state)
+{
+	(void)state;
+	for (unsigned long n = 1; n <= 4; n *= 2) {
+		struct mmn_scenario_params p = { .wrong = true, .variant = -1, .pages = n };
+		struct mmn_scenario_result r = run(&p);
+
+		assert_true(r.claim_holds);
+		assert_string_equal(r.profile, "6.5");
+		/* One IOTLB and one ATC entry per huge page. */
+		assert_int_equal(r.by_kind[MMN_VIOL_STALE_TRANSLATION], 2 * n);
+		assert_int_equal(r.violations, 2 * n);
+		assert_int_equal(counter(&r, "stale_after_mprotect"), 2 * n);
+		assert_int_equal(counter(&r, "dma_writes_to_read_only"), n);
+		assert_int_equal(counter(&r, "iommu_flushes"), 0);
+	}
+}
+
+static void test_s3_right_end_flushes(void **state)
+{
+	(void)state;
+	for (unsigned long n = 1; n <= 4; n *= 2) {
+		struct mmn_scenario_params p = { .variant = -1, .pages = n };
+		struct mmn_scenario_result r = run(&p);
+
+		assert_true(r.claim_holds);
+		assert_int_equal(r.violations, 0);
+		assert_int_equal(counter(&r, "stale_after_mprotect"), 0);
+		assert_int_equal(counter(&r, "dma_writes_to_read_only"), 0);
+		assert_int_equal(counter(&r, "iommu_flushes"), 1);
+		assert_int_equal(counter(&r, "entries_flushed"), 2 * n);
+	}
+}
+
+static void test_s3_right_latest_flushes_with_the_cpu(void **state)
+{
+	struct mmn_scenario_params p = { .variant = -1, .profile = "latest" };
+	struct mmn_scenario_result r = run(&p);
+
+	(void)state;
+	assert_true(r.claim_holds);
+	assert_string_equal(r.profile, "latest");
+	assert_int_equal(r.violations, 0);
+	/* The skip has nothing to skip in latest: the flush is the CPU's. */
+	p.wrong = true;
+	r = run(&p);
+	assert_int_equal(r.violations, 0);
+	assert_false(r.claim_holds);
+	assert_int_equal(mmn_scenario_run("S3", NULL, &r), 0);
+	assert_true(r.claim_holds);
+	assert_int_equal(r.violations, 0);
+}
+
+static void test_s3_native_runs(void **state)
+{
+	struct mmn_scenario_params p = { .variant = -1, .mode = MMN_SCENARIO_NATIVE,
+					 .pages = 2, .iterations = 500 };
+	struct mmn_scenario_result r;
+
+	(void)state;
+	r = run(&p);
+	assert_true(r.claim_holds);
+	assert_int_equal(r.violations, 0);
+	assert_int_equal(r.runs, 500);
+	assert_int_equal(counter(&r, "prot_changes"), 502);
+	assert_int_equal(counter(&r, "stale_at_end"), 0);
+
+	p.wrong = true;
+	r = run(&p);
+	assert_int_equal(r.runs, 500);
+	assert_int_equal(counter(&r, "prot_changes"), 502);
+	/* The last write then the final mprotect leave the same entries. */
+	assert_true(counter(&r, "stale_at_end") >= 2);
+	assert_true(r.claim_holds);
+	assert_true(r.violations >= counter(&r, "stale_at_end"));
+}
+
+static void test_s3_bad_params(void **state)
+{
+	struct mmn_scenario_result r;
+	struct mmn_scenario_params p = { .variant = 3 };
+
+	(void)state;
+	assert_int_equal(mmn_scenario_run("S3", &p, &r), -EINVAL);
+	p = (struct mmn_scenario_params){ .variant = -1, .pages = 5 };
+	assert_int_equal(mmn_scenario_run("S3", &p, &r), -EINVAL);
+	p = (struct mmn_scenario_params){ .variant = -1, .mode = (enum mmn_scenario_mode)2 };
+	assert_int_equal(mmn_scenario_run("S3", &p, &r), -EINVAL);
+	p = (struct mmn_scenario_params){ .variant = -1, .profile = "2.6" };
+	assert_int_equal(mmn_scenario_run("S3", &p, &r), -EINVAL);
+	p = (struct mmn_scenario_params){ .variant = -1, .knobs = { "only_end_skips_flush" } };
+	assert_int_equal(mmn_scenario_run("S3", &p, &r), -EINVAL);
+	assert_int_equal(mmn_scenario_run("S3", NULL, NULL), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_s3_registered),
+		cmocka_unit_test(test_s3_wrong_only_end_skip_leaves_stale_iotlb),
+		cmocka_unit_test(test_s3_right_end_flushes),
+		cmocka_unit_test(test_s3_right_latest_flushes_with_the_cpu),
+		cmocka_unit_test(test_s3_native_runs),
+		cmocka_unit_test(test_s3_bad_params),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * S5 (seed 003): event-blind versus event-aware HMM mirror under mprotect,
+ * soft-dirty and migration; change_pte (KSM) against a KVM VM. Both settings
+ * INTERLEAVED with exact counts, both NATIVE (bounded), profiles without
+ * change_pte, bad params.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <mmnsim/mmnsim.h>
+#include <mmnsim/scenario.h>
+
+static unsigned long counter(const struct mmn_scenario_result *r, const char *name)
+{
+	for (int i = 0; i < r->nr_counters; i++)
+		if (!strcmp(r->counter_names[i], name))
+			return r->counters[i];
+	fail_msg("no counter %s", name);
+	return 0;
+}
+
+static struct mmn_scenario_result run_p(bool wrong, enum mmn_scenario_mode mode, const char *profile)
+{
+	struct mmn_scenario_params p = { .wrong = wrong, .variant = -1, .mode = mode,
+					 .profile = profile };
+	struct mmn_scenario_result r;
+
+	if (mode == MMN_SCENARIO_NATIVE)
+		p.iterations = 400;
+	assert_int_equal(mmn_scenario_run("S5", &p, &r), 0);
+	return r;
+}
+
+static struct mmn_scenario_result run(bool wrong, enum mmn_scenario_mode mode)
+{
+	return run_p(wrong, mode, NULL);
+}
+
+static void test_registered(void **state)
+{
+	const struct mmn_scenario *s = mmn_scenario_by_id("S5");
+
+	(void)state;
+	assert_non_null(s);
+	assert_string_equal(s->seed, "003");
+}
+
+static void test_wrong_blind_tears_down_and_refaults(void **state)
+{
+	struct mmn_scenario_result r = run(true, MMN_SCENARIO_INTERLEAVED);
+
+	(void)state;
+	assert_true(r.claim_holds);
+	assert_int_equal(r.violations, 0);
+	assert_string_equal(r.profile, "6.5");
+	/* mprotect(READ) and soft-dirty: one teardown of 16 entries each, 16
+	 * pages re-faulted each in one pass; its own 2 MIGRATE ranges needless */
+	assert_int_equal(counter(&r, "teardowns"), 2);
+	assert_int_equal(counter(&r, "zapped"), 32);
+	assert_int_equal(counter(&r, "refaults"), 32);
+	assert_int_equal(counter(&r, "refault_passes"), 3);
+	assert_int_equal(counter(&r, "downgraded"), 0);
+	assert_int_equal(counter(&r, "needless"), 2);
+	/* KSM's change_pte runs after start zapped the SPTE: found nothing */
+	assert_int_equal(counter(&r, "change_pte_found"), 0);
+	assert_int_equal(counter(&r, "change_pte_missed"), 1);
+	assert_non_null(strstr(r.setting, "event_blind"));
+}
+
+static void test_right_aware_downgrades(void **state)
+{
+	struct mmn_scenario_result r = run(false, MMN_SCENARIO_INTERLEAVED);
+	struct mmn_scenario_result w = run(true, MMN_SCENARIO_INTERLEAVED);
+
+	(void)state;
+	assert_true(r.claim_holds);
+	assert_int_equal(r.violations, 0);
+	assert_int_equal(counter(&r, "teardowns"), 0);
+	assert_int_equal(counter(&r, "zapped"), 0);
+	assert_int_equal(counter(&r, "refaults"), 0);
+	assert_int_equal(counter(&r, "refault_passes"), 1); /* the migrated page only */
+	assert_int_equal(counter(&r, "downgraded"), 32);
+	assert_int_equal(counter(&r, "needless"), 0);
+	assert_int_equal(counter(&r, "change_pte_found"), 0);
+	assert_int_equal(counter(&r, "change_pte_missed"), 1);
+	assert_true(counter(&r, "teardowns") < counter(&w, "teardowns"));
+	assert_true(counter(&r, "refaults") < counter(&w, "refaults"));
+	assert_non_null(strstr(r.setting, "event_aware"));
+}
+
+static void test_change_pte_absent_in_610(void **state)
+{
+	struct mmn_scenario_result r = run_p(true, MMN_SCENARIO_INTERLEAVED, "6.10");
+
+	(void)state;
+	assert_true(r.claim_holds);
+	assert_string_equal(r.profile, "6.10");
+	assert_int_equal(counter(&r, "change_pte_found"), 0);
+	assert_int_equal(counter(&r, "change_pte_missed"), 0);
+	assert_int_equal(counter(&r, "refaults"), 32);
+}
+
+static void test_native_both(void **state)
+{
+	struct mmn_scenario_result w = run(true, MMN_SCENARIO_NATIVE);
+	struct mmn_scenario_result r = run(false, MMN_SCENARIO_NATIVE);
+
+	(void)state;
+	assert_int_equal(r.violations, 0);
+	assert_int_equal(w.violations, 0);
+	assert_int_equal(r.runs, 200);
+	assert_int_equal(counter(&r, "teardowns"), 0);
+	assert_true(counter(&w, "zapped") >= counter(&w, "teardowns"));
+	assert_int_equal(counter(&r, "change_pte_found"), 0);
+}
+
+static void test_bad_params(void **state)
+{
+	struct mmn_scenario_params p = { .variant = -1 };
+	struct mmn_scenario_result r;
+
+	(void)state;
+	p.pages = 65;
+	assert_int_equal(mmn_scenario_run("S5", &p, &r), -EINVAL);
+	p.pages = 0;
+	p.variant = 2; /* the valid-flag mirror is S7's */
+	assert_int_equal(mmn_scenario_run("S5", &p, &r), -EINVAL);
+	p.variant = -1;
+	p.mode = (enum mmn_scenario_mode)7;
+	assert_int_equal(mmn_scenario_run("S5", &p, &r), -EINVAL);
+	p.mode = MMN_SCENARIO_INTERLEAVED;
+	p.profile = "no-such";
+	assert_int_equal(mmn_scenario_run("S5", &p, &r), -EINVAL);
+	p.profile = NULL;
+	p.knobs[0] = "=1";
+	assert_int_equal(mmn_scenario_run("S5", &p, &r), -EINVAL);
+	assert_int_equal(mmn_scenario_run("S5", NULL, &r), 0);
+	assert_true(r.claim_holds);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registered),
+		cmocka_unit_test(test_wrong_blind_tears_down_and_refaults),
+		cmocka_unit_test(test_right_aware_downgrades),
+		cmocka_unit_test(test_change_pte_absent_in_610),
+		cmocka_unit_test(test_native_both),
+		cmocka_unit_test(test_bad_params),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
