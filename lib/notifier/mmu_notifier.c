@@ -1092,14 +1092,14 @@ void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned lon
 }
 
 /*
- * The walks below share one shape; a macro would hide the callback's
- * signature, so each is spelled out.
+ * The two aging walks (mmu_notifier_clear_flush_young(), 2.6.27+, and
+ * mmu_notifier_clear_young(), 3.15+): every subscriber with the callback is
+ * asked, the answers are OR'ed.
  */
-
-/* mmu_notifier_clear_flush_young(), 2.6.27+. */
-int mmn_notifier_clear_flush_young(struct mmn_mm *mm, unsigned long start, unsigned long end)
+static int mn_clear_young_walk(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			       bool flush)
 {
-	static const char name[] = "clear_flush_young";
+	const char *name = flush ? "clear_flush_young" : "clear_young";
 	struct mmn_notifier *sub;
 	struct mn_walk w;
 	int young = 0;
@@ -1109,9 +1109,12 @@ int mmn_notifier_clear_flush_young(struct mmn_mm *mm, unsigned long start, unsig
 	if (!sub)
 		return 0;
 	for (; sub; sub = mn_hlist_next(sub)) {
-		if (sub->ops->clear_flush_young) {
+		int (*fn)(struct mmn_notifier *, struct mmn_mm *, unsigned long, unsigned long) =
+			flush ? sub->ops->clear_flush_young : sub->ops->clear_young;
+
+		if (fn) {
 			mn_cb_enter(&w, sub, name, start, true);
-			young |= sub->ops->clear_flush_young(sub, mm, start, end);
+			young |= fn(sub, mm, start, end);
 			mn_cb_exit(&w, sub, name, start, true);
 		}
 	}
@@ -1119,27 +1122,14 @@ int mmn_notifier_clear_flush_young(struct mmn_mm *mm, unsigned long start, unsig
 	return young;
 }
 
-/* mmu_notifier_clear_young(), 3.15+. */
+int mmn_notifier_clear_flush_young(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	return mn_clear_young_walk(mm, start, end, true);
+}
+
 int mmn_notifier_clear_young(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
-	static const char name[] = "clear_young";
-	struct mmn_notifier *sub;
-	struct mn_walk w;
-	int young = 0;
-	int idx;
-
-	sub = mn_list_walk_begin(mm, name, &w, &idx);
-	if (!sub)
-		return 0;
-	for (; sub; sub = mn_hlist_next(sub)) {
-		if (sub->ops->clear_young) {
-			mn_cb_enter(&w, sub, name, start, true);
-			young |= sub->ops->clear_young(sub, mm, start, end);
-			mn_cb_exit(&w, sub, name, start, true);
-		}
-	}
-	mn_list_walk_end(mm, idx, &w);
-	return young;
+	return mn_clear_young_walk(mm, start, end, false);
 }
 
 /* mmu_notifier_test_young(), 2.6.27+: stops at the first young answer. */

@@ -27,6 +27,7 @@
 #include <mmnsim/mmnsim.h>
 
 #include "support/capture.h"
+#include "support/stress.h"
 #include "support/recorder.h"
 
 #define PG MMN_PAGE_SIZE
@@ -53,22 +54,6 @@ struct worker {
 	uint64_t rng;
 	long ops, bad_values, errors, dontneeds, migrations, reclaims, grandchildren;
 };
-
-static uint64_t next_rand(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-static long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 static bool tag_ok(uint64_t v, unsigned long addr)
 {

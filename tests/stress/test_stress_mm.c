@@ -23,6 +23,7 @@
 #include <mmnsim/mmnsim.h>
 
 #include "support/capture.h"
+#include "support/stress.h"
 
 #define PG MMN_PAGE_SIZE
 #define RW (MMN_PROT_READ | MMN_PROT_WRITE)
@@ -45,27 +46,6 @@ struct worker {
 	long ops, bad_values, errors;
 	long faults_seen;
 };
-
-static uint64_t next_rand(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-static long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
-static uint64_t tag(unsigned long addr, int cpu)
-{
-	return ((uint64_t)addr << 8) | (uint64_t)(cpu + 1);
-}
 
 static unsigned long pick(struct worker *w)
 {

@@ -29,6 +29,7 @@
 #include <mmnsim/mmnsim.h>
 
 #include "support/capture.h"
+#include "support/stress.h"
 
 #define PG MMN_PAGE_SIZE
 #define RW (MMN_PROT_READ | MMN_PROT_WRITE)
@@ -95,22 +96,6 @@ struct worker {
 	long ops, bad_values, eacces, efault, other_errors;
 	long op_calls[16];
 };
-
-static uint64_t next_rand(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
-static long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
 
 static void count_err(struct worker *w, int err)
 {
