@@ -116,7 +116,10 @@ void ops_end_only(struct mmn_notifier_range *range)
  * backends); past OPS_OWED_MAX the extra ones go unchecked.
  */
 #define OPS_OWED_MAX 64
-static __thread unsigned long ops_owed[OPS_OWED_MAX];
+static __thread struct {
+	struct mmn_sim *sim;
+	unsigned long pfn;
+} ops_owed[OPS_OWED_MAX];
 static __thread unsigned int ops_nr_owed;
 
 static void ops_owe(struct mmn_mm *mm, mmn_pte_t old)
@@ -131,16 +134,25 @@ static void ops_owe(struct mmn_mm *mm, mmn_pte_t old)
 	pfn = mmn_compound_head(mm->sim, pfn);
 	atomic_fetch_or_explicit(&mmn_pfn_to_page(mm->sim, pfn)->flags, MMN_PG_SECFLUSH_OWED,
 				 memory_order_relaxed);
-	ops_owed[ops_nr_owed++] = pfn;
+	ops_owed[ops_nr_owed].sim = mm->sim;
+	ops_owed[ops_nr_owed++].pfn = pfn;
 }
 
-/* The deferred secondary flush ran: the frames this actor owed are settled. */
+/* The deferred secondary flush ran: the frames this actor owed in @sim are
+ * settled (entries of another simulation, which the caller cannot have
+ * flushed, stay). */
 static void ops_settle(struct mmn_sim *sim)
 {
-	for (unsigned int i = 0; i < ops_nr_owed; i++)
-		atomic_fetch_and_explicit(&mmn_pfn_to_page(sim, ops_owed[i])->flags,
-					  ~MMN_PG_SECFLUSH_OWED, memory_order_relaxed);
-	ops_nr_owed = 0;
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < ops_nr_owed; i++) {
+		if (ops_owed[i].sim == sim && mmn_pfn_valid(sim, ops_owed[i].pfn))
+			atomic_fetch_and_explicit(&mmn_pfn_to_page(sim, ops_owed[i].pfn)->flags,
+						  ~MMN_PG_SECFLUSH_OWED, memory_order_relaxed);
+		else
+			ops_owed[kept++] = ops_owed[i];
+	}
+	ops_nr_owed = kept;
 }
 
 mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
