@@ -539,10 +539,10 @@ static void bench_s5(const struct bench_args *a)
 
 static unsigned long counter(const struct mmn_scenario_result *r, const char *name)
 {
-	for (int i = 0; i < r->nr_counters; i++)
-		if (!strcmp(r->counter_names[i], name))
-			return r->counters[i];
-	return 0;
+	unsigned long v = 0;
+
+	mmn_scenario_counter(r, name, &v); /* 0 when the run did not report it */
+	return v;
 }
 
 static void bench_s9(const struct bench_args *a)

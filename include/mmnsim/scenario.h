@@ -114,6 +114,17 @@ MMN_API const struct mmn_scenario *mmn_scenario_by_id(const char *id);
 MMN_API int mmn_scenario_run(const char *id, const struct mmn_scenario_params *p,
 			     struct mmn_scenario_result *out);
 
+/**
+ * mmn_scenario_counter() - the value of the counter named @p name in @p r.
+ * @param r      a result filled by a scenario run
+ * @param name   the counter's name ("refaults", "teardowns", ...)
+ * @param value  receives the value
+ * @return 0, -EINVAL for NULL arguments, -ENOENT if the run reported no
+ *         counter of that name.
+ */
+MMN_API int mmn_scenario_counter(const struct mmn_scenario_result *r, const char *name,
+				 unsigned long *value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,6 +56,20 @@ int mmn_scenario_run(const char *id, const struct mmn_scenario_params *p,
 	return s->run(p, out);
 }
 
+int mmn_scenario_counter(const struct mmn_scenario_result *r, const char *name,
+			 unsigned long *value)
+{
+	if (!r || !name || !value)
+		return -EINVAL;
+	for (int i = 0; i < r->nr_counters && i < MMN_SCENARIO_MAX_COUNTERS; i++) {
+		if (r->counter_names[i] && !strcmp(r->counter_names[i], name)) {
+			*value = r->counters[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out)
 {
 	out->violations = 0;

@@ -17,14 +17,7 @@
 #include <mmnsim/mmnsim.h>
 #include <mmnsim/scenario.h>
 
-static unsigned long counter(const struct mmn_scenario_result *r, const char *name)
-{
-	for (int i = 0; i < r->nr_counters; i++)
-		if (!strcmp(r->counter_names[i], name))
-			return r->counters[i];
-	fail_msg("no counter %s", name);
-	return 0;
-}
+#include "support/scenario_test.h"
 
 static struct mmn_scenario_result run_p(bool wrong, enum mmn_scenario_mode mode, const char *profile)
 {
