@@ -1069,11 +1069,15 @@ static void mn_list_walk_end(struct mmn_mm *mm, int idx, struct mn_walk *w)
 	mn_ctx_leave(w);
 }
 
-/* mmu_notifier_arch_invalidate_secondary_tlbs(), 6.6+. */
-void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned long start,
-						 unsigned long end)
+/*
+ * The secondary-TLB flush walk, shared by mmu_notifier_arch_invalidate_
+ * secondary_tlbs() (6.6+, from the CPU TLB flush) and its predecessor
+ * mmu_notifier_invalidate_range() (3.19-6.5): both run under the PTL.
+ */
+static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsigned long end,
+				    bool arch)
 {
-	static const char name[] = "arch_invalidate_secondary_tlbs";
+	const char *name = arch ? "arch_invalidate_secondary_tlbs" : "invalidate_range";
 	struct mmn_notifier *sub;
 	struct mn_walk w;
 	int idx;
@@ -1082,13 +1086,23 @@ void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned lon
 	if (!sub)
 		return;
 	for (; sub; sub = mn_hlist_next(sub)) {
-		if (!sub->ops->arch_invalidate_secondary_tlbs)
+		void (*fn)(struct mmn_notifier *, struct mmn_mm *, unsigned long, unsigned long) =
+			arch ? sub->ops->arch_invalidate_secondary_tlbs : sub->ops->invalidate_range;
+
+		if (!fn)
 			continue;
 		mn_cb_enter(&w, sub, name, start, true);
-		sub->ops->arch_invalidate_secondary_tlbs(sub, mm, start, end);
+		fn(sub, mm, start, end);
 		mn_cb_exit(&w, sub, name, start, true);
 	}
 	mn_list_walk_end(mm, idx, &w);
+}
+
+/* mmu_notifier_arch_invalidate_secondary_tlbs(), 6.6+. */
+void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned long start,
+						 unsigned long end)
+{
+	mn_secondary_flush_walk(mm, start, end, true);
 }
 
 /*
@@ -1181,22 +1195,7 @@ void mmn_notifier_invalidate_page(struct mmn_mm *mm, unsigned long address)
 /* mmu_notifier_invalidate_range(), 3.19-6.5: under the PTL. */
 void mmn_notifier_invalidate_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
-	static const char name[] = "invalidate_range";
-	struct mmn_notifier *sub;
-	struct mn_walk w;
-	int idx;
-
-	sub = mn_list_walk_begin(mm, name, &w, &idx);
-	if (!sub)
-		return;
-	for (; sub; sub = mn_hlist_next(sub)) {
-		if (sub->ops->invalidate_range) {
-			mn_cb_enter(&w, sub, name, start, true);
-			sub->ops->invalidate_range(sub, mm, start, end);
-			mn_cb_exit(&w, sub, name, start, true);
-		}
-	}
-	mn_list_walk_end(mm, idx, &w);
+	mn_secondary_flush_walk(mm, start, end, false);
 }
 
 /* mmu_notifier_change_pte(), 2.6.29-6.9: under the PTL. */
