@@ -161,12 +161,36 @@ mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, 
 	mmn_pte_t old = mmn_pte_get_and_clear(mm->sim, pt, idx, addr);
 
 	mmn_flush_tlb_page(mm, addr);
-	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_CALL_SITES)
-		mmn_notifier_invalidate_range(mm, addr & MMN_PAGE_MASK,
-					      (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE);
-	else
+	if (!ops_call_site_flush(mm, addr & MMN_PAGE_MASK, (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE))
 		ops_owe(mm, old);
 	return old;
+}
+
+bool ops_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end)
+{
+	if (ops_profile(mm)->secondary_flush != MMN_SECFLUSH_CALL_SITES)
+		return false;
+	mmn_notifier_invalidate_range(mm, start, end);
+	return true;
+}
+
+bool ops_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
+		    unsigned long start, unsigned long end)
+{
+	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE)
+		return false;
+	ops_range_init(range, MMN_NOTIFY_CLEAR, mm, start, end, NULL);
+	ops_start(op, range);
+	return true;
+}
+
+void ops_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
+		  bool unmapped, unsigned long addr)
+{
+	if (started)
+		ops_end(range);
+	else if (unmapped)
+		ops_after_ptl_drop(mm, addr);
 }
 
 void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr)

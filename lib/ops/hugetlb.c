@@ -43,16 +43,13 @@ bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long add
 {
 	struct mmn_mm *mm = vma->mm;
 	struct mmn_sim *sim = mm->sim;
-	bool legacy = ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE;
 	unsigned long rs = addr & MMN_PMD_MASK, re = rs + MMN_PMD_SIZE, n = 0;
 	struct mmn_notifier_range range;
 	struct mmn_ptdesc *pmdt;
+	bool started;
 
 	ops_hugetlb_widen(vma, &rs, &re);
-	if (!legacy) {
-		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, rs, re, NULL);
-		ops_start(op, &range);
-	}
+	started = ops_rmap_start(op, &range, mm, rs, re);
 	pmdt = mmn_pt_walk(mm, addr, MMN_LVL_PMD);
 	if (pmdt) {
 		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
@@ -67,8 +64,7 @@ bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long add
 				 * CPU TLBs whatever the notified range. */
 				mmn_flush_tlb_range(mm, addr & MMN_PUD_MASK,
 						    (addr & MMN_PUD_MASK) + MMN_PUD_SIZE);
-				if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_CALL_SITES)
-					mmn_notifier_invalidate_range(mm, rs, re);
+				ops_call_site_flush(mm, rs, re);
 				*changed += n;
 			} else {
 				ops_stat_skipped(sim, op, 1);
@@ -76,12 +72,7 @@ bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long add
 		}
 		mmn_spin_unlock(&pmdt->ptl);
 	}
-	if (legacy) {
-		if (n)
-			ops_after_ptl_drop(mm, addr);
-	} else {
-		ops_end(&range);
-	}
+	ops_rmap_end(&range, mm, started, n, addr);
 	return true;
 }
 

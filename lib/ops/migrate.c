@@ -39,17 +39,14 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 	struct migrate_ctx *c = arg;
 	struct mmn_mm *mm = vma->mm;
 	struct mmn_sim *sim = mm->sim;
-	bool legacy = ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE;
 	struct mmn_notifier_range range;
+	bool started;
 	struct mmn_ptdesc *pt;
 	bool unmapped = false;
 
 	if (mmn_pfn_is_huge(sim, c->src)) /* hugetlb: PMD sharing (hugetlb.c) */
 		return ops_hugetlb_rmap_one(MMN_OP_MIGRATE, vma, addr, c->src, &c->changed);
-	if (!legacy) {
-		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
-		ops_start(MMN_OP_MIGRATE, &range);
-	}
+	started = ops_rmap_start(MMN_OP_MIGRATE, &range, mm, addr, addr + MMN_PAGE_SIZE);
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (pt) {
 		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
@@ -81,12 +78,7 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 		}
 		mmn_spin_unlock(&pt->ptl);
 	}
-	if (legacy) {
-		if (unmapped)
-			ops_after_ptl_drop(mm, addr);
-	} else {
-		ops_end(&range);
-	}
+	ops_rmap_end(&range, mm, started, unmapped, addr);
 	return !c->busy;
 }
 

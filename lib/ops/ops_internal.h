@@ -75,6 +75,26 @@ mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, 
 void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
 
 /*
+ * The bracket of one mapping on an rmap path (try_to_unmap_one(),
+ * try_to_migrate_one() and their hugetlb branches): from 4.13 a CLEAR
+ * start/end over [start, end) around the PTL section; up to 4.12 no
+ * start/end, and ->invalidate_page after the PTL drop if an entry was
+ * unmapped. ops_rmap_start() returns whether it started a range; pass that
+ * to ops_rmap_end().
+ */
+bool ops_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
+		    unsigned long start, unsigned long end);
+void ops_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
+		  bool unmapped, unsigned long addr);
+
+/*
+ * The secondary flush a *_clear_flush_notify() site issues under the PTL in
+ * call_sites profiles (3.19-6.5): ->invalidate_range() over [start, end).
+ * Returns false (nothing done) in other profiles.
+ */
+bool ops_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end);
+
+/*
  * The rmap family (reclaim, migration; lib/ops/isolate.c): check the
  * arguments (-EINVAL) and that [@addr, @addr + @len) is mapped (-ENOMEM),
  * then return the 4 KiB anonymous and shmem pages mapped there (not zero,

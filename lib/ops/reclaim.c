@@ -77,9 +77,8 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 	struct reclaim_ctx *c = arg;
 	struct mmn_mm *mm = vma->mm;
 	struct mmn_sim *sim = mm->sim;
-	/* Up to 4.12: ->invalidate_page after the PTL, no start/end. */
-	bool legacy = ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE;
 	struct mmn_notifier_range range;
+	bool started;
 	struct mmn_ptdesc *pt;
 	bool unmapped = false;
 
@@ -87,10 +86,8 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 		return false;
 	if (mmn_pfn_is_huge(sim, c->pfn)) /* hugetlb: PMD sharing (hugetlb.c) */
 		return ops_hugetlb_rmap_one(MMN_OP_RECLAIM, vma, addr, c->pfn, &c->changed);
-	if (!legacy) {
-		ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
-		ops_start(MMN_OP_RECLAIM, &range);
-	}
+	/* Up to 4.12: ->invalidate_page after the PTL, no start/end. */
+	started = ops_rmap_start(MMN_OP_RECLAIM, &range, mm, addr, addr + MMN_PAGE_SIZE);
 	/* page_vma_mapped_walk(): is the page mapped here? */
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (pt) {
@@ -126,12 +123,7 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 		}
 		mmn_spin_unlock(&pt->ptl);
 	}
-	if (legacy) {
-		if (unmapped)
-			ops_after_ptl_drop(mm, addr);
-	} else {
-		ops_end(&range);
-	}
+	ops_rmap_end(&range, mm, started, unmapped, addr);
 	return !c->busy;
 }
 
