@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include <mmnsim/check.h>
+#include <mmnsim/clock.h>
 #include <mmnsim/profile.h>
 #include <mmnsim/sim.h>
 #include <mmnsim/sync.h>
@@ -63,6 +64,19 @@ struct mmn_op_counters {
 	_Atomic unsigned long calls, ranges, changed, unchanged, skipped;
 };
 
+/*
+ * The modelled clock (lib/clock/clock.c): the cost of each kind, read on
+ * every charge, and per kind the events and ns charged, side by side (a
+ * charge writes one pair). The clock is the sum of the ns of every kind.
+ */
+struct mmn_clock_state {
+	_Atomic uint64_t cost_ns[MMN_COST_NR];
+	struct {
+		_Atomic uint64_t events;
+		_Atomic uint64_t ns;
+	} kind[MMN_COST_NR];
+};
+
 struct mmn_sim {
 	struct mmn_sim_config cfg;
 	struct mmn_profile profile;      /* the knobs (lib/profile) */
@@ -73,6 +87,7 @@ struct mmn_sim {
 	struct mmn_dev_pagemap *_Atomic devmem[64];
 	struct mmn_sync_state *sync;     /* lib/sync */
 	struct mmn_check_state check;    /* lib/check */
+	struct mmn_clock_state clock;    /* lib/clock */
 	struct mmn_frame_pool *pool;     /* lib/mm/page.c */
 	struct mmn_cpu *cpus;            /* lib/mm/tlb.c, cfg.nr_cpus of them */
 	/* The SRCU domain of the MMU notifiers: one for every mm, as the
@@ -87,6 +102,9 @@ struct mmn_sim {
 void mmn_devmem_sim_fini(struct mmn_sim *sim);
 void mmn_check_sim_init(struct mmn_sim *sim);
 void mmn_check_sim_fini(struct mmn_sim *sim);
+void mmn_clock_sim_init(struct mmn_sim *sim);
+/* mmn_sim_set_knob() for the "cost_<name>_ns" knobs (lib/clock). */
+int mmn_clock_set_knob(struct mmn_sim *sim, const char *knob, const char *value);
 
 /*
  * Report a violation found inside the library. @v->actor_* and @v->op are

@@ -75,6 +75,7 @@ struct mmn_sim *mmn_sim_create(const struct mmn_sim_config *cfg)
 	sim->profile = *mmn_profile_by_name(cfg->profile);
 	sim->cfg.profile = sim->profile.name;
 	mmn_check_sim_init(sim);
+	mmn_clock_sim_init(sim);
 	mmn_raw_lock_init(&sim->mm_list_lock);
 	err = mmn_sync_sim_init(sim);
 	if (err)
@@ -173,6 +174,9 @@ int mmn_sim_set_knob(struct mmn_sim *sim, const char *knob, const char *value)
 
 	if (!sim)
 		return -EINVAL;
+	/* The cost model's knobs live beside the profile, not in it. */
+	if (knob && !strncmp(knob, "cost_", 5))
+		return mmn_clock_set_knob(sim, knob, value);
 	p = sim->profile;
 	err = mmn_profile_set_knob(&p, knob, value);
 	if (!err)

@@ -8,8 +8,10 @@ set -eu
 
 # gcc 12 brings the ASan/UBSan/TSan runtimes (libasan8, libubsan1, libtsan2);
 # binutils gives nm (export check) and ld; libc-bin gives ldd; doxygen
-# builds the API reference and runs the docs.doxygen check.
-packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev doxygen"
+# builds the API reference and runs the docs.doxygen check; json-c reads and
+# writes the replay files of `mmnsim explore`; jq runs the documented merge of
+# sharded explorations (a CLI test).
+packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev jq doxygen"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "scripts/deps.sh: no dpkg-query: this script is for Debian 12; install by hand: $packages" >&2

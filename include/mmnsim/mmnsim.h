@@ -15,6 +15,7 @@
 #include <mmnsim/export.h>
 #include <mmnsim/check.h>
 #include <mmnsim/sim.h>
+#include <mmnsim/clock.h>
 #include <mmnsim/sync.h>
 #include <mmnsim/sched.h>
 #include <mmnsim/page.h>
@@ -27,6 +28,7 @@
 #include <mmnsim/ops.h>
 #include <mmnsim/device.h>
 #include <mmnsim/scenario.h>
+#include <mmnsim/explore.h>
 #include <mmnsim/listeners/kvm.h>
 #include <mmnsim/listeners/iommu.h>
 #include <mmnsim/listeners/hmm.h>

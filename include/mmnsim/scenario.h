@@ -19,6 +19,7 @@
 
 #include <mmnsim/check.h>
 #include <mmnsim/export.h>
+#include <mmnsim/sched.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,12 +32,21 @@ enum mmn_scenario_mode {
 	MMN_SCENARIO_INTERLEAVED = 0,
 	/** Native threads with real parallelism, @c iterations rounds. */
 	MMN_SCENARIO_NATIVE,
+	/**
+	 * The scenario's actors, with no hand-written interleaving, as one
+	 * schedule of the deterministic backend (sched.h): mmn_scenario_params::sched
+	 * says which (strategy, seed, replay list). The unit explored by
+	 * mmn_scenario_explore() (explore.h).
+	 */
+	MMN_SCENARIO_EXPLORE,
 };
 
 /** Largest number of knob overrides in struct mmn_scenario_params. */
 #define MMN_SCENARIO_MAX_KNOBS 8
 /** Largest number of named counters in struct mmn_scenario_result. */
 #define MMN_SCENARIO_MAX_COUNTERS 8
+
+struct mmn_scenario_result;
 
 /** Parameters of one scenario run. Zeroed fields take the scenario's defaults. */
 struct mmn_scenario_params {
@@ -58,6 +68,20 @@ struct mmn_scenario_params {
 	uint64_t seed;
 	/** How to drive it. */
 	enum mmn_scenario_mode mode;
+	/** EXPLORE: the schedule (not copied); NULL: mmn_sched_config_init()'s
+	 *  defaults with @c seed. */
+	const struct mmn_sched_config *sched;
+	/**
+	 * EXPLORE: called once at the end of a successful run, after the
+	 * judgement (@p r is final but for real_ns) and before the scenario
+	 * destroys its simulation (NULL: not called): the place to read the
+	 * choice list and trace (mmn_sched_choices(), mmn_sched_trace()) or
+	 * any other state of @p sim. An EXPLORE run builds one simulation and
+	 * runs one schedule.
+	 */
+	void (*inspect)(struct mmn_sim *sim, const struct mmn_scenario_result *r, void *arg);
+	/** Passed to @c inspect. */
+	void *inspect_arg;
 };
 
 /** What a scenario run observed. */
@@ -75,6 +99,13 @@ struct mmn_scenario_result {
 	char profile[16];                                 /**< the profile actually used */
 	char setting[96];                                 /**< the knob/variant that differs, as text */
 	char note[160];                                   /**< one line for a table */
+	/** EXPLORE: how the schedule ended (steps, choices, outcome). */
+	struct mmn_sched_result sched;
+	/** Modelled time of the run, from the simulation's virtual clock
+	 *  (clock.h); the sum over the simulations a scenario builds. */
+	uint64_t modelled_ns;
+	/** Host time the run took (mmn_scenario_run() measures it). */
+	uint64_t real_ns;
 };
 
 /** A scenario. */
@@ -83,6 +114,14 @@ struct mmn_scenario {
 	const char *seed;    /**< "000" ... "004", or "users" */
 	const char *title;   /**< one line */
 	const char *claim;   /**< what it must show, from design.md section 9 */
+	/**
+	 * The violations that mean the seed's bug was found, as a mask of
+	 * (1u << enum mmn_violation_kind): an exploration of the wrong setting
+	 * counts a schedule as violating when it reports one of them. 0 for
+	 * the scenarios whose claim is about counts (every kind then counts).
+	 * Under the right setting every kind counts.
+	 */
+	unsigned int found_kinds;
 	/**
 	 * Run it.
 	 * @param p    the parameters (NULL: all defaults, the right setting)

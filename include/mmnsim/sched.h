@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <mmnsim/export.h>
 #include <mmnsim/sync.h>
@@ -182,9 +183,24 @@ MMN_API size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_
  * "#3" numbers objects by first appearance in the run (objects without a
  * name show as "-#N"); "*" marks a choice point, "!" a choice that preempted
  * an actor which could have gone on. Lines without "->" are events (spawn,
- * wake, deadlock, unwound, budget, outcome).
+ * wake, violation, deadlock, unwound, budget, outcome); the actor "(ctl)"
+ * is the controller (mmn_sched_run()'s caller).
  */
 MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
+
+/**
+ * mmn_sched_trace_chrome() - write a trace of mmn_sched_trace()'s format as
+ * Chrome trace-event JSON (viewable in Perfetto or chrome://tracing): one
+ * track per actor, a 1 µs slice per scheduling point at ts = its step
+ * number, named "KIND OBJECT" with the address, the next actor and the
+ * choice mark as arguments; instant events for spawns, blocks, wake-ups,
+ * ends, violations, deadlocks and the outcome.
+ * @param trace  the text (NUL-terminated)
+ * @param out    where to write
+ * @return 0, -EINVAL for NULL arguments or a line that is not of the
+ *         format, -EIO when writing fails.
+ */
+MMN_API int mmn_sched_trace_chrome(const char *trace, FILE *out);
 
 /* ------------------------------------------------------------------ */
 /* Shrinking                                                           */

@@ -93,10 +93,14 @@ MMN_API const struct mmn_profile *mmn_sim_profile(const struct mmn_sim *sim);
 
 /**
  * mmn_sim_set_knob() - override one knob of the simulation's profile (see
- * mmn_profile_set_knob() for names and values). Call it before any actor
- * runs: knobs are read without synchronisation.
- * @return 0, -EINVAL for NULL, -ENOENT for an unknown knob, -ERANGE for a
- *         malformed value; nothing changes on error.
+ * mmn_profile_set_knob() for names and values), or one cost of the
+ * modelled clock: "cost_NAME_ns" with NAME a mmn_cost_name() and a
+ * decimal number of ns as value ("cost_ipi_ns" = "1500"; clock.h,
+ * mmn_cost_knob_parse()). A cost knob leaves the profile (and its name)
+ * unchanged. Call it before any actor runs: knobs are read without
+ * synchronisation.
+ * @return 0, -EINVAL for NULL, -ENOENT for an unknown knob (or cost name),
+ *         -ERANGE for a malformed value; nothing changes on error.
  */
 MMN_API int mmn_sim_set_knob(struct mmn_sim *sim, const char *knob, const char *value);
 

@@ -60,6 +60,16 @@ void mmn_report(struct mmn_sim *sim, struct mmn_violation *v)
 	if (!v->op)
 		v->op = mmn_actor_context(sim);
 	atomic_fetch_add_explicit(&sim->check.counts[v->kind], 1, memory_order_relaxed);
+	if (v->kind != MMN_VIOL_DEADLOCK) {
+		char line[320];
+
+		snprintf(line, sizeof(line), "%s: %s", mmn_violation_kind_name(v->kind),
+			 v->msg ? v->msg : "");
+		for (char *c = line; *c; c++)
+			if (*c == '\n')
+				*c = ' '; /* one trace line per event */
+		mmn_sched_trace_event(sim, "violation", line);
+	}
 	if (sim->check.handler)
 		sim->check.handler(sim, v, sim->check.handler_arg);
 	else

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <mmnsim/check.h>
+#include <mmnsim/clock.h>
 #include <mmnsim/device.h>
 #include <mmnsim/fault.h>
 #include <mmnsim/listeners/hmm.h>
@@ -497,6 +498,16 @@ static void hist_record(struct mmn_hmm *m, unsigned long retries)
 }
 
 /*
+ * A fault loop gave up. The model bounds the loop by a retry budget; the
+ * kernel's bound is HMM_RANGE_DEFAULT_TIMEOUT, so the modelled clock is
+ * charged the time the kernel loop would have spent before giving up.
+ */
+static void hmm_charge_timeout(struct mmn_hmm *m)
+{
+	mmn_clock_charge(m->sim, MMN_COST_HMM_RETRY_TIMEOUT, 1);
+}
+
+/*
  * dmirror_range_fault() for one chunk: read_begin → mmap_read_lock →
  * hmm_range_fault → mmap_read_unlock → (-EBUSY: again) → device mutex →
  * read_retry (again) → program (dmirror_do_fault()) → unlock. Bounded by
@@ -514,6 +525,7 @@ static int hmm_range_fault(struct mmn_hmm *m, unsigned long start, unsigned long
 
 		if (retries > m->cfg.retry_budget) {
 			STAT_INC(m, giveups);
+			hmm_charge_timeout(m);
 			return -EBUSY;
 		}
 		collide_begin(m, &c, flag ? NULL : &m->notifier);
@@ -618,6 +630,9 @@ static long hmm_access(struct mmn_hmm *m, unsigned long addr, unsigned long npag
 			STAT_INC(m, giveups);
 			return -EBUSY;
 		}
+		/* Modelled time: the device's fault round trip (fault raised,
+		 * serviced by the host, access replayed), whatever its outcome. */
+		mmn_clock_charge(m->sim, MMN_COST_DEVICE_FAULT, 1);
 		r = hmm_fault(m, addr + i * PG, addr + npages * PG, true, write);
 		if (r)
 			return r;
@@ -700,6 +715,9 @@ int mmn_hmm_atomic(struct mmn_hmm *m, unsigned long addr, uint64_t add, uint64_t
 			return 0;
 		}
 		mmn_mutex_unlock(&m->mutex);
+		/* Modelled time: the device's atomic fault round trip (nouveau:
+		 * the GPU faults, the host makes the page exclusive). */
+		mmn_clock_charge(m->sim, MMN_COST_DEVICE_FAULT, 1);
 		r = mmn_make_device_exclusive(m->mm, addr, owner, &pfn);
 		if (r == -EACCES)
 			return -EPERM;
@@ -721,6 +739,7 @@ int mmn_hmm_atomic(struct mmn_hmm *m, unsigned long addr, uint64_t add, uint64_t
 		mmn_device_exclusive_release(m->sim, pfn);
 	}
 	STAT_INC(m, giveups);
+	hmm_charge_timeout(m); /* nouveau_atomic_range_fault()'s timeout */
 	return -EBUSY;
 }
 
@@ -782,6 +801,7 @@ static int snapshot_chunk(struct mmn_hmm *m, unsigned long start, unsigned long 
 
 		if (retries > m->cfg.retry_budget) {
 			STAT_INC(m, giveups);
+			hmm_charge_timeout(m); /* dmirror_range_snapshot()'s timeout */
 			r = -EBUSY;
 			break;
 		}

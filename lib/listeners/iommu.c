@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include <mmnsim/check.h>
+#include <mmnsim/clock.h>
 #include <mmnsim/fault.h>
 #include <mmnsim/listeners/iommu.h>
 #include <mmnsim/mm.h>
@@ -155,6 +156,11 @@ static void __io_flush(struct mmn_iommu *io, int pasid, unsigned long start, uns
 	if (!io->cfg.skip_flush) {
 		dropped += __io_flush_cache(io->iotlb, io->cfg.iotlb_entries, pasid, start, end);
 		dropped += __io_flush_cache(io->atc, io->cfg.atc_entries, pasid, start, end);
+		/* Modelled time: one PASID-scoped IOTLB invalidation command
+		 * (one descriptor covers the range) and one ATS invalidation
+		 * request to the device's ATC, each waited for. */
+		mmn_clock_charge(io->sim, MMN_COST_IOTLB_INV, 1);
+		mmn_clock_charge(io->sim, MMN_COST_ATS_INV, 1);
 	}
 	if (dropped)
 		IO_STAT_ADD(io, entries_flushed, dropped);
@@ -676,6 +682,9 @@ static int io_dma(struct mmn_iommu *io, int pasid, unsigned long addr, bool writ
 		}
 		faults++;
 		IO_STAT_INC(io, page_requests);
+		/* Modelled time: the page request's round trip (PRI request,
+		 * iopf handling, PRG response, retried translation). */
+		mmn_clock_charge(io->sim, MMN_COST_DEVICE_FAULT, 1);
 		if (faults > 1)
 			IO_STAT_INC(io, refaults);
 		if (invalidating) {

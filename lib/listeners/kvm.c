@@ -129,6 +129,10 @@ static void kvm_flush_remote_tlbs(struct mmn_kvm *kvm)
 	}
 	STAT_INC(kvm, tlb_flushes);
 	STAT_ADD(kvm, tlb_entries_dropped, dropped);
+	/* Modelled time: kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH) kicks
+	 * every vCPU and waits for it; one IPI each (the model does not track
+	 * which vCPUs are in guest mode, so all of them count). */
+	mmn_clock_charge(kvm->sim, MMN_COST_IPI, kvm->cfg.nr_vcpus);
 }
 
 /* ------------------------------------------------------------------ */

@@ -355,6 +355,27 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 }
 
 /*
+ * The modelled cost of one shootdown (lib/clock, docs/clock.md), charged
+ * once per flush, not per entry: x86 native_flush_tlb_multi() sends an IPI
+ * to each target CPU (actors are not CPUs, so every CPU of the mask is a
+ * remote target), and each target runs flush_tlb_func(): one INVLPG per
+ * page of the range up to tlb_single_page_flush_ceiling, else one full
+ * flush. A mask with no CPU costs nothing, as no CPU is flushed.
+ */
+static void tlb_charge_shootdown(struct mmn_sim *sim, unsigned long start, unsigned long end,
+				 bool full, uint64_t targets)
+{
+	if (!targets)
+		return;
+	mmn_clock_charge(sim, MMN_COST_IPI, targets);
+	if (full)
+		mmn_clock_charge(sim, MMN_COST_TLB_FLUSH_FULL, targets);
+	else
+		mmn_clock_charge(sim, MMN_COST_TLB_FLUSH_PAGE,
+				 targets * ((end - start + MMN_PAGE_SIZE - 1) >> MMN_PAGE_SHIFT));
+}
+
+/*
  * Drop @mm's entries for [start, end) on every CPU of its mask, then, in
  * 6.6+ profiles, flush the secondary TLBs from inside the same flush, as
  * the arch flush primitives call mmu_notifier_arch_invalidate_secondary_tlbs()
@@ -368,12 +389,14 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 {
 	unsigned long drop_start = start, drop_end = end;
 	struct mmn_sim *sim = mm->sim;
-	uint64_t mask;
+	uint64_t mask, targets = 0;
+	bool full = false;
 
 	mmn_sched_point(sim, MMN_SCHED_TLB_FLUSH, mm, what, start);
 	if ((end - start) >> MMN_PAGE_SHIFT > sim->profile.tlb_flush_ceiling) {
 		drop_start = 0;
 		drop_end = ~0UL;
+		full = true;
 	}
 	mask = atomic_load_explicit(&mm->cpumask, memory_order_seq_cst);
 	while (mask) {
@@ -381,6 +404,7 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 		unsigned long dropped = 0;
 
 		mask &= mask - 1;
+		targets++;
 		mmn_raw_lock(&c->lock);
 		tlb_write_begin(c);
 		for (unsigned int i = 0; i < c->nr_small; i++) {
@@ -407,6 +431,7 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 		atomic_fetch_add_explicit(&c->shootdowns, 1, memory_order_relaxed);
 		mmn_raw_unlock(&c->lock);
 	}
+	tlb_charge_shootdown(sim, start, end, full, targets);
 	if (sim->profile.secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH)
 		mmn_notifier_arch_invalidate_secondary_tlbs(mm, start, end);
 }

@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <mmnsim/clock.h>
 
 #include "scenarios_internal.h"
 
@@ -52,8 +55,17 @@ int mmn_scenario_run(const char *id, const struct mmn_scenario_params *p,
 	s = mmn_scenario_by_id(id);
 	if (!s)
 		return -ENOENT;
+	struct timespec t0, t1;
+	int err;
+
 	memset(out, 0, sizeof(*out));
-	return s->run(p, out);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = s->run(p, out);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (!err)
+		out->real_ns = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+			       (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+	return err;
 }
 
 int mmn_scenario_counter(const struct mmn_scenario_result *r, const char *name,
@@ -105,4 +117,32 @@ int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+enum mmn_backend scn_backend(const struct mmn_scenario_params *p)
+{
+	return p && p->mode == MMN_SCENARIO_EXPLORE ? MMN_BACKEND_DETERMINISTIC
+						   : MMN_BACKEND_NATIVE;
+}
+
+int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
+		void *arg, struct mmn_scenario_result *out)
+{
+	struct mmn_sched_config sc;
+
+	if (p->sched) {
+		sc = *p->sched;
+	} else {
+		mmn_sched_config_init(&sc);
+		sc.seed = p->seed ? p->seed : 1;
+	}
+	return mmn_sched_run(sim, &sc, body, arg, &out->sched);
+}
+
+void scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		struct mmn_scenario_result *out)
+{
+	out->modelled_ns += mmn_clock_now(sim);
+	if (p && p->mode == MMN_SCENARIO_EXPLORE && p->inspect)
+		p->inspect(sim, out, p->inspect_arg);
 }

@@ -13,6 +13,9 @@
  * then the device DMAs that page through its caches without page requests
  * (the reclaimer holds the page lock). One such injection per page.
  * NATIVE: a reclaimer, a device and a frame re-user run as real threads.
+ * EXPLORE: the device's caches filled first, then the same three actors
+ * (4 rounds by default) as one schedule of the deterministic backend; no
+ * hook places the race.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -48,7 +51,7 @@ struct s1_ctx {
 	bool fired[S1_MAX_PAGES];
 	unsigned long injections, new_data_reads, old_data_reads, no_translation;
 	bool bad;
-	/* native */
+	/* native and explore */
 	atomic_int done;
 	atomic_ulong dma_ok, dma_err, reclaims, reuses;
 };
@@ -198,6 +201,43 @@ static int s1_native(struct s1_ctx *s, struct mmn_scenario_result *out)
 	return err;
 }
 
+struct s1_explore {
+	struct s1_ctx *s;
+	struct mmn_scenario_result *out;
+	int err;
+};
+
+static void s1_explore_body(struct mmn_sim *sim, void *arg)
+{
+	struct s1_explore *x = arg;
+
+	(void)sim;
+	x->err = s1_native(x->s, x->out);
+}
+
+/* EXPLORE: the native run's three actors as one schedule. */
+static int s1_explore(struct s1_ctx *s, const struct mmn_scenario_params *p,
+		      struct mmn_scenario_result *out)
+{
+	struct s1_explore x = { .s = s, .out = out };
+	int err = 0;
+
+	/* The device has translated every page before the race starts, as
+	 * in INTERLEAVED: what is left is a depth-2 bug (the reclaimer in
+	 * its window, then a DMA). */
+	for (unsigned long i = 0; !err && i < s->pages; i++) {
+		uint64_t v;
+
+		if (mmn_cpu_write(s->mm, 0, S1_BASE + i * S1_PG, S1_OLD(i)) ||
+		    mmn_iommu_dma_read(s->io, s->pasid, S1_BASE + i * S1_PG, &v))
+			err = -EIO;
+	}
+	if (!err)
+		err = scn_explore(s->sim, p, s1_explore_body, &x, out);
+
+	return err ? err : x.err;
+}
+
 static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
 {
 	static const struct mmn_scenario_params defaults = { .variant = -1 };
@@ -212,7 +252,7 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	if (!p)
 		p = &defaults;
 	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S1_MAX_PAGES ||
-	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE))
+	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	profile = p->profile ? p->profile : "latest";
@@ -221,12 +261,14 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	if (!s)
 		return -ENOMEM;
 	s->pages = p->pages ? p->pages : 1;
-	s->iterations = p->iterations ? p->iterations : 2000;
+	s->iterations = p->iterations ? p->iterations
+				      : p->mode == MMN_SCENARIO_EXPLORE ? 4 : 2000;
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
 	cfg.profile = profile;
 	cfg.seed = p->seed ? p->seed : 1;
+	cfg.backend = scn_backend(p);
 	s->sim = mmn_sim_create(&cfg);
 	if (!s->sim) {
 		free(s);
@@ -263,7 +305,8 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED, &got);
 		if (!err)
 			err = p->mode == MMN_SCENARIO_INTERLEAVED ? s1_interleaved(s, out)
-								  : s1_native(s, out);
+			      : p->mode == MMN_SCENARIO_NATIVE	  ? s1_native(s, out)
+								  : s1_explore(s, p, out);
 	}
 	if (!err) {
 		(void)mmn_check_quiescent(s->sim);
@@ -274,9 +317,14 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			out->claim_holds = out->violations == 0;
 		snprintf(out->note, sizeof(out->note),
 			 "%s: %lu use-after-free, %lu protocol (early free), %lu violations in all",
-			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved" : "native",
+			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved"
+			 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
+							     : "explore",
 			 out->by_kind[MMN_VIOL_USE_AFTER_FREE], out->by_kind[MMN_VIOL_PROTOCOL],
 			 out->violations);
+	}
+	if (!err) {
+		scn_finish(s->sim, p, out);
 	} else {
 		memset(out, 0, sizeof(*out));
 	}
@@ -295,5 +343,6 @@ const struct mmn_scenario mmn_scenario_s1 = {
 	.title = "IOMMU-style device DMA racing reclaim of the page it reads",
 	.claim = "UAF found with the flush at range_end (or after the PTL); none with the flush "
 		 "under the PTL",
+	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE,
 	.run = s1_run,
 };

@@ -14,12 +14,14 @@
  *    unregisters from its vm_ops->close, which munmap runs under mmap_lock:
  *    one recursive-lock report (the exit path calls release without the
  *    lock, so only the unregister path matters).
- *  2 S8_CROSS_ACTOR (deterministic backend, INTERLEAVED only): actor
- *    "mprotect" holds mmap_lock for write and its start callback takes the
- *    driver's mutex; actor "ioctl" holds the driver's mutex and takes
- *    mmap_lock. Completions force the crossing: lock-order report (both
- *    orders, each with the actor that recorded it) and MMN_VIOL_DEADLOCK with
- *    the wait-for cycle.
+ *  2 S8_CROSS_ACTOR (deterministic backend; INTERLEAVED, and EXPLORE's only
+ *    sub-run): actor "mprotect" holds mmap_lock for write and its start
+ *    callback takes the driver's mutex; actor "ioctl" holds the driver's
+ *    mutex and takes mmap_lock. INTERLEAVED: completions force the
+ *    crossing: lock-order report (both orders, each with the actor that
+ *    recorded it) and MMN_VIOL_DEADLOCK with the wait-for cycle. EXPLORE:
+ *    the schedule decides; every complete schedule gets the lock-order
+ *    report, the crossing ones the deadlock with its cycle.
  * The right listener takes no lock the caller may hold (it defers the work).
  */
 #include <errno.h>
@@ -86,8 +88,10 @@ static int s8_start(struct mmn_notifier *sub, const struct mmn_notifier_range *r
 		mmn_mmap_read_lock(l->mm);
 		mmn_mmap_read_unlock(l->mm);
 	} else if (l->variant == S8_CROSS_ACTOR && l->driver_lock) {
-		mmn_wait_for_completion(l->b_has_lock);
-		mmn_complete(l->a_in_start);
+		if (l->b_has_lock) { /* INTERLEAVED: force the crossing */
+			mmn_wait_for_completion(l->b_has_lock);
+			mmn_complete(l->a_in_start);
+		}
 		mmn_mutex_lock(l->driver_lock);
 		mmn_mutex_unlock(l->driver_lock);
 	}
@@ -163,8 +167,10 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	return 0;
 }
 
-static void s8_world_free(struct s8_world *w, bool registered, struct mmn_scenario_result *out,
-			  struct s8_report *sum)
+/* Tear the mm down and add the world's reports to @out and @sum; the
+ * simulation itself stays for scn_finish(). */
+static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_scenario_result *out,
+			     struct s8_report *sum)
 {
 	struct mmn_scenario_result one = { 0 };
 
@@ -180,7 +186,6 @@ static void s8_world_free(struct s8_world *w, bool registered, struct mmn_scenar
 	sum->cycles += atomic_load(&w->rep.cycles);
 	if (!sum->first[0])
 		memcpy(sum->first, w->rep.first, sizeof(sum->first));
-	mmn_sim_destroy(w->sim);
 }
 
 /* Variant 0: the three operations that call start with mmap_lock held,
@@ -260,6 +265,7 @@ static int s8_close_unregisters(struct s8_world *w)
 struct s8_cross {
 	struct s8_world *w;
 	struct mmn_mutex driver_lock;
+	bool forced; /* INTERLEAVED: completions force the crossing */
 	struct mmn_completion b_has_lock, a_in_start;
 	int mprotect_ret;
 	bool ioctl_done, mprotect_done;
@@ -279,8 +285,10 @@ static void *s8_actor_ioctl(void *arg)
 	struct s8_cross *c = arg;
 
 	mmn_mutex_lock(&c->driver_lock);
-	mmn_complete(&c->b_has_lock);
-	mmn_wait_for_completion(&c->a_in_start);
+	if (c->forced) {
+		mmn_complete(&c->b_has_lock);
+		mmn_wait_for_completion(&c->a_in_start);
+	}
 	mmn_mmap_read_lock(c->w->mm); /* e.g. to pin user pages */
 	mmn_mmap_read_unlock(c->w->mm);
 	mmn_mutex_unlock(&c->driver_lock);
@@ -304,33 +312,46 @@ static void s8_cross_body(struct mmn_sim *sim, void *arg)
 	(void)mmn_actor_join(b, NULL);
 }
 
-static int s8_cross(struct s8_world *w, bool wrong, enum mmn_sched_outcome *outcome)
+/*
+ * Variant 2. INTERLEAVED: completions force the crossing, one schedule.
+ * EXPLORE: no completion; the schedule p->sched decides whether the two
+ * actors cross (a deadlock) or merely take the locks in both orders one
+ * after the other (the lock-order report alone).
+ */
+static int s8_cross(struct s8_world *w, const struct mmn_scenario_params *p,
+		    struct mmn_scenario_result *out)
 {
 	struct s8_cross *c = calloc(1, sizeof(*c));
 	struct mmn_sched_config sc;
-	struct mmn_sched_result res;
 	int err;
 
 	if (!c)
 		return -ENOMEM;
 	c->w = w;
+	c->forced = p->mode != MMN_SCENARIO_EXPLORE;
 	mmn_mutex_init(&c->driver_lock, w->sim, &s8_driver_class, "driver_lock");
 	mmn_init_completion(&c->b_has_lock, w->sim, "b_has_lock");
 	mmn_init_completion(&c->a_in_start, w->sim, "a_in_start");
 	w->l.driver_lock = &c->driver_lock;
-	w->l.b_has_lock = &c->b_has_lock;
-	w->l.a_in_start = &c->a_in_start;
-	if (!wrong) {
+	if (c->forced) {
+		w->l.b_has_lock = &c->b_has_lock;
+		w->l.a_in_start = &c->a_in_start;
+	}
+	if (!p->wrong) {
 		/* The right listener never waits in start: let the ioctl go. */
 		mmn_complete(&c->a_in_start);
 	}
-	mmn_sched_config_init(&sc);
-	sc.seed = 1;
-	sc.trace = false;
-	err = mmn_sched_run(w->sim, &sc, s8_cross_body, c, &res);
-	if (!err)
-		*outcome = res.outcome;
+	if (c->forced) {
+		mmn_sched_config_init(&sc);
+		sc.seed = 1;
+		sc.trace = false;
+		err = mmn_sched_run(w->sim, &sc, s8_cross_body, c, &out->sched);
+	} else {
+		err = scn_explore(w->sim, p, s8_cross_body, c, out);
+	}
 	w->l.driver_lock = NULL;
+	w->l.b_has_lock = NULL;
+	w->l.a_in_start = NULL;
 	mmn_completion_destroy(&c->b_has_lock);
 	mmn_completion_destroy(&c->a_in_start);
 	mmn_mutex_destroy(&c->driver_lock);
@@ -341,23 +362,28 @@ static int s8_cross(struct s8_world *w, bool wrong, enum mmn_sched_outcome *outc
 static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
 {
 	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	struct s8_world *worlds[S8_NR_VARIANTS] = { NULL };
 	struct s8_report sum = { 0 };
 	unsigned long rounds, deadlocks = 0;
 	const char *profile;
-	int err = 0, from, to;
+	int err = 0, from, to, nw = 0;
+	bool explore;
 
 	if (!out)
 		return -EINVAL;
 	if (!p)
 		p = &defaults;
+	explore = p->mode == MMN_SCENARIO_EXPLORE;
 	if (p->variant < -1 || p->variant >= S8_NR_VARIANTS ||
-	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE) ||
-	    (p->mode == MMN_SCENARIO_NATIVE && p->variant == S8_CROSS_ACTOR))
+	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE && !explore) ||
+	    (p->mode == MMN_SCENARIO_NATIVE && p->variant == S8_CROSS_ACTOR) ||
+	    (explore && p->variant >= 0 && p->variant != S8_CROSS_ACTOR))
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	profile = p->profile ? p->profile : "latest";
 	rounds = p->mode == MMN_SCENARIO_NATIVE ? (p->iterations ? p->iterations : 400) : 1;
-	from = p->variant < 0 ? 0 : p->variant;
+	/* EXPLORE: the cross-actor variant alone (one simulation, one schedule). */
+	from = p->variant >= 0 ? p->variant : explore ? S8_CROSS_ACTOR : 0;
 	to = p->variant >= 0 ? p->variant
 			     : (p->mode == MMN_SCENARIO_NATIVE ? S8_RELEASE_MMAP_LOCK : S8_CROSS_ACTOR);
 	for (int v = from; !err && v <= to; v++) {
@@ -375,6 +401,7 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			free(w);
 			break;
 		}
+		worlds[nw++] = w;
 		if (v == S8_START_MMAP_LOCK) {
 			err = p->mode == MMN_SCENARIO_NATIVE ? s8_ops_threads(w, rounds)
 							     : s8_ops_under_mmap_lock(w->mm, S8_BASE, 1);
@@ -391,17 +418,18 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			registered = false;
 			scn_counter(out, "release_calls", atomic_load(&w->l.releases));
 		} else {
-			enum mmn_sched_outcome oc = MMN_OUTCOME_OK;
-
-			err = s8_cross(w, p->wrong, &oc);
-			deadlocks += oc == MMN_OUTCOME_DEADLOCK;
+			err = s8_cross(w, p, out);
+			deadlocks += !err && out->sched.outcome == MMN_OUTCOME_DEADLOCK;
 			scn_counter(out, "sched_deadlock_outcomes", deadlocks);
 		}
 		out->runs++;
-		s8_world_free(w, registered, out, &sum);
-		free(w);
+		s8_world_collect(w, registered, out, &sum);
 	}
 	if (err) {
+		for (int i = 0; i < nw; i++) {
+			mmn_sim_destroy(worlds[i]->sim);
+			free(worlds[i]);
+		}
 		memset(out, 0, sizeof(*out));
 		return err;
 	}
@@ -416,12 +444,18 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		out->claim_holds = out->by_kind[MMN_VIOL_RECURSIVE_LOCK] +
 					   out->by_kind[MMN_VIOL_LOCK_ORDER] > 0 &&
 				   sum.with_stacks > 0 &&
-				   (to < S8_CROSS_ACTOR || (deadlocks && sum.two_actors && sum.cycles));
+				   (to < S8_CROSS_ACTOR || (deadlocks && sum.two_actors && sum.cycles) ||
+				    (explore && (!deadlocks || sum.cycles)));
 	else
 		out->claim_holds = out->violations == 0;
 	snprintf(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock%s%.60s",
 		 out->by_kind[MMN_VIOL_RECURSIVE_LOCK], out->by_kind[MMN_VIOL_LOCK_ORDER],
 		 out->by_kind[MMN_VIOL_DEADLOCK], sum.first[0] ? "; first: " : "", sum.first);
+	for (int i = 0; i < nw; i++) {
+		scn_finish(worlds[i]->sim, p, out);
+		mmn_sim_destroy(worlds[i]->sim);
+		free(worlds[i]);
+	}
 	return 0;
 }
 
@@ -430,5 +464,7 @@ const struct mmn_scenario mmn_scenario_s8 = {
 	.seed = "users",
 	.title = "a listener whose release or start callback takes mmap_lock (or a lock the caller holds)",
 	.claim = "reported as a lock-order / deadlock violation with both stacks, not a hang",
+	.found_kinds = 1u << MMN_VIOL_RECURSIVE_LOCK | 1u << MMN_VIOL_LOCK_ORDER |
+		       1u << MMN_VIOL_DEADLOCK,
 	.run = s8_run,
 };

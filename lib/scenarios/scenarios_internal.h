@@ -16,6 +16,22 @@ void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out
 void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
 /* Apply the caller's "name=value" knob overrides; -EINVAL on a malformed one. */
 int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p);
+/* The backend of mode p->mode: deterministic for EXPLORE, else native. */
+enum mmn_backend scn_backend(const struct mmn_scenario_params *p);
+/*
+ * EXPLORE: run @body(@sim, @arg) as actor 0 of the schedule p->sched (or the
+ * defaults with p->seed); the outcome goes to out->sched. A deadlock or an
+ * exhausted budget is an observation (0), not an error.
+ */
+int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
+		void *arg, struct mmn_scenario_result *out);
+/*
+ * Before destroying a simulation whose run succeeded: add its modelled time
+ * to @out and, in EXPLORE mode, hand it to p->inspect. Call it after the
+ * judgement (claim_holds, note) is final.
+ */
+void scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		struct mmn_scenario_result *out);
 
 extern const struct mmn_scenario mmn_scenario_s1;
 extern const struct mmn_scenario mmn_scenario_s2;

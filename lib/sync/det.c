@@ -671,6 +671,22 @@ void sync_det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *
 	det_point(sim, ev->actor, ev->kind, ev->obj, ev->name, ev->addr);
 }
 
+void mmn_sched_trace_event(struct mmn_sim *sim, const char *kind, const char *msg)
+{
+	struct sync_det *d = sim->sync ? sim->sync->det : NULL;
+	struct mmn_actor *a;
+
+	/* While a deadlock is being reported its line is already in the
+	 * trace, and the reporter does not hold d->m: nothing to add. */
+	if (!d || !d->cfg.trace || d->reporting)
+		return;
+	a = mmn_actor_current(sim);
+	pthread_mutex_lock(&d->m);
+	if (d->running && a && d->cur == a)
+		det_trace(d, "%6lu %-8s %-16s %s\n", d->steps, a->name, kind, msg ? msg : "");
+	pthread_mutex_unlock(&d->m);
+}
+
 bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a)
 {
 	struct sync_det *d = det_of(sim);

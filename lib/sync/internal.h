@@ -45,6 +45,13 @@ bool mmn_sched_hook_active(const struct mmn_sim *sim);
  */
 char *mmn_lockdep_held_text(struct mmn_sim *sim, char *buf, size_t len);
 
+/*
+ * Deterministic backend: add an event line "step actor KIND MSG" to the
+ * trace of the run in progress, when the caller is the running actor (a
+ * violation report, say). No-op otherwise.
+ */
+void mmn_sched_trace_event(struct mmn_sim *sim, const char *kind, const char *msg);
+
 /* The current context string of the calling actor (see mmn_actor_set_context). */
 const char *mmn_actor_context(struct mmn_sim *sim);
 

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file explore.h
+ * @brief Exploration of a scenario's schedules: run it again and again under
+ *        the deterministic backend (random walk, PCT or exhaustive search),
+ *        count the schedules that show a violation, hand each one found to
+ *        the caller with its choice list and trace, shard the search, and
+ *        shrink a found schedule.
+ *
+ * Schedule i of an exploration (i = 0, 1, ... runs-1) is the scenario in
+ * MMN_SCENARIO_EXPLORE mode with the strategy's seed @c seed + i; a shard
+ * (@c shard of @c shards) runs the schedules with i % shards == shard, so
+ * the shards of one exploration together run exactly the schedules of the
+ * unsharded one and their statistics add up (docs/exploration.md has the
+ * merge command for the CLI's JSON). The exhaustive strategy enumerates
+ * schedules depth-first with a preemption bound and does not shard.
+ */
+#ifndef MMNSIM_EXPLORE_H
+#define MMNSIM_EXPLORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mmnsim/check.h>
+#include <mmnsim/export.h>
+#include <mmnsim/scenario.h>
+#include <mmnsim/sched.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How the schedules of an exploration are chosen. */
+enum mmn_explore_strategy {
+	/** Schedule i: MMN_STRATEGY_RANDOM with seed + i. */
+	MMN_EXPLORE_RANDOM = 0,
+	/** Schedule i: MMN_STRATEGY_PCT with seed + i, depth and steps as configured. */
+	MMN_EXPLORE_PCT,
+	/** Depth-first enumeration with a preemption bound (mmn_sched_explorer_create()). */
+	MMN_EXPLORE_EXHAUSTIVE,
+};
+
+/** mmn_explore_strategy_name() - "random", "pct", "exhaustive"; NULL out of range. */
+MMN_API const char *mmn_explore_strategy_name(enum mmn_explore_strategy s);
+
+/** mmn_explore_strategy_by_name() - the strategy named @p name, or -ENOENT. */
+MMN_API int mmn_explore_strategy_by_name(const char *name);
+
+/** Statistics of an exploration (of one shard). */
+struct mmn_explore_stats {
+	unsigned long schedules;   /**< schedules run */
+	unsigned long violating;   /**< schedules that showed a counted violation */
+	/** Global index of the first violating schedule; ULONG_MAX if none. */
+	unsigned long first_index;
+	/** Schedules this shard had run when it found its first violating one
+	 *  (that one included); 0 if none. */
+	unsigned long first_after;
+	/** Host time from the start of the exploration to the end of the
+	 *  first violating schedule; 0 if none. */
+	uint64_t first_real_ns;
+	uint64_t real_ns;          /**< host time of the whole exploration */
+	uint64_t modelled_ns;      /**< modelled time summed over the schedules */
+	uint64_t steps;            /**< scheduling points summed over the schedules */
+	unsigned long deadlocks;   /**< schedules that ended in a deadlock */
+	unsigned long budgets;     /**< schedules that ran out of their step budget */
+	unsigned long claims_held; /**< schedules whose result's claim_holds was true */
+	unsigned long by_kind[MMN_VIOL_NR_KINDS]; /**< violations per kind, summed */
+	/** EXHAUSTIVE: the enumeration ended before the @c runs cap. */
+	bool complete;
+};
+
+/** A violating schedule, as handed to mmn_explore_config::found. */
+struct mmn_explore_found {
+	unsigned long index;          /**< its global schedule index */
+	/** The configuration it ran with (strategy, seed, PCT parameters; for
+	 *  the exhaustive strategy a replay prefix). */
+	const struct mmn_sched_config *sched;
+	const struct mmn_scenario_result *result; /**< the scenario's observations */
+	const uint32_t *choices;      /**< its choice list (replay it to reproduce the run) */
+	size_t nr_choices;            /**< entries of @c choices */
+	const char *trace;            /**< its text trace (sched.h), "" when traces are off */
+	size_t trace_len;             /**< bytes of @c trace */
+};
+
+/** Configuration of an exploration. Fill with mmn_explore_config_init(). */
+struct mmn_explore_config {
+	/** Strategy. Default MMN_EXPLORE_RANDOM. */
+	enum mmn_explore_strategy strategy;
+	/** Schedules of the whole exploration (all shards), or for the
+	 *  exhaustive strategy the most to enumerate. Default 1000. */
+	unsigned long runs;
+	/** Seed of schedule 0. Default 1. */
+	uint64_t seed;
+	/** This shard's index, in [0, @c shards). Default 0. */
+	unsigned int shard;
+	/** Number of shards (>= 1). Default 1. */
+	unsigned int shards;
+	/** PCT depth d (see MMN_STRATEGY_PCT). Default 3. */
+	unsigned int pct_depth;
+	/** PCT step estimate k; 0 (the default): the step count of the
+	 *  scenario's non-preemptive schedule, measured by one extra run
+	 *  before the first (the same in every shard). */
+	unsigned long pct_steps;
+	/** Step budget of each schedule. Default 100000. */
+	unsigned long max_steps;
+	/** EXHAUSTIVE: the preemption bound. Default 2. */
+	unsigned int preemption_bound;
+	/** Explore every schedule (true) or stop at the first violating one
+	 *  (false, the default). */
+	bool keep_going;
+	/** Record traces (handed to @c found). Default true. */
+	bool trace;
+	/** Call @c progress after every this many schedules (0: never). Default 0. */
+	unsigned long progress_every;
+	/** Progress callback (may be NULL): return false to stop the
+	 *  exploration there (a time limit, a stop requested elsewhere). */
+	bool (*progress)(const struct mmn_explore_stats *st, void *arg);
+	/**
+	 * Called for each violating schedule, with everything needed to replay
+	 * it; the pointers are valid during the call only (may be NULL).
+	 * Return true to go on (under @c keep_going), false to stop.
+	 */
+	bool (*found)(const struct mmn_explore_found *f, void *arg);
+	/** Passed to @c progress and @c found. */
+	void *arg;
+};
+
+/** mmn_explore_config_init() - fill @p c with the documented defaults. */
+MMN_API void mmn_explore_config_init(struct mmn_explore_config *c);
+
+/**
+ * mmn_explore_violating() - the exploration's judgement of one run: true
+ * when @p r reports a violation that counts for scenario @p s under @p p
+ * (a kind of mmn_scenario::found_kinds under the wrong setting, any kind
+ * under the right one or when found_kinds is 0).
+ * @param s  the scenario
+ * @param p  the parameters of the run (NULL: defaults, the right setting)
+ * @param r  its result
+ * @return the judgement; false for NULL @p s or @p r.
+ */
+MMN_API bool mmn_explore_violating(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
+				   const struct mmn_scenario_result *r);
+
+/**
+ * mmn_scenario_explore() - explore scenario @p id: run its schedules under
+ * @p c and gather @p st.
+ * @param id  the scenario's id ("S1")
+ * @param p   its parameters (NULL: defaults); mode, sched and inspect are
+ *            replaced by the exploration's own
+ * @param c   the exploration (NULL: defaults)
+ * @param st  receives the statistics
+ * @return 0 when the exploration ran (violations found or not), -EINVAL
+ *         for NULL @p id / @p st, a bad shard, a zero run count, or
+ *         parameters the scenario refuses; -ENOENT for an unknown scenario;
+ *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM.
+ */
+MMN_API int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
+				 const struct mmn_explore_config *c, struct mmn_explore_stats *st);
+
+/**
+ * mmn_scenario_shrink() - shrink the choice list of a violating schedule of
+ * scenario @p id into a shorter one whose replay still violates (by
+ * mmn_explore_violating()); see mmn_sched_shrink().
+ * @param id         the scenario
+ * @param p          the parameters of the violating run (mode and sched are
+ *                   replaced)
+ * @param max_steps  the step budget of each replay (0: the default)
+ * @param choices    its choice list
+ * @param n          its length
+ * @param out        receives the shrunk list (room for @p n entries)
+ * @param max_tries  most replays to make (0: 1000)
+ * @return the shrunk length (<= @p n), -EINVAL, -ENOENT for an unknown
+ *         scenario, -ENOMEM.
+ */
+MMN_API long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
+				 unsigned long max_steps, const uint32_t *choices, size_t n,
+				 uint32_t *out, unsigned long max_tries);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_EXPLORE_H */

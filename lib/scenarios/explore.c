@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Exploration of a scenario's schedules (explore.h): the loop over seeds or
+ * over the exhaustive enumeration, the judgement of each run, the hand-off
+ * of violating schedules, and shrinking through replays.
+ *
+ * Every schedule is a fresh mmn_scenario_run() in MMN_SCENARIO_EXPLORE mode;
+ * the scenario calls back (mmn_scenario_params::inspect) before it destroys
+ * its simulation, which is when the choice list and the trace are copied out
+ * (only for violating runs, and for every run of the exhaustive search,
+ * which must learn each run's choice points).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mmnsim/explore.h>
+
+#include "scenarios_internal.h"
+
+static const char *const x_strategy_names[] = { "random", "pct", "exhaustive" };
+
+const char *mmn_explore_strategy_name(enum mmn_explore_strategy s)
+{
+	if ((unsigned int)s >= sizeof(x_strategy_names) / sizeof(x_strategy_names[0]))
+		return NULL;
+	return x_strategy_names[s];
+}
+
+int mmn_explore_strategy_by_name(const char *name)
+{
+	for (unsigned int i = 0; name && i < sizeof(x_strategy_names) / sizeof(x_strategy_names[0]);
+	     i++)
+		if (!strcmp(name, x_strategy_names[i]))
+			return (int)i;
+	return -ENOENT;
+}
+
+void mmn_explore_config_init(struct mmn_explore_config *c)
+{
+	if (!c)
+		return;
+	memset(c, 0, sizeof(*c));
+	c->strategy = MMN_EXPLORE_RANDOM;
+	c->runs = 1000;
+	c->seed = 1;
+	c->shards = 1;
+	c->pct_depth = 3;
+	c->pct_steps = 0;
+	c->max_steps = 100000;
+	c->preemption_bound = 2;
+	c->trace = true;
+}
+
+bool mmn_explore_violating(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
+			   const struct mmn_scenario_result *r)
+{
+	unsigned int mask = ~0u;
+
+	if (!s || !r)
+		return false;
+	if (p && p->wrong && s->found_kinds)
+		mask = s->found_kinds;
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+		if ((mask & (1u << k)) && r->by_kind[k])
+			return true;
+	return false;
+}
+
+/* One schedule's run and what is copied out of it. */
+struct x_run {
+	const struct mmn_scenario *s;
+	struct mmn_scenario_params p;
+	struct mmn_sched_config sc;
+	struct mmn_scenario_result r;
+	struct mmn_sched_explorer *x; /* exhaustive: learns every run */
+	bool want_trace;
+	int err;                      /* from the inspect callback */
+	bool violating;
+	uint32_t *choices;
+	size_t n, cap;
+	char *trace;
+	size_t tlen, tcap;
+};
+
+static int x_copy_out(struct x_run *xr, const struct mmn_sim *sim)
+{
+	size_t n = mmn_sched_choices(sim, NULL, 0);
+	size_t tlen = 0;
+	const char *t = xr->want_trace ? mmn_sched_trace(sim, &tlen) : "";
+
+	if (n > xr->cap) {
+		uint32_t *c = realloc(xr->choices, n * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		xr->choices = c;
+		xr->cap = n;
+	}
+	xr->n = mmn_sched_choices(sim, xr->choices, n);
+	if (tlen + 1 > xr->tcap) {
+		char *c = realloc(xr->trace, tlen + 1);
+
+		if (!c)
+			return -ENOMEM;
+		xr->trace = c;
+		xr->tcap = tlen + 1;
+	}
+	memcpy(xr->trace, t, tlen + 1);
+	xr->tlen = tlen;
+	return 0;
+}
+
+static void x_inspect(struct mmn_sim *sim, const struct mmn_scenario_result *r, void *arg)
+{
+	struct x_run *xr = arg;
+
+	xr->violating = mmn_explore_violating(xr->s, &xr->p, r);
+	if (xr->x)
+		xr->err = mmn_sched_explorer_record(xr->x, sim);
+	if (!xr->err && xr->violating)
+		xr->err = x_copy_out(xr, sim);
+}
+
+/* Run xr->sc once. */
+static int x_run_one(struct x_run *xr)
+{
+	int err;
+
+	xr->violating = false;
+	xr->err = 0;
+	xr->n = 0;
+	xr->p.sched = &xr->sc;
+	err = mmn_scenario_run(xr->s->id, &xr->p, &xr->r);
+	return err ? err : xr->err;
+}
+
+static uint64_t x_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Fold one run into @st; hand it to c->found if it violated. Returns true to go on. */
+static bool x_account(struct x_run *xr, const struct mmn_explore_config *c, unsigned long index,
+		      uint64_t t0, struct mmn_explore_stats *st)
+{
+	bool go_on = true;
+
+	st->schedules++;
+	st->steps += xr->r.sched.steps;
+	st->modelled_ns += xr->r.modelled_ns;
+	st->deadlocks += xr->r.sched.outcome == MMN_OUTCOME_DEADLOCK;
+	st->budgets += xr->r.sched.outcome == MMN_OUTCOME_BUDGET;
+	st->claims_held += xr->r.claim_holds;
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+		st->by_kind[k] += xr->r.by_kind[k];
+	if (xr->violating) {
+		if (!st->violating++) {
+			st->first_index = index;
+			st->first_after = st->schedules;
+			st->first_real_ns = x_now_ns() - t0;
+		}
+		if (c->found) {
+			struct mmn_explore_found f = {
+				.index = index,
+				.sched = &xr->sc,
+				.result = &xr->r,
+				.choices = xr->choices,
+				.nr_choices = xr->n,
+				.trace = xr->tlen ? xr->trace : "",
+				.trace_len = xr->tlen,
+			};
+
+			go_on = c->found(&f, c->arg);
+		}
+		go_on = go_on && c->keep_going;
+	}
+	if (go_on && c->progress && c->progress_every && st->schedules % c->progress_every == 0) {
+		st->real_ns = x_now_ns() - t0;
+		go_on = c->progress(st, c->arg);
+	}
+	return go_on;
+}
+
+int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
+			 const struct mmn_explore_config *cfg, struct mmn_explore_stats *st)
+{
+	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	struct mmn_explore_config c;
+	struct x_run xr;
+	uint64_t t0;
+	int err = 0;
+
+	if (!id || !st)
+		return -EINVAL;
+	if (cfg)
+		c = *cfg;
+	else
+		mmn_explore_config_init(&c);
+	if (!c.shards || c.shard >= c.shards || !c.runs ||
+	    (unsigned int)c.strategy > MMN_EXPLORE_EXHAUSTIVE)
+		return -EINVAL;
+	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE && c.shards > 1)
+		return -EOPNOTSUPP;
+	memset(&xr, 0, sizeof(xr));
+	xr.s = mmn_scenario_by_id(id);
+	if (!xr.s)
+		return -ENOENT;
+	xr.p = p ? *p : defaults;
+	xr.p.mode = MMN_SCENARIO_EXPLORE;
+	xr.p.inspect = x_inspect;
+	xr.p.inspect_arg = &xr;
+	xr.want_trace = c.trace;
+	mmn_sched_config_init(&xr.sc);
+	xr.sc.trace = c.trace;
+	xr.sc.max_steps = c.max_steps;
+	xr.sc.pct_depth = c.pct_depth;
+	xr.sc.pct_steps = c.pct_steps;
+
+	memset(st, 0, sizeof(*st));
+	st->first_index = ULONG_MAX;
+	t0 = x_now_ns();
+	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE) {
+		xr.x = mmn_sched_explorer_create(c.preemption_bound);
+		if (!xr.x)
+			return -ENOMEM;
+		for (;;) {
+			if (st->schedules == c.runs)
+				break;
+			if (!mmn_sched_explorer_next(xr.x, &xr.sc)) {
+				st->complete = true;
+				break;
+			}
+			err = x_run_one(&xr);
+			if (err || !x_account(&xr, &c, st->schedules, t0, st))
+				break;
+		}
+		mmn_sched_explorer_destroy(xr.x);
+	} else {
+		if (c.strategy == MMN_EXPLORE_PCT && !c.pct_steps) {
+			/* k from the non-preemptive schedule: same in every shard. */
+			xr.sc.strategy = MMN_STRATEGY_REPLAY;
+			err = x_run_one(&xr);
+			xr.sc.pct_steps = xr.r.sched.steps ? xr.r.sched.steps : 1;
+		}
+		xr.sc.strategy = c.strategy == MMN_EXPLORE_PCT ? MMN_STRATEGY_PCT
+							       : MMN_STRATEGY_RANDOM;
+		for (unsigned long i = c.shard; !err && i < c.runs; i += c.shards) {
+			xr.sc.seed = c.seed + i;
+			err = x_run_one(&xr);
+			if (err || !x_account(&xr, &c, i, t0, st))
+				break;
+			if (c.runs - i <= c.shards)
+				break; /* i += shards would pass runs (or wrap) */
+		}
+	}
+	st->real_ns = x_now_ns() - t0;
+	free(xr.choices);
+	free(xr.trace);
+	return err;
+}
+
+/* Shrinking: each candidate list is replayed in a fresh run. */
+static bool x_shrink_check(const uint32_t *choices, size_t n, void *ctx)
+{
+	struct x_run *xr = ctx;
+
+	xr->sc.replay = choices;
+	xr->sc.replay_len = n;
+	return x_run_one(xr) == 0 && xr->violating;
+}
+
+long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
+			 unsigned long max_steps, const uint32_t *choices, size_t n, uint32_t *out,
+			 unsigned long max_tries)
+{
+	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	struct x_run xr;
+	long len;
+
+	if (!id || (!choices && n) || !out)
+		return -EINVAL;
+	memset(&xr, 0, sizeof(xr));
+	xr.s = mmn_scenario_by_id(id);
+	if (!xr.s)
+		return -ENOENT;
+	xr.p = p ? *p : defaults;
+	xr.p.mode = MMN_SCENARIO_EXPLORE;
+	xr.p.inspect = x_inspect;
+	xr.p.inspect_arg = &xr;
+	mmn_sched_config_init(&xr.sc);
+	xr.sc.strategy = MMN_STRATEGY_REPLAY;
+	xr.sc.trace = false;
+	if (max_steps)
+		xr.sc.max_steps = max_steps;
+	len = mmn_sched_shrink(choices, n, out, x_shrink_check, &xr, max_tries);
+	free(xr.choices);
+	free(xr.trace);
+	return len;
+}

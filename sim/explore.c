@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmnsim explore SCENARIO|all [options] (docs/cli.md, docs/exploration.md).
+ *
+ * One scenario: explore its schedules (mmn_scenario_explore()) under the
+ * chosen strategy, save every violating schedule found (up to --max-saves
+ * per job) as a replay file with its text and Chrome traces, print a
+ * summary or one JSON object. Exit 1 when a violating schedule was found,
+ * 0 when none, 2 for bad input.
+ *
+ * all: every scenario under the wrong and the right setting, one table
+ * (the README's main job). Exit 0 when each row is as the seeds claim (the
+ * bug found under each wrong setting that has one, nothing under every
+ * right setting, nothing in the count scenarios), 1 otherwise.
+ *
+ * --jobs J forks J processes, each a sub-shard (shard * J + k of shards * J)
+ * of the requested shard, so that a job array of --shard runs and the jobs
+ * inside each run partition the same schedule indexes. Their statistics
+ * live in a shared anonymous mapping that the parent polls for the progress
+ * line and sums at the end.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "replay.h"
+
+#define EXPLORE_MAX_JOBS 64
+#define EXPLORE_SAVED_NAMES 4 /* file names reported per job */
+
+/* One job's results, in memory shared with the parent. */
+struct job_slot {
+	struct mmn_explore_stats st;
+	int err;
+	bool finished;
+	unsigned long saves;
+	char saved[EXPLORE_SAVED_NAMES][1024];
+};
+
+struct shared {
+	atomic_bool stop; /* a job found a violation and we stop at the first */
+	struct job_slot slot[EXPLORE_MAX_JOBS];
+};
+
+struct explore_opts {
+	struct mmn_explore_config cfg; /* the requested shard; jobs split it */
+	unsigned int jobs;
+	const char *out_dir;
+	unsigned long max_saves;
+	bool json, quiet;
+};
+
+struct job {
+	const struct explore_opts *o;
+	const struct mmn_scenario *s;
+	const struct mmn_scenario_params *p;
+	struct shared *sh;
+	struct job_slot *slot;
+	unsigned int k;
+	bool show_progress; /* jobs == 1: the job prints the progress line itself */
+	uint64_t last_print;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void progress_line(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
+			  const struct mmn_explore_stats *st, unsigned long runs)
+{
+	double secs = st->real_ns / 1e9;
+
+	fprintf(stderr, "\r%s %s: %lu/%lu schedules, %lu violating, %.0f schedules/s   ", s->id,
+		p->wrong ? "wrong" : "right", st->schedules, runs, st->violating,
+		secs > 0 ? st->schedules / secs : 0.0);
+}
+
+static bool job_progress(const struct mmn_explore_stats *st, void *arg)
+{
+	struct job *j = arg;
+
+	j->slot->st = *st;
+	if (j->show_progress) {
+		uint64_t t = now_ns();
+
+		if (t - j->last_print > 250000000u) {
+			progress_line(j->s, j->p, st, j->o->cfg.runs / j->o->cfg.shards);
+			j->last_print = t;
+		}
+	}
+	return !atomic_load(&j->sh->stop);
+}
+
+static bool job_found(const struct mmn_explore_found *f, void *arg)
+{
+	struct job *j = arg;
+	const char *strategy = mmn_explore_strategy_name(j->o->cfg.strategy);
+	char stem[128], path[1024];
+
+	if (!j->o->cfg.keep_going)
+		atomic_store(&j->sh->stop, true);
+	if (j->slot->saves >= j->o->max_saves)
+		return true;
+	snprintf(stem, sizeof(stem), "%s-%s-%s-%lu", j->s->id, j->p->wrong ? "wrong" : "right",
+		 strategy, f->index);
+	if (replay_save(j->o->out_dir, stem, j->s, j->p, strategy, f->sched, f->index, f->choices,
+			f->nr_choices, f->result->by_kind, f->trace, path, sizeof(path))) {
+		j->slot->err = -EIO;
+		return false;
+	}
+	if (j->slot->saves < EXPLORE_SAVED_NAMES)
+		snprintf(j->slot->saved[j->slot->saves], sizeof(j->slot->saved[0]), "%s", path);
+	j->slot->saves++;
+	return true;
+}
+
+static void run_job(struct job *j)
+{
+	struct mmn_explore_config c = j->o->cfg;
+	int err;
+
+	c.shard = j->o->cfg.shard * j->o->jobs + j->k;
+	c.shards = j->o->cfg.shards * j->o->jobs;
+	c.progress_every = 16;
+	c.progress = job_progress;
+	c.found = job_found;
+	c.arg = j;
+	c.trace = j->o->max_saves > 0;
+	err = mmn_scenario_explore(j->s->id, j->p, &c, &j->slot->st);
+	if (!j->slot->err)
+		j->slot->err = err;
+	j->slot->finished = true;
+}
+
+/* Sum the jobs' statistics into @st. */
+static void merge(const struct shared *sh, unsigned int jobs, struct mmn_explore_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->first_index = ULONG_MAX;
+	st->complete = true;
+	for (unsigned int k = 0; k < jobs; k++) {
+		const struct mmn_explore_stats *x = &sh->slot[k].st;
+
+		st->schedules += x->schedules;
+		st->violating += x->violating;
+		if (x->violating && x->first_index < st->first_index)
+			st->first_index = x->first_index;
+		if (x->violating && (!st->first_real_ns || x->first_real_ns < st->first_real_ns))
+			st->first_real_ns = x->first_real_ns;
+		if (x->real_ns > st->real_ns)
+			st->real_ns = x->real_ns;
+		st->modelled_ns += x->modelled_ns;
+		st->steps += x->steps;
+		st->deadlocks += x->deadlocks;
+		st->budgets += x->budgets;
+		st->claims_held += x->claims_held;
+		for (int i = 0; i < MMN_VIOL_NR_KINDS; i++)
+			st->by_kind[i] += x->by_kind[i];
+		st->complete = st->complete && x->complete;
+	}
+	if (st->violating)
+		st->first_after = st->first_index + 1;
+}
+
+/* Explore one scenario under @p with @o; the jobs' slots stay in *@shp. */
+static int explore_one(const struct explore_opts *o, const struct mmn_scenario *s,
+		       const struct mmn_scenario_params *p, struct mmn_explore_stats *st,
+		       struct shared **shp)
+{
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pids[EXPLORE_MAX_JOBS];
+	bool tty = !o->quiet && !o->json && isatty(STDERR_FILENO);
+	int err = 0;
+
+	*shp = NULL;
+	if (sh == MAP_FAILED) {
+		fprintf(stderr, "mmnsim: cannot map the jobs' shared statistics: %s\n", strerror(errno));
+		return -ENOMEM;
+	}
+	memset(sh, 0, sizeof(*sh));
+	if (o->jobs == 1) {
+		struct job j = { .o = o, .s = s, .p = p, .sh = sh, .slot = &sh->slot[0],
+				 .show_progress = tty };
+
+		run_job(&j);
+	} else {
+		unsigned int started = 0;
+		uint64_t last = now_ns();
+
+		fflush(NULL);
+		for (; started < o->jobs; started++) {
+			pids[started] = fork();
+			if (pids[started] < 0) {
+				fprintf(stderr, "mmnsim: cannot start job %u: %s\n", started,
+					strerror(errno));
+				atomic_store(&sh->stop, true);
+				err = -EAGAIN;
+				break;
+			}
+			if (pids[started] == 0) {
+				struct job j = { .o = o, .s = s, .p = p, .sh = sh,
+						 .slot = &sh->slot[started], .k = started };
+
+				run_job(&j);
+				_exit(0);
+			}
+		}
+		for (unsigned int left = started; left;) {
+			int status;
+			pid_t pid = waitpid(-1, &status, WNOHANG);
+
+			if (pid > 0) {
+				left--;
+				if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+					fprintf(stderr, "mmnsim: a job ended abnormally (status %d)\n",
+						status);
+					err = -EIO;
+				}
+				continue;
+			}
+			if (pid < 0 && errno != EINTR)
+				break;
+			usleep(20000);
+			if (tty && now_ns() - last > 250000000u) {
+				struct mmn_explore_stats now;
+
+				merge(sh, started, &now);
+				now.real_ns = now_ns() - last;
+				progress_line(s, p, &now, o->cfg.runs / o->cfg.shards);
+				last = now_ns();
+			}
+		}
+		if (started < o->jobs)
+			return err;
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+	merge(sh, o->jobs, st);
+	for (unsigned int k = 0; !err && k < o->jobs; k++)
+		err = sh->slot[k].err;
+	if (err && err != -EIO)
+		fprintf(stderr, "mmnsim: scenario %s could not run with these parameters: %s (%d)\n",
+			s->id, strerror(-err), err);
+	*shp = sh;
+	return err;
+}
+
+static void fmt_time(char *buf, size_t len, uint64_t ns)
+{
+	if (ns >= 1000000000u)
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	else if (ns >= 1000000u)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+}
+
+static void json_stats(struct jw *j, const struct explore_opts *o, const struct mmn_scenario *s,
+		       const struct mmn_scenario_params *p, const struct mmn_explore_stats *st,
+		       const struct shared *sh)
+{
+	jw_open(j, NULL, '{');
+	jw_str(j, "scenario", s->id);
+	jw_bool(j, "wrong", p->wrong);
+	jw_str(j, "profile", p->profile ? p->profile : "");
+	jw_open(j, "knobs", '[');
+	for (int i = 0; i < MMN_SCENARIO_MAX_KNOBS && p->knobs[i]; i++)
+		jw_str(j, NULL, p->knobs[i]);
+	jw_close(j, ']');
+	jw_str(j, "strategy", mmn_explore_strategy_name(o->cfg.strategy));
+	jw_ulong(j, "runs", o->cfg.runs);
+	jw_ulong(j, "seed", o->cfg.seed);
+	jw_ulong(j, "shard", o->cfg.shard);
+	jw_ulong(j, "shards", o->cfg.shards);
+	jw_ulong(j, "jobs", o->jobs);
+	jw_ulong(j, "schedules", st->schedules);
+	jw_ulong(j, "violating", st->violating);
+	if (st->violating) {
+		jw_ulong(j, "first_index", st->first_index);
+		jw_ulong(j, "first_real_ns", st->first_real_ns);
+	} else {
+		jw_null(j, "first_index");
+		jw_null(j, "first_real_ns");
+	}
+	jw_ulong(j, "real_ns", st->real_ns);
+	jw_ulong(j, "modelled_ns", st->modelled_ns);
+	jw_ulong(j, "steps", st->steps);
+	jw_ulong(j, "deadlocks", st->deadlocks);
+	jw_ulong(j, "budgets", st->budgets);
+	jw_ulong(j, "claims_held", st->claims_held);
+	jw_bool(j, "complete", o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE && st->complete);
+	jw_open(j, "by_kind", '{');
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+		jw_ulong(j, mmn_violation_kind_name((enum mmn_violation_kind)k), st->by_kind[k]);
+	jw_close(j, '}');
+	jw_open(j, "saved", '[');
+	for (unsigned int k = 0; k < o->jobs; k++)
+		for (unsigned long i = 0; i < sh->slot[k].saves && i < EXPLORE_SAVED_NAMES; i++)
+			jw_str(j, NULL, sh->slot[k].saved[i]);
+	jw_close(j, ']');
+	jw_close(j, '}');
+}
+
+static void print_one(const struct explore_opts *o, const struct mmn_scenario *s,
+		      const struct mmn_scenario_params *p, const struct mmn_explore_stats *st,
+		      const struct shared *sh)
+{
+	char t1[32], t2[32], kinds[256];
+
+	printf("scenario    %s (seed %s): %s\n", s->id, s->seed, s->title);
+	printf("setting     %s\n", p->wrong ? "wrong" : "right");
+	printf("strategy    %s, seeds %llu.., shard %u/%u, %u job(s)", mmn_explore_strategy_name(o->cfg.strategy),
+	       (unsigned long long)o->cfg.seed, o->cfg.shard, o->cfg.shards, o->jobs);
+	if (o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE)
+		printf(", preemption bound %u%s", o->cfg.preemption_bound,
+		       st->complete ? ", enumeration complete" : "");
+	printf("\n");
+	fmt_time(t1, sizeof(t1), st->real_ns);
+	printf("schedules   %lu in %s (%.0f/s), %llu steps, %lu deadlocks, %lu over budget\n",
+	       st->schedules, t1, st->real_ns ? st->schedules / (st->real_ns / 1e9) : 0.0,
+	       (unsigned long long)st->steps, st->deadlocks, st->budgets);
+	if (st->violating) {
+		fmt_time(t2, sizeof(t2), st->first_real_ns);
+		printf("violating   %lu; first at schedule %lu, after %s\n", st->violating,
+		       st->first_index, t2);
+	} else {
+		printf("violating   none\n");
+	}
+	printf("violations  %s\n", kinds_text(st->by_kind, kinds, sizeof(kinds)));
+	fmt_time(t1, sizeof(t1), st->schedules ? st->modelled_ns / st->schedules : 0);
+	printf("modelled    %s per schedule (docs/clock.md)\n", t1);
+	for (unsigned int k = 0; k < o->jobs; k++)
+		for (unsigned long i = 0; i < sh->slot[k].saves && i < EXPLORE_SAVED_NAMES; i++)
+			printf("saved       %s (mmnsim replay / mmnsim shrink it)\n",
+			       sh->slot[k].saved[i]);
+}
+
+/* What a row of `all` should show: the bug found (wrong setting of a scenario
+ * with found_kinds), or no violating schedule. */
+static bool row_as_claimed(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
+			   const struct mmn_explore_stats *st)
+{
+	if (p->wrong && s->found_kinds)
+		return st->violating > 0;
+	return st->violating == 0 && !st->deadlocks;
+}
+
+static int explore_all(const struct explore_opts *o, const struct mmn_scenario_params *base,
+		       bool wrong, bool right)
+{
+	struct jw j = { .out = stdout };
+	bool all_ok = true;
+	int status = EXIT_OK;
+
+	if (o->json) {
+		jw_open(&j, NULL, '{');
+		jw_open(&j, "rows", '[');
+	} else {
+		printf("%-3s %-6s %-10s %9s %9s %10s %12s %9s %12s  %s\n", "id", "setting", "strategy",
+		       "schedules", "violating", "first at", "time to 1st", "claims", "modelled/s",
+		       "verdict");
+	}
+	for (int i = 0; i < mmn_scenario_count(); i++) {
+		const struct mmn_scenario *s = mmn_scenario_at(i);
+
+		for (int w = 1; w >= 0; w--) {
+			struct mmn_scenario_params p = *base;
+			struct mmn_explore_stats st;
+			struct shared *sh;
+			char first[24], t1[32], t2[32], kinds[256];
+			bool ok;
+
+			if ((w && !wrong) || (!w && !right))
+				continue;
+			p.wrong = w;
+			if (explore_one(o, s, &p, &st, &sh)) {
+				if (sh)
+					munmap(sh, sizeof(*sh));
+				status = EXIT_USAGE;
+				continue;
+			}
+			ok = row_as_claimed(s, &p, &st);
+			all_ok = all_ok && ok;
+			if (o->json) {
+				json_stats(&j, o, s, &p, &st, sh);
+			} else {
+				snprintf(first, sizeof(first), st.violating ? "#%lu" : "-",
+					 st.first_index);
+				if (st.violating)
+					fmt_time(t1, sizeof(t1), st.first_real_ns);
+				else
+					snprintf(t1, sizeof(t1), "-");
+				fmt_time(t2, sizeof(t2), st.schedules ? st.modelled_ns / st.schedules : 0);
+				printf("%-3s %-6s %-10s %9lu %9lu %10s %12s %4lu/%-4lu %12s  %s%s%s\n",
+				       s->id, w ? "wrong" : "right",
+				       mmn_explore_strategy_name(o->cfg.strategy), st.schedules,
+				       st.violating, first, t1, st.claims_held, st.schedules, t2,
+				       ok ? "" : "NOT AS CLAIMED: ",
+				       st.violating ? "found " : "none found",
+				       st.violating ? kinds_text(st.by_kind, kinds, sizeof(kinds)) : "");
+			}
+			munmap(sh, sizeof(*sh));
+			fflush(stdout);
+		}
+	}
+	if (o->json) {
+		jw_close(&j, ']');
+		jw_bool(&j, "as_claimed", all_ok);
+		jw_close(&j, '}');
+	} else {
+		printf("\n%s\n", all_ok ? "every row as the seeds claim: the bug found under each wrong "
+					  "setting that has one, nothing under the right settings"
+					: "SOME ROWS ARE NOT AS CLAIMED");
+	}
+	if (status == EXIT_OK && !all_ok)
+		status = EXIT_VIOLATION;
+	return status;
+}
+
+int cmd_explore(int argc, char **argv)
+{
+	struct mmn_scenario_params p = { .variant = -1 };
+	struct explore_opts o = { .jobs = 1, .out_dir = "mmnsim-out", .max_saves = 10 };
+	const char *scenario = NULL, *val;
+	bool right_only = false;
+	unsigned long long v;
+	int nr_knobs = 0;
+
+	mmn_explore_config_init(&o.cfg);
+	o.cfg.strategy = MMN_EXPLORE_PCT;
+	for (int a = 0; a < argc; a++) {
+		const char *arg = argv[a];
+		int used = scenario_option(argc, argv, &a, &p, &nr_knobs);
+
+		if (used < 0)
+			return EXIT_USAGE;
+		if (used)
+			continue;
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(arg, "--json")) {
+			o.json = true;
+		} else if (!strcmp(arg, "--quiet")) {
+			o.quiet = true;
+		} else if (!strcmp(arg, "--keep-going")) {
+			o.cfg.keep_going = true;
+		} else if (!strcmp(arg, "--right")) {
+			right_only = true;
+		} else if (is_option(arg, "--strategy")) {
+			int st;
+
+			if (!(val = option_value(argc, argv, &a, "--strategy")))
+				return EXIT_USAGE;
+			st = mmn_explore_strategy_by_name(val);
+			if (st < 0) {
+				fprintf(stderr, "mmnsim: --strategy takes random, pct or exhaustive, not '%s'\n",
+					val);
+				return EXIT_USAGE;
+			}
+			o.cfg.strategy = (enum mmn_explore_strategy)st;
+		} else if (is_option(arg, "--runs")) {
+			if (!(val = option_value(argc, argv, &a, "--runs")) ||
+			    !parse_number("--runs", val, 1, ULONG_MAX, &v))
+				return EXIT_USAGE;
+			o.cfg.runs = (unsigned long)v;
+		} else if (is_option(arg, "--jobs")) {
+			if (!(val = option_value(argc, argv, &a, "--jobs")) ||
+			    !parse_number("--jobs", val, 1, EXPLORE_MAX_JOBS, &v))
+				return EXIT_USAGE;
+			o.jobs = (unsigned int)v;
+		} else if (is_option(arg, "--shard")) {
+			unsigned int i, n;
+			int end = 0;
+
+			if (!(val = option_value(argc, argv, &a, "--shard")))
+				return EXIT_USAGE;
+			if (sscanf(val, "%u/%u%n", &i, &n, &end) != 2 || val[end] || !n || i >= n ||
+			    val[0] == '-' || strchr(val, '+') || strchr(val, ' ')) {
+				fprintf(stderr, "mmnsim: --shard takes I/N with 0 <= I < N, not '%s'\n",
+					val);
+				return EXIT_USAGE;
+			}
+			o.cfg.shard = i;
+			o.cfg.shards = n;
+		} else if (is_option(arg, "--pct-depth")) {
+			if (!(val = option_value(argc, argv, &a, "--pct-depth")) ||
+			    !parse_number("--pct-depth", val, 1, 16, &v))
+				return EXIT_USAGE;
+			o.cfg.pct_depth = (unsigned int)v;
+		} else if (is_option(arg, "--pct-steps")) {
+			if (!(val = option_value(argc, argv, &a, "--pct-steps")) ||
+			    !parse_number("--pct-steps", val, 1, ULONG_MAX, &v))
+				return EXIT_USAGE;
+			o.cfg.pct_steps = (unsigned long)v;
+		} else if (is_option(arg, "--preemption-bound")) {
+			if (!(val = option_value(argc, argv, &a, "--preemption-bound")) ||
+			    !parse_number("--preemption-bound", val, 0, UINT_MAX, &v))
+				return EXIT_USAGE;
+			o.cfg.preemption_bound = (unsigned int)v;
+		} else if (is_option(arg, "--max-steps")) {
+			if (!(val = option_value(argc, argv, &a, "--max-steps")) ||
+			    !parse_number("--max-steps", val, 1, ULONG_MAX, &v))
+				return EXIT_USAGE;
+			o.cfg.max_steps = (unsigned long)v;
+		} else if (is_option(arg, "--max-saves")) {
+			if (!(val = option_value(argc, argv, &a, "--max-saves")) ||
+			    !parse_number("--max-saves", val, 0, ULONG_MAX, &v))
+				return EXIT_USAGE;
+			o.max_saves = (unsigned long)v;
+		} else if (is_option(arg, "--out")) {
+			if (!(val = option_value(argc, argv, &a, "--out")))
+				return EXIT_USAGE;
+			if (!*val) {
+				fprintf(stderr, "mmnsim: --out takes a directory\n");
+				return EXIT_USAGE;
+			}
+			o.out_dir = val;
+		} else if (arg[0] == '-' && arg[1] != '\0') {
+			fprintf(stderr, "mmnsim: unknown option '%s' for explore (mmnsim --help)\n", arg);
+			return EXIT_USAGE;
+		} else if (scenario) {
+			fprintf(stderr, "mmnsim: explore takes one scenario, got '%s' after '%s'\n", arg,
+				scenario);
+			return EXIT_USAGE;
+		} else {
+			scenario = arg;
+		}
+	}
+	if (!scenario) {
+		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
+		return EXIT_USAGE;
+	}
+	if (o.cfg.strategy == MMN_EXPLORE_EXHAUSTIVE && (o.cfg.shards > 1 || o.jobs > 1)) {
+		fprintf(stderr, "mmnsim: the exhaustive strategy runs as one job (no --shard, no --jobs)\n");
+		return EXIT_USAGE;
+	}
+	if (right_only && p.wrong) {
+		fprintf(stderr, "mmnsim: --wrong and --right exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (!check_knobs(&p, ""))
+		return EXIT_USAGE;
+	if (!strcmp(scenario, "all"))
+		return explore_all(&o, &p, !right_only, !p.wrong);
+	{
+		const struct mmn_scenario *s = mmn_scenario_by_id(scenario);
+		struct mmn_explore_stats st;
+		struct shared *sh;
+		int err;
+
+		if (!s) {
+			fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n",
+				scenario);
+			return EXIT_USAGE;
+		}
+		err = explore_one(&o, s, &p, &st, &sh);
+		if (err) {
+			if (sh)
+				munmap(sh, sizeof(*sh));
+			return EXIT_USAGE;
+		}
+		if (o.json) {
+			struct jw j = { .out = stdout };
+
+			json_stats(&j, &o, s, &p, &st, sh);
+		} else {
+			print_one(&o, s, &p, &st, sh);
+		}
+		munmap(sh, sizeof(*sh));
+		return st.violating ? EXIT_VIOLATION : EXIT_OK;
+	}
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Replay files: a found schedule saved by `mmnsim explore` (FILE.replay.json,
+ * beside FILE.trace.txt and FILE.trace.json), read back by `mmnsim replay`
+ * and `mmnsim shrink`. The format is JSON (docs/exploration.md), read and
+ * written with json-c.
+ */
+#ifndef MMNSIM_SIM_REPLAY_H
+#define MMNSIM_SIM_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mmnsim/mmnsim.h>
+
+/* A replay file in memory. */
+struct replay {
+	const struct mmn_scenario *s;
+	struct mmn_scenario_params p;      /* profile and knobs point into the strings below */
+	char profile[32];
+	char knobs[MMN_SCENARIO_MAX_KNOBS][96];
+	char strategy[16];                 /* how it was found: random, pct, exhaustive */
+	uint64_t seed;                     /* the strategy's seed (random, pct) */
+	unsigned int pct_depth;
+	unsigned long pct_steps, max_steps, index;
+	uint32_t *choices;                 /* malloc'ed */
+	size_t nr_choices;
+	unsigned long by_kind[MMN_VIOL_NR_KINDS]; /* what the run reported */
+	char trace_file[512];              /* the saved text trace ("" if none), resolved */
+};
+
+/*
+ * Save a found schedule as DIR/STEM.replay.json, DIR/STEM.trace.txt and
+ * DIR/STEM.trace.json (DIR created if missing). The path of the replay file
+ * goes to @path. 0, or -errno after one line on stderr.
+ */
+int replay_save(const char *dir, const char *stem, const struct mmn_scenario *s,
+		const struct mmn_scenario_params *p, const char *strategy,
+		const struct mmn_sched_config *sc, unsigned long index, const uint32_t *choices,
+		size_t n, const unsigned long by_kind[MMN_VIOL_NR_KINDS], const char *trace,
+		char *path, size_t path_len);
+
+/* Read @path into @r; false after one line on stderr naming the file and,
+ * for a bad field, the field (and for a syntax error, the line). */
+bool replay_load(const char *path, struct replay *r);
+
+void replay_free(struct replay *r);
+
+/* Write @text to @path ("-": stdout); 0 or -errno after one line on stderr. */
+int write_text_file(const char *path, const char *text, size_t len);
+
+/* Write the Chrome trace-event JSON of @trace to @path; 0 or -errno. */
+int write_chrome_file(const char *path, const char *trace);
+
+#endif /* MMNSIM_SIM_REPLAY_H */
