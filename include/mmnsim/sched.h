@@ -99,7 +99,40 @@ struct mmn_sched_config {
 	size_t replay_len;
 	/** Record the text trace (one line per scheduling point). Default true. */
 	bool trace;
+	/** Host threads to run the actors on, reused from run to run
+	 *  (mmn_sched_pool_create()); NULL (the default): a new thread per
+	 *  actor. Does not change the schedule or the trace. */
+	struct mmn_sched_pool *pool;
 };
+
+/**
+ * A set of parked host threads that runs the actors of deterministic runs,
+ * so that a run need not create and join a thread per actor (the dominant
+ * cost of a short schedule; docs/exploration.md). Opaque.
+ */
+struct mmn_sched_pool;
+
+/**
+ * mmn_sched_pool_create() - an empty pool; threads are created as runs need
+ * them and parked when their actor ends.
+ * @return the pool, or NULL when the host is out of memory.
+ */
+MMN_API struct mmn_sched_pool *mmn_sched_pool_create(void);
+
+/**
+ * mmn_sched_pool_destroy() - end and join the pool's threads and free it
+ * (NULL: no-op). No run may be using it.
+ * @param pool  the pool
+ */
+MMN_API void mmn_sched_pool_destroy(struct mmn_sched_pool *pool);
+
+/**
+ * mmn_sched_pool_threads() - host threads the pool has created so far
+ * (the most actors that ran at once in one of its runs).
+ * @param pool  the pool (NULL: 0)
+ * @return the count.
+ */
+MMN_API unsigned int mmn_sched_pool_threads(const struct mmn_sched_pool *pool);
 
 /** Result of one run. */
 struct mmn_sched_result {

@@ -948,7 +948,10 @@ static int det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, vo
 	a->det.idx = (int)idx;
 	/* PCT: initial priorities above the d-1 change-point priorities. */
 	a->det.prio = (uint64_t)d->cfg.pct_depth + (det_rand(d) >> 8);
-	err = pthread_create(&a->thread, NULL, det_trampoline, a);
+	if (d->cfg.pool)
+		err = -sync_pool_start(d->cfg.pool, a, det_trampoline);
+	else
+		err = pthread_create(&a->thread, NULL, det_trampoline, a);
 	if (err) {
 		pthread_mutex_unlock(&d->m);
 		pthread_cond_destroy(&a->det.cv);
@@ -994,9 +997,13 @@ int sync_det_join(struct mmn_actor *actor, void **retval)
 	}
 	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
 		return -EINVAL;
-	err = pthread_join(actor->thread, NULL);
-	if (err)
-		return -err;
+	if (actor->det.worker) {
+		sync_pool_join(actor);
+	} else {
+		err = pthread_join(actor->thread, NULL);
+		if (err)
+			return -err;
+	}
 	if (retval)
 		*retval = actor->ret;
 	return 0;
@@ -1427,8 +1434,12 @@ int mmn_sched_run(struct mmn_sim *sim, const struct mmn_sched_config *cfg,
 	for (unsigned int i = 0; i < d->nact; i++) {
 		struct mmn_actor *a = d->act[i];
 
-		if (!__atomic_exchange_n(&a->joined, 1, __ATOMIC_ACQ_REL))
-			pthread_join(a->thread, NULL);
+		if (!__atomic_exchange_n(&a->joined, 1, __ATOMIC_ACQ_REL)) {
+			if (a->det.worker)
+				sync_pool_join(a);
+			else
+				pthread_join(a->thread, NULL);
+		}
 		pthread_cond_destroy(&a->det.cv);
 		sync_actor_forget(sim, a);
 	}

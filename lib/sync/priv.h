@@ -102,7 +102,17 @@ struct sync_det_actor {
 	struct mmn_srcu *gp_ss;  /* domain whose grace period it drives (token holder only) */
 	int nheld;               /* token holder only */
 	struct sync_det_held held[SYNC_MAX_HELD];
+	struct sync_worker *worker; /* its pool thread (mmn_sched_config::pool), or NULL */
+	unsigned long ticket;       /* the worker's job number for this actor */
 };
+
+struct mmn_sched_pool;
+/* A thread of a struct mmn_sched_pool (lib/sync/pool.c). */
+struct sync_worker;
+/* Run det_trampoline(@a) on a thread of @pool (idle, or a new one); 0 or -errno. */
+int sync_pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn)(void *));
+/* Wait until the pool thread running @a has returned from it. */
+void sync_pool_join(struct mmn_actor *a);
 
 /*
  * An actor: one thread's identity within one simulation. Everything but the

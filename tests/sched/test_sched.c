@@ -855,6 +855,58 @@ static void *nop_actor(void *p)
 	return p;
 }
 
+/* A pool changes which host threads run the actors, nothing else: the same
+ * seeds give the same traces, deadlocked actors are unwound on its threads,
+ * and its threads are reused (never more than one run's actors). */
+static void test_pool_reuses_threads_and_keeps_the_schedules(void **state)
+{
+	struct mmn_sched_pool *pool = mmn_sched_pool_create();
+	unsigned int deadlocks = 0;
+
+	(void)state;
+	assert_non_null(pool);
+	assert_int_equal(mmn_sched_pool_threads(pool), 0);
+	for (uint64_t seed = 1; seed <= SCALE(40); seed++) {
+		struct mmn_sched_config c, cp;
+		struct mmn_sched_result r, rp;
+		uint32_t *ch, *chp;
+		size_t n, np;
+		char *t, *tp;
+
+		cfg_of(&c, seed & 1 ? MMN_STRATEGY_PCT : MMN_STRATEGY_RANDOM, seed);
+		cp = c;
+		cp.pool = pool;
+		t = mix_run(&c, &ch, &n, &r);
+		tp = mix_run(&cp, &chp, &np, &rp);
+		assert_string_equal(tp, t);
+		assert_int_equal(np, n);
+		assert_memory_equal(chp, ch, n * sizeof(*ch));
+		free(t);
+		free(tp);
+		free(ch);
+		free(chp);
+	}
+	/* main + 3 workers at most at once */
+	assert_true(mmn_sched_pool_threads(pool) >= 2 && mmn_sched_pool_threads(pool) <= 4);
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct mmn_sched_config c;
+		struct mmn_sched_result r;
+		struct dl_capture cap = { 0 };
+
+		cfg_of(&c, MMN_STRATEGY_RANDOM, seed);
+		c.pool = pool;
+		if (dl_run(&c, true, &cap, &r, NULL, NULL) == MMN_OUTCOME_DEADLOCK) {
+			deadlocks++;
+			assert_int_equal(r.unwound, 3);
+		}
+	}
+	assert_true(deadlocks > 0);
+	assert_true(mmn_sched_pool_threads(pool) <= 4);
+	mmn_sched_pool_destroy(pool);
+	mmn_sched_pool_destroy(NULL);
+	assert_int_equal(mmn_sched_pool_threads(NULL), 0);
+}
+
 static void test_run_api_rejects_misuse(void **state)
 {
 	struct mmn_sim *sim = det_sim(true);
@@ -1008,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_spinning_actors_exhaust_the_step_budget),
 		cmocka_unit_test(test_shrink_keeps_the_deadlock_and_never_grows),
 		cmocka_unit_test(test_shrink_of_a_lost_update_is_no_longer),
+		cmocka_unit_test(test_pool_reuses_threads_and_keeps_the_schedules),
 		cmocka_unit_test(test_run_api_rejects_misuse),
 		cmocka_unit_test(test_model_accesses_racing_munmap_and_mmap_fixed),
 	};
