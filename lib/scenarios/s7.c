@@ -16,6 +16,28 @@
  *
  * NATIVE: a device actor reads the range over and over while an operator
  * actor zaps it (DONTNEED) and the CPU rewrites it; counts are reported.
+ *
+ * EXPLORE: the CPU has filled the pages (the prologue; the mirror is
+ * empty); then two actors as one schedule of the deterministic backend, with
+ * no hook: "s7-device" reads the whole range (2 reads by default; a read
+ * after a zap faults the rest of the range in with one walk) and
+ * "s7-operator" zaps the first page (madvise DONTNEED: start, zap, end, then
+ * the free) and stores to it again from the CPU (2 rounds by default). A
+ * violating schedule runs the operator's whole start..end while the
+ * device's fault loop is past the walk's read of the first page's PTE and
+ * before the read_retry check under the device mutex: the flag is true
+ * again there, the collected frame (freed as the DONTNEED finishes) is
+ * programmed, a device read through it after the free is a use-after-free
+ * and the entry is stale at the quiescent audit. The first page is the one
+ * zapped so that the walk over the other pages belongs to the window: for
+ * PCT a depth-2 bug (the device first, one priority change in its walk or
+ * just after; the operator then runs its DONTNEED through), about one
+ * schedule in 13.
+ * A random walk needs the ~15 scheduling points of start..end not to be
+ * cut by a device step that would see the flag down (the walk checks it
+ * before every page), which the device's block on the flag and its tail
+ * after the walk make about one schedule in 350. With the sequence, the
+ * walk's check_retry or read_retry sees the sequence moved and walks again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +50,7 @@
 #define S7_DEFAULT_PAGES 4UL
 #define S7_DEFAULT_ITERS 2000UL
 #define S7_CHUNK 32UL
+#define S7_EXPLORE_ROUNDS 2UL
 
 static void s7_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
 {
@@ -89,6 +112,43 @@ static void *s7_operator(void *arg)
 	return NULL;
 }
 
+/* EXPLORE: the device reads the whole range c->iters times. */
+static void *s7_explore_device(void *arg)
+{
+	struct s7_ctx *c = arg;
+	uint64_t out[S7_MIRROR_PAGES];
+
+	for (unsigned long i = 0; i < c->iters; i++)
+		(void)mmn_hmm_read(c->m, S7_BASE, c->pages, out);
+	return NULL;
+}
+
+/* EXPLORE: zap the first page and store to it again, c->iters rounds. */
+static void *s7_explore_operator(void *arg)
+{
+	struct s7_ctx *c = arg;
+
+	for (unsigned long i = 0; i < c->iters; i++) {
+		(void)mmn_madvise(c->mm, S7_BASE, MMN_PAGE_SIZE, MMN_MADV_DONTNEED);
+		(void)mmn_cpu_write(c->mm, 1, S7_BASE, 0x7000 + i);
+	}
+	return NULL;
+}
+
+static void s7_explore_body(struct mmn_sim *sim, void *arg)
+{
+	struct s7_ctx *c = arg;
+	struct mmn_actor *dev = NULL, *op = NULL;
+
+	c->err = mmn_actor_spawn(sim, "s7-device", s7_explore_device, c, &dev);
+	if (!c->err)
+		c->err = mmn_actor_spawn(sim, "s7-operator", s7_explore_operator, c, &op);
+	if (dev)
+		(void)mmn_actor_join(dev, NULL);
+	if (op)
+		(void)mmn_actor_join(op, NULL);
+}
+
 static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
 {
 	static const struct mmn_scenario_params defaults = { .variant = -1 };
@@ -105,7 +165,7 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		return -EINVAL;
 	if (!p)
 		p = &defaults;
-	if (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE)
+	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
 		return -EINVAL;
 	if (p->variant > MMN_HMM_VALID_FLAG || p->variant < -1)
 		return -EINVAL;
@@ -116,14 +176,20 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	/* -1 and 0 take the scenario's choice (0 is also the right setting's) */
 	variant = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_VALID_FLAG : MMN_HMM_EVENT_AWARE);
 	c.pages = p->pages ? p->pages : S7_DEFAULT_PAGES;
-	c.iters = p->iterations ? p->iterations : S7_DEFAULT_ITERS;
-	c.iters = (c.iters + 1) / 2; /* two actors share the operations */
+	if (p->mode == MMN_SCENARIO_EXPLORE) {
+		/* each actor does c.iters rounds */
+		c.iters = p->iterations ? p->iterations : S7_EXPLORE_ROUNDS;
+	} else {
+		c.iters = p->iterations ? p->iterations : S7_DEFAULT_ITERS;
+		c.iters = (c.iters + 1) / 2; /* two actors share the operations */
+	}
 
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 2048;
 	cfg.seed = p->seed ? p->seed : 1;
 	cfg.profile = p->profile ? p->profile : "latest";
+	cfg.backend = scn_backend(p);
 	sim = mmn_sim_create(&cfg);
 	if (!sim)
 		return -ENOMEM;
@@ -165,6 +231,13 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			err = r < 0 ? (int)r : -EIO;
 			goto out_m;
 		}
+		out->runs = 1;
+	} else if (p->mode == MMN_SCENARIO_EXPLORE) {
+		err = scn_explore(sim, p, s7_explore_body, &c, out);
+		if (!err)
+			err = c.err;
+		if (err)
+			goto out_m;
 		out->runs = 1;
 	} else {
 		struct mmn_actor *a[2];
@@ -215,6 +288,7 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		 variant == MMN_HMM_EVENT_BLIND ? "event_blind" : "sequence(event_aware)");
 	snprintf(out->note, sizeof(out->note), "%lu use-after-free reads, %lu stale entries, %lu retries",
 		 uaf, stale, st.retries);
+	scn_finish(sim, p, out);
 	err = 0;
 out_m:
 	if (mmn_hmm_destroy(c.m) && !err)
@@ -223,6 +297,8 @@ out_mm:
 	mmn_mm_put(c.mm);
 out_sim:
 	mmn_sim_destroy(sim);
+	if (err)
+		memset(out, 0, sizeof(*out)); /* no half-filled result on error */
 	return err;
 }
 
@@ -231,5 +307,6 @@ const struct mmn_scenario mmn_scenario_s7 = {
 	.seed = "users",
 	.title = "HMM mirror: valid flag versus interval sequence under start/end/start",
 	.claim = "stale device mapping found with the flag; none with the sequence",
+	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE | 1u << MMN_VIOL_STALE_TRANSLATION,
 	.run = s7_run,
 };
