@@ -371,7 +371,7 @@ static int explore_all(const struct explore_opts *o, const struct mmn_scenario_p
 		jw_open(&j, "rows", '[');
 	} else {
 		printf("%-3s %-6s %-10s %9s %9s %10s %12s %9s %12s  %s\n", "id", "setting", "strategy",
-		       "schedules", "violating", "first at", "time to 1st", "claims", "modelled/s",
+		       "schedules", "violating", "first at", "time to 1st", "claims", "modelled/sch",
 		       "verdict");
 	}
 	for (int i = 0; i < mmn_scenario_count(); i++) {

@@ -170,8 +170,13 @@ static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
 		mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
 	if (c.released)
 		return c.changed;
-	if (atomic_load(&p->mapcount)) {
-		/* try_to_unmap() failed: the page stays. */
+	/*
+	 * try_to_unmap() failed: the page stays. A hugetlb folio always stays:
+	 * the kernel never pages them out (the walk above only unshares PMD
+	 * tables), even when a racing MADV_DONTNEED removed its last mapping
+	 * meanwhile (found by exploring S4).
+	 */
+	if (atomic_load(&p->mapcount) || mmn_pfn_is_huge(sim, pfn)) {
 		if (c.anon) {
 			mmn_rmap_walk(sim, pfn, restore_swap_one, &c);
 			mmn_swap_writeback(sim, c.slot, 0); /* releases the unused slot */

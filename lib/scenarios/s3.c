@@ -15,6 +15,21 @@
  * audit, then one more device write per huge page without page requests.
  * NATIVE: a device thread writing and reading the huge pages races a thread
  * toggling the protection; the range is left read-only, then the audit.
+ * EXPLORE: the huge pages are faulted in by the CPU (writable PMD leaves),
+ * the device's caches are left empty; then two actors as one schedule of
+ * the deterministic backend: "mprotect" makes the range read-only once, the
+ * "device" writes one word per huge page (2 rounds by default) without
+ * page requests. No hook places the race. A schedule violates when a device
+ * write translated (walk + IOTLB/ATC fill, writable) before the PMD leaf
+ * became read-only: with the skip nothing flushes that entry, the audit
+ * finds it stale, and the device's later write goes through it
+ * ("dma_writes_to_read_only"). A device write after the change finds no
+ * translation (-ENXIO, no PRI). Right setting: the end flush (or latest's
+ * flush with the CPU's) drops the entry whatever the order; a walk after
+ * the change fills read-only (the walk and the fill are one step under the
+ * IOMMU's cache lock, which the flush takes too). The bug is depth 1 for
+ * PCT (the device running first is enough), so nearly every wrong schedule
+ * shows it. No use-after-free can show: a protection change frees nothing.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -47,6 +62,8 @@ struct s3_ctx {
 	unsigned long iterations;
 	atomic_bool done;
 	atomic_ulong prot_changes, dma_ok, dma_err;
+	/* explore */
+	atomic_ulong dma_enxio, dma_through;
 };
 
 static int s3_interleaved(struct s3_ctx *s, struct mmn_scenario_result *out)
@@ -158,6 +175,90 @@ static int s3_native(struct s3_ctx *s, struct mmn_scenario_result *out)
 	return 0;
 }
 
+/* EXPLORE: one protection change to read-only. */
+static void *s3_x_protector(void *arg)
+{
+	struct s3_ctx *s = arg;
+
+	if (mmn_mprotect(s->mm, S3_BASE, s->huge * S3_HP, MMN_PROT_READ) == 0)
+		atomic_fetch_add(&s->prot_changes, 1);
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+/*
+ * EXPLORE: device writes without page requests, a bounded loop. A write
+ * that succeeds once the protector is done went through a writable
+ * translation of read-only memory.
+ */
+static void *s3_x_device(void *arg)
+{
+	struct s3_ctx *s = arg;
+
+	for (unsigned long n = 0; n < s->iterations; n++) {
+		for (unsigned long i = 0; i < s->huge; i++) {
+			uint64_t v = 0x400 + n;
+			bool after = atomic_load(&s->done);
+			int r = mmn_iommu_dma(s->io, s->pasid, S3_ADDR(i),
+					      MMN_IOMMU_DMA_WRITE | MMN_IOMMU_DMA_NO_PRI, &v);
+
+			if (r == 0) {
+				atomic_fetch_add(&s->dma_ok, 1);
+				if (after)
+					atomic_fetch_add(&s->dma_through, 1);
+			} else if (r == -ENXIO) {
+				atomic_fetch_add(&s->dma_enxio, 1);
+			} else {
+				atomic_fetch_add(&s->dma_err, 1);
+			}
+		}
+	}
+	return NULL;
+}
+
+static void s3_explore_body(struct mmn_sim *sim, void *arg)
+{
+	struct s3_ctx *s = arg;
+	struct mmn_actor *pr = NULL, *dev = NULL;
+
+	if (mmn_actor_spawn(sim, "device", s3_x_device, s, &dev))
+		return;
+	(void)mmn_actor_spawn(sim, "mprotect", s3_x_protector, s, &pr);
+	if (pr)
+		(void)mmn_actor_join(pr, NULL);
+	(void)mmn_actor_join(dev, NULL);
+}
+
+static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
+		      struct mmn_scenario_result *out)
+{
+	struct mmn_iommu_stats st;
+	long q;
+	int err;
+
+	/* Prologue: the CPU faults the huge pages in (writable leaves). */
+	for (unsigned long i = 0; i < s->huge; i++)
+		if (mmn_cpu_write(s->mm, 0, S3_BASE + i * S3_HP, 0x100 + i))
+			return -EIO;
+	err = scn_explore(s->sim, p, s3_explore_body, s, out);
+	if (err)
+		return err;
+	q = mmn_check_quiescent(s->sim);
+	if (q < 0)
+		return (int)q;
+	if (mmn_iommu_get_stats(s->io, &st))
+		return -EIO;
+	out->runs = 1;
+	scn_counter(out, "stale_at_end", (unsigned long)q);
+	scn_counter(out, "prot_changes", atomic_load(&s->prot_changes));
+	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	scn_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
+	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	scn_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
+	scn_counter(out, "iommu_flushes", st.flushes);
+	return 0;
+}
+
 static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
 {
 	static const struct mmn_scenario_params defaults = { .variant = -1 };
@@ -172,7 +273,7 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	if (!p)
 		p = &defaults;
 	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S3_MAX_HUGE ||
-	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE))
+	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	profile = p->profile ? p->profile : "6.5";
@@ -180,13 +281,15 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	if (!s)
 		return -ENOMEM;
 	s->huge = p->pages ? p->pages : 1; /* huge pages */
-	s->iterations = p->iterations ? p->iterations : 2000;
+	s->iterations = p->iterations ? p->iterations
+				      : p->mode == MMN_SCENARIO_EXPLORE ? 2 : 2000;
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 1024;
 	cfg.nr_huge_pages = 8;
 	cfg.profile = profile;
 	cfg.seed = p->seed ? p->seed : 1;
+	cfg.backend = scn_backend(p);
 	s->sim = mmn_sim_create(&cfg);
 	if (!s->sim) {
 		free(s);
@@ -219,7 +322,8 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			       &got);
 		if (!err)
 			err = p->mode == MMN_SCENARIO_INTERLEAVED ? s3_interleaved(s, out)
-								  : s3_native(s, out);
+			      : p->mode == MMN_SCENARIO_NATIVE	  ? s3_native(s, out)
+								  : s3_explore(s, p, out);
 	}
 	if (!err) {
 		scn_collect_violations(s->sim, out);
@@ -229,8 +333,11 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			out->claim_holds = out->violations == 0;
 		snprintf(out->note, sizeof(out->note),
 			 "%s: %lu stale IOTLB translations, %lu violations in all",
-			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved" : "native",
+			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved"
+			 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
+							     : "explore",
 			 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
+		scn_finish(s->sim, p, out);
 	} else {
 		memset(out, 0, sizeof(*out));
 	}
@@ -248,5 +355,6 @@ const struct mmn_scenario mmn_scenario_s3 = {
 	.seed = "001",
 	.title = "only_end path (hugetlb protection change) with an IOMMU-style listener",
 	.claim = "stale IOTLB found when the only_end path skips the flush",
+	.found_kinds = 1u << MMN_VIOL_STALE_TRANSLATION,
 	.run = s3_run,
 };

@@ -15,6 +15,34 @@
  * quiescent audit runs. NATIVE: vCPUs touching A and B race a thread that
  * repeatedly unshares (MADV_DONTNEED of A in the child) and re-faults A in
  * the child (which shares the parent's table again).
+ * EXPLORE: one simulation, one schedule of the deterministic backend, no
+ * hook. A VM on each mm (the child's and the parent's); in the prologue
+ * each VM's vCPU translates A+3 and B+5 (four SPTEs), as INTERLEAVED does
+ * before its operation. Then five actors: a vCPU per VM reading A+3 then
+ * B+5 (2 rounds by default), and the three operations on A in the child,
+ * concurrently: "dontneed", "reclaim", "migrate". MADV_DONTNEED unshares
+ * the child's PUD entry; the hugetlb rmap walk of reclaim and migration
+ * visits the parent's VMA first and unshares the parent's (INTERLEAVED puts
+ * its VM on the parent for those two). Whichever operation finds the table
+ * shared unshares it; the others find it unshared (a zap of A, or nothing)
+ * unless a vCPU fault shared it again meanwhile (a hugetlb fault in an mm
+ * whose PUD entry is empty takes the other mm's table: huge_pmd_share()).
+ * A schedule violates when an mm is left unshared at the end while its VM
+ * still holds B's SPTE: without the widening the notification covered A
+ * alone, so only A's SPTE went, and no later fault of that mm (on A) shared
+ * the table again. Under the wrong setting nearly every schedule does (the
+ * prologue's SPTE of B is never dropped); a schedule escapes only when a
+ * vCPU re-faults A after the last unshare of its mm. With the widening the
+ * notification covers the PUD range and B's SPTE goes too; a vCPU fault
+ * racing an unshare is retried by the listener's range check, which is
+ * what the right setting's exploration exercises. The vCPU fault gives up
+ * after 8 retries (not 1000) so that a schedule in which the invalidating
+ * actor is starved (PCT's low priority) stays short; a give-up is counted
+ * (vcpu_failed), not a violation. vcpu_wrong_data counts reads that did not
+ * return what the parent wrote; any makes the claim fail. Exploring this
+ * scenario found such reads once: the model's reclaim paged out a hugetlb
+ * folio that a racing MADV_DONTNEED had unmapped while reclaim held it
+ * isolated; reclaim now never pages out hugetlb folios, as the kernel.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -32,6 +60,7 @@
 #define S4_B (S4_G + S4_HP)
 #define S4_GFN_A 3UL                              /* A + 3 pages */
 #define S4_GFN_B (S4_HP / S4_PG + 5UL)            /* B + 5 pages */
+#define S4_X_MAX_RETRIES 8U                       /* EXPLORE: see the top */
 
 enum s4_op { S4_DONTNEED, S4_RECLAIM, S4_MIGRATE, S4_NR_OPS };
 
@@ -48,10 +77,13 @@ struct s4_world {
 	struct mmn_sim *sim;
 	struct mmn_mm *parent, *child;
 	struct mmn_kvm *kvm;
+	struct mmn_kvm *kvm_other; /* EXPLORE: the VM on the other mm */
 };
 
 static void s4_world_free(struct s4_world *w)
 {
+	if (w->kvm_other)
+		mmn_kvm_destroy(w->kvm_other);
 	if (w->kvm)
 		mmn_kvm_destroy(w->kvm);
 	if (w->child)
@@ -66,11 +98,13 @@ static void s4_world_free(struct s4_world *w)
 /*
  * The simulation with its knobs, the parent's 1 GiB hugetlb area with A and
  * B written, the fork, and a VM on @on_child ? child : parent with one
- * memslot over A and B. -EINVAL: bad profile or knob.
+ * memslot over A and B (EXPLORE: and one on the other mm, as kvm_other).
+ * -EINVAL: bad profile or knob.
  */
 static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 			const char *profile, int variant, bool on_child)
 {
+	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
 	struct mmn_sim_config cfg;
 	struct mmn_kvm_config kc;
 	unsigned long got = 0;
@@ -83,6 +117,7 @@ static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_huge_pages = 8;
 	cfg.profile = profile;
 	cfg.seed = p->seed ? p->seed : 1;
+	cfg.backend = scn_backend(p);
 	w->sim = mmn_sim_create(&cfg);
 	if (!w->sim)
 		return -EINVAL;
@@ -112,6 +147,8 @@ static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 		goto fail;
 	mmn_kvm_config_init(&kc);
 	kc.variant = (enum mmn_kvm_variant)variant;
+	if (explore)
+		kc.max_retries = S4_X_MAX_RETRIES;
 	w->kvm = mmn_kvm_create(on_child ? w->child : w->parent, &kc);
 	if (!w->kvm) {
 		err = -errno;
@@ -120,6 +157,16 @@ static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 	err = mmn_kvm_set_memslot(w->kvm, 0, 0, 2 * S4_HP / S4_PG, S4_G);
 	if (err)
 		goto fail;
+	if (explore) {
+		w->kvm_other = mmn_kvm_create(on_child ? w->parent : w->child, &kc);
+		if (!w->kvm_other) {
+			err = -errno;
+			goto fail;
+		}
+		err = mmn_kvm_set_memslot(w->kvm_other, 0, 0, 2 * S4_HP / S4_PG, S4_G);
+		if (err)
+			goto fail;
+	}
 	return 0;
 fail:
 	s4_world_free(w);
@@ -178,6 +225,7 @@ static int s4_one(const struct mmn_scenario_params *p, const char *profile, int 
 			(*stale_b)++;
 		scn_collect_violations(w.sim, &one);
 		s4_add(out, &one);
+		scn_finish(w.sim, p, out);
 	}
 	s4_world_free(&w);
 	return err;
@@ -288,10 +336,181 @@ static int s4_native_run(const struct mmn_scenario_params *p, const char *profil
 		scn_counter(out, "spte_b_kept",
 			    mmn_kvm_spte(s->w.kvm, S4_GFN_B, &si) == 0 && si.present &&
 					    !s4_mapped(s->w.child, S4_G + S4_GFN_B * S4_PG) ? 1 : 0);
+		scn_finish(s->w.sim, p, out);
 	}
 	s4_world_free(&s->w);
 	free(s);
 	return err;
+}
+
+/* EXPLORE: the state of one schedule. */
+struct s4_x {
+	struct s4_world w;
+	unsigned long iterations;
+	atomic_ulong vcpu_ok, vcpu_err, vcpu_bad;
+};
+
+struct s4_x_vcpu {
+	struct s4_x *x;
+	struct mmn_kvm *kvm;
+};
+
+/* A vCPU reading A+3 then B+5, @iterations rounds. */
+static void *s4_x_vcpu(void *arg)
+{
+	struct s4_x_vcpu *v = arg;
+	struct s4_x *x = v->x;
+
+	for (unsigned long n = 0; n < x->iterations; n++) {
+		for (int i = 0; i < 2; i++) {
+			uint64_t val = 0;
+			int r = mmn_kvm_vcpu_read(v->kvm, 0, i ? S4_GFN_B : S4_GFN_A, &val);
+
+			if (r)
+				atomic_fetch_add(&x->vcpu_err, 1);
+			else if (val != (uint64_t)(i + 1))
+				atomic_fetch_add(&x->vcpu_bad, 1);
+			else
+				atomic_fetch_add(&x->vcpu_ok, 1);
+		}
+	}
+	return NULL;
+}
+
+static void *s4_x_dontneed(void *arg)
+{
+	struct s4_x *x = arg;
+
+	(void)mmn_madvise(x->w.child, S4_A, S4_HP, MMN_MADV_DONTNEED);
+	return NULL;
+}
+
+static void *s4_x_reclaim(void *arg)
+{
+	struct s4_x *x = arg;
+
+	(void)mmn_try_to_unmap(x->w.child, S4_A, S4_HP);
+	return NULL;
+}
+
+static void *s4_x_migrate(void *arg)
+{
+	struct s4_x *x = arg;
+
+	(void)mmn_migrate_pages(x->w.child, S4_A, S4_HP);
+	return NULL;
+}
+
+static void s4_x_body(struct mmn_sim *sim, void *arg)
+{
+	struct s4_x *x = arg;
+	struct s4_x_vcpu vc[2] = { { x, x->w.kvm }, { x, x->w.kvm_other } };
+	void *(*fn[5])(void *) = { s4_x_vcpu, s4_x_vcpu, s4_x_dontneed, s4_x_reclaim,
+				   s4_x_migrate };
+	void *args[5] = { &vc[0], &vc[1], x, x, x };
+	static const char *const names[5] = { "vcpu_child", "vcpu_parent", "dontneed", "reclaim",
+					      "migrate" };
+	struct mmn_actor *a[5];
+	int n = 0;
+
+	while (n < 5 && mmn_actor_spawn(sim, names[n], fn[n], args[n], &a[n]) == 0)
+		n++;
+	for (int i = 0; i < n; i++)
+		(void)mmn_actor_join(a[i], NULL);
+}
+
+/* Does @kvm keep an SPTE of B that @mm no longer maps to the same frame? */
+static bool s4_spte_b_kept(struct mmn_kvm *kvm, struct mmn_mm *mm)
+{
+	struct mmn_kvm_spte_info si;
+	struct mmn_walk w;
+
+	if (mmn_kvm_spte(kvm, S4_GFN_B, &si) || !si.present)
+		return false;
+	return mmn_pgtable_walk(mm, S4_G + S4_GFN_B * S4_PG, &w) != 0 ||
+	       !mmn_pte_present(w.entry) || w.pfn != si.pfn;
+}
+
+static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
+		     struct mmn_scenario_result *out);
+
+static int s4_explore(const struct mmn_scenario_params *p, const char *profile, int variant,
+		      struct mmn_scenario_result *out)
+{
+	static const enum mmn_op ops[S4_NR_OPS] = { MMN_OP_MADV_DONTNEED, MMN_OP_RECLAIM,
+						    MMN_OP_MIGRATE };
+	/* 4 KiB pages each operation unmapped (an unshare counts every huge
+	 * page the mm saw through the table; a zap of A counts 512). */
+	static const char *const s4_x_op_counters[S4_NR_OPS] = { "dontneed_pages",
+								 "reclaim_pages",
+								 "migrate_pages" };
+	struct s4_x *x = calloc(1, sizeof(*x));
+	int err;
+
+	if (!x)
+		return -ENOMEM;
+	x->iterations = p->iterations ? p->iterations : 2;
+	err = s4_world_new(&x->w, p, profile, variant, true);
+	if (err) {
+		free(x);
+		return err;
+	}
+	/* Prologue: each VM has translated A+3 and B+5 (four SPTEs). */
+	for (int i = 0; !err && i < 4; i++) {
+		uint64_t v = 0;
+
+		err = mmn_kvm_vcpu_read(i & 2 ? x->w.kvm_other : x->w.kvm, 0,
+					i & 1 ? S4_GFN_B : S4_GFN_A, &v);
+		if (!err && v != (uint64_t)((i & 1) + 1))
+			err = -EIO;
+	}
+	if (!err)
+		err = scn_explore(x->w.sim, p, s4_x_body, x, out);
+	if (!err) {
+		struct mmn_op_stats os;
+
+		(void)mmn_check_quiescent(x->w.sim);
+		scn_collect_violations(x->w.sim, out);
+		out->runs = 1;
+		for (int op = 0; op < S4_NR_OPS; op++) {
+			if (mmn_op_get_stats(x->w.sim, ops[op], &os))
+				os.pages_changed = 0;
+			scn_counter(out, s4_x_op_counters[op], os.pages_changed);
+		}
+		scn_counter(out, "vcpu_ok", atomic_load(&x->vcpu_ok));
+		scn_counter(out, "vcpu_failed", atomic_load(&x->vcpu_err));
+		scn_counter(out, "vcpu_wrong_data", atomic_load(&x->vcpu_bad));
+		scn_counter(out, "spte_b_kept",
+			    (unsigned long)s4_spte_b_kept(x->w.kvm, x->w.child) +
+				    (unsigned long)s4_spte_b_kept(x->w.kvm_other, x->w.parent));
+		s4_judge(p, profile, out);
+		/* A read of anything but what the parent wrote is a model defect. */
+		if (atomic_load(&x->vcpu_bad))
+			out->claim_holds = false;
+		scn_finish(x->w.sim, p, out);
+	}
+	s4_world_free(&x->w);
+	free(x);
+	return err;
+}
+
+static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
+		     struct mmn_scenario_result *out)
+{
+	snprintf(out->profile, sizeof(out->profile), "%s", profile);
+	snprintf(out->setting, sizeof(out->setting), "%s",
+		 !p->wrong ? "pmd_share_widen (profile default)" :
+		 !p->profile ? "pmd_share_widen=false" : "profile without the range widening");
+	if (p->wrong)
+		out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
+	else
+		out->claim_holds = out->violations == 0;
+	snprintf(out->note, sizeof(out->note),
+		 "%s: %lu stale translations at quiescence, %lu violations in all",
+		 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved (dontneed, reclaim, migrate)"
+		 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
+						     : "explore (dontneed, reclaim, migrate)",
+		 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
 }
 
 static int s4_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
@@ -305,30 +524,20 @@ static int s4_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	if (!p)
 		p = &defaults;
 	if (p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ||
-	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE))
+	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
 	profile = p->profile ? p->profile : "latest";
 	variant = p->variant < 0 ? MMN_KVM_CHECK_RANGE : p->variant;
 	err = p->mode == MMN_SCENARIO_INTERLEAVED ? s4_interleaved(p, profile, variant, out)
-						  : s4_native_run(p, profile, variant, out);
+	      : p->mode == MMN_SCENARIO_NATIVE	  ? s4_native_run(p, profile, variant, out)
+						  : s4_explore(p, profile, variant, out);
 	if (err) {
 		memset(out, 0, sizeof(*out));
 		return err;
 	}
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "%s",
-		 !p->wrong ? "pmd_share_widen (profile default)" :
-		 !p->profile ? "pmd_share_widen=false" : "profile without the range widening");
-	if (p->wrong)
-		out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
-	else
-		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note),
-		 "%s: %lu stale translations at quiescence, %lu violations in all",
-		 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved (dontneed, reclaim, migrate)"
-						     : "native",
-		 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
+	if (p->mode != MMN_SCENARIO_EXPLORE) /* judged before scn_finish() there */
+		s4_judge(p, profile, out);
 	return 0;
 }
 
@@ -337,5 +546,6 @@ const struct mmn_scenario mmn_scenario_s4 = {
 	.seed = "002",
 	.title = "hugetlb shared PMD unshared under a KVM-style listener of the PUD range",
 	.claim = "stale translation found without range widening; none with it",
+	.found_kinds = 1u << MMN_VIOL_STALE_TRANSLATION,
 	.run = s4_run,
 };
