@@ -199,7 +199,7 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 		run_job(&j);
 	} else {
 		unsigned int started = 0;
-		uint64_t last = now_ns();
+		uint64_t t0 = now_ns(), last = t0;
 
 		fflush(NULL);
 		for (; started < o->jobs; started++) {
@@ -239,7 +239,7 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 				struct mmn_explore_stats now;
 
 				merge(sh, started, &now);
-				now.real_ns = now_ns() - last;
+				now.real_ns = now_ns() - t0;
 				progress_line(s, p, &now, o->cfg.runs / o->cfg.shards);
 				last = now_ns();
 			}
@@ -323,11 +323,13 @@ static void print_one(const struct explore_opts *o, const struct mmn_scenario *s
 
 	printf("scenario    %s (seed %s): %s\n", s->id, s->seed, s->title);
 	printf("setting     %s\n", p->wrong ? "wrong" : "right");
-	printf("strategy    %s, seeds %llu.., shard %u/%u, %u job(s)", mmn_explore_strategy_name(o->cfg.strategy),
-	       (unsigned long long)o->cfg.seed, o->cfg.shard, o->cfg.shards, o->jobs);
+	printf("strategy    %s", mmn_explore_strategy_name(o->cfg.strategy));
 	if (o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE)
 		printf(", preemption bound %u%s", o->cfg.preemption_bound,
 		       st->complete ? ", enumeration complete" : "");
+	else
+		printf(", schedule seeds %llu.., shard %u/%u, %u job(s)",
+		       (unsigned long long)o->cfg.seed, o->cfg.shard, o->cfg.shards, o->jobs);
 	printf("\n");
 	fmt_time(t1, sizeof(t1), st->real_ns);
 	printf("schedules   %lu in %s (%.0f/s), %llu steps, %lu deadlocks, %lu over budget\n",
@@ -497,6 +499,11 @@ int cmd_explore(int argc, char **argv)
 			}
 			o.cfg.shard = i;
 			o.cfg.shards = n;
+		} else if (is_option(arg, "--schedule-seed")) {
+			if (!(val = option_value(argc, argv, &a, "--schedule-seed")) ||
+			    !parse_number("--schedule-seed", val, 0, UINT64_MAX, &v))
+				return EXIT_USAGE;
+			o.cfg.seed = (uint64_t)v;
 		} else if (is_option(arg, "--pct-depth")) {
 			if (!(val = option_value(argc, argv, &a, "--pct-depth")) ||
 			    !parse_number("--pct-depth", val, 1, 16, &v))

@@ -55,6 +55,8 @@ static const char usage_text[] =
 	"explore options:\n"
 	"  --strategy S            random, pct (default) or exhaustive\n"
 	"  --runs N                schedules in all shards together (default 1000)\n"
+	"  --schedule-seed N       strategy seed of schedule 0; schedule i uses N + i (default 1;\n"
+	"                          --seed is the scenario's own seed)\n"
 	"  --shard I/N             run shard I of N (0 <= I < N; not with exhaustive)\n"
 	"  --jobs J                J processes on this machine (default 1)\n"
 	"  --pct-depth D           PCT bug depth (default 3)\n"

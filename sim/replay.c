@@ -482,14 +482,18 @@ static const char *outcome_name(enum mmn_sched_outcome o)
 	return o == MMN_OUTCOME_DEADLOCK ? "deadlock" : o == MMN_OUTCOME_BUDGET ? "budget" : "ok";
 }
 
-/* Parse FILE and the options common to replay and shrink. */
+/* Parse FILE and the options common to replay and shrink: EXIT_OK, EXIT_USAGE,
+ * or -1 after printing the usage for --help. */
 static int replay_args(int argc, char **argv, const char *cmd, const char **file, bool *json,
 		       const char **out, const char **trace, const char **chrome)
 {
 	for (int a = 0; a < argc; a++) {
 		const char *arg = argv[a];
 
-		if (!strcmp(arg, "--json")) {
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return -1;
+		} else if (!strcmp(arg, "--json")) {
 			*json = true;
 		} else if (out && is_option(arg, "--out")) {
 			if (!(*out = option_value(argc, argv, &a, "--out")))
@@ -530,7 +534,7 @@ int cmd_replay(int argc, char **argv)
 
 	status = replay_args(argc, argv, "replay", &file, &json, NULL, &trace_out, &chrome_out);
 	if (status != EXIT_OK)
-		return status;
+		return status < 0 ? EXIT_OK : status;
 	if (!replay_load(file, &rp))
 		return EXIT_USAGE;
 	if (rerun(&rp, rp.choices, rp.nr_choices, &res, &x)) {
@@ -614,7 +618,7 @@ int cmd_shrink(int argc, char **argv)
 
 	status = replay_args(argc, argv, "shrink", &file, &json, &out, NULL, NULL);
 	if (status != EXIT_OK)
-		return status;
+		return status < 0 ? EXIT_OK : status;
 	if (!replay_load(file, &rp))
 		return EXIT_USAGE;
 	shrunk = malloc((rp.nr_choices ? rp.nr_choices : 1) * sizeof(*shrunk));

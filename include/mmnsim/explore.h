@@ -153,7 +153,9 @@ MMN_API bool mmn_explore_violating(const struct mmn_scenario *s, const struct mm
  * @return 0 when the exploration ran (violations found or not), -EINVAL
  *         for NULL @p id / @p st, a bad shard, a zero run count, or
  *         parameters the scenario refuses; -ENOENT for an unknown scenario;
- *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM.
+ *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM; -EIO when
+ *         the traced re-run of a violating schedule did not violate (a
+ *         determinism bug of the library; the statistics stop there).
  */
 MMN_API int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
 				 const struct mmn_explore_config *c, struct mmn_explore_stats *st);

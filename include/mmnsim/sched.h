@@ -93,7 +93,7 @@ struct mmn_sched_config {
 	/** Step budget: the run ends with MMN_OUTCOME_BUDGET after this many
 	 *  scheduling points. Default 100000. */
 	unsigned long max_steps;
-	/** Choice list for MMN_STRATEGY_REPLAY (not copied; read during the run). */
+	/** Choice list for MMN_STRATEGY_REPLAY (copied when the run starts). */
 	const uint32_t *replay;
 	/** Entries of @c replay. */
 	size_t replay_len;
@@ -226,8 +226,9 @@ MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
  * Chrome trace-event JSON (viewable in Perfetto or chrome://tracing): one
  * track per actor, a 1 µs slice per scheduling point at ts = its step
  * number, named "KIND OBJECT" with the address, the next actor and the
- * choice mark as arguments; instant events for spawns, blocks, wake-ups,
- * ends, violations, deadlocks and the outcome.
+ * choice mark as arguments (blocks and ends, which pass the token, are
+ * points too); instant events for the other lines: spawns, wake-ups,
+ * violations, deadlocks, unwinding, budget and the outcome.
  * @param trace  the text (NUL-terminated)
  * @param out    where to write
  * @return 0, -EINVAL for NULL arguments or a line that is not of the

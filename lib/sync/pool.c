@@ -5,7 +5,7 @@
  *
  * An exploration runs thousands of short schedules, each with a fresh
  * simulation and three to six actors. Creating and joining a thread costs
- * ~150 µs on the project's VM (measured; docs/exploration.md), several times
+ * 90-150 µs on the project's VM (measured; docs/exploration.md), several times
  * the rest of a schedule, so the actors of a run with a pool borrow parked
  * threads instead: a worker runs one actor's start routine to its end
  * (ended or unwound), then parks again. Joining an actor waits for its

@@ -120,6 +120,8 @@ static int tc_line(struct tc_state *t, const char *line, size_t len)
 			mark = next[nn - 1] == '*' ? "choice" : "preemption";
 			nn--;
 		}
+		while (nn && next[nn - 1] == ' ')
+			nn--;
 		snprintf(name, sizeof(name), "%s %.*s", kind, (int)on, obj);
 		fprintf(t->out, ",\n{\"ph\":\"X\",\"pid\":1,\"tid\":%d,\"ts\":%lu,\"dur\":1,\"cat\":",
 			tid, step);
