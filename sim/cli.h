@@ -47,6 +47,13 @@ bool check_knob(const struct mmn_profile *base, const char *kv, const char *wher
 const char *option_value(int argc, char **argv, int *a, const char *opt);
 /* Whether argv element @arg is option @opt, alone or as "opt=...". */
 bool is_option(const char *arg, const char *opt);
+/*
+ * An argv element that no option of command @cmd took: an unknown option
+ * (one line, false), or the command's one positional argument, a @what
+ * ("scenario", "file"), stored in *@slot (false after one line if it is the
+ * second).
+ */
+bool take_positional(const char *cmd, const char *what, const char *arg, const char **slot);
 
 /*
  * The options that set a scenario's parameters, shared by run and explore:

@@ -203,6 +203,21 @@ bool is_option(const char *arg, const char *opt)
 }
 
 
+bool take_positional(const char *cmd, const char *what, const char *arg, const char **slot)
+{
+	if (arg[0] == '-' && arg[1] != '\0') {
+		fprintf(stderr, "mmnsim: unknown option '%s' for %s (mmnsim --help)\n", arg, cmd);
+		return false;
+	}
+	if (*slot) {
+		fprintf(stderr, "mmnsim: %s takes one %s, got '%s' after '%s'\n", cmd, what, arg,
+			*slot);
+		return false;
+	}
+	*slot = arg;
+	return true;
+}
+
 int scenario_option(int argc, char **argv, int *a, struct mmn_scenario_params *p, int *nr_knobs)
 {
 	const char *arg = argv[*a];

@@ -244,8 +244,10 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 				last = now_ns();
 			}
 		}
-		if (started < o->jobs)
+		if (started < o->jobs) {
+			munmap(sh, sizeof(*sh));
 			return err;
+		}
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
@@ -537,15 +539,8 @@ int cmd_explore(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.out_dir = val;
-		} else if (arg[0] == '-' && arg[1] != '\0') {
-			fprintf(stderr, "mmnsim: unknown option '%s' for explore (mmnsim --help)\n", arg);
+		} else if (!take_positional("explore", "scenario", arg, &scenario)) {
 			return EXIT_USAGE;
-		} else if (scenario) {
-			fprintf(stderr, "mmnsim: explore takes one scenario, got '%s' after '%s'\n", arg,
-				scenario);
-			return EXIT_USAGE;
-		} else {
-			scenario = arg;
 		}
 	}
 	if (!scenario) {

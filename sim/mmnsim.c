@@ -294,15 +294,8 @@ static int cmd_run(int argc, char **argv)
 					val);
 				return EXIT_USAGE;
 			}
-		} else if (arg[0] == '-' && arg[1] != '\0') {
-			fprintf(stderr, "mmnsim: unknown option '%s' for run (mmnsim --help)\n", arg);
+		} else if (!take_positional("run", "scenario", arg, &scenario)) {
 			return EXIT_USAGE;
-		} else if (scenario) {
-			fprintf(stderr, "mmnsim: run takes one scenario, got '%s' after '%s'\n", arg,
-				scenario);
-			return EXIT_USAGE;
-		} else {
-			scenario = arg;
 		}
 	}
 

@@ -504,15 +504,8 @@ static int replay_args(int argc, char **argv, const char *cmd, const char **file
 		} else if (chrome && is_option(arg, "--chrome")) {
 			if (!(*chrome = option_value(argc, argv, &a, "--chrome")))
 				return EXIT_USAGE;
-		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "mmnsim: unknown option '%s' for %s (mmnsim --help)\n", arg, cmd);
+		} else if (!take_positional(cmd, "file", arg, file)) {
 			return EXIT_USAGE;
-		} else if (*file) {
-			fprintf(stderr, "mmnsim: %s takes one file, got '%s' after '%s'\n", cmd, arg,
-				*file);
-			return EXIT_USAGE;
-		} else {
-			*file = arg;
 		}
 	}
 	if (!*file) {

@@ -124,6 +124,32 @@ static void x_inspect(struct mmn_sim *sim, const struct mmn_scenario_result *r, 
 		xr->err = x_copy_out(xr, sim);
 }
 
+/* @xr for explorations of scenario @id with @p (NULL: defaults): -ENOENT, -ENOMEM. */
+static int x_run_init(struct x_run *xr, const char *id, const struct mmn_scenario_params *p)
+{
+	static const struct mmn_scenario_params defaults = { .variant = -1 };
+
+	memset(xr, 0, sizeof(*xr));
+	xr->s = mmn_scenario_by_id(id);
+	if (!xr->s)
+		return -ENOENT;
+	xr->p = p ? *p : defaults;
+	xr->p.mode = MMN_SCENARIO_EXPLORE;
+	xr->p.inspect = x_inspect;
+	xr->p.inspect_arg = xr;
+	mmn_sched_config_init(&xr->sc);
+	xr->sc.trace = false; /* see x_retrace() */
+	xr->sc.pool = mmn_sched_pool_create();
+	return xr->sc.pool ? 0 : -ENOMEM;
+}
+
+static void x_run_fini(struct x_run *xr)
+{
+	mmn_sched_pool_destroy(xr->sc.pool);
+	free(xr->choices);
+	free(xr->trace);
+}
+
 /* Run xr->sc once. */
 static int x_run_one(struct x_run *xr)
 {
@@ -225,7 +251,6 @@ static bool x_account(struct x_run *xr, const struct mmn_explore_config *c, unsi
 int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
 			 const struct mmn_explore_config *cfg, struct mmn_explore_stats *st)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
 	struct mmn_explore_config c;
 	struct x_run xr;
 	uint64_t t0;
@@ -242,30 +267,21 @@ int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
 		return -EINVAL;
 	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE && c.shards > 1)
 		return -EOPNOTSUPP;
-	memset(&xr, 0, sizeof(xr));
-	xr.s = mmn_scenario_by_id(id);
-	if (!xr.s)
-		return -ENOENT;
-	xr.p = p ? *p : defaults;
-	xr.p.mode = MMN_SCENARIO_EXPLORE;
-	xr.p.inspect = x_inspect;
-	xr.p.inspect_arg = &xr;
-	mmn_sched_config_init(&xr.sc);
-	xr.sc.trace = false; /* see x_retrace() */
+	err = x_run_init(&xr, id, p);
+	if (err) {
+		x_run_fini(&xr);
+		return err;
+	}
 	xr.sc.max_steps = c.max_steps;
 	xr.sc.pct_depth = c.pct_depth;
 	xr.sc.pct_steps = c.pct_steps;
-
-	xr.sc.pool = mmn_sched_pool_create();
-	if (!xr.sc.pool)
-		return -ENOMEM;
 	memset(st, 0, sizeof(*st));
 	st->first_index = ULONG_MAX;
 	t0 = x_now_ns();
 	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE) {
 		xr.x = mmn_sched_explorer_create(c.preemption_bound);
 		if (!xr.x) {
-			mmn_sched_pool_destroy(xr.sc.pool);
+			x_run_fini(&xr);
 			return -ENOMEM;
 		}
 		for (;;) {
@@ -301,9 +317,7 @@ int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
 	if (!err)
 		err = xr.err; /* x_retrace() failed */
 	st->real_ns = x_now_ns() - t0;
-	mmn_sched_pool_destroy(xr.sc.pool);
-	free(xr.choices);
-	free(xr.trace);
+	x_run_fini(&xr);
 	return err;
 }
 
@@ -321,31 +335,18 @@ long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
 			 unsigned long max_steps, const uint32_t *choices, size_t n, uint32_t *out,
 			 unsigned long max_tries)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
 	struct x_run xr;
 	long len;
 
 	if (!id || (!choices && n) || !out)
 		return -EINVAL;
-	memset(&xr, 0, sizeof(xr));
-	xr.s = mmn_scenario_by_id(id);
-	if (!xr.s)
-		return -ENOENT;
-	xr.p = p ? *p : defaults;
-	xr.p.mode = MMN_SCENARIO_EXPLORE;
-	xr.p.inspect = x_inspect;
-	xr.p.inspect_arg = &xr;
-	mmn_sched_config_init(&xr.sc);
-	xr.sc.strategy = MMN_STRATEGY_REPLAY;
-	xr.sc.trace = false;
-	if (max_steps)
-		xr.sc.max_steps = max_steps;
-	xr.sc.pool = mmn_sched_pool_create();
-	if (!xr.sc.pool)
-		return -ENOMEM;
-	len = mmn_sched_shrink(choices, n, out, x_shrink_check, &xr, max_tries);
-	mmn_sched_pool_destroy(xr.sc.pool);
-	free(xr.choices);
-	free(xr.trace);
+	len = x_run_init(&xr, id, p);
+	if (!len) {
+		xr.sc.strategy = MMN_STRATEGY_REPLAY;
+		if (max_steps)
+			xr.sc.max_steps = max_steps;
+		len = mmn_sched_shrink(choices, n, out, x_shrink_check, &xr, max_tries);
+	}
+	x_run_fini(&xr);
 	return len;
 }

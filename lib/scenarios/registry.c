@@ -119,10 +119,16 @@ int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p)
 	return 0;
 }
 
-enum mmn_backend scn_backend(const struct mmn_scenario_params *p)
+void scn_mode_config(struct mmn_sim_config *cfg, const struct mmn_scenario_params *p,
+		     bool hugetlb)
 {
-	return p && p->mode == MMN_SCENARIO_EXPLORE ? MMN_BACKEND_DETERMINISTIC
-						   : MMN_BACKEND_NATIVE;
+	bool explore = p && p->mode == MMN_SCENARIO_EXPLORE;
+
+	cfg->backend = explore ? MMN_BACKEND_DETERMINISTIC : MMN_BACKEND_NATIVE;
+	/* An exploration creates thousands of simulations a second, and the
+	 * huge-page pool's metadata is zeroed at each creation. */
+	if (explore && !hugetlb)
+		cfg->nr_huge_pages = 0;
 }
 
 int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,

@@ -266,9 +266,11 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
+	if (p->mode == MMN_SCENARIO_EXPLORE)
+		cfg.nr_frames = 512; /* a schedule uses a few; all are zeroed at creation */
 	cfg.profile = profile;
 	cfg.seed = p->seed ? p->seed : 1;
-	cfg.backend = scn_backend(p);
+	scn_mode_config(&cfg, p, false);
 	s->sim = mmn_sim_create(&cfg);
 	if (!s->sim) {
 		free(s);

@@ -73,8 +73,8 @@ static void s2_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *
 	(void)arg;
 }
 
-static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *profile,
-			      enum mmn_backend backend)
+/* The simulation of mode p->mode; @det: the deterministic backend whatever the mode. */
+static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *profile, bool det)
 {
 	struct mmn_sim_config cfg;
 	struct mmn_sim *sim;
@@ -83,7 +83,9 @@ static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *p
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
-	cfg.backend = backend;
+	scn_mode_config(&cfg, p, false);
+	if (det)
+		cfg.backend = MMN_BACKEND_DETERMINISTIC;
 	cfg.seed = p->seed ? p->seed : 1;
 	sim = mmn_sim_create(&cfg);
 	if (!sim)
@@ -202,7 +204,7 @@ static int s2_race_world(struct s2_race *r, const struct mmn_scenario_params *p,
 	unsigned long got;
 	int err;
 
-	r->sim = s2_sim(p, profile, scn_backend(p));
+	r->sim = s2_sim(p, profile, false);
 	if (!r->sim)
 		return -EINVAL;
 	r->mm = mmn_mm_create(r->sim);
@@ -606,7 +608,7 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		return -ENOMEM;
 	s->dmas = native ? iterations / 4 + 1 : S2_DMAS;
 	s->invals = native ? iterations : S2_INVALS;
-	s->sim = s2_sim(p, profile, native ? MMN_BACKEND_NATIVE : MMN_BACKEND_DETERMINISTIC);
+	s->sim = s2_sim(p, profile, !native);
 	if (!s->sim) {
 		free(s);
 		return -EINVAL;

@@ -289,7 +289,7 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_huge_pages = 8;
 	cfg.profile = profile;
 	cfg.seed = p->seed ? p->seed : 1;
-	cfg.backend = scn_backend(p);
+	scn_mode_config(&cfg, p, true);
 	s->sim = mmn_sim_create(&cfg);
 	if (!s->sim) {
 		free(s);

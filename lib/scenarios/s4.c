@@ -117,7 +117,7 @@ static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_huge_pages = 8;
 	cfg.profile = profile;
 	cfg.seed = p->seed ? p->seed : 1;
-	cfg.backend = scn_backend(p);
+	scn_mode_config(&cfg, p, true);
 	w->sim = mmn_sim_create(&cfg);
 	if (!w->sim)
 		return -EINVAL;

@@ -588,7 +588,7 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 	cfg.nr_frames = 4096;
 	cfg.seed = p->seed ? p->seed : 1;
 	cfg.profile = p->profile ? p->profile : "6.5";
-	cfg.backend = scn_backend(p);
+	scn_mode_config(&cfg, p, false);
 	sim = mmn_sim_create(&cfg);
 	if (!sim)
 		return -ENOMEM;

@@ -598,7 +598,7 @@ static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_frames = 4096;
 	cfg.seed = p->seed ? p->seed : 1;
 	cfg.profile = p->profile ? p->profile : "latest";
-	cfg.backend = scn_backend(p);
+	scn_mode_config(&cfg, p, false);
 	sim = mmn_sim_create(&cfg);
 	if (!sim)
 		return -ENOMEM;

@@ -134,6 +134,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
+	scn_mode_config(&cfg, p, false);
 	cfg.backend = backend;
 	cfg.seed = p->seed ? p->seed : 1;
 	w->sim = mmn_sim_create(&cfg);

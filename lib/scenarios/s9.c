@@ -335,7 +335,7 @@ static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_frames = 4096;
 	cfg.seed = c.seed;
 	cfg.profile = p->profile ? p->profile : "latest";
-	cfg.backend = scn_backend(p);
+	scn_mode_config(&cfg, p, false);
 	sim = mmn_sim_create(&cfg);
 	if (!sim)
 		return -ENOMEM;

@@ -16,8 +16,13 @@ void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out
 void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
 /* Apply the caller's "name=value" knob overrides; -EINVAL on a malformed one. */
 int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p);
-/* The backend of mode p->mode: deterministic for EXPLORE, else native. */
-enum mmn_backend scn_backend(const struct mmn_scenario_params *p);
+/*
+ * What mode p->mode needs of a simulation's configuration: the backend
+ * (deterministic for EXPLORE, else native) and, for an EXPLORE run of a
+ * scenario that maps no hugetlb memory (@hugetlb false), no huge-page pool.
+ */
+void scn_mode_config(struct mmn_sim_config *cfg, const struct mmn_scenario_params *p,
+		     bool hugetlb);
 /*
  * EXPLORE: run @body(@sim, @arg) as actor 0 of the schedule p->sched (or the
  * defaults with p->seed); the outcome goes to out->sched. A deadlock or an

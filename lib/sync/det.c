@@ -575,9 +575,10 @@ static void det_reschedule(struct sync_det *d, struct mmn_actor *me, const char 
 	struct mmn_actor *next = det_pick(d, me, &how);
 	char label[96];
 
-	det_trace(d, "%6lu %-8s %-16s %s 0x0 -> %s%s\n", d->steps, me->name, what,
-		  det_label(d, obj, name, label, sizeof(label)), next ? next->name : "(none)",
-		  det_mark(how));
+	if (d->cfg.trace)
+		det_trace(d, "%6lu %-8s %-16s %s 0x0 -> %s%s\n", d->steps, me->name, what,
+			  det_label(d, obj, name, label, sizeof(label)),
+			  next ? next->name : "(none)", det_mark(how));
 	if (!next) {
 		if (det_stuck(d)) {
 			char msg[256], detail[4096];
@@ -651,9 +652,10 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 			if (d->pct_change[i] == d->steps)
 				a->det.prio = i + 1; /* below every initial priority */
 	next = det_pick(d, a, &how);
-	det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
-		  mmn_sched_kind_name(kind), det_label(d, obj, name, label, sizeof(label)), addr,
-		  next->name, det_mark(how));
+	if (d->cfg.trace) /* the label numbers objects: not worth it untraced */
+		det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
+			  mmn_sched_kind_name(kind), det_label(d, obj, name, label, sizeof(label)),
+			  addr, next->name, det_mark(how));
 	if (next != a) {
 		det_give(d, next, 0);
 		det_wait_token(d, a);
