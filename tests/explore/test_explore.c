@@ -22,63 +22,12 @@
 
 #include <mmnsim/mmnsim.h>
 
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define SLOW_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define SLOW_BUILD 1
-#endif
-#endif
-#ifdef SLOW_BUILD
-#define SCALE(n) ((n) / 4 ? (n) / 4 : 1)
-#else
-#define SCALE(n) (n)
-#endif
-
-/* The first violating schedule an exploration hands over. */
-struct first {
-	bool got;
-	unsigned long index, calls;
-	struct mmn_sched_config sc;
-	uint32_t *choices;
-	size_t n;
-	char *trace;
-	size_t trace_len;
-	struct mmn_scenario_result r;
-};
-
-static bool keep_first(const struct mmn_explore_found *f, void *arg)
-{
-	struct first *x = arg;
-
-	x->calls++;
-	if (x->got)
-		return true;
-	x->got = true;
-	x->index = f->index;
-	x->sc = *f->sched;
-	x->r = *f->result;
-	x->n = f->nr_choices;
-	x->choices = malloc((f->nr_choices + 1) * sizeof(*x->choices));
-	assert_non_null(x->choices);
-	memcpy(x->choices, f->choices, f->nr_choices * sizeof(*x->choices));
-	x->trace = malloc(f->trace_len + 1);
-	assert_non_null(x->trace);
-	memcpy(x->trace, f->trace, f->trace_len + 1);
-	x->trace_len = f->trace_len;
-	return true;
-}
-
-static void first_free(struct first *x)
-{
-	free(x->choices);
-	free(x->trace);
-}
+#include "support/explore_test.h"
 
 static struct mmn_explore_stats explore(const char *id, bool wrong, enum mmn_explore_strategy s,
-					unsigned long runs, bool keep_going, struct first *x)
+					unsigned long runs, bool keep_going, struct first_found *x)
 {
-	struct mmn_scenario_params p = { .wrong = wrong, .variant = -1 };
+	struct mmn_scenario_params p = setting_params(wrong, NULL);
 	struct mmn_explore_config c;
 	struct mmn_explore_stats st;
 
@@ -86,7 +35,7 @@ static struct mmn_explore_stats explore(const char *id, bool wrong, enum mmn_exp
 	c.strategy = s;
 	c.runs = runs;
 	c.keep_going = keep_going;
-	c.found = x ? keep_first : NULL;
+	c.found = x ? keep_first_found : NULL;
 	c.arg = x;
 	assert_int_equal(mmn_scenario_explore(id, &p, &c, &st), 0);
 	return st;
@@ -135,20 +84,20 @@ static void test_bad_arguments_are_refused(void **state)
 /* S1 wrong: the use-after-free shows in the trace of the schedule found. */
 static void check_s1_found(enum mmn_explore_strategy s)
 {
-	struct first x = { 0 };
+	struct first_found x = { 0 };
 	struct mmn_explore_stats st = explore("S1", true, s, 5000, false, &x);
 
 	assert_int_equal(st.violating, 1);
-	assert_true(x.got);
+	assert_int_equal(x.calls, 1);
 	assert_int_equal(st.first_index, x.index);
 	assert_int_equal(st.schedules, x.index + 1); /* stopped at the first */
 	assert_true(st.by_kind[MMN_VIOL_USE_AFTER_FREE] > 0);
-	assert_true(x.r.by_kind[MMN_VIOL_USE_AFTER_FREE] > 0);
-	assert_true(x.n > 0);
-	assert_non_null(strstr(x.trace, "violation        use_after_free"));
+	assert_true(x.run.r.by_kind[MMN_VIOL_USE_AFTER_FREE] > 0);
+	assert_true(x.run.n > 0);
+	assert_non_null(strstr(x.run.trace, "violation        use_after_free"));
 	if (s == MMN_EXPLORE_PCT)
 		assert_true(x.sc.pct_steps > 1); /* measured, not the default 0 */
-	first_free(&x);
+	first_found_free(&x);
 }
 
 static void test_s1_wrong_found_by_pct(void **state)
@@ -166,94 +115,56 @@ static void test_s1_wrong_found_by_random(void **state)
 static void test_s1_right_never_violates(void **state)
 {
 	(void)state;
-	for (int s = MMN_EXPLORE_RANDOM; s <= MMN_EXPLORE_PCT; s++) {
-		struct mmn_explore_stats st =
-			explore("S1", false, (enum mmn_explore_strategy)s, SCALE(1500), false, NULL);
-
-		assert_int_equal(st.schedules, SCALE(1500));
-		assert_int_equal(st.violating, 0);
-		assert_int_equal(st.deadlocks + st.budgets, 0);
-		assert_int_equal(st.claims_held, st.schedules);
-	}
+	explore_both_find_nothing("S1", setting_params(false, NULL), SCALE(1500), SCALE(1500));
 }
 
-struct captured {
-	const struct mmn_scenario *s;
-	const struct mmn_scenario_params *p;
-	bool violating;
-	char *trace;
-};
-
-static void capture_trace(struct mmn_sim *sim, const struct mmn_scenario_result *r, void *arg)
+/* Replay @choices of @id (wrong) into @c (to free): whether it violates. */
+static bool replay_violates(const char *id, const uint32_t *choices, size_t n,
+			    struct run_capture *c)
 {
-	struct captured *c = arg;
+	struct mmn_scenario_params wrong = setting_params(true, NULL);
 
-	c->violating = mmn_explore_violating(c->s, c->p, r);
-	c->trace = strdup(mmn_sched_trace(sim, NULL));
-}
-
-/* Replay @choices of S-@id (wrong) and return its trace (to free). */
-static struct captured replay(const char *id, const uint32_t *choices, size_t n)
-{
-	static struct mmn_scenario_params wrong = { .wrong = true, .variant = -1 };
-	struct mmn_scenario_params p = wrong;
-	struct mmn_sched_config sc;
-	struct mmn_scenario_result r;
-	struct captured c = { .s = mmn_scenario_by_id(id), .p = &wrong };
-
-	mmn_sched_config_init(&sc);
-	sc.strategy = MMN_STRATEGY_REPLAY;
-	sc.replay = choices;
-	sc.replay_len = n;
-	p.mode = MMN_SCENARIO_EXPLORE;
-	p.sched = &sc;
-	p.inspect = capture_trace;
-	p.inspect_arg = &c;
-	assert_int_equal(mmn_scenario_run(id, &p, &r), 0);
-	assert_int_equal(r.sched.replay_misses, 0);
-	assert_non_null(c.trace);
-	return c;
+	replay_captured(id, &wrong, choices, n, c);
+	return mmn_explore_violating(mmn_scenario_by_id(id), &wrong, &c->r);
 }
 
 static void test_found_schedule_replays_byte_for_byte(void **state)
 {
-	struct first x = { 0 };
-	struct captured c;
+	struct first_found x = { 0 };
+	struct run_capture c;
 
 	(void)state;
 	explore("S1", true, MMN_EXPLORE_PCT, 5000, false, &x);
-	assert_true(x.got);
-	c = replay("S1", x.choices, x.n);
-	assert_true(c.violating);
-	assert_int_equal(strlen(c.trace), x.trace_len);
-	assert_memory_equal(c.trace, x.trace, x.trace_len);
-	free(c.trace);
-	first_free(&x);
+	assert_int_equal(x.calls, 1);
+	assert_true(replay_violates("S1", x.run.choices, x.run.n, &c));
+	assert_int_equal(strlen(c.trace), x.run.len);
+	assert_memory_equal(c.trace, x.run.trace, x.run.len);
+	run_capture_free(&c);
+	first_found_free(&x);
 }
 
 static void test_shrunk_schedule_is_no_longer_and_still_violates(void **state)
 {
 	struct mmn_scenario_params p = { .wrong = true, .variant = -1 };
-	struct first x = { 0 };
-	struct captured c;
+	struct first_found x = { 0 };
+	struct run_capture c;
 	uint32_t *out;
 	long n;
 
 	(void)state;
 	explore("S1", true, MMN_EXPLORE_RANDOM, 5000, false, &x);
-	assert_true(x.got);
-	out = calloc(x.n, sizeof(*out));
+	assert_int_equal(x.calls, 1);
+	out = calloc(x.run.n, sizeof(*out));
 	assert_non_null(out);
-	n = mmn_scenario_shrink("S1", &p, 0, x.choices, x.n, out, 0);
+	n = mmn_scenario_shrink("S1", &p, 0, x.run.choices, x.run.n, out, 0);
 	assert_true(n >= 0);
-	assert_true((size_t)n <= x.n);
-	c = replay("S1", out, (size_t)n);
-	assert_true(c.violating);
-	free(c.trace);
-	assert_int_equal(mmn_scenario_shrink("S0", &p, 0, x.choices, x.n, out, 0), -ENOENT);
-	assert_int_equal(mmn_scenario_shrink("S1", &p, 0, x.choices, x.n, NULL, 0), -EINVAL);
+	assert_true((size_t)n <= x.run.n);
+	assert_true(replay_violates("S1", out, (size_t)n, &c));
+	run_capture_free(&c);
+	assert_int_equal(mmn_scenario_shrink("S0", &p, 0, x.run.choices, x.run.n, out, 0), -ENOENT);
+	assert_int_equal(mmn_scenario_shrink("S1", &p, 0, x.run.choices, x.run.n, NULL, 0), -EINVAL);
 	free(out);
-	first_free(&x);
+	first_found_free(&x);
 }
 
 /* Shards of one exploration run exactly its schedules: their sums match. */
@@ -296,14 +207,14 @@ static void test_s8_deadlock_found_with_its_cycle(void **state)
 	struct mmn_scenario_params p = { .wrong = true, .variant = -1 };
 	struct mmn_explore_config c;
 	struct mmn_explore_stats st;
-	struct first x = { 0 };
+	struct first_found x = { 0 };
 
 	(void)state;
 	mmn_explore_config_init(&c);
 	c.strategy = MMN_EXPLORE_RANDOM;
 	c.runs = 200;
 	c.keep_going = true;
-	c.found = keep_first;
+	c.found = keep_first_found;
 	c.arg = &x;
 	assert_int_equal(mmn_scenario_explore("S8", &p, &c, &st), 0);
 	assert_int_equal(st.violating, 200); /* lockdep's order report in each */
@@ -311,32 +222,25 @@ static void test_s8_deadlock_found_with_its_cycle(void **state)
 	assert_true(st.deadlocks > 0 && st.deadlocks < 200); /* only crossing schedules */
 	assert_int_equal(st.by_kind[MMN_VIOL_DEADLOCK], st.deadlocks);
 	assert_int_equal(st.budgets, 0);
-	first_free(&x);
+	first_found_free(&x);
 	/* A deadlocking schedule's trace names the cycle. */
-	memset(&x, 0, sizeof(x));
-	for (unsigned long seed = 1; !x.got || !strstr(x.trace, "wait-for cycle"); seed++) {
+	for (unsigned long seed = 1; !x.calls || !strstr(x.run.trace, "wait-for cycle"); seed++) {
 		assert_true(seed < 200);
-		first_free(&x);
-		memset(&x, 0, sizeof(x));
+		first_found_free(&x);
 		c.seed = seed;
 		c.runs = 1;
 		assert_int_equal(mmn_scenario_explore("S8", &p, &c, &st), 0);
 	}
-	assert_non_null(strstr(x.trace, "deadlock"));
-	assert_non_null(strstr(x.trace, "driver_lock"));
-	assert_non_null(strstr(x.trace, "mmap_lock"));
-	first_free(&x);
+	assert_non_null(strstr(x.run.trace, "deadlock"));
+	assert_non_null(strstr(x.run.trace, "driver_lock"));
+	assert_non_null(strstr(x.run.trace, "mmap_lock"));
+	first_found_free(&x);
 }
 
 static void test_s8_right_never_deadlocks(void **state)
 {
 	(void)state;
-	for (int s = MMN_EXPLORE_RANDOM; s <= MMN_EXPLORE_PCT; s++) {
-		struct mmn_explore_stats st =
-			explore("S8", false, (enum mmn_explore_strategy)s, SCALE(1000), false, NULL);
-
-		assert_int_equal(st.violating + st.deadlocks + st.budgets, 0);
-	}
+	explore_both_find_nothing("S8", setting_params(false, NULL), SCALE(1000), SCALE(1000));
 }
 
 static void test_exhaustive_search_completes(void **state)
@@ -382,17 +286,17 @@ static void test_progress_callback_can_stop(void **state)
 
 static void test_trace_converts_to_chrome_json(void **state)
 {
-	struct first x = { 0 };
+	struct first_found x = { 0 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	(void)state;
 	explore("S1", true, MMN_EXPLORE_PCT, 5000, false, &x);
-	assert_true(x.got);
+	assert_int_equal(x.calls, 1);
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	assert_int_equal(mmn_sched_trace_chrome(x.trace, f), 0);
+	assert_int_equal(mmn_sched_trace_chrome(x.run.trace, f), 0);
 	fclose(f);
 	assert_non_null(strstr(buf, "\"traceEvents\":["));
 	assert_non_null(strstr(buf, "\"thread_name\""));
@@ -401,7 +305,7 @@ static void test_trace_converts_to_chrome_json(void **state)
 	assert_non_null(strstr(buf, "use_after_free"));
 	assert_string_equal(buf + len - 4, "\n]}\n");
 	free(buf);
-	first_free(&x);
+	first_found_free(&x);
 
 	buf = NULL;
 	f = open_memstream(&buf, &len);

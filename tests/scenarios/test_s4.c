@@ -11,12 +11,10 @@
  * one, and a found schedule replays to the same violation and trace.
  */
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -25,20 +23,8 @@
 #include <mmnsim/mmnsim.h>
 #include <mmnsim/scenario.h>
 
+#include "support/explore_test.h"
 #include "support/scenario_test.h"
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define SLOW_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define SLOW_BUILD 1
-#endif
-#endif
-#ifdef SLOW_BUILD
-#define SCALE(n) ((n) / 4 ? (n) / 4 : 1)
-#else
-#define SCALE(n) (n)
-#endif
 
 /*
  * Schedules to the first violating one under the wrong setting, 20 seeds
@@ -47,6 +33,8 @@
  */
 #define S4_RANDOM_FIRST_BOUND 5
 #define S4_PCT_FIRST_BOUND 5
+/* Schedules a search may run. */
+#define S4_SEARCH_RUNS 2000
 
 static struct mmn_scenario_result run(const struct mmn_scenario_params *p)
 {
@@ -145,83 +133,21 @@ static void test_s4_native_runs(void **state)
 	assert_true(r.violations <= 2);
 }
 
-/* A found schedule, copied out of the explorer's callback. */
-struct s4_found {
-	unsigned long calls;
-	unsigned long index;
-	unsigned long stale;
-	bool claim_holds;
-	uint32_t *choices;
-	size_t n;
-	char *trace;
-	size_t trace_len;
+/* The unwidened range: B's SPTE outlives the unshare. */
+static const struct first_search s4_search = {
+	.id = "S4",
+	.runs = S4_SEARCH_RUNS,
+	.kind = MMN_VIOL_STALE_TRANSLATION,
 };
 
-static bool s4_copy_found(const struct mmn_explore_found *f, void *arg)
-{
-	struct s4_found *c = arg;
-
-	if (c->calls++)
-		return false;
-	c->index = f->index;
-	c->stale = f->result->by_kind[MMN_VIOL_STALE_TRANSLATION];
-	c->claim_holds = f->result->claim_holds;
-	c->n = f->nr_choices;
-	c->choices = malloc((f->nr_choices ? f->nr_choices : 1) * sizeof(*c->choices));
-	c->trace = malloc(f->trace_len + 1);
-	assert_non_null(c->choices);
-	assert_non_null(c->trace);
-	if (f->nr_choices)
-		memcpy(c->choices, f->choices, f->nr_choices * sizeof(*c->choices));
-	memcpy(c->trace, f->trace, f->trace_len);
-	c->trace[f->trace_len] = '\0';
-	c->trace_len = f->trace_len;
-	return false;
-}
-
-static void s4_found_free(struct s4_found *c)
-{
-	free(c->choices);
-	free(c->trace);
-	memset(c, 0, sizeof(*c));
-}
-
-/* Explore the wrong setting from @seed until the first violating schedule. */
-static struct mmn_explore_stats s4_find(const char *profile, enum mmn_explore_strategy strategy,
-					uint64_t seed, struct s4_found *found)
-{
-	struct mmn_scenario_params p = { .wrong = true, .variant = -1, .profile = profile };
-	struct mmn_explore_config c;
-	struct mmn_explore_stats st;
-
-	mmn_explore_config_init(&c);
-	c.strategy = strategy;
-	c.seed = seed;
-	c.runs = 2000;
-	c.found = s4_copy_found;
-	c.arg = found;
-	assert_int_equal(mmn_scenario_explore("S4", &p, &c, &st), 0);
-	return st;
-}
-
+/* @profile: the wrong setting's own (NULL) or 4.15. */
 static void s4_assert_found_within(const char *profile, enum mmn_explore_strategy strategy,
 				   unsigned long bound)
 {
-	for (uint64_t k = 0; k < 5; k++) {
-		struct s4_found f = { 0 };
-		struct mmn_explore_stats st = s4_find(profile, strategy, 1000 * k, &f);
+	struct first_search s = s4_search;
 
-		assert_int_equal(st.violating, 1);
-		assert_true(st.first_index < bound);
-		assert_int_equal(st.schedules, st.first_index + 1);
-		assert_int_equal(st.deadlocks, 0);
-		assert_int_equal(f.calls, 1);
-		assert_int_equal(f.index, st.first_index);
-		assert_true(f.stale > 0);
-		assert_true(f.claim_holds);
-		assert_true(f.trace_len > 0);
-		s4_found_free(&f);
-	}
+	s.profile = profile;
+	assert_found_within(&s, strategy, 5, bound);
 }
 
 static void test_s4_explore_random_finds_stale_translation(void **state)
@@ -243,89 +169,25 @@ static void test_s4_explore_profile_4_15_finds_stale_translation(void **state)
 }
 
 /* The right setting: no schedule violates, none deadlocks, every claim holds. */
-static void s4_assert_right_clean(enum mmn_explore_strategy strategy, unsigned long runs)
-{
-	struct mmn_scenario_params p = { .variant = -1 };
-	struct mmn_explore_config c;
-	struct mmn_explore_stats st;
-
-	mmn_explore_config_init(&c);
-	c.strategy = strategy;
-	c.runs = runs;
-	c.keep_going = true;
-	c.trace = false;
-	assert_int_equal(mmn_scenario_explore("S4", &p, &c, &st), 0);
-	assert_int_equal(st.schedules, runs);
-	assert_int_equal(st.violating, 0);
-	assert_int_equal(st.first_index, ULONG_MAX);
-	assert_int_equal(st.deadlocks, 0);
-	assert_int_equal(st.budgets, 0);
-	assert_int_equal(st.claims_held, runs);
-}
-
 static void test_s4_explore_right_widened_never_stale_random(void **state)
 {
 	(void)state;
-	s4_assert_right_clean(MMN_EXPLORE_RANDOM, SCALE(2000));
+	explore_finds_nothing("S4", setting_params(false, NULL), MMN_EXPLORE_RANDOM, SCALE(2000));
 }
 
 static void test_s4_explore_right_widened_never_stale_pct(void **state)
 {
 	(void)state;
-	s4_assert_right_clean(MMN_EXPLORE_PCT, SCALE(2000));
-}
-
-struct s4_replayed {
-	char *trace;
-	size_t trace_len;
-};
-
-static void s4_copy_trace(struct mmn_sim *sim, const struct mmn_scenario_result *r, void *arg)
-{
-	struct s4_replayed *c = arg;
-	size_t len = 0;
-	const char *t = mmn_sched_trace(sim, &len);
-
-	(void)r;
-	c->trace = malloc(len + 1);
-	if (c->trace) {
-		memcpy(c->trace, t, len + 1);
-		c->trace_len = len;
-	}
+	explore_finds_nothing("S4", setting_params(false, NULL), MMN_EXPLORE_PCT, SCALE(2000));
 }
 
 static void test_s4_explore_replay_reproduces_violation_and_trace(void **state)
 {
-	struct s4_found f = { 0 };
-	struct s4_replayed rp = { 0 };
-	struct mmn_sched_config sc;
-	struct mmn_scenario_params p = { .wrong = true, .variant = -1,
-					 .mode = MMN_SCENARIO_EXPLORE };
 	struct mmn_scenario_result r;
 
 	(void)state;
-	(void)s4_find(NULL, MMN_EXPLORE_PCT, 3000, &f);
-	assert_int_equal(f.calls, 1);
-	assert_true(f.n > 0);
-	mmn_sched_config_init(&sc);
-	sc.strategy = MMN_STRATEGY_REPLAY;
-	sc.replay = f.choices;
-	sc.replay_len = f.n;
-	p.sched = &sc;
-	p.inspect = s4_copy_trace;
-	p.inspect_arg = &rp;
-	assert_int_equal(mmn_scenario_run("S4", &p, &r), 0);
-	assert_true(r.claim_holds);
-	assert_int_equal(r.by_kind[MMN_VIOL_STALE_TRANSLATION], f.stale);
+	r = found_schedule_replays(&s4_search, MMN_EXPLORE_PCT, 3000, S4_SEARCH_RUNS);
 	assert_true(counter(&r, "spte_b_kept") > 0);
-	assert_int_equal(r.sched.replay_misses, 0);
-	assert_int_equal(r.sched.choices, f.n);
-	assert_int_equal(r.sched.outcome, MMN_OUTCOME_OK);
-	assert_non_null(rp.trace);
-	assert_int_equal(rp.trace_len, f.trace_len);
-	assert_memory_equal(rp.trace, f.trace, f.trace_len);
-	free(rp.trace);
-	s4_found_free(&f);
 }
 
 static void test_s4_explore_one_schedule_defaults(void **state)

@@ -25,20 +25,8 @@
 #include <mmnsim/mmnsim.h>
 
 #include "support/capture.h"
+#include "support/explore_test.h"
 #include "sync/priv.h"
-
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define SLOW_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define SLOW_BUILD 1
-#endif
-#endif
-#ifdef SLOW_BUILD
-#define SCALE(n) ((n) / 4 ? (n) / 4 : 1)
-#else
-#define SCALE(n) (n)
-#endif
 
 static struct mmn_sim *det_sim(bool lockdep)
 {
