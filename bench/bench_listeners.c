@@ -29,8 +29,14 @@
  *
  * Lockdep is off in the simulations built here (bare cost), on in S9 (the
  * NUMA-aware filter needs it). Medians over -r repeats; counts of the
- * deterministic measurements (2, 3, 4) do not vary. Exits non-zero only if
- * an operation fails or the model reports a violation, never for a number.
+ * deterministic measurements (2, 3, 4) do not vary. Beside every real time
+ * per access, round, run or operation, the modelled time (clock.h): the
+ * simulation's mmn_clock_now() advanced over the timed part, divided by the
+ * same count (item 3: the scenario's modelled_ns). In item 1 that is the sum
+ * of the clock's advances across each timed read, so under "inv" it includes
+ * whatever the invalidator was charged while a read was timed; the untimed
+ * zaps are outside it. Exits non-zero only if an operation fails or the
+ * model reports a violation, never for a number.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -155,6 +161,7 @@ struct fenv {
 
 struct fres {
 	double ns_access, p50, p90, p99, p999, max, faults_per_access, retries_per_fault, inv_ops;
+	double modelled_ns_access;
 	unsigned long giveups;
 };
 
@@ -270,7 +277,7 @@ static void fault_run(enum lst l, enum inv inv, unsigned long n, uint64_t *lat, 
 	struct fenv e;
 	struct mmn_actor *actor = NULL;
 	unsigned long giveups = 0, faults = 0, retries = 0;
-	uint64_t sum = 0;
+	uint64_t sum = 0, modelled = 0;
 	int err = 0;
 
 	fenv_init(&e, l);
@@ -278,14 +285,16 @@ static void fault_run(enum lst l, enum inv inv, unsigned long n, uint64_t *lat, 
 		check(mmn_actor_spawn(e.sim, "invalidator", invalidator, &e, &actor), "spawn");
 	for (unsigned long i = 0; i < n && !err; i++) {
 		unsigned long pg = i % F_PAGES;
-		uint64_t t0, t;
+		uint64_t c0, t0, t;
 		int r;
 
 		if (!pg)
 			check(mmn_madvise(e.mm, BASE, F_PAGES * PG, MMN_MADV_DONTNEED), "zap");
+		c0 = mmn_clock_now(e.sim);
 		t0 = bench_now_ns();
 		r = fdev_read(&e, l, pg);
 		t = bench_now_ns() - t0;
+		modelled += mmn_clock_now(e.sim) - c0;
 		lat[i] = t;
 		sum += t;
 		if (r == 1)
@@ -328,6 +337,7 @@ static void fault_run(enum lst l, enum inv inv, unsigned long n, uint64_t *lat, 
 	}
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	out->ns_access = (double)sum / (double)n;
+	out->modelled_ns_access = (double)modelled / (double)n;
 	out->p50 = pct(lat, n, 0.50);
 	out->p90 = pct(lat, n, 0.90);
 	out->p99 = pct(lat, n, 0.99);
@@ -342,7 +352,7 @@ static void fault_run(enum lst l, enum inv inv, unsigned long n, uint64_t *lat, 
 
 static void bench_fault(const struct bench_args *a)
 {
-	static double v[L_NR][I_NR][9][BENCH_MAX_REPEATS];
+	static double v[L_NR][I_NR][10][BENCH_MAX_REPEATS];
 	static unsigned long hist[L_NR][I_NR][HIST];
 	unsigned long giveups[L_NR][I_NR] = { { 0 } };
 	uint64_t *lat = malloc(a->iterations * sizeof(*lat));
@@ -366,6 +376,7 @@ static void bench_fault(const struct bench_args *a)
 				v[l][i][6][r] = f.inv_ops;
 				v[l][i][7][r] = f.p999;
 				v[l][i][8][r] = f.max;
+				v[l][i][9][r] = f.modelled_ns_access;
 				giveups[l][i] += f.giveups;
 			}
 	free(lat);
@@ -373,28 +384,29 @@ static void bench_fault(const struct bench_args *a)
 	bench_printf(a, "\n1. Device-side faults: %lu reads of a %lu-page range per repeat, zapped "
 			"before every sweep; medians of %u repeats\n",
 		     a->iterations, F_PAGES, a->repeats);
-	bench_printf(a, "%-6s %-5s %10s %7s %7s %7s %8s %9s %10s %11s %8s %8s  %s\n", "lstnr",
-		     "inv", "accesses/s", "p50 ns", "p90 ns", "p99 ns", "p99.9 ns", "max ns",
-		     "faults/acc", "retry/fault",
-		     "giveups", "inv ops", "retry histogram (log2 bucket:count, all repeats)");
+	bench_printf(a, "%-6s %-5s %10s %15s %7s %7s %7s %8s %9s %10s %11s %8s %8s  %s\n",
+		     "lstnr", "inv", "accesses/s", "modelled ns/acc", "p50 ns", "p90 ns", "p99 ns",
+		     "p99.9 ns", "max ns", "faults/acc", "retry/fault", "giveups", "inv ops",
+		     "retry histogram (log2 bucket:count, all repeats)");
 	for (int l = 0; l < L_NR; l++)
 		for (int i = 0; i < I_NR; i++) {
-			double m[9];
+			double m[10];
 			char h[160];
 
-			for (int k = 0; k < 9; k++)
+			for (int k = 0; k < 10; k++)
 				m[k] = bench_median(v[l][i][k], a->repeats);
 			hist_str(hist[l][i], HIST, h, sizeof(h));
 			bench_printf(a,
-				     "%-6s %-5s %10.0f %7.0f %7.0f %7.0f %8.0f %9.0f %10.3f %11.3f %8lu %8.0f  %s\n",
-				     lst_names[l], inv_names[i], 1e9 / m[0], m[1], m[2], m[3], m[7],
-				     m[8], m[4], m[5], giveups[l][i], m[6], h);
+				     "%-6s %-5s %10.0f %15.0f %7.0f %7.0f %7.0f %8.0f %9.0f %10.3f %11.3f %8lu %8.0f  %s\n",
+				     lst_names[l], inv_names[i], 1e9 / m[0], m[9], m[1], m[2], m[3],
+				     m[7], m[8], m[4], m[5], giveups[l][i], m[6], h);
 			bench_summary(PROG,
 				      "item=fault listener=%s inv=%s accesses_per_s=%.0f ns_per_access=%.1f "
 				      "p50_ns=%.0f p90_ns=%.0f p99_ns=%.0f p999_ns=%.0f max_ns=%.0f faults_per_access=%.4f "
-				      "retries_per_fault=%.4f giveups=%lu inv_ops=%.0f hist=%s",
+				      "retries_per_fault=%.4f giveups=%lu inv_ops=%.0f hist=%s "
+				      "modelled_ns_per_access=%.1f",
 				      lst_names[l], inv_names[i], 1e9 / m[0], m[0], m[1], m[2], m[3],
-				      m[7], m[8], m[4], m[5], giveups[l][i], m[6], h);
+				      m[7], m[8], m[4], m[5], giveups[l][i], m[6], h, m[9]);
 		}
 }
 
@@ -412,7 +424,7 @@ static const char *const mix_names[M_NR] = { "mprotect", "soft_dirty", "own_migr
 
 struct s5res {
 	unsigned long teardowns, zapped, downgraded, refaults, device_faults, skipped_own;
-	double ns_round;
+	double ns_round, modelled_ns_round;
 };
 
 static long s5_pos(long r, const char *what)
@@ -431,7 +443,7 @@ static void s5_run(enum mmn_hmm_variant var, enum mix mix, struct s5res *out)
 	struct mmn_hmm_stats st;
 	struct mmn_hmm *m = NULL;
 	unsigned long got;
-	uint64_t t0, v;
+	uint64_t c0, t0, v;
 	int err;
 
 	if (!mm) {
@@ -451,6 +463,7 @@ static void s5_run(enum mmn_hmm_variant var, enum mix mix, struct s5res *out)
 		exit(1);
 	for (unsigned long i = 0; i < S5_PAGES; i++)
 		check(mmn_cpu_write(mm, 0, BASE + i * PG, i + 1), "s5 cpu store");
+	c0 = mmn_clock_now(sim);
 	t0 = bench_now_ns();
 	for (int r = 0; r < S5_ROUNDS && !failed; r++) {
 		switch (mix) {
@@ -484,6 +497,7 @@ static void s5_run(enum mmn_hmm_variant var, enum mix mix, struct s5res *out)
 		}
 	}
 	out->ns_round = (double)(bench_now_ns() - t0) / S5_ROUNDS;
+	out->modelled_ns_round = (double)(mmn_clock_now(sim) - c0) / S5_ROUNDS;
 	mmn_hmm_get_stats(m, &st);
 	out->teardowns = st.teardowns;
 	out->zapped = st.zapped;
@@ -499,7 +513,7 @@ static void s5_run(enum mmn_hmm_variant var, enum mix mix, struct s5res *out)
 
 static void bench_s5(const struct bench_args *a)
 {
-	static double ns[2][M_NR][BENCH_MAX_REPEATS];
+	static double ns[2][M_NR][BENCH_MAX_REPEATS], mod[2][M_NR][BENCH_MAX_REPEATS];
 	struct s5res res[2][M_NR];
 	static const enum mmn_hmm_variant vars[2] = { MMN_HMM_EVENT_BLIND, MMN_HMM_EVENT_AWARE };
 	static const char *const vnames[2] = { "blind", "aware" };
@@ -509,27 +523,30 @@ static void bench_s5(const struct bench_args *a)
 			for (int w = 0; w < 2; w++) {
 				s5_run(vars[w], (enum mix)x, &res[w][x]);
 				ns[w][x][r] = res[w][x].ns_round;
+				mod[w][x][r] = res[w][x].modelled_ns_round;
 			}
 	bench_printf(a, "\n2. S5: HMM mirror of %lu pages, %d rounds per mix (counts per run)\n",
 		     S5_PAGES, S5_ROUNDS);
-	bench_printf(a, "%-15s %-6s %9s %9s %10s %9s %9s %9s %11s\n", "mix", "mirror",
+	bench_printf(a, "%-15s %-6s %9s %9s %10s %9s %9s %9s %11s %14s\n", "mix", "mirror",
 		     "teardowns", "erased", "downgraded", "refaults", "dev.fault", "own.skip",
-		     "us/round");
+		     "us/round", "modelled us/rd");
 	for (int x = 0; x < M_NR; x++)
 		for (int w = 0; w < 2; w++) {
 			struct s5res *s = &res[w][x];
 			double m = bench_median(ns[w][x], a->repeats);
+			double md = bench_median(mod[w][x], a->repeats);
 
-			bench_printf(a, "%-15s %-6s %9lu %9lu %10lu %9lu %9lu %9lu %11.1f\n",
+			bench_printf(a, "%-15s %-6s %9lu %9lu %10lu %9lu %9lu %9lu %11.1f %14.1f\n",
 				     mix_names[x], vnames[w], s->teardowns, s->zapped, s->downgraded,
-				     s->refaults, s->device_faults, s->skipped_own, m / 1000);
+				     s->refaults, s->device_faults, s->skipped_own, m / 1000,
+				     md / 1000);
 			bench_summary(PROG,
 				      "item=s5 mix=%s mirror=%s pages=%lu rounds=%d teardowns=%lu "
 				      "erased=%lu downgraded=%lu refaults=%lu device_faults=%lu "
-				      "skipped_own=%lu ns_per_round=%.0f",
+				      "skipped_own=%lu ns_per_round=%.0f modelled_ns_per_round=%.0f",
 				      mix_names[x], vnames[w], S5_PAGES, S5_ROUNDS, s->teardowns,
 				      s->zapped, s->downgraded, s->refaults, s->device_faults,
-				      s->skipped_own, m);
+				      s->skipped_own, m, md);
 		}
 }
 
@@ -547,7 +564,7 @@ static unsigned long counter(const struct mmn_scenario_result *r, const char *na
 
 static void bench_s9(const struct bench_args *a)
 {
-	static double ns[2][BENCH_MAX_REPEATS];
+	static double ns[2][BENCH_MAX_REPEATS], mod[2][BENCH_MAX_REPEATS];
 	struct mmn_scenario_result res[2];
 	static const char *const names[2] = { "check_range", "numa_aware" };
 
@@ -565,6 +582,7 @@ static void bench_s9(const struct bench_args *a)
 			t0 = bench_now_ns();
 			err = mmn_scenario_run("S9", &p, &res[w]);
 			ns[w][r] = (double)(bench_now_ns() - t0);
+			mod[w][r] = (double)res[w].modelled_ns;
 			check(err, "S9");
 			if (res[w].violations) {
 				fprintf(stderr, "%s: S9 (%s): %lu violations\n", PROG, names[w],
@@ -573,22 +591,24 @@ static void bench_s9(const struct bench_args *a)
 			}
 		}
 	bench_printf(a, "\n3. S9: NUMA hinting over 64 guest pages (scenario, interleaved)\n");
-	bench_printf(a, "%-12s %10s %10s %10s %10s %8s %10s\n", "kvm", "needless", "vcpu_flush",
-		     "kept", "refaults", "claim", "ms/run");
+	bench_printf(a, "%-12s %10s %10s %10s %10s %8s %10s %15s\n", "kvm", "needless",
+		     "vcpu_flush", "kept", "refaults", "claim", "ms/run", "modelled ms/run");
 	for (int w = 0; w < 2; w++) {
 		const struct mmn_scenario_result *s = &res[w];
 		double m = bench_median(ns[w], a->repeats);
+		double md = bench_median(mod[w], a->repeats);
 
-		bench_printf(a, "%-12s %10lu %10lu %10lu %10lu %8s %10.2f\n", names[w],
+		bench_printf(a, "%-12s %10lu %10lu %10lu %10lu %8s %10.2f %15.3f\n", names[w],
 			     counter(s, "needless_shootdowns"), counter(s, "tlb_flushes"),
 			     counter(s, "sptes_kept_numa"), counter(s, "numa_refaults"),
-			     s->claim_holds ? "holds" : "no", m / 1e6);
+			     s->claim_holds ? "holds" : "no", m / 1e6, md / 1e6);
 		bench_summary(PROG,
 			      "item=s9 kvm=%s pages=64 needless_shootdowns=%lu tlb_flushes=%lu "
-			      "sptes_kept=%lu numa_refaults=%lu claim_holds=%d ns_per_run=%.0f",
+			      "sptes_kept=%lu numa_refaults=%lu claim_holds=%d ns_per_run=%.0f "
+			      "modelled_ns_per_run=%.0f",
 			      names[w], counter(s, "needless_shootdowns"), counter(s, "tlb_flushes"),
 			      counter(s, "sptes_kept_numa"), counter(s, "numa_refaults"),
-			      s->claim_holds, m);
+			      s->claim_holds, m, md);
 	}
 }
 
@@ -605,7 +625,7 @@ static const char *const flop_names[O_NR] = { "munmap", "reclaim" };
 
 struct flres {
 	unsigned long cpu_flushes, shootdowns, sec_cb[3], sec_flushes, sec_dropped;
-	double ns;
+	double ns, modelled_ns;
 };
 
 static void flush_run(const char *profile, enum flop op, unsigned long pages, struct flres *out)
@@ -617,7 +637,7 @@ static void flush_run(const char *profile, enum flop op, unsigned long pages, st
 	struct mmn_iommu_stats i0, i1;
 	struct mmn_stats s0, s1;
 	unsigned long got;
-	uint64_t t0, v;
+	uint64_t c0, t0, v;
 	int pasid = 0, err;
 
 	if (!mm) {
@@ -640,12 +660,14 @@ static void flush_run(const char *profile, enum flop op, unsigned long pages, st
 		check(mmn_iommu_dma_read(io, pasid, BASE + i * PG, &v), "flush dma read");
 	mmn_sim_get_stats(sim, &s0);
 	mmn_iommu_get_stats(io, &i0);
+	c0 = mmn_clock_now(sim);
 	t0 = bench_now_ns();
 	if (op == O_MUNMAP)
 		check(mmn_munmap(mm, BASE, pages * PG), "munmap");
 	else
 		check(mmn_try_to_unmap(mm, BASE, pages * PG), "try_to_unmap");
 	out->ns = (double)(bench_now_ns() - t0);
+	out->modelled_ns = (double)(mmn_clock_now(sim) - c0);
 	mmn_sim_get_stats(sim, &s1);
 	mmn_iommu_get_stats(io, &i1);
 	out->cpu_flushes = (s1.tlb_flush_page - s0.tlb_flush_page) +
@@ -669,6 +691,7 @@ static void flush_run(const char *profile, enum flop op, unsigned long pages, st
 static void bench_flush(const struct bench_args *a)
 {
 	static double ns[NR_PROF][O_NR][NR_FL][BENCH_MAX_REPEATS];
+	static double mod[NR_PROF][O_NR][NR_FL][BENCH_MAX_REPEATS];
 	static struct flres res[NR_PROF][O_NR][NR_FL];
 
 	for (unsigned int r = 0; r < a->repeats; r++)
@@ -678,35 +701,37 @@ static void bench_flush(const struct bench_args *a)
 					flush_run(fl_profiles[p], (enum flop)o, fl_sizes[s],
 						  &res[p][o][s]);
 					ns[p][o][s][r] = res[p][o][s].ns;
+					mod[p][o][s][r] = res[p][o][s].modelled_ns;
 				}
 	bench_printf(a, "\n4. IOMMU (SVA) flush callbacks per CPU TLB flush, populated private "
 			"anonymous range\n");
-	bench_printf(a, "%-7s %-8s %6s %9s %8s %6s %6s %6s %9s %10s %10s %9s %11s\n", "op",
-		     "profile", "pages", "cpu_flush", "shootdn", "arch", "range", "page",
-		     "sec_flush", "sec/cpu_fl", "sec/page", "dropped", "us/op");
+	bench_printf(a, "%-7s %-8s %6s %9s %8s %6s %6s %6s %9s %10s %10s %9s %11s %14s\n",
+		     "op", "profile", "pages", "cpu_flush", "shootdn", "arch", "range", "page",
+		     "sec_flush", "sec/cpu_fl", "sec/page", "dropped", "us/op", "modelled us/op");
 	for (int o = 0; o < O_NR; o++)
 		for (size_t p = 0; p < NR_PROF; p++)
 			for (size_t s = 0; s < NR_FL; s++) {
 				const struct flres *f = &res[p][o][s];
 				double m = bench_median(ns[p][o][s], a->repeats);
+				double md = bench_median(mod[p][o][s], a->repeats);
 				double per_cpu = f->cpu_flushes ?
 					(double)f->sec_flushes / (double)f->cpu_flushes : 0;
 				double per_page = (double)f->sec_flushes / (double)fl_sizes[s];
 
 				bench_printf(a,
-					     "%-7s %-8s %6lu %9lu %8lu %6lu %6lu %6lu %9lu %10.3f %10.4f %9lu %11.1f\n",
+					     "%-7s %-8s %6lu %9lu %8lu %6lu %6lu %6lu %9lu %10.3f %10.4f %9lu %11.1f %14.1f\n",
 					     flop_names[o], fl_profiles[p], fl_sizes[s], f->cpu_flushes,
 					     f->shootdowns, f->sec_cb[0], f->sec_cb[1], f->sec_cb[2],
 					     f->sec_flushes, per_cpu, per_page, f->sec_dropped,
-					     m / 1000);
+					     m / 1000, md / 1000);
 				bench_summary(PROG,
 					      "item=flush op=%s profile=%s pages=%lu cpu_flushes=%lu "
 					      "shootdowns=%lu cb_arch=%lu cb_range=%lu cb_page=%lu "
 					      "sec_flushes=%lu sec_per_cpu_flush=%.3f sec_per_page=%.4f "
-					      "entries_dropped=%lu ns_per_op=%.0f",
+					      "entries_dropped=%lu ns_per_op=%.0f modelled_ns_per_op=%.0f",
 					      flop_names[o], fl_profiles[p], fl_sizes[s], f->cpu_flushes,
 					      f->shootdowns, f->sec_cb[0], f->sec_cb[1], f->sec_cb[2],
-					      f->sec_flushes, per_cpu, per_page, f->sec_dropped, m);
+					      f->sec_flushes, per_cpu, per_page, f->sec_dropped, m, md);
 			}
 }
 

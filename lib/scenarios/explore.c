@@ -185,7 +185,8 @@ static int x_retrace(struct x_run *xr)
 
 	if (!list)
 		return -ENOMEM;
-	memcpy(list, xr->choices, xr->n * sizeof(*list));
+	if (xr->n)
+		memcpy(list, xr->choices, xr->n * sizeof(*list));
 	xr->sc.strategy = MMN_STRATEGY_REPLAY;
 	xr->sc.replay = list;
 	xr->sc.replay_len = xr->n;
