@@ -142,6 +142,17 @@ static int cmd_list(int argc, char **argv)
 			jw_close(&j, '}');
 		}
 		jw_close(&j, ']');
+		jw_open(&j, "costs", '[');
+		for (int c = 0; c < MMN_COST_NR; c++) {
+			char knob[64];
+
+			snprintf(knob, sizeof(knob), "cost_%s_ns", mmn_cost_name((enum mmn_cost)c));
+			jw_open(&j, NULL, '{');
+			jw_str(&j, "knob", knob);
+			jw_ulong(&j, "default_ns", mmn_cost_default((enum mmn_cost)c));
+			jw_close(&j, '}');
+		}
+		jw_close(&j, ']');
 		jw_close(&j, '}');
 		return EXIT_OK;
 	}
@@ -164,6 +175,14 @@ static int cmd_list(int argc, char **argv)
 		if (latest)
 			mmn_profile_knob_value(latest, name, val, sizeof(val));
 		printf("  %-32s %s\n", name, val);
+	}
+	printf("costs of the modelled clock (--knob cost_NAME_ns=NS; default ns; docs/clock.md):\n");
+	for (int c = 0; c < MMN_COST_NR; c++) {
+		char knob[64];
+
+		snprintf(knob, sizeof(knob), "cost_%s_ns", mmn_cost_name((enum mmn_cost)c));
+		printf("  %-32s %llu\n", knob,
+		       (unsigned long long)mmn_cost_default((enum mmn_cost)c));
 	}
 	return EXIT_OK;
 }
