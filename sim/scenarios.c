@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * mmnsim-scenarios: the main job until the simulator CLI exists.
+ * mmnsim-scenarios: the table of the hand-placed interleavings and native
+ * runs (the main job, `mmnsim explore all`, searches schedules instead).
  *
  * Runs every seed scenario (scenario.h) under its right and its wrong
  * setting, first as the scenario's deterministic interleaving, then with
