@@ -99,19 +99,20 @@ void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned lon
 	out->counters[out->nr_counters++] = value;
 }
 
-int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p)
+/* Apply the "name=value" knobs of @kv (at most @max, up to the first NULL). */
+static int scn_set_knobs(struct mmn_sim *sim, const char *const *kv, int max)
 {
-	for (int i = 0; p && i < MMN_SCENARIO_MAX_KNOBS && p->knobs[i]; i++) {
+	for (int i = 0; kv && i < max && kv[i]; i++) {
 		char name[64];
-		const char *eq = strchr(p->knobs[i], '=');
+		const char *eq = strchr(kv[i], '=');
 		size_t n;
 
-		if (!eq || eq == p->knobs[i])
+		if (!eq || eq == kv[i])
 			return -EINVAL;
-		n = (size_t)(eq - p->knobs[i]);
+		n = (size_t)(eq - kv[i]);
 		if (n >= sizeof(name))
 			return -EINVAL;
-		memcpy(name, p->knobs[i], n);
+		memcpy(name, kv[i], n);
 		name[n] = '\0';
 		if (mmn_sim_set_knob(sim, name, eq + 1))
 			return -EINVAL;
@@ -119,16 +120,38 @@ int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p)
 	return 0;
 }
 
-void scn_mode_config(struct mmn_sim_config *cfg, const struct mmn_scenario_params *p,
-		     bool hugetlb)
+/* Violations are counted (the result reports them), not printed. */
+static void scn_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
 {
-	bool explore = p && p->mode == MMN_SCENARIO_EXPLORE;
+	(void)sim;
+	(void)v;
+	(void)arg;
+}
 
-	cfg->backend = explore ? MMN_BACKEND_DETERMINISTIC : MMN_BACKEND_NATIVE;
-	/* An exploration creates thousands of simulations a second, and the
-	 * huge-page pool's metadata is zeroed at each creation. */
-	if (explore && !hugetlb)
-		cfg->nr_huge_pages = 0;
+int scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
+		   const struct mmn_scenario_params *p, bool hugetlb, const char *const *own)
+{
+	struct mmn_sim *sim;
+
+	if (p->mode == MMN_SCENARIO_EXPLORE) {
+		cfg->backend = MMN_BACKEND_DETERMINISTIC;
+		/* An exploration creates thousands of simulations a second, and
+		 * the huge-page pool's metadata is zeroed at each creation. */
+		if (!hugetlb)
+			cfg->nr_huge_pages = 0;
+	}
+	cfg->seed = p->seed ? p->seed : 1;
+	sim = mmn_sim_create(cfg);
+	if (!sim)
+		return cfg->profile && !mmn_profile_by_name(cfg->profile) ? -EINVAL : -ENOMEM;
+	mmn_check_set_handler(sim, scn_silent, NULL);
+	if (scn_set_knobs(sim, own, MMN_SCENARIO_MAX_KNOBS) ||
+	    scn_set_knobs(sim, p->knobs, MMN_SCENARIO_MAX_KNOBS)) {
+		mmn_sim_destroy(sim);
+		return -EINVAL;
+	}
+	*out = sim;
+	return 0;
 }
 
 int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,

@@ -32,13 +32,6 @@
 #define S1_OLD(i) (0xda7a0000ULL + (uint64_t)(i))
 #define S1_NEW 0x5ec7e7ULL
 
-static void s1_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 struct s1_ctx {
 	struct mmn_sim *sim;
 	struct mmn_mm *mm;
@@ -269,25 +262,20 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	if (p->mode == MMN_SCENARIO_EXPLORE)
 		cfg.nr_frames = 512; /* a schedule uses a few; all are zeroed at creation */
 	cfg.profile = profile;
-	cfg.seed = p->seed ? p->seed : 1;
-	scn_mode_config(&cfg, p, false);
-	s->sim = mmn_sim_create(&cfg);
-	if (!s->sim) {
-		free(s);
-		return -EINVAL; /* unknown profile (or no memory) */
+	{
+		/* The wrong setting: the flush owed until range_end unless a
+		 * profile says where it goes, and the page put before it. */
+		const char *own[3] = { NULL }, **k = own;
+
+		if (p->wrong && !p->profile)
+			*k++ = "secondary_flush=range_end";
+		if (p->wrong)
+			*k++ = "put_page_before_secondary_flush=true";
+		err = scn_sim_create(&s->sim, &cfg, p, false, own);
 	}
-	mmn_check_set_handler(s->sim, s1_silent, NULL);
-	err = 0;
-	if (p->wrong && !p->profile)
-		err = mmn_sim_set_knob(s->sim, "secondary_flush", "range_end");
-	if (!err && p->wrong)
-		err = mmn_sim_set_knob(s->sim, "put_page_before_secondary_flush", "true");
-	if (!err)
-		err = scn_apply_knobs(s->sim, p);
 	if (err) {
-		mmn_sim_destroy(s->sim);
 		free(s);
-		return -EINVAL;
+		return err;
 	}
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "%s",

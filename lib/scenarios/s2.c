@@ -66,13 +66,6 @@
 #define S2_EXPLORE_ROUNDS 2UL
 #define S2_EXPLORE_MAX_RETRIES 16
 
-static void s2_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 /* The simulation of mode p->mode; @det: the deterministic backend whatever the mode. */
 static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *profile, bool det)
 {
@@ -83,19 +76,9 @@ static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *p
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
-	scn_mode_config(&cfg, p, false);
 	if (det)
 		cfg.backend = MMN_BACKEND_DETERMINISTIC;
-	cfg.seed = p->seed ? p->seed : 1;
-	sim = mmn_sim_create(&cfg);
-	if (!sim)
-		return NULL;
-	mmn_check_set_handler(sim, s2_silent, NULL);
-	if (scn_apply_knobs(sim, p)) {
-		mmn_sim_destroy(sim);
-		return NULL;
-	}
-	return sim;
+	return scn_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
 }
 
 static void s2_add(struct mmn_sim *sim, struct mmn_scenario_result *out)

@@ -46,13 +46,6 @@
 /* The device word of huge page i: distinct IOTLB/ATC sets (direct-mapped). */
 #define S3_ADDR(i) (S3_BASE + (i) * S3_HP + (8 + (i)) * S3_PG)
 
-static void s3_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 struct s3_ctx {
 	struct mmn_sim *sim;
 	struct mmn_mm *mm;
@@ -288,22 +281,17 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_frames = 1024;
 	cfg.nr_huge_pages = 8;
 	cfg.profile = profile;
-	cfg.seed = p->seed ? p->seed : 1;
-	scn_mode_config(&cfg, p, true);
-	s->sim = mmn_sim_create(&cfg);
-	if (!s->sim) {
-		free(s);
-		return -EINVAL;
+	{
+		/* The knob exists in every profile; only 4.15-6.5 set it. */
+		const char *own[] = { p->wrong ? "only_end_skips_flush=true"
+					       : "only_end_skips_flush=false",
+				      NULL };
+
+		err = scn_sim_create(&s->sim, &cfg, p, true, own);
 	}
-	mmn_check_set_handler(s->sim, s3_silent, NULL);
-	/* The knob exists in every profile; only 4.15-6.5 set it. */
-	err = mmn_sim_set_knob(s->sim, "only_end_skips_flush", p->wrong ? "true" : "false");
-	if (!err)
-		err = scn_apply_knobs(s->sim, p);
 	if (err) {
-		mmn_sim_destroy(s->sim);
 		free(s);
-		return -EINVAL;
+		return err;
 	}
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "only_end_skips_flush=%s",

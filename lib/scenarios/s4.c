@@ -66,13 +66,6 @@ enum s4_op { S4_DONTNEED, S4_RECLAIM, S4_MIGRATE, S4_NR_OPS };
 
 static const char *const s4_op_names[S4_NR_OPS] = { "dontneed", "reclaim", "migrate" };
 
-static void s4_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 struct s4_world {
 	struct mmn_sim *sim;
 	struct mmn_mm *parent, *child;
@@ -116,21 +109,14 @@ static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_frames = 1024;
 	cfg.nr_huge_pages = 8;
 	cfg.profile = profile;
-	cfg.seed = p->seed ? p->seed : 1;
-	scn_mode_config(&cfg, p, true);
-	w->sim = mmn_sim_create(&cfg);
-	if (!w->sim)
-		return -EINVAL;
-	mmn_check_set_handler(w->sim, s4_silent, NULL);
-	err = 0;
-	if (p->wrong && !p->profile)
-		err = mmn_sim_set_knob(w->sim, "pmd_share_widen", "false");
-	if (!err)
-		err = scn_apply_knobs(w->sim, p);
-	if (err) {
-		s4_world_free(w);
-		return -EINVAL;
+	{
+		const char *own[] = { p->wrong && !p->profile ? "pmd_share_widen=false" : NULL,
+				      NULL };
+
+		err = scn_sim_create(&w->sim, &cfg, p, true, own);
 	}
+	if (err)
+		return err;
 	err = -ENOMEM;
 	w->parent = mmn_mm_create(w->sim);
 	if (!w->parent)

@@ -78,13 +78,6 @@
 #define RW (MMN_PROT_READ | MMN_PROT_WRITE)
 #define ANONF (MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED)
 
-static void s5_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 struct s5_obs {
 	unsigned long teardowns, refaults, refault_passes, zapped, downgraded, needless,
 		skipped_own, callbacks, nonblock_refused;
@@ -586,25 +579,18 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
-	cfg.seed = p->seed ? p->seed : 1;
 	cfg.profile = p->profile ? p->profile : "6.5";
-	scn_mode_config(&cfg, p, false);
-	sim = mmn_sim_create(&cfg);
-	if (!sim)
-		return -ENOMEM;
-	mmn_check_set_handler(sim, s5_quiet, NULL);
-	err = scn_apply_knobs(sim, p);
-	if (!err) {
-		if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-			err = s5_hmm_interleaved(sim, v, pages, o);
-			o->runs = 1;
-		} else if (p->mode == MMN_SCENARIO_NATIVE) {
-			err = s5_hmm_native(sim, v, pages,
-					    (p->iterations ? p->iterations : S5_DEFAULT_ITERS) / 2,
-					    cfg.seed, o);
-		} else {
-			err = s5_explore(sim, p, v, pages, cfg.seed, o, out);
-		}
+	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	if (err)
+		return err;
+	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
+		err = s5_hmm_interleaved(sim, v, pages, o);
+		o->runs = 1;
+	} else if (p->mode == MMN_SCENARIO_NATIVE) {
+		err = s5_hmm_native(sim, v, pages, (p->iterations ? p->iterations : S5_DEFAULT_ITERS) / 2,
+				    cfg.seed, o);
+	} else {
+		err = s5_explore(sim, p, v, pages, cfg.seed, o, out);
 	}
 	if (!err && p->mode != MMN_SCENARIO_EXPLORE)
 		err = s5_kvm_ksm(sim, o);

@@ -71,13 +71,6 @@
 #define RW (MMN_PROT_READ | MMN_PROT_WRITE)
 #define ANONF (MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED)
 
-static void s6_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 /* ---- the process-wide notifier: counts starts by event, NULL-owner ones ---- */
 
 struct s6_pw {
@@ -596,23 +589,17 @@ static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
-	cfg.seed = p->seed ? p->seed : 1;
 	cfg.profile = p->profile ? p->profile : "latest";
-	scn_mode_config(&cfg, p, false);
-	sim = mmn_sim_create(&cfg);
-	if (!sim)
-		return -ENOMEM;
-	mmn_check_set_handler(sim, s6_quiet, NULL);
-	err = scn_apply_knobs(sim, p);
-	if (!err) {
-		if (p->mode == MMN_SCENARIO_INTERLEAVED)
-			err = s6_interleaved(sim, (enum mmn_hmm_variant)v, pages, &o);
-		else if (p->mode == MMN_SCENARIO_NATIVE)
-			err = s6_native(sim, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o);
-		else
-			err = s6_explore(sim, p, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o,
-					 out, &decided);
-	}
+	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	if (err)
+		return err;
+	if (p->mode == MMN_SCENARIO_INTERLEAVED)
+		err = s6_interleaved(sim, (enum mmn_hmm_variant)v, pages, &o);
+	else if (p->mode == MMN_SCENARIO_NATIVE)
+		err = s6_native(sim, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o);
+	else
+		err = s6_explore(sim, p, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o, out,
+				 &decided);
 	if (err) {
 		mmn_sim_destroy(sim);
 		memset(out, 0, sizeof(*out));

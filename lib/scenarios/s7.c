@@ -52,13 +52,6 @@
 #define S7_CHUNK 32UL
 #define S7_EXPLORE_ROUNDS 2UL
 
-static void s7_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 struct s7_ctx {
 	struct mmn_sim *sim;
 	struct mmn_mm *mm;
@@ -187,16 +180,10 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 2048;
-	cfg.seed = p->seed ? p->seed : 1;
 	cfg.profile = p->profile ? p->profile : "latest";
-	scn_mode_config(&cfg, p, false);
-	sim = mmn_sim_create(&cfg);
-	if (!sim)
-		return -ENOMEM;
-	mmn_check_set_handler(sim, s7_quiet, NULL);
-	err = scn_apply_knobs(sim, p);
+	err = scn_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
-		goto out_sim;
+		return err;
 	c.sim = sim;
 	c.mm = mmn_mm_create(sim);
 	if (!c.mm) {

@@ -134,17 +134,11 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
-	scn_mode_config(&cfg, p, false);
 	cfg.backend = backend;
-	cfg.seed = p->seed ? p->seed : 1;
-	w->sim = mmn_sim_create(&cfg);
-	if (!w->sim)
-		return -EINVAL;
+	err = scn_sim_create(&w->sim, &cfg, p, false, NULL);
+	if (err)
+		return err;
 	mmn_check_set_handler(w->sim, s8_handler, &w->rep);
-	if (scn_apply_knobs(w->sim, p)) {
-		mmn_sim_destroy(w->sim);
-		return -EINVAL;
-	}
 	w->mm = mmn_mm_create(w->sim);
 	err = w->mm ? 0 : -ENOMEM;
 	if (!err)

@@ -69,13 +69,6 @@
 #define RW (MMN_PROT_READ | MMN_PROT_WRITE)
 #define ANONF (MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED)
 
-static void s9_quiet(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
-{
-	(void)sim;
-	(void)v;
-	(void)arg;
-}
-
 struct s9_ctx {
 	struct mmn_mm *hmm_mm, *kvm_mm, *numa_mm;
 	struct mmn_hmm *m;
@@ -333,16 +326,11 @@ static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
-	cfg.seed = c.seed;
 	cfg.profile = p->profile ? p->profile : "latest";
-	scn_mode_config(&cfg, p, false);
-	sim = mmn_sim_create(&cfg);
-	if (!sim)
-		return -ENOMEM;
-	mmn_check_set_handler(sim, s9_quiet, NULL);
-	err = scn_apply_knobs(sim, p);
-	if (!err)
-		err = s9_mm(sim, S9_HMM_PAGES, &c.hmm_mm);
+	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	if (err)
+		return err;
+	err = s9_mm(sim, S9_HMM_PAGES, &c.hmm_mm);
 	if (!err)
 		err = s9_mm(sim, S9_HMM_PAGES, &c.kvm_mm);
 	if (!err)

@@ -14,15 +14,18 @@
 void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out);
 /* Append a named counter to @out (ignored past MMN_SCENARIO_MAX_COUNTERS). */
 void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
-/* Apply the caller's "name=value" knob overrides; -EINVAL on a malformed one. */
-int scn_apply_knobs(struct mmn_sim *sim, const struct mmn_scenario_params *p);
 /*
- * What mode p->mode needs of a simulation's configuration: the backend
- * (deterministic for EXPLORE, else native) and, for an EXPLORE run of a
- * scenario that maps no hugetlb memory (@hugetlb false), no huge-page pool.
+ * Create the simulation of a scenario run into *@out. @cfg (the scenario's
+ * sizes, profile and backend) gets p->seed (0: 1) and what mode p->mode
+ * needs: in EXPLORE the deterministic backend and, for a scenario that maps
+ * no hugetlb memory (@hugetlb false), no huge-page pool. Violations are
+ * counted silently. Then the scenario's own knobs @own ("name=value",
+ * NULL-terminated, may be NULL: its setting) and the caller's p->knobs are
+ * applied, in that order. Returns 0, -EINVAL for an unknown profile or a
+ * malformed or refused knob, -ENOMEM.
  */
-void scn_mode_config(struct mmn_sim_config *cfg, const struct mmn_scenario_params *p,
-		     bool hugetlb);
+int scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
+		   const struct mmn_scenario_params *p, bool hugetlb, const char *const *own);
 /*
  * EXPLORE: run @body(@sim, @arg) as actor 0 of the schedule p->sched (or the
  * defaults with p->seed); the outcome goes to out->sched. A deadlock or an
