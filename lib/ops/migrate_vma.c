@@ -395,6 +395,12 @@ int mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsign
 		/* migrate_vma_pages()/finalize: remove_migration_ptes() to the
 		 * destination, or back to the source when there is none. */
 		c = (struct mvma_rmap){ .src = src, .dst = dst ? dst : src };
+		/* Without a destination the source is mapped again: stores into
+		 * it from then on are not lost, so it is no longer held stable
+		 * (found by the native device stress: a store through the
+		 * restored PTE, before this, was reported as lost). */
+		if (!dst)
+			mmn_page_clear_stable(sim, src);
 		mmn_rmap_walk(sim, src, mvma_remove_one, &c);
 		if (dst) {
 			if (c.done) {
@@ -402,8 +408,8 @@ int mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsign
 				moved++;
 			}
 			mmn_put_page(sim, dst); /* the allocation's reference */
+			mmn_page_clear_stable(sim, src);
 		}
-		mmn_page_clear_stable(sim, src);
 		if (src != fault_pfn)
 			mmn_unlock_page(sim, src);
 		mmn_put_page(sim, src); /* the collect's reference: freed if moved */

@@ -45,6 +45,56 @@ static bool is_devpriv(mmn_pte_t e, bool write)
 
 /* ---- migrate_vma: the sequence per profile ---- */
 
+struct restore_probe {
+	struct fb *f;
+	unsigned long addr, src;
+	int stores;
+};
+
+/* At the PTL unlock that follows putting the source back (no device page
+ * was left for it), store through the restored PTE as a CPU would. */
+static void restore_store_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+{
+	struct restore_probe *p = arg;
+	mmn_pte_t e;
+	uint64_t v = 0x5eed;
+
+	if (p->stores || ev->kind != MMN_SCHED_UNLOCK || ev->obj != fb_ptl(p->f->mm, p->addr))
+		return;
+	e = fb_entry(p->f->mm, p->addr);
+	if (!mmn_pte_present(e) || mmn_pte_pfn(e) != p->src)
+		return;
+	p->stores++;
+	assert_int_equal(mmn_phys_access(sim, p->src, mmn_page_gen(sim, p->src), p->addr, true, &v),
+			 0);
+}
+
+/* A page with no device page left goes back to its source, which stops
+ * being held stable before it is mapped again: a store after that is kept,
+ * not reported as a lost write. */
+static void test_migrate_without_device_page_restores_a_writable_source(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_dev_pagemap *pg = dev_new(f, 1, NULL);
+	struct restore_probe p = { .f = f, .addr = BASE + PG };
+	unsigned long dp[2];
+
+	(void)state;
+	fb_map(f, BASE, 2 * PG, ANON);
+	fill(f, BASE, 2, 100);
+	p.src = fb_pfn(f->mm, BASE + PG);
+	mmn_sched_set_hook(f->sim, restore_store_hook, &p);
+	assert_int_equal(mmn_migrate_vma_to_device(f->mm, BASE, BASE + 2 * PG, pg, dp), 0);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	assert_true(dp[0] != 0);
+	assert_int_equal(dp[1], 0);
+	assert_int_equal(p.stores, 1);
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 0);
+	assert_int_equal(fb_pfn(f->mm, BASE + PG), p.src);
+	assert_int_equal(fb_read(f->mm, 0, BASE + PG), 0x5eed);
+	fb_free(f, 0);
+}
+
 static void check_migrate_order(const char *profile, enum mmn_notify_event ev, void *owner)
 {
 	struct fb *f = fb_new(profile);
@@ -926,6 +976,7 @@ static void test_exclusive_munmap_and_exit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_without_device_page_restores_a_writable_source),
 		cmocka_unit_test(test_migrate_order_latest),
 		cmocka_unit_test(test_migrate_order_5_2_clear_no_owner),
 		cmocka_unit_test(test_migrate_order_4_15_unmap),
