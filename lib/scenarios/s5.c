@@ -294,14 +294,6 @@ struct s5_nat {
 	bool cycle;                /* EXPLORE: the operator's operations in turn */
 };
 
-static unsigned long s5_rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (unsigned long)(*s >> 11);
-}
-
 /*
  * NATIVE: @iters rounds. EXPLORE (@done set): rounds until the operator is
  * done, at most @iters of them; each passes the device mutex, a scheduling
@@ -317,7 +309,7 @@ static void *s5_device(void *arg)
 	for (unsigned long i = 0; i < n->iters && !(n->done && atomic_load(n->done)); i++) {
 		for (unsigned long k = 0; k < n->pages; k++)
 			buf[k] = i + k;
-		if (s5_rnd(&n->seed) % 4 == 0)
+		if (scn_rand(&n->seed) % 4 == 0)
 			(void)mmn_hmm_write(n->m, S5_BASE, n->pages, buf);
 		else
 			(void)mmn_hmm_read(n->m, S5_BASE, n->pages, buf);
@@ -343,12 +335,12 @@ static void *s5_operator(void *arg)
 		unsigned long op;
 
 		if (!n->cycle || i % 4 == 2)
-			pg = s5_rnd(&n->seed) % n->pages;
-		op = n->cycle ? i % 4 : s5_rnd(&n->seed) % 4;
+			pg = scn_rand(&n->seed) % n->pages;
+		op = n->cycle ? i % 4 : scn_rand(&n->seed) % 4;
 		switch (op) {
 		case 0:
 			(void)mmn_mprotect(n->mm, S5_BASE, n->pages * PG,
-					   (n->cycle ? (i / 4) % 2 == 0 : (s5_rnd(&n->seed) & 1))
+					   (n->cycle ? (i / 4) % 2 == 0 : (scn_rand(&n->seed) & 1))
 						   ? MMN_PROT_READ
 						   : RW);
 			break;

@@ -288,14 +288,6 @@ struct s6_nat {
 	bool cycle;                /* EXPLORE: the CPU's operations in turn */
 };
 
-static unsigned long s6_rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (unsigned long)(*s >> 11);
-}
-
 static void *s6_device(void *arg)
 {
 	struct s6_nat *n = arg;
@@ -306,11 +298,11 @@ static void *s6_device(void *arg)
 	/* EXPLORE: until the CPU is done, at most @iters; every round passes
 	 * the device mutex (a scheduling point) */
 	for (unsigned long i = 0; i < n->iters && !(n->done && atomic_load(n->done)); i++) {
-		unsigned long pg = s6_rnd(&n->seed) % n->pages;
+		unsigned long pg = scn_rand(&n->seed) % n->pages;
 
 		for (unsigned long k = 0; k < n->pages; k++)
 			buf[k] = i + k;
-		switch (s6_rnd(&n->seed) % 3) {
+		switch (scn_rand(&n->seed) % 3) {
 		case 0:
 			(void)mmn_hmm_atomic(n->e->m, S6_BASE + pg * PG, 1, NULL);
 			break;
@@ -340,7 +332,7 @@ static void *s6_cpu(void *arg)
 	if (n->go)
 		mmn_wait_for_completion(n->go);
 	for (unsigned long i = 0; i < n->iters; i++) {
-		unsigned long pg = s6_rnd(&n->seed) % n->pages;
+		unsigned long pg = scn_rand(&n->seed) % n->pages;
 		uint64_t v;
 
 		if (n->cycle) {
@@ -359,7 +351,7 @@ static void *s6_cpu(void *arg)
 					(void)mmn_cpu_write(n->e->mm, 1, S6_BASE + pg * PG, i);
 			}
 		} else if (i % 4 == 0) {
-			unsigned long r = s6_rnd(&n->seed) % 3;
+			unsigned long r = scn_rand(&n->seed) % 3;
 
 			if (r == 0)
 				(void)mmn_change_prot_numa(n->e->mm, S6_BASE, n->pages * PG);
@@ -367,7 +359,7 @@ static void *s6_cpu(void *arg)
 				(void)mmn_clear_refs_soft_dirty(n->e->mm);
 			else
 				(void)mmn_mprotect(n->e->mm, S6_BASE, n->pages * PG,
-						   (s6_rnd(&n->seed) & 1) ? MMN_PROT_READ : RW);
+						   (scn_rand(&n->seed) & 1) ? MMN_PROT_READ : RW);
 		} else if (i & 1) {
 			(void)mmn_cpu_write(n->e->mm, 1, S6_BASE + pg * PG, i);
 		} else {

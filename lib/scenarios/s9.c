@@ -150,14 +150,6 @@ static struct mmn_kvm *s9_vm(struct mmn_mm *mm, enum mmn_kvm_variant v, unsigned
 
 /* ---- native actors ---- */
 
-static unsigned long s9_rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return (unsigned long)(*s >> 11);
-}
-
 static void *s9_vcpu(void *arg)
 {
 	struct s9_ctx *c = arg;
@@ -165,7 +157,7 @@ static void *s9_vcpu(void *arg)
 
 	s9_start(c);
 	for (unsigned long i = 0; i < c->iters; i++)
-		(void)mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + s9_rnd(&s) % c->pages, &v);
+		(void)mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + scn_rand(&s) % c->pages, &v);
 	return NULL;
 }
 
@@ -179,7 +171,7 @@ static void *s9_numa(void *arg)
 		if (i % 4 == 0)
 			(void)mmn_change_prot_numa(c->numa_mm, S9_BASE, c->pages * PG);
 		else
-			(void)mmn_cpu_read(c->numa_mm, 1, S9_BASE + (s9_rnd(&s) % c->pages) * PG, &v);
+			(void)mmn_cpu_read(c->numa_mm, 1, S9_BASE + (scn_rand(&s) % c->pages) * PG, &v);
 	}
 	return NULL;
 }
@@ -207,7 +199,7 @@ static void *s9_zapper(void *arg)
 	s9_start(c);
 	for (unsigned long i = 0;
 	     i < n && (c->go || !__atomic_load_n(&c->device_done, __ATOMIC_ACQUIRE)); i++)
-		(void)mmn_madvise(c->hmm_mm, S9_BASE + (s9_rnd(&s) % S9_HMM_PAGES) * PG, PG,
+		(void)mmn_madvise(c->hmm_mm, S9_BASE + (scn_rand(&s) % S9_HMM_PAGES) * PG, PG,
 				  MMN_MADV_DONTNEED);
 	return NULL;
 }

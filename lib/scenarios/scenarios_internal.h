@@ -12,6 +12,15 @@
 
 /* Fill out->by_kind and out->violations from @sim's counters. */
 void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out);
+/* xorshift64 step of the state @s (never 0): the native actors' choices. */
+static inline unsigned long scn_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (unsigned long)(*s >> 11);
+}
+
 /* Append a named counter to @out (ignored past MMN_SCENARIO_MAX_COUNTERS). */
 void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
 /*

@@ -24,6 +24,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "support/stress.h"
+
 #include "internal.h"
 #include "mm/mm_internal.h"
 #include "notifier/notifier_internal.h"
@@ -47,14 +49,6 @@ struct stress {
 	atomic_ulong starts_ok;
 	atomic_ulong retries, reads;
 };
-
-static uint64_t next_rand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 struct inv_arg {
 	struct stress *st;
