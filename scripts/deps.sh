@@ -11,7 +11,7 @@ set -eu
 # builds the API reference and runs the docs.doxygen check; json-c reads and
 # writes the replay files of `mmnsim explore`; jq runs the documented merge of
 # sharded explorations (a CLI test).
-packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev jq doxygen"
+packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev nettle-dev jq doxygen"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "scripts/deps.sh: no dpkg-query: this script is for Debian 12; install by hand: $packages" >&2

@@ -52,6 +52,13 @@ char *mmn_lockdep_held_text(struct mmn_sim *sim, char *buf, size_t len);
  */
 void mmn_sched_trace_event(struct mmn_sim *sim, const char *kind, const char *msg);
 
+/*
+ * lockdep_assert_held(): report MMN_VIOL_PROTOCOL when the calling actor
+ * does not hold @lock (a spinlock, mutex or rwsem of sync.h, any mode).
+ * Replaces "caller holds ..." comments; no-op when lockdep is off.
+ */
+void mmn__lockdep_assert_held(const void *lock, const char *what);
+
 /* The current context string of the calling actor (see mmn_actor_set_context). */
 const char *mmn_actor_context(struct mmn_sim *sim);
 

@@ -644,6 +644,24 @@ int mmn_lockdep_is_held(const void *lock)
 	return a && sync_ld_find(a, map) >= 0;
 }
 
+/*
+ * Models lockdep_assert_held() (include/linux/lockdep.h, 2.6.27 onwards):
+ * the calling actor must hold @lock. Where the kernel WARNs, this reports
+ * MMN_VIOL_PROTOCOL naming @what and the actor's held locks. Silent when
+ * lockdep is off or outside an actor; never a scheduling point.
+ */
+void mmn__lockdep_assert_held(const void *lock, const char *what)
+{
+	const struct mmn_lockdep_map *map = lock;
+	struct mmn_actor *a;
+
+	if (!map || !map->sim || !map->sim->sync->lockdep)
+		return;
+	a = sync_actor(map->sim);
+	if (a && sync_ld_find(a, map) < 0)
+		sync_ld_report(map->sim, a, MMN_VIOL_PROTOCOL, NULL, "lockdep_assert_held: %s not held", what);
+}
+
 int mmn_lockdep_depth(struct mmn_sim *sim)
 {
 	struct mmn_actor *a;

@@ -27,6 +27,7 @@
 #include <mmnsim/sim.h>
 #include <mmnsim/sync.h>
 
+#include "sync/internal.h"
 #include "sync/priv.h"
 
 #define POLL_SECONDS 10
@@ -1332,6 +1333,29 @@ static void test_held_stack_overflow_is_tolerated(void **state)
 	mmn_mutex_destroy(&m);
 }
 
+/* lockdep_assert_held(): silent while held (any mode), reported when not. */
+static void test_assert_held_fires_only_when_not_held(void **state)
+{
+	struct fixture *f = *state;
+	struct mmn_spinlock s;
+	struct mmn_rwsem sem;
+
+	mmn_spin_lock_init(&s, f->sim, &class_a, "s");
+	mmn_rwsem_init(&sem, f->sim, &class_sem, "sem");
+	mmn_spin_lock(&s);
+	mmn__lockdep_assert_held(&s, "s");
+	mmn_spin_unlock(&s);
+	mmn_down_read(&sem);
+	mmn__lockdep_assert_held(&sem, "sem");
+	mmn_up_read(&sem);
+	assert_int_equal(mmn_check_total(f->sim), 0);
+	mmn__lockdep_assert_held(&s, "s");
+	mmn__lockdep_assert_held(&sem, "sem");
+	assert_int_equal(nviol(f, MMN_VIOL_PROTOCOL), 2);
+	mmn_rwsem_destroy(&sem);
+	mmn_spin_lock_destroy(&s);
+}
+
 static void test_recursive_lock_reported_and_skipped(void **state)
 {
 	struct fixture *f = *state;
@@ -1841,6 +1865,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_spinlock_excludes_concurrent_actors),
+		T(test_assert_held_fires_only_when_not_held),
 		T(test_mutex_excludes_concurrent_actors),
 		T(test_rwsem_write_excludes_concurrent_writers),
 		TOFF(test_fast_paths_exclude_with_lockdep_off),
