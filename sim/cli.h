@@ -1,37 +1,98 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the mmnsim commands share (sim/mmnsim.c: main, list, run;
- * sim/explore.c: explore; sim/replay.c: replay files, replay, shrink).
+ * What the mmnsim commands share: the option parser, the numbers, the knob
+ * checks and the --help text (sim/cli_util.c), and the commands themselves
+ * (sim/cmd_*.c), which sim/main.c dispatches to. Layers: main.c calls the
+ * commands, the commands call cli_util.c, json_writer.c and replay_file.c;
+ * nothing calls upward.
  */
 #ifndef MMNSIM_SIM_CLI_H
 #define MMNSIM_SIM_CLI_H
 
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <mmnsim/mmnsim.h>
+
+#include "json_writer.h"
 
 #define EXIT_OK 0
 #define EXIT_VIOLATION 1
 #define EXIT_USAGE 2
 
-/* A small pretty-printing JSON writer: nesting depth and whether the current
- * container already has a member, so commas and indentation come out right. */
-struct jw {
-	FILE *out;
-	int depth;
-	bool has_member[16];
+/* ------------------------------------------------------ option parser -- */
+
+enum cli_opt_type {
+	CLI_FLAG,   /* exact name, no value: *(bool *)dest = true */
+	CLI_STRING, /* *(const char **)dest = value */
+	CLI_INT,    /* decimal in [min, max] into an int */
+	CLI_UINT,   /* ... into an unsigned int */
+	CLI_ULONG,  /* ... into an unsigned long */
+	CLI_U64,    /* ... into a uint64_t */
+	CLI_CUSTOM, /* set(value, dest) */
 };
 
-void jw_string(FILE *out, const char *s);
-/* Open an object ('{') or array ('['); @key is NULL inside an array. */
-void jw_open(struct jw *j, const char *key, char bracket);
-void jw_close(struct jw *j, char bracket);
-void jw_str(struct jw *j, const char *key, const char *value);
-void jw_ulong(struct jw *j, const char *key, unsigned long long value);
-void jw_int(struct jw *j, const char *key, long long value);
-void jw_bool(struct jw *j, const char *key, bool value);
-void jw_null(struct jw *j, const char *key);
+/*
+ * One option of a command. Options that take a value accept it as the next
+ * argument or after '=' ("--runs 5", "--runs=5"); flags only as written.
+ * A table ends with an entry whose name is NULL.
+ */
+struct cli_opt {
+	const char *name;
+	enum cli_opt_type type;
+	void *dest;
+	unsigned long long min, max; /* numbers */
+	/* CLI_CUSTOM: store @val into @dest; false after one line on stderr. */
+	bool (*set)(const char *val, void *dest);
+};
+
+/* A command's syntax: its options and its one positional argument, a @what
+ * ("scenario", "file") stored in *@positional; @what NULL: the command
+ * takes none. */
+struct cli_syntax {
+	const char *cmd;
+	const char *what;
+	const char **positional;
+	const struct cli_opt *opts;
+};
+
+#define CLI_HELP (-1)
+
+/*
+ * Parse @argv (the arguments after the command) against @syn; options may
+ * come before or after the positional argument. Returns EXIT_OK, EXIT_USAGE
+ * after one line on stderr, or CLI_HELP after printing the usage on stdout
+ * (--help, -h).
+ */
+int cli_parse(int argc, char **argv, const struct cli_syntax *syn);
+
+/* What a command returns for a cli_parse() result other than EXIT_OK. */
+static inline int cli_parse_status(int rc)
+{
+	return rc == CLI_HELP ? EXIT_OK : rc;
+}
+
+/*
+ * The options that set a scenario's parameters @p, shared by run and
+ * explore: --wrong --profile --knob --variant --pages --iterations --seed.
+ * --knob fills p->knobs in order (at most MMN_SCENARIO_MAX_KNOBS).
+ */
+#define CLI_SCENARIO_OPTIONS(p)                                                            \
+	{ "--wrong", CLI_FLAG, &(p)->wrong, 0, 0, NULL },                                  \
+	{ "--profile", CLI_CUSTOM, &(p)->profile, 0, 0, cli_set_profile },                 \
+	{ "--knob", CLI_CUSTOM, (p)->knobs, 0, 0, cli_set_knob },                          \
+	{ "--variant", CLI_INT, &(p)->variant, 0, INT_MAX, NULL },                         \
+	{ "--pages", CLI_ULONG, &(p)->pages, 1, ULONG_MAX, NULL },                         \
+	{ "--iterations", CLI_ULONG, &(p)->iterations, 1, ULONG_MAX, NULL },               \
+	{ "--seed", CLI_U64, &(p)->seed, 0, UINT64_MAX, NULL }
+
+/* --profile: a known profile name into a const char *. */
+bool cli_set_profile(const char *val, void *dest);
+/* --knob: the next free slot of a const char *[MMN_SCENARIO_MAX_KNOBS]. */
+bool cli_set_knob(const char *val, void *dest);
 
 /*
  * Parse the decimal number @s given to option @opt into @out, within
@@ -39,29 +100,12 @@ void jw_null(struct jw *j, const char *key);
  */
 bool parse_number(const char *opt, const char *s, unsigned long long min, unsigned long long max,
 		  unsigned long long *out);
+
+/* ------------------------------------------------------------- knobs -- */
+
 /* Check "name=value" against a copy of @base (cost_*_ns knobs against the
  * cost model); false after one line on stderr that starts with @where. */
 bool check_knob(const struct mmn_profile *base, const char *kv, const char *where);
-/* The value of option argv[*a] ("--opt VALUE" or "--opt=VALUE"), or NULL
- * after one line on stderr when it is missing. */
-const char *option_value(int argc, char **argv, int *a, const char *opt);
-/* Whether argv element @arg is option @opt, alone or as "opt=...". */
-bool is_option(const char *arg, const char *opt);
-/*
- * An argv element that no option of command @cmd took: an unknown option
- * (one line, false), or the command's one positional argument, a @what
- * ("scenario", "file"), stored in *@slot (false after one line if it is the
- * second).
- */
-bool take_positional(const char *cmd, const char *what, const char *arg, const char **slot);
-
-/*
- * The options that set a scenario's parameters, shared by run and explore:
- * --wrong --profile --knob --variant --pages --iterations --seed. Returns 1
- * when argv[*a] was one (its value consumed), 0 when it is not, -1 after
- * one line on stderr for a bad value. @nr_knobs counts the --knob options.
- */
-int scenario_option(int argc, char **argv, int *a, struct mmn_scenario_params *p, int *nr_knobs);
 /* Check every knob of @p against its profile (or latest): false after one
  * line that starts with @where ("" or "FILE: field 'knobs': "). */
 bool check_knobs(const struct mmn_scenario_params *p, const char *where);
@@ -72,8 +116,12 @@ const char *kinds_text(const unsigned long by_kind[MMN_VIOL_NR_KINDS], char *buf
 /* The --help text. */
 void usage(FILE *out);
 
-int cmd_explore(int argc, char **argv);
-int cmd_replay(int argc, char **argv);
-int cmd_shrink(int argc, char **argv);
+/* ---------------------------------------------------------- commands -- */
+
+int cmd_list(int argc, char **argv);    /* sim/cmd_list.c */
+int cmd_run(int argc, char **argv);     /* sim/cmd_run.c */
+int cmd_explore(int argc, char **argv); /* sim/cmd_explore.c */
+int cmd_replay(int argc, char **argv);  /* sim/cmd_replay.c */
+int cmd_shrink(int argc, char **argv);  /* sim/cmd_replay.c */
 
 #endif /* MMNSIM_SIM_CLI_H */

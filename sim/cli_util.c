@@ -1,115 +1,80 @@
 // SPDX-License-Identifier: MIT
-/* Helpers shared by the mmnsim commands (sim/cli.h). */
+/*
+ * What the mmnsim commands share (sim/cli.h): the --help text, the one
+ * option loop (cli_parse()) with its numbers and its one-line errors, and
+ * the knob checks.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-/* ---------------------------------------------------------------- JSON -- */
+/* --------------------------------------------------------------- usage -- */
 
-void jw_string(FILE *out, const char *s)
+static const char usage_text[] =
+	"usage: mmnsim COMMAND [ARGS]\n"
+	"\n"
+	"commands:\n"
+	"  list [--json]                   the scenarios, the profiles and the knobs\n"
+	"  run SCENARIO [options]          run one scenario once\n"
+	"  explore SCENARIO|all [options]  search the scenario's schedules for violations\n"
+	"  replay FILE [options]           re-run a saved schedule (a .replay.json file)\n"
+	"  shrink FILE [options]           shorten a saved violating schedule\n"
+	"  help, --help                    this text\n"
+	"\n"
+	"scenario options (run and explore):\n"
+	"  --wrong                 the seed's wrong setting (default: the right one)\n"
+	"  --profile P             kernel profile (default: the scenario's choice)\n"
+	"  --knob NAME=VALUE       override one knob; repeatable (at most 8)\n"
+	"  --variant N             listener variant (the listener's enum value)\n"
+	"  --pages N               pages of the working set (N >= 1)\n"
+	"  --iterations N          rounds of a native run (N >= 1)\n"
+	"  --seed N                seed of every pseudo-random choice (0 means 1)\n"
+	"\n"
+	"run options:\n"
+	"  --threads native        native threads (default: the deterministic interleaving)\n"
+	"  --threads interleaved   the deterministic interleaving (the default)\n"
+	"  --json                  one JSON object instead of the human summary\n"
+	"\n"
+	"explore options:\n"
+	"  --strategy S            random, pct (default) or exhaustive\n"
+	"  --runs N                schedules in all shards together (default 1000)\n"
+	"  --schedule-seed N       strategy seed of schedule 0; schedule i uses N + i (default 1;\n"
+	"                          --seed is the scenario's own seed)\n"
+	"  --shard I/N             run shard I of N (0 <= I < N; not with exhaustive)\n"
+	"  --jobs J                J processes on this machine (default 1)\n"
+	"  --pct-depth D           PCT bug depth (default 3)\n"
+	"  --pct-steps K           PCT step estimate (default: measured)\n"
+	"  --preemption-bound B    exhaustive: preemptions per schedule (default 2)\n"
+	"  --max-steps N           step budget of a schedule (default 100000)\n"
+	"  --keep-going            explore every schedule (default: stop at the first violation)\n"
+	"  --out DIR               where found schedules are saved (default mmnsim-out)\n"
+	"  --max-saves N           schedules saved per job, at most (default 10; 0: none)\n"
+	"  --right                 the right setting (the default; with all: only the right rows;\n"
+	"                          --wrong: only the wrong rows; neither: both)\n"
+	"  --json                  one JSON object (mergeable across shards, docs/exploration.md)\n"
+	"  --quiet                 no progress line\n"
+	"\n"
+	"replay and shrink options:\n"
+	"  --out FILE              shrink: where the shrunk schedule goes\n"
+	"                          (default FILE with .shrunk before .replay.json)\n"
+	"  --trace FILE            replay: write the text trace there ('-': stdout)\n"
+	"  --chrome FILE           replay: write the Chrome trace-event JSON there\n"
+	"  --json                  one JSON object instead of the human summary\n"
+	"\n"
+	"exit status: 0 ok, 1 violation found, 2 usage or input error\n";
+
+void usage(FILE *out)
 {
-	fputc('"', out);
-	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
-		switch (*c) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		case '\b':
-			fputs("\\b", out);
-			break;
-		case '\f':
-			fputs("\\f", out);
-			break;
-		default:
-			if (*c < 0x20)
-				fprintf(out, "\\u%04x", *c);
-			else
-				fputc(*c, out);
-		}
-	}
-	fputc('"', out);
+	fputs(usage_text, out);
 }
 
-/* Start a member (key may be NULL inside an array). */
-static void jw_key(struct jw *j, const char *key)
-{
-	if (j->depth > 0) {
-		fputs(j->has_member[j->depth] ? ",\n" : "\n", j->out);
-		j->has_member[j->depth] = true;
-		fprintf(j->out, "%*s", 2 * j->depth, "");
-	}
-	if (key) {
-		jw_string(j->out, key);
-		fputs(": ", j->out);
-	}
-}
-
-void jw_open(struct jw *j, const char *key, char bracket)
-{
-	jw_key(j, key);
-	fputc(bracket, j->out);
-	j->depth++;
-	j->has_member[j->depth] = false;
-}
-
-void jw_close(struct jw *j, char bracket)
-{
-	bool had = j->has_member[j->depth];
-
-	j->depth--;
-	if (had)
-		fprintf(j->out, "\n%*s", 2 * j->depth, "");
-	fputc(bracket, j->out);
-	if (j->depth == 0)
-		fputc('\n', j->out);
-}
-
-void jw_str(struct jw *j, const char *key, const char *value)
-{
-	jw_key(j, key);
-	jw_string(j->out, value);
-}
-
-void jw_ulong(struct jw *j, const char *key, unsigned long long value)
-{
-	jw_key(j, key);
-	fprintf(j->out, "%llu", value);
-}
-
-void jw_int(struct jw *j, const char *key, long long value)
-{
-	jw_key(j, key);
-	fprintf(j->out, "%lld", value);
-}
-
-void jw_bool(struct jw *j, const char *key, bool value)
-{
-	jw_key(j, key);
-	fputs(value ? "true" : "false", j->out);
-}
-
-void jw_null(struct jw *j, const char *key)
-{
-	jw_key(j, key);
-	fputs("null", j->out);
-}
+/* ------------------------------------------------------------- options -- */
 
 /*
  * Parse the decimal number @p s given to option @p opt into @p out, within
@@ -139,6 +104,151 @@ bool parse_number(const char *opt, const char *s, unsigned long long min,
 	*out = v;
 	return true;
 }
+
+/* The value of option argv[*a] ("--opt VALUE" or "--opt=VALUE"), or NULL
+ * after one line on stderr when it is missing. */
+static const char *option_value(int argc, char **argv, int *a, const char *opt)
+{
+	const char *arg = argv[*a];
+	size_t n = strlen(opt);
+
+	if (arg[n] == '=')
+		return arg + n + 1;
+	if (*a + 1 >= argc) {
+		fprintf(stderr, "mmnsim: option %s needs a value\n", opt);
+		return NULL;
+	}
+	return argv[++*a];
+}
+
+/* Whether argv element @p arg is option @p opt, alone or as "opt=...". */
+static bool is_option(const char *arg, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	return !strncmp(arg, opt, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/*
+ * An argv element that no option of the command took: an unknown option
+ * (one line, false), or the command's one positional argument, a @what
+ * ("scenario", "file"), stored in *@slot (false after one line if it is the
+ * second).
+ */
+static bool take_positional(const char *cmd, const char *what, const char *arg, const char **slot)
+{
+	if (arg[0] == '-' && arg[1] != '\0') {
+		fprintf(stderr, "mmnsim: unknown option '%s' for %s (mmnsim --help)\n", arg, cmd);
+		return false;
+	}
+	if (*slot) {
+		fprintf(stderr, "mmnsim: %s takes one %s, got '%s' after '%s'\n", cmd, what, arg,
+			*slot);
+		return false;
+	}
+	*slot = arg;
+	return true;
+}
+
+/* An argv element of a command that takes no positional argument (list):
+ * one line, always false. */
+static bool no_positional(const char *cmd, const char *arg)
+{
+	if (arg[0] == '-')
+		fprintf(stderr, "mmnsim: unknown option '%s' for %s\n", arg, cmd);
+	else
+		fprintf(stderr, "mmnsim: %s takes no argument, got '%s'\n", cmd, arg);
+	return false;
+}
+
+/* The option of @opts that argv element @arg names, or NULL. */
+static const struct cli_opt *find_option(const struct cli_opt *opts, const char *arg)
+{
+	for (; opts->name; opts++)
+		if (opts->type == CLI_FLAG ? !strcmp(arg, opts->name) : is_option(arg, opts->name))
+			return opts;
+	return NULL;
+}
+
+/* Store @val (already split off the argv) for option @o; false after one line. */
+static bool set_option(const struct cli_opt *o, const char *val)
+{
+	unsigned long long v;
+
+	switch (o->type) {
+	case CLI_FLAG:
+		*(bool *)o->dest = true;
+		return true;
+	case CLI_STRING:
+		*(const char **)o->dest = val;
+		return true;
+	case CLI_CUSTOM:
+		return o->set(val, o->dest);
+	default:
+		break;
+	}
+	if (!parse_number(o->name, val, o->min, o->max, &v))
+		return false;
+	if (o->type == CLI_INT)
+		*(int *)o->dest = (int)v;
+	else if (o->type == CLI_UINT)
+		*(unsigned int *)o->dest = (unsigned int)v;
+	else if (o->type == CLI_ULONG)
+		*(unsigned long *)o->dest = (unsigned long)v;
+	else
+		*(uint64_t *)o->dest = (uint64_t)v;
+	return true;
+}
+
+int cli_parse(int argc, char **argv, const struct cli_syntax *syn)
+{
+	for (int a = 0; a < argc; a++) {
+		const char *arg = argv[a], *val = NULL;
+		const struct cli_opt *o = find_option(syn->opts, arg);
+
+		if (o) {
+			if (o->type != CLI_FLAG && !(val = option_value(argc, argv, &a, o->name)))
+				return EXIT_USAGE;
+			if (!set_option(o, val))
+				return EXIT_USAGE;
+		} else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			usage(stdout);
+			return CLI_HELP;
+		} else if (!syn->what ? !no_positional(syn->cmd, arg)
+				      : !take_positional(syn->cmd, syn->what, arg, syn->positional)) {
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+bool cli_set_profile(const char *val, void *dest)
+{
+	if (!mmn_profile_by_name(val)) {
+		fprintf(stderr, "mmnsim: unknown profile '%s' (mmnsim list shows them)\n", val);
+		return false;
+	}
+	*(const char **)dest = val;
+	return true;
+}
+
+bool cli_set_knob(const char *val, void *dest)
+{
+	const char **knobs = dest;
+	int n = 0;
+
+	while (n < MMN_SCENARIO_MAX_KNOBS && knobs[n])
+		n++;
+	if (n >= MMN_SCENARIO_MAX_KNOBS) {
+		fprintf(stderr, "mmnsim: too many --knob options (at most %d)\n",
+			MMN_SCENARIO_MAX_KNOBS);
+		return false;
+	}
+	knobs[n] = val;
+	return true;
+}
+
+/* --------------------------------------------------------------- knobs -- */
 
 /*
  * Check "name=value" against a copy of the profile @p base (cost_*_ns knobs
@@ -176,97 +286,6 @@ bool check_knob(const struct mmn_profile *base, const char *kv, const char *wher
 		return false;
 	}
 	return true;
-}
-
-/* The value of option argv[*a] ("--opt VALUE" or "--opt=VALUE"), or NULL
- * after one line on stderr when it is missing. */
-const char *option_value(int argc, char **argv, int *a, const char *opt)
-{
-	const char *arg = argv[*a];
-	size_t n = strlen(opt);
-
-	if (arg[n] == '=')
-		return arg + n + 1;
-	if (*a + 1 >= argc) {
-		fprintf(stderr, "mmnsim: option %s needs a value\n", opt);
-		return NULL;
-	}
-	return argv[++*a];
-}
-
-/* Whether argv element @p arg is option @p opt, alone or as "opt=...". */
-bool is_option(const char *arg, const char *opt)
-{
-	size_t n = strlen(opt);
-
-	return !strncmp(arg, opt, n) && (arg[n] == '\0' || arg[n] == '=');
-}
-
-
-bool take_positional(const char *cmd, const char *what, const char *arg, const char **slot)
-{
-	if (arg[0] == '-' && arg[1] != '\0') {
-		fprintf(stderr, "mmnsim: unknown option '%s' for %s (mmnsim --help)\n", arg, cmd);
-		return false;
-	}
-	if (*slot) {
-		fprintf(stderr, "mmnsim: %s takes one %s, got '%s' after '%s'\n", cmd, what, arg,
-			*slot);
-		return false;
-	}
-	*slot = arg;
-	return true;
-}
-
-int scenario_option(int argc, char **argv, int *a, struct mmn_scenario_params *p, int *nr_knobs)
-{
-	const char *arg = argv[*a];
-	unsigned long long v;
-	const char *val;
-
-	if (!strcmp(arg, "--wrong")) {
-		p->wrong = true;
-	} else if (is_option(arg, "--profile")) {
-		if (!(val = option_value(argc, argv, a, "--profile")))
-			return -1;
-		if (!mmn_profile_by_name(val)) {
-			fprintf(stderr, "mmnsim: unknown profile '%s' (mmnsim list shows them)\n", val);
-			return -1;
-		}
-		p->profile = val;
-	} else if (is_option(arg, "--knob")) {
-		if (!(val = option_value(argc, argv, a, "--knob")))
-			return -1;
-		if (*nr_knobs >= MMN_SCENARIO_MAX_KNOBS) {
-			fprintf(stderr, "mmnsim: too many --knob options (at most %d)\n",
-				MMN_SCENARIO_MAX_KNOBS);
-			return -1;
-		}
-		p->knobs[(*nr_knobs)++] = val;
-	} else if (is_option(arg, "--variant")) {
-		if (!(val = option_value(argc, argv, a, "--variant")) ||
-		    !parse_number("--variant", val, 0, INT_MAX, &v))
-			return -1;
-		p->variant = (int)v;
-	} else if (is_option(arg, "--pages")) {
-		if (!(val = option_value(argc, argv, a, "--pages")) ||
-		    !parse_number("--pages", val, 1, ULONG_MAX, &v))
-			return -1;
-		p->pages = (unsigned long)v;
-	} else if (is_option(arg, "--iterations")) {
-		if (!(val = option_value(argc, argv, a, "--iterations")) ||
-		    !parse_number("--iterations", val, 1, ULONG_MAX, &v))
-			return -1;
-		p->iterations = (unsigned long)v;
-	} else if (is_option(arg, "--seed")) {
-		if (!(val = option_value(argc, argv, a, "--seed")) ||
-		    !parse_number("--seed", val, 0, UINT64_MAX, &v))
-			return -1;
-		p->seed = (uint64_t)v;
-	} else {
-		return 0;
-	}
-	return 1;
 }
 
 bool check_knobs(const struct mmn_scenario_params *p, const char *where)

@@ -3,11 +3,12 @@
  * Replay files: a found schedule saved by `mmnsim explore` (FILE.replay.json,
  * beside FILE.trace.txt and FILE.trace.json), read back by `mmnsim replay`
  * and `mmnsim shrink`. The format is JSON (docs/exploration.md), read and
- * written with json-c.
+ * written with json-c (sim/replay_file.c).
  */
-#ifndef MMNSIM_SIM_REPLAY_H
-#define MMNSIM_SIM_REPLAY_H
+#ifndef MMNSIM_SIM_REPLAY_FILE_H
+#define MMNSIM_SIM_REPLAY_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,10 +47,14 @@ bool replay_load(const char *path, struct replay *r);
 
 void replay_free(struct replay *r);
 
+/* Read all of @path (NUL-terminated, length in @len unless NULL; free() it);
+ * NULL after one line on stderr. */
+char *read_text_file(const char *path, size_t *len);
+
 /* Write @text to @path ("-": stdout); 0 or -errno after one line on stderr. */
 int write_text_file(const char *path, const char *text, size_t len);
 
 /* Write the Chrome trace-event JSON of @trace to @path; 0 or -errno. */
 int write_chrome_file(const char *path, const char *trace);
 
-#endif /* MMNSIM_SIM_REPLAY_H */
+#endif /* MMNSIM_SIM_REPLAY_FILE_H */

@@ -23,6 +23,8 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "replay.h"
+#include "replay_file.h"
 
 #define EXPLORE_MAX_JOBS 64
 #define EXPLORE_SAVED_NAMES 4 /* file names reported per job */
@@ -435,155 +437,137 @@ static int explore_all(const struct explore_opts *o, const struct mmn_scenario_p
 	return status;
 }
 
+/* --strategy random|pct|exhaustive into an enum mmn_explore_strategy. */
+static bool set_strategy(const char *val, void *dest)
+{
+	int st = mmn_explore_strategy_by_name(val);
+
+	if (st < 0) {
+		fprintf(stderr, "mmnsim: --strategy takes random, pct or exhaustive, not '%s'\n", val);
+		return false;
+	}
+	*(enum mmn_explore_strategy *)dest = (enum mmn_explore_strategy)st;
+	return true;
+}
+
+/* --shard I/N into the shard and shards of a struct mmn_explore_config. */
+static bool set_shard(const char *val, void *dest)
+{
+	struct mmn_explore_config *cfg = dest;
+	unsigned int i, n;
+	int end = 0;
+
+	if (sscanf(val, "%u/%u%n", &i, &n, &end) != 2 || val[end] || !n || i >= n ||
+	    val[0] == '-' || strchr(val, '+') || strchr(val, ' ')) {
+		fprintf(stderr, "mmnsim: --shard takes I/N with 0 <= I < N, not '%s'\n", val);
+		return false;
+	}
+	cfg->shard = i;
+	cfg->shards = n;
+	return true;
+}
+
+/* --out DIR: a non-empty directory name. */
+static bool set_out_dir(const char *val, void *dest)
+{
+	if (!*val) {
+		fprintf(stderr, "mmnsim: --out takes a directory\n");
+		return false;
+	}
+	*(const char **)dest = val;
+	return true;
+}
+
+/* Parse explore's arguments into @o, @p, *@scenario and *@right_only, and
+ * check how they combine: EXIT_OK, EXIT_USAGE after one line, or CLI_HELP. */
+static int explore_args(int argc, char **argv, struct explore_opts *o,
+			struct mmn_scenario_params *p, const char **scenario, bool *right_only)
+{
+	struct mmn_explore_config *c = &o->cfg;
+	const struct cli_opt opts[] = {
+		CLI_SCENARIO_OPTIONS(p),
+		{ "--json", CLI_FLAG, &o->json, 0, 0, NULL },
+		{ "--quiet", CLI_FLAG, &o->quiet, 0, 0, NULL },
+		{ "--keep-going", CLI_FLAG, &c->keep_going, 0, 0, NULL },
+		{ "--right", CLI_FLAG, right_only, 0, 0, NULL },
+		{ "--strategy", CLI_CUSTOM, &c->strategy, 0, 0, set_strategy },
+		{ "--runs", CLI_ULONG, &c->runs, 1, ULONG_MAX, NULL },
+		{ "--jobs", CLI_UINT, &o->jobs, 1, EXPLORE_MAX_JOBS, NULL },
+		{ "--shard", CLI_CUSTOM, c, 0, 0, set_shard },
+		{ "--schedule-seed", CLI_U64, &c->seed, 0, UINT64_MAX, NULL },
+		{ "--pct-depth", CLI_UINT, &c->pct_depth, 1, 16, NULL },
+		{ "--pct-steps", CLI_ULONG, &c->pct_steps, 1, ULONG_MAX, NULL },
+		{ "--preemption-bound", CLI_UINT, &c->preemption_bound, 0, UINT_MAX, NULL },
+		{ "--max-steps", CLI_ULONG, &c->max_steps, 1, ULONG_MAX, NULL },
+		{ "--max-saves", CLI_ULONG, &o->max_saves, 0, ULONG_MAX, NULL },
+		{ "--out", CLI_CUSTOM, &o->out_dir, 0, 0, set_out_dir },
+		{ NULL, CLI_FLAG, NULL, 0, 0, NULL },
+	};
+	const struct cli_syntax syn = { .cmd = "explore", .what = "scenario",
+					.positional = scenario, .opts = opts };
+	int rc = cli_parse(argc, argv, &syn);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (!*scenario) {
+		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
+		return EXIT_USAGE;
+	}
+	if (c->strategy == MMN_EXPLORE_EXHAUSTIVE && (c->shards > 1 || o->jobs > 1)) {
+		fprintf(stderr, "mmnsim: the exhaustive strategy runs as one job (no --shard, no --jobs)\n");
+		return EXIT_USAGE;
+	}
+	if (*right_only && p->wrong) {
+		fprintf(stderr, "mmnsim: --wrong and --right exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (!check_knobs(p, ""))
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+/* Explore the one scenario @id and print its summary or JSON object. */
+static int explore_single(const struct explore_opts *o, const char *id,
+			  const struct mmn_scenario_params *p)
+{
+	const struct mmn_scenario *s = mmn_scenario_by_id(id);
+	struct mmn_explore_stats st;
+	struct shared *sh;
+
+	if (!s) {
+		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", id);
+		return EXIT_USAGE;
+	}
+	if (explore_one(o, s, p, &st, &sh)) {
+		if (sh)
+			munmap(sh, sizeof(*sh));
+		return EXIT_USAGE;
+	}
+	if (o->json) {
+		struct jw j = { .out = stdout };
+
+		json_stats(&j, o, s, p, &st, sh);
+	} else {
+		print_one(o, s, p, &st, sh);
+	}
+	munmap(sh, sizeof(*sh));
+	return st.violating ? EXIT_VIOLATION : EXIT_OK;
+}
+
 int cmd_explore(int argc, char **argv)
 {
 	struct mmn_scenario_params p = { .variant = -1 };
 	struct explore_opts o = { .jobs = 1, .out_dir = "mmnsim-out", .max_saves = 10 };
-	const char *scenario = NULL, *val;
+	const char *scenario = NULL;
 	bool right_only = false;
-	unsigned long long v;
-	int nr_knobs = 0;
+	int rc;
 
 	mmn_explore_config_init(&o.cfg);
 	o.cfg.strategy = MMN_EXPLORE_PCT;
-	for (int a = 0; a < argc; a++) {
-		const char *arg = argv[a];
-		int used = scenario_option(argc, argv, &a, &p, &nr_knobs);
-
-		if (used < 0)
-			return EXIT_USAGE;
-		if (used)
-			continue;
-		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			usage(stdout);
-			return EXIT_OK;
-		} else if (!strcmp(arg, "--json")) {
-			o.json = true;
-		} else if (!strcmp(arg, "--quiet")) {
-			o.quiet = true;
-		} else if (!strcmp(arg, "--keep-going")) {
-			o.cfg.keep_going = true;
-		} else if (!strcmp(arg, "--right")) {
-			right_only = true;
-		} else if (is_option(arg, "--strategy")) {
-			int st;
-
-			if (!(val = option_value(argc, argv, &a, "--strategy")))
-				return EXIT_USAGE;
-			st = mmn_explore_strategy_by_name(val);
-			if (st < 0) {
-				fprintf(stderr, "mmnsim: --strategy takes random, pct or exhaustive, not '%s'\n",
-					val);
-				return EXIT_USAGE;
-			}
-			o.cfg.strategy = (enum mmn_explore_strategy)st;
-		} else if (is_option(arg, "--runs")) {
-			if (!(val = option_value(argc, argv, &a, "--runs")) ||
-			    !parse_number("--runs", val, 1, ULONG_MAX, &v))
-				return EXIT_USAGE;
-			o.cfg.runs = (unsigned long)v;
-		} else if (is_option(arg, "--jobs")) {
-			if (!(val = option_value(argc, argv, &a, "--jobs")) ||
-			    !parse_number("--jobs", val, 1, EXPLORE_MAX_JOBS, &v))
-				return EXIT_USAGE;
-			o.jobs = (unsigned int)v;
-		} else if (is_option(arg, "--shard")) {
-			unsigned int i, n;
-			int end = 0;
-
-			if (!(val = option_value(argc, argv, &a, "--shard")))
-				return EXIT_USAGE;
-			if (sscanf(val, "%u/%u%n", &i, &n, &end) != 2 || val[end] || !n || i >= n ||
-			    val[0] == '-' || strchr(val, '+') || strchr(val, ' ')) {
-				fprintf(stderr, "mmnsim: --shard takes I/N with 0 <= I < N, not '%s'\n",
-					val);
-				return EXIT_USAGE;
-			}
-			o.cfg.shard = i;
-			o.cfg.shards = n;
-		} else if (is_option(arg, "--schedule-seed")) {
-			if (!(val = option_value(argc, argv, &a, "--schedule-seed")) ||
-			    !parse_number("--schedule-seed", val, 0, UINT64_MAX, &v))
-				return EXIT_USAGE;
-			o.cfg.seed = (uint64_t)v;
-		} else if (is_option(arg, "--pct-depth")) {
-			if (!(val = option_value(argc, argv, &a, "--pct-depth")) ||
-			    !parse_number("--pct-depth", val, 1, 16, &v))
-				return EXIT_USAGE;
-			o.cfg.pct_depth = (unsigned int)v;
-		} else if (is_option(arg, "--pct-steps")) {
-			if (!(val = option_value(argc, argv, &a, "--pct-steps")) ||
-			    !parse_number("--pct-steps", val, 1, ULONG_MAX, &v))
-				return EXIT_USAGE;
-			o.cfg.pct_steps = (unsigned long)v;
-		} else if (is_option(arg, "--preemption-bound")) {
-			if (!(val = option_value(argc, argv, &a, "--preemption-bound")) ||
-			    !parse_number("--preemption-bound", val, 0, UINT_MAX, &v))
-				return EXIT_USAGE;
-			o.cfg.preemption_bound = (unsigned int)v;
-		} else if (is_option(arg, "--max-steps")) {
-			if (!(val = option_value(argc, argv, &a, "--max-steps")) ||
-			    !parse_number("--max-steps", val, 1, ULONG_MAX, &v))
-				return EXIT_USAGE;
-			o.cfg.max_steps = (unsigned long)v;
-		} else if (is_option(arg, "--max-saves")) {
-			if (!(val = option_value(argc, argv, &a, "--max-saves")) ||
-			    !parse_number("--max-saves", val, 0, ULONG_MAX, &v))
-				return EXIT_USAGE;
-			o.max_saves = (unsigned long)v;
-		} else if (is_option(arg, "--out")) {
-			if (!(val = option_value(argc, argv, &a, "--out")))
-				return EXIT_USAGE;
-			if (!*val) {
-				fprintf(stderr, "mmnsim: --out takes a directory\n");
-				return EXIT_USAGE;
-			}
-			o.out_dir = val;
-		} else if (!take_positional("explore", "scenario", arg, &scenario)) {
-			return EXIT_USAGE;
-		}
-	}
-	if (!scenario) {
-		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
-		return EXIT_USAGE;
-	}
-	if (o.cfg.strategy == MMN_EXPLORE_EXHAUSTIVE && (o.cfg.shards > 1 || o.jobs > 1)) {
-		fprintf(stderr, "mmnsim: the exhaustive strategy runs as one job (no --shard, no --jobs)\n");
-		return EXIT_USAGE;
-	}
-	if (right_only && p.wrong) {
-		fprintf(stderr, "mmnsim: --wrong and --right exclude each other\n");
-		return EXIT_USAGE;
-	}
-	if (!check_knobs(&p, ""))
-		return EXIT_USAGE;
+	rc = explore_args(argc, argv, &o, &p, &scenario, &right_only);
+	if (rc != EXIT_OK)
+		return cli_parse_status(rc);
 	if (!strcmp(scenario, "all"))
 		return explore_all(&o, &p, !right_only, !p.wrong);
-	{
-		const struct mmn_scenario *s = mmn_scenario_by_id(scenario);
-		struct mmn_explore_stats st;
-		struct shared *sh;
-		int err;
-
-		if (!s) {
-			fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n",
-				scenario);
-			return EXIT_USAGE;
-		}
-		err = explore_one(&o, s, &p, &st, &sh);
-		if (err) {
-			if (sh)
-				munmap(sh, sizeof(*sh));
-			return EXIT_USAGE;
-		}
-		if (o.json) {
-			struct jw j = { .out = stdout };
-
-			json_stats(&j, &o, s, &p, &st, sh);
-		} else {
-			print_one(&o, s, &p, &st, sh);
-		}
-		munmap(sh, sizeof(*sh));
-		return st.violating ? EXIT_VIOLATION : EXIT_OK;
-	}
+	return explore_single(&o, scenario, &p);
 }
