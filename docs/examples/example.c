@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * mmnsim-example: the main job until the simulator CLI exists.
+ * mmnsim-example (CMake target, built as build/<preset>/sim/mmnsim-example):
+ * a CPU-only walk-through of the public API.
  *
  * Maps 64 pages of private anonymous memory, has two simulated CPUs fault it
  * in concurrently (CPU 0 writes the even pages, CPU 1 reads then writes the
