@@ -94,18 +94,8 @@ bool cli_set_profile(const char *val, void *dest);
 /* --knob: the next free slot of a const char *[MMN_SCENARIO_MAX_KNOBS]. */
 bool cli_set_knob(const char *val, void *dest);
 
-/*
- * Parse the decimal number @s given to option @opt into @out, within
- * [min, max]; false after one line on stderr.
- */
-bool parse_number(const char *opt, const char *s, unsigned long long min, unsigned long long max,
-		  unsigned long long *out);
-
 /* ------------------------------------------------------------- knobs -- */
 
-/* Check "name=value" against a copy of @base (cost_*_ns knobs against the
- * cost model); false after one line on stderr that starts with @where. */
-bool check_knob(const struct mmn_profile *base, const char *kv, const char *where);
 /* Check every knob of @p against its profile (or latest): false after one
  * line that starts with @where ("" or "FILE: field 'knobs': "). */
 bool check_knobs(const struct mmn_scenario_params *p, const char *where);

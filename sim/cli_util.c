@@ -81,7 +81,7 @@ void usage(FILE *out)
  * [min, max]. Signs, spaces, empty strings, trailing characters and
  * overflow are rejected with one line on stderr.
  */
-bool parse_number(const char *opt, const char *s, unsigned long long min,
+static bool parse_number(const char *opt, const char *s, unsigned long long min,
 			 unsigned long long max, unsigned long long *out)
 {
 	unsigned long long v;
@@ -255,7 +255,7 @@ bool cli_set_knob(const char *val, void *dest)
  * against the clock's cost model): one line on stderr, prefixed by @p where,
  * and false for a missing '=', an unknown knob or a value it does not accept.
  */
-bool check_knob(const struct mmn_profile *base, const char *kv, const char *where)
+static bool check_knob(const struct mmn_profile *base, const char *kv, const char *where)
 {
 	struct mmn_profile copy = *base;
 	const char *eq = strchr(kv, '=');

@@ -4,7 +4,7 @@
 
 #include "json_writer.h"
 
-void jw_string(FILE *out, const char *s)
+static void jw_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {

@@ -18,7 +18,6 @@ struct jw {
 	bool has_member[16];
 };
 
-void jw_string(FILE *out, const char *s);
 /* Open an object ('{') or array ('['); @key is NULL inside an array. */
 void jw_open(struct jw *j, const char *key, char bracket);
 void jw_close(struct jw *j, char bracket);
