@@ -238,6 +238,19 @@ const char *mmn_actor_context(struct mmn_sim *sim)
 	return a ? a->context : NULL;
 }
 
+/* lib/check's describe callback: the reporting actor and its context. */
+static void actor_describe(struct mmn_sim *sim, struct mmn_violation *v)
+{
+	if (!v->actor_name) {
+		struct mmn_actor *a = mmn_actor_current(sim);
+
+		v->actor_id = a ? mmn_actor_id(a) : -1;
+		v->actor_name = a ? mmn_actor_name(a) : "?";
+	}
+	if (!v->op)
+		v->op = mmn_actor_context(sim);
+}
+
 int mmn_sync_sim_init(struct mmn_sim *sim)
 {
 	struct mmn_sync_state *st;
@@ -277,6 +290,9 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 		return err;
 	}
 	sim->sync = st;
+	mmn__check_set_describe(sim, actor_describe);
+	if (st->det)
+		mmn__check_set_observer(sim, sync_det_observe);
 	return 0;
 }
 
@@ -308,4 +324,6 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	pthread_mutex_destroy(&st->actors_lock);
 	free(st);
 	sim->sync = NULL;
+	mmn__check_set_observer(sim, NULL);
+	mmn__check_set_describe(sim, NULL);
 }

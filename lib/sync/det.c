@@ -630,7 +630,7 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 
 	if (!a || a->det.idx < 0)
 		return;
-	if (sync_raw_depth > 0) {
+	if (mmn__raw_depth > 0) {
 		__atomic_add_fetch(&d->raw_points, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -673,7 +673,7 @@ void sync_det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *
 	det_point(sim, ev->actor, ev->kind, ev->obj, ev->name, ev->addr);
 }
 
-void mmn_sched_trace_event(struct mmn_sim *sim, const char *kind, const char *msg)
+static void det_trace_event(struct mmn_sim *sim, const char *kind, const char *msg)
 {
 	struct sync_det *d = sim->sync ? sim->sync->det : NULL;
 	struct mmn_actor *a;
@@ -687,6 +687,22 @@ void mmn_sched_trace_event(struct mmn_sim *sim, const char *kind, const char *ms
 	if (d->running && a && d->cur == a)
 		det_trace(d, "%6lu %-8s %-16s %s\n", d->steps, a->name, kind, msg ? msg : "");
 	pthread_mutex_unlock(&d->m);
+}
+
+/* lib/check's observer: a violation is an event line of the trace (a
+ * deadlock has its own line already, written by det_reschedule()). */
+void sync_det_observe(struct mmn_sim *sim, const struct mmn_violation *v)
+{
+	char line[320];
+
+	if (v->kind == MMN_VIOL_DEADLOCK)
+		return;
+	snprintf(line, sizeof(line), "%s: %s", mmn_violation_kind_name(v->kind),
+		 v->msg ? v->msg : "");
+	for (char *c = line; *c; c++)
+		if (*c == '\n')
+			*c = ' '; /* one trace line per event */
+	det_trace_event(sim, "violation", line);
 }
 
 bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a)
@@ -714,7 +730,7 @@ bool sync_det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 			    a ? a->name : "?", det_wait_text(what), name ? name : "?");
 		return false;
 	}
-	if (sync_raw_depth > 0) {
+	if (mmn__raw_depth > 0) {
 		/* A simulator bug (raw locks may not span a wait): waiting here
 		 * would hang the host, so it is reported and skipped like a
 		 * wait outside a run. */

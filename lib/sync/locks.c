@@ -454,39 +454,3 @@ void mmn_write_seqcount_end(struct mmn_seqcount *s)
 	if (mmn_unlikely(s->sim && !sync_native(s->sim)))
 		sync_det_wake(s->sim, s);
 }
-
-/* ------------------------------------------------------------------ */
-/* Raw locks: simulator bookkeeping only, no model, no checks.         */
-/* ------------------------------------------------------------------ */
-
-/* Raw locks held by this thread: the deterministic backend refuses to
- * switch actors at a point passed with one held (see det.c). */
-__thread int sync_raw_depth __attribute__((tls_model("initial-exec")));
-
-void mmn_raw_lock_init(struct mmn_raw_lock *l)
-{
-	if (l)
-		pthread_mutex_init(&l->m, NULL);
-}
-
-void mmn_raw_lock_destroy(struct mmn_raw_lock *l)
-{
-	if (l)
-		pthread_mutex_destroy(&l->m);
-}
-
-void mmn_raw_lock(struct mmn_raw_lock *l)
-{
-	if (l) {
-		pthread_mutex_lock(&l->m);
-		sync_raw_depth++;
-	}
-}
-
-void mmn_raw_unlock(struct mmn_raw_lock *l)
-{
-	if (l) {
-		sync_raw_depth--;
-		pthread_mutex_unlock(&l->m);
-	}
-}

@@ -291,16 +291,13 @@ struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const ch
 void sync_actor_bind(struct mmn_sim *sim, struct mmn_actor *a);
 void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a);
 
-/* Raw locks the calling thread holds (locks.c): a scheduling point passed
- * with one held cannot switch actors under the deterministic backend. */
-extern __thread int sync_raw_depth
-	__attribute__((tls_model("initial-exec"), visibility("hidden")));
-
 /* ---- det.c: the deterministic backend ---- */
 struct sync_det;
 int sync_det_init(struct mmn_sync_state *st);
 void sync_det_fini(struct mmn_sync_state *st);
 void sync_det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg);
+/* lib/check's observer: a violation becomes an event line of the trace. */
+void sync_det_observe(struct mmn_sim *sim, const struct mmn_violation *v);
 /* Whether @a is an actor of the run in progress (it holds the token). */
 bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a);
 /*
