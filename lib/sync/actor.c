@@ -21,21 +21,21 @@
 
 #include "priv.h"
 
-__thread struct sync_tls_cache sync_tls __attribute__((tls_model("initial-exec")));
+__thread struct sync_tls_cache mmn__tls __attribute__((tls_model("initial-exec")));
 
-struct mmn_actor sync_owner_anon = { .id = -1, .name = "?" };
+struct mmn_actor mmn__owner_anon = { .id = -1, .name = "?" };
 
 /* Never 0, so a zeroed TLS cache never matches a live simulation. */
 static unsigned long sync_serial_next;
 
 static void actor_cache(struct mmn_sim *sim, struct mmn_actor *a)
 {
-	sync_tls.sim = sim;
-	sync_tls.serial = sim->sync->serial;
-	sync_tls.actor = a;
+	mmn__tls.sim = sim;
+	mmn__tls.serial = sim->sync->serial;
+	mmn__tls.actor = a;
 }
 
-struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
+struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor *a = calloc(1, sizeof(*a));
@@ -56,13 +56,13 @@ struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const ch
 	return a;
 }
 
-struct mmn_actor *sync_actor_slow(struct mmn_sim *sim)
+struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor *a = pthread_getspecific(st->key);
 
 	if (!a) {
-		a = sync_actor_new(sim, NULL, "thread");
+		a = mmn__actor_new(sim, NULL, "thread");
 		if (!a)
 			return NULL;
 		/* On failure the actor stays listed (freed at fini); the thread
@@ -78,7 +78,7 @@ struct mmn_actor *sync_actor_slow(struct mmn_sim *sim)
  * holds. They stay held (a real exited task would leave them so too); the
  * report is what matters, and other actors see the consequences.
  */
-void sync_actor_exit(struct mmn_actor *a)
+void mmn__actor_exit(struct mmn_actor *a)
 {
 	struct mmn_sim *sim = a->sim;
 
@@ -98,23 +98,23 @@ void sync_actor_exit(struct mmn_actor *a)
 
 		snprintf(msg, sizeof(msg), "actor %s ended holding %d lock(s) or SRCU read section(s)",
 			 a->name, a->depth + a->overflow);
-		sync_ld_held_text(a, detail, sizeof(detail));
+		mmn__ld_held_text(a, detail, sizeof(detail));
 		/* A handler that looks the actor up must find this one. */
 		actor_cache(sim, a);
 		mmn_report(sim, &v);
 	}
-	if (sync_tls.actor == a)
-		memset(&sync_tls, 0, sizeof(sync_tls));
+	if (mmn__tls.actor == a)
+		memset(&mmn__tls, 0, sizeof(mmn__tls));
 }
 
-void sync_actor_bind(struct mmn_sim *sim, struct mmn_actor *a)
+void mmn__actor_bind(struct mmn_sim *sim, struct mmn_actor *a)
 {
 	(void)pthread_setspecific(sim->sync->key, a);
 	actor_cache(sim, a);
 }
 
 /* Unlist and free an actor whose thread has been joined (det.c, run end). */
-void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
+void mmn__actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor **pp;
@@ -133,7 +133,7 @@ void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
 /* Key destructor: the thread of an adopted (or pthread_exit()ed) actor ends. */
 static void actor_key_dtor(void *p)
 {
-	sync_actor_exit(p);
+	mmn__actor_exit(p);
 }
 
 static void *actor_trampoline(void *p)
@@ -144,7 +144,7 @@ static void *actor_trampoline(void *p)
 	(void)pthread_setspecific(sim->sync->key, a);
 	actor_cache(sim, a);
 	a->ret = a->fn(a->arg);
-	sync_actor_exit(a);
+	mmn__actor_exit(a);
 	return a->ret;
 }
 
@@ -158,8 +158,8 @@ int mmn_actor_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 		return -EINVAL;
 	/* Backend dispatch point. */
 	if (!sync_native(sim))
-		return sync_det_spawn(sim, name, fn, arg, out);
-	a = sync_actor_new(sim, name, "actor");
+		return mmn__det_spawn(sim, name, fn, arg, out);
+	a = mmn__actor_new(sim, name, "actor");
 	if (!a)
 		return -ENOMEM;
 	a->spawned = true;
@@ -185,7 +185,7 @@ int mmn_actor_join(struct mmn_actor *actor, void **retval)
 		return -EINVAL;
 	/* Backend dispatch point. */
 	if (!sync_native(actor->sim))
-		return sync_det_join(actor, retval);
+		return mmn__det_join(actor, retval);
 	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
 		return -EINVAL;
 	err = pthread_join(actor->thread, &r);
@@ -273,15 +273,15 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 		return -err;
 	}
 	pthread_mutex_init(&st->actors_lock, NULL);
-	err = sync_ld_state_init(st);
+	err = mmn__ld_state_init(st);
 	if (!err && !sync_native(sim)) {
 		/* Every primitive takes its slow path, and every point goes
 		 * to the scheduler through the hook slot. */
-		err = sync_det_init(st);
+		err = mmn__det_init(st);
 		if (err)
-			sync_ld_state_fini(st);
+			mmn__ld_state_fini(st);
 		st->slow = 1;
-		st->hook = sync_det_hook;
+		st->hook = mmn__det_hook;
 	}
 	if (err) {
 		pthread_mutex_destroy(&st->actors_lock);
@@ -292,7 +292,7 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 	sim->sync = st;
 	mmn__check_set_describe(sim, actor_describe);
 	if (st->det)
-		mmn__check_set_observer(sim, sync_det_observe);
+		mmn__check_set_observer(sim, mmn__det_observe);
 	return 0;
 }
 
@@ -304,7 +304,7 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	if (!sim || !sim->sync)
 		return;
 	st = sim->sync;
-	sync_srcu_sim_fini(sim);
+	mmn__srcu_sim_fini(sim);
 	/* After this no destructor of this sim runs; threads that outlive the
 	 * sim keep a stale value glibc never hands out again. */
 	pthread_key_delete(st->key);
@@ -316,11 +316,11 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 			continue;
 		free(a);
 	}
-	if (sync_tls.sim == sim)
-		memset(&sync_tls, 0, sizeof(sync_tls));
-	sync_ld_state_fini(st);
+	if (mmn__tls.sim == sim)
+		memset(&mmn__tls, 0, sizeof(mmn__tls));
+	mmn__ld_state_fini(st);
 	if (st->det)
-		sync_det_fini(st);
+		mmn__det_fini(st);
 	pthread_mutex_destroy(&st->actors_lock);
 	free(st);
 	sim->sync = NULL;

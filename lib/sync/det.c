@@ -22,7 +22,7 @@
  * controller: it holds the token when @cur is NULL.
  *
  * Blocking: a waiting actor marks itself BLOCKED with a wake-up key (the
- * object), and gives the token away; sync_det_wake(key) makes every actor
+ * object), and gives the token away; mmn__det_wake(key) makes every actor
  * waiting on the key runnable again, and each re-checks its condition when
  * it next runs. With no runnable actor left the run is over: done when
  * only an idle SRCU helper remains, otherwise a deadlock, reported with the
@@ -38,7 +38,7 @@
  * Raw locks (sync/internal.h) are never held across a scheduling point by
  * contract; a point passed with one held anyway makes no switch (switching
  * there could hang the host: the next actor may need that raw lock) and is
- * counted (sync_det_raw_points()), and a virtual wait with one held is
+ * counted (mmn__det_raw_points()), and a virtual wait with one held is
  * reported (MMN_VIOL_DEADLOCK) and skipped, as it would otherwise hang.
  */
 #include <errno.h>
@@ -663,7 +663,7 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 	pthread_mutex_unlock(&d->m);
 }
 
-void sync_det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+void mmn__det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
 {
 	struct mmn_sync_state *st = sim->sync;
 
@@ -691,7 +691,7 @@ static void det_trace_event(struct mmn_sim *sim, const char *kind, const char *m
 
 /* lib/check's observer: a violation is an event line of the trace (a
  * deadlock has its own line already, written by det_reschedule()). */
-void sync_det_observe(struct mmn_sim *sim, const struct mmn_violation *v)
+void mmn__det_observe(struct mmn_sim *sim, const struct mmn_violation *v)
 {
 	char line[320];
 
@@ -705,7 +705,7 @@ void sync_det_observe(struct mmn_sim *sim, const struct mmn_violation *v)
 	det_trace_event(sim, "violation", line);
 }
 
-bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a)
+bool mmn__det_in_run(struct mmn_sim *sim, const struct mmn_actor *a)
 {
 	struct sync_det *d = det_of(sim);
 	bool in;
@@ -718,12 +718,12 @@ bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a)
 	return in;
 }
 
-bool sync_det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, int what,
+bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, int what,
 		    const void *holder, int idx, const char *name)
 {
 	struct sync_det *d = det_of(sim);
 
-	if (!sync_det_in_run(sim, a)) {
+	if (!mmn__det_in_run(sim, a)) {
 		mmn_reportf(sim, MMN_VIOL_DEADLOCK, 0, 0,
 			    "outside a run of the scheduler, %s would wait forever for %s %s; "
 			    "skipped",
@@ -766,7 +766,7 @@ static void det_wake_locked(struct sync_det *d, const void *key)
 	}
 }
 
-void sync_det_wake(struct mmn_sim *sim, const void *key)
+void mmn__det_wake(struct mmn_sim *sim, const void *key)
 {
 	struct sync_det *d = det_of(sim);
 
@@ -780,7 +780,7 @@ void sync_det_wake(struct mmn_sim *sim, const void *key)
 /* What an actor holds                                                 */
 /* ------------------------------------------------------------------ */
 
-void sync_det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kind, bool read,
+void mmn__det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kind, bool read,
 			int idx)
 {
 	struct sync_det_held *h;
@@ -794,7 +794,7 @@ void sync_det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kin
 	h->idx = (signed char)idx;
 }
 
-int sync_det_held_pop(struct mmn_actor *a, const void *obj, int read, int idx)
+int mmn__det_held_pop(struct mmn_actor *a, const void *obj, int read, int idx)
 {
 	for (int i = a->det.nheld - 1; i >= 0; i--) {
 		struct sync_det_held *h = &a->det.held[i];
@@ -851,19 +851,19 @@ static void det_release_all(struct mmn_actor *a)
 
 			if (h->idx >= 0 && h->idx < 2 && ss->det_ctr[h->idx] > 0) {
 				ss->det_ctr[h->idx]--;
-				sync_det_wake(sim, &ss->det_ctr[h->idx]);
+				mmn__det_wake(sim, &ss->det_ctr[h->idx]);
 			}
 			continue;
 		}
 		default:
 			continue;
 		}
-		sync_det_wake(sim, h->obj);
+		mmn__det_wake(sim, h->obj);
 	}
 	a->det.nheld = 0;
 	if (a->det.gp_ss) {
 		a->det.gp_ss->det_gp = false;
-		sync_det_wake(sim, &a->det.gp_ss->det_gp);
+		mmn__det_wake(sim, &a->det.gp_ss->det_gp);
 		a->det.gp_ss = NULL;
 	}
 	/* Its lockdep state goes with it: no HELD_AT_EXIT for an unwound actor. */
@@ -884,7 +884,7 @@ static void *det_trampoline(void *p)
 	struct mmn_sim *sim = a->sim;
 	struct sync_det *d = det_of(sim);
 
-	sync_actor_bind(sim, a);
+	mmn__actor_bind(sim, a);
 	pthread_mutex_lock(&d->m);
 	while (d->cur != a)
 		pthread_cond_wait(&a->det.cv, &d->m);
@@ -894,7 +894,7 @@ static void *det_trampoline(void *p)
 	if (setjmp(a->det.unwind) != 0)
 		goto unwound;
 	a->ret = a->fn(a->arg);
-	sync_actor_exit(a);
+	mmn__actor_exit(a);
 	pthread_mutex_lock(&d->m);
 	a->det.state = SYNC_DET_ENDED;
 	det_wake_locked(d, a); /* joiners */
@@ -953,7 +953,7 @@ static int det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, vo
 		snprintf(buf, sizeof(buf), "actor%u", idx);
 		name = buf;
 	}
-	a = sync_actor_new(sim, name, "actor");
+	a = mmn__actor_new(sim, name, "actor");
 	if (!a)
 		return -ENOMEM;
 	a->spawned = true;
@@ -967,13 +967,13 @@ static int det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, vo
 	/* PCT: initial priorities above the d-1 change-point priorities. */
 	a->det.prio = (uint64_t)d->cfg.pct_depth + (det_rand(d) >> 8);
 	if (d->cfg.pool)
-		err = -sync_pool_start(d->cfg.pool, a, det_trampoline);
+		err = -mmn__pool_start(d->cfg.pool, a, det_trampoline);
 	else
 		err = pthread_create(&a->thread, NULL, det_trampoline, a);
 	if (err) {
 		pthread_mutex_unlock(&d->m);
 		pthread_cond_destroy(&a->det.cv);
-		sync_actor_forget(sim, a);
+		mmn__actor_forget(sim, a);
 		return -err;
 	}
 	d->act[d->nact++] = a;
@@ -984,17 +984,17 @@ static int det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, vo
 	return 0;
 }
 
-int sync_det_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
+int mmn__det_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
 		   struct mmn_actor **out)
 {
 	struct mmn_actor *me = sync_actor(sim);
 
-	if (!sync_det_in_run(sim, me))
+	if (!mmn__det_in_run(sim, me))
 		return -EPERM;
 	return det_create(sim, name, fn, arg, false, out);
 }
 
-int sync_det_join(struct mmn_actor *actor, void **retval)
+int mmn__det_join(struct mmn_actor *actor, void **retval)
 {
 	struct mmn_sim *sim = actor->sim;
 	struct sync_det *d = det_of(sim);
@@ -1003,7 +1003,7 @@ int sync_det_join(struct mmn_actor *actor, void **retval)
 
 	if (me == actor)
 		return -EDEADLK;
-	if (!sync_det_in_run(sim, me))
+	if (!mmn__det_in_run(sim, me))
 		return -EINVAL;
 	for (;;) {
 		pthread_mutex_lock(&d->m);
@@ -1011,12 +1011,12 @@ int sync_det_join(struct mmn_actor *actor, void **retval)
 		pthread_mutex_unlock(&d->m);
 		if (state == SYNC_DET_ENDED)
 			break;
-		sync_det_block(sim, me, actor, SYNC_DET_W_JOIN, actor, 0, actor->name);
+		mmn__det_block(sim, me, actor, SYNC_DET_W_JOIN, actor, 0, actor->name);
 	}
 	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
 		return -EINVAL;
 	if (actor->det.worker) {
-		sync_pool_join(actor);
+		mmn__pool_join(actor);
 	} else {
 		err = pthread_join(actor->thread, NULL);
 		if (err)
@@ -1031,28 +1031,28 @@ int sync_det_join(struct mmn_actor *actor, void **retval)
 /* SRCU (two counters per domain)                                      */
 /* ------------------------------------------------------------------ */
 
-int sync_det_srcu_read_lock(struct mmn_srcu *ss, struct mmn_actor *a)
+int mmn__det_srcu_read_lock(struct mmn_srcu *ss, struct mmn_actor *a)
 {
 	/* Reading the index and counting in are one step: no point between. */
 	int idx = (int)(ss->det_idx & 1);
 
 	ss->det_ctr[idx]++;
 	if (a)
-		sync_det_held_push(a, ss, SYNC_KIND_SRCU, true, idx);
+		mmn__det_held_push(a, ss, SYNC_KIND_SRCU, true, idx);
 	return idx;
 }
 
-void sync_det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx)
+void mmn__det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx)
 {
 	struct mmn_sim *sim = ss->dep.sim;
 	int got = -1;
 
 	if (a) {
-		got = sync_det_held_pop(a, ss, 1, idx);
+		got = mmn__det_held_pop(a, ss, 1, idx);
 		if (got < 0) {
 			/* A wrong index: report, and close the newest section
 			 * of this domain instead so that the counters stay right. */
-			got = sync_det_held_pop(a, ss, 1, -1);
+			got = mmn__det_held_pop(a, ss, 1, -1);
 			if (got >= 0)
 				mmn_reportf(sim, MMN_VIOL_BAD_UNLOCK, 0, 0,
 					    "srcu_read_unlock(%s) with index %d, not the one "
@@ -1068,7 +1068,7 @@ void sync_det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx
 		return;
 	}
 	if (--ss->det_ctr[got] == 0)
-		sync_det_wake(sim, &ss->det_ctr[got]);
+		mmn__det_wake(sim, &ss->det_ctr[got]);
 }
 
 /*
@@ -1085,27 +1085,27 @@ void sync_det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx
  *                      wait c0 == 0                lock: idx 1, c1=1
  *   unlock: c0=0 --->  returns (R2 still inside)
  */
-void sync_det_synchronize_srcu(struct mmn_srcu *ss, struct mmn_actor *a)
+void mmn__det_synchronize_srcu(struct mmn_srcu *ss, struct mmn_actor *a)
 {
 	struct mmn_sim *sim = ss->dep.sim;
 	unsigned int old;
 
-	if (!sync_det_in_run(sim, a))
+	if (!mmn__det_in_run(sim, a))
 		return; /* nobody else runs: every other section is over */
 	while (ss->det_gp)
-		if (!sync_det_block(sim, a, &ss->det_gp, SYNC_DET_W_GP_BUSY, NULL, 0, ss->dep.name))
+		if (!mmn__det_block(sim, a, &ss->det_gp, SYNC_DET_W_GP_BUSY, NULL, 0, ss->dep.name))
 			return;
 	ss->det_gp = true;
 	a->det.gp_ss = ss;
 	old = ss->det_idx & 1;
 	ss->det_idx = old ^ 1;
 	while (ss->det_ctr[old] > 0)
-		if (!sync_det_block(sim, a, &ss->det_ctr[old], SYNC_DET_W_GP, ss, (int)old,
+		if (!mmn__det_block(sim, a, &ss->det_ctr[old], SYNC_DET_W_GP, ss, (int)old,
 				    ss->dep.name))
 			break;
 	ss->det_gp = false;
 	a->det.gp_ss = NULL;
-	sync_det_wake(sim, &ss->det_gp);
+	mmn__det_wake(sim, &ss->det_gp);
 }
 
 /* Run one callback on the calling actor (the helper, or the thread that
@@ -1121,7 +1121,7 @@ static void det_run_callback(struct mmn_sim *sim, struct mmn_actor *a, struct mm
 		a->in_callback--;
 	ss->det_cb_done++;
 	__atomic_sub_fetch(&sim->sync->srcu_pending, 1, __ATOMIC_RELAXED);
-	sync_det_wake(sim, &ss->det_cb_done);
+	mmn__det_wake(sim, &ss->det_cb_done);
 }
 
 static struct mmn_rcu_head *det_take_queue(struct sync_det *d)
@@ -1147,7 +1147,7 @@ static void *det_helper_fn(void *p)
 		struct mmn_rcu_head *batch = det_take_queue(d), *h, *g;
 
 		if (!batch) {
-			sync_det_block(sim, me, &d->cbq_head, SYNC_DET_W_CB_IDLE, NULL, 0,
+			mmn__det_block(sim, me, &d->cbq_head, SYNC_DET_W_CB_IDLE, NULL, 0,
 				       "call_srcu");
 			continue;
 		}
@@ -1155,7 +1155,7 @@ static void *det_helper_fn(void *p)
 			for (g = batch; g != h && g->ss != h->ss; g = g->priv[0])
 				;
 			if (g == h)
-				sync_det_synchronize_srcu(h->ss, me);
+				mmn__det_synchronize_srcu(h->ss, me);
 		}
 		for (h = batch; h; h = g) {
 			g = h->priv[0]; /* the callback may free @h */
@@ -1178,7 +1178,7 @@ static void det_helper_ensure(struct mmn_sim *sim)
 		d->helper = h;
 }
 
-void sync_det_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head)
+void mmn__det_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head)
 {
 	struct mmn_sim *sim = ss->dep.sim;
 	struct sync_det *d = det_of(sim);
@@ -1194,9 +1194,9 @@ void sync_det_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head)
 		d->cbq_head = head;
 	d->cbq_tail = head;
 	pthread_mutex_unlock(&d->m);
-	if (sync_det_in_run(sim, me)) {
+	if (mmn__det_in_run(sim, me)) {
 		det_helper_ensure(sim);
-		sync_det_wake(sim, &d->cbq_head);
+		mmn__det_wake(sim, &d->cbq_head);
 	}
 }
 
@@ -1214,12 +1214,12 @@ static void det_drain(struct mmn_sim *sim)
 		}
 }
 
-void sync_det_srcu_barrier(struct mmn_srcu *ss, struct mmn_actor *a)
+void mmn__det_srcu_barrier(struct mmn_srcu *ss, struct mmn_actor *a)
 {
 	struct mmn_sim *sim = ss->dep.sim;
 	unsigned long target = ss->det_cb_queued;
 
-	if (!sync_det_in_run(sim, a)) {
+	if (!mmn__det_in_run(sim, a)) {
 		det_drain(sim);
 		return;
 	}
@@ -1230,12 +1230,12 @@ void sync_det_srcu_barrier(struct mmn_srcu *ss, struct mmn_actor *a)
 		return;
 	}
 	while ((long)(ss->det_cb_done - target) < 0)
-		if (!sync_det_block(sim, a, &ss->det_cb_done, SYNC_DET_W_BARRIER, NULL, 0,
+		if (!mmn__det_block(sim, a, &ss->det_cb_done, SYNC_DET_W_BARRIER, NULL, 0,
 				    ss->dep.name))
 			return;
 }
 
-void sync_det_srcu_sim_fini(struct mmn_sim *sim)
+void mmn__det_srcu_sim_fini(struct mmn_sim *sim)
 {
 	det_drain(sim);
 }
@@ -1244,7 +1244,7 @@ void sync_det_srcu_sim_fini(struct mmn_sim *sim)
 /* Per-simulation state                                                */
 /* ------------------------------------------------------------------ */
 
-int sync_det_init(struct mmn_sync_state *st)
+int mmn__det_init(struct mmn_sync_state *st)
 {
 	struct sync_det *d = calloc(1, sizeof(*d));
 
@@ -1264,7 +1264,7 @@ int sync_det_init(struct mmn_sync_state *st)
 	return 0;
 }
 
-void sync_det_fini(struct mmn_sync_state *st)
+void mmn__det_fini(struct mmn_sync_state *st)
 {
 	struct sync_det *d = st->det;
 
@@ -1282,7 +1282,7 @@ void sync_det_fini(struct mmn_sync_state *st)
 	st->det = NULL;
 }
 
-unsigned long sync_det_raw_points(const struct mmn_sim *sim)
+unsigned long mmn__det_raw_points(const struct mmn_sim *sim)
 {
 	if (!sim || !sim->sync->det)
 		return 0;
@@ -1454,12 +1454,12 @@ int mmn_sched_run(struct mmn_sim *sim, const struct mmn_sched_config *cfg,
 
 		if (!__atomic_exchange_n(&a->joined, 1, __ATOMIC_ACQ_REL)) {
 			if (a->det.worker)
-				sync_pool_join(a);
+				mmn__pool_join(a);
 			else
 				pthread_join(a->thread, NULL);
 		}
 		pthread_cond_destroy(&a->det.cv);
-		sync_actor_forget(sim, a);
+		mmn__actor_forget(sim, a);
 	}
 	pthread_mutex_lock(&d->m);
 	if (res) {
@@ -1513,7 +1513,7 @@ const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len)
 }
 
 /* Choice points of the last run, for the explorer (explore.c). */
-size_t sync_det_choice_points(const struct mmn_sim *sim, const uint32_t **chosen,
+size_t mmn__det_choice_points(const struct mmn_sim *sim, const uint32_t **chosen,
 			      const uint64_t **masks, const int32_t **curs, unsigned int *nact)
 {
 	struct sync_det *d = sim->sync->det;

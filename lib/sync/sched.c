@@ -84,7 +84,7 @@ static void sched_call(struct mmn_sim *sim, mmn_sched_hook_fn fn, struct mmn_act
 	a->in_hook = false;
 }
 
-void sync_sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
+void mmn__sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
 		const void *obj, const char *name)
 {
 	mmn_sched_hook_fn fn = __atomic_load_n(&sim->sync->hook, __ATOMIC_ACQUIRE);
