@@ -113,7 +113,7 @@ void mmn__actor_bind(struct mmn_sim *sim, struct mmn_actor *a)
 	actor_cache(sim, a);
 }
 
-/* Unlist and free an actor whose thread has been joined (det.c, run end). */
+/* Unlist and free an actor whose thread has been joined (det_run.c, run end). */
 void mmn__actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
 {
 	struct mmn_sync_state *st = sim->sync;

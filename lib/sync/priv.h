@@ -9,7 +9,7 @@
  * backend, a primitive reads one byte of the per-simulation state
  * (sync_slow()) and goes straight to pthreads/liburcu; it never looks up the
  * calling actor. Everything else (hook, lockdep, and the deterministic
- * backend of det.c, which keeps the slow flag set) lives behind that one
+ * backend of det_*.c, which keeps the slow flag set) lives behind that one
  * branch, in the *_slow() functions.
  */
 #ifndef MMN_LIB_SYNC_PRIV_H
@@ -52,7 +52,7 @@ struct sync_held {
 			* must not release the real lock */
 };
 
-/* Deterministic backend (det.c): an actor's place in the schedule. */
+/* Deterministic backend (det_*.c): an actor's place in the schedule. */
 enum sync_det_state {
 	SYNC_DET_NONE = 0,   /* not an actor of a run */
 	SYNC_DET_RUNNABLE,
@@ -107,7 +107,7 @@ struct sync_det_actor {
 };
 
 struct mmn_sched_pool;
-/* A thread of a struct mmn_sched_pool (lib/sync/pool.c). */
+/* A thread of a struct mmn_sched_pool (lib/sync/det_pool.c). */
 struct sync_worker;
 /* Run det_trampoline(@a) on a thread of @pool (idle, or a new one); 0 or -errno. */
 int mmn__pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn)(void *));
@@ -291,7 +291,7 @@ struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const ch
 void mmn__actor_bind(struct mmn_sim *sim, struct mmn_actor *a);
 void mmn__actor_forget(struct mmn_sim *sim, struct mmn_actor *a);
 
-/* ---- det.c: the deterministic backend ---- */
+/* ---- det_*.c: the deterministic backend (det.h lists its files) ---- */
 struct sync_det;
 int mmn__det_init(struct mmn_sync_state *st);
 void mmn__det_fini(struct mmn_sync_state *st);

@@ -6,7 +6,7 @@
  * wake-ups, PTE and TLB accesses) passes a point. Under the native backend a
  * point calls the simulation's hook, when one is installed, so a test can
  * stop an actor right there. The deterministic backend installs its own
- * hook (det.c) in the same slot at creation, so every point reaches its
+ * hook (det_core.c) in the same slot at creation, so every point reaches its
  * scheduler by the same path, and calls the user's hook from there.
  */
 #include "priv.h"

@@ -208,7 +208,7 @@ static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss,
 	if (a && mmn__ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
 		 SYNC_LD_RELEASED)
 		return; /* reported; liburcu's nesting must stay intact */
-	/* Backend dispatch point: indices are 0 and 1 there, checked by det.c. */
+	/* Backend dispatch point: indices are 0 and 1 there, checked by det_srcu.c. */
 	if (!sync_native(sim)) {
 		mmn__det_srcu_read_unlock(ss, a ? a : sync_actor(sim), idx);
 		mmn__sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
