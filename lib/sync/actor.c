@@ -56,6 +56,20 @@ struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const ch
 	return a;
 }
 
+/* A new actor that will run @fn(@arg) on a thread of its own. */
+struct mmn_actor *mmn__actor_new_spawned(struct mmn_sim *sim, const char *name, mmn_actor_fn fn,
+					 void *arg)
+{
+	struct mmn_actor *a = mmn__actor_new(sim, name, "actor");
+
+	if (!a)
+		return NULL;
+	a->spawned = true;
+	a->fn = fn;
+	a->arg = arg;
+	return a;
+}
+
 struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim)
 {
 	struct mmn_sync_state *st = sim->sync;
@@ -159,12 +173,9 @@ int mmn_actor_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 	/* Backend dispatch point. */
 	if (!sync_native(sim))
 		return mmn__det_spawn(sim, name, fn, arg, out);
-	a = mmn__actor_new(sim, name, "actor");
+	a = mmn__actor_new_spawned(sim, name, fn, arg);
 	if (!a)
 		return -ENOMEM;
-	a->spawned = true;
-	a->fn = fn;
-	a->arg = arg;
 	err = pthread_create(&a->thread, NULL, actor_trampoline, a);
 	if (err) {
 		/* A dead actor: listed until fini, never joinable. */

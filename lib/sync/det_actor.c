@@ -80,12 +80,9 @@ int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 		snprintf(buf, sizeof(buf), "actor%u", idx);
 		name = buf;
 	}
-	a = mmn__actor_new(sim, name, "actor");
+	a = mmn__actor_new_spawned(sim, name, fn, arg);
 	if (!a)
 		return -ENOMEM;
-	a->spawned = true;
-	a->fn = fn;
-	a->arg = arg;
 	a->det.daemon = daemon;
 	a->det.state = SYNC_DET_RUNNABLE;
 	pthread_cond_init(&a->det.cv, NULL);

@@ -288,6 +288,8 @@ void mmn__srcu_sim_fini(struct mmn_sim *sim);
 
 /* actor.c helpers the deterministic backend shares */
 struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const char *prefix);
+struct mmn_actor *mmn__actor_new_spawned(struct mmn_sim *sim, const char *name, mmn_actor_fn fn,
+					 void *arg);
 void mmn__actor_bind(struct mmn_sim *sim, struct mmn_actor *a);
 void mmn__actor_forget(struct mmn_sim *sim, struct mmn_actor *a);
 

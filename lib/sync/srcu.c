@@ -306,23 +306,36 @@ static bool srcu_may_wait(struct mmn_srcu *ss, struct mmn_actor *a, const char *
 	return true;
 }
 
-void mmn_synchronize_srcu(struct mmn_srcu *ss)
+/*
+ * The front both waits share: the checks above, then the scheduling point.
+ * False when the wait is skipped; *@ap is the actor lockdep tracks (NULL
+ * when lockdep is off or on the fast path).
+ */
+static bool srcu_wait_begin(struct mmn_srcu *ss, const char *op, bool barrier,
+			    struct mmn_actor **ap)
 {
-	struct mmn_sim *sim;
+	struct mmn_sim *sim = ss->dep.sim;
 	struct mmn_actor *a = NULL;
 
-	if (!ss)
-		return;
-	sim = ss->dep.sim;
 	if (sync_slow(sim))
 		a = sync_ld_actor(sim);
-	if (!srcu_may_wait(ss, a, "synchronize_srcu", false))
-		return;
+	if (!srcu_may_wait(ss, a, op, barrier))
+		return false;
 	if (sync_slow(sim))
 		mmn__sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+	*ap = a;
+	return true;
+}
+
+void mmn_synchronize_srcu(struct mmn_srcu *ss)
+{
+	struct mmn_actor *a;
+
+	if (!ss || !srcu_wait_begin(ss, "synchronize_srcu", false, &a))
+		return;
 	/* Backend dispatch point. */
-	if (!sync_native(sim)) {
-		mmn__det_synchronize_srcu(ss, a ? a : sync_actor(sim));
+	if (!sync_native(ss->dep.sim)) {
+		mmn__det_synchronize_srcu(ss, a ? a : sync_actor(ss->dep.sim));
 		return;
 	}
 	urcu_memb_synchronize_rcu();
@@ -372,21 +385,13 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 
 void mmn_srcu_barrier(struct mmn_srcu *ss)
 {
-	struct mmn_sim *sim;
-	struct mmn_actor *a = NULL;
+	struct mmn_actor *a;
 
-	if (!ss)
+	if (!ss || !srcu_wait_begin(ss, "srcu_barrier", true, &a))
 		return;
-	sim = ss->dep.sim;
-	if (sync_slow(sim))
-		a = sync_ld_actor(sim);
-	if (!srcu_may_wait(ss, a, "srcu_barrier", true))
-		return;
-	if (sync_slow(sim))
-		mmn__sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
 	/* Backend dispatch point. */
-	if (!sync_native(sim)) {
-		mmn__det_srcu_barrier(ss, a ? a : sync_actor(sim));
+	if (!sync_native(ss->dep.sim)) {
+		mmn__det_srcu_barrier(ss, a ? a : sync_actor(ss->dep.sim));
 		return;
 	}
 	urcu_memb_barrier();
