@@ -34,7 +34,8 @@ static void *det_main_fn(void *p)
 	return NULL;
 }
 
-/* Reset the per-run state; caller holds d->m. */
+/* Reset the per-run state; caller holds d->m (the scheduler's host mutex,
+ * not a modelled lock). */
 static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 {
 	int err;

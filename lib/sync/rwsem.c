@@ -72,7 +72,8 @@ static void rwsem_wake(struct mmn_rwsem *sem)
 	pthread_mutex_unlock(&sem->wait_lock);
 }
 
-/* A waiter leaves the slow path; caller holds wait_lock. */
+/* A waiter leaves the slow path; caller holds wait_lock (a host mutex of
+ * the native backend, not a modelled lock: lockdep does not see it). */
 static void rwsem_unregister(struct mmn_rwsem *sem)
 {
 	if (--sem->waiters == 0)
@@ -81,7 +82,8 @@ static void rwsem_unregister(struct mmn_rwsem *sem)
 
 /*
  * Release the write hold, turning it into one read hold if @downgrade, and
- * grant the lock to every reader waiting now. Caller holds wait_lock.
+ * grant the lock to every reader waiting now. Caller holds wait_lock (host
+ * mutex, not seen by lockdep).
  */
 static void __rwsem_writer_handoff(struct mmn_rwsem *sem, bool downgrade)
 {
