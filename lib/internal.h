@@ -18,31 +18,22 @@
 #include <mmnsim/sim.h>
 #include <mmnsim/sync.h>
 
+#include "check/check_internal.h"
+/*
+ * The layers above lib/check see the sync layer's internal interface
+ * (mmn__lockdep_assert_held, mmn_sched_hook_active...) through this header.
+ * lib/check, the leaf, defines MMN_LIB_CHECK before including it: it sees
+ * struct mmn_sim and nothing of the layers above.
+ */
+#ifndef MMN_LIB_CHECK
 #include "sync/internal.h"
+#endif
 
 #define MMN_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define mmn_container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define mmn_likely(x) __builtin_expect(!!(x), 1)
 #define mmn_unlikely(x) __builtin_expect(!!(x), 0)
-
-/* A listener registered for the stale-translation audit (lib/check). */
-struct mmn_secondary_reg {
-	const char *name;
-	mmn_secondary_iter_fn iter;
-	void *ctx;
-	struct mmn_secondary_reg *next;
-};
-
-/* Per-simulation state of the check module (violation counters, handler). */
-struct mmn_check_state {
-	_Atomic unsigned long counts[MMN_VIOL_NR_KINDS];
-	mmn_violation_fn handler;
-	void *handler_arg;
-	struct mmn_raw_lock print_lock;  /* serialises the default handler's lines */
-	struct mmn_raw_lock reg_lock;    /* guards @secondaries */
-	struct mmn_secondary_reg *secondaries;
-};
 
 struct mmn_frame_pool;   /* lib/mm/page.c */
 struct mmn_dev_pagemap;  /* lib/ops/device.c */
@@ -100,21 +91,8 @@ struct mmn_sim {
 };
 
 void mmn_devmem_sim_fini(struct mmn_sim *sim);
-void mmn_check_sim_init(struct mmn_sim *sim);
-void mmn_check_sim_fini(struct mmn_sim *sim);
 void mmn_clock_sim_init(struct mmn_sim *sim);
 /* mmn_sim_set_knob() for the "cost_<name>_ns" knobs (lib/clock). */
 int mmn_clock_set_knob(struct mmn_sim *sim, const char *knob, const char *value);
-
-/*
- * Report a violation found inside the library. @v->actor_* and @v->op are
- * filled from the calling actor when left -1/NULL. Never blocks on a
- * modelled lock.
- */
-void mmn_report(struct mmn_sim *sim, struct mmn_violation *v);
-
-/* Convenience: report @kind with a printf-style message. */
-void mmn_reportf(struct mmn_sim *sim, enum mmn_violation_kind kind, unsigned long addr,
-		 unsigned long pfn, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif /* MMN_LIB_INTERNAL_H */

@@ -3,11 +3,16 @@
  * Violation records: counting and delivery. Every layer reports broken
  * invariants here instead of aborting, as the kernel WARNs instead of
  * BUG()ing where it can.
+ *
+ * The bottom layer: it calls nothing above it. Who is reporting comes from
+ * the sync layer's describe callback, and the deterministic backend hears
+ * each violation through its observer to put it in the trace.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#define MMN_LIB_CHECK /* the leaf: nothing of the layers above */
 #include "internal.h"
 
 static const char *const kind_names[MMN_VIOL_NR_KINDS] = {
@@ -51,25 +56,15 @@ void mmn_report(struct mmn_sim *sim, struct mmn_violation *v)
 {
 	if ((unsigned int)v->kind >= MMN_VIOL_NR_KINDS)
 		return;
-	if (!v->actor_name) {
-		struct mmn_actor *a = mmn_actor_current(sim);
-
-		v->actor_id = a ? mmn_actor_id(a) : -1;
-		v->actor_name = a ? mmn_actor_name(a) : "?";
+	if (sim->check.describe) {
+		sim->check.describe(sim, v);
+	} else if (!v->actor_name) {
+		v->actor_id = -1;
+		v->actor_name = "?";
 	}
-	if (!v->op)
-		v->op = mmn_actor_context(sim);
 	atomic_fetch_add_explicit(&sim->check.counts[v->kind], 1, memory_order_relaxed);
-	if (v->kind != MMN_VIOL_DEADLOCK) {
-		char line[320];
-
-		snprintf(line, sizeof(line), "%s: %s", mmn_violation_kind_name(v->kind),
-			 v->msg ? v->msg : "");
-		for (char *c = line; *c; c++)
-			if (*c == '\n')
-				*c = ' '; /* one trace line per event */
-		mmn_sched_trace_event(sim, "violation", line);
-	}
+	if (sim->check.observe)
+		sim->check.observe(sim, v);
 	if (sim->check.handler)
 		sim->check.handler(sim, v, sim->check.handler_arg);
 	else
@@ -132,6 +127,16 @@ void mmn_check_reset(struct mmn_sim *sim)
 		return;
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		atomic_store_explicit(&sim->check.counts[k], 0, memory_order_relaxed);
+}
+
+void mmn__check_set_describe(struct mmn_sim *sim, mmn__check_describe_fn fn)
+{
+	sim->check.describe = fn;
+}
+
+void mmn__check_set_observer(struct mmn_sim *sim, mmn__check_observe_fn fn)
+{
+	sim->check.observe = fn;
 }
 
 void mmn_check_sim_init(struct mmn_sim *sim)

@@ -21,21 +21,21 @@
 
 #include "priv.h"
 
-__thread struct sync_tls_cache sync_tls __attribute__((tls_model("initial-exec")));
+__thread struct sync_tls_cache mmn__tls __attribute__((tls_model("initial-exec")));
 
-struct mmn_actor sync_owner_anon = { .id = -1, .name = "?" };
+struct mmn_actor mmn__owner_anon = { .id = -1, .name = "?" };
 
 /* Never 0, so a zeroed TLS cache never matches a live simulation. */
 static unsigned long sync_serial_next;
 
 static void actor_cache(struct mmn_sim *sim, struct mmn_actor *a)
 {
-	sync_tls.sim = sim;
-	sync_tls.serial = sim->sync->serial;
-	sync_tls.actor = a;
+	mmn__tls.sim = sim;
+	mmn__tls.serial = sim->sync->serial;
+	mmn__tls.actor = a;
 }
 
-struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
+struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const char *prefix)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor *a = calloc(1, sizeof(*a));
@@ -56,13 +56,27 @@ struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const ch
 	return a;
 }
 
-struct mmn_actor *sync_actor_slow(struct mmn_sim *sim)
+/* A new actor that will run @fn(@arg) on a thread of its own. */
+struct mmn_actor *mmn__actor_new_spawned(struct mmn_sim *sim, const char *name, mmn_actor_fn fn,
+					 void *arg)
+{
+	struct mmn_actor *a = mmn__actor_new(sim, name, "actor");
+
+	if (!a)
+		return NULL;
+	a->spawned = true;
+	a->fn = fn;
+	a->arg = arg;
+	return a;
+}
+
+struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor *a = pthread_getspecific(st->key);
 
 	if (!a) {
-		a = sync_actor_new(sim, NULL, "thread");
+		a = mmn__actor_new(sim, NULL, "thread");
 		if (!a)
 			return NULL;
 		/* On failure the actor stays listed (freed at fini); the thread
@@ -78,7 +92,7 @@ struct mmn_actor *sync_actor_slow(struct mmn_sim *sim)
  * holds. They stay held (a real exited task would leave them so too); the
  * report is what matters, and other actors see the consequences.
  */
-void sync_actor_exit(struct mmn_actor *a)
+void mmn__actor_exit(struct mmn_actor *a)
 {
 	struct mmn_sim *sim = a->sim;
 
@@ -98,23 +112,23 @@ void sync_actor_exit(struct mmn_actor *a)
 
 		snprintf(msg, sizeof(msg), "actor %s ended holding %d lock(s) or SRCU read section(s)",
 			 a->name, a->depth + a->overflow);
-		sync_ld_held_text(a, detail, sizeof(detail));
+		mmn__ld_held_text(a, detail, sizeof(detail));
 		/* A handler that looks the actor up must find this one. */
 		actor_cache(sim, a);
 		mmn_report(sim, &v);
 	}
-	if (sync_tls.actor == a)
-		memset(&sync_tls, 0, sizeof(sync_tls));
+	if (mmn__tls.actor == a)
+		memset(&mmn__tls, 0, sizeof(mmn__tls));
 }
 
-void sync_actor_bind(struct mmn_sim *sim, struct mmn_actor *a)
+void mmn__actor_bind(struct mmn_sim *sim, struct mmn_actor *a)
 {
 	(void)pthread_setspecific(sim->sync->key, a);
 	actor_cache(sim, a);
 }
 
-/* Unlist and free an actor whose thread has been joined (det.c, run end). */
-void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
+/* Unlist and free an actor whose thread has been joined (det_run.c, run end). */
+void mmn__actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
 {
 	struct mmn_sync_state *st = sim->sync;
 	struct mmn_actor **pp;
@@ -133,7 +147,7 @@ void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a)
 /* Key destructor: the thread of an adopted (or pthread_exit()ed) actor ends. */
 static void actor_key_dtor(void *p)
 {
-	sync_actor_exit(p);
+	mmn__actor_exit(p);
 }
 
 static void *actor_trampoline(void *p)
@@ -144,7 +158,7 @@ static void *actor_trampoline(void *p)
 	(void)pthread_setspecific(sim->sync->key, a);
 	actor_cache(sim, a);
 	a->ret = a->fn(a->arg);
-	sync_actor_exit(a);
+	mmn__actor_exit(a);
 	return a->ret;
 }
 
@@ -158,13 +172,10 @@ int mmn_actor_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 		return -EINVAL;
 	/* Backend dispatch point. */
 	if (!sync_native(sim))
-		return sync_det_spawn(sim, name, fn, arg, out);
-	a = sync_actor_new(sim, name, "actor");
+		return mmn__det_spawn(sim, name, fn, arg, out);
+	a = mmn__actor_new_spawned(sim, name, fn, arg);
 	if (!a)
 		return -ENOMEM;
-	a->spawned = true;
-	a->fn = fn;
-	a->arg = arg;
 	err = pthread_create(&a->thread, NULL, actor_trampoline, a);
 	if (err) {
 		/* A dead actor: listed until fini, never joinable. */
@@ -185,7 +196,7 @@ int mmn_actor_join(struct mmn_actor *actor, void **retval)
 		return -EINVAL;
 	/* Backend dispatch point. */
 	if (!sync_native(actor->sim))
-		return sync_det_join(actor, retval);
+		return mmn__det_join(actor, retval);
 	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
 		return -EINVAL;
 	err = pthread_join(actor->thread, &r);
@@ -238,6 +249,19 @@ const char *mmn_actor_context(struct mmn_sim *sim)
 	return a ? a->context : NULL;
 }
 
+/* lib/check's describe callback: the reporting actor and its context. */
+static void actor_describe(struct mmn_sim *sim, struct mmn_violation *v)
+{
+	if (!v->actor_name) {
+		struct mmn_actor *a = mmn_actor_current(sim);
+
+		v->actor_id = a ? mmn_actor_id(a) : -1;
+		v->actor_name = a ? mmn_actor_name(a) : "?";
+	}
+	if (!v->op)
+		v->op = mmn_actor_context(sim);
+}
+
 int mmn_sync_sim_init(struct mmn_sim *sim)
 {
 	struct mmn_sync_state *st;
@@ -260,15 +284,15 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 		return -err;
 	}
 	pthread_mutex_init(&st->actors_lock, NULL);
-	err = sync_ld_state_init(st);
+	err = mmn__ld_state_init(st);
 	if (!err && !sync_native(sim)) {
 		/* Every primitive takes its slow path, and every point goes
 		 * to the scheduler through the hook slot. */
-		err = sync_det_init(st);
+		err = mmn__det_init(st);
 		if (err)
-			sync_ld_state_fini(st);
+			mmn__ld_state_fini(st);
 		st->slow = 1;
-		st->hook = sync_det_hook;
+		st->hook = mmn__det_hook;
 	}
 	if (err) {
 		pthread_mutex_destroy(&st->actors_lock);
@@ -277,6 +301,9 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 		return err;
 	}
 	sim->sync = st;
+	mmn__check_set_describe(sim, actor_describe);
+	if (st->det)
+		mmn__check_set_observer(sim, mmn__det_observe);
 	return 0;
 }
 
@@ -288,7 +315,7 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	if (!sim || !sim->sync)
 		return;
 	st = sim->sync;
-	sync_srcu_sim_fini(sim);
+	mmn__srcu_sim_fini(sim);
 	/* After this no destructor of this sim runs; threads that outlive the
 	 * sim keep a stale value glibc never hands out again. */
 	pthread_key_delete(st->key);
@@ -300,12 +327,14 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 			continue;
 		free(a);
 	}
-	if (sync_tls.sim == sim)
-		memset(&sync_tls, 0, sizeof(sync_tls));
-	sync_ld_state_fini(st);
+	if (mmn__tls.sim == sim)
+		memset(&mmn__tls, 0, sizeof(mmn__tls));
+	mmn__ld_state_fini(st);
 	if (st->det)
-		sync_det_fini(st);
+		mmn__det_fini(st);
 	pthread_mutex_destroy(&st->actors_lock);
 	free(st);
 	sim->sync = NULL;
+	mmn__check_set_observer(sim, NULL);
+	mmn__check_set_describe(sim, NULL);
 }

@@ -12,6 +12,8 @@
 
 #include <mmnsim/sync.h>
 
+#include "check/check_internal.h"
+
 struct mmn_sim;
 
 /* Per-simulation state of the sync layer (actors, lockdep graph, hook). */
@@ -20,20 +22,6 @@ struct mmn_sync_state;
 /* Called by mmn_sim_create()/mmn_sim_destroy(). init returns 0 or -errno. */
 int mmn_sync_sim_init(struct mmn_sim *sim);
 void mmn_sync_sim_fini(struct mmn_sim *sim);
-
-/*
- * Raw locks: simulator bookkeeping (frame free lists, actor lists, TLB fill
- * serialisation), not modelled kernel locks. No lockdep, no scheduling
- * points, and never held across a scheduling point or a sleeping call, so
- * that under the deterministic backend they are never contended.
- */
-struct mmn_raw_lock {
-	pthread_mutex_t m;
-};
-void mmn_raw_lock_init(struct mmn_raw_lock *l);
-void mmn_raw_lock_destroy(struct mmn_raw_lock *l);
-void mmn_raw_lock(struct mmn_raw_lock *l);
-void mmn_raw_unlock(struct mmn_raw_lock *l);
 
 /* Whether a scheduling-point hook is installed (cheap test for hot paths). */
 bool mmn_sched_hook_active(const struct mmn_sim *sim);
@@ -44,13 +32,6 @@ bool mmn_sched_hook_active(const struct mmn_sim *sim);
  * @buf; empty when lockdep is off.
  */
 char *mmn_lockdep_held_text(struct mmn_sim *sim, char *buf, size_t len);
-
-/*
- * Deterministic backend: add an event line "step actor KIND MSG" to the
- * trace of the run in progress, when the caller is the running actor (a
- * violation report, say). No-op otherwise.
- */
-void mmn_sched_trace_event(struct mmn_sim *sim, const char *kind, const char *msg);
 
 /*
  * lockdep_assert_held(): report MMN_VIOL_PROTOCOL when the calling actor

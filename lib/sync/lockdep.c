@@ -42,18 +42,18 @@ static const char *ld_class_name(const struct mmn_lock_class *cls)
 	return cls && cls->name ? cls->name : "?";
 }
 
-const char *sync_ld_map_name(const struct mmn_lockdep_map *map)
+const char *mmn__ld_map_name(const struct mmn_lockdep_map *map)
 {
 	return map->name ? map->name : ld_class_name(map->cls);
 }
 
-int sync_ld_state_init(struct mmn_sync_state *st)
+int mmn__ld_state_init(struct mmn_sync_state *st)
 {
 	pthread_mutex_init(&st->ld.lock, NULL);
 	return 0;
 }
 
-void sync_ld_state_fini(struct mmn_sync_state *st)
+void mmn__ld_state_fini(struct mmn_sync_state *st)
 {
 	pthread_mutex_destroy(&st->ld.lock);
 	free(st->ld.edges);
@@ -98,7 +98,7 @@ static int ld_class_id(struct mmn_sync_state *st, const struct mmn_lock_class *c
 	return id;
 }
 
-void sync_ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
+void mmn__ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
 		      const struct mmn_lock_class *cls, const char *name)
 {
 	map->sim = sim;
@@ -111,7 +111,7 @@ void sync_ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
 /* Held stack                                                          */
 /* ------------------------------------------------------------------ */
 
-int sync_ld_find(const struct mmn_actor *a, const struct mmn_lockdep_map *map)
+int mmn__ld_find(const struct mmn_actor *a, const struct mmn_lockdep_map *map)
 {
 	for (int i = a->depth - 1; i >= 0; i--)
 		if (a->held[i].map == map)
@@ -135,7 +135,7 @@ static const char *ld_mode(const struct sync_held *h)
 	}
 }
 
-char *sync_ld_held_text(const struct mmn_actor *a, char *buf, size_t len)
+char *mmn__ld_held_text(const struct mmn_actor *a, char *buf, size_t len)
 {
 	size_t n = 0;
 
@@ -150,7 +150,7 @@ char *sync_ld_held_text(const struct mmn_actor *a, char *buf, size_t len)
 
 		if (h->subclass)
 			snprintf(sub, sizeof(sub), ", subclass %u", h->subclass);
-		w = snprintf(buf + n, len - n, "  #%d: %s (%s) %s%s%s\n", i, sync_ld_map_name(m),
+		w = snprintf(buf + n, len - n, "  #%d: %s (%s) %s%s%s\n", i, mmn__ld_map_name(m),
 			     h->kind == SYNC_KIND_SRCU ? "srcu" : ld_class_name(m->cls), ld_mode(h),
 			     sub, h->phantom ? ", recursive (skipped)" : "");
 		if (w < 0 || (size_t)w >= len - n)
@@ -174,11 +174,11 @@ char *mmn_lockdep_held_text(struct mmn_sim *sim, char *buf, size_t len)
 		return buf;
 	a = sync_actor(sim);
 	if (a)
-		sync_ld_held_text(a, buf, len);
+		mmn__ld_held_text(a, buf, len);
 	return buf;
 }
 
-void sync_ld_push(struct mmn_actor *a, const struct mmn_lockdep_map *map, unsigned int subclass,
+void mmn__ld_push(struct mmn_actor *a, const struct mmn_lockdep_map *map, unsigned int subclass,
 		  enum sync_kind kind, bool read, bool phantom)
 {
 	struct sync_held *h;
@@ -202,7 +202,7 @@ void sync_ld_push(struct mmn_actor *a, const struct mmn_lockdep_map *map, unsign
 /* Reports                                                             */
 /* ------------------------------------------------------------------ */
 
-void sync_ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation_kind kind,
+void mmn__ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation_kind kind,
 		    const char *extra, const char *fmt, ...)
 {
 	char msg[256];
@@ -226,7 +226,7 @@ void sync_ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation
 
 		if (w > 0 && (size_t)w < sizeof(detail) - n) {
 			n += (size_t)w;
-			sync_ld_held_text(a, detail + n, sizeof(detail) - n);
+			mmn__ld_held_text(a, detail + n, sizeof(detail) - n);
 		}
 	}
 	v.msg = msg;
@@ -234,7 +234,7 @@ void sync_ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation
 	mmn_report(sim, &v);
 }
 
-bool sync_ld_check_sleep(struct mmn_actor *a, const char *op)
+bool mmn__ld_check_sleep(struct mmn_actor *a, const char *op)
 {
 	const char *why;
 
@@ -246,7 +246,7 @@ bool sync_ld_check_sleep(struct mmn_actor *a, const char *op)
 		why = "in an SRCU callback, which must not sleep";
 	else
 		return false;
-	sync_ld_report(a->sim, a, MMN_VIOL_SLEEP_IN_ATOMIC, NULL, "sleeping call %s %s", op, why);
+	mmn__ld_report(a->sim, a, MMN_VIOL_SLEEP_IN_ATOMIC, NULL, "sleeping call %s %s", op, why);
 	return true;
 }
 
@@ -438,7 +438,7 @@ static void ld_add_edge(struct mmn_actor *a, int from, int to)
 	}
 	pthread_mutex_unlock(&ld->lock);
 	/* Reported outside ld->lock: the handler may do anything. */
-	sync_ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, extra,
+	mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, extra,
 		       "possible circular locking: %s then %s, earlier %s then %s", fname, tname,
 		       tname, fname);
 }
@@ -472,60 +472,60 @@ static void ld_check_order(struct mmn_actor *a, const struct mmn_lockdep_map *ma
 			continue;
 		if (rank && hc && hc->rank > rank &&
 		    ld_first_report(ld->rank_reported, h->class_id, c))
-			sync_ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
+			mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
 				       "%s (rank %u) taken while holding %s (rank %u)",
 				       ld_class_name(cls), rank, ld_class_name(hc), hc->rank);
 		if (c < 0 || h->class_id < 0)
 			continue;
 		if (h->class_id == c) {
 			if (h->subclass == subclass && ld_first_report(ld->reported, c, c))
-				sync_ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
+				mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
 					       "possible recursive locking: %s (%s) taken while "
 					       "holding %s of the same class without a nesting "
 					       "subclass",
-					       sync_ld_map_name(map), ld_class_name(cls),
-					       sync_ld_map_name(h->map));
+					       mmn__ld_map_name(map), ld_class_name(cls),
+					       mmn__ld_map_name(h->map));
 			continue;
 		}
 		ld_add_edge(a, h->class_id, c);
 	}
 }
 
-int sync_ld_acquire(struct mmn_actor *a, const struct mmn_lockdep_map *map,
+int mmn__ld_acquire(struct mmn_actor *a, const struct mmn_lockdep_map *map,
 		    unsigned int subclass, enum sync_kind kind, bool read, const char *op)
 {
 	int i;
 
 	if (kind == SYNC_KIND_MUTEX || kind == SYNC_KIND_RWSEM)
-		sync_ld_check_sleep(a, op);
-	i = sync_ld_find(a, map);
+		mmn__ld_check_sleep(a, op);
+	i = mmn__ld_find(a, map);
 	if (i >= 0) {
-		sync_ld_report(a->sim, a, MMN_VIOL_RECURSIVE_LOCK, NULL,
+		mmn__ld_report(a->sim, a, MMN_VIOL_RECURSIVE_LOCK, NULL,
 			       "%s(%s): already held (%s) by this actor, a self-deadlock; "
 			       "acquisition skipped",
-			       op, sync_ld_map_name(map), ld_mode(&a->held[i]));
-		sync_ld_push(a, map, subclass, kind, read, true);
+			       op, mmn__ld_map_name(map), ld_mode(&a->held[i]));
+		mmn__ld_push(a, map, subclass, kind, read, true);
 		return SYNC_LD_SKIP;
 	}
 	ld_check_order(a, map, subclass);
 	return SYNC_LD_PROCEED;
 }
 
-int sync_ld_try(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
+int mmn__ld_try(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
 		bool read, const char *op)
 {
-	int i = sync_ld_find(a, map);
+	int i = mmn__ld_find(a, map);
 
 	if (i < 0)
 		return SYNC_LD_TRY;
 	/* Only a read trylock of a read-held rwsem would succeed for real;
 	 * every other trylock of a lock the actor holds just fails. */
 	if (kind == SYNC_KIND_RWSEM && read && a->held[i].read) {
-		sync_ld_report(a->sim, a, MMN_VIOL_RECURSIVE_LOCK, NULL,
+		mmn__ld_report(a->sim, a, MMN_VIOL_RECURSIVE_LOCK, NULL,
 			       "%s(%s): already held (read) by this actor; recursive read "
 			       "acquisition skipped",
-			       op, sync_ld_map_name(map));
-		sync_ld_push(a, map, 0, kind, read, true);
+			       op, mmn__ld_map_name(map));
+		mmn__ld_push(a, map, 0, kind, read, true);
 		return SYNC_LD_TRY_PHANTOM;
 	}
 	return SYNC_LD_TRY_FAIL;
@@ -540,16 +540,16 @@ static int ld_find_mode(const struct mmn_actor *a, const struct mmn_lockdep_map 
 	return -1;
 }
 
-int sync_ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
+int mmn__ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
 		    int mode, const char *op)
 {
 	int i = ld_find_mode(a, map, mode);
 	struct sync_held *h;
 	bool phantom;
 
-	if (i < 0 && (i = sync_ld_find(a, map)) >= 0) {
-		sync_ld_report(a->sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
-			       "%s(%s) but this actor holds it for %s", op, sync_ld_map_name(map),
+	if (i < 0 && (i = mmn__ld_find(a, map)) >= 0) {
+		mmn__ld_report(a->sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
+			       "%s(%s) but this actor holds it for %s", op, mmn__ld_map_name(map),
 			       a->held[i].read ? "read" : "write");
 		return SYNC_LD_NOT_HELD;
 	}
@@ -561,9 +561,9 @@ int sync_ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum
 				a->atomic--;
 			return SYNC_LD_RELEASED;
 		}
-		sync_ld_report(a->sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
+		mmn__ld_report(a->sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
 			       "%s(%s) by an actor that does not hold it", op,
-			       sync_ld_map_name(map));
+			       mmn__ld_map_name(map));
 		return SYNC_LD_NOT_HELD;
 	}
 	h = &a->held[i];
@@ -575,7 +575,7 @@ int sync_ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum
 	return phantom ? SYNC_LD_PHANTOM : SYNC_LD_RELEASED;
 }
 
-bool sync_ld_downgrade(struct mmn_actor *a, const struct mmn_lockdep_map *map)
+bool mmn__ld_downgrade(struct mmn_actor *a, const struct mmn_lockdep_map *map)
 {
 	for (int i = a->depth - 1; i >= 0; i--) {
 		struct sync_held *h = &a->held[i];
@@ -585,9 +585,9 @@ bool sync_ld_downgrade(struct mmn_actor *a, const struct mmn_lockdep_map *map)
 			return true;
 		}
 	}
-	sync_ld_report(a->sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
+	mmn__ld_report(a->sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
 		       "downgrade_write(%s) by an actor that does not hold it for write",
-		       sync_ld_map_name(map));
+		       mmn__ld_map_name(map));
 	return false;
 }
 
@@ -606,7 +606,7 @@ void mmn_might_sleep(struct mmn_sim *sim)
 		return;
 	a = sync_actor(sim);
 	if (a)
-		sync_ld_check_sleep(a, "might_sleep()");
+		mmn__ld_check_sleep(a, "might_sleep()");
 }
 
 void mmn_non_block_start(struct mmn_sim *sim)
@@ -641,7 +641,7 @@ int mmn_lockdep_is_held(const void *lock)
 	if (!map->sim->sync->lockdep)
 		return -EOPNOTSUPP;
 	a = sync_actor(map->sim);
-	return a && sync_ld_find(a, map) >= 0;
+	return a && mmn__ld_find(a, map) >= 0;
 }
 
 /*
@@ -658,8 +658,8 @@ void mmn__lockdep_assert_held(const void *lock, const char *what)
 	if (!map || !map->sim || !map->sim->sync->lockdep)
 		return;
 	a = sync_actor(map->sim);
-	if (a && sync_ld_find(a, map) < 0)
-		sync_ld_report(map->sim, a, MMN_VIOL_PROTOCOL, NULL, "lockdep_assert_held: %s not held", what);
+	if (a && mmn__ld_find(a, map) < 0)
+		mmn__ld_report(map->sim, a, MMN_VIOL_PROTOCOL, NULL, "lockdep_assert_held: %s not held", what);
 }
 
 int mmn_lockdep_depth(struct mmn_sim *sim)

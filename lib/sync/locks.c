@@ -97,7 +97,7 @@ static void plock_init(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 		       struct mmn_actor **owner, struct mmn_sim *sim,
 		       const struct mmn_lock_class *cls, const char *name)
 {
-	sync_ld_map_init(dep, sim, cls, name);
+	mmn__ld_map_init(dep, sim, cls, name);
 	pthread_mutex_init(native, NULL);
 	*owner = NULL;
 }
@@ -114,11 +114,11 @@ static bool plock_det_lock(struct mmn_sim *sim, struct mmn_actor *a, struct mmn_
 	struct mmn_actor *me = a ? a : sync_actor(sim);
 
 	while (*owner)
-		if (!sync_det_block(sim, me, obj, SYNC_DET_W_LOCK, obj, -1, name))
+		if (!mmn__det_block(sim, me, obj, SYNC_DET_W_LOCK, obj, -1, name))
 			return false;
 	*owner = me ? me : SYNC_OWNER_ANON;
 	if (me)
-		sync_det_held_push(me, obj, kind, false, -1);
+		mmn__det_held_push(me, obj, kind, false, -1);
 	return true;
 }
 
@@ -131,8 +131,8 @@ static void plock_det_unlock(struct mmn_sim *sim, struct mmn_actor *a, struct mm
 	if (!release || !*owner || *owner != me)
 		return;
 	*owner = NULL;
-	sync_det_held_pop(me, obj, -1, -1);
-	sync_det_wake(sim, obj);
+	mmn__det_held_pop(me, obj, -1, -1);
+	mmn__det_wake(sim, obj);
 }
 
 static void plock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
@@ -142,8 +142,8 @@ static void plock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 	struct mmn_sim *sim = dep->sim;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	sync_sched(sim, a, MMN_SCHED_LOCK, obj, dep->name);
-	if (a && sync_ld_acquire(a, dep, subclass, ops->kind, false,
+	mmn__sched(sim, a, MMN_SCHED_LOCK, obj, dep->name);
+	if (a && mmn__ld_acquire(a, dep, subclass, ops->kind, false,
 				 subclass ? ops->nested_op : ops->lock_op) == SYNC_LD_SKIP)
 		return;
 	/* Backend dispatch point. */
@@ -151,13 +151,13 @@ static void plock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 		if (!plock_det_lock(sim, a, owner, obj, dep->name, ops->kind))
 			return;
 		if (a)
-			sync_ld_push(a, dep, subclass, ops->kind, false, false);
+			mmn__ld_push(a, dep, subclass, ops->kind, false, false);
 		return;
 	}
 	pthread_mutex_lock(native);
 	__atomic_store_n(owner, a ? a : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
 	if (a)
-		sync_ld_push(a, dep, subclass, ops->kind, false, false);
+		mmn__ld_push(a, dep, subclass, ops->kind, false, false);
 }
 
 static int plock_try_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
@@ -167,8 +167,8 @@ static int plock_try_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 	struct mmn_actor *a = sync_ld_actor(sim);
 
 	/* Backend dispatch point. */
-	sync_sched(sim, a, MMN_SCHED_LOCK, obj, dep->name);
-	if (a && sync_ld_try(a, dep, ops->kind, false, ops->try_op) != SYNC_LD_TRY)
+	mmn__sched(sim, a, MMN_SCHED_LOCK, obj, dep->name);
+	if (a && mmn__ld_try(a, dep, ops->kind, false, ops->try_op) != SYNC_LD_TRY)
 		return 0;
 	if (!sync_native(sim)) {
 		struct mmn_actor *me = a ? a : sync_actor(sim);
@@ -177,16 +177,16 @@ static int plock_try_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *native,
 			return 0;
 		*owner = me ? me : SYNC_OWNER_ANON;
 		if (me)
-			sync_det_held_push(me, obj, ops->kind, false, -1);
+			mmn__det_held_push(me, obj, ops->kind, false, -1);
 		if (a)
-			sync_ld_push(a, dep, 0, ops->kind, false, false);
+			mmn__ld_push(a, dep, 0, ops->kind, false, false);
 		return 1;
 	}
 	if (pthread_mutex_trylock(native) != 0)
 		return 0;
 	__atomic_store_n(owner, a ? a : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
 	if (a)
-		sync_ld_push(a, dep, 0, ops->kind, false, false);
+		mmn__ld_push(a, dep, 0, ops->kind, false, false);
 	return 1;
 }
 
@@ -201,7 +201,7 @@ static void plock_unlock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *nati
 
 	/* Backend dispatch point. */
 	if (a) {
-		int r = sync_ld_release(a, dep, ops->kind, -1, ops->unlock_op);
+		int r = mmn__ld_release(a, dep, ops->kind, -1, ops->unlock_op);
 
 		if (r == SYNC_LD_PHANTOM)
 			release = false;
@@ -217,7 +217,7 @@ static void plock_unlock_slow(struct mmn_lockdep_map *dep, pthread_mutex_t *nati
 		__atomic_store_n(owner, NULL, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(native);
 	}
-	sync_sched(sim, a, MMN_SCHED_UNLOCK, obj, name);
+	mmn__sched(sim, a, MMN_SCHED_UNLOCK, obj, name);
 }
 
 /* ------------------------------------------------------------------ */
@@ -407,7 +407,7 @@ unsigned int mmn_read_seqcount_begin(const struct mmn_seqcount *s)
 	 * virtually for its write_seqcount_end() instead. */
 	while ((seq = __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE)) & 1) {
 		if (s->sim && !sync_native(s->sim)) {
-			if (!sync_det_block(s->sim, sync_actor(s->sim), s, SYNC_DET_W_SEQCOUNT, NULL,
+			if (!mmn__det_block(s->sim, sync_actor(s->sim), s, SYNC_DET_W_SEQCOUNT, NULL,
 					    -1, "seqcount"))
 				return seq;
 			continue;
@@ -452,41 +452,5 @@ void mmn_write_seqcount_end(struct mmn_seqcount *s)
 	__atomic_store_n(&s->sequence, __atomic_load_n(&s->sequence, __ATOMIC_RELAXED) + 1,
 			 __ATOMIC_RELEASE);
 	if (mmn_unlikely(s->sim && !sync_native(s->sim)))
-		sync_det_wake(s->sim, s);
-}
-
-/* ------------------------------------------------------------------ */
-/* Raw locks: simulator bookkeeping only, no model, no checks.         */
-/* ------------------------------------------------------------------ */
-
-/* Raw locks held by this thread: the deterministic backend refuses to
- * switch actors at a point passed with one held (see det.c). */
-__thread int sync_raw_depth __attribute__((tls_model("initial-exec")));
-
-void mmn_raw_lock_init(struct mmn_raw_lock *l)
-{
-	if (l)
-		pthread_mutex_init(&l->m, NULL);
-}
-
-void mmn_raw_lock_destroy(struct mmn_raw_lock *l)
-{
-	if (l)
-		pthread_mutex_destroy(&l->m);
-}
-
-void mmn_raw_lock(struct mmn_raw_lock *l)
-{
-	if (l) {
-		pthread_mutex_lock(&l->m);
-		sync_raw_depth++;
-	}
-}
-
-void mmn_raw_unlock(struct mmn_raw_lock *l)
-{
-	if (l) {
-		sync_raw_depth--;
-		pthread_mutex_unlock(&l->m);
-	}
+		mmn__det_wake(s->sim, s);
 }

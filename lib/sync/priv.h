@@ -9,7 +9,7 @@
  * backend, a primitive reads one byte of the per-simulation state
  * (sync_slow()) and goes straight to pthreads/liburcu; it never looks up the
  * calling actor. Everything else (hook, lockdep, and the deterministic
- * backend of det.c, which keeps the slow flag set) lives behind that one
+ * backend of det_*.c, which keeps the slow flag set) lives behind that one
  * branch, in the *_slow() functions.
  */
 #ifndef MMN_LIB_SYNC_PRIV_H
@@ -52,7 +52,7 @@ struct sync_held {
 			* must not release the real lock */
 };
 
-/* Deterministic backend (det.c): an actor's place in the schedule. */
+/* Deterministic backend (det_*.c): an actor's place in the schedule. */
 enum sync_det_state {
 	SYNC_DET_NONE = 0,   /* not an actor of a run */
 	SYNC_DET_RUNNABLE,
@@ -107,12 +107,12 @@ struct sync_det_actor {
 };
 
 struct mmn_sched_pool;
-/* A thread of a struct mmn_sched_pool (lib/sync/pool.c). */
+/* A thread of a struct mmn_sched_pool (lib/sync/det_pool.c). */
 struct sync_worker;
 /* Run det_trampoline(@a) on a thread of @pool (idle, or a new one); 0 or -errno. */
-int sync_pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn)(void *));
+int mmn__pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn)(void *));
 /* Wait until the pool thread running @a has returned from it. */
-void sync_pool_join(struct mmn_actor *a);
+void mmn__pool_join(struct mmn_actor *a);
 
 /*
  * An actor: one thread's identity within one simulation. Everything but the
@@ -209,21 +209,21 @@ struct sync_tls_cache {
 	unsigned long serial;
 	struct mmn_actor *actor;
 };
-extern __thread struct sync_tls_cache sync_tls
+extern __thread struct sync_tls_cache mmn__tls
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 
 /* Owner recorded by the fast paths, which do not know the actor. */
-extern struct mmn_actor sync_owner_anon __attribute__((visibility("hidden")));
-#define SYNC_OWNER_ANON (&sync_owner_anon)
+extern struct mmn_actor mmn__owner_anon __attribute__((visibility("hidden")));
+#define SYNC_OWNER_ANON (&mmn__owner_anon)
 
-struct mmn_actor *sync_actor_slow(struct mmn_sim *sim);
+struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim);
 
 /* The calling thread's actor in @sim (adopting the thread), NULL on ENOMEM. */
 static inline struct mmn_actor *sync_actor(struct mmn_sim *sim)
 {
-	if (mmn_likely(sync_tls.sim == sim && sync_tls.serial == sim->sync->serial))
-		return sync_tls.actor;
-	return sync_actor_slow(sim);
+	if (mmn_likely(mmn__tls.sim == sim && mmn__tls.serial == sim->sync->serial))
+		return mmn__tls.actor;
+	return mmn__actor_slow(sim);
 }
 
 /*
@@ -248,94 +248,93 @@ static inline struct mmn_actor *sync_ld_actor(struct mmn_sim *sim)
 }
 
 /* sched.c: pass a point from a slow path; @a may be NULL (looked up if needed). */
-void sync_sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
+void mmn__sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
 		const void *obj, const char *name);
 
 /* lockdep.c */
-int sync_ld_state_init(struct mmn_sync_state *st);
-void sync_ld_state_fini(struct mmn_sync_state *st);
-void sync_ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
+int mmn__ld_state_init(struct mmn_sync_state *st);
+void mmn__ld_state_fini(struct mmn_sync_state *st);
+void mmn__ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
 		      const struct mmn_lock_class *cls, const char *name);
 
-/* sync_ld_acquire() verdicts */
+/* mmn__ld_acquire() verdicts */
 enum { SYNC_LD_PROCEED = 0, SYNC_LD_SKIP };
-int sync_ld_acquire(struct mmn_actor *a, const struct mmn_lockdep_map *map,
+int mmn__ld_acquire(struct mmn_actor *a, const struct mmn_lockdep_map *map,
 		    unsigned int subclass, enum sync_kind kind, bool read, const char *op);
-/* sync_ld_try() verdicts */
+/* mmn__ld_try() verdicts */
 enum { SYNC_LD_TRY = 0, SYNC_LD_TRY_FAIL, SYNC_LD_TRY_PHANTOM };
-int sync_ld_try(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
+int mmn__ld_try(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
 		bool read, const char *op);
-void sync_ld_push(struct mmn_actor *a, const struct mmn_lockdep_map *map, unsigned int subclass,
+void mmn__ld_push(struct mmn_actor *a, const struct mmn_lockdep_map *map, unsigned int subclass,
 		  enum sync_kind kind, bool read, bool phantom);
-/* sync_ld_release() results; @mode: -1 any, 0 write/exclusive, 1 read */
+/* mmn__ld_release() results; @mode: -1 any, 0 write/exclusive, 1 read */
 enum { SYNC_LD_RELEASED = 0, SYNC_LD_PHANTOM, SYNC_LD_NOT_HELD };
-int sync_ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
+int mmn__ld_release(struct mmn_actor *a, const struct mmn_lockdep_map *map, enum sync_kind kind,
 		    int mode, const char *op);
 /* Turn the actor's write hold of @map into a read hold; false (reported) if none. */
-bool sync_ld_downgrade(struct mmn_actor *a, const struct mmn_lockdep_map *map);
-int sync_ld_find(const struct mmn_actor *a, const struct mmn_lockdep_map *map);
-bool sync_ld_check_sleep(struct mmn_actor *a, const char *op);
-void sync_ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation_kind kind,
+bool mmn__ld_downgrade(struct mmn_actor *a, const struct mmn_lockdep_map *map);
+int mmn__ld_find(const struct mmn_actor *a, const struct mmn_lockdep_map *map);
+bool mmn__ld_check_sleep(struct mmn_actor *a, const char *op);
+void mmn__ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation_kind kind,
 		    const char *extra, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-char *sync_ld_held_text(const struct mmn_actor *a, char *buf, size_t len);
-const char *sync_ld_map_name(const struct mmn_lockdep_map *map);
+char *mmn__ld_held_text(const struct mmn_actor *a, char *buf, size_t len);
+const char *mmn__ld_map_name(const struct mmn_lockdep_map *map);
 
 /* actor.c: HELD_AT_EXIT check when an actor's thread ends. */
-void sync_actor_exit(struct mmn_actor *a);
+void mmn__actor_exit(struct mmn_actor *a);
 
 /* srcu.c: wait for pending callbacks of @sim before it goes away. */
-void sync_srcu_sim_fini(struct mmn_sim *sim);
+void mmn__srcu_sim_fini(struct mmn_sim *sim);
 
 /* actor.c helpers the deterministic backend shares */
-struct mmn_actor *sync_actor_new(struct mmn_sim *sim, const char *name, const char *prefix);
-void sync_actor_bind(struct mmn_sim *sim, struct mmn_actor *a);
-void sync_actor_forget(struct mmn_sim *sim, struct mmn_actor *a);
+struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const char *prefix);
+struct mmn_actor *mmn__actor_new_spawned(struct mmn_sim *sim, const char *name, mmn_actor_fn fn,
+					 void *arg);
+void mmn__actor_bind(struct mmn_sim *sim, struct mmn_actor *a);
+void mmn__actor_forget(struct mmn_sim *sim, struct mmn_actor *a);
 
-/* Raw locks the calling thread holds (locks.c): a scheduling point passed
- * with one held cannot switch actors under the deterministic backend. */
-extern __thread int sync_raw_depth
-	__attribute__((tls_model("initial-exec"), visibility("hidden")));
-
-/* ---- det.c: the deterministic backend ---- */
+/* ---- det_*.c: the deterministic backend (det.h lists its files) ---- */
 struct sync_det;
-int sync_det_init(struct mmn_sync_state *st);
-void sync_det_fini(struct mmn_sync_state *st);
-void sync_det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg);
+int mmn__det_init(struct mmn_sync_state *st);
+void mmn__det_fini(struct mmn_sync_state *st);
+void mmn__det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg);
+/* lib/check's observer: a violation becomes an event line of the trace. */
+void mmn__det_observe(struct mmn_sim *sim, const struct mmn_violation *v);
 /* Whether @a is an actor of the run in progress (it holds the token). */
-bool sync_det_in_run(struct mmn_sim *sim, const struct mmn_actor *a);
+bool mmn__det_in_run(struct mmn_sim *sim, const struct mmn_actor *a);
 /*
- * Block @a until sync_det_wake(@key). Returns true when woken (re-check the
+ * Block @a until mmn__det_wake(@key). Returns true when woken (re-check the
  * condition); false outside a run, where nobody could wake it: reported as
  * MMN_VIOL_DEADLOCK, the caller skips the wait.
  */
-bool sync_det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, int what,
+bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, int what,
 		    const void *holder, int idx, const char *name);
-void sync_det_wake(struct mmn_sim *sim, const void *key);
-void sync_det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kind, bool read,
+void mmn__det_wake(struct mmn_sim *sim, const void *key);
+void mmn__det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kind, bool read,
 			int idx);
 /* Drop the latest entry for @obj (@read: -1 any, 0 write, 1 read; @idx: -1
  * any): returns its SRCU index (-1 for a lock), -2 when there is none. */
-int sync_det_held_pop(struct mmn_actor *a, const void *obj, int read, int idx);
-int sync_det_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
+int mmn__det_held_pop(struct mmn_actor *a, const void *obj, int read, int idx);
+int mmn__det_spawn(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
 		   struct mmn_actor **out);
-int sync_det_join(struct mmn_actor *actor, void **retval);
+int mmn__det_join(struct mmn_actor *actor, void **retval);
 /* SRCU of the deterministic backend (two counters per domain). */
-int sync_det_srcu_read_lock(struct mmn_srcu *ss, struct mmn_actor *a);
-void sync_det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx);
-void sync_det_synchronize_srcu(struct mmn_srcu *ss, struct mmn_actor *a);
-void sync_det_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head);
-void sync_det_srcu_barrier(struct mmn_srcu *ss, struct mmn_actor *a);
-void sync_det_srcu_sim_fini(struct mmn_sim *sim);
+int mmn__det_srcu_read_lock(struct mmn_srcu *ss, struct mmn_actor *a);
+void mmn__det_srcu_read_unlock(struct mmn_srcu *ss, struct mmn_actor *a, int idx);
+void mmn__det_synchronize_srcu(struct mmn_srcu *ss, struct mmn_actor *a);
+void mmn__det_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head);
+void mmn__det_srcu_barrier(struct mmn_srcu *ss, struct mmn_actor *a);
+void mmn__det_srcu_sim_fini(struct mmn_sim *sim);
 /* The last run's choice points (explorer): chosen actor, runnable mask,
  * current actor or -1; *nact: the run's actors. Returns their number. */
-size_t sync_det_choice_points(const struct mmn_sim *sim, const uint32_t **chosen,
+size_t mmn__det_choice_points(const struct mmn_sim *sim, const uint32_t **chosen,
 			      const uint64_t **masks, const int32_t **curs, unsigned int *nact);
 /* White-box: scheduling points passed with a raw lock held (no switch made). */
-unsigned long sync_det_raw_points(const struct mmn_sim *sim);
+unsigned long mmn__det_raw_points(const struct mmn_sim *sim);
 
 /* White-box counters for the tests (srcu.c). */
-unsigned long sync_srcu_registrations(void);
-unsigned long sync_srcu_unregistrations(void);
-bool sync_srcu_thread_registered(void);
+unsigned long mmn__srcu_registrations(void);
+unsigned long mmn__srcu_unregistrations(void);
+bool mmn__srcu_thread_registered(void);
 
 #endif /* MMN_LIB_SYNC_PRIV_H */

@@ -72,7 +72,8 @@ static void rwsem_wake(struct mmn_rwsem *sem)
 	pthread_mutex_unlock(&sem->wait_lock);
 }
 
-/* A waiter leaves the slow path; caller holds wait_lock. */
+/* A waiter leaves the slow path; caller holds wait_lock (a host mutex of
+ * the native backend, not a modelled lock: lockdep does not see it). */
 static void rwsem_unregister(struct mmn_rwsem *sem)
 {
 	if (--sem->waiters == 0)
@@ -81,7 +82,8 @@ static void rwsem_unregister(struct mmn_rwsem *sem)
 
 /*
  * Release the write hold, turning it into one read hold if @downgrade, and
- * grant the lock to every reader waiting now. Caller holds wait_lock.
+ * grant the lock to every reader waiting now. Caller holds wait_lock (host
+ * mutex, not seen by lockdep).
  */
 static void __rwsem_writer_handoff(struct mmn_rwsem *sem, bool downgrade)
 {
@@ -245,7 +247,7 @@ static bool rwsem_det_down(struct mmn_rwsem *sem, struct mmn_actor *me, bool wri
 			bool ok;
 
 			sem->writers_waiting++;
-			ok = sync_det_block(sim, me, sem, SYNC_DET_W_WRITE, sem, -1, sem->dep.name);
+			ok = mmn__det_block(sim, me, sem, SYNC_DET_W_WRITE, sem, -1, sem->dep.name);
 			sem->writers_waiting--;
 			if (!ok)
 				return false;
@@ -254,12 +256,12 @@ static bool rwsem_det_down(struct mmn_rwsem *sem, struct mmn_actor *me, bool wri
 		__atomic_store_n(&sem->owner, me ? me : SYNC_OWNER_ANON, __ATOMIC_RELAXED);
 	} else {
 		while ((rwsem_load(sem) & RWSEM_WRITER) || sem->writers_waiting > 0)
-			if (!sync_det_block(sim, me, sem, SYNC_DET_W_READ, sem, -1, sem->dep.name))
+			if (!mmn__det_block(sim, me, sem, SYNC_DET_W_READ, sem, -1, sem->dep.name))
 				return false;
 		__atomic_store_n(&sem->count, rwsem_load(sem) + RWSEM_READER, __ATOMIC_RELAXED);
 	}
 	if (me)
-		sync_det_held_push(me, sem, SYNC_KIND_RWSEM, !write, -1);
+		mmn__det_held_push(me, sem, SYNC_KIND_RWSEM, !write, -1);
 	return true;
 }
 
@@ -277,7 +279,7 @@ static bool rwsem_det_try(struct mmn_rwsem *sem, struct mmn_actor *me, bool writ
 		__atomic_store_n(&sem->count, c + RWSEM_READER, __ATOMIC_RELAXED);
 	}
 	if (me)
-		sync_det_held_push(me, sem, SYNC_KIND_RWSEM, !write, -1);
+		mmn__det_held_push(me, sem, SYNC_KIND_RWSEM, !write, -1);
 	return true;
 }
 
@@ -291,18 +293,18 @@ static void rwsem_det_up(struct mmn_rwsem *sem, struct mmn_actor *me, bool write
 		__atomic_store_n(&sem->count, c & ~RWSEM_WRITER, __ATOMIC_RELAXED);
 		__atomic_store_n(&sem->owner, NULL, __ATOMIC_RELAXED);
 		if (me)
-			sync_det_held_pop(me, sem, 0, -1);
+			mmn__det_held_pop(me, sem, 0, -1);
 	} else {
 		if (!(c & RWSEM_READ_MASK))
 			return;
 		c -= RWSEM_READER;
 		__atomic_store_n(&sem->count, c, __ATOMIC_RELAXED);
 		if (me)
-			sync_det_held_pop(me, sem, 1, -1);
+			mmn__det_held_pop(me, sem, 1, -1);
 		if (c & RWSEM_READ_MASK)
 			return; /* only a writer waits for the readers to drain */
 	}
-	sync_det_wake(sem->dep.sim, sem);
+	mmn__det_wake(sem->dep.sim, sem);
 }
 
 static void rwsem_det_downgrade(struct mmn_rwsem *sem, struct mmn_actor *me)
@@ -313,9 +315,9 @@ static void rwsem_det_downgrade(struct mmn_rwsem *sem, struct mmn_actor *me)
 		return;
 	__atomic_store_n(&sem->count, (c & ~RWSEM_WRITER) + RWSEM_READER, __ATOMIC_RELAXED);
 	__atomic_store_n(&sem->owner, NULL, __ATOMIC_RELAXED);
-	if (me && sync_det_held_pop(me, sem, 0, -1) != -2)
-		sync_det_held_push(me, sem, SYNC_KIND_RWSEM, true, -1);
-	sync_det_wake(sem->dep.sim, sem);
+	if (me && mmn__det_held_pop(me, sem, 0, -1) != -2)
+		mmn__det_held_push(me, sem, SYNC_KIND_RWSEM, true, -1);
+	mmn__det_wake(sem->dep.sim, sem);
 }
 
 /* ---- lockdep / hook slow paths ---- */
@@ -325,14 +327,14 @@ static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
 	struct mmn_sim *sim = sem->dep.sim;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	sync_sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
-	if (a && sync_ld_acquire(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write,
+	mmn__sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
+	if (a && mmn__ld_acquire(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write,
 				 write ? "down_write" : "down_read") == SYNC_LD_SKIP)
 		return;
 	/* Backend dispatch point. */
 	if (!sync_native(sim)) {
 		if (rwsem_det_down(sem, a ? a : sync_actor(sim), write) && a)
-			sync_ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+			mmn__ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
 		return;
 	}
 	if (write) {
@@ -342,7 +344,7 @@ static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
 		rwsem_read_lock(sem);
 	}
 	if (a)
-		sync_ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+		mmn__ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
 }
 
 static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
@@ -351,9 +353,9 @@ static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
 	struct mmn_actor *a = sync_ld_actor(sim);
 
 	/* Backend dispatch point. */
-	sync_sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
+	mmn__sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
 	if (a) {
-		int r = sync_ld_try(a, &sem->dep, SYNC_KIND_RWSEM, !write,
+		int r = mmn__ld_try(a, &sem->dep, SYNC_KIND_RWSEM, !write,
 				    write ? "down_write_trylock" : "down_read_trylock");
 
 		if (r == SYNC_LD_TRY_FAIL)
@@ -365,7 +367,7 @@ static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
 		if (!rwsem_det_try(sem, a ? a : sync_actor(sim), write))
 			return 0;
 		if (a)
-			sync_ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+			mmn__ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
 		return 1;
 	}
 	if (write) {
@@ -376,7 +378,7 @@ static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
 		return 0;
 	}
 	if (a)
-		sync_ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+		mmn__ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
 	return 1;
 }
 
@@ -395,8 +397,8 @@ static void rwsem_up_slow(struct mmn_rwsem *sem, bool write)
 
 	/* Backend dispatch point. */
 	if (a) {
-		int held = sync_ld_find(a, &sem->dep);
-		int r = sync_ld_release(a, &sem->dep, SYNC_KIND_RWSEM, write ? 0 : 1,
+		int held = mmn__ld_find(a, &sem->dep);
+		int r = mmn__ld_release(a, &sem->dep, SYNC_KIND_RWSEM, write ? 0 : 1,
 					write ? "up_write" : "up_read");
 
 		if (r == SYNC_LD_PHANTOM || (r == SYNC_LD_NOT_HELD && held >= 0))
@@ -415,7 +417,7 @@ static void rwsem_up_slow(struct mmn_rwsem *sem, bool write)
 		rwsem_read_unlock_checked(sem);
 	}
 out:
-	sync_sched(sim, a, MMN_SCHED_UNLOCK, sem, name);
+	mmn__sched(sim, a, MMN_SCHED_UNLOCK, sem, name);
 }
 
 static void rwsem_downgrade_slow(struct mmn_rwsem *sem)
@@ -424,13 +426,13 @@ static void rwsem_downgrade_slow(struct mmn_rwsem *sem)
 	struct mmn_actor *a = sync_ld_actor(sim);
 
 	/* Backend dispatch point. */
-	if (a && !sync_ld_downgrade(a, &sem->dep))
+	if (a && !mmn__ld_downgrade(a, &sem->dep))
 		return;
 	if (!sync_native(sim))
 		rwsem_det_downgrade(sem, a ? a : sync_actor(sim));
 	else if (rwsem_load(sem) & RWSEM_WRITER)
 		rwsem_downgrade(sem);
-	sync_sched(sim, a, MMN_SCHED_UNLOCK, sem, sem->dep.name);
+	mmn__sched(sim, a, MMN_SCHED_UNLOCK, sem, sem->dep.name);
 }
 
 /* ---- API ---- */
@@ -440,7 +442,7 @@ void mmn_rwsem_init(struct mmn_rwsem *sem, struct mmn_sim *sim,
 {
 	if (!sem || !sim)
 		return;
-	sync_ld_map_init(&sem->dep, sim, cls, name);
+	mmn__ld_map_init(&sem->dep, sim, cls, name);
 	__atomic_store_n(&sem->count, 0, __ATOMIC_RELAXED);
 	sem->waiters = 0;
 	sem->writers_waiting = 0;

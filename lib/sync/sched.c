@@ -6,7 +6,7 @@
  * wake-ups, PTE and TLB accesses) passes a point. Under the native backend a
  * point calls the simulation's hook, when one is installed, so a test can
  * stop an actor right there. The deterministic backend installs its own
- * hook (det.c) in the same slot at creation, so every point reaches its
+ * hook (det_core.c) in the same slot at creation, so every point reaches its
  * scheduler by the same path, and calls the user's hook from there.
  */
 #include "priv.h"
@@ -84,7 +84,7 @@ static void sched_call(struct mmn_sim *sim, mmn_sched_hook_fn fn, struct mmn_act
 	a->in_hook = false;
 }
 
-void sync_sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
+void mmn__sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
 		const void *obj, const char *name)
 {
 	mmn_sched_hook_fn fn = __atomic_load_n(&sim->sync->hook, __ATOMIC_ACQUIRE);

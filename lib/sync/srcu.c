@@ -141,17 +141,17 @@ static inline void srcu_register(void)
 		srcu_register_slow();
 }
 
-unsigned long sync_srcu_registrations(void)
+unsigned long mmn__srcu_registrations(void)
 {
 	return __atomic_load_n(&srcu_nr_register, __ATOMIC_RELAXED);
 }
 
-unsigned long sync_srcu_unregistrations(void)
+unsigned long mmn__srcu_unregistrations(void)
 {
 	return __atomic_load_n(&srcu_nr_unregister, __ATOMIC_RELAXED);
 }
 
-bool sync_srcu_thread_registered(void)
+bool mmn__srcu_thread_registered(void)
 {
 	return srcu_urcu_registered();
 }
@@ -188,14 +188,14 @@ static __attribute__((noinline)) int srcu_read_lock_slow(struct mmn_srcu *ss)
 
 	int idx = 0;
 
-	sync_sched(sim, a, MMN_SCHED_SRCU_READ_LOCK, ss, ss->dep.name);
+	mmn__sched(sim, a, MMN_SCHED_SRCU_READ_LOCK, ss, ss->dep.name);
 	/* Backend dispatch point. */
 	if (!sync_native(sim))
-		idx = sync_det_srcu_read_lock(ss, a ? a : sync_actor(sim));
+		idx = mmn__det_srcu_read_lock(ss, a ? a : sync_actor(sim));
 	else
 		srcu_reader_enter();
 	if (a)
-		sync_ld_push(a, &ss->dep, 0, SYNC_KIND_SRCU, true, false);
+		mmn__ld_push(a, &ss->dep, 0, SYNC_KIND_SRCU, true, false);
 	return idx;
 }
 
@@ -205,25 +205,25 @@ static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss,
 	const char *name = ss->dep.name;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
-	if (a && sync_ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
+	if (a && mmn__ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
 		 SYNC_LD_RELEASED)
 		return; /* reported; liburcu's nesting must stay intact */
-	/* Backend dispatch point: indices are 0 and 1 there, checked by det.c. */
+	/* Backend dispatch point: indices are 0 and 1 there, checked by det_srcu.c. */
 	if (!sync_native(sim)) {
-		sync_det_srcu_read_unlock(ss, a ? a : sync_actor(sim), idx);
-		sync_sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
+		mmn__det_srcu_read_unlock(ss, a ? a : sync_actor(sim), idx);
+		mmn__sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
 		return;
 	}
 	if (a) {
 		if (idx != 0)
-			sync_ld_report(sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
+			mmn__ld_report(sim, a, MMN_VIOL_BAD_UNLOCK, NULL,
 				       "srcu_read_unlock(%s) with index %d, not the one "
 				       "srcu_read_lock() returned",
 				       name, idx);
 	}
 	if (srcu_reader_ongoing())
 		srcu_reader_exit();
-	sync_sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
+	mmn__sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
 }
 
 int mmn_srcu_read_lock(struct mmn_srcu *ss)
@@ -260,7 +260,7 @@ int mmn_srcu_read_lock_held(const struct mmn_srcu *ss)
 	if (!ss->dep.sim->sync->lockdep)
 		return -EOPNOTSUPP;
 	a = sync_actor(ss->dep.sim);
-	return a && sync_ld_find(a, &ss->dep) >= 0;
+	return a && mmn__ld_find(a, &ss->dep) >= 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -278,9 +278,9 @@ static bool srcu_may_wait(struct mmn_srcu *ss, struct mmn_actor *a, const char *
 	const char *name = ss->dep.name;
 
 	if (a) {
-		sync_ld_check_sleep(a, op);
-		if (sync_ld_find(a, &ss->dep) >= 0) {
-			sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
+		mmn__ld_check_sleep(a, op);
+		if (mmn__ld_find(a, &ss->dep) >= 0) {
+			mmn__ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
 				       "%s(%s) inside a read section of the same domain would "
 				       "never return; skipped",
 				       op, name);
@@ -290,13 +290,13 @@ static bool srcu_may_wait(struct mmn_srcu *ss, struct mmn_actor *a, const char *
 	if (!sync_native(sim))
 		return true; /* per-domain grace periods: the rest is liburcu's */
 	if (barrier && srcu_in_callback) {
-		sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
+		mmn__ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
 			       "%s(%s) from an SRCU callback would wait for itself; skipped",
 			       op, name);
 		return false;
 	}
 	if (srcu_reader_ongoing()) {
-		sync_ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
+		mmn__ld_report(sim, a, MMN_VIOL_SRCU_SELF_DEADLOCK, NULL,
 			       "%s(%s) inside an SRCU read section: the native backend has "
 			       "one grace-period domain (liburcu), so it would never return; "
 			       "skipped",
@@ -306,23 +306,36 @@ static bool srcu_may_wait(struct mmn_srcu *ss, struct mmn_actor *a, const char *
 	return true;
 }
 
-void mmn_synchronize_srcu(struct mmn_srcu *ss)
+/*
+ * The front both waits share: the checks above, then the scheduling point.
+ * False when the wait is skipped; *@ap is the actor lockdep tracks (NULL
+ * when lockdep is off or on the fast path).
+ */
+static bool srcu_wait_begin(struct mmn_srcu *ss, const char *op, bool barrier,
+			    struct mmn_actor **ap)
 {
-	struct mmn_sim *sim;
+	struct mmn_sim *sim = ss->dep.sim;
 	struct mmn_actor *a = NULL;
 
-	if (!ss)
-		return;
-	sim = ss->dep.sim;
 	if (sync_slow(sim))
 		a = sync_ld_actor(sim);
-	if (!srcu_may_wait(ss, a, "synchronize_srcu", false))
-		return;
+	if (!srcu_may_wait(ss, a, op, barrier))
+		return false;
 	if (sync_slow(sim))
-		sync_sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+		mmn__sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
+	*ap = a;
+	return true;
+}
+
+void mmn_synchronize_srcu(struct mmn_srcu *ss)
+{
+	struct mmn_actor *a;
+
+	if (!ss || !srcu_wait_begin(ss, "synchronize_srcu", false, &a))
+		return;
 	/* Backend dispatch point. */
-	if (!sync_native(sim)) {
-		sync_det_synchronize_srcu(ss, a ? a : sync_actor(sim));
+	if (!sync_native(ss->dep.sim)) {
+		mmn__det_synchronize_srcu(ss, a ? a : sync_actor(ss->dep.sim));
 		return;
 	}
 	urcu_memb_synchronize_rcu();
@@ -360,7 +373,7 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 	head->ss = ss;
 	/* Backend dispatch point. */
 	if (!sync_native(ss->dep.sim)) {
-		sync_det_call_srcu(ss, head);
+		mmn__det_call_srcu(ss, head);
 		return;
 	}
 	__atomic_add_fetch(&ss->dep.sim->sync->srcu_pending, 1, __ATOMIC_RELAXED);
@@ -372,21 +385,13 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 
 void mmn_srcu_barrier(struct mmn_srcu *ss)
 {
-	struct mmn_sim *sim;
-	struct mmn_actor *a = NULL;
+	struct mmn_actor *a;
 
-	if (!ss)
+	if (!ss || !srcu_wait_begin(ss, "srcu_barrier", true, &a))
 		return;
-	sim = ss->dep.sim;
-	if (sync_slow(sim))
-		a = sync_ld_actor(sim);
-	if (!srcu_may_wait(ss, a, "srcu_barrier", true))
-		return;
-	if (sync_slow(sim))
-		sync_sched(sim, a, MMN_SCHED_SRCU_SYNC, ss, ss->dep.name);
 	/* Backend dispatch point. */
-	if (!sync_native(sim)) {
-		sync_det_srcu_barrier(ss, a ? a : sync_actor(sim));
+	if (!sync_native(ss->dep.sim)) {
+		mmn__det_srcu_barrier(ss, a ? a : sync_actor(ss->dep.sim));
 		return;
 	}
 	urcu_memb_barrier();
@@ -397,7 +402,7 @@ void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
 {
 	if (!ss || !sim)
 		return;
-	sync_ld_map_init(&ss->dep, sim, NULL, name ? name : "srcu");
+	mmn__ld_map_init(&ss->dep, sim, NULL, name ? name : "srcu");
 	ss->det_ctr[0] = ss->det_ctr[1] = 0;
 	ss->det_idx = 0;
 	ss->det_gp = false;
@@ -411,11 +416,11 @@ void mmn_srcu_destroy(struct mmn_srcu *ss)
 	mmn_srcu_barrier(ss);
 }
 
-void sync_srcu_sim_fini(struct mmn_sim *sim)
+void mmn__srcu_sim_fini(struct mmn_sim *sim)
 {
 	/* Backend dispatch point. */
 	if (!sync_native(sim)) {
-		sync_det_srcu_sim_fini(sim);
+		mmn__det_srcu_sim_fini(sim);
 		return;
 	}
 	/* Callbacks still queued would run on a freed simulation. */

@@ -57,8 +57,8 @@ static void wait_prologue(struct mmn_sim *sim, const void *obj, const char *name
 	struct mmn_actor *a = sync_ld_actor(sim);
 
 	if (a)
-		sync_ld_check_sleep(a, op);
-	sync_sched(sim, a, MMN_SCHED_WAIT, obj, name);
+		mmn__ld_check_sleep(a, op);
+	mmn__sched(sim, a, MMN_SCHED_WAIT, obj, name);
 }
 
 void mmn_wait_event(struct mmn_waitqueue *wq, bool (*cond)(void *arg), void *arg)
@@ -78,7 +78,7 @@ void mmn_wait_event(struct mmn_waitqueue *wq, bool (*cond)(void *arg), void *arg
 				return;
 			if (__atomic_load_n(&wq->wake_seq, __ATOMIC_RELAXED) != seq)
 				continue;
-			if (!sync_det_block(wq->sim, me, wq, SYNC_DET_W_WAITQUEUE, NULL, -1,
+			if (!mmn__det_block(wq->sim, me, wq, SYNC_DET_W_WAITQUEUE, NULL, -1,
 					    wq->name))
 				return;
 		}
@@ -115,8 +115,8 @@ void mmn_wake_up_all(struct mmn_waitqueue *wq)
 	if (sync_slow(sim)) {
 		/* Backend dispatch point. */
 		if (!sync_native(sim))
-			sync_det_wake(sim, wq);
-		sync_sched(sim, NULL, MMN_SCHED_WAKE, wq, name);
+			mmn__det_wake(sim, wq);
+		mmn__sched(sim, NULL, MMN_SCHED_WAKE, wq, name);
 	}
 }
 
@@ -154,7 +154,7 @@ void mmn_wait_for_completion(struct mmn_completion *c)
 		struct mmn_actor *me = sync_actor(c->wq.sim);
 
 		while (c->done == 0)
-			if (!sync_det_block(c->wq.sim, me, c, SYNC_DET_W_COMPLETION, NULL, -1,
+			if (!mmn__det_block(c->wq.sim, me, c, SYNC_DET_W_COMPLETION, NULL, -1,
 					    c->wq.name))
 				return;
 		if (c->done != UINT_MAX)
@@ -203,8 +203,8 @@ static void completion_signal(struct mmn_completion *c, bool all)
 	if (sync_slow(sim)) {
 		/* Backend dispatch point. */
 		if (!sync_native(sim))
-			sync_det_wake(sim, c);
-		sync_sched(sim, NULL, MMN_SCHED_WAKE, c, name);
+			mmn__det_wake(sim, c);
+		mmn__sched(sim, NULL, MMN_SCHED_WAKE, c, name);
 	}
 }
 

@@ -1022,7 +1022,7 @@ static void test_model_accesses_racing_munmap_and_mmap_fixed(void **state)
 		assert_int_equal(mmn_check_quiescent(sim), 0);
 		steps += r.steps;
 		/* No raw lock was held across a scheduling point. */
-		assert_int_equal(sync_det_raw_points(sim), 0);
+		assert_int_equal(mmn__det_raw_points(sim), 0);
 		mmn_mm_put(m.mm);
 		mmn_sim_destroy(sim);
 	}

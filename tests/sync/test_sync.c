@@ -840,7 +840,7 @@ static void *srcu_reader_body(void *arg)
 	struct srcu_reader *r = arg;
 	int idx = mmn_srcu_read_lock(r->ss);
 
-	r->registered = sync_srcu_thread_registered() && urcu_memb_read_ongoing();
+	r->registered = mmn__srcu_thread_registered() && urcu_memb_read_ongoing();
 	snprintf(r->name, sizeof(r->name), "%s", mmn_actor_name(mmn_actor_current(r->ss->dep.sim)));
 	mmn_complete(&r->entered);
 	mmn_wait_for_completion(&r->go);
@@ -960,7 +960,7 @@ static void *plain_reader(void *arg)
 	struct plain_thread *p = arg;
 	int idx = mmn_srcu_read_lock(p->ss);
 
-	p->registered = sync_srcu_thread_registered() && urcu_memb_read_ongoing();
+	p->registered = mmn__srcu_thread_registered() && urcu_memb_read_ongoing();
 	snprintf(p->name, sizeof(p->name), "%s", mmn_actor_name(mmn_actor_current(p->ss->dep.sim)));
 	mmn_srcu_read_unlock(p->ss, idx);
 	return NULL;
@@ -973,8 +973,8 @@ static void test_threads_are_registered_without_a_registration_call(void **state
 	struct plain_thread p = { .ss = &ss };
 	struct srcu_reader r;
 	pthread_t t;
-	unsigned long reg0 = sync_srcu_registrations();
-	unsigned long unreg0 = sync_srcu_unregistrations();
+	unsigned long reg0 = mmn__srcu_registrations();
+	unsigned long unreg0 = mmn__srcu_unregistrations();
 
 	mmn_srcu_init(&ss, f->sim, "ss");
 	/* A thread of the research code's own... */
@@ -982,16 +982,16 @@ static void test_threads_are_registered_without_a_registration_call(void **state
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_true(p.registered);
 	assert_int_equal(strncmp(p.name, "thread", 6), 0);
-	assert_int_equal(sync_srcu_registrations() - reg0, 1);
-	assert_int_equal(sync_srcu_unregistrations() - unreg0, 1);
+	assert_int_equal(mmn__srcu_registrations() - reg0, 1);
+	assert_int_equal(mmn__srcu_unregistrations() - unreg0, 1);
 	/* ...and an actor. */
 	srcu_reader_init(f, &r, &ss);
 	mmn_complete(&r.go);
 	join(spawn(f, "spawned", srcu_reader_body, &r));
 	assert_true(r.registered);
 	assert_string_equal(r.name, "spawned");
-	assert_int_equal(sync_srcu_registrations() - reg0, 2);
-	assert_int_equal(sync_srcu_unregistrations() - unreg0, 2);
+	assert_int_equal(mmn__srcu_registrations() - reg0, 2);
+	assert_int_equal(mmn__srcu_unregistrations() - unreg0, 2);
 	/* Grace periods still end: no dead thread left in liburcu's registry. */
 	mmn_synchronize_srcu(&ss);
 	srcu_reader_fini(&r);

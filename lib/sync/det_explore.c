@@ -139,7 +139,7 @@ int mmn_sched_explorer_record(struct mmn_sched_explorer *x, const struct mmn_sim
 
 	if (!x || !sim || !sim->sync->det)
 		return -EINVAL;
-	n = sync_det_choice_points(sim, &chosen, &masks, &curs, &nact);
+	n = mmn__det_choice_points(sim, &chosen, &masks, &curs, &nact);
 	if (nact >= 64)
 		return -EINVAL;
 	if (n > x->cap) {

@@ -73,8 +73,8 @@ static void *worker_main(void *p)
 		 * no stale TLS cache, and no key destructor on it when this
 		 * thread ends while its simulation still exists. */
 		(void)pthread_setspecific(a->sim->sync->key, NULL);
-		if (sync_tls.actor == a)
-			memset(&sync_tls, 0, sizeof(sync_tls));
+		if (mmn__tls.actor == a)
+			memset(&mmn__tls, 0, sizeof(mmn__tls));
 		pthread_mutex_lock(&pool->m);
 		w->job = NULL;
 		w->finished++;
@@ -86,7 +86,7 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-int sync_pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn)(void *))
+int mmn__pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn)(void *))
 {
 	struct sync_worker *w;
 	int err;
@@ -122,7 +122,7 @@ int sync_pool_start(struct mmn_sched_pool *pool, struct mmn_actor *a, void *(*fn
 	return 0;
 }
 
-void sync_pool_join(struct mmn_actor *a)
+void mmn__pool_join(struct mmn_actor *a)
 {
 	struct sync_worker *w = a->det.worker;
 	struct mmn_sched_pool *pool = w->pool;

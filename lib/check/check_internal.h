@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal interface of lib/check, the bottom layer of the library: the
+ * violation records and the simulator's raw locks. It includes public
+ * headers only and calls nothing above it; the sync layer plugs in through
+ * two callbacks, one that names the reporting actor and one that hears every
+ * violation (the deterministic backend's trace).
+ */
+#ifndef MMN_LIB_CHECK_CHECK_INTERNAL_H
+#define MMN_LIB_CHECK_CHECK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <mmnsim/check.h>
+
+struct mmn_sim;
+
+/*
+ * Raw locks: simulator bookkeeping (frame free lists, actor lists, TLB fill
+ * serialisation), not modelled kernel locks. No lockdep, no scheduling
+ * points, and never held across a scheduling point or a sleeping call, so
+ * that under the deterministic backend they are never contended.
+ */
+struct mmn_raw_lock {
+	pthread_mutex_t m;
+};
+void mmn_raw_lock_init(struct mmn_raw_lock *l);
+void mmn_raw_lock_destroy(struct mmn_raw_lock *l);
+void mmn_raw_lock(struct mmn_raw_lock *l);
+void mmn_raw_unlock(struct mmn_raw_lock *l);
+
+/* Raw locks the calling thread holds: a scheduling point passed with one
+ * held cannot switch actors under the deterministic backend. */
+extern __thread int mmn__raw_depth
+	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+/* A listener registered for the stale-translation audit. */
+struct mmn_secondary_reg {
+	const char *name;
+	mmn_secondary_iter_fn iter;
+	void *ctx;
+	struct mmn_secondary_reg *next;
+};
+
+/*
+ * Fill in who hit @v: @v->actor_id and @v->actor_name when actor_name is
+ * NULL, @v->op when it is NULL (the sync layer's current actor).
+ */
+typedef void (*mmn__check_describe_fn)(struct mmn_sim *sim, struct mmn_violation *v);
+/* Hear every violation, counted but not yet handed to the handler. */
+typedef void (*mmn__check_observe_fn)(struct mmn_sim *sim, const struct mmn_violation *v);
+
+/* Per-simulation state of the check module (violation counters, handler). */
+struct mmn_check_state {
+	_Atomic unsigned long counts[MMN_VIOL_NR_KINDS];
+	mmn_violation_fn handler;
+	void *handler_arg;
+	mmn__check_describe_fn describe;  /* set by the sync layer */
+	mmn__check_observe_fn observe;    /* set by the deterministic backend */
+	struct mmn_raw_lock print_lock;  /* serialises the default handler's lines */
+	struct mmn_raw_lock reg_lock;    /* guards @secondaries */
+	struct mmn_secondary_reg *secondaries;
+};
+
+void mmn_check_sim_init(struct mmn_sim *sim);
+void mmn_check_sim_fini(struct mmn_sim *sim);
+/* Install (or, with NULL, remove) the callbacks of the layer above. */
+void mmn__check_set_describe(struct mmn_sim *sim, mmn__check_describe_fn fn);
+void mmn__check_set_observer(struct mmn_sim *sim, mmn__check_observe_fn fn);
+
+/*
+ * Report a violation found inside the library. @v->actor_* and @v->op are
+ * filled from the calling actor when left -1/NULL. Never blocks on a
+ * modelled lock.
+ */
+void mmn_report(struct mmn_sim *sim, struct mmn_violation *v);
+
+/* Convenience: report @kind with a printf-style message. */
+void mmn_reportf(struct mmn_sim *sim, enum mmn_violation_kind kind, unsigned long addr,
+		 unsigned long pfn, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif /* MMN_LIB_CHECK_CHECK_INTERNAL_H */

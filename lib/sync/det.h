@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private definitions of the deterministic backend (the det_*.c files of
+ * lib/sync): the scheduler's state and the functions its files share.
+ *
+ *   det_core.c      token passing, scheduling points, virtual blocking
+ *   det_strategy.c  random, PCT and replay choice; the choice record
+ *   det_trace.c     the text trace of a run
+ *   det_chrome.c    the text trace as Chrome trace-event JSON
+ *   det_deadlock.c  the wait-for cycle text of a deadlock report
+ *   det_actor.c     actors of a run: creation, start routine, join
+ *   det_unwind.c    what an actor holds, and unwinding it at the end of a run
+ *   det_srcu.c      SRCU (two counters per domain) and its callback helper
+ *   det_run.c       mmn_sched_run(): one run from the controller's side
+ *   det_pool.c      host threads reused from run to run
+ *   det_explore.c   exhaustive search and shrinking over choice lists
+ */
+#ifndef MMN_LIB_SYNC_DET_H
+#define MMN_LIB_SYNC_DET_H
+
+#include <mmnsim/sched.h>
+
+#include "priv.h"
+
+#define DET_MAX_DEPTH 32
+#define DET_DEFAULT_STEPS 100000UL
+
+enum det_back {
+	DET_BACK_NONE = 0,
+	DET_BACK_END,       /* no runnable actor: outcome says done or deadlock */
+	DET_BACK_BUDGET,
+	DET_BACK_UNWOUND,   /* an aborted actor has finished unwinding */
+};
+
+struct det_obj {
+	const void *obj;
+	unsigned int id;
+};
+
+struct sync_det {
+	pthread_mutex_t m;
+	pthread_cond_t ctl;          /* the controller waits here */
+	bool running;                /* a run is in progress */
+	bool reporting;              /* a deadlock report is being delivered */
+	bool unwinding;              /* the run is over, its actors are unwound */
+	struct mmn_actor *cur;       /* token holder; NULL: the controller */
+	int back;                    /* enum det_back: why the token came back */
+
+	struct mmn_actor **act;      /* the run's actors by index */
+	struct mmn_actor **scratch;  /* runnable set, as big as @act */
+	unsigned int nact, cap_act;
+	unsigned int last_nact;      /* actors of the last run */
+	struct mmn_actor *helper;    /* SRCU callback helper of this run */
+
+	struct mmn_sched_config cfg;
+	uint32_t *replay;            /* copy of cfg.replay */
+	mmn_sched_body_fn body;
+	void *body_arg;
+	uint64_t rng[4];
+	unsigned long pct_change[DET_MAX_DEPTH];
+	unsigned int pct_nchange;
+
+	unsigned long steps, preemptions, replay_misses, viol_start;
+	unsigned int unwound;
+	enum mmn_sched_outcome outcome;
+	unsigned long raw_points;    /* atomic */
+
+	/* choice points of the last run */
+	uint32_t *choices;
+	uint64_t *masks;             /* runnable actors (indices < 64) */
+	int32_t *curs;               /* the current actor if runnable, else -1 */
+	size_t nchoices, cap_choices;
+
+	/* trace of the last run */
+	char *trace;
+	size_t trace_len, trace_cap;
+
+	/* object numbering for the trace (open addressing) */
+	struct det_obj *objs;
+	size_t objs_cap, nobjs;
+
+	/* call_srcu() queue, FIFO through head->priv[0] */
+	struct mmn_rcu_head *cbq_head, *cbq_tail;
+};
+
+static inline struct sync_det *det_of(const struct mmn_sim *sim)
+{
+	return sim->sync->det;
+}
+
+/* How the next actor was picked (mmn__det_pick()). */
+enum { DET_FORCED = 0, DET_CHOICE, DET_PREEMPT };
+
+/* The trace's mark of a choice point: " !" a preemption, " *" a choice. */
+static inline const char *det_mark(int how)
+{
+	return how == DET_PREEMPT ? " !" : how == DET_CHOICE ? " *" : "";
+}
+
+/* det_core.c (everything under d->m unless said otherwise) */
+void mmn__det_wait_token(struct sync_det *d, struct mmn_actor *me);
+void mmn__det_give(struct sync_det *d, struct mmn_actor *next, int back);
+void mmn__det_reschedule(struct sync_det *d, struct mmn_actor *me, const char *what,
+			 const void *obj, const char *name);
+void mmn__det_wake_locked(struct sync_det *d, const void *key);
+
+/* det_strategy.c */
+struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *how);
+/* Copy the replay list, seed the generator, draw the PCT change points. */
+int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *cfg);
+/* PCT: a new actor's initial priority (one draw of the generator). */
+uint64_t mmn__det_initial_prio(struct sync_det *d);
+/* PCT: at a change point @a drops below every initial priority. */
+void mmn__det_pct_step(struct sync_det *d, struct mmn_actor *a);
+
+/* det_trace.c */
+void mmn__det_trace(struct sync_det *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+unsigned int mmn__det_obj_id(struct sync_det *d, const void *obj);
+const char *mmn__det_label(struct sync_det *d, const void *obj, const char *name, char *buf,
+			   size_t len);
+/* The run's last line: its outcome and counters. */
+void mmn__det_trace_outcome(struct sync_det *d);
+
+/* det_deadlock.c */
+const char *mmn__det_wait_text(int what);
+void mmn__det_report_deadlock(struct sync_det *d, struct mmn_actor *me);
+
+/* det_actor.c */
+int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
+		    bool daemon, struct mmn_actor **out);
+
+/* det_unwind.c */
+/* The end of an unwound actor's start routine (without d->m). */
+void *mmn__det_unwound(struct mmn_actor *a);
+/* The controller unwinds the actors that have not ended, in index order. */
+void mmn__det_unwind_all(struct sync_det *d);
+
+/* det_srcu.c */
+void mmn__det_helper_ensure(struct mmn_sim *sim);
+
+#endif /* MMN_LIB_SYNC_DET_H */
