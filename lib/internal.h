@@ -45,11 +45,11 @@ struct mmn_check_state {
 };
 
 struct mmn_frame_pool;   /* lib/mm/page.c */
-struct mmn_dev_pagemap;  /* lib/ops/device.c */
+struct mmn_dev_pagemap;  /* lib/mm/memremap.c */
 struct mmn_cpu;          /* lib/mm/tlb.c */
 struct mmn_mm;
 
-/* Fault counters (lib/mm/fault.c). Flushes and TLB counters live per CPU. */
+/* Fault counters (lib/ops/memory.c). Flushes and TLB counters live per CPU. */
 struct mmn_fault_stats {
 	_Atomic unsigned long faults, zero, anon, shared, cow, reuse, huge, numa;
 };
@@ -100,6 +100,8 @@ struct mmn_sim {
 };
 
 void mmn_devmem_sim_fini(struct mmn_sim *sim);
+/* Tear down the mms left behind at mmn_sim_destroy() (lib/ops/fork.c). */
+void mmn_mm_sim_fini(struct mmn_sim *sim);
 void mmn_check_sim_init(struct mmn_sim *sim);
 void mmn_check_sim_fini(struct mmn_sim *sim);
 void mmn_clock_sim_init(struct mmn_sim *sim);

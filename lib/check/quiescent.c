@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../mm/mm_internal.h"
+#include "mm/mm_internal.h"
 
 int mmn_check_register_secondary(struct mmn_sim *sim, const char *name,
 				 mmn_secondary_iter_fn iter, void *ctx)

@@ -33,7 +33,7 @@
  * why the last sharer waits out the lock of a table once shared before
  * freeing it.
  */
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 /* vma_shareable(): a shared hugetlb VMA spanning the PUD-aligned area of @addr. */
 bool mmn_hugetlb_vma_shareable(const struct mmn_vma *vma, unsigned long addr)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 int mmn_page_sim_init(struct mmn_sim *sim)
 {

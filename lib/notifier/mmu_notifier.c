@@ -68,8 +68,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifier_internal.h"
-#include "../mm/mm_internal.h"
+#include "mm/mm_internal.h"
+#include "notifier/notifier_internal.h"
 
 static const struct mmn_lock_class mn_subscriptions_lock_class = {
 	.name = "notifier_subscriptions",
@@ -301,12 +301,20 @@ static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_not
 	__atomic_store_n(&sub->hashed, 0, __ATOMIC_RELAXED);
 }
 
+static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsigned long end,
+				    bool arch);
+
 static struct mmn_notifier_subscriptions *mn_subscriptions_alloc(struct mmn_mm *mm)
 {
 	struct mmn_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
 
 	if (!subs)
 		return NULL;
+	/* From now on a CPU flush may reach a subscriber (lib/mm/tlb.c's
+	 * secondary-TLB hook is the flush walk below) and __mmdrop() has
+	 * subscriptions to free (lib/mm/mm.c's hook). */
+	mmn__tlb_set_secondary_hook(mn_secondary_flush_walk);
+	mmn__mm_set_subscriptions_destroy_hook(mmn_notifier_subscriptions_destroy);
 	mmn_spin_lock_init(&subs->lock, mm->sim, &mn_subscriptions_lock_class,
 			   "notifier_subscriptions");
 	subs->invalidate_seq = 2;

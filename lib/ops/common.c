@@ -3,7 +3,7 @@
  * How operations notify under the simulation's profile (see ops_internal.h),
  * and the per-operation statistics.
  */
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 static const char *const op_names[MMN_OP_NR] = {
 	[MMN_OP_MUNMAP] = "munmap",

@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		      unsigned long **pfnsp, size_t *nrp)

@@ -14,7 +14,7 @@
  *     [change_pte] set RO entry → A U E      survived the flush: a lost write,
  *   A, B no longer stable                     reported by the oracle)
  */
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct ksm_page {
 	struct mmn_mm *mm;

@@ -24,7 +24,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct migrate_ctx {
 	struct mmn_sim *sim;

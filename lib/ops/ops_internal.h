@@ -24,8 +24,8 @@
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
 
-#include "../mm/mm_internal.h"
-#include "../notifier/notifier_internal.h"
+#include "mm/mm_internal.h"
+#include "notifier/notifier_internal.h"
 
 static inline const struct mmn_profile *ops_profile(const struct mmn_mm *mm)
 {
@@ -124,6 +124,36 @@ bool ops_thp_vma_eligible(const struct mmn_vma *vma);
 int ops_split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
 int ops_split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
 int ops_split_huge_boundary(struct mmn_mm *mm, unsigned long addr);
+
+/*
+ * mm/memory.c and mm/mmap.c operations (lib/ops/memory.c, lib/ops/mmap.c).
+ * mmn_zap_vma_range(): zap [start, end) of @vma into @tlb
+ * (zap_page_range_single()/unmap_vmas() body, no notification); returns the
+ * 4 KiB mappings removed.
+ * mmn_free_pgtables(): free the page tables no VMA needs any more in
+ * [floor, ceiling) (free_pgtables()).
+ * mmn_do_munmap(): do_vmi_munmap() without the lock downgrade: split, detach
+ * and unmap [start, end) (UNMAP notification, zap, free_pgtables,
+ * tlb_finish_mmu). Caller holds mmap_lock for write and keeps it. 0,
+ * -EINVAL, -ENOMEM.
+ * mmn__mmap_split_range(): __split_vma() at both edges of [start, end), the
+ * THP straddling a cut edge split first (vma_adjust_trans_huge()). Caller
+ * holds mmap_lock for write. 0, -EINVAL, -ENOMEM, nothing changed on error.
+ * mmn_exit_mmap(): tear everything down; called on the last mmput.
+ */
+unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				unsigned long start, unsigned long end);
+void mmn_free_pgtables(struct mmn_mmu_gather *tlb, struct mmn_mm *mm, unsigned long floor,
+		       unsigned long ceiling);
+int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end);
+int mmn__mmap_split_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
+void mmn_exit_mmap(struct mmn_mm *mm);
+
+/* The CPU fault on a device-private entry (do_swap_page() → migrate_to_ram)
+ * or a device-exclusive one (remove_device_exclusive_entry()), from the
+ * fault path (lib/ops/device.c); mmap_lock held. */
+int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+			unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write);
 
 /* restore_exclusive_pte() (lib/ops/exclusive.c): the present entry that
  * device-exclusive @entry of @vma stands for. Caller holds the page lock

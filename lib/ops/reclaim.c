@@ -25,7 +25,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct reclaim_ctx {
 	struct mmn_sim *sim;

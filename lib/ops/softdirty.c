@@ -22,7 +22,7 @@
  * translation would lose its write (oracle: lost write / MMN_PG_STABLE);
  * the marking belongs to the oracle's API and is not done here.
  */
-#include "walk.h"
+#include "ops/walk.h"
 
 struct sd_walk {
 	struct ops_pmd_walk w;

@@ -39,7 +39,7 @@
  *
  * Collapse: see mmn_collapse_huge_page() in ops.h.
  */
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 #define THP_PMD_SPLITTING OPS_PMD_SPLITTING
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Page-table walking shared by the protection and zap family (walk.h). */
-#include "walk.h"
+#include "ops/walk.h"
 
 static inline unsigned long walk_level_end(unsigned long addr, int level, unsigned long end)
 {
