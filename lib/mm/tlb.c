@@ -6,9 +6,10 @@
  * TLB, else -EAGAIN: the page-fault handler and the retry are the caller's
  * (lib/ops/memory.c). Loads that hit the TLB take no lock (a per-CPU
  * sequence count makes them retry if a flush or a fill rewrote the slots
- * meanwhile); stores, fills and flushes of one CPU are serialised by the CPU's raw lock, which stands for two hardware facts: a
- * page walk and the store it enables are atomic with respect to a shootdown
- * IPI, and a shootdown returns only after the target dropped the entries.
+ * meanwhile); stores, fills and flushes of one CPU are serialised by the
+ * CPU's raw lock, which stands for two hardware facts: a page walk and the
+ * store it enables are atomic with respect to a shootdown IPI, and a
+ * shootdown returns only after the target dropped the entries.
  *
  * Walker/flusher handshake (why a table or page is never freed under a walk):
  *
