@@ -93,6 +93,15 @@ void mmn_page_sim_fini(struct mmn_sim *sim);
 unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags);
 /* alloc_hugetlb_folio(): a 2 MiB compound page (head pfn) or 0. */
 unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags);
+/*
+ * The preamble of the reference calls (get_page(), put_page(),
+ * unpin_user_page()): the struct page of @pfn's compound head (*@pfn becomes
+ * the head), or NULL with *@err: -EINVAL (no simulation, no such frame), 0
+ * (the zero page: nothing to count), -ENOENT for a free frame when @what
+ * names the caller (reported as MMN_VIOL_ACCOUNTING "@what on free frame").
+ */
+struct mmn_page *mmn__page_ref_target(struct mmn_sim *sim, unsigned long *pfn, const char *what,
+				      int *err);
 /* Mapcount changes (page_add_*_rmap / page_remove_rmap) on the compound head. */
 void mmn_page_add_map(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_remove_map(struct mmn_sim *sim, unsigned long pfn);

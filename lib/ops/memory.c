@@ -580,14 +580,11 @@ int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
 
 int mmn_unpin_user_page(struct mmn_sim *sim, unsigned long pfn)
 {
-	struct mmn_page *p;
+	int err;
+	struct mmn_page *p = mmn__page_ref_target(sim, &pfn, NULL, &err);
 
-	if (!sim || !mmn_pfn_valid(sim, pfn))
-		return -EINVAL;
-	if (pfn == MMN_ZERO_PFN)
-		return 0;
-	pfn = mmn_compound_head(sim, pfn);
-	p = mmn_pfn_to_page(sim, pfn);
+	if (!p)
+		return err;
 	if (atomic_load(&p->pincount) <= 0) {
 		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "unpin of frame %lu that is not pinned",
 			    pfn);

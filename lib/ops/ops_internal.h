@@ -25,6 +25,15 @@
  */
 int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		      unsigned long **pfns, size_t *nr);
+/*
+ * The driver the rmap family shares (migrate_pages(), shrink_folio_list()):
+ * isolate the range as ops_isolate_range() does, call @one on each page (it
+ * consumes the isolation's reference and returns the mappings it changed),
+ * and count the call and the changed pages for @op. 0 or the isolation's
+ * error.
+ */
+int mmn__isolate_apply(struct mmn_mm *mm, unsigned long addr, unsigned long len, enum mmn_op op,
+		       unsigned long (*one)(struct mmn_sim *sim, unsigned long pfn));
 
 /*
  * THP (lib/ops/thp.c). Callers hold mmap_lock (read or write).
