@@ -203,82 +203,126 @@ int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end)
 #define MMN_MAP_KNOWN (MMN_MAP_SHARED | MMN_MAP_PRIVATE | MMN_MAP_FIXED | MMN_MAP_ANONYMOUS | \
 		       MMN_MAP_POPULATE | MMN_MAP_HUGETLB)
 
+/* do_mmap()'s checks: 0 with the alignment and the rounded length, or -errno. */
+static int mmap_check(unsigned long addr, unsigned long *len, int prot, int flags,
+		      unsigned long *align)
+{
+	int type = flags & (MMN_MAP_SHARED | MMN_MAP_PRIVATE);
+
+	if (!*len || (prot & ~(MMN_PROT_READ | MMN_PROT_WRITE)) || (flags & ~MMN_MAP_KNOWN))
+		return -EINVAL;
+	if ((type != MMN_MAP_SHARED && type != MMN_MAP_PRIVATE) || !(flags & MMN_MAP_ANONYMOUS))
+		return -EINVAL;
+	*align = flags & MMN_MAP_HUGETLB ? MMN_PMD_SIZE : MMN_PAGE_SIZE;
+	if (*len > MMN_TASK_SIZE)
+		return -ENOMEM;
+	*len = (*len + *align - 1) & ~(*align - 1);
+	if (flags & MMN_MAP_FIXED) {
+		if (addr & (*align - 1))
+			return -EINVAL;
+		if (addr < MMN_MMAP_MIN_ADDR)
+			return -EPERM;
+		if (addr > MMN_TASK_SIZE - *len)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * vm_area_alloc() with what backs it: a shared object (shmem_zero_setup(),
+ * hugetlbfs) for a shared mapping, an anon_vma for a private one
+ * (anon_vma_prepare(), done at mmap rather than at the first fault). NULL
+ * if out of memory.
+ */
+static struct mmn_vma *mmap_vma_alloc(struct mmn_mm *mm, unsigned long len, int prot, int flags)
+{
+	bool shared = (flags & (MMN_MAP_SHARED | MMN_MAP_PRIVATE)) == MMN_MAP_SHARED;
+	struct mmn_vma *vma = calloc(1, sizeof(*vma));
+
+	if (!vma)
+		return NULL;
+	vma->mm = mm;
+	vma->vm_flags = (prot ? MMN_VM_READ : 0) | (prot & MMN_PROT_WRITE ? MMN_VM_WRITE : 0) |
+			(shared ? MMN_VM_SHARED : 0) |
+			(flags & MMN_MAP_HUGETLB ? MMN_VM_HUGETLB : 0);
+	if (shared)
+		vma->file = mmn__shmem_create(mm->sim, len, flags & MMN_MAP_HUGETLB);
+	else
+		vma->anon_vma = mmn_anon_vma_alloc(mm->sim);
+	if (!vma->file && !vma->anon_vma) {
+		free(vma);
+		return NULL;
+	}
+	return vma;
+}
+
+/* vm_area_free() of a VMA that was never linked. */
+static void mmap_vma_free(struct mmn_mm *mm, struct mmn_vma *vma)
+{
+	mmn_vma_rmap_release(vma);
+	if (vma->file)
+		mmn_shmem_put(mm->sim, vma->file);
+	free(vma);
+}
+
+/*
+ * mmap_region() under mmap_lock for write: a MAP_FIXED range is unmapped
+ * first (its VMAs are detached into *@detached, *@nr of them, for the caller
+ * to free after the lock), else get_unmapped_area() finds one; then the VMA
+ * is linked. Returns the address, or -errno with nothing changed.
+ */
+static long mmap_region(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
+			unsigned long len, unsigned long align, int flags,
+			struct mmn_vma ***detached, int *nr)
+{
+	/* Two splits and the new VMA: nothing can fail once unmapping began. */
+	if (mmn__vma_reserve(mm, 3))
+		return -ENOMEM;
+	if (flags & MMN_MAP_FIXED) {
+		*nr = munmap_detach(mm, addr, addr + len, detached);
+		if (*nr < 0)
+			return *nr;
+		if (*nr)
+			unmap_region(mm, *detached, *nr, addr, addr + len);
+	} else {
+		addr = mmn__get_unmapped_area(mm, addr, len, align);
+		if (!addr)
+			return -ENOMEM;
+	}
+	vma->start = addr;
+	vma->end = addr + len;
+	if (!vma->file)
+		vma->pgoff = addr >> MMN_PAGE_SHIFT;
+	mmn__vma_link(mm, vma);
+	return (long)addr;
+}
+
 /* do_mmap() + mmap_region() for anonymous memory, all versions. */
 int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
 	     unsigned long *out_addr)
 {
-	unsigned long align, end;
-	struct mmn_vma *vma;
 	struct mmn_vma **detached = NULL;
-	int type, n = 0;
+	struct mmn_vma *vma;
+	unsigned long align;
+	int n = 0, err;
+	long ret;
 
-	if (!mm || !len || (prot & ~(MMN_PROT_READ | MMN_PROT_WRITE)) || (flags & ~MMN_MAP_KNOWN))
+	if (!mm)
 		return -EINVAL;
-	type = flags & (MMN_MAP_SHARED | MMN_MAP_PRIVATE);
-	if ((type != MMN_MAP_SHARED && type != MMN_MAP_PRIVATE) || !(flags & MMN_MAP_ANONYMOUS))
-		return -EINVAL;
-	align = flags & MMN_MAP_HUGETLB ? MMN_PMD_SIZE : MMN_PAGE_SIZE;
-	if (len > MMN_TASK_SIZE)
-		return -ENOMEM;
-	len = (len + align - 1) & ~(align - 1);
-	if (flags & MMN_MAP_FIXED) {
-		if (addr & (align - 1))
-			return -EINVAL;
-		if (addr < MMN_MMAP_MIN_ADDR)
-			return -EPERM;
-		if (addr > MMN_TASK_SIZE - len)
-			return -ENOMEM;
-	}
-	vma = calloc(1, sizeof(*vma));
+	err = mmap_check(addr, &len, prot, flags, &align);
+	if (err)
+		return err;
+	vma = mmap_vma_alloc(mm, len, prot, flags);
 	if (!vma)
 		return -ENOMEM;
-	vma->mm = mm;
-	vma->vm_flags = (prot ? MMN_VM_READ : 0) | (prot & MMN_PROT_WRITE ? MMN_VM_WRITE : 0) |
-			(type == MMN_MAP_SHARED ? MMN_VM_SHARED : 0) |
-			(flags & MMN_MAP_HUGETLB ? MMN_VM_HUGETLB : 0);
-	if (type == MMN_MAP_SHARED) {
-		vma->file = mmn__shmem_create(mm->sim, len, flags & MMN_MAP_HUGETLB);
-		if (!vma->file) {
-			free(vma);
-			return -ENOMEM;
-		}
-	} else {
-		/* anon_vma_prepare(), done at mmap rather than at the first fault. */
-		vma->anon_vma = mmn_anon_vma_alloc(mm->sim);
-		if (!vma->anon_vma) {
-			free(vma);
-			return -ENOMEM;
-		}
-	}
-
 	mmn_mmap_write_lock(mm);
-	/* Two splits and the new VMA: nothing can fail once unmapping began. */
-	if (mmn__vma_reserve(mm, 3))
-		goto nomem;
-	if (flags & MMN_MAP_FIXED) {
-		n = munmap_detach(mm, addr, addr + len, &detached);
-		if (n < 0) {
-			mmn_mmap_write_unlock(mm);
-			mmn_vma_rmap_release(vma);
-			if (vma->file)
-				mmn_shmem_put(mm->sim, vma->file);
-			free(vma);
-			return n;
-		}
-		if (n)
-			unmap_region(mm, detached, n, addr, addr + len);
-	} else {
-		addr = mmn__get_unmapped_area(mm, addr, len, align);
-		if (!addr)
-			goto nomem;
-	}
-	end = addr + len;
-	vma->start = addr;
-	vma->end = end;
-	if (!vma->file)
-		vma->pgoff = addr >> MMN_PAGE_SHIFT;
-	mmn__vma_link(mm, vma);
+	ret = mmap_region(mm, vma, addr, len, align, flags, &detached, &n);
 	mmn_mmap_write_unlock(mm);
+	if (ret < 0) {
+		mmap_vma_free(mm, vma);
+		return (int)ret;
+	}
+	addr = (unsigned long)ret;
 	if (detached)
 		vmas_free(mm->sim, detached, n);
 
@@ -287,7 +331,7 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 		unsigned int fflags = prot & MMN_PROT_WRITE ? MMN_FAULT_WRITE : 0;
 
 		mmn_mmap_read_lock(mm);
-		for (unsigned long a = addr; a < end && prot; a += align)
+		for (unsigned long a = addr; a < addr + len && prot; a += align)
 			if (mmn_handle_mm_fault(mm, a, fflags))
 				break;
 		mmn_mmap_read_unlock(mm);
@@ -295,14 +339,6 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 	if (out_addr)
 		*out_addr = addr;
 	return 0;
-
-nomem:
-	mmn_mmap_write_unlock(mm);
-	mmn_vma_rmap_release(vma);
-	if (vma->file)
-		mmn_shmem_put(mm->sim, vma->file);
-	free(vma);
-	return -ENOMEM;
 }
 
 /*
