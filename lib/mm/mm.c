@@ -369,6 +369,7 @@ int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long en
 	bool split_lo, split_hi;
 	int i, err;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	err = mmn__vma_split_edges(mm, start, end, &lo, &hi);
 	split_lo = lo;
 	split_hi = hi;
@@ -403,6 +404,7 @@ int mmn__vma_detach_range(struct mmn_mm *mm, unsigned long start, unsigned long 
 {
 	int first, n, err;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	*detached = malloc((size_t)(mm->nr_vmas + 2) * sizeof(**detached));
 	if (!*detached)
 		return -ENOMEM;
@@ -435,6 +437,7 @@ int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned 
 {
 	struct mmn_vma *vma;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	if (mmn__vma_reserve(mm, 1))
 		return -ENOMEM;
 	vma = malloc(sizeof(*vma));
@@ -454,6 +457,8 @@ int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned 
 
 unsigned long mmn_get_unmapped_area(struct mmn_mm *mm, unsigned long len, unsigned long align)
 {
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+
 	return mmn__get_unmapped_area(mm, 0, len, align);
 }
 

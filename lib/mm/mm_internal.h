@@ -107,12 +107,13 @@ void mmn_page_add_map(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_remove_map(struct mmn_sim *sim, unsigned long pfn);
 
 /*
- * The lost-write oracle (design.md section 5): an operation that needs a
- * page's content stable (KSM compare, migration copy) marks it from the
- * point its mappings were write-protected or removed and flushed until it
- * no longer needs it; every store into the frame meanwhile (a CPU store
- * through a stale writable TLB entry, a device write) is reported as
- * MMN_VIOL_LOST_WRITE (page.c, tlb.c). Marks the compound head.
+ * The lost-write check of the oracle (a store the kernel would lose): an
+ * operation that needs a page's content stable (KSM compare, migration
+ * copy) marks it from the point its mappings were write-protected or
+ * removed and flushed until it no longer needs it; every store into the
+ * frame meanwhile (a CPU store through a stale writable TLB entry, a device
+ * write) is reported as MMN_VIOL_LOST_WRITE (page.c, tlb.c). Marks the
+ * compound head.
  */
 void mmn_page_mark_stable(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_clear_stable(struct mmn_sim *sim, unsigned long pfn);
@@ -396,7 +397,8 @@ extern const struct mmn_lock_class mmn_mmap_lock_class;
 extern const struct mmn_lock_class mmn_page_table_lock_class;
 extern const struct mmn_lock_class mmn_ptl_class;
 
-/* The VMA containing @addr, or NULL; caller holds mmap_lock. */
+/* The VMA containing @addr, or NULL. Under mmap_lock (not asserted: the
+ * public mmn_handle_mm_fault() may reach it unlocked, and tests do). */
 struct mmn_vma *mmn_vma_lookup(struct mmn_mm *mm, unsigned long addr);
 /* Index of the first VMA ending above @addr (nr_vmas if none). */
 int mmn_vma_first_above(struct mmn_mm *mm, unsigned long addr);

@@ -133,6 +133,7 @@ struct mmn_ptdesc *mmn_pt_walk_alloc(struct mmn_mm *mm, unsigned long addr, int 
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_ptdesc *pt = mm->pgd;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	*err = 0;
 	if (leaf_pmd)
 		*leaf_pmd = NULL;

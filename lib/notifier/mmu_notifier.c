@@ -277,9 +277,11 @@ static inline struct mmn_notifier *mn_hlist_next(struct mmn_notifier *sub)
 #define mn_hlist_for_each(sub, subs) \
 	for ((sub) = mn_hlist_first(subs); (sub); (sub) = mn_hlist_next(sub))
 
-/* hlist_add_head_rcu(); caller holds subs->lock. */
+/* hlist_add_head_rcu(). */
 static void mn_hlist_add_head(struct mmn_notifier_subscriptions *subs, struct mmn_notifier *sub)
 {
+	mmn__lockdep_assert_held(&subs->lock, "notifier_subscriptions");
+
 	__atomic_store_n(&sub->hnext, subs->list, __ATOMIC_RELAXED);
 	__atomic_store_n(&sub->hashed, 1, __ATOMIC_RELAXED);
 	/* Publish: a reader that sees @sub sees its initialised fields. */
@@ -287,13 +289,14 @@ static void mn_hlist_add_head(struct mmn_notifier_subscriptions *subs, struct mm
 }
 
 /*
- * hlist_del_init_rcu(); caller holds subs->lock and @sub is hashed. @sub's
+ * hlist_del_init_rcu(); @sub is hashed. @sub's
  * own link is kept, so a reader standing on it continues down the list.
  */
 static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_notifier *sub)
 {
 	struct mmn_notifier **pp = &subs->list;
 
+	mmn__lockdep_assert_held(&subs->lock, "notifier_subscriptions");
 	while (*pp && *pp != sub)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -641,9 +644,9 @@ static inline unsigned long mn_seq_load(const unsigned long *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-/* Caller holds subs->lock. */
 static inline bool mn_itree_is_invalidating(const struct mmn_notifier_subscriptions *subs)
 {
+	mmn__lockdep_assert_held(&subs->lock, "notifier_subscriptions");
 	return subs->invalidate_seq & 1;
 }
 

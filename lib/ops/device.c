@@ -22,7 +22,7 @@ int mmn_devmem_migrate_to_ram_default(struct mmn_dev_pagemap *pg, struct mmn_mm 
 	return mvma_run(mm, vma, addr, addr + MMN_PAGE_SIZE, pg, false, dev_pfn, &out);
 }
 
-/* do_swap_page() on a device entry. Caller holds mmap_lock for read. */
+/* do_swap_page() on a device entry, under mmap_lock for read. */
 int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
 			unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write)
 {
@@ -32,6 +32,7 @@ int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdes
 	bool same;
 	int err;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	(void)write;
 	if (mmn_pte_swp_type(orig) == MMN_SWP_DEVICE_EXCLUSIVE ||
 	    mmn_pte_swp_type(orig) == MMN_SWP_DEVICE_EXCLUSIVE_READ)

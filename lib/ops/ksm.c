@@ -25,12 +25,13 @@ struct ksm_page {
 	mmn_pte_t orig;       /* the write-protected entry */
 };
 
-/* Find the anonymous page mapped at @addr (caller holds mmap_lock). */
+/* Find the anonymous page mapped at @addr. */
 static int ksm_lookup(struct ksm_page *k)
 {
 	struct mmn_sim *sim = k->mm->sim;
 	mmn_pte_t e;
 
+	mmn__lockdep_assert_held(&k->mm->mmap_lock, "mmap_lock");
 	k->vma = mmn_vma_lookup(k->mm, k->addr);
 	if (!k->vma || (k->vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)))
 		return -EINVAL;

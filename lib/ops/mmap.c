@@ -193,6 +193,7 @@ int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end)
 	struct mmn_vma **detached;
 	int n = munmap_detach(mm, start, end, &detached);
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	if (n <= 0)
 		return n;
 	unmap_region(mm, detached, n, start, end);

@@ -54,7 +54,7 @@ static bool vma_private_anon(const struct mmn_vma *vma)
 	return !(vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)) && !vma->file;
 }
 
-/* __split_huge_pmd() of the leaf at @haddr in @vma. Caller holds mmap_lock. */
+/* __split_huge_pmd() of the leaf at @haddr in @vma. */
 static int split_huge_pmd(struct mmn_mm *mm, unsigned long haddr)
 {
 	struct mmn_sim *sim = mm->sim;
@@ -64,6 +64,7 @@ static int split_huge_pmd(struct mmn_mm *mm, unsigned long haddr)
 	bool done = false;
 	mmn_pte_t e;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	if (!pmdt)
 		return 0;
 	e = mmn_pte_get(sim, pmdt, idx, haddr);
@@ -190,9 +191,11 @@ static bool collapse_pte_ok(struct mmn_sim *sim, mmn_pte_t e)
 	       atomic_load(&p->pincount) == 0;
 }
 
-/* All 512 entries of @pt collapsible (caller holds the PTL). */
+/* All 512 entries of @pt collapsible. */
 static bool collapse_scan(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned long haddr)
 {
+	mmn__lockdep_assert_held(&pt->ptl, "PTL");
+
 	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
 		if (!collapse_pte_ok(sim, mmn_pte_get(sim, pt, (unsigned int)i,
 						      haddr + i * MMN_PAGE_SIZE)))
