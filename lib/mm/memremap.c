@@ -156,7 +156,6 @@ unsigned long mmn_devmem_migrate_to_ram_calls(struct mmn_dev_pagemap *pg)
 unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pg)
 {
 	struct mmn_devmem_pool *pool = pg->pool;
-	struct mmn_page *p;
 	unsigned long pfn = 0;
 
 	mmn_raw_lock(&pool->lock);
@@ -165,15 +164,7 @@ unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pg)
 	mmn_raw_unlock(&pool->lock);
 	if (!pfn)
 		return 0;
-	p = mmn_pfn_to_page(pg->sim, pfn);
-	atomic_store_explicit(&p->refcount, 1, memory_order_relaxed);
-	atomic_store_explicit(&p->mapcount, 0, memory_order_relaxed);
-	atomic_store_explicit(&p->pincount, 0, memory_order_relaxed);
-	atomic_store_explicit(&p->content, 0, memory_order_relaxed);
-	p->mapping = NULL;
-	p->index = 0;
-	atomic_store_explicit(&p->flags, MMN_PG_DEVICE_PRIVATE | MMN_PG_ANON,
-			      memory_order_release);
+	mmn__page_prep_new(mmn_pfn_to_page(pg->sim, pfn), MMN_PG_DEVICE_PRIVATE | MMN_PG_ANON);
 	return pfn;
 }
 

@@ -88,6 +88,9 @@ static inline unsigned long mmn_compound_head(const struct mmn_sim *sim, unsigne
 
 int mmn_page_sim_init(struct mmn_sim *sim);
 void mmn_page_sim_fini(struct mmn_sim *sim);
+/* prep_new_page(): refcount 1, no mapping, pin or content, then @flags
+ * (published with a release store: a PTE reader sees the frame initialised). */
+void mmn__page_prep_new(struct mmn_page *p, unsigned int flags);
 /* alloc_page(): a zeroed frame with refcount 1 and @flags, or 0 (the zero
  * pfn doubles as "none": it is never allocated). */
 unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags);

@@ -73,7 +73,7 @@ void mmn_page_sim_fini(struct mmn_sim *sim)
 	sim->pool = NULL;
 }
 
-static void page_prep_new(struct mmn_page *p, unsigned int flags)
+void mmn__page_prep_new(struct mmn_page *p, unsigned int flags)
 {
 	atomic_store_explicit(&p->refcount, 1, memory_order_relaxed);
 	atomic_store_explicit(&p->mapcount, 0, memory_order_relaxed);
@@ -96,7 +96,7 @@ unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags)
 	mmn_raw_unlock(&pool->lock);
 	if (!pfn)
 		return 0;
-	page_prep_new(&pool->pages[pfn], flags);
+	mmn__page_prep_new(&pool->pages[pfn], flags);
 	atomic_fetch_add_explicit(&pool->allocated, 1, memory_order_relaxed);
 	return pfn;
 }
@@ -123,7 +123,7 @@ unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags)
 		atomic_store_explicit(&t->content, 0, memory_order_relaxed);
 		atomic_store_explicit(&t->flags, MMN_PG_TAIL | flags, memory_order_relaxed);
 	}
-	page_prep_new(&pool->pages[head], MMN_PG_HEAD | flags);
+	mmn__page_prep_new(&pool->pages[head], MMN_PG_HEAD | flags);
 	atomic_fetch_add_explicit(&pool->allocated, 1, memory_order_relaxed);
 	return head;
 }
