@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * How operations notify under the simulation's profile (see ops_internal.h),
- * and the per-operation statistics.
+ * The per-operation statistics (struct mmn_op_stats) and the operations'
+ * names. The ranges each operation notifies are counted by ops_start()
+ * (lib/notifier/notify.c).
  */
 #include "ops/ops_internal.h"
 
