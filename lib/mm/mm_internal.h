@@ -294,10 +294,10 @@ void mmn_tlb_for_each_entry(struct mmn_sim *sim,
 /*
  * Load or store through CPU @cpu's TLB: a hit, else a page walk that fills
  * the TLB. -EAGAIN when no usable translation was found: the caller runs the
- * fault handler and retries with mmn_tlb_access_walk() (lib/ops/memory.c).
+ * fault handler and retries with mmn__tlb_access_walk() (lib/ops/memory.c).
  */
 int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val);
-int mmn_tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write,
+int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write,
 			uint64_t *val);
 
 /*

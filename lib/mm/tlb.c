@@ -339,7 +339,7 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 	return err;
 }
 
-int mmn_tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val)
+int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val)
 {
 	return tlb_access_slow(mm, cpu, addr, write, val);
 }

@@ -764,7 +764,7 @@ static int cpu_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write
 		mmn_mmap_read_unlock(mm);
 		if (err)
 			return err;
-		err = mmn_tlb_access_walk(mm, cpu, addr, write, val);
+		err = mmn__tlb_access_walk(mm, cpu, addr, write, val);
 	}
 	return err;
 }
