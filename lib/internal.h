@@ -36,11 +36,11 @@
 #define mmn_unlikely(x) __builtin_expect(!!(x), 0)
 
 struct mmn_frame_pool;   /* lib/mm/page.c */
-struct mmn_dev_pagemap;  /* lib/ops/device.c */
+struct mmn_dev_pagemap;  /* lib/mm/memremap.c */
 struct mmn_cpu;          /* lib/mm/tlb.c */
 struct mmn_mm;
 
-/* Fault counters (lib/mm/fault.c). Flushes and TLB counters live per CPU. */
+/* Fault counters (lib/ops/memory.c). Flushes and TLB counters live per CPU. */
 struct mmn_fault_stats {
 	_Atomic unsigned long faults, zero, anon, shared, cow, reuse, huge, numa;
 };
@@ -91,6 +91,8 @@ struct mmn_sim {
 };
 
 void mmn_devmem_sim_fini(struct mmn_sim *sim);
+/* Tear down the mms left behind at mmn_sim_destroy() (lib/ops/fork.c). */
+void mmn_mm_sim_fini(struct mmn_sim *sim);
 void mmn_clock_sim_init(struct mmn_sim *sim);
 /* mmn_sim_set_knob() for the "cost_<name>_ns" knobs (lib/clock). */
 int mmn_clock_set_knob(struct mmn_sim *sim, const char *knob, const char *value);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 struct audit {
 	struct mmn_sim *sim;
@@ -192,7 +192,7 @@ static void audit_frames(struct audit *a)
 		}
 		if (flags & MMN_PG_TAIL)
 			continue;
-		/* An idle page of a device pagemap (refcount 0, lib/ops/device.c). */
+		/* An idle page of a device pagemap (refcount 0, lib/mm/memremap.c). */
 		if ((flags & MMN_PG_DEVICE_PRIVATE) && !ref && !map && !a->refs[pfn])
 			continue;
 		if (map != a->maps[pfn])

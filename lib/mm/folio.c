@@ -9,7 +9,7 @@
  * The caller holds a reference on the frame, so it cannot be freed (and its
  * flags rewritten) while locked; an unlock always precedes the last put.
  */
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 struct folio_wait {
 	struct mmn_sim *sim;

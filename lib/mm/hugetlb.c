@@ -33,7 +33,7 @@
  * why the last sharer waits out the lock of a table once shared before
  * freeing it.
  */
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 /* vma_shareable(): a shared hugetlb VMA spanning the PUD-aligned area of @addr. */
 bool mmn_hugetlb_vma_shareable(const struct mmn_vma *vma, unsigned long addr)
@@ -83,7 +83,7 @@ static struct mmn_ptdesc *shareable_table(const struct mmn_vma *vma, struct mmn_
 }
 
 /*
- * huge_pmd_share(): caller holds mmap_lock and i_mmap_rwsem for read, and
+ * huge_pmd_share(): under mmap_lock and i_mmap_rwsem for read; the caller
  * made sure the PUD table exists. Populates the PUD entry with another mm's
  * PMD table if one can be shared.
  */
@@ -95,6 +95,8 @@ static void huge_pmd_share(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_pt
 	struct mmn_ptdesc *spte = NULL;
 	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PUD);
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+	mmn__lockdep_assert_held(&vma->file->i_mmap_rwsem, "i_mmap_rwsem");
 	for (n = head->next; n != head; n = n->next) {
 		struct mmn_vma *svma = mmn_container_of(n, struct mmn_vma, rmap_link);
 
@@ -126,6 +128,7 @@ struct mmn_ptdesc *mmn_huge_pte_alloc(struct mmn_mm *mm, struct mmn_vma *vma,
 {
 	struct mmn_ptdesc *pud;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	if (mmn_hugetlb_vma_shareable(vma, addr)) {
 		pud = mmn_pt_walk_alloc(mm, addr, MMN_LVL_PUD, NULL, err);
 		if (!pud)
@@ -178,6 +181,8 @@ unsigned long mmn_huge_pmd_unshare(struct mmn_mm *mm, struct mmn_vma *vma, unsig
 
 	if (!(vma->vm_flags & MMN_VM_SHARED) || !vma->file)
 		return 0;
+	mmn__lockdep_assert_held(&vma->file->i_mmap_rwsem, "i_mmap_rwsem");
+	mmn__lockdep_assert_held(&pmdt->ptl, "PTL");
 	pud = pud_table(mm, addr);
 	if (!pud || mmn_pte_pfn(mmn_pte_get(sim, pud, idx, addr)) != pmdt->pfn ||
 	    !mmn_pte_present(mmn_pte_get(sim, pud, idx, addr)))

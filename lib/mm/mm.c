@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * Address spaces and VMAs: mm_struct lifetime (mmget/mmput, mmgrab/mmdrop),
- * the VMA array, mmap(), munmap() and exit_mmap(), with the zap and
- * free_pgtables() steps they share.
+ * Address spaces and VMAs: mm_struct lifetime (mm_alloc, mmget, mmgrab/mmdrop;
+ * mmput() calls exit_mmap() and lives with it in lib/ops/fork.c), the VMA
+ * array, __split_vma(), vma_link() and get_unmapped_area(). The operations
+ * that change mappings (mmap(), munmap(), exit_mmap(), the zap) are in
+ * lib/ops/mmap.c and lib/ops/memory.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm_internal.h"
-#include "../notifier/notifier_internal.h"
-#include "../ops/ops_internal.h"
+#include "mm/mm_internal.h"
 
 const struct mmn_lock_class mmn_mmap_lock_class = {
 	.name = "mmap_lock", .rank = MMN_RANK_MMAP_LOCK
@@ -75,7 +75,21 @@ void mmn_mmgrab(struct mmn_mm *mm)
 		atomic_fetch_add_explicit(&mm->mm_count, 1, memory_order_relaxed);
 }
 
-static void mm_free(struct mmn_mm *mm)
+/*
+ * __mmdrop() frees mm->notifier_subscriptions
+ * (mmu_notifier_subscriptions_destroy()): lib/notifier registers that as a
+ * hook with the first subscriptions it allocates, so an mm that has
+ * subscriptions always finds it set.
+ */
+static _Atomic(mmn_mm_subscriptions_destroy_fn) mm_subscriptions_destroy_hook;
+
+void mmn__mm_set_subscriptions_destroy_hook(mmn_mm_subscriptions_destroy_fn fn)
+{
+	atomic_store_explicit(&mm_subscriptions_destroy_hook, fn, memory_order_release);
+}
+
+/* __mmdrop() body: unlist the mm and free its subscriptions, PGD and VMAs. */
+void mmn__mm_free(struct mmn_mm *mm)
 {
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_mm **pp;
@@ -88,7 +102,8 @@ static void mm_free(struct mmn_mm *mm)
 		}
 	}
 	mmn_raw_unlock(&sim->mm_list_lock);
-	mmn_notifier_subscriptions_destroy(mm);
+	if (mm->notifier_subscriptions)
+		atomic_load_explicit(&mm_subscriptions_destroy_hook, memory_order_acquire)(mm);
 	if (mm->pgd)
 		mmn_pt_free(sim, mm->pgd->pfn);
 	for (int i = 0; i < mm->nr_vmas; i++) {
@@ -108,18 +123,7 @@ static void mm_free(struct mmn_mm *mm)
 void mmn_mmdrop(struct mmn_mm *mm)
 {
 	if (mm && atomic_fetch_sub_explicit(&mm->mm_count, 1, memory_order_acq_rel) == 1)
-		mm_free(mm);
-}
-
-/* mmput(): the last user runs exit_mmap(), then drops the users' mm_count. */
-void mmn_mm_put(struct mmn_mm *mm)
-{
-	if (!mm)
-		return;
-	if (atomic_fetch_sub_explicit(&mm->mm_users, 1, memory_order_acq_rel) == 1) {
-		mmn_exit_mmap(mm);
-		mmn_mmdrop(mm);
-	}
+		mmn__mm_free(mm);
 }
 
 struct mmn_sim *mmn_mm_sim(const struct mmn_mm *mm)
@@ -135,18 +139,6 @@ unsigned int mmn_mm_id(const struct mmn_mm *mm)
 int mmn_mm_users(const struct mmn_mm *mm)
 {
 	return mm ? atomic_load(&mm->mm_users) : 0;
-}
-
-/* Tear down what the user left behind at mmn_sim_destroy(). */
-void mmn_mm_sim_fini(struct mmn_sim *sim)
-{
-	while (sim->mm_list) {
-		struct mmn_mm *mm = sim->mm_list;
-
-		if (atomic_load(&mm->mm_users) > 0)
-			mmn_exit_mmap(mm);
-		mm_free(mm);
-	}
 }
 
 /* mmap_lock wrappers (include/linux/mmap_lock.h, 5.8+; mmap_sem before). */
@@ -186,7 +178,7 @@ struct mmn_vma *mmn_vma_lookup(struct mmn_mm *mm, unsigned long addr)
 }
 
 /* Whether any VMA overlaps [start, end). */
-static bool vma_overlaps(struct mmn_mm *mm, unsigned long start, unsigned long end)
+bool mmn__vma_overlaps(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
 	int i = mmn_vma_first_above(mm, start);
 
@@ -264,7 +256,7 @@ int mmn_vma_at(struct mmn_mm *mm, int idx, struct mmn_vma_info *out)
 }
 
 /* Make room for @extra more VMAs so that later steps cannot fail. */
-static int vma_reserve(struct mmn_mm *mm, int extra)
+int mmn__vma_reserve(struct mmn_mm *mm, int extra)
 {
 	struct mmn_vma **v;
 	int cap;
@@ -306,7 +298,7 @@ void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f)
 	free(f);
 }
 
-static struct mmn_shmem *shmem_create(struct mmn_sim *sim, unsigned long len, bool huge)
+struct mmn_shmem *mmn__shmem_create(struct mmn_sim *sim, unsigned long len, bool huge)
 {
 	struct mmn_shmem *f = calloc(1, sizeof(*f));
 
@@ -353,364 +345,37 @@ static bool vma_split_ok(const struct mmn_vma *vma, unsigned long addr)
 	return !(vma->vm_flags & MMN_VM_HUGETLB) || !(addr & ~MMN_PMD_MASK);
 }
 
-/* ---------------------------------------------------------------- */
-/* Zap: unmap_page_range() and friends                               */
-/* ---------------------------------------------------------------- */
-
-/*
- * zap_pte_range(), all versions: clear each PTE under the PTL, hand the
- * mapping's page reference to the gather. When the gather's batch fills,
- * flush the TLB while still holding the PTL, then drop it and free the
- * batch (the force_flush path), then continue.
- */
-static unsigned long zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
-				   struct mmn_ptdesc *pte, unsigned long addr, unsigned long end)
+int mmn__vma_split_edges(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			 struct mmn_vma **lo, struct mmn_vma **hi)
 {
-	struct mmn_sim *sim = vma->mm->sim;
-	unsigned long zapped = 0;
+	struct mmn_vma *l = mmn_vma_lookup(mm, start), *h = mmn_vma_lookup(mm, end - 1);
 
-	while (addr < end) {
-		bool force_flush = false;
-
-		mmn_spin_lock(&pte->ptl);
-		for (; addr < end && !force_flush; addr += MMN_PAGE_SIZE) {
-			unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
-			mmn_pte_t e = mmn_pte_get(sim, pte, idx, addr);
-			unsigned long pfn;
-
-			if (mmn_pte_none(e))
-				continue;
-			e = mmn_pte_get_and_clear(sim, pte, idx, addr);
-			/* Swap-style entries hold no mapping; PROT_NONE ones do. */
-			if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
-				mmn_swap_free(sim, mmn_pte_pfn(e)); /* free_swap_and_cache() */
-			if (mmn_pte_device(e)) {
-				/* Device-private/exclusive entries map their page
-				 * (no CPU translation to flush). */
-				zapped++;
-				mmn_page_remove_map(sim, mmn_pte_pfn(e));
-				force_flush = mmn_tlb_remove_page(tlb, mmn_pte_pfn(e));
-				continue;
-			}
-			if (!mmn_pte_mapped(e))
-				continue;
-			pfn = mmn_pte_pfn(e);
-			zapped++;
-			mmn_tlb_flush_pte_range(tlb, addr, MMN_PAGE_SIZE);
-			if (pfn == MMN_ZERO_PFN)
-				continue;
-			if (mmn_pte_dirty(e))
-				atomic_fetch_or(&mmn_pfn_to_page(sim, pfn)->flags, MMN_PG_DIRTY);
-			mmn_page_remove_map(sim, pfn);
-			force_flush = mmn_tlb_remove_page(tlb, pfn);
-		}
-		if (force_flush)
-			mmn_tlb_flush_mmu_tlbonly(tlb);
-		mmn_spin_unlock(&pte->ptl);
-		if (force_flush)
-			mmn_tlb_flush_mmu(tlb);
-	}
-	return zapped;
-}
-
-/* zap_huge_pmd() for a PMD leaf covered whole: hugetlb (__unmap_hugepage_range())
- * or an anonymous THP (zap_huge_pmd(): the folio goes to the gather). */
-static unsigned long zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
-				  struct mmn_ptdesc *pmd, unsigned long addr)
-{
-	struct mmn_sim *sim = vma->mm->sim;
-	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
-	mmn_pte_t e;
-
-	mmn_spin_lock(&pmd->ptl);
-	e = mmn_pte_get_and_clear(sim, pmd, idx, addr);
-	if (mmn_pmd_mapped_leaf(e)) {
-		mmn_tlb_flush_pte_range(tlb, addr, MMN_PMD_SIZE);
-		mmn_page_remove_map(sim, mmn_pte_pfn(e));
-		if (mmn_tlb_remove_page(tlb, mmn_pte_pfn(e)))
-			mmn_tlb_flush_mmu_tlbonly(tlb);
-	}
-	mmn_spin_unlock(&pmd->ptl);
-	return mmn_pmd_mapped_leaf(e) ? MMN_HPAGE_NR : 0;
-}
-
-static inline unsigned long level_end(unsigned long addr, int level, unsigned long end)
-{
-	unsigned long size = mmn_pt_entry_size(level);
-	unsigned long next = (addr & ~(size - 1)) + size;
-
-	return next - 1 < end - 1 ? next : end;
-}
-
-/* unmap_page_range() over [start, end) of @vma, skipping empty subtrees.
- * Returns the number of 4 KiB mappings removed. */
-unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
-				unsigned long start, unsigned long end)
-{
-	struct mmn_mm *mm = vma->mm;
-	struct mmn_sim *sim = mm->sim;
-	unsigned long addr = start, zapped = 0;
-
-	if (vma->vm_flags & MMN_VM_HUGETLB) /* PMD sharing: lib/mm/hugetlb.c */
-		return mmn_hugetlb_zap_range(tlb, vma, start, end);
-	while (addr < end) {
-		struct mmn_ptdesc *pt = mm->pgd;
-		unsigned long next = end;
-
-		for (int l = MMN_LVL_PGD; l >= MMN_LVL_PMD; l--) {
-			mmn_pte_t e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
-
-			next = level_end(addr, l, end);
-			if (l == MMN_LVL_PMD && e == OPS_PMD_SPLITTING) {
-				/* A split under way: wait for its PMD lock. */
-				mmn_spin_lock(&pt->ptl);
-				mmn_spin_unlock(&pt->ptl);
-				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
-			}
-			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e) &&
-			    !(vma->vm_flags & MMN_VM_HUGETLB) &&
-			    (addr & ~MMN_PMD_MASK || next - addr < MMN_PMD_SIZE)) {
-				/* zap_pmd_range(): part of a THP: __split_huge_pmd()
-				 * first. With no frame for the PTE table (the model
-				 * deposits none at fault time) the THP stays. */
-				if (ops_split_huge_pmd(mm, addr))
-					break;
-				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
-			}
-			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e)) {
-				zapped += zap_huge_pmd(tlb, vma, pt, addr);
-				break;
-			}
-			if (!mmn_pte_present(e))
-				break;
-			if (l == MMN_LVL_PMD)
-				zapped += zap_pte_range(tlb, vma, mmn_pt_child(sim, e), addr, next);
-			else
-				pt = mmn_pt_child(sim, e);
-		}
-		addr = next;
-	}
-	return zapped;
-}
-
-/*
- * free_pgtables() → free_pgd_range(): free every table page in
- * [floor, ceiling) whose whole span no VMA overlaps any more, bottom-up,
- * through the gather (the tables are freed after the TLB flush).
- */
-static void free_tables_level(struct mmn_mmu_gather *tlb, struct mmn_mm *mm,
-			      struct mmn_ptdesc *pt, int level, unsigned long base,
-			      unsigned long floor, unsigned long ceiling)
-{
-	struct mmn_sim *sim = mm->sim;
-	unsigned long size = mmn_pt_entry_size(level);
-
-	for (unsigned int i = 0; i < MMN_PTRS_PER_TABLE; i++) {
-		unsigned long lo = base + i * size, hi = lo + size;
-		struct mmn_ptdesc *child;
-		mmn_pte_t e;
-
-		if (hi <= floor || lo >= ceiling || lo >= MMN_TASK_SIZE + MMN_PAGE_SIZE)
-			continue;
-		e = mmn_pte_peek(pt, i);
-		if (!mmn_pte_present(e) || (level == MMN_LVL_PMD && mmn_pmd_leaf(e)))
-			continue;
-		child = mmn_pt_child(sim, e);
-		if (level > MMN_LVL_PMD)
-			free_tables_level(tlb, mm, child, level - 1, lo, floor, ceiling);
-		if (vma_overlaps(mm, lo, hi))
-			continue;
-		if (level == MMN_LVL_PUD && mmn_pmd_table_drop_share(sim, child)) {
-			/* A hugetlb PMD table other mms still share: drop our
-			 * share (huge_pmd_unshare()), never free it. */
-			mmn_pte_get_and_clear(sim, pt, i, lo);
-			atomic_fetch_sub_explicit(&mm->nr_ptes, 1, memory_order_relaxed);
-			mmn_tlb_flush_pte_range(tlb, lo, size);
-			continue;
-		}
-		if (level == MMN_LVL_PUD && atomic_load(&child->pmd_shared)) {
-			/* The last sharer: an unsharer that dropped its share
-			 * may still hold the table's lock; wait it out. */
-			mmn_spin_lock(&child->ptl);
-			mmn_spin_unlock(&child->ptl);
-		}
-		if (atomic_load(&child->nr_used))
-			mmn_reportf(sim, MMN_VIOL_ACCOUNTING, lo, child->pfn,
-				    "freeing a level-%d table with %d entries in use", level - 1,
-				    atomic_load(&child->nr_used));
-		mmn_pte_get_and_clear(sim, pt, i, lo);
-		atomic_fetch_sub_explicit(&mm->nr_ptes, 1, memory_order_relaxed);
-		mmn_tlb_remove_table(tlb, child->pfn);
-	}
-}
-
-void mmn_free_pgtables(struct mmn_mmu_gather *tlb, struct mmn_mm *mm, unsigned long floor,
-		       unsigned long ceiling)
-{
-	free_tables_level(tlb, mm, mm->pgd, MMN_LVL_PGD, 0, floor, ceiling);
-}
-
-/* ---------------------------------------------------------------- */
-/* munmap / mmap                                                     */
-/* ---------------------------------------------------------------- */
-
-/*
- * The first half of do_vmi_munmap(): split the VMAs at the edges of
- * [start, end) and detach those inside. Nothing is changed if it fails.
- * Returns the number of detached VMAs (moved to *@detached) or -errno.
- */
-static int munmap_detach(struct mmn_mm *mm, unsigned long start, unsigned long end,
-			 struct mmn_vma ***detached)
-{
-	struct mmn_vma *tail[2] = { NULL, NULL };
-	int first, last, n, err = -ENOMEM;
-
-	first = mmn_vma_first_above(mm, start);
-	*detached = NULL;
-	if (first == mm->nr_vmas || mm->vmas[first]->start >= end)
-		return 0;
-	/* Check and allocate everything that can fail before changing anything. */
-	if (mm->vmas[first]->start < start && !vma_split_ok(mm->vmas[first], start))
+	*lo = l && l->start < start ? l : NULL;
+	*hi = h && h->end > end ? h : NULL;
+	if ((*lo && !vma_split_ok(*lo, start)) || (*hi && !vma_split_ok(*hi, end)))
 		return -EINVAL;
-	last = mmn_vma_first_above(mm, end - 1);
-	if (last < mm->nr_vmas && mm->vmas[last]->start < end && mm->vmas[last]->end > end &&
-	    !vma_split_ok(mm->vmas[last], end))
-		return -EINVAL;
-	/* vma_adjust_trans_huge(): a THP straddling an edge is split first. */
-	if (ops_split_huge_boundary(mm, start) || ops_split_huge_boundary(mm, end))
-		return -ENOMEM;
-	if (vma_reserve(mm, 2))
-		return -ENOMEM;
-	tail[0] = malloc(sizeof(*tail[0]));
-	tail[1] = malloc(sizeof(*tail[1]));
-	if (!tail[0] || !tail[1])
-		goto out;
-	*detached = malloc((size_t)(mm->nr_vmas + 2) * sizeof(**detached));
-	if (!*detached)
-		goto out;
-	if (mm->vmas[first]->start < start) {
-		vma_split(mm, first, start, tail[0]);
-		tail[0] = NULL;
-		first++;
-	}
-	last = mmn_vma_first_above(mm, end - 1);
-	if (last < mm->nr_vmas && mm->vmas[last]->start < end && mm->vmas[last]->end > end) {
-		vma_split(mm, last, end, tail[1]);
-		tail[1] = NULL;
-	}
-	for (n = 0; first + n < mm->nr_vmas && mm->vmas[first + n]->start < end; n++)
-		(*detached)[n] = mm->vmas[first + n];
-	memmove(&mm->vmas[first], &mm->vmas[first + n],
-		(size_t)(mm->nr_vmas - first - n) * sizeof(*mm->vmas));
-	mm->nr_vmas -= n;
-	err = n;
-out:
-	free(tail[0]);
-	free(tail[1]);
-	if (err < 0) {
-		free(*detached);
-		*detached = NULL;
-	}
-	return err;
-}
-
-/*
- * unmap_region() → unmap_vmas(), all versions: under one mmu_gather, notify
- * MMN_NOTIFY_UNMAP (5.2+; the range spans the detached VMAs), zap them, end
- * the notification, free the page tables nobody needs, and only then
- * tlb_finish_mmu(): flush (F1, and F2 where the profile puts it) and free
- * pages and tables. Start/end users dropped their mappings at start; F2 users
- * are flushed before any page is freed.
- */
-static void unmap_region(struct mmn_mm *mm, struct mmn_vma **vmas, int n, unsigned long start,
-			 unsigned long end)
-{
-	struct mmn_notifier_range range;
-	struct mmn_mmu_gather tlb;
-	unsigned long zapped = 0;
-
-	mmn_tlb_gather_mmu(&tlb, mm);
-	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, vmas[0]->start, vmas[n - 1]->end, NULL);
-	ops_start(MMN_OP_MUNMAP, &range);
-	for (int i = 0; i < n; i++)
-		zapped += mmn_zap_vma_range(&tlb, vmas[i], vmas[i]->start, vmas[i]->end);
-	ops_end(&range);
-	/* free_pgtables() unlinks the VMAs from the rmap before freeing their
-	 * tables: an rmap walker holding the anon_vma/i_mmap lock keeps them. */
-	for (int i = 0; i < n; i++)
-		mmn_vma_rmap_unlink(vmas[i]);
-	mmn_free_pgtables(&tlb, mm, start & MMN_PMD_MASK, end);
-	mmn_tlb_finish_mmu(&tlb);
-	ops_stat_pages(mm->sim, MMN_OP_MUNMAP, zapped, 0);
-}
-
-static void vmas_free(struct mmn_sim *sim, struct mmn_vma **vmas, int n)
-{
-	for (int i = 0; i < n; i++) {
-		mmn_vma_rmap_release(vmas[i]);
-		if (vmas[i]->file)
-			mmn_shmem_put(sim, vmas[i]->file);
-		free(vmas[i]);
-	}
-	free(vmas);
-}
-
-static int munmap_check(unsigned long addr, unsigned long len, unsigned long *end)
-{
-	if (addr & ~MMN_PAGE_MASK || !len || len > MMN_TASK_SIZE || addr > MMN_TASK_SIZE - len)
-		return -EINVAL;
-	*end = addr + ((len + MMN_PAGE_SIZE - 1) & MMN_PAGE_MASK);
-	return 0;
-}
-
-/* do_vmi_munmap() with the mmap_lock downgrade of __vm_munmap(), 4.20+. */
-int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
-{
-	struct mmn_vma **detached;
-	unsigned long end;
-	int n, err;
-
-	if (!mm)
-		return -EINVAL;
-	err = munmap_check(addr, len, &end);
-	if (err)
-		return err;
-	mmn_mmap_write_lock(mm);
-	n = munmap_detach(mm, addr, end, &detached);
-	if (n <= 0) {
-		mmn_mmap_write_unlock(mm);
-		return n;
-	}
-	/* The VMAs are gone from the tree: faults can no longer find them. */
-	mmn_mmap_write_downgrade(mm);
-	unmap_region(mm, detached, n, addr, end);
-	mmn_mmap_read_unlock(mm);
-	vmas_free(mm->sim, detached, n);
-	ops_stat_call(mm->sim, MMN_OP_MUNMAP);
 	return 0;
 }
 
 /*
  * __split_vma() at both edges of [start, end), for operations that change a
- * part of a VMA (mprotect_fixup(), mremap): everything that can fail is
- * checked and allocated first, so nothing changes on error.
+ * part of a VMA (mprotect_fixup(), mremap, munmap): everything that can fail
+ * is checked and allocated first, so nothing changes on error.
  */
 int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
 	struct mmn_vma *tail[2] = { NULL, NULL };
-	struct mmn_vma *lo = mmn_vma_lookup(mm, start), *hi = mmn_vma_lookup(mm, end - 1);
-	bool split_lo = lo && lo->start < start, split_hi = hi && hi->end > end;
-	int i;
+	struct mmn_vma *lo, *hi;
+	bool split_lo, split_hi;
+	int i, err;
 
-	if ((split_lo && !vma_split_ok(lo, start)) || (split_hi && !vma_split_ok(hi, end)))
-		return -EINVAL;
-	if (!split_lo && !split_hi)
-		return 0;
-	/* vma_adjust_trans_huge(): a THP straddling an edge is split first. */
-	if ((split_lo && ops_split_huge_boundary(mm, start)) ||
-	    (split_hi && ops_split_huge_boundary(mm, end)))
-		return -ENOMEM;
-	if (vma_reserve(mm, 2))
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+	err = mmn__vma_split_edges(mm, start, end, &lo, &hi);
+	split_lo = lo;
+	split_hi = hi;
+	if (err || (!split_lo && !split_hi))
+		return err;
+	if (mmn__vma_reserve(mm, 2))
 		return -ENOMEM;
 	tail[0] = split_lo ? malloc(sizeof(*tail[0])) : NULL;
 	tail[1] = split_hi ? malloc(sizeof(*tail[1])) : NULL;
@@ -730,17 +395,40 @@ int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long en
 	return 0;
 }
 
-/* do_vmi_munmap() for callers holding mmap_lock for write (mremap). */
-int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end)
+/*
+ * The VMA half of do_vmi_munmap(): split the VMAs at the edges of
+ * [start, end) and take those inside off the array, all or nothing.
+ */
+int mmn__vma_detach_range(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			  struct mmn_vma ***detached)
 {
-	struct mmn_vma **detached;
-	int n = munmap_detach(mm, start, end, &detached);
+	int first, n, err;
 
-	if (n <= 0)
-		return n;
-	unmap_region(mm, detached, n, start, end);
-	vmas_free(mm->sim, detached, n);
-	return 0;
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+	*detached = malloc((size_t)(mm->nr_vmas + 2) * sizeof(**detached));
+	if (!*detached)
+		return -ENOMEM;
+	err = mmn_vma_split_range(mm, start, end);
+	if (err) {
+		free(*detached);
+		*detached = NULL;
+		return err;
+	}
+	first = mmn_vma_first_above(mm, start);
+	for (n = 0; first + n < mm->nr_vmas && mm->vmas[first + n]->start < end; n++)
+		(*detached)[n] = mm->vmas[first + n];
+	memmove(&mm->vmas[first], &mm->vmas[first + n],
+		(size_t)(mm->nr_vmas - first - n) * sizeof(*mm->vmas));
+	mm->nr_vmas -= n;
+	return n;
+}
+
+/* vma_link(): put a new VMA in the rmap and in the array. The caller
+ * reserved the array slot (mmn__vma_reserve()). */
+void mmn__vma_link(struct mmn_mm *mm, struct mmn_vma *vma)
+{
+	mmn_vma_rmap_link(vma);
+	vma_insert_at(mm, mmn_vma_first_above(mm, vma->start), vma);
 }
 
 /* copy_vma() without merging: a new VMA like @tmpl over [start, end). */
@@ -749,7 +437,8 @@ int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned 
 {
 	struct mmn_vma *vma;
 
-	if (vma_reserve(mm, 1))
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+	if (mmn__vma_reserve(mm, 1))
 		return -ENOMEM;
 	vma = malloc(sizeof(*vma));
 	if (!vma)
@@ -766,22 +455,21 @@ int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned 
 	return 0;
 }
 
-static unsigned long get_unmapped_area(struct mmn_mm *mm, unsigned long hint,
-				       unsigned long len, unsigned long align);
-
 unsigned long mmn_get_unmapped_area(struct mmn_mm *mm, unsigned long len, unsigned long align)
 {
-	return get_unmapped_area(mm, 0, len, align);
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+
+	return mmn__get_unmapped_area(mm, 0, len, align);
 }
 
 /* get_unmapped_area() top-down (arch_get_unmapped_area_topdown()). */
-static unsigned long get_unmapped_area(struct mmn_mm *mm, unsigned long hint,
-				       unsigned long len, unsigned long align)
+unsigned long mmn__get_unmapped_area(struct mmn_mm *mm, unsigned long hint, unsigned long len,
+				     unsigned long align)
 {
 	unsigned long high = MMN_MMAP_BASE;
 
 	if (hint && !(hint & (align - 1)) && hint >= MMN_MMAP_MIN_ADDR &&
-	    hint <= MMN_TASK_SIZE - len && !vma_overlaps(mm, hint, hint + len))
+	    hint <= MMN_TASK_SIZE - len && !mmn__vma_overlaps(mm, hint, hint + len))
 		return hint;
 	for (int i = mm->nr_vmas - 1; i >= -1; i--) {
 		unsigned long low = i >= 0 ? mm->vmas[i]->end : MMN_MMAP_MIN_ADDR;
@@ -798,152 +486,4 @@ static unsigned long get_unmapped_area(struct mmn_mm *mm, unsigned long hint,
 			high = mm->vmas[i]->start;
 	}
 	return 0;
-}
-
-#define MMN_MAP_KNOWN (MMN_MAP_SHARED | MMN_MAP_PRIVATE | MMN_MAP_FIXED | MMN_MAP_ANONYMOUS | \
-		       MMN_MAP_POPULATE | MMN_MAP_HUGETLB)
-
-/* do_mmap() + mmap_region() for anonymous memory, all versions. */
-int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
-	     unsigned long *out_addr)
-{
-	unsigned long align, end;
-	struct mmn_vma *vma;
-	struct mmn_vma **detached = NULL;
-	int type, n = 0, i;
-
-	if (!mm || !len || (prot & ~(MMN_PROT_READ | MMN_PROT_WRITE)) || (flags & ~MMN_MAP_KNOWN))
-		return -EINVAL;
-	type = flags & (MMN_MAP_SHARED | MMN_MAP_PRIVATE);
-	if ((type != MMN_MAP_SHARED && type != MMN_MAP_PRIVATE) || !(flags & MMN_MAP_ANONYMOUS))
-		return -EINVAL;
-	align = flags & MMN_MAP_HUGETLB ? MMN_PMD_SIZE : MMN_PAGE_SIZE;
-	if (len > MMN_TASK_SIZE)
-		return -ENOMEM;
-	len = (len + align - 1) & ~(align - 1);
-	if (flags & MMN_MAP_FIXED) {
-		if (addr & (align - 1))
-			return -EINVAL;
-		if (addr < MMN_MMAP_MIN_ADDR)
-			return -EPERM;
-		if (addr > MMN_TASK_SIZE - len)
-			return -ENOMEM;
-	}
-	vma = calloc(1, sizeof(*vma));
-	if (!vma)
-		return -ENOMEM;
-	vma->mm = mm;
-	vma->vm_flags = (prot ? MMN_VM_READ : 0) | (prot & MMN_PROT_WRITE ? MMN_VM_WRITE : 0) |
-			(type == MMN_MAP_SHARED ? MMN_VM_SHARED : 0) |
-			(flags & MMN_MAP_HUGETLB ? MMN_VM_HUGETLB : 0);
-	if (type == MMN_MAP_SHARED) {
-		vma->file = shmem_create(mm->sim, len, flags & MMN_MAP_HUGETLB);
-		if (!vma->file) {
-			free(vma);
-			return -ENOMEM;
-		}
-	} else {
-		/* anon_vma_prepare(), done at mmap rather than at the first fault. */
-		vma->anon_vma = mmn_anon_vma_alloc(mm->sim);
-		if (!vma->anon_vma) {
-			free(vma);
-			return -ENOMEM;
-		}
-	}
-
-	mmn_mmap_write_lock(mm);
-	/* Two splits and the new VMA: nothing can fail once unmapping began. */
-	if (vma_reserve(mm, 3))
-		goto nomem;
-	if (flags & MMN_MAP_FIXED) {
-		n = munmap_detach(mm, addr, addr + len, &detached);
-		if (n < 0) {
-			mmn_mmap_write_unlock(mm);
-			mmn_vma_rmap_release(vma);
-			if (vma->file)
-				mmn_shmem_put(mm->sim, vma->file);
-			free(vma);
-			return n;
-		}
-		if (n)
-			unmap_region(mm, detached, n, addr, addr + len);
-	} else {
-		addr = get_unmapped_area(mm, addr, len, align);
-		if (!addr)
-			goto nomem;
-	}
-	end = addr + len;
-	vma->start = addr;
-	vma->end = end;
-	if (!vma->file)
-		vma->pgoff = addr >> MMN_PAGE_SHIFT;
-	mmn_vma_rmap_link(vma);
-	i = mmn_vma_first_above(mm, addr);
-	vma_insert_at(mm, i, vma);
-	mmn_mmap_write_unlock(mm);
-	if (detached)
-		vmas_free(mm->sim, detached, n);
-
-	/* populate_vma_page_range(): errors do not fail the mmap. */
-	if (flags & MMN_MAP_POPULATE) {
-		unsigned int fflags = prot & MMN_PROT_WRITE ? MMN_FAULT_WRITE : 0;
-
-		mmn_mmap_read_lock(mm);
-		for (unsigned long a = addr; a < end && prot; a += align)
-			if (mmn_handle_mm_fault(mm, a, fflags))
-				break;
-		mmn_mmap_read_unlock(mm);
-	}
-	if (out_addr)
-		*out_addr = addr;
-	return 0;
-
-nomem:
-	mmn_mmap_write_unlock(mm);
-	mmn_vma_rmap_release(vma);
-	if (vma->file)
-		mmn_shmem_put(mm->sim, vma->file);
-	free(vma);
-	return -ENOMEM;
-}
-
-/*
- * exit_mmap(), 6.x order: mmu_notifier_release() first (hlist subscribers
- * get ->release and are unhashed; interval subscribers get a RELEASE
- * invalidation), then under mmap_lock for read a full-mm gather and the
- * UNMAP teardown of every VMA (which still reaches interval subscribers),
- * then under mmap_lock for write free_pgtables() and tlb_finish_mmu().
- */
-void mmn_exit_mmap(struct mmn_mm *mm)
-{
-	struct mmn_notifier_range range;
-	struct mmn_mmu_gather tlb;
-	struct mmn_vma **vmas;
-	unsigned long zapped = 0;
-	int n;
-
-	mmn_notifier_release(mm);
-	mmn_mmap_read_lock(mm);
-	mmn_tlb_gather_mmu_fullmm(&tlb, mm);
-	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, 0, ~0UL, NULL);
-	ops_start(MMN_OP_EXIT, &range);
-	for (int i = 0; i < mm->nr_vmas; i++)
-		zapped += mmn_zap_vma_range(&tlb, mm->vmas[i], mm->vmas[i]->start,
-					    mm->vmas[i]->end);
-	ops_end(&range);
-	mmn_mmap_read_unlock(mm);
-
-	mmn_mmap_write_lock(mm);
-	vmas = mm->vmas;
-	n = mm->nr_vmas;
-	mm->vmas = NULL;
-	mm->nr_vmas = mm->cap_vmas = 0;
-	for (int i = 0; i < n; i++)
-		mmn_vma_rmap_unlink(vmas[i]);
-	mmn_free_pgtables(&tlb, mm, 0, ~0UL);
-	mmn_tlb_finish_mmu(&tlb);
-	mmn_mmap_write_unlock(mm);
-	vmas_free(mm->sim, vmas, n);
-	ops_stat_call(mm->sim, MMN_OP_EXIT);
-	ops_stat_pages(mm->sim, MMN_OP_EXIT, zapped, 0);
 }

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals of the primary MMU model: frames, page tables, TLBs, mms and
- * VMAs. Shared by the sources of lib/mm (and later by the notifier and the operations).
+ * Internals of the primary MMU model: frames, device pagemaps, page tables,
+ * TLBs, mms and VMAs, rmap, hugetlb PMD sharing, swap slots. Data structures
+ * and their primitives only: nothing here starts a notification or calls
+ * lib/notifier or lib/ops (the secondary-TLB flush goes through a hook the
+ * notifier registers). Shared by lib/mm and the layers above it.
  */
 #ifndef MMN_LIB_MM_INTERNAL_H
 #define MMN_LIB_MM_INTERNAL_H
 
+#include <mmnsim/device.h>
 #include <mmnsim/fault.h>
 #include <mmnsim/mm.h>
 #include <mmnsim/page.h>
 #include <mmnsim/pgtable.h>
 #include <mmnsim/tlb.h>
 
-#include "../internal.h"
+#include "internal.h"
 
 /* ------------------------------------------------------------------ */
 /* Frames (lib/mm/page.c)                                              */
@@ -28,7 +32,7 @@ struct mmn_page {
 	_Atomic int pincount;
 	_Atomic unsigned int flags;
 	_Atomic uint32_t gen;
-	uint32_t pgmap_id;      /* device-private pages: their pgmap (lib/ops/device.c) */
+	uint32_t pgmap_id;      /* device-private pages: their pgmap (memremap.c) */
 	_Atomic uint64_t content;
 	/* Page-table pages: the struct mmn_ptdesc. Anon: its struct
 	 * mmn_anon_vma (a reference, rmap.c); shmem: its object. */
@@ -84,22 +88,35 @@ static inline unsigned long mmn_compound_head(const struct mmn_sim *sim, unsigne
 
 int mmn_page_sim_init(struct mmn_sim *sim);
 void mmn_page_sim_fini(struct mmn_sim *sim);
+/* prep_new_page(): refcount 1, no mapping, pin or content, then @flags
+ * (published with a release store: a PTE reader sees the frame initialised). */
+void mmn__page_prep_new(struct mmn_page *p, unsigned int flags);
 /* alloc_page(): a zeroed frame with refcount 1 and @flags, or 0 (the zero
  * pfn doubles as "none": it is never allocated). */
 unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags);
 /* alloc_hugetlb_folio(): a 2 MiB compound page (head pfn) or 0. */
 unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags);
+/*
+ * The preamble of the reference calls (get_page(), put_page(),
+ * unpin_user_page()): the struct page of @pfn's compound head (*@pfn becomes
+ * the head), or NULL with *@err: -EINVAL (no simulation, no such frame), 0
+ * (the zero page: nothing to count), -ENOENT for a free frame when @what
+ * names the caller (reported as MMN_VIOL_ACCOUNTING "@what on free frame").
+ */
+struct mmn_page *mmn__page_ref_target(struct mmn_sim *sim, unsigned long *pfn, const char *what,
+				      int *err);
 /* Mapcount changes (page_add_*_rmap / page_remove_rmap) on the compound head. */
 void mmn_page_add_map(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_remove_map(struct mmn_sim *sim, unsigned long pfn);
 
 /*
- * The lost-write oracle (design.md section 5): an operation that needs a
- * page's content stable (KSM compare, migration copy) marks it from the
- * point its mappings were write-protected or removed and flushed until it
- * no longer needs it; every store into the frame meanwhile (a CPU store
- * through a stale writable TLB entry, a device write) is reported as
- * MMN_VIOL_LOST_WRITE (page.c, tlb.c). Marks the compound head.
+ * The lost-write check of the oracle (a store the kernel would lose): an
+ * operation that needs a page's content stable (KSM compare, migration
+ * copy) marks it from the point its mappings were write-protected or
+ * removed and flushed until it no longer needs it; every store into the
+ * frame meanwhile (a CPU store through a stale writable TLB entry, a device
+ * write) is reported as MMN_VIOL_LOST_WRITE (page.c, tlb.c). Marks the
+ * compound head.
  */
 void mmn_page_mark_stable(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_clear_stable(struct mmn_sim *sim, unsigned long pfn);
@@ -274,11 +291,27 @@ struct mmn_tlb_entry_dump {
 void mmn_tlb_for_each_entry(struct mmn_sim *sim,
 			    void (*fn)(void *arg, const struct mmn_tlb_entry_dump *e), void *arg);
 
-/* Load or store through CPU @cpu's TLB, walking and faulting as needed. */
+/*
+ * Load or store through CPU @cpu's TLB: a hit, else a page walk that fills
+ * the TLB. -EAGAIN when no usable translation was found: the caller runs the
+ * fault handler and retries with mmn__tlb_access_walk() (lib/ops/memory.c).
+ */
 int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val);
+int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write,
+			uint64_t *val);
+
+/*
+ * The secondary-TLB hook: called with the CPU flush (@arch: 6.6+
+ * arch_invalidate_secondary_tlbs) or from the gather's tlbonly flush
+ * (!@arch: the 3.19-6.5 ->invalidate_range), as the profile says. lib/notifier
+ * registers its flush walk with its first subscriptions.
+ */
+typedef void (*mmn_tlb_secondary_fn)(struct mmn_mm *mm, unsigned long start, unsigned long end,
+				     bool arch);
+void mmn__tlb_set_secondary_hook(mmn_tlb_secondary_fn fn);
 
 /* ------------------------------------------------------------------ */
-/* mm and VMAs (lib/mm/mm.c, lib/mm/mmap.c)                             */
+/* mm and VMAs (lib/mm/mm.c)                                           */
 /* ------------------------------------------------------------------ */
 
 /* vm_flags. */
@@ -367,33 +400,55 @@ extern const struct mmn_lock_class mmn_mmap_lock_class;
 extern const struct mmn_lock_class mmn_page_table_lock_class;
 extern const struct mmn_lock_class mmn_ptl_class;
 
-/* The VMA containing @addr, or NULL; caller holds mmap_lock. */
+/* The VMA containing @addr, or NULL. Under mmap_lock (not asserted: the
+ * public mmn_handle_mm_fault() may reach it unlocked, and tests do). */
 struct mmn_vma *mmn_vma_lookup(struct mmn_mm *mm, unsigned long addr);
 /* Index of the first VMA ending above @addr (nr_vmas if none). */
 int mmn_vma_first_above(struct mmn_mm *mm, unsigned long addr);
 void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f);
-
-/* Zap [start, end) of @vma into @tlb (zap_page_range_single()/unmap_vmas()
- * body, no notification); returns the 4 KiB mappings removed. */
-unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
-				unsigned long start, unsigned long end);
+/* A new shared object of @len bytes (shmem_file_setup() / hugetlbfs), or NULL. */
+struct mmn_shmem *mmn__shmem_create(struct mmn_sim *sim, unsigned long len, bool huge);
+/* __mmdrop() body: unlist @mm and free it (subscriptions, PGD, VMAs). */
+void mmn__mm_free(struct mmn_mm *mm);
+/* The hook __mmdrop() calls to free mm->notifier_subscriptions when set
+ * (mmu_notifier_subscriptions_destroy()); lib/notifier registers it. */
+typedef void (*mmn_mm_subscriptions_destroy_fn)(struct mmn_mm *mm);
+void mmn__mm_set_subscriptions_destroy_hook(mmn_mm_subscriptions_destroy_fn fn);
+/* Whether any VMA overlaps [start, end). */
+bool mmn__vma_overlaps(struct mmn_mm *mm, unsigned long start, unsigned long end);
+/* Room for @extra more VMAs in the array: 0 or -ENOMEM. */
+int mmn__vma_reserve(struct mmn_mm *mm, int extra);
+/* vma_link(): rmap link and array insertion of a new VMA (slot reserved). */
+void mmn__vma_link(struct mmn_mm *mm, struct mmn_vma *vma);
 /* A PMD-level leaf that is a mapping: a present 2 MiB leaf or a PROT_NONE one. */
 static inline bool mmn_pmd_mapped_leaf(mmn_pte_t e)
 {
 	return (e & MMN_PTE_HUGE) && mmn_pte_mapped(e);
 }
 /*
+ * The VMAs __split_vma() must cut to isolate [start, end): *@lo contains
+ * @start and begins below it, *@hi contains @end - 1 and ends above @end
+ * (NULL where no cut is needed). -EINVAL when a cut would take a hugetlb
+ * VMA off its 2 MiB alignment (hugetlb_vm_op_split()).
+ */
+int mmn__vma_split_edges(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			 struct mmn_vma **lo, struct mmn_vma **hi);
+/*
  * Split the VMAs straddling @start and @end there (__split_vma() at both
- * edges), all or nothing. Caller holds mmap_lock for write. 0, -EINVAL when
- * an edge would cut a hugetlb VMA off its 2 MiB alignment, -ENOMEM.
+ * edges), all or nothing. Caller holds mmap_lock for write and split the
+ * THPs straddling the edges first (vma_adjust_trans_huge(): the callers in
+ * lib/ops do). 0, -EINVAL when an edge would cut a hugetlb VMA off its
+ * 2 MiB alignment, -ENOMEM.
  */
 int mmn_vma_split_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
 /*
- * do_vmi_munmap() without the lock downgrade: split, detach and unmap
- * [start, end) (UNMAP notification, zap, free_pgtables, tlb_finish_mmu).
- * Caller holds mmap_lock for write and keeps it. 0, -EINVAL, -ENOMEM.
+ * The VMA half of do_vmi_munmap(): split at the edges of [start, end) (as
+ * mmn_vma_split_range()) and take the VMAs inside off the array into a new
+ * array *@detached. Returns their number (0: none, *@detached NULL) or
+ * -errno, nothing changed. Caller holds mmap_lock for write.
  */
-int mmn_do_munmap(struct mmn_mm *mm, unsigned long start, unsigned long end);
+int mmn__vma_detach_range(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			  struct mmn_vma ***detached);
 /*
  * Insert a new VMA [start, end) with @tmpl's flags and file (a reference is
  * taken) and page offset @pgoff (vma_merge()/copy_vma() without merging).
@@ -405,12 +460,9 @@ int mmn_vma_insert_copy(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned 
 /* get_unmapped_area() without a hint: a free range of @len aligned to
  * @align, or 0. Caller holds mmap_lock. */
 unsigned long mmn_get_unmapped_area(struct mmn_mm *mm, unsigned long len, unsigned long align);
-/* Free the page tables no VMA needs any more in [floor, ceiling) (free_pgtables()). */
-void mmn_free_pgtables(struct mmn_mmu_gather *tlb, struct mmn_mm *mm, unsigned long floor,
-		       unsigned long ceiling);
-/* exit_mmap(): tear everything down; called on the last mmput. */
-void mmn_exit_mmap(struct mmn_mm *mm);
-void mmn_mm_sim_fini(struct mmn_sim *sim);
+/* The same, returning @hint itself when it is aligned and free. */
+unsigned long mmn__get_unmapped_area(struct mmn_mm *mm, unsigned long hint, unsigned long len,
+				     unsigned long align);
 
 /* ------------------------------------------------------------------ */
 /* Reverse mapping (lib/mm/rmap.c)                                      */
@@ -462,13 +514,27 @@ unsigned long mmn_page_rmap_index(struct mmn_sim *sim, unsigned long pfn);
 typedef bool (*mmn_rmap_one_fn)(struct mmn_vma *vma, unsigned long addr, void *arg);
 int mmn_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
 
-/* Device memory (lib/ops/device.c): a device-private page's last put
- * returns it to its pgmap (free_zone_device_folio()); the CPU fault on a
- * device-private entry (do_swap_page() → migrate_to_ram) or a
- * device-exclusive one (remove_device_exclusive_entry()); mmap_lock held. */
+/* ------------------------------------------------------------------ */
+/* Device pagemaps (lib/mm/memremap.c)                                  */
+/* ------------------------------------------------------------------ */
+
+struct mmn_devmem_pool {
+	unsigned int id;              /* slot in the registry, page->pgmap_id */
+	unsigned long nr_pages;
+	unsigned long *pfns;          /* every page of the pagemap */
+	unsigned long *free;          /* idle pages (LIFO) */
+	unsigned long nr_free;
+	struct mmn_raw_lock lock;
+	_Atomic unsigned long migrate_to_ram_calls;
+};
+
+/* page->pgmap: the pagemap of device-private page @pfn. */
+struct mmn_dev_pagemap *devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn);
+/* An idle device page with refcount 1 (flags DEVICE_PRIVATE | ANON), or 0. */
+unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pgmap);
+/* free_zone_device_folio(): a device-private page's last put returns it to
+ * its pgmap (page.c). */
 void mmn_devmem_page_free(struct mmn_sim *sim, unsigned long pfn);
-int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
-			unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write);
 
 /* ------------------------------------------------------------------ */
 /* hugetlb PMD sharing (lib/mm/hugetlb.c)                               */
@@ -496,9 +562,5 @@ unsigned long mmn_huge_pmd_unshare(struct mmn_mm *mm, struct mmn_vma *vma, unsig
 /* __unmap_hugepage_range() of a hugetlb VMA (mmn_zap_vma_range()). */
 unsigned long mmn_hugetlb_zap_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 				    unsigned long start, unsigned long end);
-
-/* do_swap_page() (swap.c), from the fault path on an MMN_SWP_SWAP entry. */
-int mmn_do_swap_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
-		     unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write);
 
 #endif /* MMN_LIB_MM_INTERNAL_H */

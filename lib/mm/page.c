@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 int mmn_page_sim_init(struct mmn_sim *sim)
 {
@@ -73,7 +73,7 @@ void mmn_page_sim_fini(struct mmn_sim *sim)
 	sim->pool = NULL;
 }
 
-static void page_prep_new(struct mmn_page *p, unsigned int flags)
+void mmn__page_prep_new(struct mmn_page *p, unsigned int flags)
 {
 	atomic_store_explicit(&p->refcount, 1, memory_order_relaxed);
 	atomic_store_explicit(&p->mapcount, 0, memory_order_relaxed);
@@ -96,7 +96,7 @@ unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags)
 	mmn_raw_unlock(&pool->lock);
 	if (!pfn)
 		return 0;
-	page_prep_new(&pool->pages[pfn], flags);
+	mmn__page_prep_new(&pool->pages[pfn], flags);
 	atomic_fetch_add_explicit(&pool->allocated, 1, memory_order_relaxed);
 	return pfn;
 }
@@ -123,7 +123,7 @@ unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags)
 		atomic_store_explicit(&t->content, 0, memory_order_relaxed);
 		atomic_store_explicit(&t->flags, MMN_PG_TAIL | flags, memory_order_relaxed);
 	}
-	page_prep_new(&pool->pages[head], MMN_PG_HEAD | flags);
+	mmn__page_prep_new(&pool->pages[head], MMN_PG_HEAD | flags);
 	atomic_fetch_add_explicit(&pool->allocated, 1, memory_order_relaxed);
 	return head;
 }
@@ -175,39 +175,45 @@ static bool page_is_free(const struct mmn_page *p)
 	return atomic_load_explicit(&p->flags, memory_order_acquire) & MMN_PG_FREE;
 }
 
-int mmn_get_page(struct mmn_sim *sim, unsigned long pfn)
+struct mmn_page *mmn__page_ref_target(struct mmn_sim *sim, unsigned long *pfn, const char *what,
+				      int *err)
 {
 	struct mmn_page *p;
 
-	if (!sim || !mmn_pfn_valid(sim, pfn))
-		return -EINVAL;
-	if (pfn == MMN_ZERO_PFN)
-		return 0;
-	pfn = mmn_compound_head(sim, pfn);
-	p = mmn_pfn_to_page(sim, pfn);
-	if (page_is_free(p)) {
-		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "get_page() on free frame %lu", pfn);
-		return -ENOENT;
+	*err = -EINVAL;
+	if (!sim || !mmn_pfn_valid(sim, *pfn))
+		return NULL;
+	*err = 0;
+	if (*pfn == MMN_ZERO_PFN)
+		return NULL;
+	*pfn = mmn_compound_head(sim, *pfn);
+	p = mmn_pfn_to_page(sim, *pfn);
+	if (what && page_is_free(p)) {
+		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, *pfn, "%s on free frame %lu", what, *pfn);
+		*err = -ENOENT;
+		return NULL;
 	}
+	return p;
+}
+
+int mmn_get_page(struct mmn_sim *sim, unsigned long pfn)
+{
+	int err;
+	struct mmn_page *p = mmn__page_ref_target(sim, &pfn, "get_page()", &err);
+
+	if (!p)
+		return err;
 	atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed);
 	return 0;
 }
 
 int mmn_put_page(struct mmn_sim *sim, unsigned long pfn)
 {
-	struct mmn_page *p;
-	int old;
+	int old, err;
+	struct mmn_page *p = mmn__page_ref_target(sim, &pfn, "put_page()", &err);
 
-	if (!sim || !mmn_pfn_valid(sim, pfn))
-		return -EINVAL;
-	if (pfn == MMN_ZERO_PFN)
-		return 0;
-	pfn = mmn_compound_head(sim, pfn);
-	p = mmn_pfn_to_page(sim, pfn);
-	if (page_is_free(p)) {
-		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "put_page() on free frame %lu", pfn);
-		return -ENOENT;
-	}
+	if (!p)
+		return err;
 	old = atomic_fetch_sub_explicit(&p->refcount, 1, memory_order_acq_rel);
 	if (old == 1) {
 		int maps = atomic_load_explicit(&p->mapcount, memory_order_relaxed);

@@ -12,7 +12,7 @@
  */
 #include <stdlib.h>
 
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 const struct mmn_lock_class mmn_ptl_class = { .name = "ptl", .rank = MMN_RANK_PTL };
 /* PMD-table locks nest like mm->page_table_lock (pmd_lock() before pte lock). */
@@ -115,7 +115,7 @@ static int pt_populate(struct mmn_mm *mm, struct mmn_ptdesc *parent, unsigned in
 		return -ENOMEM;
 	mmn_spin_lock(&mm->page_table_lock);
 	/* From none only, atomically: a THP fault installs PMD leaves under
-	 * the PMD lock, not this one (lib/mm/fault.c). */
+	 * the PMD lock, not this one (lib/ops/memory.c). */
 	if (mmn_pte_get(sim, parent, idx, addr) == 0 &&
 	    mmn_pte_cmpxchg(sim, parent, idx, addr, 0, mmn_mk_table_entry(new->pfn))) {
 		atomic_fetch_add_explicit(&mm->nr_ptes, 1, memory_order_relaxed);
@@ -133,6 +133,7 @@ struct mmn_ptdesc *mmn_pt_walk_alloc(struct mmn_mm *mm, unsigned long addr, int 
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_ptdesc *pt = mm->pgd;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	*err = 0;
 	if (leaf_pmd)
 		*leaf_pmd = NULL;

@@ -24,7 +24,7 @@
  */
 #include <stdlib.h>
 
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 const struct mmn_lock_class mmn_anon_vma_class = {
 	.name = "anon_vma", .rank = MMN_RANK_ANON_VMA

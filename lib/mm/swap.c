@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * A minimal swap area for reclaim (mm/swapfile.c, mm/swap_state.c,
- * mm/memory.c do_swap_page()).
+ * A minimal swap area for reclaim (mm/swapfile.c, mm/swap_state.c); the
+ * swap-in, do_swap_page(), is in lib/ops/memory.c.
  *
  * A slot keeps the one content word of a page that no frame holds any more.
  * Its count is the number of references naming it: swap entries in page
@@ -16,7 +16,7 @@
  */
 #include <stdlib.h>
 
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 static struct mmn_swap_slot *slot_of(struct mmn_frame_pool *pool, unsigned long slot)
 {
@@ -118,49 +118,4 @@ void mmn_swap_sim_fini(struct mmn_sim *sim)
 	free(sim->pool->swap_slots);
 	sim->pool->swap_slots = NULL;
 	mmn_raw_lock_destroy(&sim->pool->swap_lock);
-}
-
-/*
- * do_swap_page(), simplified: a page still being reclaimed is waited for
- * (its lock) and the access retried; otherwise a new private frame gets the
- * slot's content and is mapped with the VMA's permission if the entry is
- * still the one that faulted (pte_same()), and the entry's reference on the
- * slot is dropped.
- */
-int mmn_do_swap_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
-		     unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write)
-{
-	struct mmn_sim *sim = mm->sim;
-	unsigned long slot = mmn_pte_pfn(orig), cache_pfn, pfn;
-	bool done = false;
-	uint64_t content;
-
-	mmn_swap_read(sim, slot, &content, &cache_pfn);
-	if (cache_pfn) {
-		mmn_wait_on_page_locked(sim, cache_pfn);
-		return 0;
-	}
-	pfn = mmn_alloc_page(sim, MMN_PG_ANON);
-	if (!pfn)
-		return -ENOMEM;
-	atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, content, memory_order_relaxed);
-	mmn_page_set_anon_rmap(sim, pfn, vma, addr);
-	mmn_spin_lock(&pt->ptl);
-	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
-		bool w = vma->vm_flags & MMN_VM_WRITE;
-
-		mmn_page_add_map(sim, pfn);
-		mmn_pte_set(sim, pt, idx, addr,
-			    mmn_mk_pte(pfn, MMN_PTE_ACCESSED | (w ? MMN_PTE_WRITE : 0) |
-						    (w && write ? MMN_PTE_DIRTY : 0) |
-						    (orig & MMN_PTE_SOFT_DIRTY)));
-		done = true;
-	}
-	mmn_spin_unlock(&pt->ptl);
-	if (!done) {
-		mmn_put_page(sim, pfn);
-		return 0;
-	}
-	mmn_swap_free(sim, slot);
-	return 0;
 }

@@ -3,12 +3,13 @@
  * Per-CPU TLBs, TLB shootdown and the mmu_gather.
  *
  * The access path is the hardware's: TLB hit, else a page walk that fills the
- * TLB, else the page-fault handler and a retry. Loads that hit the TLB take
- * no lock (a per-CPU sequence count makes them retry if a flush or a fill
- * rewrote the slots meanwhile); stores, fills and flushes of one CPU are
- * serialised by the CPU's raw lock, which stands for two hardware facts: a
- * page walk and the store it enables are atomic with respect to a shootdown
- * IPI, and a shootdown returns only after the target dropped the entries.
+ * TLB, else -EAGAIN: the page-fault handler and the retry are the caller's
+ * (lib/ops/memory.c). Loads that hit the TLB take no lock (a per-CPU
+ * sequence count makes them retry if a flush or a fill rewrote the slots
+ * meanwhile); stores, fills and flushes of one CPU are serialised by the
+ * CPU's raw lock, which stands for two hardware facts: a page walk and the
+ * store it enables are atomic with respect to a shootdown IPI, and a
+ * shootdown returns only after the target dropped the entries.
  *
  * Walker/flusher handshake (why a table or page is never freed under a walk):
  *
@@ -29,17 +30,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mmnsim/mmu_notifier.h>
-
-#include "mm_internal.h"
+#include "mm/mm_internal.h"
 
 #define TLB_VALID (1ULL << 63)
 #define TLB_VAL_WRITE 0x1ULL
 #define TLB_VAL_DIRTY 0x2ULL
 #define TLB_PFN_MASK ((1ULL << 30) - 1)
-
-/* Give up after this many faults for one access (the kernel would spin). */
-#define TLB_MAX_FAULT_RETRIES 1000
 
 int mmn_tlb_sim_init(struct mmn_sim *sim)
 {
@@ -326,32 +322,49 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_cpu *c = &sim->cpus[cpu];
 	uint64_t bit = 1ULL << cpu;
+	unsigned long lost_pfn = ~0UL;
 	int err;
 
-	for (int tries = 0;; tries++) {
-		unsigned long lost_pfn = ~0UL;
+	if (write ? tlb_store_hit(sim, c, mm, addr, *val) : tlb_load_hit(sim, c, mm, addr, val))
+		return 0;
+	mmn_sched_point(sim, MMN_SCHED_TLB_FILL, c, "tlb_fill", addr);
+	mmn_raw_lock(&c->lock);
+	stat_inc(&c->misses);
+	if (!(atomic_load_explicit(&mm->cpumask, memory_order_seq_cst) & bit))
+		atomic_fetch_or_explicit(&mm->cpumask, bit, memory_order_seq_cst);
+	err = tlb_walk_fill(sim, c, mm, addr, write, val, &lost_pfn);
+	mmn_raw_unlock(&c->lock);
+	if (mmn_unlikely(lost_pfn != ~0UL))
+		mmn_page_report_lost_write(sim, lost_pfn, addr);
+	return err;
+}
 
-		if (write ? tlb_store_hit(sim, c, mm, addr, *val) : tlb_load_hit(sim, c, mm, addr, val))
-			return 0;
-		mmn_sched_point(sim, MMN_SCHED_TLB_FILL, c, "tlb_fill", addr);
-		mmn_raw_lock(&c->lock);
-		stat_inc(&c->misses);
-		if (!(atomic_load_explicit(&mm->cpumask, memory_order_seq_cst) & bit))
-			atomic_fetch_or_explicit(&mm->cpumask, bit, memory_order_seq_cst);
-		err = tlb_walk_fill(sim, c, mm, addr, write, val, &lost_pfn);
-		mmn_raw_unlock(&c->lock);
-		if (mmn_unlikely(lost_pfn != ~0UL))
-			mmn_page_report_lost_write(sim, lost_pfn, addr);
-		if (err != -EAGAIN)
-			return err;
-		if (tries >= TLB_MAX_FAULT_RETRIES)
-			return -EAGAIN;
-		mmn_mmap_read_lock(mm);
-		err = mmn_handle_mm_fault(mm, addr, write ? MMN_FAULT_WRITE : 0);
-		mmn_mmap_read_unlock(mm);
-		if (err)
-			return err;
-	}
+int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val)
+{
+	return tlb_access_slow(mm, cpu, addr, write, val);
+}
+
+/*
+ * The secondary-TLB hook: the flush of the secondary TLBs (IOMMU, KVM) that
+ * goes with a CPU flush, mmu_notifier_arch_invalidate_secondary_tlbs() from
+ * the arch flush (6.6+), or the gather's mmu_notifier_invalidate_range()
+ * (3.19-6.5). lib/notifier registers it with its first subscriptions; until
+ * then no mm has a subscriber and the flush would reach nobody.
+ */
+static _Atomic(mmn_tlb_secondary_fn) tlb_secondary_hook;
+
+void mmn__tlb_set_secondary_hook(mmn_tlb_secondary_fn fn)
+{
+	atomic_store_explicit(&tlb_secondary_hook, fn, memory_order_release);
+}
+
+static void tlb_secondary_flush(struct mmn_mm *mm, unsigned long start, unsigned long end,
+				bool arch)
+{
+	mmn_tlb_secondary_fn fn = atomic_load_explicit(&tlb_secondary_hook, memory_order_acquire);
+
+	if (fn)
+		fn(mm, start, end, arch);
 }
 
 /*
@@ -433,7 +446,7 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 	}
 	tlb_charge_shootdown(sim, start, end, full, targets);
 	if (sim->profile.secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH)
-		mmn_notifier_arch_invalidate_secondary_tlbs(mm, start, end);
+		tlb_secondary_flush(mm, start, end, true);
 }
 
 /* flush_tlb_page(), all versions. */
@@ -579,8 +592,8 @@ void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb)
 	else if (tlb->start < tlb->end)
 		mmn_flush_tlb_range(tlb->mm, tlb->start, tlb->end);
 	if (legacy && (tlb->fullmm || tlb->start < tlb->end))
-		mmn_notifier_invalidate_range(tlb->mm, tlb->fullmm ? 0 : tlb->start,
-					      tlb->fullmm ? ~0UL : tlb->end);
+		tlb_secondary_flush(tlb->mm, tlb->fullmm ? 0 : tlb->start,
+				    tlb->fullmm ? ~0UL : tlb->end, false);
 	tlb->start = ~0UL;
 	tlb->end = 0;
 	tlb->freed_tables = false;

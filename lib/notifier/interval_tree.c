@@ -12,7 +12,7 @@
  * nodes of every rotation and, after a deletion splices nodes, every node
  * from the splice point up to the root.
  */
-#include "interval_tree.h"
+#include "notifier/interval_tree.h"
 
 typedef struct mmn_interval_tree_node node_t;
 

@@ -68,8 +68,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "notifier_internal.h"
-#include "../mm/mm_internal.h"
+#include "mm/mm_internal.h"
+#include "notifier/notifier_internal.h"
 
 static const struct mmn_lock_class mn_subscriptions_lock_class = {
 	.name = "notifier_subscriptions",
@@ -277,9 +277,11 @@ static inline struct mmn_notifier *mn_hlist_next(struct mmn_notifier *sub)
 #define mn_hlist_for_each(sub, subs) \
 	for ((sub) = mn_hlist_first(subs); (sub); (sub) = mn_hlist_next(sub))
 
-/* hlist_add_head_rcu(); caller holds subs->lock. */
+/* hlist_add_head_rcu(). */
 static void mn_hlist_add_head(struct mmn_notifier_subscriptions *subs, struct mmn_notifier *sub)
 {
+	mmn__lockdep_assert_held(&subs->lock, "notifier_subscriptions");
+
 	__atomic_store_n(&sub->hnext, subs->list, __ATOMIC_RELAXED);
 	__atomic_store_n(&sub->hashed, 1, __ATOMIC_RELAXED);
 	/* Publish: a reader that sees @sub sees its initialised fields. */
@@ -287,13 +289,14 @@ static void mn_hlist_add_head(struct mmn_notifier_subscriptions *subs, struct mm
 }
 
 /*
- * hlist_del_init_rcu(); caller holds subs->lock and @sub is hashed. @sub's
+ * hlist_del_init_rcu(); @sub is hashed. @sub's
  * own link is kept, so a reader standing on it continues down the list.
  */
 static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_notifier *sub)
 {
 	struct mmn_notifier **pp = &subs->list;
 
+	mmn__lockdep_assert_held(&subs->lock, "notifier_subscriptions");
 	while (*pp && *pp != sub)
 		pp = &(*pp)->hnext;
 	if (*pp)
@@ -301,12 +304,20 @@ static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_not
 	__atomic_store_n(&sub->hashed, 0, __ATOMIC_RELAXED);
 }
 
+static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsigned long end,
+				    bool arch);
+
 static struct mmn_notifier_subscriptions *mn_subscriptions_alloc(struct mmn_mm *mm)
 {
 	struct mmn_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
 
 	if (!subs)
 		return NULL;
+	/* From now on a CPU flush may reach a subscriber (lib/mm/tlb.c's
+	 * secondary-TLB hook is the flush walk below) and __mmdrop() has
+	 * subscriptions to free (lib/mm/mm.c's hook). */
+	mmn__tlb_set_secondary_hook(mn_secondary_flush_walk);
+	mmn__mm_set_subscriptions_destroy_hook(mmn_notifier_subscriptions_destroy);
 	mmn_spin_lock_init(&subs->lock, mm->sim, &mn_subscriptions_lock_class,
 			   "notifier_subscriptions");
 	subs->invalidate_seq = 2;
@@ -633,9 +644,9 @@ static inline unsigned long mn_seq_load(const unsigned long *p)
 	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
 }
 
-/* Caller holds subs->lock. */
 static inline bool mn_itree_is_invalidating(const struct mmn_notifier_subscriptions *subs)
 {
+	mmn__lockdep_assert_held(&subs->lock, "notifier_subscriptions");
 	return subs->invalidate_seq & 1;
 }
 

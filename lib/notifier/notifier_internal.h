@@ -12,8 +12,8 @@
 
 #include <mmnsim/mmu_notifier.h>
 
-#include "../internal.h"
-#include "interval_tree.h"
+#include "internal.h"
+#include "notifier/interval_tree.h"
 
 /*
  * struct mmu_notifier_subscriptions (5.5+; struct mmu_notifier_mm before):

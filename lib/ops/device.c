@@ -1,199 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Device-private memory (mm/memremap.c, include/linux/memremap.h): a
- * pagemap owns frames taken from the simulation's pool; a device page is
- * idle (refcount 0, PG_DEVICE_PRIVATE) in its pagemap until migrate_vma
- * allocates it, and its last put brings it back (free_zone_device_folio()).
- * The CPU fault on a device-private entry (do_swap_page()): take a
- * reference, trylock the page, call pgmap->ops->migrate_to_ram(), unlock,
- * put.
+ * Device-private memory, the operations (the pagemaps themselves are
+ * lib/mm/memremap.c's). The CPU fault on a device-private entry
+ * (do_swap_page()): take a reference, trylock the page, call
+ * pgmap->ops->migrate_to_ram(), unlock, put.
  */
-#include <stdlib.h>
-
-#include "device_internal.h"
-
-/* page->pgmap: the simulation's pagemaps by id (page->pgmap_id; 0 is "none"). */
-#define DEVMEM_MAX MMN_ARRAY_SIZE(((struct mmn_sim *)0)->devmem)
-
-struct mmn_dev_pagemap *devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn)
-{
-	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
-
-	if (!(atomic_load_explicit(&p->flags, memory_order_acquire) & MMN_PG_DEVICE_PRIVATE) ||
-	    !p->pgmap_id || p->pgmap_id >= DEVMEM_MAX)
-		return NULL;
-	return atomic_load_explicit(&sim->devmem[p->pgmap_id], memory_order_acquire);
-}
-
-int mmn_devmem_create(struct mmn_sim *sim, unsigned long nr_pages, void *owner,
-		      const struct mmn_dev_pagemap_ops *ops, struct mmn_dev_pagemap **out)
-{
-	struct mmn_dev_pagemap *pg;
-	struct mmn_devmem_pool *pool;
-	unsigned long got = 0;
-	unsigned int id;
-
-	if (!sim || !out || !nr_pages)
-		return -EINVAL;
-	pg = calloc(1, sizeof(*pg));
-	pool = calloc(1, sizeof(*pool));
-	if (!pg || !pool)
-		goto nomem;
-	pool->pfns = calloc(nr_pages, sizeof(*pool->pfns));
-	pool->free = calloc(nr_pages, sizeof(*pool->free));
-	if (!pool->pfns || !pool->free)
-		goto nomem;
-	for (; got < nr_pages; got++) {
-		pool->pfns[got] = mmn_alloc_page(sim, 0);
-		if (!pool->pfns[got])
-			goto nomem;
-	}
-	for (id = 1; id < DEVMEM_MAX; id++) {
-		struct mmn_dev_pagemap *none = NULL;
-
-		if (atomic_compare_exchange_strong(&sim->devmem[id], &none, pg))
-			break;
-	}
-	if (id == DEVMEM_MAX)
-		goto nomem;
-	pg->owner = owner;
-	pg->ops = ops;
-	pg->sim = sim;
-	pg->pool = pool;
-	pool->id = id;
-	pool->nr_pages = nr_pages;
-	mmn_raw_lock_init(&pool->lock);
-	/* Highest first on the stack, so the first allocation gets pfns[0]. */
-	for (unsigned long i = nr_pages; i > 0; i--) {
-		struct mmn_page *p = mmn_pfn_to_page(sim, pool->pfns[i - 1]);
-
-		p->pgmap_id = id;
-		atomic_store(&p->refcount, 0);
-		atomic_store(&p->flags, MMN_PG_DEVICE_PRIVATE);
-		pool->free[pool->nr_free++] = pool->pfns[i - 1];
-	}
-	*out = pg;
-	return 0;
-nomem:
-	if (pool && pool->pfns)
-		for (unsigned long i = 0; i < got; i++)
-			mmn_put_page(sim, pool->pfns[i]);
-	if (pool) {
-		free(pool->pfns);
-		free(pool->free);
-	}
-	free(pool);
-	free(pg);
-	return -ENOMEM;
-}
-
-/* At mmn_sim_destroy(): free the host memory of pagemaps left behind (their
- * frames go with the pool). */
-void mmn_devmem_sim_fini(struct mmn_sim *sim)
-{
-	for (unsigned int id = 1; id < DEVMEM_MAX; id++) {
-		struct mmn_dev_pagemap *pg = atomic_load(&sim->devmem[id]);
-
-		if (!pg)
-			continue;
-		mmn_raw_lock_destroy(&pg->pool->lock);
-		free(pg->pool->pfns);
-		free(pg->pool->free);
-		free(pg->pool);
-		free(pg);
-		atomic_store(&sim->devmem[id], NULL);
-	}
-}
-
-int mmn_devmem_destroy(struct mmn_dev_pagemap *pg)
-{
-	struct mmn_devmem_pool *pool;
-	struct mmn_sim *sim;
-	bool busy;
-
-	if (!pg)
-		return -EINVAL;
-	pool = pg->pool;
-	sim = pg->sim;
-	mmn_raw_lock(&pool->lock);
-	busy = pool->nr_free != pool->nr_pages;
-	mmn_raw_unlock(&pool->lock);
-	if (busy)
-		return -EBUSY;
-	atomic_store(&sim->devmem[pool->id], NULL);
-	for (unsigned long i = 0; i < pool->nr_pages; i++) {
-		struct mmn_page *p = mmn_pfn_to_page(sim, pool->pfns[i]);
-
-		/* An ordinary allocated frame again, whose put frees it. */
-		p->pgmap_id = 0;
-		atomic_store(&p->refcount, 1);
-		atomic_store(&p->flags, 0);
-		mmn_put_page(sim, pool->pfns[i]);
-	}
-	mmn_raw_lock_destroy(&pool->lock);
-	free(pool->pfns);
-	free(pool->free);
-	free(pool);
-	free(pg);
-	return 0;
-}
-
-unsigned long mmn_devmem_nr_free(struct mmn_dev_pagemap *pg)
-{
-	unsigned long n;
-
-	if (!pg)
-		return 0;
-	mmn_raw_lock(&pg->pool->lock);
-	n = pg->pool->nr_free;
-	mmn_raw_unlock(&pg->pool->lock);
-	return n;
-}
-
-unsigned long mmn_devmem_migrate_to_ram_calls(struct mmn_dev_pagemap *pg)
-{
-	return pg ? atomic_load(&pg->pool->migrate_to_ram_calls) : 0;
-}
-
-unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pg)
-{
-	struct mmn_devmem_pool *pool = pg->pool;
-	struct mmn_page *p;
-	unsigned long pfn = 0;
-
-	mmn_raw_lock(&pool->lock);
-	if (pool->nr_free)
-		pfn = pool->free[--pool->nr_free];
-	mmn_raw_unlock(&pool->lock);
-	if (!pfn)
-		return 0;
-	p = mmn_pfn_to_page(pg->sim, pfn);
-	atomic_store_explicit(&p->refcount, 1, memory_order_relaxed);
-	atomic_store_explicit(&p->mapcount, 0, memory_order_relaxed);
-	atomic_store_explicit(&p->pincount, 0, memory_order_relaxed);
-	atomic_store_explicit(&p->content, 0, memory_order_relaxed);
-	p->mapping = NULL;
-	p->index = 0;
-	atomic_store_explicit(&p->flags, MMN_PG_DEVICE_PRIVATE | MMN_PG_ANON,
-			      memory_order_release);
-	return pfn;
-}
-
-void mmn_devmem_page_free(struct mmn_sim *sim, unsigned long pfn)
-{
-	struct mmn_dev_pagemap *pg = devmem_pgmap_of(sim, pfn);
-
-	if (!pg) {
-		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn,
-			    "device page %lu freed without its pagemap", pfn);
-		return;
-	}
-	atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->flags, MMN_PG_DEVICE_PRIVATE,
-			      memory_order_release);
-	mmn_raw_lock(&pg->pool->lock);
-	pg->pool->free[pg->pool->nr_free++] = pfn;
-	mmn_raw_unlock(&pg->pool->lock);
-}
+#include "ops/device_internal.h"
 
 int mmn_devmem_migrate_to_ram_default(struct mmn_dev_pagemap *pg, struct mmn_mm *mm,
 				      unsigned long addr, unsigned long dev_pfn)
@@ -210,7 +22,7 @@ int mmn_devmem_migrate_to_ram_default(struct mmn_dev_pagemap *pg, struct mmn_mm 
 	return mvma_run(mm, vma, addr, addr + MMN_PAGE_SIZE, pg, false, dev_pfn, &out);
 }
 
-/* do_swap_page() on a device entry. Caller holds mmap_lock for read. */
+/* do_swap_page() on a device entry, under mmap_lock for read. */
 int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
 			unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write)
 {
@@ -220,6 +32,7 @@ int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdes
 	bool same;
 	int err;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	(void)write;
 	if (mmn_pte_swp_type(orig) == MMN_SWP_DEVICE_EXCLUSIVE ||
 	    mmn_pte_swp_type(orig) == MMN_SWP_DEVICE_EXCLUSIVE_READ)

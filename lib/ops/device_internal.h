@@ -5,22 +5,7 @@
 
 #include <mmnsim/device.h>
 
-#include "ops_internal.h"
-
-struct mmn_devmem_pool {
-	unsigned int id;              /* slot in the registry, page->pgmap_id */
-	unsigned long nr_pages;
-	unsigned long *pfns;          /* every page of the pagemap */
-	unsigned long *free;          /* idle pages (LIFO) */
-	unsigned long nr_free;
-	struct mmn_raw_lock lock;
-	_Atomic unsigned long migrate_to_ram_calls;
-};
-
-/* page->pgmap: the pagemap of device-private page @pfn. */
-struct mmn_dev_pagemap *devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn);
-/* An idle device page with refcount 1 (flags DEVICE_PRIVATE | ANON), or 0. */
-unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pgmap);
+#include "ops/ops_internal.h"
 
 /* migrate_vma over [start, end) of @vma (mmap_lock held for read).
  * @to_device: SELECT_SYSTEM to @pgmap, else SELECT_DEVICE_PRIVATE of @pgmap

@@ -24,7 +24,7 @@
  * reference), as 6.15+ counts it; a device write to the page goes through
  * the driver's own translation (mmn_phys_access()).
  */
-#include "device_internal.h"
+#include "ops/device_internal.h"
 
 mmn_pte_t ops_exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry)
 {

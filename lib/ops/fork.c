@@ -24,7 +24,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct fork_stats {
 	unsigned long changed, unchanged;
@@ -361,4 +361,27 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 	*childp = child;
 	ops_stat_call(sim, MMN_OP_FORK);
 	return 0;
+}
+
+/* mmput(): the last user runs exit_mmap(), then drops the users' mm_count. */
+void mmn_mm_put(struct mmn_mm *mm)
+{
+	if (!mm)
+		return;
+	if (atomic_fetch_sub_explicit(&mm->mm_users, 1, memory_order_acq_rel) == 1) {
+		mmn_exit_mmap(mm);
+		mmn_mmdrop(mm);
+	}
+}
+
+/* Tear down what the user left behind at mmn_sim_destroy(). */
+void mmn_mm_sim_fini(struct mmn_sim *sim)
+{
+	while (sim->mm_list) {
+		struct mmn_mm *mm = sim->mm_list;
+
+		if (atomic_load(&mm->mm_users) > 0)
+			mmn_exit_mmap(mm);
+		mmn__mm_free(mm);
+	}
 }

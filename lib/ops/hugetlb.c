@@ -36,7 +36,7 @@
  * between taking a share reference on a table and installing it while the
  * table is unshared.
  */
-#include "walk.h"
+#include "ops/walk.h"
 
 bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
 			  unsigned long pfn, unsigned long *changed)

@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		      unsigned long **pfnsp, size_t *nrp)
@@ -96,5 +96,22 @@ out:
 	}
 	*pfnsp = pfns;
 	*nrp = nr;
+	return 0;
+}
+
+int mmn__isolate_apply(struct mmn_mm *mm, unsigned long addr, unsigned long len, enum mmn_op op,
+		       unsigned long (*one)(struct mmn_sim *sim, unsigned long pfn))
+{
+	unsigned long *pfns, changed = 0;
+	size_t nr;
+	int err = ops_isolate_range(mm, addr, len, &pfns, &nr);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < nr; i++)
+		changed += one(mm->sim, pfns[i]);
+	free(pfns);
+	ops_stat_call(mm->sim, op);
+	ops_stat_pages(mm->sim, op, changed, 0);
 	return 0;
 }

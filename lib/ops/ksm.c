@@ -14,7 +14,7 @@
  *     [change_pte] set RO entry → A U E      survived the flush: a lost write,
  *   A, B no longer stable                     reported by the oracle)
  */
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct ksm_page {
 	struct mmn_mm *mm;
@@ -25,12 +25,13 @@ struct ksm_page {
 	mmn_pte_t orig;       /* the write-protected entry */
 };
 
-/* Find the anonymous page mapped at @addr (caller holds mmap_lock). */
+/* Find the anonymous page mapped at @addr. */
 static int ksm_lookup(struct ksm_page *k)
 {
 	struct mmn_sim *sim = k->mm->sim;
 	mmn_pte_t e;
 
+	mmn__lockdep_assert_held(&k->mm->mmap_lock, "mmap_lock");
 	k->vma = mmn_vma_lookup(k->mm, k->addr);
 	if (!k->vma || (k->vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)))
 		return -EINVAL;

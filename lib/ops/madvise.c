@@ -18,7 +18,7 @@
  * lazyfree page that is still clean; reclaim of lazyfree pages is not
  * modelled here, so the pages stay mapped.
  */
-#include "walk.h"
+#include "ops/walk.h"
 
 struct mf_walk {
 	struct ops_pmd_walk w;
@@ -144,7 +144,7 @@ static int madvise_hugepage(struct mmn_mm *mm, unsigned long addr, unsigned long
 	hi = mmn_vma_lookup(mm, end - 1);
 	s = (lo->vm_flags & (set | clear)) != set ? addr : lo->start;
 	e = (hi->vm_flags & (set | clear)) != set ? end : hi->end;
-	err = mmn_vma_split_range(mm, s, e);
+	err = mmn__mmap_split_range(mm, s, e);
 	for (int i = mmn_vma_first_above(mm, addr);
 	     !err && i < mm->nr_vmas && mm->vmas[i]->start < end; i++)
 		mm->vmas[i]->vm_flags = (mm->vmas[i]->vm_flags & ~clear) | set;

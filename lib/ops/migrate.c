@@ -24,7 +24,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct migrate_ctx {
 	struct mmn_sim *sim;
@@ -182,16 +182,5 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 
 int mmn_migrate_pages(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	unsigned long *pfns, changed = 0;
-	size_t nr;
-	int err = ops_isolate_range(mm, addr, len, &pfns, &nr);
-
-	if (err)
-		return err;
-	for (size_t i = 0; i < nr; i++)
-		changed += migrate_one(mm->sim, pfns[i]);
-	free(pfns);
-	ops_stat_call(mm->sim, MMN_OP_MIGRATE);
-	ops_stat_pages(mm->sim, MMN_OP_MIGRATE, changed, 0);
-	return 0;
+	return mmn__isolate_apply(mm, addr, len, MMN_OP_MIGRATE, migrate_one);
 }

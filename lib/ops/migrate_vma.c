@@ -32,7 +32,7 @@
  */
 #include <stdlib.h>
 
-#include "device_internal.h"
+#include "ops/device_internal.h"
 
 struct mvma {
 	struct mmn_mm *mm;

@@ -24,7 +24,7 @@
  * lock, flush (F1) before end, and end with invalidate_range_only_end()
  * (4.15-6.5: the flush "is not needed", only a downgrade).
  */
-#include "walk.h"
+#include "ops/walk.h"
 
 struct cp_walk {
 	struct ops_pmd_walk w;
@@ -308,7 +308,7 @@ int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int p
 	hi = mmn_vma_lookup(mm, end - 1);
 	s = (lo->vm_flags & VM_PROT_MASK) != newflags ? addr : lo->start;
 	e = (hi->vm_flags & VM_PROT_MASK) != newflags ? end : hi->end;
-	err = mmn_vma_split_range(mm, s, e);
+	err = mmn__mmap_split_range(mm, s, e);
 	if (err) {
 		mmn_mmap_write_unlock(mm);
 		return err;

@@ -22,7 +22,7 @@
  *
  * Knob: mremap_flush_under_ptl.
  */
-#include "walk.h"
+#include "ops/walk.h"
 
 #define MREMAP_KNOWN (MMN_MREMAP_MAYMOVE | MMN_MREMAP_FIXED)
 

@@ -15,7 +15,7 @@
  * reaper refused any mm with notifiers (mm_has_notifiers(): "notifiers can
  * sleep"): every reapable VMA is skipped, nothing is notified.
  */
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
 {

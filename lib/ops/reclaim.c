@@ -25,7 +25,7 @@
  */
 #include <stdlib.h>
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct reclaim_ctx {
 	struct mmn_sim *sim;
@@ -191,16 +191,5 @@ static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
 
 int mmn_try_to_unmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	unsigned long *pfns, changed = 0;
-	size_t nr;
-	int err = ops_isolate_range(mm, addr, len, &pfns, &nr);
-
-	if (err)
-		return err;
-	for (size_t i = 0; i < nr; i++)
-		changed += shrink_one(mm->sim, pfns[i]);
-	free(pfns);
-	ops_stat_call(mm->sim, MMN_OP_RECLAIM);
-	ops_stat_pages(mm->sim, MMN_OP_RECLAIM, changed, 0);
-	return 0;
+	return mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, shrink_one);
 }

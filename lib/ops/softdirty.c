@@ -15,14 +15,14 @@
  * Entries already clean and read-only stay as they were but lie in the
  * notified range: false positives (seed 004, "soft-dirty clearing of clean
  * pages"). The next store to a write-protected page takes the write fault,
- * which sets soft-dirty again (lib/mm/fault.c). Hugetlb VMAs are not walked
+ * which sets soft-dirty again (lib/ops/memory.c). Hugetlb VMAs are not walked
  * (the walk has no hugetlb_entry), their leaves are counted unchanged.
  *
  * Write-protecting a page is where a device still writing through an old
  * translation would lose its write (oracle: lost write / MMN_PG_STABLE);
  * the marking belongs to the oracle's API and is not done here.
  */
-#include "walk.h"
+#include "ops/walk.h"
 
 struct sd_walk {
 	struct ops_pmd_walk w;

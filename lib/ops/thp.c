@@ -39,7 +39,7 @@
  *
  * Collapse: see mmn_collapse_huge_page() in ops.h.
  */
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 #define THP_PMD_SPLITTING OPS_PMD_SPLITTING
 
@@ -54,7 +54,7 @@ static bool vma_private_anon(const struct mmn_vma *vma)
 	return !(vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)) && !vma->file;
 }
 
-/* __split_huge_pmd() of the leaf at @haddr in @vma. Caller holds mmap_lock. */
+/* __split_huge_pmd() of the leaf at @haddr in @vma. */
 static int split_huge_pmd(struct mmn_mm *mm, unsigned long haddr)
 {
 	struct mmn_sim *sim = mm->sim;
@@ -64,6 +64,7 @@ static int split_huge_pmd(struct mmn_mm *mm, unsigned long haddr)
 	bool done = false;
 	mmn_pte_t e;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	if (!pmdt)
 		return 0;
 	e = mmn_pte_get(sim, pmdt, idx, haddr);
@@ -190,9 +191,11 @@ static bool collapse_pte_ok(struct mmn_sim *sim, mmn_pte_t e)
 	       atomic_load(&p->pincount) == 0;
 }
 
-/* All 512 entries of @pt collapsible (caller holds the PTL). */
+/* All 512 entries of @pt collapsible. */
 static bool collapse_scan(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned long haddr)
 {
+	mmn__lockdep_assert_held(&pt->ptl, "PTL");
+
 	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
 		if (!collapse_pte_ok(sim, mmn_pte_get(sim, pt, (unsigned int)i,
 						      haddr + i * MMN_PAGE_SIZE)))
@@ -200,93 +203,103 @@ static bool collapse_scan(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned l
 	return true;
 }
 
-int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+/* hugepage_vma_revalidate(): the VMA of @addr if it is private, anonymous,
+ * THP-eligible and covers the whole 2 MiB area; NULL with *@err otherwise. */
+static struct mmn_vma *hugepage_vma_revalidate(struct mmn_mm *mm, unsigned long addr,
+					       unsigned long haddr, int *err)
 {
-	unsigned long haddr = addr & MMN_PMD_MASK, hpfn, old[MMN_HPAGE_NR];
-	struct mmn_notifier_range range;
-	struct mmn_ptdesc *pmdt, *pt;
-	struct mmn_vma *vma;
-	struct mmn_sim *sim;
-	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
-	mmn_pte_t pmde, leaf;
-	bool ok;
-	int err = 0;
+	struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
 
-	if (!mm)
-		return -EINVAL;
-	if (addr >= MMN_TASK_SIZE)
-		return -EFAULT;
-	sim = mm->sim;
-	mmn_mmap_write_lock(mm);
-	/* hugepage_vma_revalidate() */
-	vma = mmn_vma_lookup(mm, addr);
-	if (!vma) {
-		err = -ENOMEM;
-		goto out;
-	}
+	*err = -ENOMEM;
+	if (!vma)
+		return NULL;
 	if (!vma_private_anon(vma) || !ops_thp_vma_eligible(vma)) {
-		err = -EINVAL;
-		goto out;
+		*err = -EINVAL;
+		return NULL;
 	}
-	if (haddr < vma->start || haddr + MMN_PMD_SIZE > vma->end) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* find_pmd_or_thp_or_none() */
-	pmdt = mmn_pt_walk(mm, haddr, MMN_LVL_PMD);
-	pmde = pmdt ? mmn_pte_get(sim, pmdt, idx, haddr) : 0;
-	if (mmn_pmd_mapped_leaf(pmde))
-		goto out; /* SCAN_PMD_MAPPED: already a THP */
-	if (!mmn_pte_present(pmde)) {
-		err = -EAGAIN;
-		goto out;
-	}
-	pt = mmn_pt_child(sim, pmde);
-	/* hpage_collapse_scan_pmd(): give up before touching anything. */
-	mmn_spin_lock(&pt->ptl);
-	ok = collapse_scan(sim, pt, haddr);
-	mmn_spin_unlock(&pt->ptl);
-	if (!ok) {
-		err = -EAGAIN;
-		goto out;
-	}
-	/* alloc_charge_folio() (the kernel allocates before the write lock). */
-	hpfn = mmn_alloc_huge_page(sim, MMN_PG_ANON);
-	if (!hpfn) {
-		err = -ENOMEM;
-		goto out;
-	}
-	mmn_page_set_anon_rmap(sim, hpfn, vma, haddr);
+	if (haddr < vma->start || haddr + MMN_PMD_SIZE > vma->end)
+		return NULL;
+	return vma;
+}
 
-	/* anon_vma_lock_write(): no rmap walker may reach the PTEs now. */
+/*
+ * find_pmd_or_thp_or_none() and hpage_collapse_scan_pmd(): the PMD table
+ * and the PTE table of @haddr if all 512 entries are collapsible. 1 if a
+ * THP maps it already (SCAN_PMD_MAPPED), -EAGAIN if nothing to collapse.
+ */
+static int collapse_find_and_scan(struct mmn_mm *mm, unsigned long haddr,
+				  struct mmn_ptdesc **pmdt, struct mmn_ptdesc **pt)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+	mmn_pte_t pmde;
+	bool ok;
+
+	*pmdt = mmn_pt_walk(mm, haddr, MMN_LVL_PMD);
+	pmde = *pmdt ? mmn_pte_get(sim, *pmdt, idx, haddr) : 0;
+	if (mmn_pmd_mapped_leaf(pmde))
+		return 1;
+	if (!mmn_pte_present(pmde))
+		return -EAGAIN;
+	*pt = mmn_pt_child(sim, pmde);
+	/* Give up before touching anything. */
+	mmn_spin_lock(&(*pt)->ptl);
+	ok = collapse_scan(sim, *pt, haddr);
+	mmn_spin_unlock(&(*pt)->ptl);
+	return ok ? 0 : -EAGAIN;
+}
+
+/*
+ * The isolation step of collapse_huge_page(): under anon_vma_lock_write()
+ * (no rmap walker may reach the PTEs), notify CLEAR over the area around
+ * pmdp_collapse_flush() (the PMD no longer leads to the PTE table), then
+ * __collapse_huge_page_isolate() checks the entries again under the PTE
+ * table's lock. If one changed, pmd_populate() puts the table back and
+ * false is returned: the small pages stay.
+ */
+static bool collapse_isolate(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pmdt,
+			     struct mmn_ptdesc *pt, unsigned long haddr)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+	struct mmn_notifier_range range;
+	mmn_pte_t pmde;
+	bool ok;
+
 	mmn_down_write(&vma->anon_vma->rwsem);
 	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, haddr, haddr + MMN_PMD_SIZE, NULL);
 	ops_start(MMN_OP_THP_COLLAPSE, &range);
-	/* pmdp_collapse_flush(): the PMD no longer leads to the PTE table. */
 	mmn_spin_lock(&pmdt->ptl);
 	pmde = mmn_pte_get_and_clear(sim, pmdt, idx, haddr);
 	mmn_flush_tlb_range(mm, haddr, haddr + MMN_PMD_SIZE);
 	mmn_spin_unlock(&pmdt->ptl);
 	ops_end(&range);
 
-	/* __collapse_huge_page_isolate(), under the PTE table's lock. */
 	mmn_spin_lock(&pt->ptl);
 	ok = collapse_scan(sim, pt, haddr);
 	mmn_spin_unlock(&pt->ptl);
 	if (!ok) {
-		/* pmd_populate() back: the small pages stay. */
 		mmn_spin_lock(&pmdt->ptl);
 		mmn_pte_set(sim, pmdt, idx, haddr, pmde);
 		mmn_spin_unlock(&pmdt->ptl);
-		mmn_up_write(&vma->anon_vma->rwsem);
-		mmn_put_page(sim, hpfn);
-		err = -EAGAIN;
-		goto out;
 	}
 	mmn_up_write(&vma->anon_vma->rwsem);
+	return ok;
+}
 
-	/* __collapse_huge_page_copy(): no translation of the small pages is
-	 * left (flushed), so a store into one now would be lost. */
+/*
+ * __collapse_huge_page_copy() and set_pmd_at(): copy the small pages into
+ * huge page @hpfn (their pfns go to @old) and map it. No translation of the
+ * small pages is left (flushed), so a store into one now would be lost:
+ * they are marked stable until released.
+ */
+static void collapse_copy(struct mmn_sim *sim, struct mmn_vma *vma, struct mmn_ptdesc *pmdt,
+			  struct mmn_ptdesc *pt, unsigned long haddr, unsigned long hpfn,
+			  unsigned long *old)
+{
+	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+	mmn_pte_t leaf;
+
 	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++) {
 		old[i] = mmn_pte_pfn(mmn_pte_peek(pt, (unsigned int)i));
 		mmn_page_mark_stable(sim, old[i]);
@@ -303,8 +316,18 @@ int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 	mmn_page_add_map(sim, hpfn);
 	mmn_pte_set(sim, pmdt, idx, haddr, leaf);
 	mmn_spin_unlock(&pmdt->ptl);
+}
 
-	/* __collapse_huge_page_copy_succeeded(): release the small pages. */
+/*
+ * __collapse_huge_page_copy_succeeded(): release the small pages, then the
+ * old PTE table (the kernel deposits it for a later split; the model frees
+ * it: it is unreachable and the area was flushed).
+ */
+static void collapse_copy_succeeded(struct mmn_mm *mm, struct mmn_ptdesc *pt,
+				    unsigned long haddr, const unsigned long *old)
+{
+	struct mmn_sim *sim = mm->sim;
+
 	mmn_spin_lock(&pt->ptl);
 	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++) {
 		mmn_pte_get_and_clear(sim, pt, (unsigned int)i, haddr + i * MMN_PAGE_SIZE);
@@ -315,15 +338,54 @@ int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 		mmn_page_clear_stable(sim, old[i]);
 		mmn_put_page(sim, old[i]);
 	}
-	/* The old PTE table (the kernel deposits it for a later split; the
-	 * model frees it: it is unreachable and the area was flushed). */
 	atomic_fetch_sub_explicit(&mm->nr_ptes, 1, memory_order_relaxed);
 	mmn_raw_lock(&mm->walk_lock);
 	mmn_pt_free(sim, pt->pfn);
 	mmn_raw_unlock(&mm->walk_lock);
+}
+
+/* collapse_huge_page() (khugepaged / MADV_COLLAPSE), mmap_lock held for
+ * write, in the kernel's step order. */
+static int collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+{
+	unsigned long haddr = addr & MMN_PMD_MASK, hpfn, old[MMN_HPAGE_NR];
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_ptdesc *pmdt, *pt = NULL;
+	struct mmn_vma *vma;
+	int err;
+
+	vma = hugepage_vma_revalidate(mm, addr, haddr, &err);
+	if (!vma)
+		return err;
+	err = collapse_find_and_scan(mm, haddr, &pmdt, &pt);
+	if (err)
+		return err > 0 ? 0 : err;
+	/* alloc_charge_folio() (the kernel allocates before the write lock). */
+	hpfn = mmn_alloc_huge_page(sim, MMN_PG_ANON);
+	if (!hpfn)
+		return -ENOMEM;
+	mmn_page_set_anon_rmap(sim, hpfn, vma, haddr);
+	if (!collapse_isolate(mm, vma, pmdt, pt, haddr)) {
+		mmn_put_page(sim, hpfn);
+		return -EAGAIN;
+	}
+	collapse_copy(sim, vma, pmdt, pt, haddr, hpfn, old);
+	collapse_copy_succeeded(mm, pt, haddr, old);
 	ops_stat_call(sim, MMN_OP_THP_COLLAPSE);
 	ops_stat_pages(sim, MMN_OP_THP_COLLAPSE, MMN_HPAGE_NR, 0);
-out:
+	return 0;
+}
+
+int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+{
+	int err;
+
+	if (!mm)
+		return -EINVAL;
+	if (addr >= MMN_TASK_SIZE)
+		return -EFAULT;
+	mmn_mmap_write_lock(mm);
+	err = collapse_huge_page(mm, addr);
 	mmn_mmap_write_unlock(mm);
 	return err;
 }

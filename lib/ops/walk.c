@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Page-table walking shared by the protection and zap family (walk.h). */
-#include "walk.h"
+#include "ops/walk.h"
 
 static inline unsigned long walk_level_end(unsigned long addr, int level, unsigned long end)
 {
@@ -16,6 +16,7 @@ void ops_walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long en
 	struct mmn_sim *sim = mm->sim;
 	unsigned long addr = start;
 
+	mmn__lockdep_assert_held(&w->mm->mmap_lock, "mmap_lock");
 	while (addr < end) {
 		unsigned long pud_next = walk_level_end(addr, MMN_LVL_PUD, end);
 		mmn_pte_t e = mmn_pte_get(sim, mm->pgd, mmn_pt_index(addr, MMN_LVL_PGD), addr);
@@ -52,6 +53,7 @@ bool ops_pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx
 {
 	mmn_pte_t old = mmn_pte_get(sim, pt, idx, addr), val;
 
+	mmn__lockdep_assert_held(&pt->ptl, "PTL");
 	if (fn(arg, old, addr) == old)
 		return false;
 	old = mmn_pte_get_and_clear(sim, pt, idx, addr);
@@ -80,6 +82,7 @@ bool ops_range_mapped(struct mmn_mm *mm, unsigned long start, unsigned long end)
 	int i = mmn_vma_first_above(mm, start);
 	unsigned long at = start;
 
+	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
 	for (; i < mm->nr_vmas && at < end; i++) {
 		if (mm->vmas[i]->start > at)
 			return false;

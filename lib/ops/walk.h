@@ -8,7 +8,7 @@
 #ifndef MMN_LIB_OPS_WALK_H
 #define MMN_LIB_OPS_WALK_H
 
-#include "ops_internal.h"
+#include "ops/ops_internal.h"
 
 struct ops_pmd_walk;
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The CPU page-fault path (mm/memory.c handle_mm_fault() and mm/hugetlb.c
- * hugetlb_fault()), get_user_pages()-like pinning, and the CPU load/store
- * entry points.
+ * mm/memory.c's operations: the CPU page-fault path (handle_mm_fault(), with
+ * mm/hugetlb.c hugetlb_fault()), do_wp_page() (COW), do_swap_page() (swap-in),
+ * get_user_pages()-like pinning, the zap (unmap_page_range()), and the CPU
+ * load/store entry points with their fault-and-retry loop around the TLB
+ * access of lib/mm/tlb.c.
  *
  * The kernel's order is kept: allocate (and copy) without the PTL, take the
  * PTL, check that the entry is still what the decision was based on
@@ -11,8 +13,7 @@
  */
 #include <stdlib.h>
 
-#include "mm_internal.h"
-#include "../ops/ops_internal.h"
+#include "ops/ops_internal.h"
 
 static inline void fault_stat(_Atomic unsigned long *c)
 {
@@ -357,6 +358,51 @@ static int do_huge_pmd_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_
 }
 
 /*
+ * do_swap_page(), simplified: a page still being reclaimed is waited for
+ * (its lock) and the access retried; otherwise a new private frame gets the
+ * slot's content and is mapped with the VMA's permission if the entry is
+ * still the one that faulted (pte_same()), and the entry's reference on the
+ * slot is dropped.
+ */
+static int do_swap_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+			unsigned int idx, unsigned long addr, mmn_pte_t orig, bool write)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned long slot = mmn_pte_pfn(orig), cache_pfn, pfn;
+	bool done = false;
+	uint64_t content;
+
+	mmn_swap_read(sim, slot, &content, &cache_pfn);
+	if (cache_pfn) {
+		mmn_wait_on_page_locked(sim, cache_pfn);
+		return 0;
+	}
+	pfn = mmn_alloc_page(sim, MMN_PG_ANON);
+	if (!pfn)
+		return -ENOMEM;
+	atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, content, memory_order_relaxed);
+	mmn_page_set_anon_rmap(sim, pfn, vma, addr);
+	mmn_spin_lock(&pt->ptl);
+	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
+		bool w = vma->vm_flags & MMN_VM_WRITE;
+
+		mmn_page_add_map(sim, pfn);
+		mmn_pte_set(sim, pt, idx, addr,
+			    mmn_mk_pte(pfn, MMN_PTE_ACCESSED | (w ? MMN_PTE_WRITE : 0) |
+						    (w && write ? MMN_PTE_DIRTY : 0) |
+						    (orig & MMN_PTE_SOFT_DIRTY)));
+		done = true;
+	}
+	mmn_spin_unlock(&pt->ptl);
+	if (!done) {
+		mmn_put_page(sim, pfn);
+		return 0;
+	}
+	mmn_swap_free(sim, slot);
+	return 0;
+}
+
+/*
  * do_numa_page(): a CPU touched a PROT_NONE hinting entry of an accessible
  * VMA (change_prot_numa()). Under the PTL, if the entry is still the one
  * that faulted, make it present again with the bits it kept (the page is
@@ -423,7 +469,7 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 	/* A swapped-out page (reclaim); a page under migration: wait for the
 	 * migration to unlock it (migration_entry_wait()), then retry. */
 	if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
-		return mmn_do_swap_page(mm, vma, pt, idx, addr, e, write);
+		return do_swap_page(mm, vma, pt, idx, addr, e, write);
 	if (mmn_pte_swp_type(e) == MMN_SWP_MIGRATION_READ ||
 	    mmn_pte_swp_type(e) == MMN_SWP_MIGRATION_WRITE) {
 		mmn_wait_on_page_locked(sim, mmn_pte_pfn(e));
@@ -534,14 +580,11 @@ int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
 
 int mmn_unpin_user_page(struct mmn_sim *sim, unsigned long pfn)
 {
-	struct mmn_page *p;
+	int err;
+	struct mmn_page *p = mmn__page_ref_target(sim, &pfn, NULL, &err);
 
-	if (!sim || !mmn_pfn_valid(sim, pfn))
-		return -EINVAL;
-	if (pfn == MMN_ZERO_PFN)
-		return 0;
-	pfn = mmn_compound_head(sim, pfn);
-	p = mmn_pfn_to_page(sim, pfn);
+	if (!p)
+		return err;
 	if (atomic_load(&p->pincount) <= 0) {
 		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn, "unpin of frame %lu that is not pinned",
 			    pfn);
@@ -549,6 +592,146 @@ int mmn_unpin_user_page(struct mmn_sim *sim, unsigned long pfn)
 	}
 	atomic_fetch_sub(&p->pincount, 1);
 	return mmn_put_page(sim, pfn);
+}
+
+/* ---------------------------------------------------------------- */
+/* Zap: unmap_page_range() and friends                               */
+/* ---------------------------------------------------------------- */
+
+/*
+ * zap_pte_range(), all versions: clear each PTE under the PTL, hand the
+ * mapping's page reference to the gather. When the gather's batch fills,
+ * flush the TLB while still holding the PTL, then drop it and free the
+ * batch (the force_flush path), then continue.
+ */
+static unsigned long zap_pte_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				   struct mmn_ptdesc *pte, unsigned long addr, unsigned long end)
+{
+	struct mmn_sim *sim = vma->mm->sim;
+	unsigned long zapped = 0;
+
+	while (addr < end) {
+		bool force_flush = false;
+
+		mmn_spin_lock(&pte->ptl);
+		for (; addr < end && !force_flush; addr += MMN_PAGE_SIZE) {
+			unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
+			mmn_pte_t e = mmn_pte_get(sim, pte, idx, addr);
+			unsigned long pfn;
+
+			if (mmn_pte_none(e))
+				continue;
+			e = mmn_pte_get_and_clear(sim, pte, idx, addr);
+			/* Swap-style entries hold no mapping; PROT_NONE ones do. */
+			if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
+				mmn_swap_free(sim, mmn_pte_pfn(e)); /* free_swap_and_cache() */
+			if (mmn_pte_device(e)) {
+				/* Device-private/exclusive entries map their page
+				 * (no CPU translation to flush). */
+				zapped++;
+				mmn_page_remove_map(sim, mmn_pte_pfn(e));
+				force_flush = mmn_tlb_remove_page(tlb, mmn_pte_pfn(e));
+				continue;
+			}
+			if (!mmn_pte_mapped(e))
+				continue;
+			pfn = mmn_pte_pfn(e);
+			zapped++;
+			mmn_tlb_flush_pte_range(tlb, addr, MMN_PAGE_SIZE);
+			if (pfn == MMN_ZERO_PFN)
+				continue;
+			if (mmn_pte_dirty(e))
+				atomic_fetch_or(&mmn_pfn_to_page(sim, pfn)->flags, MMN_PG_DIRTY);
+			mmn_page_remove_map(sim, pfn);
+			force_flush = mmn_tlb_remove_page(tlb, pfn);
+		}
+		if (force_flush)
+			mmn_tlb_flush_mmu_tlbonly(tlb);
+		mmn_spin_unlock(&pte->ptl);
+		if (force_flush)
+			mmn_tlb_flush_mmu(tlb);
+	}
+	return zapped;
+}
+
+/* zap_huge_pmd() for a PMD leaf covered whole: hugetlb (__unmap_hugepage_range())
+ * or an anonymous THP (zap_huge_pmd(): the folio goes to the gather). */
+static unsigned long zap_huge_pmd(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				  struct mmn_ptdesc *pmd, unsigned long addr)
+{
+	struct mmn_sim *sim = vma->mm->sim;
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	mmn_pte_t e;
+
+	mmn_spin_lock(&pmd->ptl);
+	e = mmn_pte_get_and_clear(sim, pmd, idx, addr);
+	if (mmn_pmd_mapped_leaf(e)) {
+		mmn_tlb_flush_pte_range(tlb, addr, MMN_PMD_SIZE);
+		mmn_page_remove_map(sim, mmn_pte_pfn(e));
+		if (mmn_tlb_remove_page(tlb, mmn_pte_pfn(e)))
+			mmn_tlb_flush_mmu_tlbonly(tlb);
+	}
+	mmn_spin_unlock(&pmd->ptl);
+	return mmn_pmd_mapped_leaf(e) ? MMN_HPAGE_NR : 0;
+}
+
+static inline unsigned long level_end(unsigned long addr, int level, unsigned long end)
+{
+	unsigned long size = mmn_pt_entry_size(level);
+	unsigned long next = (addr & ~(size - 1)) + size;
+
+	return next - 1 < end - 1 ? next : end;
+}
+
+/* unmap_page_range() over [start, end) of @vma, skipping empty subtrees.
+ * Returns the number of 4 KiB mappings removed. */
+unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				unsigned long start, unsigned long end)
+{
+	struct mmn_mm *mm = vma->mm;
+	struct mmn_sim *sim = mm->sim;
+	unsigned long addr = start, zapped = 0;
+
+	if (vma->vm_flags & MMN_VM_HUGETLB) /* PMD sharing: lib/mm/hugetlb.c */
+		return mmn_hugetlb_zap_range(tlb, vma, start, end);
+	while (addr < end) {
+		struct mmn_ptdesc *pt = mm->pgd;
+		unsigned long next = end;
+
+		for (int l = MMN_LVL_PGD; l >= MMN_LVL_PMD; l--) {
+			mmn_pte_t e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
+
+			next = level_end(addr, l, end);
+			if (l == MMN_LVL_PMD && e == OPS_PMD_SPLITTING) {
+				/* A split under way: wait for its PMD lock. */
+				mmn_spin_lock(&pt->ptl);
+				mmn_spin_unlock(&pt->ptl);
+				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
+			}
+			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e) &&
+			    !(vma->vm_flags & MMN_VM_HUGETLB) &&
+			    (addr & ~MMN_PMD_MASK || next - addr < MMN_PMD_SIZE)) {
+				/* zap_pmd_range(): part of a THP: __split_huge_pmd()
+				 * first. With no frame for the PTE table (the model
+				 * deposits none at fault time) the THP stays. */
+				if (ops_split_huge_pmd(mm, addr))
+					break;
+				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
+			}
+			if (l == MMN_LVL_PMD && mmn_pmd_mapped_leaf(e)) {
+				zapped += zap_huge_pmd(tlb, vma, pt, addr);
+				break;
+			}
+			if (!mmn_pte_present(e))
+				break;
+			if (l == MMN_LVL_PMD)
+				zapped += zap_pte_range(tlb, vma, mmn_pt_child(sim, e), addr, next);
+			else
+				pt = mmn_pt_child(sim, e);
+		}
+		addr = next;
+	}
+	return zapped;
 }
 
 static int cpu_access_check(struct mmn_mm *mm, int cpu, unsigned long addr, const void *val)
@@ -560,16 +743,42 @@ static int cpu_access_check(struct mmn_mm *mm, int cpu, unsigned long addr, cons
 	return 0;
 }
 
+/* Give up after this many faults for one access (the kernel would spin). */
+#define CPU_MAX_FAULT_RETRIES 1000
+
+/*
+ * The access as the hardware and the fault handler make it: the TLB access
+ * (hit, else a page walk that fills the TLB: lib/mm/tlb.c); when the walk
+ * finds no usable translation, the page-fault exception runs
+ * handle_mm_fault() under mmap_lock for read and the access is retried.
+ */
+static int cpu_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val)
+{
+	int err = mmn_tlb_access(mm, cpu, addr, write, val);
+
+	for (int tries = 0; err == -EAGAIN; tries++) {
+		if (tries >= CPU_MAX_FAULT_RETRIES)
+			return -EAGAIN;
+		mmn_mmap_read_lock(mm);
+		err = mmn_handle_mm_fault(mm, addr, write ? MMN_FAULT_WRITE : 0);
+		mmn_mmap_read_unlock(mm);
+		if (err)
+			return err;
+		err = mmn__tlb_access_walk(mm, cpu, addr, write, val);
+	}
+	return err;
+}
+
 int mmn_cpu_read(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t *val)
 {
 	int err = cpu_access_check(mm, cpu, addr, val);
 
-	return err ? err : mmn_tlb_access(mm, cpu, addr, false, val);
+	return err ? err : cpu_access(mm, cpu, addr, false, val);
 }
 
 int mmn_cpu_write(struct mmn_mm *mm, int cpu, unsigned long addr, uint64_t val)
 {
 	int err = cpu_access_check(mm, cpu, addr, &val);
 
-	return err ? err : mmn_tlb_access(mm, cpu, addr, true, &val);
+	return err ? err : cpu_access(mm, cpu, addr, true, &val);
 }

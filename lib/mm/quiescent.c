@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The stale-translation audit (design section 5): at quiescence every
+ * The stale-translation audit of the oracle (MMN_VIOL_STALE_TRANSLATION,
+ * through lib/check's reporting): at quiescence every
  * cached translation, a CPU's or a listener's, must agree with the primary
  * page table. The kernel has no such check; a translation that survives its
  * invalidation is exactly what the seeds' races leave behind.
@@ -8,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../mm/mm_internal.h"
+#include "mm/mm_internal.h"
 
 int mmn_check_register_secondary(struct mmn_sim *sim, const char *name,
 				 mmn_secondary_iter_fn iter, void *ctx)

@@ -1,91 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * How operations notify under the simulation's profile (see ops_internal.h),
- * and the per-operation statistics.
+ * How operations notify under the simulation's profile (see notify.h): the
+ * start/end wrappers with their per-operation range count,
+ * ptep_clear_flush_notify(), the secondary flush owed after the PTL drop,
+ * and the rmap bracket.
  */
-#include "ops_internal.h"
-
-static const char *const op_names[MMN_OP_NR] = {
-	[MMN_OP_MUNMAP] = "munmap",
-	[MMN_OP_MREMAP] = "mremap",
-	[MMN_OP_MPROTECT] = "mprotect",
-	[MMN_OP_MADV_DONTNEED] = "madvise_dontneed",
-	[MMN_OP_MADV_FREE] = "madvise_free",
-	[MMN_OP_NUMA_HINT] = "numa_hint",
-	[MMN_OP_RECLAIM] = "reclaim",
-	[MMN_OP_MIGRATE] = "migrate",
-	[MMN_OP_KSM] = "ksm",
-	[MMN_OP_THP_SPLIT] = "thp_split",
-	[MMN_OP_THP_COLLAPSE] = "thp_collapse",
-	[MMN_OP_FORK] = "fork",
-	[MMN_OP_COW] = "cow",
-	[MMN_OP_SOFT_DIRTY] = "soft_dirty",
-	[MMN_OP_EXIT] = "exit_mmap",
-	[MMN_OP_OOM_REAP] = "oom_reap",
-	[MMN_OP_EXCLUSIVE] = "device_exclusive",
-	[MMN_OP_MIGRATE_VMA] = "migrate_vma",
-};
-
-const char *mmn_op_name(enum mmn_op op)
-{
-	if ((unsigned int)op >= MMN_OP_NR)
-		return "unknown";
-	return op_names[op];
-}
-
-_Static_assert(MMN_OP_NR <= MMN_ARRAY_SIZE(((struct mmn_sim *)0)->op_stats),
-	       "struct mmn_sim has a counter slot per operation");
-
-static struct mmn_op_counters *op_counters(struct mmn_sim *sim, enum mmn_op op)
-{
-	return &sim->op_stats[op];
-}
-
-void ops_stat_call(struct mmn_sim *sim, enum mmn_op op)
-{
-	atomic_fetch_add_explicit(&op_counters(sim, op)->calls, 1, memory_order_relaxed);
-}
-
-void ops_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,
-		    unsigned long unchanged)
-{
-	atomic_fetch_add_explicit(&op_counters(sim, op)->changed, changed, memory_order_relaxed);
-	atomic_fetch_add_explicit(&op_counters(sim, op)->unchanged, unchanged, memory_order_relaxed);
-}
-
-void ops_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n)
-{
-	atomic_fetch_add_explicit(&op_counters(sim, op)->skipped, n, memory_order_relaxed);
-}
-
-int mmn_op_get_stats(const struct mmn_sim *sim, enum mmn_op op, struct mmn_op_stats *out)
-{
-	const struct mmn_op_counters *c;
-
-	if (!sim || !out || (unsigned int)op >= MMN_OP_NR)
-		return -EINVAL;
-	c = &sim->op_stats[op];
-	out->calls = atomic_load_explicit(&c->calls, memory_order_relaxed);
-	out->ranges = atomic_load_explicit(&c->ranges, memory_order_relaxed);
-	out->pages_changed = atomic_load_explicit(&c->changed, memory_order_relaxed);
-	out->pages_unchanged = atomic_load_explicit(&c->unchanged, memory_order_relaxed);
-	out->skipped = atomic_load_explicit(&c->skipped, memory_order_relaxed);
-	return 0;
-}
+#include "notifier/notify.h"
 
 static void ops_settle(struct mmn_sim *sim);
 
 void ops_start(enum mmn_op op, struct mmn_notifier_range *range)
 {
-	atomic_fetch_add_explicit(&op_counters(range->mm->sim, op)->ranges, 1,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&range->mm->sim->op_stats[op].ranges, 1, memory_order_relaxed);
 	mmn_notifier_invalidate_range_start(range);
 }
 
 int ops_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range)
 {
-	atomic_fetch_add_explicit(&op_counters(range->mm->sim, op)->ranges, 1,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&range->mm->sim->op_stats[op].ranges, 1, memory_order_relaxed);
 	return mmn_notifier_invalidate_range_start_nonblock(range);
 }
 

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The notification call-site helpers (mm/mmu_notifier.c's inline wrappers
+ * of include/linux/mmu_notifier.h and the *_notify() helpers beside them):
+ * how an operation notifies under the simulation's kernel profile. Every
+ * operation of lib/ops goes through them, so the knobs are read in one place:
+ *
+ *   events           ops_range_init(): before 5.2 a listener cannot tell
+ *                    why it is notified; it sees every range as UNMAP.
+ *   secondary_flush  where F2 (the secondary-TLB flush) happens:
+ *                    with_cpu_flush  inside every CPU flush (lib/mm/tlb.c)
+ *                    call_sites      ops_ptep_clear_flush_notify() under the PTL,
+ *                                    the gather's tlbonly flush, and end
+ *                    range_end       only at end (ops_end())
+ *                    invalidate_page ->invalidate_page after the PTL drop
+ *                                    on the rmap paths, plus the 3.19+
+ *                                    range calls of the gather and end
+ *   only_end_skips_flush  ops_end_only(): end skips ->invalidate_range.
+ *
+ * Nothing outside lib/notifier, lib/ops and lib/mm/tlb.c branches on them.
+ */
+#ifndef MMN_LIB_NOTIFIER_NOTIFY_H
+#define MMN_LIB_NOTIFIER_NOTIFY_H
+
+#include <mmnsim/mmu_notifier.h>
+#include <mmnsim/ops.h>
+
+#include "mm/mm_internal.h"
+#include "notifier/notifier_internal.h"
+
+static inline const struct mmn_profile *ops_profile(const struct mmn_mm *mm)
+{
+	return &mm->sim->profile;
+}
+
+/* Whether end calls ->invalidate_range (3.19-6.5, and the range_end knob). */
+static inline bool ops_end_flushes(const struct mmn_profile *p)
+{
+	return p->secondary_flush != MMN_SECFLUSH_WITH_CPU_FLUSH;
+}
+
+/* mmu_notifier_range_init[_owner]() as the profile's listeners see it. */
+static inline void ops_range_init(struct mmn_notifier_range *range, enum mmn_notify_event event,
+				  struct mmn_mm *mm, unsigned long start, unsigned long end,
+				  void *owner)
+{
+	if (!ops_profile(mm)->events) {
+		event = MMN_NOTIFY_UNMAP;
+		owner = NULL;
+	}
+	mmn_notifier_range_init_owner(range, event, 0, mm, start, end, owner);
+}
+
+/* mmu_notifier_invalidate_range_start(), counted for the operation. */
+void ops_start(enum mmn_op op, struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_start_nonblock(); -EAGAIN: do not call end. */
+int ops_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_end() with the profile's secondary flush. */
+void ops_end(struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_only_end() (4.15-6.5), else as ops_end(). */
+void ops_end_only(struct mmn_notifier_range *range);
+
+/*
+ * ptep_clear_flush_notify() (3.19-6.5) / ptep_clear_flush() (6.6+): clear the
+ * entry, flush the CPU TLB for the page (with F2 inside it in 6.6+ profiles)
+ * and, in call_sites profiles, ->invalidate_range() under the PTL. Caller
+ * holds the PTL. Returns the old entry.
+ */
+mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				      unsigned long addr);
+
+/*
+ * After the PTL is dropped on an rmap path: ->invalidate_page() in
+ * invalidate_page (<= 4.12) profiles, nothing otherwise.
+ */
+void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
+
+/*
+ * The bracket of one mapping on an rmap path (try_to_unmap_one(),
+ * try_to_migrate_one() and their hugetlb branches): from 4.13 a CLEAR
+ * start/end over [start, end) around the PTL section; up to 4.12 no
+ * start/end, and ->invalidate_page after the PTL drop if an entry was
+ * unmapped. ops_rmap_start() returns whether it started a range; pass that
+ * to ops_rmap_end().
+ */
+bool ops_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
+		    unsigned long start, unsigned long end);
+void ops_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
+		  bool unmapped, unsigned long addr);
+
+/*
+ * The secondary flush a *_clear_flush_notify() site issues under the PTL in
+ * call_sites profiles (3.19-6.5): ->invalidate_range() over [start, end).
+ * Returns false (nothing done) in other profiles.
+ */
+bool ops_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end);
+
+#endif /* MMN_LIB_NOTIFIER_NOTIFY_H */
