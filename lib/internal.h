@@ -80,6 +80,14 @@ struct mmn_sim {
 	struct mmn_check_state check;    /* lib/check */
 	struct mmn_clock_state clock;    /* lib/clock */
 	struct mmn_frame_pool *pool;     /* lib/mm/page.c */
+	/*
+	 * Where lib/mm calls up into the notifier, as the kernel's arch TLB
+	 * flush and __mmdrop() do: set by lib/notifier at mmn_sim_create()
+	 * (mmn__notifier_sim_init()), read by lib/mm/tlb.c and lib/mm/mm.c.
+	 */
+	void (*tlb_secondary_hook)(struct mmn_mm *mm, unsigned long start, unsigned long end,
+				   bool arch);
+	void (*subscriptions_destroy_hook)(struct mmn_mm *mm);
 	struct mmn_cpu *cpus;            /* lib/mm/tlb.c, cfg.nr_cpus of them */
 	/* The SRCU domain of the MMU notifiers: one for every mm, as the
 	 * kernel's static srcu in mm/mmu_notifier.c. */

@@ -10,6 +10,7 @@
 
 #include "internal.h"
 #include "mm/mm_internal.h"
+#include "notifier/notifier_internal.h"
 
 void mmn_sim_config_init(struct mmn_sim_config *cfg)
 {
@@ -81,6 +82,7 @@ struct mmn_sim *mmn_sim_create(const struct mmn_sim_config *cfg)
 	if (err)
 		goto fail_sync;
 	mmn_srcu_init(&sim->notifier_srcu, sim, "mmu_notifier_srcu");
+	mmn__notifier_sim_init(sim);
 	err = mmn_page_sim_init(sim);
 	if (err)
 		goto fail_page;

@@ -75,19 +75,6 @@ void mmn_mmgrab(struct mmn_mm *mm)
 		atomic_fetch_add_explicit(&mm->mm_count, 1, memory_order_relaxed);
 }
 
-/*
- * __mmdrop() frees mm->notifier_subscriptions
- * (mmu_notifier_subscriptions_destroy()): lib/notifier registers that as a
- * hook with the first subscriptions it allocates, so an mm that has
- * subscriptions always finds it set.
- */
-static _Atomic(mmn_mm_subscriptions_destroy_fn) mm_subscriptions_destroy_hook;
-
-void mmn__mm_set_subscriptions_destroy_hook(mmn_mm_subscriptions_destroy_fn fn)
-{
-	atomic_store_explicit(&mm_subscriptions_destroy_hook, fn, memory_order_release);
-}
-
 /* __mmdrop() body: unlist the mm and free its subscriptions, PGD and VMAs. */
 void mmn__mm_free(struct mmn_mm *mm)
 {
@@ -103,7 +90,7 @@ void mmn__mm_free(struct mmn_mm *mm)
 	}
 	mmn_raw_unlock(&sim->mm_list_lock);
 	if (mm->notifier_subscriptions)
-		atomic_load_explicit(&mm_subscriptions_destroy_hook, memory_order_acquire)(mm);
+		sim->subscriptions_destroy_hook(mm); /* mmu_notifier_subscriptions_destroy() */
 	if (mm->pgd)
 		mmn_pt_free(sim, mm->pgd->pfn);
 	for (int i = 0; i < mm->nr_vmas; i++) {

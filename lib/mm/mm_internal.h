@@ -306,9 +306,6 @@ int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool wr
  * (!@arch: the 3.19-6.5 ->invalidate_range), as the profile says. lib/notifier
  * registers its flush walk with its first subscriptions.
  */
-typedef void (*mmn_tlb_secondary_fn)(struct mmn_mm *mm, unsigned long start, unsigned long end,
-				     bool arch);
-void mmn__tlb_set_secondary_hook(mmn_tlb_secondary_fn fn);
 
 /* ------------------------------------------------------------------ */
 /* mm and VMAs (lib/mm/mm.c)                                           */
@@ -412,8 +409,6 @@ struct mmn_shmem *mmn__shmem_create(struct mmn_sim *sim, unsigned long len, bool
 void mmn__mm_free(struct mmn_mm *mm);
 /* The hook __mmdrop() calls to free mm->notifier_subscriptions when set
  * (mmu_notifier_subscriptions_destroy()); lib/notifier registers it. */
-typedef void (*mmn_mm_subscriptions_destroy_fn)(struct mmn_mm *mm);
-void mmn__mm_set_subscriptions_destroy_hook(mmn_mm_subscriptions_destroy_fn fn);
 /* Whether any VMA overlaps [start, end). */
 bool mmn__vma_overlaps(struct mmn_mm *mm, unsigned long start, unsigned long end);
 /* Room for @extra more VMAs in the array: 0 or -ENOMEM. */

@@ -345,26 +345,15 @@ int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool wr
 }
 
 /*
- * The secondary-TLB hook: the flush of the secondary TLBs (IOMMU, KVM) that
- * goes with a CPU flush, mmu_notifier_arch_invalidate_secondary_tlbs() from
- * the arch flush (6.6+), or the gather's mmu_notifier_invalidate_range()
- * (3.19-6.5). lib/notifier registers it with its first subscriptions; until
- * then no mm has a subscriber and the flush would reach nobody.
+ * The secondary-TLB hook (sim->tlb_secondary_hook, set by lib/notifier): the
+ * flush of the secondary TLBs (IOMMU, KVM) that goes with a CPU flush,
+ * mmu_notifier_arch_invalidate_secondary_tlbs() from the arch flush (6.6+),
+ * or the gather's mmu_notifier_invalidate_range() (3.19-6.5).
  */
-static _Atomic(mmn_tlb_secondary_fn) tlb_secondary_hook;
-
-void mmn__tlb_set_secondary_hook(mmn_tlb_secondary_fn fn)
-{
-	atomic_store_explicit(&tlb_secondary_hook, fn, memory_order_release);
-}
-
 static void tlb_secondary_flush(struct mmn_mm *mm, unsigned long start, unsigned long end,
 				bool arch)
 {
-	mmn_tlb_secondary_fn fn = atomic_load_explicit(&tlb_secondary_hook, memory_order_acquire);
-
-	if (fn)
-		fn(mm, start, end, arch);
+	mm->sim->tlb_secondary_hook(mm, start, end, arch);
 }
 
 /*

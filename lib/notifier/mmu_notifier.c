@@ -307,17 +307,23 @@ static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_not
 static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsigned long end,
 				    bool arch);
 
+/*
+ * The notifier's entry points that lib/mm calls through its hooks: the
+ * secondary flush of a CPU TLB flush (the flush walk below) and __mmdrop()'s
+ * mmu_notifier_subscriptions_destroy().
+ */
+void mmn__notifier_sim_init(struct mmn_sim *sim)
+{
+	sim->tlb_secondary_hook = mn_secondary_flush_walk;
+	sim->subscriptions_destroy_hook = mmn_notifier_subscriptions_destroy;
+}
+
 static struct mmn_notifier_subscriptions *mn_subscriptions_alloc(struct mmn_mm *mm)
 {
 	struct mmn_notifier_subscriptions *subs = calloc(1, sizeof(*subs));
 
 	if (!subs)
 		return NULL;
-	/* From now on a CPU flush may reach a subscriber (lib/mm/tlb.c's
-	 * secondary-TLB hook is the flush walk below) and __mmdrop() has
-	 * subscriptions to free (lib/mm/mm.c's hook). */
-	mmn__tlb_set_secondary_hook(mn_secondary_flush_walk);
-	mmn__mm_set_subscriptions_destroy_hook(mmn_notifier_subscriptions_destroy);
 	mmn_spin_lock_init(&subs->lock, mm->sim, &mn_subscriptions_lock_class,
 			   "notifier_subscriptions");
 	subs->invalidate_seq = 2;

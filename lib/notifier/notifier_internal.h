@@ -66,6 +66,9 @@ void mmn_notifier_subscriptions_destroy(struct mmn_mm *mm);
 void __mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range,
 					 bool legacy_invalidate_range, bool only_end);
 
+/* Set the hooks through which lib/mm calls the notifier (struct mmn_sim). */
+void mmn__notifier_sim_init(struct mmn_sim *sim);
+
 /* White-box: outstanding starts of the calling thread (the pairing check). */
 int mmn_notifier_pairing_depth(void);
 /* White-box: forget the calling thread's outstanding starts. */
