@@ -82,7 +82,7 @@ int mmn_scenario_counter(const struct mmn_scenario_result *r, const char *name,
 	return -ENOENT;
 }
 
-void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out)
+void mmn__scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out)
 {
 	out->violations = 0;
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++) {
@@ -91,7 +91,7 @@ void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out
 	}
 }
 
-void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value)
+void mmn__scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value)
 {
 	if (out->nr_counters >= MMN_SCENARIO_MAX_COUNTERS)
 		return;
@@ -128,7 +128,7 @@ static void scn_silent(struct mmn_sim *sim, const struct mmn_violation *v, void 
 	(void)arg;
 }
 
-int scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
+int mmn__scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
 		   const struct mmn_scenario_params *p, bool hugetlb, const char *const *own)
 {
 	struct mmn_sim *sim;
@@ -154,7 +154,7 @@ int scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
 	return 0;
 }
 
-int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
+int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
 		void *arg, struct mmn_scenario_result *out)
 {
 	struct mmn_sched_config sc;
@@ -168,7 +168,7 @@ int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sc
 	return mmn_sched_run(sim, &sc, body, arg, &out->sched);
 }
 
-void scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+void mmn__scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 		struct mmn_scenario_result *out)
 {
 	out->modelled_ns += mmn_clock_now(sim);

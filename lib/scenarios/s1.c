@@ -114,11 +114,11 @@ static int s1_interleaved(struct s1_ctx *s, struct mmn_scenario_result *out)
 			back++;
 	}
 	out->runs = 1;
-	scn_counter(out, "injections", s->injections);
-	scn_counter(out, "dma_new_owner_data", s->new_data_reads);
-	scn_counter(out, "dma_old_data", s->old_data_reads);
-	scn_counter(out, "dma_no_translation", s->no_translation);
-	scn_counter(out, "swapped_back_in", back);
+	mmn__scn_counter(out, "injections", s->injections);
+	mmn__scn_counter(out, "dma_new_owner_data", s->new_data_reads);
+	mmn__scn_counter(out, "dma_old_data", s->old_data_reads);
+	mmn__scn_counter(out, "dma_no_translation", s->no_translation);
+	mmn__scn_counter(out, "swapped_back_in", back);
 	return s->bad ? -EIO : 0;
 }
 
@@ -187,10 +187,10 @@ static int s1_native(struct s1_ctx *s, struct mmn_scenario_result *out)
 	for (int i = 0; i < n; i++)
 		(void)mmn_actor_join(a[i], NULL);
 	out->runs = s->iterations;
-	scn_counter(out, "reclaims", atomic_load(&s->reclaims));
-	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
-	scn_counter(out, "frame_reuses", atomic_load(&s->reuses));
+	mmn__scn_counter(out, "reclaims", atomic_load(&s->reclaims));
+	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn__scn_counter(out, "frame_reuses", atomic_load(&s->reuses));
 	return err;
 }
 
@@ -226,7 +226,7 @@ static int s1_explore(struct s1_ctx *s, const struct mmn_scenario_params *p,
 			err = -EIO;
 	}
 	if (!err)
-		err = scn_explore(s->sim, p, s1_explore_body, &x, out);
+		err = mmn__scn_explore(s->sim, p, s1_explore_body, &x, out);
 
 	return err ? err : x.err;
 }
@@ -271,7 +271,7 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			*k++ = "secondary_flush=range_end";
 		if (p->wrong)
 			*k++ = "put_page_before_secondary_flush=true";
-		err = scn_sim_create(&s->sim, &cfg, p, false, own);
+		err = mmn__scn_sim_create(&s->sim, &cfg, p, false, own);
 	}
 	if (err) {
 		free(s);
@@ -300,7 +300,7 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	}
 	if (!err) {
 		(void)mmn_check_quiescent(s->sim);
-		scn_collect_violations(s->sim, out);
+		mmn__scn_collect_violations(s->sim, out);
 		if (p->wrong)
 			out->claim_holds = out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0;
 		else
@@ -314,7 +314,7 @@ static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			 out->violations);
 	}
 	if (!err) {
-		scn_finish(s->sim, p, out);
+		mmn__scn_finish(s->sim, p, out);
 	} else {
 		memset(out, 0, sizeof(*out));
 	}

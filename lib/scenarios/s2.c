@@ -78,14 +78,14 @@ static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *p
 	cfg.profile = profile;
 	if (det)
 		cfg.backend = MMN_BACKEND_DETERMINISTIC;
-	return scn_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
+	return mmn__scn_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
 }
 
 static void s2_add(struct mmn_sim *sim, struct mmn_scenario_result *out)
 {
 	struct mmn_scenario_result one = { 0 };
 
-	scn_collect_violations(sim, &one);
+	mmn__scn_collect_violations(sim, &one);
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		out->by_kind[k] += one.by_kind[k];
 	out->violations += one.violations;
@@ -235,7 +235,7 @@ static void s2_race_free(struct s2_race *r, const struct mmn_scenario_params *p,
 {
 	if (r->sim && out) {
 		s2_add(r->sim, out);
-		scn_finish(r->sim, p, out);
+		mmn__scn_finish(r->sim, p, out);
 	}
 	if (r->io)
 		mmn_iommu_destroy(r->io);
@@ -479,7 +479,7 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	r->iterations = p->iterations ? p->iterations : S2_EXPLORE_ROUNDS;
 	err = s2_race_world(r, p, profile, variant, 1, true);
 	if (!err)
-		err = scn_explore(r->sim, p, s2_x_body, r, out);
+		err = mmn__scn_explore(r->sim, p, s2_x_body, r, out);
 	if (!err)
 		err = r->spawn_err;
 	if (!err && (mmn_kvm_get_stats(r->kvm, &ks) || mmn_iommu_get_stats(r->io, &is)))
@@ -492,13 +492,13 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	(void)mmn_check_quiescent(r->sim);
 	s2_add(r->sim, out);
 	out->runs = 1;
-	scn_counter(out, "kvm_retries", ks.retries);
-	scn_counter(out, "kvm_retries_in_progress", ks.retries_in_progress);
-	scn_counter(out, "kvm_faults_installed", ks.faults_installed);
-	scn_counter(out, "vcpu_reads_failed", atomic_load(&r->vcpu_failed));
-	scn_counter(out, "invalidations", atomic_load(&r->unmaps));
-	scn_counter(out, "dma_refaults", is.refaults);
-	scn_counter(out, "dma_ok", atomic_load(&r->dma_ok));
+	mmn__scn_counter(out, "kvm_retries", ks.retries);
+	mmn__scn_counter(out, "kvm_retries_in_progress", ks.retries_in_progress);
+	mmn__scn_counter(out, "kvm_faults_installed", ks.faults_installed);
+	mmn__scn_counter(out, "vcpu_reads_failed", atomic_load(&r->vcpu_failed));
+	mmn__scn_counter(out, "invalidations", atomic_load(&r->unmaps));
+	mmn__scn_counter(out, "dma_refaults", is.refaults);
+	mmn__scn_counter(out, "dma_ok", atomic_load(&r->dma_ok));
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2",
 		 mmn_kvm_variant_name(variant));
@@ -509,7 +509,7 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 		 "device %lu re-faults",
 		 out->by_kind[MMN_VIOL_USE_AFTER_FREE], out->by_kind[MMN_VIOL_STALE_TRANSLATION],
 		 ks.retries, ks.retries_in_progress, is.refaults);
-	scn_finish(r->sim, p, out);
+	mmn__scn_finish(r->sim, p, out);
 	s2_race_free(r, NULL, NULL);
 	free(r);
 	return 0;
@@ -640,7 +640,7 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		o->ok = atomic_load(&s->ok);
 		o->give_ups = st.give_ups;
 		o->page_requests = st.page_requests;
-		scn_finish(s->sim, p, out);
+		mmn__scn_finish(s->sim, p, out);
 	}
 	if (s->io)
 		mmn_iommu_destroy(s->io);
@@ -692,14 +692,14 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		return err;
 	}
 	out->runs = 3;
-	scn_counter(out, "kvm_retries", k.kvm_retries);
-	scn_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
-	scn_counter(out, "window_dma_refaults", k.dma_refaults);
-	scn_counter(out, "window_dma_give_ups", k.dma_give_ups);
-	scn_counter(out, "amdv2_refaults", amd.refaults);
-	scn_counter(out, "amdv2_ok", amd.ok);
-	scn_counter(out, "amdv2_give_ups", amd.give_ups);
-	scn_counter(out, "sva_refaults", sva.refaults);
+	mmn__scn_counter(out, "kvm_retries", k.kvm_retries);
+	mmn__scn_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
+	mmn__scn_counter(out, "window_dma_refaults", k.dma_refaults);
+	mmn__scn_counter(out, "window_dma_give_ups", k.dma_give_ups);
+	mmn__scn_counter(out, "amdv2_refaults", amd.refaults);
+	mmn__scn_counter(out, "amdv2_ok", amd.ok);
+	mmn__scn_counter(out, "amdv2_give_ups", amd.give_ups);
+	mmn__scn_counter(out, "sva_refaults", sva.refaults);
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2 vs SVA",
 		 mmn_kvm_variant_name(variant));

@@ -90,10 +90,10 @@ static int s3_interleaved(struct s3_ctx *s, struct mmn_scenario_result *out)
 	if (mmn_iommu_get_stats(s->io, &st))
 		return -EIO;
 	out->runs = 1;
-	scn_counter(out, "stale_after_mprotect", stale);
-	scn_counter(out, "dma_writes_to_read_only", writes_through);
-	scn_counter(out, "iommu_flushes", st.flushes);
-	scn_counter(out, "entries_flushed", st.entries_flushed);
+	mmn__scn_counter(out, "stale_after_mprotect", stale);
+	mmn__scn_counter(out, "dma_writes_to_read_only", writes_through);
+	mmn__scn_counter(out, "iommu_flushes", st.flushes);
+	mmn__scn_counter(out, "entries_flushed", st.entries_flushed);
 	return 0;
 }
 
@@ -161,10 +161,10 @@ static int s3_native(struct s3_ctx *s, struct mmn_scenario_result *out)
 	if (q < 0)
 		return (int)q;
 	out->runs = s->iterations;
-	scn_counter(out, "stale_at_end", (unsigned long)q);
-	scn_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
-	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn__scn_counter(out, "stale_at_end", (unsigned long)q);
+	mmn__scn_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
+	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
 	return 0;
 }
 
@@ -233,7 +233,7 @@ static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
 	for (unsigned long i = 0; i < s->huge; i++)
 		if (mmn_cpu_write(s->mm, 0, S3_BASE + i * S3_HP, 0x100 + i))
 			return -EIO;
-	err = scn_explore(s->sim, p, s3_explore_body, s, out);
+	err = mmn__scn_explore(s->sim, p, s3_explore_body, s, out);
 	if (err)
 		return err;
 	q = mmn_check_quiescent(s->sim);
@@ -242,13 +242,13 @@ static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
 	if (mmn_iommu_get_stats(s->io, &st))
 		return -EIO;
 	out->runs = 1;
-	scn_counter(out, "stale_at_end", (unsigned long)q);
-	scn_counter(out, "prot_changes", atomic_load(&s->prot_changes));
-	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	scn_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
-	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
-	scn_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
-	scn_counter(out, "iommu_flushes", st.flushes);
+	mmn__scn_counter(out, "stale_at_end", (unsigned long)q);
+	mmn__scn_counter(out, "prot_changes", atomic_load(&s->prot_changes));
+	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn__scn_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
+	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn__scn_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
+	mmn__scn_counter(out, "iommu_flushes", st.flushes);
 	return 0;
 }
 
@@ -287,7 +287,7 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 					       : "only_end_skips_flush=false",
 				      NULL };
 
-		err = scn_sim_create(&s->sim, &cfg, p, true, own);
+		err = mmn__scn_sim_create(&s->sim, &cfg, p, true, own);
 	}
 	if (err) {
 		free(s);
@@ -314,7 +314,7 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 								  : s3_explore(s, p, out);
 	}
 	if (!err) {
-		scn_collect_violations(s->sim, out);
+		mmn__scn_collect_violations(s->sim, out);
 		if (p->wrong)
 			out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
 		else
@@ -325,7 +325,7 @@ static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
 							     : "explore",
 			 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
-		scn_finish(s->sim, p, out);
+		mmn__scn_finish(s->sim, p, out);
 	} else {
 		memset(out, 0, sizeof(*out));
 	}

@@ -510,7 +510,7 @@ static int s6_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 					  .iters = i ? iters : iters * S6_EXPLORE_DEVICE_PER_CPU,
 					  .seed = seed * 7919u + (uint64_t)i + 1,
 					  .done = &x.cpu_done, .cycle = true };
-	err = scn_explore(sim, p, s6_explore_body, &x, out);
+	err = mmn__scn_explore(sim, p, s6_explore_body, &x, out);
 	if (!err) {
 		o->fp[0] = s6_unchanged(sim, MMN_OP_MPROTECT);
 		o->fp[1] = s6_unchanged(sim, MMN_OP_NUMA_HINT);
@@ -582,7 +582,7 @@ static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
 	cfg.profile = p->profile ? p->profile : "latest";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	err = mmn__scn_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	if (p->mode == MMN_SCENARIO_INTERLEAVED)
@@ -598,24 +598,24 @@ static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		return err;
 	}
 	(void)mmn_check_quiescent(sim);
-	scn_collect_violations(sim, out);
+	mmn__scn_collect_violations(sim, out);
 	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 
 	out->runs = p->mode == MMN_SCENARIO_INTERLEAVED ? 1 : iters;
-	scn_counter(out, "restores", o.restores);
-	scn_counter(out, "restores_clear", o.restore_event_clear);
-	scn_counter(out, "fp_mprotect_cow", o.fp[0]);
-	scn_counter(out, "fp_numa", o.fp[1]);
-	scn_counter(out, "fp_soft_dirty", o.fp[2]);
+	mmn__scn_counter(out, "restores", o.restores);
+	mmn__scn_counter(out, "restores_clear", o.restore_event_clear);
+	mmn__scn_counter(out, "fp_mprotect_cow", o.fp[0]);
+	mmn__scn_counter(out, "fp_numa", o.fp[1]);
+	mmn__scn_counter(out, "fp_soft_dirty", o.fp[2]);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		scn_counter(out, "zaps_mprotect_cow", o.zaps[0]);
-		scn_counter(out, "zaps_numa", o.zaps[1]);
-		scn_counter(out, "zaps_soft_dirty", o.zaps[2]);
+		mmn__scn_counter(out, "zaps_mprotect_cow", o.zaps[0]);
+		mmn__scn_counter(out, "zaps_numa", o.zaps[1]);
+		mmn__scn_counter(out, "zaps_soft_dirty", o.zaps[2]);
 	} else {
 		/* per-operation zaps cannot be told apart under concurrent actors */
-		scn_counter(out, "zaps_total", o.zaps[0]);
-		scn_counter(out, "needless", o.needless);
-		scn_counter(out, "atomics", o.atomics);
+		mmn__scn_counter(out, "zaps_total", o.zaps[0]);
+		mmn__scn_counter(out, "needless", o.needless);
+		mmn__scn_counter(out, "atomics", o.atomics);
 	}
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
 		out->claim_holds = out->violations == 0 && o.restores == pages &&
@@ -639,7 +639,7 @@ static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			 "%lu restores (%s); false positives mprotect/numa/soft-dirty %lu/%lu/%lu; needless zaps %lu/%lu/%lu",
 			 o.restores, o.restore_event_excl ? "EXCLUSIVE" : "CLEAR", o.fp[0], o.fp[1], o.fp[2],
 			 o.zaps[0], o.zaps[1], o.zaps[2]);
-	scn_finish(sim, p, out);
+	mmn__scn_finish(sim, p, out);
 	mmn_sim_destroy(sim);
 	return 0;
 }

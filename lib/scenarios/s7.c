@@ -181,7 +181,7 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 2048;
 	cfg.profile = p->profile ? p->profile : "latest";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	err = mmn__scn_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	c.sim = sim;
@@ -220,7 +220,7 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		}
 		out->runs = 1;
 	} else if (p->mode == MMN_SCENARIO_EXPLORE) {
-		err = scn_explore(sim, p, s7_explore_body, &c, out);
+		err = mmn__scn_explore(sim, p, s7_explore_body, &c, out);
 		if (!err)
 			err = c.err;
 		if (err)
@@ -251,13 +251,13 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	q = mmn_check_quiescent(sim);
 	stale = q > 0 ? (unsigned long)q : 0;
 	(void)mmn_hmm_get_stats(c.m, &st);
-	scn_collect_violations(sim, out);
-	scn_counter(out, "uaf_reads", uaf);
-	scn_counter(out, "stale_entries", stale);
-	scn_counter(out, "retries", st.retries);
-	scn_counter(out, "programmed", st.programmed);
-	scn_counter(out, "fault_loops", st.fault_loops);
-	scn_counter(out, "giveups", st.giveups);
+	mmn__scn_collect_violations(sim, out);
+	mmn__scn_counter(out, "uaf_reads", uaf);
+	mmn__scn_counter(out, "stale_entries", stale);
+	mmn__scn_counter(out, "retries", st.retries);
+	mmn__scn_counter(out, "programmed", st.programmed);
+	mmn__scn_counter(out, "fault_loops", st.fault_loops);
+	mmn__scn_counter(out, "giveups", st.giveups);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
 		unsigned long exp = c.pages < S7_CHUNK ? c.pages : S7_CHUNK;
 
@@ -275,7 +275,7 @@ static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		 variant == MMN_HMM_EVENT_BLIND ? "event_blind" : "sequence(event_aware)");
 	snprintf(out->note, sizeof(out->note), "%lu use-after-free reads, %lu stale entries, %lu retries",
 		 uaf, stale, st.retries);
-	scn_finish(sim, p, out);
+	mmn__scn_finish(sim, p, out);
 	err = 0;
 out_m:
 	if (mmn_hmm_destroy(c.m) && !err)

@@ -135,7 +135,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
 	cfg.backend = backend;
-	err = scn_sim_create(&w->sim, &cfg, p, false, NULL);
+	err = mmn__scn_sim_create(&w->sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	mmn_check_set_handler(w->sim, s8_handler, &w->rep);
@@ -163,7 +163,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 }
 
 /* Tear the mm down and add the world's reports to @out and @sum; the
- * simulation itself stays for scn_finish(). */
+ * simulation itself stays for mmn__scn_finish(). */
 static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_scenario_result *out,
 			     struct s8_report *sum)
 {
@@ -172,7 +172,7 @@ static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_sce
 	if (registered)
 		(void)mmn_notifier_unregister(&w->l.mn, w->mm);
 	mmn_mm_put(w->mm);
-	scn_collect_violations(w->sim, &one);
+	mmn__scn_collect_violations(w->sim, &one);
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		out->by_kind[k] += one.by_kind[k];
 	out->violations += one.violations;
@@ -342,7 +342,7 @@ static int s8_cross(struct s8_world *w, const struct mmn_scenario_params *p,
 		sc.trace = false;
 		err = mmn_sched_run(w->sim, &sc, s8_cross_body, c, &out->sched);
 	} else {
-		err = scn_explore(w->sim, p, s8_cross_body, c, out);
+		err = mmn__scn_explore(w->sim, p, s8_cross_body, c, out);
 	}
 	w->l.driver_lock = NULL;
 	w->l.b_has_lock = NULL;
@@ -400,7 +400,7 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		if (v == S8_START_MMAP_LOCK) {
 			err = p->mode == MMN_SCENARIO_NATIVE ? s8_ops_threads(w, rounds)
 							     : s8_ops_under_mmap_lock(w->mm, S8_BASE, 1);
-			scn_counter(out, "start_calls", atomic_load(&w->l.starts));
+			mmn__scn_counter(out, "start_calls", atomic_load(&w->l.starts));
 		} else if (v == S8_RELEASE_MMAP_LOCK) {
 			for (unsigned long n = 0; !err && n < rounds; n++) {
 				if (n) {
@@ -411,11 +411,11 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 					err = s8_close_unregisters(w);
 			}
 			registered = false;
-			scn_counter(out, "release_calls", atomic_load(&w->l.releases));
+			mmn__scn_counter(out, "release_calls", atomic_load(&w->l.releases));
 		} else {
 			err = s8_cross(w, p, out);
 			deadlocks += !err && out->sched.outcome == MMN_OUTCOME_DEADLOCK;
-			scn_counter(out, "sched_deadlock_outcomes", deadlocks);
+			mmn__scn_counter(out, "sched_deadlock_outcomes", deadlocks);
 		}
 		out->runs++;
 		s8_world_collect(w, registered, out, &sum);
@@ -428,9 +428,9 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		memset(out, 0, sizeof(*out));
 		return err;
 	}
-	scn_counter(out, "reports_with_held_stacks", sum.with_stacks);
-	scn_counter(out, "lock_order_naming_both_actors", sum.two_actors);
-	scn_counter(out, "deadlocks_with_cycle", sum.cycles);
+	mmn__scn_counter(out, "reports_with_held_stacks", sum.with_stacks);
+	mmn__scn_counter(out, "lock_order_naming_both_actors", sum.two_actors);
+	mmn__scn_counter(out, "deadlocks_with_cycle", sum.cycles);
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "%s",
 		 p->wrong ? "listener callback takes mmap_lock / the driver lock the caller holds"
@@ -447,7 +447,7 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		 out->by_kind[MMN_VIOL_RECURSIVE_LOCK], out->by_kind[MMN_VIOL_LOCK_ORDER],
 		 out->by_kind[MMN_VIOL_DEADLOCK], sum.first[0] ? "; first: " : "", sum.first);
 	for (int i = 0; i < nw; i++) {
-		scn_finish(worlds[i]->sim, p, out);
+		mmn__scn_finish(worlds[i]->sim, p, out);
 		mmn_sim_destroy(worlds[i]->sim);
 		free(worlds[i]);
 	}

@@ -266,7 +266,7 @@ static int s9_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, 
 	for (unsigned long g = 0; !err && g < c->pages; g++)
 		err = mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + g, &val);
 	if (!err)
-		err = scn_explore(sim, p, s9_explore_body, c, out);
+		err = mmn__scn_explore(sim, p, s9_explore_body, c, out);
 	return err;
 }
 
@@ -319,7 +319,7 @@ static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
 	cfg.profile = p->profile ? p->profile : "latest";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	err = mmn__scn_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	err = s9_mm(sim, S9_HMM_PAGES, &c.hmm_mm);
@@ -396,19 +396,19 @@ static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		goto out;
 
 	(void)mmn_check_quiescent(sim);
-	scn_collect_violations(sim, out);
+	mmn__scn_collect_violations(sim, out);
 	(void)mmn_hmm_get_stats(c.m, &hs);
 	(void)mmn_kvm_get_stats(c.kvm_retry, &ks_retry);
 	(void)mmn_kvm_get_stats(c.kvm_numa, &ks_numa);
-	scn_counter(out, "hmm_retries", hs.retries);
-	scn_counter(out, "hmm_giveups", hs.giveups);
-	scn_counter(out, "kvm_retries", ks_retry.retries + ks_numa.retries);
-	scn_counter(out, "kvm_giveups", ks_retry.give_ups + ks_numa.give_ups);
+	mmn__scn_counter(out, "hmm_retries", hs.retries);
+	mmn__scn_counter(out, "hmm_giveups", hs.giveups);
+	mmn__scn_counter(out, "kvm_retries", ks_retry.retries + ks_numa.retries);
+	mmn__scn_counter(out, "kvm_giveups", ks_retry.give_ups + ks_numa.give_ups);
 	/* SPTEs zapped whose re-fault installed the very same SPTE */
-	scn_counter(out, "needless_shootdowns", ks_numa.refaults_same);
-	scn_counter(out, "tlb_flushes", ks_numa.tlb_flushes);
-	scn_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
-	scn_counter(out, "numa_refaults", ks_numa.refaults);
+	mmn__scn_counter(out, "needless_shootdowns", ks_numa.refaults_same);
+	mmn__scn_counter(out, "tlb_flushes", ks_numa.tlb_flushes);
+	mmn__scn_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
+	mmn__scn_counter(out, "numa_refaults", ks_numa.refaults);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
 		bool retry_ok = hs.retries == 3 + S9_BUDGET + 1 && hs.giveups == 1 &&
 				ks_retry.retries == 3 + S9_BUDGET + 1 && ks_retry.give_ups == 1;
@@ -444,7 +444,7 @@ static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 out:
 	mmn_sched_set_hook(sim, NULL, NULL);
 	if (!err)
-		scn_finish(sim, p, out);
+		mmn__scn_finish(sim, p, out);
 	else
 		memset(out, 0, sizeof(*out));
 	if (c.kvm_numa)

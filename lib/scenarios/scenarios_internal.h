@@ -11,7 +11,7 @@
 #include <mmnsim/scenario.h>
 
 /* Fill out->by_kind and out->violations from @sim's counters. */
-void scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out);
+void mmn__scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out);
 /* xorshift64 step of the state @s (never 0): the native actors' choices. */
 static inline unsigned long scn_rand(uint64_t *s)
 {
@@ -22,7 +22,7 @@ static inline unsigned long scn_rand(uint64_t *s)
 }
 
 /* Append a named counter to @out (ignored past MMN_SCENARIO_MAX_COUNTERS). */
-void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
+void mmn__scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value);
 /*
  * Create the simulation of a scenario run into *@out. @cfg (the scenario's
  * sizes, profile and backend) gets p->seed (0: 1) and what mode p->mode
@@ -33,21 +33,21 @@ void scn_counter(struct mmn_scenario_result *out, const char *name, unsigned lon
  * applied, in that order. Returns 0, -EINVAL for an unknown profile or a
  * malformed or refused knob, -ENOMEM.
  */
-int scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
+int mmn__scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
 		   const struct mmn_scenario_params *p, bool hugetlb, const char *const *own);
 /*
  * EXPLORE: run @body(@sim, @arg) as actor 0 of the schedule p->sched (or the
  * defaults with p->seed); the outcome goes to out->sched. A deadlock or an
  * exhausted budget is an observation (0), not an error.
  */
-int scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
+int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
 		void *arg, struct mmn_scenario_result *out);
 /*
  * Before destroying a simulation whose run succeeded: add its modelled time
  * to @out and, in EXPLORE mode, hand it to p->inspect. Call it after the
  * judgement (claim_holds, note) is final.
  */
-void scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+void mmn__scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 		struct mmn_scenario_result *out);
 
 extern const struct mmn_scenario mmn_scenario_s1;
