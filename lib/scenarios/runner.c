@@ -129,7 +129,7 @@ static void scn_silent(struct mmn_sim *sim, const struct mmn_violation *v, void 
 }
 
 int mmn__scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
-		   const struct mmn_scenario_params *p, bool hugetlb, const char *const *own)
+			const struct mmn_scenario_params *p, bool hugetlb, const char *const *own)
 {
 	struct mmn_sim *sim;
 
@@ -154,8 +154,8 @@ int mmn__scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
 	return 0;
 }
 
-int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, mmn_sched_body_fn body,
-		void *arg, struct mmn_scenario_result *out)
+int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     mmn_sched_body_fn body, void *arg, struct mmn_scenario_result *out)
 {
 	struct mmn_sched_config sc;
 
@@ -169,7 +169,7 @@ int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, m
 }
 
 void mmn__scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
-		struct mmn_scenario_result *out)
+		     struct mmn_scenario_result *out)
 {
 	out->modelled_ns += mmn_clock_now(sim);
 	if (p && p->mode == MMN_SCENARIO_EXPLORE && p->inspect)

@@ -651,9 +651,14 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 	return err;
 }
 
-static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s2_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	return p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ? -EINVAL : 0;
+}
+
+/* Three simulations: the KVM part, then AMDv2 and SVA starved (EXPLORE: one). */
+static int s2_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
 	struct s2_part1 k = { 0 };
 	struct s2_starve_out amd = { 0 }, sva = { 0 };
 	enum mmn_kvm_variant variant;
@@ -662,24 +667,12 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	bool native;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if (p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ||
-	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
 	native = p->mode == MMN_SCENARIO_NATIVE;
 	profile = p->profile ? p->profile : "latest";
 	variant = p->variant >= 0 ? (enum mmn_kvm_variant)p->variant
 				  : (p->wrong ? MMN_KVM_CHECK_SEQ_ONLY : MMN_KVM_CHECK_RANGE);
-	if (p->mode == MMN_SCENARIO_EXPLORE) {
-		err = s2_explore(p, profile, variant, out);
-		if (err)
-			memset(out, 0, sizeof(*out));
-		return err;
-	}
+	if (p->mode == MMN_SCENARIO_EXPLORE)
+		return s2_explore(p, profile, variant, out);
 	iterations = p->iterations ? p->iterations : 2000;
 	err = native ? s2_part1_native(p, profile, variant, iterations, out, &k)
 		     : s2_part1_interleaved(p, profile, variant, out, &k);
@@ -687,10 +680,8 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		err = s2_starve_run(p, profile, MMN_IOMMU_AMDV2, native, iterations, out, &amd);
 	if (!err)
 		err = s2_starve_run(p, profile, MMN_IOMMU_SVA, native, iterations, out, &sva);
-	if (err) {
-		memset(out, 0, sizeof(*out));
+	if (err)
 		return err;
-	}
 	out->runs = 3;
 	mmn__scn_counter(out, "kvm_retries", k.kvm_retries);
 	mmn__scn_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
@@ -717,6 +708,13 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		 amd.ok, amd.ok ? amd.refaults / amd.ok : 0,
 		 amd.ok ? amd.refaults * 1000 / amd.ok % 1000 : 0, amd.give_ups, sva.refaults);
 	return 0;
+}
+
+static const struct mmn__scn_def s2_def = { .validate = s2_validate, .run = s2_body };
+
+static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s2_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s2 = {

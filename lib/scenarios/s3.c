@@ -331,7 +331,8 @@ static void s3_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 		out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
 	else
 		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note), "%s: %lu stale IOTLB translations, %lu violations in all",
+	snprintf(out->note, sizeof(out->note),
+		 "%s: %lu stale IOTLB translations, %lu violations in all",
 		 mmn__scn_mode_name(p->mode), out->by_kind[MMN_VIOL_STALE_TRANSLATION],
 		 out->violations);
 }

@@ -320,8 +320,8 @@ static int s4_native_run(const struct mmn_scenario_params *p, const char *profil
 		mmn__scn_counter(out, "vcpu_ok", atomic_load(&s->vcpu_ok));
 		mmn__scn_counter(out, "vcpu_failed", atomic_load(&s->vcpu_err));
 		mmn__scn_counter(out, "spte_b_kept",
-			    mmn_kvm_spte(s->w.kvm, S4_GFN_B, &si) == 0 && si.present &&
-					    !s4_mapped(s->w.child, S4_G + S4_GFN_B * S4_PG) ? 1 : 0);
+				 mmn_kvm_spte(s->w.kvm, S4_GFN_B, &si) == 0 && si.present &&
+						 !s4_mapped(s->w.child, S4_G + S4_GFN_B * S4_PG) ? 1 : 0);
 		mmn__scn_finish(s->w.sim, p, out);
 	}
 	s4_world_free(&s->w);
@@ -467,8 +467,8 @@ static int s4_explore(const struct mmn_scenario_params *p, const char *profile, 
 		mmn__scn_counter(out, "vcpu_failed", atomic_load(&x->vcpu_err));
 		mmn__scn_counter(out, "vcpu_wrong_data", atomic_load(&x->vcpu_bad));
 		mmn__scn_counter(out, "spte_b_kept",
-			    (unsigned long)s4_spte_b_kept(x->w.kvm, x->w.child) +
-				    (unsigned long)s4_spte_b_kept(x->w.kvm_other, x->w.parent));
+				 (unsigned long)s4_spte_b_kept(x->w.kvm, x->w.child) +
+					 (unsigned long)s4_spte_b_kept(x->w.kvm_other, x->w.parent));
 		s4_judge(p, profile, out);
 		/* A read of anything but what the parent wrote is a model defect. */
 		if (atomic_load(&x->vcpu_bad))
@@ -499,32 +499,31 @@ static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
 		 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
 }
 
-static int s4_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s4_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	const char *profile;
-	int variant, err;
+	return p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ? -EINVAL : 0;
+}
 
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if (p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ||
-	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	profile = p->profile ? p->profile : "latest";
-	variant = p->variant < 0 ? MMN_KVM_CHECK_RANGE : p->variant;
+/* Each mode builds its own simulations (a parent and a child mm). */
+static int s4_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	const char *profile = p->profile ? p->profile : "latest";
+	int variant = p->variant < 0 ? MMN_KVM_CHECK_RANGE : p->variant;
+	int err;
+
 	err = p->mode == MMN_SCENARIO_INTERLEAVED ? s4_interleaved(p, profile, variant, out)
 	      : p->mode == MMN_SCENARIO_NATIVE	  ? s4_native_run(p, profile, variant, out)
 						  : s4_explore(p, profile, variant, out);
-	if (err) {
-		memset(out, 0, sizeof(*out));
-		return err;
-	}
-	if (p->mode != MMN_SCENARIO_EXPLORE) /* judged before mmn__scn_finish() there */
+	if (!err && p->mode != MMN_SCENARIO_EXPLORE) /* judged before mmn__scn_finish() there */
 		s4_judge(p, profile, out);
-	return 0;
+	return err;
+}
+
+static const struct mmn__scn_def s4_def = { .validate = s4_validate, .run = s4_body };
+
+static int s4_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s4_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s4 = {

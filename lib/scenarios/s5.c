@@ -602,20 +602,8 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 	return err;
 }
 
-static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s5_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct s5_obs mine, other;
-	char prof[16];
-	unsigned long pages;
-	int v, ov, err;
-
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
 	/* only the two mirrors compared: -1/0 the setting's choice, 1 blind */
 	if (p->variant < -1 || p->variant > MMN_HMM_EVENT_BLIND)
 		return -EINVAL;
@@ -623,7 +611,17 @@ static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		return -EINVAL;
 	if (p->profile && !mmn_profile_by_name(p->profile))
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+/* One simulation per mirror compared (EXPLORE: the setting's alone). */
+static int s5_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	struct s5_obs mine, other;
+	char prof[16];
+	unsigned long pages;
+	int v, ov, err;
+
 	pages = p->pages ? p->pages
 			 : p->mode == MMN_SCENARIO_EXPLORE ? S5_EXPLORE_PAGES : S5_DEFAULT_PAGES;
 	v = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_EVENT_BLIND : MMN_HMM_EVENT_AWARE);
@@ -635,9 +633,14 @@ static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		if (!err)
 			s5_judge(v, &mine, &other, prof, out);
 	}
-	if (err)
-		memset(out, 0, sizeof(*out));
 	return err;
+}
+
+static const struct mmn__scn_def s5_def = { .validate = s5_validate, .run = s5_body };
+
+static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s5_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s5 = {
