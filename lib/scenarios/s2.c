@@ -596,19 +596,13 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		free(s);
 		return -EINVAL;
 	}
-	s->mm = mmn_mm_create(s->sim);
 	mmn_iommu_config_init(&ic);
 	ic.mode = mode;
 	ic.max_faults = S2_MAX_FAULTS;
-	s->io = s->mm ? mmn_iommu_create(s->sim, &ic) : NULL;
-	if (s->io && !mmn_iommu_bind(s->io, s->mm, &s->pasid)) {
-		unsigned long got;
-
-		err = mmn_mmap(s->mm, S2_BASE, S2_DEV_PAGES * S2_PG, MMN_PROT_READ | MMN_PROT_WRITE,
-			       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED, &got);
-		for (unsigned long i = 0; !err && i < S2_DEV_PAGES; i++)
-			err = mmn_cpu_write(s->mm, 0, S2_BASE + i * S2_PG, 0x100 + i);
-	}
+	err = mmn__scn_iommu_mm(s->sim, &ic, S2_BASE, S2_DEV_PAGES * S2_PG, 0, &s->mm, &s->io,
+				&s->pasid);
+	for (unsigned long i = 0; !err && i < S2_DEV_PAGES; i++)
+		err = mmn_cpu_write(s->mm, 0, S2_BASE + i * S2_PG, 0x100 + i);
 	if (!err && native) {
 		struct mmn_actor *inv = NULL, *dev = NULL;
 
@@ -642,10 +636,7 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		o->page_requests = st.page_requests;
 		mmn__scn_finish(s->sim, p, out);
 	}
-	if (s->io)
-		mmn_iommu_destroy(s->io);
-	if (s->mm)
-		mmn_mm_put(s->mm);
+	mmn__scn_iommu_put(s->mm, s->io);
 	mmn_sim_destroy(s->sim);
 	free(s);
 	return err;

@@ -282,18 +282,13 @@ static int s3_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_pa
 {
 	struct mmn_iommu_config icfg;
 	struct s3_ctx *s = ctx;
-	unsigned long got;
 
 	(void)out;
 	s->sim = sim;
-	s->mm = mmn_mm_create(sim);
 	mmn_iommu_config_init(&icfg);
 	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
-	s->io = s->mm ? mmn_iommu_create(sim, &icfg) : NULL;
-	if (!s->io || mmn_iommu_bind(s->io, s->mm, &s->pasid))
-		return -ENOMEM;
-	return mmn_mmap(s->mm, S3_BASE, s->huge * S3_HP, MMN_PROT_READ | MMN_PROT_WRITE,
-			MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_HUGETLB | MMN_MAP_FIXED, &got);
+	return mmn__scn_iommu_mm(sim, &icfg, S3_BASE, s->huge * S3_HP, MMN_MAP_HUGETLB, &s->mm,
+				 &s->io, &s->pasid);
 }
 
 static int s3_interleaved_mode(void *ctx, struct mmn_sim *sim,
@@ -341,10 +336,7 @@ static int s3_teardown(void *ctx, int err)
 {
 	struct s3_ctx *s = ctx;
 
-	if (s->io)
-		mmn_iommu_destroy(s->io);
-	if (s->mm)
-		mmn_mm_put(s->mm);
+	mmn__scn_iommu_put(s->mm, s->io);
 	return err;
 }
 

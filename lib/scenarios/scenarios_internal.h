@@ -117,6 +117,19 @@ int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 void mmn__scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 		     struct mmn_scenario_result *out);
 
+/*
+ * devices.c: a new mm of @sim bound (a PASID) to a new IOMMU-style device
+ * configured by @icfg, with [@base, @base + @len) mapped private, anonymous,
+ * read-write and fixed (| @flags: MMN_MAP_HUGETLB). *@mm and *@io hold what
+ * was made, also on error: release them with mmn__scn_iommu_put(). Returns
+ * 0, -ENOMEM (no mm, device or PASID) or mmn_mmap()'s error.
+ */
+int mmn__scn_iommu_mm(struct mmn_sim *sim, const struct mmn_iommu_config *icfg,
+		      unsigned long base, unsigned long len, int flags, struct mmn_mm **mm,
+		      struct mmn_iommu **io, int *pasid);
+/* Destroy @io, then put @mm (either may be NULL). */
+void mmn__scn_iommu_put(struct mmn_mm *mm, struct mmn_iommu *io);
+
 extern const struct mmn_scenario mmn_scenario_s1;
 extern const struct mmn_scenario mmn_scenario_s2;
 extern const struct mmn_scenario mmn_scenario_s3;
