@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file scenario.h
- * @brief The seed scenarios S1-S9 (design.md section 9), as reusable,
+ * @brief The seed scenarios S1-S9 (docs/scenarios.md), as reusable,
  *        parameterised functions that the tests, the simulator and the
  *        benchmarks all call.
  *
@@ -113,7 +113,7 @@ struct mmn_scenario {
 	const char *id;      /**< "S1" ... "S9" */
 	const char *seed;    /**< "000" ... "004", or "users" */
 	const char *title;   /**< one line */
-	const char *claim;   /**< what it must show, from design.md section 9 */
+	const char *claim;   /**< what it must show (docs/scenarios.md) */
 	/**
 	 * The violations that mean the seed's bug was found, as a mask of
 	 * (1u << enum mmn_violation_kind): an exploration of the wrong setting

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * The HMM-style reference listener (include/mmnsim/listeners/hmm.h).
  *

@@ -86,11 +86,15 @@ static void s1_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void 
 	}
 }
 
-static int s1_interleaved(struct s1_ctx *s, struct mmn_scenario_result *out)
+static int s1_interleaved(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
 {
+	struct s1_ctx *s = ctx;
 	unsigned long len = s->pages * S1_PG;
 	unsigned long back = 0;
 
+	(void)sim;
+	(void)p;
 	for (unsigned long i = 0; i < s->pages; i++) {
 		uint64_t v;
 
@@ -114,11 +118,11 @@ static int s1_interleaved(struct s1_ctx *s, struct mmn_scenario_result *out)
 			back++;
 	}
 	out->runs = 1;
-	scn_counter(out, "injections", s->injections);
-	scn_counter(out, "dma_new_owner_data", s->new_data_reads);
-	scn_counter(out, "dma_old_data", s->old_data_reads);
-	scn_counter(out, "dma_no_translation", s->no_translation);
-	scn_counter(out, "swapped_back_in", back);
+	mmn__scn_counter(out, "injections", s->injections);
+	mmn__scn_counter(out, "dma_new_owner_data", s->new_data_reads);
+	mmn__scn_counter(out, "dma_old_data", s->old_data_reads);
+	mmn__scn_counter(out, "dma_no_translation", s->no_translation);
+	mmn__scn_counter(out, "swapped_back_in", back);
 	return s->bad ? -EIO : 0;
 }
 
@@ -187,11 +191,19 @@ static int s1_native(struct s1_ctx *s, struct mmn_scenario_result *out)
 	for (int i = 0; i < n; i++)
 		(void)mmn_actor_join(a[i], NULL);
 	out->runs = s->iterations;
-	scn_counter(out, "reclaims", atomic_load(&s->reclaims));
-	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
-	scn_counter(out, "frame_reuses", atomic_load(&s->reuses));
+	mmn__scn_counter(out, "reclaims", atomic_load(&s->reclaims));
+	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn__scn_counter(out, "frame_reuses", atomic_load(&s->reuses));
 	return err;
+}
+
+static int s1_native_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
+{
+	(void)sim;
+	(void)p;
+	return s1_native(ctx, out);
 }
 
 struct s1_explore {
@@ -209,9 +221,10 @@ static void s1_explore_body(struct mmn_sim *sim, void *arg)
 }
 
 /* EXPLORE: the native run's three actors as one schedule. */
-static int s1_explore(struct s1_ctx *s, const struct mmn_scenario_params *p,
+static int s1_explore(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
 		      struct mmn_scenario_result *out)
 {
+	struct s1_ctx *s = ctx;
 	struct s1_explore x = { .s = s, .out = out };
 	int err = 0;
 
@@ -226,105 +239,99 @@ static int s1_explore(struct s1_ctx *s, const struct mmn_scenario_params *p,
 			err = -EIO;
 	}
 	if (!err)
-		err = scn_explore(s->sim, p, s1_explore_body, &x, out);
+		err = mmn__scn_explore(sim, p, s1_explore_body, &x, out);
 
 	return err ? err : x.err;
 }
 
-static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s1_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct mmn_sim_config cfg;
-	struct mmn_iommu_config icfg;
-	struct s1_ctx *s;
-	const char *profile;
-	int err;
-
-	if (!out)
+	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S1_MAX_PAGES)
 		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S1_MAX_PAGES ||
-	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	profile = p->profile ? p->profile : "latest";
+	return 0;
+}
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
+static int s1_configure(void *ctx, const struct mmn_scenario_params *p,
+			struct mmn_sim_config *cfg, const char **own)
+{
+	struct s1_ctx *s = ctx;
+
 	s->pages = p->pages ? p->pages : 1;
 	s->iterations = p->iterations ? p->iterations
 				      : p->mode == MMN_SCENARIO_EXPLORE ? 4 : 2000;
-	mmn_sim_config_init(&cfg);
-	cfg.nr_cpus = 2;
-	cfg.nr_frames = 4096;
+	cfg->nr_cpus = 2;
+	cfg->nr_frames = 4096;
 	if (p->mode == MMN_SCENARIO_EXPLORE)
-		cfg.nr_frames = 512; /* a schedule uses a few; all are zeroed at creation */
-	cfg.profile = profile;
-	{
-		/* The wrong setting: the flush owed until range_end unless a
-		 * profile says where it goes, and the page put before it. */
-		const char *own[3] = { NULL }, **k = own;
+		cfg->nr_frames = 512; /* a schedule uses a few; all are zeroed at creation */
+	cfg->profile = p->profile ? p->profile : "latest";
+	/* The wrong setting: the flush owed until range_end unless a profile
+	 * says where it goes, and the page put before it. */
+	if (p->wrong && !p->profile)
+		*own++ = "secondary_flush=range_end";
+	if (p->wrong)
+		*own++ = "put_page_before_secondary_flush=true";
+	return 0;
+}
 
-		if (p->wrong && !p->profile)
-			*k++ = "secondary_flush=range_end";
-		if (p->wrong)
-			*k++ = "put_page_before_secondary_flush=true";
-		err = scn_sim_create(&s->sim, &cfg, p, false, own);
-	}
-	if (err) {
-		free(s);
-		return err;
-	}
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
+/* One mm with s->pages anonymous pages, bound to an IOMMU-style device. */
+static int s1_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		    struct mmn_scenario_result *out)
+{
+	struct mmn_iommu_config icfg;
+	struct s1_ctx *s = ctx;
+
+	(void)out;
+	s->sim = sim;
+	mmn_iommu_config_init(&icfg);
+	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
+	return mmn__scn_iommu_mm(sim, &icfg, S1_BASE, s->pages * S1_PG, 0, &s->mm, &s->io,
+				 &s->pasid);
+}
+
+static void s1_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	(void)ctx;
+	snprintf(out->profile, sizeof(out->profile), "%s", p->profile ? p->profile : "latest");
 	snprintf(out->setting, sizeof(out->setting), "%s",
 		 !p->wrong ? "flush under the PTL (profile default)" :
 		 !p->profile ? "secondary_flush=range_end put_page_before_secondary_flush=true" :
 			       "profile flush, put_page_before_secondary_flush=true");
+	(void)mmn_check_quiescent(sim);
+	mmn__scn_collect_violations(sim, out);
+	if (p->wrong)
+		out->claim_holds = out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0;
+	else
+		out->claim_holds = out->violations == 0;
+	snprintf(out->note, sizeof(out->note),
+		 "%s: %lu use-after-free, %lu protocol (early free), %lu violations in all",
+		 mmn__scn_mode_name(p->mode), out->by_kind[MMN_VIOL_USE_AFTER_FREE],
+		 out->by_kind[MMN_VIOL_PROTOCOL], out->violations);
+}
 
-	s->mm = mmn_mm_create(s->sim);
-	mmn_iommu_config_init(&icfg);
-	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
-	s->io = s->mm ? mmn_iommu_create(s->sim, &icfg) : NULL;
-	err = -ENOMEM;
-	if (s->io && !mmn_iommu_bind(s->io, s->mm, &s->pasid)) {
-		unsigned long got;
+static int s1_teardown(void *ctx, int err)
+{
+	struct s1_ctx *s = ctx;
 
-		err = mmn_mmap(s->mm, S1_BASE, s->pages * S1_PG, MMN_PROT_READ | MMN_PROT_WRITE,
-			       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED, &got);
-		if (!err)
-			err = p->mode == MMN_SCENARIO_INTERLEAVED ? s1_interleaved(s, out)
-			      : p->mode == MMN_SCENARIO_NATIVE	  ? s1_native(s, out)
-								  : s1_explore(s, p, out);
-	}
-	if (!err) {
-		(void)mmn_check_quiescent(s->sim);
-		scn_collect_violations(s->sim, out);
-		if (p->wrong)
-			out->claim_holds = out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0;
-		else
-			out->claim_holds = out->violations == 0;
-		snprintf(out->note, sizeof(out->note),
-			 "%s: %lu use-after-free, %lu protocol (early free), %lu violations in all",
-			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved"
-			 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
-							     : "explore",
-			 out->by_kind[MMN_VIOL_USE_AFTER_FREE], out->by_kind[MMN_VIOL_PROTOCOL],
-			 out->violations);
-	}
-	if (!err) {
-		scn_finish(s->sim, p, out);
-	} else {
-		memset(out, 0, sizeof(*out));
-	}
-	if (s->io)
-		mmn_iommu_destroy(s->io);
-	if (s->mm)
-		mmn_mm_put(s->mm);
-	mmn_sim_destroy(s->sim);
-	free(s);
+	mmn__scn_iommu_put(s->mm, s->io);
 	return err;
+}
+
+static const struct mmn__scn_def s1_def = {
+	.validate = s1_validate,
+	.ctx_size = sizeof(struct s1_ctx),
+	.configure = s1_configure,
+	.setup = s1_setup,
+	.interleaved = s1_interleaved,
+	.native = s1_native_mode,
+	.explore = s1_explore,
+	.judge = s1_judge,
+	.teardown = s1_teardown,
+};
+
+static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s1_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s1 = {

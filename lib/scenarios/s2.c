@@ -78,14 +78,14 @@ static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *p
 	cfg.profile = profile;
 	if (det)
 		cfg.backend = MMN_BACKEND_DETERMINISTIC;
-	return scn_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
+	return mmn__scn_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
 }
 
 static void s2_add(struct mmn_sim *sim, struct mmn_scenario_result *out)
 {
 	struct mmn_scenario_result one = { 0 };
 
-	scn_collect_violations(sim, &one);
+	mmn__scn_collect_violations(sim, &one);
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		out->by_kind[k] += one.by_kind[k];
 	out->violations += one.violations;
@@ -235,7 +235,7 @@ static void s2_race_free(struct s2_race *r, const struct mmn_scenario_params *p,
 {
 	if (r->sim && out) {
 		s2_add(r->sim, out);
-		scn_finish(r->sim, p, out);
+		mmn__scn_finish(r->sim, p, out);
 	}
 	if (r->io)
 		mmn_iommu_destroy(r->io);
@@ -479,7 +479,7 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	r->iterations = p->iterations ? p->iterations : S2_EXPLORE_ROUNDS;
 	err = s2_race_world(r, p, profile, variant, 1, true);
 	if (!err)
-		err = scn_explore(r->sim, p, s2_x_body, r, out);
+		err = mmn__scn_explore(r->sim, p, s2_x_body, r, out);
 	if (!err)
 		err = r->spawn_err;
 	if (!err && (mmn_kvm_get_stats(r->kvm, &ks) || mmn_iommu_get_stats(r->io, &is)))
@@ -492,13 +492,13 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	(void)mmn_check_quiescent(r->sim);
 	s2_add(r->sim, out);
 	out->runs = 1;
-	scn_counter(out, "kvm_retries", ks.retries);
-	scn_counter(out, "kvm_retries_in_progress", ks.retries_in_progress);
-	scn_counter(out, "kvm_faults_installed", ks.faults_installed);
-	scn_counter(out, "vcpu_reads_failed", atomic_load(&r->vcpu_failed));
-	scn_counter(out, "invalidations", atomic_load(&r->unmaps));
-	scn_counter(out, "dma_refaults", is.refaults);
-	scn_counter(out, "dma_ok", atomic_load(&r->dma_ok));
+	mmn__scn_counter(out, "kvm_retries", ks.retries);
+	mmn__scn_counter(out, "kvm_retries_in_progress", ks.retries_in_progress);
+	mmn__scn_counter(out, "kvm_faults_installed", ks.faults_installed);
+	mmn__scn_counter(out, "vcpu_reads_failed", atomic_load(&r->vcpu_failed));
+	mmn__scn_counter(out, "invalidations", atomic_load(&r->unmaps));
+	mmn__scn_counter(out, "dma_refaults", is.refaults);
+	mmn__scn_counter(out, "dma_ok", atomic_load(&r->dma_ok));
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2",
 		 mmn_kvm_variant_name(variant));
@@ -509,7 +509,7 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 		 "device %lu re-faults",
 		 out->by_kind[MMN_VIOL_USE_AFTER_FREE], out->by_kind[MMN_VIOL_STALE_TRANSLATION],
 		 ks.retries, ks.retries_in_progress, is.refaults);
-	scn_finish(r->sim, p, out);
+	mmn__scn_finish(r->sim, p, out);
 	s2_race_free(r, NULL, NULL);
 	free(r);
 	return 0;
@@ -596,19 +596,13 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		free(s);
 		return -EINVAL;
 	}
-	s->mm = mmn_mm_create(s->sim);
 	mmn_iommu_config_init(&ic);
 	ic.mode = mode;
 	ic.max_faults = S2_MAX_FAULTS;
-	s->io = s->mm ? mmn_iommu_create(s->sim, &ic) : NULL;
-	if (s->io && !mmn_iommu_bind(s->io, s->mm, &s->pasid)) {
-		unsigned long got;
-
-		err = mmn_mmap(s->mm, S2_BASE, S2_DEV_PAGES * S2_PG, MMN_PROT_READ | MMN_PROT_WRITE,
-			       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED, &got);
-		for (unsigned long i = 0; !err && i < S2_DEV_PAGES; i++)
-			err = mmn_cpu_write(s->mm, 0, S2_BASE + i * S2_PG, 0x100 + i);
-	}
+	err = mmn__scn_iommu_mm(s->sim, &ic, S2_BASE, S2_DEV_PAGES * S2_PG, 0, &s->mm, &s->io,
+				&s->pasid);
+	for (unsigned long i = 0; !err && i < S2_DEV_PAGES; i++)
+		err = mmn_cpu_write(s->mm, 0, S2_BASE + i * S2_PG, 0x100 + i);
 	if (!err && native) {
 		struct mmn_actor *inv = NULL, *dev = NULL;
 
@@ -640,20 +634,22 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		o->ok = atomic_load(&s->ok);
 		o->give_ups = st.give_ups;
 		o->page_requests = st.page_requests;
-		scn_finish(s->sim, p, out);
+		mmn__scn_finish(s->sim, p, out);
 	}
-	if (s->io)
-		mmn_iommu_destroy(s->io);
-	if (s->mm)
-		mmn_mm_put(s->mm);
+	mmn__scn_iommu_put(s->mm, s->io);
 	mmn_sim_destroy(s->sim);
 	free(s);
 	return err;
 }
 
-static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s2_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	return p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ? -EINVAL : 0;
+}
+
+/* Three simulations: the KVM part, then AMDv2 and SVA starved (EXPLORE: one). */
+static int s2_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
 	struct s2_part1 k = { 0 };
 	struct s2_starve_out amd = { 0 }, sva = { 0 };
 	enum mmn_kvm_variant variant;
@@ -662,24 +658,12 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 	bool native;
 	int err;
 
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if (p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ||
-	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
 	native = p->mode == MMN_SCENARIO_NATIVE;
 	profile = p->profile ? p->profile : "latest";
 	variant = p->variant >= 0 ? (enum mmn_kvm_variant)p->variant
 				  : (p->wrong ? MMN_KVM_CHECK_SEQ_ONLY : MMN_KVM_CHECK_RANGE);
-	if (p->mode == MMN_SCENARIO_EXPLORE) {
-		err = s2_explore(p, profile, variant, out);
-		if (err)
-			memset(out, 0, sizeof(*out));
-		return err;
-	}
+	if (p->mode == MMN_SCENARIO_EXPLORE)
+		return s2_explore(p, profile, variant, out);
 	iterations = p->iterations ? p->iterations : 2000;
 	err = native ? s2_part1_native(p, profile, variant, iterations, out, &k)
 		     : s2_part1_interleaved(p, profile, variant, out, &k);
@@ -687,19 +671,17 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		err = s2_starve_run(p, profile, MMN_IOMMU_AMDV2, native, iterations, out, &amd);
 	if (!err)
 		err = s2_starve_run(p, profile, MMN_IOMMU_SVA, native, iterations, out, &sva);
-	if (err) {
-		memset(out, 0, sizeof(*out));
+	if (err)
 		return err;
-	}
 	out->runs = 3;
-	scn_counter(out, "kvm_retries", k.kvm_retries);
-	scn_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
-	scn_counter(out, "window_dma_refaults", k.dma_refaults);
-	scn_counter(out, "window_dma_give_ups", k.dma_give_ups);
-	scn_counter(out, "amdv2_refaults", amd.refaults);
-	scn_counter(out, "amdv2_ok", amd.ok);
-	scn_counter(out, "amdv2_give_ups", amd.give_ups);
-	scn_counter(out, "sva_refaults", sva.refaults);
+	mmn__scn_counter(out, "kvm_retries", k.kvm_retries);
+	mmn__scn_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
+	mmn__scn_counter(out, "window_dma_refaults", k.dma_refaults);
+	mmn__scn_counter(out, "window_dma_give_ups", k.dma_give_ups);
+	mmn__scn_counter(out, "amdv2_refaults", amd.refaults);
+	mmn__scn_counter(out, "amdv2_ok", amd.ok);
+	mmn__scn_counter(out, "amdv2_give_ups", amd.give_ups);
+	mmn__scn_counter(out, "sva_refaults", sva.refaults);
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2 vs SVA",
 		 mmn_kvm_variant_name(variant));
@@ -717,6 +699,13 @@ static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		 amd.ok, amd.ok ? amd.refaults / amd.ok : 0,
 		 amd.ok ? amd.refaults * 1000 / amd.ok % 1000 : 0, amd.give_ups, sva.refaults);
 	return 0;
+}
+
+static const struct mmn__scn_def s2_def = { .validate = s2_validate, .run = s2_body };
+
+static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s2_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s2 = {

@@ -90,10 +90,10 @@ static int s3_interleaved(struct s3_ctx *s, struct mmn_scenario_result *out)
 	if (mmn_iommu_get_stats(s->io, &st))
 		return -EIO;
 	out->runs = 1;
-	scn_counter(out, "stale_after_mprotect", stale);
-	scn_counter(out, "dma_writes_to_read_only", writes_through);
-	scn_counter(out, "iommu_flushes", st.flushes);
-	scn_counter(out, "entries_flushed", st.entries_flushed);
+	mmn__scn_counter(out, "stale_after_mprotect", stale);
+	mmn__scn_counter(out, "dma_writes_to_read_only", writes_through);
+	mmn__scn_counter(out, "iommu_flushes", st.flushes);
+	mmn__scn_counter(out, "entries_flushed", st.entries_flushed);
 	return 0;
 }
 
@@ -161,10 +161,10 @@ static int s3_native(struct s3_ctx *s, struct mmn_scenario_result *out)
 	if (q < 0)
 		return (int)q;
 	out->runs = s->iterations;
-	scn_counter(out, "stale_at_end", (unsigned long)q);
-	scn_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
-	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn__scn_counter(out, "stale_at_end", (unsigned long)q);
+	mmn__scn_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
+	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
 	return 0;
 }
 
@@ -233,7 +233,7 @@ static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
 	for (unsigned long i = 0; i < s->huge; i++)
 		if (mmn_cpu_write(s->mm, 0, S3_BASE + i * S3_HP, 0x100 + i))
 			return -EIO;
-	err = scn_explore(s->sim, p, s3_explore_body, s, out);
+	err = mmn__scn_explore(s->sim, p, s3_explore_body, s, out);
 	if (err)
 		return err;
 	q = mmn_check_quiescent(s->sim);
@@ -242,100 +242,120 @@ static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
 	if (mmn_iommu_get_stats(s->io, &st))
 		return -EIO;
 	out->runs = 1;
-	scn_counter(out, "stale_at_end", (unsigned long)q);
-	scn_counter(out, "prot_changes", atomic_load(&s->prot_changes));
-	scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	scn_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
-	scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
-	scn_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
-	scn_counter(out, "iommu_flushes", st.flushes);
+	mmn__scn_counter(out, "stale_at_end", (unsigned long)q);
+	mmn__scn_counter(out, "prot_changes", atomic_load(&s->prot_changes));
+	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn__scn_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
+	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn__scn_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
+	mmn__scn_counter(out, "iommu_flushes", st.flushes);
 	return 0;
 }
 
-static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s3_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct mmn_sim_config cfg;
-	struct mmn_iommu_config icfg;
-	struct s3_ctx *s;
-	const char *profile;
-	int err;
+	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S3_MAX_HUGE)
+		return -EINVAL;
+	return 0;
+}
 
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S3_MAX_HUGE ||
-	    (unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	profile = p->profile ? p->profile : "6.5";
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
+static int s3_configure(void *ctx, const struct mmn_scenario_params *p,
+			struct mmn_sim_config *cfg, const char **own)
+{
+	struct s3_ctx *s = ctx;
+
 	s->huge = p->pages ? p->pages : 1; /* huge pages */
 	s->iterations = p->iterations ? p->iterations
 				      : p->mode == MMN_SCENARIO_EXPLORE ? 2 : 2000;
-	mmn_sim_config_init(&cfg);
-	cfg.nr_cpus = 2;
-	cfg.nr_frames = 1024;
-	cfg.nr_huge_pages = 8;
-	cfg.profile = profile;
-	{
-		/* The knob exists in every profile; only 4.15-6.5 set it. */
-		const char *own[] = { p->wrong ? "only_end_skips_flush=true"
-					       : "only_end_skips_flush=false",
-				      NULL };
+	cfg->nr_cpus = 2;
+	cfg->nr_frames = 1024;
+	cfg->nr_huge_pages = 8;
+	cfg->profile = p->profile ? p->profile : "6.5";
+	/* The knob exists in every profile; only 4.15-6.5 set it. */
+	own[0] = p->wrong ? "only_end_skips_flush=true" : "only_end_skips_flush=false";
+	return 0;
+}
 
-		err = scn_sim_create(&s->sim, &cfg, p, true, own);
-	}
-	if (err) {
-		free(s);
-		return err;
-	}
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "only_end_skips_flush=%s",
-		 p->wrong ? "true" : "false");
+/* One mm with s->huge hugetlb pages, bound to an IOMMU-style device. */
+static int s3_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		    struct mmn_scenario_result *out)
+{
+	struct mmn_iommu_config icfg;
+	struct s3_ctx *s = ctx;
 
-	s->mm = mmn_mm_create(s->sim);
+	(void)out;
+	s->sim = sim;
 	mmn_iommu_config_init(&icfg);
 	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
-	s->io = s->mm ? mmn_iommu_create(s->sim, &icfg) : NULL;
-	err = -ENOMEM;
-	if (s->io && !mmn_iommu_bind(s->io, s->mm, &s->pasid)) {
-		unsigned long got;
+	return mmn__scn_iommu_mm(sim, &icfg, S3_BASE, s->huge * S3_HP, MMN_MAP_HUGETLB, &s->mm,
+				 &s->io, &s->pasid);
+}
 
-		err = mmn_mmap(s->mm, S3_BASE, s->huge * S3_HP, MMN_PROT_READ | MMN_PROT_WRITE,
-			       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_HUGETLB | MMN_MAP_FIXED,
-			       &got);
-		if (!err)
-			err = p->mode == MMN_SCENARIO_INTERLEAVED ? s3_interleaved(s, out)
-			      : p->mode == MMN_SCENARIO_NATIVE	  ? s3_native(s, out)
-								  : s3_explore(s, p, out);
-	}
-	if (!err) {
-		scn_collect_violations(s->sim, out);
-		if (p->wrong)
-			out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
-		else
-			out->claim_holds = out->violations == 0;
-		snprintf(out->note, sizeof(out->note),
-			 "%s: %lu stale IOTLB translations, %lu violations in all",
-			 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved"
-			 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
-							     : "explore",
-			 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
-		scn_finish(s->sim, p, out);
-	} else {
-		memset(out, 0, sizeof(*out));
-	}
-	if (s->io)
-		mmn_iommu_destroy(s->io);
-	if (s->mm)
-		mmn_mm_put(s->mm);
-	mmn_sim_destroy(s->sim);
-	free(s);
+static int s3_interleaved_mode(void *ctx, struct mmn_sim *sim,
+			       const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	(void)sim;
+	(void)p;
+	return s3_interleaved(ctx, out);
+}
+
+static int s3_native_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
+{
+	(void)sim;
+	(void)p;
+	return s3_native(ctx, out);
+}
+
+static int s3_explore_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			   struct mmn_scenario_result *out)
+{
+	(void)sim;
+	return s3_explore(ctx, p, out);
+}
+
+static void s3_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	(void)ctx;
+	snprintf(out->profile, sizeof(out->profile), "%s", p->profile ? p->profile : "6.5");
+	snprintf(out->setting, sizeof(out->setting), "only_end_skips_flush=%s",
+		 p->wrong ? "true" : "false");
+	mmn__scn_collect_violations(sim, out);
+	if (p->wrong)
+		out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
+	else
+		out->claim_holds = out->violations == 0;
+	snprintf(out->note, sizeof(out->note),
+		 "%s: %lu stale IOTLB translations, %lu violations in all",
+		 mmn__scn_mode_name(p->mode), out->by_kind[MMN_VIOL_STALE_TRANSLATION],
+		 out->violations);
+}
+
+static int s3_teardown(void *ctx, int err)
+{
+	struct s3_ctx *s = ctx;
+
+	mmn__scn_iommu_put(s->mm, s->io);
 	return err;
+}
+
+static const struct mmn__scn_def s3_def = {
+	.validate = s3_validate,
+	.ctx_size = sizeof(struct s3_ctx),
+	.hugetlb = true,
+	.configure = s3_configure,
+	.setup = s3_setup,
+	.interleaved = s3_interleaved_mode,
+	.native = s3_native_mode,
+	.explore = s3_explore_mode,
+	.judge = s3_judge,
+	.teardown = s3_teardown,
+};
+
+static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s3_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s3 = {

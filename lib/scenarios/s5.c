@@ -487,7 +487,7 @@ static int s5_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 						  .iters = i ? iters : reads, .done = &x.op_done,
 						  .cycle = true,
 						  .seed = seed * 7919u + (uint64_t)i + 1 };
-		err = scn_explore(sim, p, s5_explore_body, &x, out);
+		err = mmn__scn_explore(sim, p, s5_explore_body, &x, out);
 	}
 	if (!err) {
 		s5_add(o, m);
@@ -516,14 +516,14 @@ static void s5_judge(int v, const struct s5_obs *mine,
 	out->runs = mine->runs;
 	out->violations = mine->violations;
 	memcpy(out->by_kind, mine->by_kind, sizeof(out->by_kind));
-	scn_counter(out, "teardowns", mine->teardowns);
-	scn_counter(out, "refaults", mine->refaults);
-	scn_counter(out, "refault_passes", mine->refault_passes);
-	scn_counter(out, "zapped", mine->zapped);
-	scn_counter(out, "downgraded", mine->downgraded);
-	scn_counter(out, "needless", mine->needless);
-	scn_counter(out, "change_pte_found", mine->cp_found);
-	scn_counter(out, "change_pte_missed", mine->cp_missed);
+	mmn__scn_counter(out, "teardowns", mine->teardowns);
+	mmn__scn_counter(out, "refaults", mine->refaults);
+	mmn__scn_counter(out, "refault_passes", mine->refault_passes);
+	mmn__scn_counter(out, "zapped", mine->zapped);
+	mmn__scn_counter(out, "downgraded", mine->downgraded);
+	mmn__scn_counter(out, "needless", mine->needless);
+	mmn__scn_counter(out, "change_pte_found", mine->cp_found);
+	mmn__scn_counter(out, "change_pte_missed", mine->cp_missed);
 	snprintf(out->profile, sizeof(out->profile), "%s", prof);
 	snprintf(out->setting, sizeof(out->setting), "variant=%s",
 		 v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
@@ -557,7 +557,7 @@ static void s5_judge(int v, const struct s5_obs *mine,
 /*
  * One simulation of variant @v. Outside EXPLORE it runs the HMM phases then
  * the KSM phase; in EXPLORE the one schedule, and it judges @out itself
- * (before scn_finish() hands the simulation to the inspect callback).
+ * (before mmn__scn_finish() hands the simulation to the inspect callback).
  */
 static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, unsigned long pages,
 		   struct s5_obs *o, char *profile, size_t profile_len,
@@ -572,7 +572,7 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
 	cfg.profile = p->profile ? p->profile : "6.5";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+	err = mmn__scn_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
@@ -590,32 +590,20 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 		struct mmn_scenario_result tmp = { 0 };
 
 		(void)mmn_check_quiescent(sim);
-		scn_collect_violations(sim, &tmp);
+		mmn__scn_collect_violations(sim, &tmp);
 		o->violations = tmp.violations;
 		memcpy(o->by_kind, tmp.by_kind, sizeof(o->by_kind));
 		snprintf(profile, profile_len, "%s", mmn_sim_profile(sim)->name);
 		if (p->mode == MMN_SCENARIO_EXPLORE)
 			s5_judge((int)v, o, NULL, profile, out);
-		scn_finish(sim, p, out);
+		mmn__scn_finish(sim, p, out);
 	}
 	mmn_sim_destroy(sim);
 	return err;
 }
 
-static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s5_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct s5_obs mine, other;
-	char prof[16];
-	unsigned long pages;
-	int v, ov, err;
-
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
 	/* only the two mirrors compared: -1/0 the setting's choice, 1 blind */
 	if (p->variant < -1 || p->variant > MMN_HMM_EVENT_BLIND)
 		return -EINVAL;
@@ -623,7 +611,17 @@ static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		return -EINVAL;
 	if (p->profile && !mmn_profile_by_name(p->profile))
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+/* One simulation per mirror compared (EXPLORE: the setting's alone). */
+static int s5_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	struct s5_obs mine, other;
+	char prof[16];
+	unsigned long pages;
+	int v, ov, err;
+
 	pages = p->pages ? p->pages
 			 : p->mode == MMN_SCENARIO_EXPLORE ? S5_EXPLORE_PAGES : S5_DEFAULT_PAGES;
 	v = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_EVENT_BLIND : MMN_HMM_EVENT_AWARE);
@@ -635,9 +633,14 @@ static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 		if (!err)
 			s5_judge(v, &mine, &other, prof, out);
 	}
-	if (err)
-		memset(out, 0, sizeof(*out));
 	return err;
+}
+
+static const struct mmn__scn_def s5_def = { .validate = s5_validate, .run = s5_body };
+
+static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s5_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s5 = {

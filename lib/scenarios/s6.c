@@ -510,7 +510,7 @@ static int s6_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 					  .iters = i ? iters : iters * S6_EXPLORE_DEVICE_PER_CPU,
 					  .seed = seed * 7919u + (uint64_t)i + 1,
 					  .done = &x.cpu_done, .cycle = true };
-	err = scn_explore(sim, p, s6_explore_body, &x, out);
+	err = mmn__scn_explore(sim, p, s6_explore_body, &x, out);
 	if (!err) {
 		o->fp[0] = s6_unchanged(sim, MMN_OP_MPROTECT);
 		o->fp[1] = s6_unchanged(sim, MMN_OP_NUMA_HINT);
@@ -549,99 +549,137 @@ static int s6_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 	return err;
 }
 
-static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct mmn_sim_config cfg;
-	struct mmn_sim *sim;
-	struct s6_obs o = { 0 };
+/* One run: its choices and what its phases observed. */
+struct s6_run {
+	int v; /* enum mmn_hmm_variant */
 	unsigned long pages, iters;
-	bool explore, decided = false;
-	int v, err;
+	uint64_t seed;
+	struct s6_obs o;
+	bool decided; /* EXPLORE: the schedule decided the claim */
+};
 
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
+static int s6_validate(const struct mmn_scenario_params *p)
+{
 	if (p->variant < -1 || p->variant > MMN_HMM_EVENT_BLIND)
 		return -EINVAL;
 	if (p->pages > S6_MIRROR_PAGES)
 		return -EINVAL;
 	if (p->profile && !mmn_profile_by_name(p->profile))
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	explore = p->mode == MMN_SCENARIO_EXPLORE;
-	pages = p->pages ? p->pages : explore ? S6_EXPLORE_PAGES : S6_DEFAULT_PAGES;
-	iters = explore ? (p->iterations ? p->iterations : S6_EXPLORE_ITERS)
-			: (p->iterations ? p->iterations : S6_DEFAULT_ITERS) / 2;
-	v = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_EVENT_BLIND : MMN_HMM_EVENT_AWARE);
+	return 0;
+}
 
-	mmn_sim_config_init(&cfg);
-	cfg.nr_cpus = 2;
-	cfg.nr_frames = 4096;
-	cfg.profile = p->profile ? p->profile : "latest";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
-	if (err)
-		return err;
-	if (p->mode == MMN_SCENARIO_INTERLEAVED)
-		err = s6_interleaved(sim, (enum mmn_hmm_variant)v, pages, &o);
-	else if (p->mode == MMN_SCENARIO_NATIVE)
-		err = s6_native(sim, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o);
-	else
-		err = s6_explore(sim, p, (enum mmn_hmm_variant)v, pages, iters, cfg.seed, &o, out,
-				 &decided);
-	if (err) {
-		mmn_sim_destroy(sim);
-		memset(out, 0, sizeof(*out));
-		return err;
-	}
+static int s6_configure(void *ctx, const struct mmn_scenario_params *p,
+			struct mmn_sim_config *cfg, const char **own)
+{
+	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
+	struct s6_run *r = ctx;
+
+	(void)own;
+	r->pages = p->pages ? p->pages : explore ? S6_EXPLORE_PAGES : S6_DEFAULT_PAGES;
+	r->iters = explore ? (p->iterations ? p->iterations : S6_EXPLORE_ITERS)
+			   : (p->iterations ? p->iterations : S6_DEFAULT_ITERS) / 2;
+	r->v = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_EVENT_BLIND : MMN_HMM_EVENT_AWARE);
+	r->seed = p->seed ? p->seed : 1; /* the simulation's seed */
+	cfg->nr_cpus = 2;
+	cfg->nr_frames = 4096;
+	cfg->profile = p->profile ? p->profile : "latest";
+	return 0;
+}
+
+static int s6_interleaved_mode(void *ctx, struct mmn_sim *sim,
+			       const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	struct s6_run *r = ctx;
+
+	(void)p;
+	(void)out;
+	return s6_interleaved(sim, (enum mmn_hmm_variant)r->v, r->pages, &r->o);
+}
+
+static int s6_native_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
+{
+	struct s6_run *r = ctx;
+
+	(void)p;
+	(void)out;
+	return s6_native(sim, (enum mmn_hmm_variant)r->v, r->pages, r->iters, r->seed, &r->o);
+}
+
+static int s6_explore_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			   struct mmn_scenario_result *out)
+{
+	struct s6_run *r = ctx;
+
+	return s6_explore(sim, p, (enum mmn_hmm_variant)r->v, r->pages, r->iters, r->seed, &r->o,
+			  out, &r->decided);
+}
+
+static void s6_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	struct s6_run *r = ctx;
+	const struct s6_obs *o = &r->o;
+
 	(void)mmn_check_quiescent(sim);
-	scn_collect_violations(sim, out);
+	mmn__scn_collect_violations(sim, out);
 	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 
-	out->runs = p->mode == MMN_SCENARIO_INTERLEAVED ? 1 : iters;
-	scn_counter(out, "restores", o.restores);
-	scn_counter(out, "restores_clear", o.restore_event_clear);
-	scn_counter(out, "fp_mprotect_cow", o.fp[0]);
-	scn_counter(out, "fp_numa", o.fp[1]);
-	scn_counter(out, "fp_soft_dirty", o.fp[2]);
+	out->runs = p->mode == MMN_SCENARIO_INTERLEAVED ? 1 : r->iters;
+	mmn__scn_counter(out, "restores", o->restores);
+	mmn__scn_counter(out, "restores_clear", o->restore_event_clear);
+	mmn__scn_counter(out, "fp_mprotect_cow", o->fp[0]);
+	mmn__scn_counter(out, "fp_numa", o->fp[1]);
+	mmn__scn_counter(out, "fp_soft_dirty", o->fp[2]);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		scn_counter(out, "zaps_mprotect_cow", o.zaps[0]);
-		scn_counter(out, "zaps_numa", o.zaps[1]);
-		scn_counter(out, "zaps_soft_dirty", o.zaps[2]);
+		mmn__scn_counter(out, "zaps_mprotect_cow", o->zaps[0]);
+		mmn__scn_counter(out, "zaps_numa", o->zaps[1]);
+		mmn__scn_counter(out, "zaps_soft_dirty", o->zaps[2]);
 	} else {
 		/* per-operation zaps cannot be told apart under concurrent actors */
-		scn_counter(out, "zaps_total", o.zaps[0]);
-		scn_counter(out, "needless", o.needless);
-		scn_counter(out, "atomics", o.atomics);
+		mmn__scn_counter(out, "zaps_total", o->zaps[0]);
+		mmn__scn_counter(out, "needless", o->needless);
+		mmn__scn_counter(out, "atomics", o->atomics);
 	}
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		out->claim_holds = out->violations == 0 && o.restores == pages &&
-				   o.restore_null_owner == pages && !o.exclusive_left &&
-				   o.fp[0] == pages && o.fp[1] == pages && o.fp[2] == pages;
-		if (v == MMN_HMM_EVENT_BLIND)
-			out->claim_holds = out->claim_holds && o.zaps[0] + o.zaps[1] + o.zaps[2] > 0;
-	} else if (explore) {
-		out->claim_holds = out->violations == 0 && decided;
+		out->claim_holds = out->violations == 0 && o->restores == r->pages &&
+				   o->restore_null_owner == r->pages && !o->exclusive_left &&
+				   o->fp[0] == r->pages && o->fp[1] == r->pages && o->fp[2] == r->pages;
+		if (r->v == MMN_HMM_EVENT_BLIND)
+			out->claim_holds = out->claim_holds && o->zaps[0] + o->zaps[1] + o->zaps[2] > 0;
+	} else if (p->mode == MMN_SCENARIO_EXPLORE) {
+		out->claim_holds = out->violations == 0 && r->decided;
 	} else {
 		out->claim_holds = out->violations == 0;
 	}
 	snprintf(out->setting, sizeof(out->setting), "variant=%s",
-		 v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
+		 r->v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
 	if (p->mode == MMN_SCENARIO_NATIVE)
 		snprintf(out->note, sizeof(out->note),
 			 "%lu CLEAR ranges; false positives mprotect/numa/soft-dirty %lu/%lu/%lu; %lu entries zapped",
-			 o.restores, o.fp[0], o.fp[1], o.fp[2], o.zaps[0]);
+			 o->restores, o->fp[0], o->fp[1], o->fp[2], o->zaps[0]);
 	else if (p->mode == MMN_SCENARIO_INTERLEAVED)
 		snprintf(out->note, sizeof(out->note),
 			 "%lu restores (%s); false positives mprotect/numa/soft-dirty %lu/%lu/%lu; needless zaps %lu/%lu/%lu",
-			 o.restores, o.restore_event_excl ? "EXCLUSIVE" : "CLEAR", o.fp[0], o.fp[1], o.fp[2],
-			 o.zaps[0], o.zaps[1], o.zaps[2]);
-	scn_finish(sim, p, out);
-	mmn_sim_destroy(sim);
-	return 0;
+			 o->restores, o->restore_event_excl ? "EXCLUSIVE" : "CLEAR", o->fp[0], o->fp[1],
+			 o->fp[2], o->zaps[0], o->zaps[1], o->zaps[2]);
+}
+
+/* Each phase builds and frees its own mm and mirror: no setup, no teardown. */
+static const struct mmn__scn_def s6_def = {
+	.validate = s6_validate,
+	.ctx_size = sizeof(struct s6_run),
+	.configure = s6_configure,
+	.interleaved = s6_interleaved_mode,
+	.native = s6_native_mode,
+	.explore = s6_explore_mode,
+	.judge = s6_judge,
+};
+
+static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s6_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s6 = {

@@ -56,6 +56,7 @@ struct s7_ctx {
 	struct mmn_sim *sim;
 	struct mmn_mm *mm;
 	struct mmn_hmm *m;
+	int variant; /* enum mmn_hmm_variant */
 	unsigned long pages;
 	unsigned long iters;
 	bool fired;
@@ -142,151 +143,185 @@ static void s7_explore_body(struct mmn_sim *sim, void *arg)
 		(void)mmn_actor_join(op, NULL);
 }
 
-static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s7_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct mmn_sim_config cfg;
-	struct mmn_hmm_config hc;
-	struct mmn_hmm_stats st;
-	struct s7_ctx c = { 0 };
-	struct mmn_sim *sim;
-	unsigned long got, uaf, stale;
-	long q;
-	int variant, err = 0;
-
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
 	if (p->variant > MMN_HMM_VALID_FLAG || p->variant < -1)
 		return -EINVAL;
 	if (p->pages > S7_MIRROR_PAGES)
 		return -EINVAL;
 	if (p->profile && !mmn_profile_by_name(p->profile))
 		return -EINVAL;
-	/* -1 and 0 take the scenario's choice (0 is also the right setting's) */
-	variant = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_VALID_FLAG : MMN_HMM_EVENT_AWARE);
-	c.pages = p->pages ? p->pages : S7_DEFAULT_PAGES;
-	if (p->mode == MMN_SCENARIO_EXPLORE) {
-		/* each actor does c.iters rounds */
-		c.iters = p->iterations ? p->iterations : S7_EXPLORE_ROUNDS;
-	} else {
-		c.iters = p->iterations ? p->iterations : S7_DEFAULT_ITERS;
-		c.iters = (c.iters + 1) / 2; /* two actors share the operations */
-	}
+	return 0;
+}
 
-	mmn_sim_config_init(&cfg);
-	cfg.nr_cpus = 2;
-	cfg.nr_frames = 2048;
-	cfg.profile = p->profile ? p->profile : "latest";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
-	if (err)
-		return err;
-	c.sim = sim;
-	c.mm = mmn_mm_create(sim);
-	if (!c.mm) {
-		err = -ENOMEM;
-		goto out_sim;
+static int s7_configure(void *ctx, const struct mmn_scenario_params *p,
+			struct mmn_sim_config *cfg, const char **own)
+{
+	struct s7_ctx *c = ctx;
+
+	(void)own;
+	/* -1 and 0 take the scenario's choice (0 is also the right setting's) */
+	c->variant = p->variant > 0 ? p->variant
+				    : (p->wrong ? MMN_HMM_VALID_FLAG : MMN_HMM_EVENT_AWARE);
+	c->pages = p->pages ? p->pages : S7_DEFAULT_PAGES;
+	if (p->mode == MMN_SCENARIO_EXPLORE) {
+		/* each actor does c->iters rounds */
+		c->iters = p->iterations ? p->iterations : S7_EXPLORE_ROUNDS;
+	} else {
+		c->iters = p->iterations ? p->iterations : S7_DEFAULT_ITERS;
+		c->iters = (c->iters + 1) / 2; /* two actors share the operations */
 	}
-	err = mmn_mmap(c.mm, S7_BASE, S7_MIRROR_PAGES * MMN_PAGE_SIZE,
+	cfg->nr_cpus = 2;
+	cfg->nr_frames = 2048;
+	cfg->profile = p->profile ? p->profile : "latest";
+	return 0;
+}
+
+/* One mm with the mirror's 64 pages mapped, the mirror, the CPU's data. */
+static int s7_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		    struct mmn_scenario_result *out)
+{
+	struct s7_ctx *c = ctx;
+	struct mmn_hmm_config hc;
+	unsigned long got;
+	int err;
+
+	(void)p;
+	(void)out;
+	c->sim = sim;
+	c->mm = mmn_mm_create(sim);
+	if (!c->mm)
+		return -ENOMEM;
+	err = mmn_mmap(c->mm, S7_BASE, S7_MIRROR_PAGES * MMN_PAGE_SIZE,
 		       MMN_PROT_READ | MMN_PROT_WRITE,
 		       MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED, &got);
 	if (err)
-		goto out_mm;
+		return err;
 	mmn_hmm_config_init(&hc);
-	hc.variant = (enum mmn_hmm_variant)variant;
+	hc.variant = (enum mmn_hmm_variant)c->variant;
 	hc.name = "s7-mirror";
-	err = mmn_hmm_create(c.mm, S7_BASE, S7_MIRROR_PAGES * MMN_PAGE_SIZE, &hc, &c.m);
+	err = mmn_hmm_create(c->mm, S7_BASE, S7_MIRROR_PAGES * MMN_PAGE_SIZE, &hc, &c->m);
+	for (unsigned long i = 0; !err && i < c->pages; i++)
+		err = mmn_cpu_write(c->mm, 0, S7_BASE + i * MMN_PAGE_SIZE, 0x5000 + i);
+	return err;
+}
+
+static int s7_interleaved(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
+{
+	struct s7_ctx *c = ctx;
+	uint64_t buf[S7_MIRROR_PAGES];
+	long r;
+
+	(void)p;
+	mmn_sched_set_hook(sim, s7_hook, c);
+	r = mmn_hmm_read(c->m, S7_BASE, c->pages, buf);
+	mmn_sched_set_hook(sim, NULL, NULL);
+	if (r < 0 || !c->fired || c->err)
+		return r < 0 ? (int)r : -EIO;
+	out->runs = 1;
+	return 0;
+}
+
+static int s7_native(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	struct s7_ctx *c = ctx;
+	struct mmn_actor *a[2];
+	int err;
+
+	(void)p;
+	mmn_init_completion(&c->go, sim, "s7-go");
+	err = mmn_actor_spawn(sim, "s7-device", s7_device, c, &a[0]);
 	if (err)
-		goto out_mm;
-	for (unsigned long i = 0; i < c.pages; i++) {
-		err = mmn_cpu_write(c.mm, 0, S7_BASE + i * MMN_PAGE_SIZE, 0x5000 + i);
-		if (err)
-			goto out_m;
-	}
-
-	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		uint64_t buf[S7_MIRROR_PAGES];
-		long r;
-
-		mmn_sched_set_hook(sim, s7_hook, &c);
-		r = mmn_hmm_read(c.m, S7_BASE, c.pages, buf);
-		mmn_sched_set_hook(sim, NULL, NULL);
-		if (r < 0 || !c.fired || c.err) {
-			err = r < 0 ? (int)r : -EIO;
-			goto out_m;
-		}
-		out->runs = 1;
-	} else if (p->mode == MMN_SCENARIO_EXPLORE) {
-		err = scn_explore(sim, p, s7_explore_body, &c, out);
-		if (!err)
-			err = c.err;
-		if (err)
-			goto out_m;
-		out->runs = 1;
-	} else {
-		struct mmn_actor *a[2];
-
-		mmn_init_completion(&c.go, sim, "s7-go");
-		err = mmn_actor_spawn(sim, "s7-device", s7_device, &c, &a[0]);
-		if (err)
-			goto out_m;
-		err = mmn_actor_spawn(sim, "s7-operator", s7_operator, &c, &a[1]);
-		if (err) {
-			mmn_complete_all(&c.go);
-			(void)mmn_actor_join(a[0], NULL);
-			mmn_completion_destroy(&c.go);
-			goto out_m;
-		}
-		mmn_complete_all(&c.go);
-		(void)mmn_actor_join(a[0], NULL);
+		return err;
+	err = mmn_actor_spawn(sim, "s7-operator", s7_operator, c, &a[1]);
+	mmn_complete_all(&c->go);
+	(void)mmn_actor_join(a[0], NULL);
+	if (!err)
 		(void)mmn_actor_join(a[1], NULL);
-		mmn_completion_destroy(&c.go);
-		out->runs = c.iters;
-	}
+	mmn_completion_destroy(&c->go);
+	out->runs = c->iters;
+	return err;
+}
+
+static int s7_explore(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		      struct mmn_scenario_result *out)
+{
+	struct s7_ctx *c = ctx;
+	int err;
+
+	err = mmn__scn_explore(sim, p, s7_explore_body, c, out);
+	if (!err)
+		err = c->err;
+	out->runs = 1;
+	return err;
+}
+
+static void s7_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	struct s7_ctx *c = ctx;
+	unsigned long uaf, stale;
+	struct mmn_hmm_stats st;
+	long q;
 
 	uaf = mmn_check_count(sim, MMN_VIOL_USE_AFTER_FREE);
 	q = mmn_check_quiescent(sim);
 	stale = q > 0 ? (unsigned long)q : 0;
-	(void)mmn_hmm_get_stats(c.m, &st);
-	scn_collect_violations(sim, out);
-	scn_counter(out, "uaf_reads", uaf);
-	scn_counter(out, "stale_entries", stale);
-	scn_counter(out, "retries", st.retries);
-	scn_counter(out, "programmed", st.programmed);
-	scn_counter(out, "fault_loops", st.fault_loops);
-	scn_counter(out, "giveups", st.giveups);
+	(void)mmn_hmm_get_stats(c->m, &st);
+	mmn__scn_collect_violations(sim, out);
+	mmn__scn_counter(out, "uaf_reads", uaf);
+	mmn__scn_counter(out, "stale_entries", stale);
+	mmn__scn_counter(out, "retries", st.retries);
+	mmn__scn_counter(out, "programmed", st.programmed);
+	mmn__scn_counter(out, "fault_loops", st.fault_loops);
+	mmn__scn_counter(out, "giveups", st.giveups);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		unsigned long exp = c.pages < S7_CHUNK ? c.pages : S7_CHUNK;
+		unsigned long exp = c->pages < S7_CHUNK ? c->pages : S7_CHUNK;
 
-		if (variant == MMN_HMM_VALID_FLAG)
+		if (c->variant == MMN_HMM_VALID_FLAG)
 			out->claim_holds = uaf == exp && stale == exp;
 		else
 			out->claim_holds = out->violations == 0 && st.retries >= 1;
 	} else {
-		out->claim_holds = variant == MMN_HMM_VALID_FLAG ? out->violations > 0
-								  : out->violations == 0;
+		out->claim_holds = c->variant == MMN_HMM_VALID_FLAG ? out->violations > 0
+								     : out->violations == 0;
 	}
 	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 	snprintf(out->setting, sizeof(out->setting), "variant=%s",
-		 variant == MMN_HMM_VALID_FLAG ? "valid_flag" :
-		 variant == MMN_HMM_EVENT_BLIND ? "event_blind" : "sequence(event_aware)");
+		 c->variant == MMN_HMM_VALID_FLAG ? "valid_flag" :
+		 c->variant == MMN_HMM_EVENT_BLIND ? "event_blind" : "sequence(event_aware)");
 	snprintf(out->note, sizeof(out->note), "%lu use-after-free reads, %lu stale entries, %lu retries",
 		 uaf, stale, st.retries);
-	scn_finish(sim, p, out);
-	err = 0;
-out_m:
-	if (mmn_hmm_destroy(c.m) && !err)
+}
+
+static int s7_teardown(void *ctx, int err)
+{
+	struct s7_ctx *c = ctx;
+
+	if (c->m && mmn_hmm_destroy(c->m) && !err)
 		err = -EBUSY;
-out_mm:
-	mmn_mm_put(c.mm);
-out_sim:
-	mmn_sim_destroy(sim);
-	if (err)
-		memset(out, 0, sizeof(*out)); /* no half-filled result on error */
+	if (c->mm)
+		mmn_mm_put(c->mm);
 	return err;
+}
+
+static const struct mmn__scn_def s7_def = {
+	.validate = s7_validate,
+	.ctx_size = sizeof(struct s7_ctx),
+	.configure = s7_configure,
+	.setup = s7_setup,
+	.interleaved = s7_interleaved,
+	.native = s7_native,
+	.explore = s7_explore,
+	.judge = s7_judge,
+	.teardown = s7_teardown,
+};
+
+static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s7_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s7 = {

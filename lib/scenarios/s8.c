@@ -135,7 +135,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
 	cfg.backend = backend;
-	err = scn_sim_create(&w->sim, &cfg, p, false, NULL);
+	err = mmn__scn_sim_create(&w->sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	mmn_check_set_handler(w->sim, s8_handler, &w->rep);
@@ -163,7 +163,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 }
 
 /* Tear the mm down and add the world's reports to @out and @sum; the
- * simulation itself stays for scn_finish(). */
+ * simulation itself stays for mmn__scn_finish(). */
 static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_scenario_result *out,
 			     struct s8_report *sum)
 {
@@ -172,7 +172,7 @@ static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_sce
 	if (registered)
 		(void)mmn_notifier_unregister(&w->l.mn, w->mm);
 	mmn_mm_put(w->mm);
-	scn_collect_violations(w->sim, &one);
+	mmn__scn_collect_violations(w->sim, &one);
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		out->by_kind[k] += one.by_kind[k];
 	out->violations += one.violations;
@@ -342,7 +342,7 @@ static int s8_cross(struct s8_world *w, const struct mmn_scenario_params *p,
 		sc.trace = false;
 		err = mmn_sched_run(w->sim, &sc, s8_cross_body, c, &out->sched);
 	} else {
-		err = scn_explore(w->sim, p, s8_cross_body, c, out);
+		err = mmn__scn_explore(w->sim, p, s8_cross_body, c, out);
 	}
 	w->l.driver_lock = NULL;
 	w->l.b_has_lock = NULL;
@@ -354,28 +354,88 @@ static int s8_cross(struct s8_world *w, const struct mmn_scenario_params *p,
 	return err;
 }
 
-static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s8_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct s8_world *worlds[S8_NR_VARIANTS] = { NULL };
-	struct s8_report sum = { 0 };
-	unsigned long rounds, deadlocks = 0;
-	const char *profile;
-	int err = 0, from, to, nw = 0;
-	bool explore;
+	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
 
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	explore = p->mode == MMN_SCENARIO_EXPLORE;
 	if (p->variant < -1 || p->variant >= S8_NR_VARIANTS ||
-	    (p->mode != MMN_SCENARIO_INTERLEAVED && p->mode != MMN_SCENARIO_NATIVE && !explore) ||
 	    (p->mode == MMN_SCENARIO_NATIVE && p->variant == S8_CROSS_ACTOR) ||
 	    (explore && p->variant >= 0 && p->variant != S8_CROSS_ACTOR))
 		return -EINVAL;
-	memset(out, 0, sizeof(*out));
-	profile = p->profile ? p->profile : "latest";
+	return 0;
+}
+
+/* Variant @v in its own world @w; what it shows goes to @out and @sum. */
+static int s8_variant(struct s8_world *w, int v, unsigned long rounds,
+		      const struct mmn_scenario_params *p, struct mmn_scenario_result *out,
+		      unsigned long *deadlocks, struct s8_report *sum)
+{
+	bool registered = true;
+	int err;
+
+	if (v == S8_START_MMAP_LOCK) {
+		err = p->mode == MMN_SCENARIO_NATIVE ? s8_ops_threads(w, rounds)
+						     : s8_ops_under_mmap_lock(w->mm, S8_BASE, 1);
+		mmn__scn_counter(out, "start_calls", atomic_load(&w->l.starts));
+	} else if (v == S8_RELEASE_MMAP_LOCK) {
+		err = 0;
+		for (unsigned long n = 0; !err && n < rounds; n++) {
+			if (n) {
+				w->l.mn = (struct mmn_notifier){ .ops = &s8_ops };
+				err = mmn_notifier_register(&w->l.mn, w->mm);
+			}
+			if (!err)
+				err = s8_close_unregisters(w);
+		}
+		registered = false;
+		mmn__scn_counter(out, "release_calls", atomic_load(&w->l.releases));
+	} else {
+		err = s8_cross(w, p, out);
+		*deadlocks += !err && out->sched.outcome == MMN_OUTCOME_DEADLOCK;
+		mmn__scn_counter(out, "sched_deadlock_outcomes", *deadlocks);
+	}
+	out->runs++;
+	s8_world_collect(w, registered, out, sum);
+	return err;
+}
+
+/* The claim, over the variants run (the last one @to). */
+static void s8_judge(const struct mmn_scenario_params *p, const char *profile, int to,
+		     unsigned long deadlocks, const struct s8_report *sum,
+		     struct mmn_scenario_result *out)
+{
+	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
+
+	mmn__scn_counter(out, "reports_with_held_stacks", sum->with_stacks);
+	mmn__scn_counter(out, "lock_order_naming_both_actors", sum->two_actors);
+	mmn__scn_counter(out, "deadlocks_with_cycle", sum->cycles);
+	snprintf(out->profile, sizeof(out->profile), "%s", profile);
+	snprintf(out->setting, sizeof(out->setting), "%s",
+		 p->wrong ? "listener callback takes mmap_lock / the driver lock the caller holds"
+			  : "listener takes no lock its caller may hold");
+	if (p->wrong)
+		out->claim_holds = out->by_kind[MMN_VIOL_RECURSIVE_LOCK] +
+					   out->by_kind[MMN_VIOL_LOCK_ORDER] > 0 &&
+				   sum->with_stacks > 0 &&
+				   (to < S8_CROSS_ACTOR || (deadlocks && sum->two_actors && sum->cycles) ||
+				    (explore && (!deadlocks || sum->cycles)));
+	else
+		out->claim_holds = out->violations == 0;
+	snprintf(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock%s%.60s",
+		 out->by_kind[MMN_VIOL_RECURSIVE_LOCK], out->by_kind[MMN_VIOL_LOCK_ORDER],
+		 out->by_kind[MMN_VIOL_DEADLOCK], sum->first[0] ? "; first: " : "", sum->first);
+}
+
+/* One simulation per variant run (a world each), judged together. */
+static int s8_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	struct s8_world *worlds[S8_NR_VARIANTS] = { NULL };
+	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
+	const char *profile = p->profile ? p->profile : "latest";
+	struct s8_report sum = { 0 };
+	unsigned long rounds, deadlocks = 0;
+	int err = 0, from, to, nw = 0;
+
 	rounds = p->mode == MMN_SCENARIO_NATIVE ? (p->iterations ? p->iterations : 400) : 1;
 	/* EXPLORE: the cross-actor variant alone (one simulation, one schedule). */
 	from = p->variant >= 0 ? p->variant : explore ? S8_CROSS_ACTOR : 0;
@@ -383,7 +443,6 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			     : (p->mode == MMN_SCENARIO_NATIVE ? S8_RELEASE_MMAP_LOCK : S8_CROSS_ACTOR);
 	for (int v = from; !err && v <= to; v++) {
 		struct s8_world *w = calloc(1, sizeof(*w));
-		bool registered = true;
 
 		if (!w) {
 			err = -ENOMEM;
@@ -397,61 +456,24 @@ static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_resul
 			break;
 		}
 		worlds[nw++] = w;
-		if (v == S8_START_MMAP_LOCK) {
-			err = p->mode == MMN_SCENARIO_NATIVE ? s8_ops_threads(w, rounds)
-							     : s8_ops_under_mmap_lock(w->mm, S8_BASE, 1);
-			scn_counter(out, "start_calls", atomic_load(&w->l.starts));
-		} else if (v == S8_RELEASE_MMAP_LOCK) {
-			for (unsigned long n = 0; !err && n < rounds; n++) {
-				if (n) {
-					w->l.mn = (struct mmn_notifier){ .ops = &s8_ops };
-					err = mmn_notifier_register(&w->l.mn, w->mm);
-				}
-				if (!err)
-					err = s8_close_unregisters(w);
-			}
-			registered = false;
-			scn_counter(out, "release_calls", atomic_load(&w->l.releases));
-		} else {
-			err = s8_cross(w, p, out);
-			deadlocks += !err && out->sched.outcome == MMN_OUTCOME_DEADLOCK;
-			scn_counter(out, "sched_deadlock_outcomes", deadlocks);
-		}
-		out->runs++;
-		s8_world_collect(w, registered, out, &sum);
+		err = s8_variant(w, v, rounds, p, out, &deadlocks, &sum);
 	}
-	if (err) {
-		for (int i = 0; i < nw; i++) {
-			mmn_sim_destroy(worlds[i]->sim);
-			free(worlds[i]);
-		}
-		memset(out, 0, sizeof(*out));
-		return err;
-	}
-	scn_counter(out, "reports_with_held_stacks", sum.with_stacks);
-	scn_counter(out, "lock_order_naming_both_actors", sum.two_actors);
-	scn_counter(out, "deadlocks_with_cycle", sum.cycles);
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "%s",
-		 p->wrong ? "listener callback takes mmap_lock / the driver lock the caller holds"
-			  : "listener takes no lock its caller may hold");
-	if (p->wrong)
-		out->claim_holds = out->by_kind[MMN_VIOL_RECURSIVE_LOCK] +
-					   out->by_kind[MMN_VIOL_LOCK_ORDER] > 0 &&
-				   sum.with_stacks > 0 &&
-				   (to < S8_CROSS_ACTOR || (deadlocks && sum.two_actors && sum.cycles) ||
-				    (explore && (!deadlocks || sum.cycles)));
-	else
-		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock%s%.60s",
-		 out->by_kind[MMN_VIOL_RECURSIVE_LOCK], out->by_kind[MMN_VIOL_LOCK_ORDER],
-		 out->by_kind[MMN_VIOL_DEADLOCK], sum.first[0] ? "; first: " : "", sum.first);
+	if (!err)
+		s8_judge(p, profile, to, deadlocks, &sum, out);
 	for (int i = 0; i < nw; i++) {
-		scn_finish(worlds[i]->sim, p, out);
+		if (!err)
+			mmn__scn_finish(worlds[i]->sim, p, out);
 		mmn_sim_destroy(worlds[i]->sim);
 		free(worlds[i]);
 	}
-	return 0;
+	return err;
+}
+
+static const struct mmn__scn_def s8_def = { .validate = s8_validate, .run = s8_body };
+
+static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s8_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s8 = {

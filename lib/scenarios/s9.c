@@ -75,6 +75,7 @@ struct s9_ctx {
 	struct mmn_kvm *kvm_retry, *kvm_numa;
 	unsigned long hmm_storm, kvm_storm; /* invalidations left to inject */
 	unsigned long pages, iters;
+	int v; /* enum mmn_kvm_variant */
 	struct mmn_completion *go; /* NULL in EXPLORE: no start gate */
 	uint64_t seed;
 	int err;
@@ -266,7 +267,7 @@ static int s9_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, 
 	for (unsigned long g = 0; !err && g < c->pages; g++)
 		err = mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + g, &val);
 	if (!err)
-		err = scn_explore(sim, p, s9_explore_body, c, out);
+		err = mmn__scn_explore(sim, p, s9_explore_body, c, out);
 	return err;
 }
 
@@ -281,186 +282,232 @@ static int s9_hist(char *buf, size_t len, const unsigned long *h, int n)
 	return w;
 }
 
-static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s9_validate(const struct mmn_scenario_params *p)
 {
-	static const struct mmn_scenario_params defaults = { .variant = -1 };
-	struct mmn_sim_config cfg;
-	struct mmn_hmm_config hc;
-	struct mmn_hmm_stats hs = { 0 };
-	struct mmn_kvm_stats ks_retry = { 0 }, ks_numa = { 0 };
-	struct s9_ctx c = { 0 };
-	struct mmn_sim *sim;
-	char hh[40], kh[40];
-	int v, err;
-
-	if (!out)
-		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
 	if (p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE)
 		return -EINVAL;
 	if (p->pages > S9_MAX_PAGES)
 		return -EINVAL;
 	if (p->profile && !mmn_profile_by_name(p->profile))
 		return -EINVAL;
-	/* -1 and 0 take the setting's choice (0 is also the wrong setting's) */
-	v = p->variant > 0 ? p->variant : (p->wrong ? MMN_KVM_CHECK_RANGE : MMN_KVM_NUMA_AWARE);
-	c.pages = p->pages ? p->pages : S9_DEFAULT_PAGES;
-	if (p->mode == MMN_SCENARIO_EXPLORE)
-		c.iters = p->iterations ? p->iterations : S9_EXPLORE_ITERS;
-	else
-		c.iters = (p->iterations ? p->iterations : S9_DEFAULT_ITERS) / 4;
-	memset(out, 0, sizeof(*out));
-	c.seed = p->seed ? p->seed : 1;
+	return 0;
+}
 
-	mmn_sim_config_init(&cfg);
-	cfg.nr_cpus = 2;
-	cfg.nr_frames = 4096;
-	cfg.profile = p->profile ? p->profile : "latest";
-	err = scn_sim_create(&sim, &cfg, p, false, NULL);
+static int s9_configure(void *ctx, const struct mmn_scenario_params *p,
+			struct mmn_sim_config *cfg, const char **own)
+{
+	struct s9_ctx *c = ctx;
+
+	(void)own;
+	/* -1 and 0 take the setting's choice (0 is also the wrong setting's) */
+	c->v = p->variant > 0 ? p->variant : (p->wrong ? MMN_KVM_CHECK_RANGE : MMN_KVM_NUMA_AWARE);
+	c->pages = p->pages ? p->pages : S9_DEFAULT_PAGES;
+	if (p->mode == MMN_SCENARIO_EXPLORE)
+		c->iters = p->iterations ? p->iterations : S9_EXPLORE_ITERS;
+	else
+		c->iters = (p->iterations ? p->iterations : S9_DEFAULT_ITERS) / 4;
+	c->seed = p->seed ? p->seed : 1;
+	cfg->nr_cpus = 2;
+	cfg->nr_frames = 4096;
+	cfg->profile = p->profile ? p->profile : "latest";
+	return 0;
+}
+
+/* Three mms: the HMM mirror's, the retrying VM's and the NUMA VM's. */
+static int s9_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		    struct mmn_scenario_result *out)
+{
+	struct s9_ctx *c = ctx;
+	struct mmn_hmm_config hc;
+	int err;
+
+	(void)p;
+	(void)out;
+	err = s9_mm(sim, S9_HMM_PAGES, &c->hmm_mm);
+	if (!err)
+		err = s9_mm(sim, S9_HMM_PAGES, &c->kvm_mm);
+	if (!err)
+		err = s9_mm(sim, c->pages, &c->numa_mm);
 	if (err)
 		return err;
-	err = s9_mm(sim, S9_HMM_PAGES, &c.hmm_mm);
-	if (!err)
-		err = s9_mm(sim, S9_HMM_PAGES, &c.kvm_mm);
-	if (!err)
-		err = s9_mm(sim, c.pages, &c.numa_mm);
-	if (!err) {
-		mmn_hmm_config_init(&hc);
-		hc.retry_budget = S9_BUDGET;
-		hc.name = "s9-mirror";
-		err = mmn_hmm_create(c.hmm_mm, S9_BASE, S9_HMM_PAGES * PG, &hc, &c.m);
-	}
-	if (!err) {
-		c.kvm_retry = s9_vm(c.kvm_mm, (enum mmn_kvm_variant)v, S9_HMM_PAGES);
-		c.kvm_numa = s9_vm(c.numa_mm, (enum mmn_kvm_variant)v, c.pages);
-		if (!c.kvm_retry || !c.kvm_numa)
-			err = -ENOMEM;
-	}
+	mmn_hmm_config_init(&hc);
+	hc.retry_budget = S9_BUDGET;
+	hc.name = "s9-mirror";
+	err = mmn_hmm_create(c->hmm_mm, S9_BASE, S9_HMM_PAGES * PG, &hc, &c->m);
 	if (err)
-		goto out;
+		return err;
+	c->kvm_retry = s9_vm(c->kvm_mm, (enum mmn_kvm_variant)c->v, S9_HMM_PAGES);
+	c->kvm_numa = s9_vm(c->numa_mm, (enum mmn_kvm_variant)c->v, c->pages);
+	return c->kvm_retry && c->kvm_numa ? 0 : -ENOMEM;
+}
 
+/* Storms of 0, 3 and endless invalidations against each fault loop, then
+ * NUMA balancing against the VM. */
+static int s9_interleaved(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
+{
+	static const unsigned long storms[3] = { 0, 3, S9_FOREVER };
+	struct s9_ctx *c = ctx;
+	uint64_t buf[S9_HMM_PAGES], val;
+	int err = 0;
+	long r;
+
+	(void)p;
+	mmn_sched_set_hook(sim, s9_hook, c);
+	for (int i = 0; i < 3 && !err; i++) {
+		/* erase the first page's entry so that the read runs a fault loop */
+		err = mmn_madvise(c->hmm_mm, S9_BASE, PG, MMN_MADV_DONTNEED);
+		if (err)
+			break;
+		c->hmm_storm = storms[i];
+		r = mmn_hmm_read(c->m, S9_BASE, S9_HMM_PAGES, buf);
+		if (r < 0 && !(i == 2 && r == -EBUSY))
+			err = (int)r;
+		c->hmm_storm = 0;
+	}
+	for (int i = 0; i < 3 && !err; i++) {
+		c->kvm_storm = storms[i];
+		err = mmn_kvm_vcpu_read(c->kvm_retry, 0, S9_GFN0 + (uint64_t)i, &val);
+		if (i == 2 && err == -EAGAIN)
+			err = 0;
+		c->kvm_storm = 0;
+	}
+	mmn_sched_set_hook(sim, NULL, NULL);
+	if (!err && c->err)
+		err = c->err;
+	/* NUMA balancing against the VM */
+	for (unsigned long g = 0; !err && g < c->pages; g++)
+		err = mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + g, &val);
+	for (unsigned long round = 0; !err && round < S9_ROUNDS; round++) {
+		err = mmn_change_prot_numa(c->numa_mm, S9_BASE, c->pages * PG);
+		for (unsigned long g = 0; !err && g < c->pages; g++)
+			err = mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + g, &val);
+		for (unsigned long g = 0; !err && g < c->pages; g++)
+			err = mmn_cpu_read(c->numa_mm, 0, S9_BASE + g * PG, &val);
+	}
+	out->runs = 1;
+	return err;
+}
+
+static int s9_native_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			  struct mmn_scenario_result *out)
+{
+	struct s9_ctx *c = ctx;
+	uint64_t val;
+	int err;
+
+	(void)p;
+	err = s9_native(sim, c);
+	/* the CPU's NUMA faults restore whatever hinting is left */
+	for (unsigned long g = 0; !err && g < c->pages; g++)
+		err = mmn_cpu_read(c->numa_mm, 0, S9_BASE + g * PG, &val);
+	out->runs = c->iters;
+	return err;
+}
+
+static int s9_explore_mode(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			   struct mmn_scenario_result *out)
+{
+	struct s9_ctx *c = ctx;
+	int err;
+
+	err = s9_explore(sim, p, c, out);
+	out->runs = c->iters;
+	return err;
+}
+
+/* What the run decides of the listener that ran (c->v). */
+static bool s9_claim(const struct s9_ctx *c, const struct mmn_scenario_params *p,
+		     const struct mmn_scenario_result *out, const struct mmn_hmm_stats *hs,
+		     const struct mmn_kvm_stats *ks_retry, const struct mmn_kvm_stats *ks_numa)
+{
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		static const unsigned long storms[3] = { 0, 3, S9_FOREVER };
-		uint64_t buf[S9_HMM_PAGES], val;
-		long r;
+		bool retry_ok = hs->retries == 3 + S9_BUDGET + 1 && hs->giveups == 1 &&
+				ks_retry->retries == 3 + S9_BUDGET + 1 && ks_retry->give_ups == 1;
 
-		mmn_sched_set_hook(sim, s9_hook, &c);
-		for (int i = 0; i < 3 && !err; i++) {
-			/* erase the first page's entry so that the read runs a fault loop */
-			err = mmn_madvise(c.hmm_mm, S9_BASE, PG, MMN_MADV_DONTNEED);
-			if (err)
-				break;
-			c.hmm_storm = storms[i];
-			r = mmn_hmm_read(c.m, S9_BASE, S9_HMM_PAGES, buf);
-			if (r < 0 && !(i == 2 && r == -EBUSY))
-				err = (int)r;
-			c.hmm_storm = 0;
-		}
-		for (int i = 0; i < 3 && !err; i++) {
-			c.kvm_storm = storms[i];
-			err = mmn_kvm_vcpu_read(c.kvm_retry, 0, S9_GFN0 + (uint64_t)i, &val);
-			if (i == 2 && err == -EAGAIN)
-				err = 0;
-			c.kvm_storm = 0;
-		}
-		mmn_sched_set_hook(sim, NULL, NULL);
-		if (!err && c.err)
-			err = c.err;
-		/* NUMA balancing against the VM */
-		for (unsigned long g = 0; !err && g < c.pages; g++)
-			err = mmn_kvm_vcpu_read(c.kvm_numa, 0, S9_GFN0 + g, &val);
-		for (unsigned long round = 0; !err && round < S9_ROUNDS; round++) {
-			err = mmn_change_prot_numa(c.numa_mm, S9_BASE, c.pages * PG);
-			for (unsigned long g = 0; !err && g < c.pages; g++)
-				err = mmn_kvm_vcpu_read(c.kvm_numa, 0, S9_GFN0 + g, &val);
-			for (unsigned long g = 0; !err && g < c.pages; g++)
-				err = mmn_cpu_read(c.numa_mm, 0, S9_BASE + g * PG, &val);
-		}
-		out->runs = 1;
-	} else if (p->mode == MMN_SCENARIO_EXPLORE) {
-		err = s9_explore(sim, p, &c, out);
-		out->runs = c.iters;
-	} else {
-		uint64_t val;
-
-		err = s9_native(sim, &c);
-		/* the CPU's NUMA faults restore whatever hinting is left */
-		for (unsigned long g = 0; !err && g < c.pages; g++)
-			err = mmn_cpu_read(c.numa_mm, 0, S9_BASE + g * PG, &val);
-		out->runs = c.iters;
+		return out->violations == 0 && retry_ok &&
+		       (c->v == MMN_KVM_NUMA_AWARE ? ks_numa->refaults_same == 0
+						   : ks_numa->refaults_same > 0);
 	}
-	if (err)
-		goto out;
+	if (p->mode == MMN_SCENARIO_EXPLORE) /* what one schedule decides */
+		return out->violations == 0 &&
+		       (c->v == MMN_KVM_NUMA_AWARE
+				? ks_numa->refaults_same == 0 && ks_numa->refaults == 0
+				: ks_numa->refaults_same == ks_numa->refaults &&
+					  ks_numa->sptes_kept_numa == 0);
+	return out->violations == 0 && (c->v != MMN_KVM_NUMA_AWARE || ks_numa->refaults_same == 0);
+}
+
+static void s9_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_params *p,
+		     struct mmn_scenario_result *out)
+{
+	struct mmn_kvm_stats ks_retry = { 0 }, ks_numa = { 0 };
+	unsigned long kh_sum[MMN_KVM_HIST_BUCKETS];
+	struct mmn_hmm_stats hs = { 0 };
+	struct s9_ctx *c = ctx;
+	char hh[40], kh[40];
 
 	(void)mmn_check_quiescent(sim);
-	scn_collect_violations(sim, out);
-	(void)mmn_hmm_get_stats(c.m, &hs);
-	(void)mmn_kvm_get_stats(c.kvm_retry, &ks_retry);
-	(void)mmn_kvm_get_stats(c.kvm_numa, &ks_numa);
-	scn_counter(out, "hmm_retries", hs.retries);
-	scn_counter(out, "hmm_giveups", hs.giveups);
-	scn_counter(out, "kvm_retries", ks_retry.retries + ks_numa.retries);
-	scn_counter(out, "kvm_giveups", ks_retry.give_ups + ks_numa.give_ups);
+	mmn__scn_collect_violations(sim, out);
+	(void)mmn_hmm_get_stats(c->m, &hs);
+	(void)mmn_kvm_get_stats(c->kvm_retry, &ks_retry);
+	(void)mmn_kvm_get_stats(c->kvm_numa, &ks_numa);
+	mmn__scn_counter(out, "hmm_retries", hs.retries);
+	mmn__scn_counter(out, "hmm_giveups", hs.giveups);
+	mmn__scn_counter(out, "kvm_retries", ks_retry.retries + ks_numa.retries);
+	mmn__scn_counter(out, "kvm_giveups", ks_retry.give_ups + ks_numa.give_ups);
 	/* SPTEs zapped whose re-fault installed the very same SPTE */
-	scn_counter(out, "needless_shootdowns", ks_numa.refaults_same);
-	scn_counter(out, "tlb_flushes", ks_numa.tlb_flushes);
-	scn_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
-	scn_counter(out, "numa_refaults", ks_numa.refaults);
-	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		bool retry_ok = hs.retries == 3 + S9_BUDGET + 1 && hs.giveups == 1 &&
-				ks_retry.retries == 3 + S9_BUDGET + 1 && ks_retry.give_ups == 1;
-
-		out->claim_holds = out->violations == 0 && retry_ok &&
-				   (v == MMN_KVM_NUMA_AWARE ? ks_numa.refaults_same == 0
-							    : ks_numa.refaults_same > 0);
-	} else if (p->mode == MMN_SCENARIO_EXPLORE) {
-		/* what one schedule decides about the listener that ran */
-		out->claim_holds = out->violations == 0 &&
-				   (v == MMN_KVM_NUMA_AWARE
-					    ? ks_numa.refaults_same == 0 && ks_numa.refaults == 0
-					    : ks_numa.refaults_same == ks_numa.refaults &&
-						      ks_numa.sptes_kept_numa == 0);
-	} else {
-		out->claim_holds = out->violations == 0 &&
-				   (v != MMN_KVM_NUMA_AWARE || ks_numa.refaults_same == 0);
-	}
+	mmn__scn_counter(out, "needless_shootdowns", ks_numa.refaults_same);
+	mmn__scn_counter(out, "tlb_flushes", ks_numa.tlb_flushes);
+	mmn__scn_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
+	mmn__scn_counter(out, "numa_refaults", ks_numa.refaults);
+	out->claim_holds = s9_claim(c, p, out, &hs, &ks_retry, &ks_numa);
 	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 	snprintf(out->setting, sizeof(out->setting), "kvm variant=%s",
-		 mmn_kvm_variant_name((enum mmn_kvm_variant)v));
+		 mmn_kvm_variant_name((enum mmn_kvm_variant)c->v));
 	s9_hist(hh, sizeof(hh), hs.retry_hist, MMN_HMM_HIST_BUCKETS);
-	{
-		unsigned long kh_sum[MMN_KVM_HIST_BUCKETS];
-
-		for (int i = 0; i < MMN_KVM_HIST_BUCKETS; i++)
-			kh_sum[i] = ks_retry.fault_retry_hist[i] + ks_numa.fault_retry_hist[i];
-		s9_hist(kh, sizeof(kh), kh_sum, MMN_KVM_HIST_BUCKETS);
-	}
+	for (int i = 0; i < MMN_KVM_HIST_BUCKETS; i++)
+		kh_sum[i] = ks_retry.fault_retry_hist[i] + ks_numa.fault_retry_hist[i];
+	s9_hist(kh, sizeof(kh), kh_sum, MMN_KVM_HIST_BUCKETS);
 	snprintf(out->note, sizeof(out->note),
 		 "retry hist bucket:loops hmm{%s} kvm{%s}; %lu needless shootdowns", hh, kh,
 		 ks_numa.refaults_same);
-out:
-	mmn_sched_set_hook(sim, NULL, NULL);
-	if (!err)
-		scn_finish(sim, p, out);
-	else
-		memset(out, 0, sizeof(*out));
-	if (c.kvm_numa)
-		mmn_kvm_destroy(c.kvm_numa);
-	if (c.kvm_retry)
-		mmn_kvm_destroy(c.kvm_retry);
-	if (c.m && mmn_hmm_destroy(c.m) && !err)
+}
+
+static int s9_teardown(void *ctx, int err)
+{
+	struct s9_ctx *c = ctx;
+
+	if (c->kvm_numa)
+		mmn_kvm_destroy(c->kvm_numa);
+	if (c->kvm_retry)
+		mmn_kvm_destroy(c->kvm_retry);
+	if (c->m && mmn_hmm_destroy(c->m) && !err)
 		err = -EBUSY;
-	if (c.numa_mm)
-		mmn_mm_put(c.numa_mm);
-	if (c.kvm_mm)
-		mmn_mm_put(c.kvm_mm);
-	if (c.hmm_mm)
-		mmn_mm_put(c.hmm_mm);
-	mmn_sim_destroy(sim);
+	if (c->numa_mm)
+		mmn_mm_put(c->numa_mm);
+	if (c->kvm_mm)
+		mmn_mm_put(c->kvm_mm);
+	if (c->hmm_mm)
+		mmn_mm_put(c->hmm_mm);
 	return err;
+}
+
+static const struct mmn__scn_def s9_def = {
+	.validate = s9_validate,
+	.ctx_size = sizeof(struct s9_ctx),
+	.configure = s9_configure,
+	.setup = s9_setup,
+	.interleaved = s9_interleaved,
+	.native = s9_native_mode,
+	.explore = s9_explore_mode,
+	.judge = s9_judge,
+	.teardown = s9_teardown,
+};
+
+static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	return mmn__scn_run(&s9_def, p, out);
 }
 
 const struct mmn_scenario mmn_scenario_s9 = {

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * The HMM-style listener (include/mmnsim/listeners/hmm.h): the device-side
  * semantics of the kernel's hmm-tests (anon read/write, protection failures,

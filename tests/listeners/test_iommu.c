@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * The IOMMU-style (SVA) reference listener: DMA through IOTLB/ATC, page
  * requests, coherence under every operation and profile, seed 000's

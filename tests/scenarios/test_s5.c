@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * S5 (seed 003): event-blind versus event-aware HMM mirror under mprotect,
  * soft-dirty and migration; change_pte (KSM) against a KVM VM. Both settings

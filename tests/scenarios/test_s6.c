@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * S6 (seed 004): device-exclusive atomics restored by CPU access, seen by a
  * process-wide notifier; protection changes that notify without changing

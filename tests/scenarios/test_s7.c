@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * S7 (users): valid flag versus interval sequence under start/end/start.
  * Both settings INTERLEAVED with exact counts, both NATIVE (bounded), both

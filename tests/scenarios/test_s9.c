@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * S9 (users): fault loops under invalidations that never stop (HMM retry
  * with a retry budget for the 1 s timeout, KVM retry), and NUMA-balancing

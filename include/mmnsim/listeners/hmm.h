@@ -36,11 +36,11 @@
  *   lets the invalidate callback skip the MIGRATE notifications the device
  *   causes itself.
  *
- * Variants (mmn_hmm_config::variant) for the scenarios of design.md: the
- * event-aware driver (default), an event-blind one that treats every
- * notification as an UNMAP (a driver before 5.2, seed 003) and the old
- * hmm_mirror that tracked validity with a flag instead of a sequence (the
- * ABA race, scenario S7).
+ * Variants (mmn_hmm_config::variant) for the seed scenarios S5-S7
+ * (docs/scenarios.md): the event-aware driver (default), an event-blind one
+ * that treats every notification as an UNMAP (a driver before 5.2, seed
+ * 003) and the old hmm_mirror that tracked validity with a flag instead of
+ * a sequence (the ABA race, scenario S7).
  *
  * Locking order: mmap_lock → folio lock → device mutex. Device accesses may
  * sleep. Every device access is reported with mmn_phys_access() with the
