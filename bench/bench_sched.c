@@ -8,7 +8,7 @@
  *
  *   condvar    one host thread per actor; a shared mutex, one condition
  *              variable per actor; the giver sets "current", signals the
- *              taker's variable and waits on its own (what lib/sync/det.c
+ *              taker's variable and waits on its own (what lib/sync/det_core.c
  *              does)
  *   futex      one host thread per actor; one futex word per actor (a
  *              lower bound for any pthread design: nothing but the two
@@ -40,7 +40,7 @@
 
 #define PROG "bench_sched"
 
-/* ---- condvar: what lib/sync/det.c does ---- */
+/* ---- condvar: what lib/sync/det_core.c does ---- */
 
 struct cv_pp {
 	pthread_mutex_t m;

@@ -19,15 +19,6 @@
 #include <mmnsim/sync.h>
 
 #include "check/check_internal.h"
-/*
- * The layers above lib/check see the sync layer's internal interface
- * (mmn__lockdep_assert_held, mmn_sched_hook_active...) through this header.
- * lib/check, the leaf, defines MMN_LIB_CHECK before including it: it sees
- * struct mmn_sim and nothing of the layers above.
- */
-#ifndef MMN_LIB_CHECK
-#include "sync/internal.h"
-#endif
 
 #define MMN_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define mmn_container_of(ptr, type, member) \

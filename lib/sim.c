@@ -9,6 +9,7 @@
 #include <mmnsim/version.h>
 
 #include "internal.h"
+#include "sync/internal.h"
 #include "mm/mm_internal.h"
 #include "notifier/notifier_internal.h"
 

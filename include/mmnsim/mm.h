@@ -175,6 +175,12 @@ MMN_API void mmn_mmap_write_lock(struct mmn_mm *mm);
 MMN_API void mmn_mmap_write_unlock(struct mmn_mm *mm);
 /** mmap_write_downgrade(). */
 MMN_API void mmn_mmap_write_downgrade(struct mmn_mm *mm);
+/**
+ * mmn_mmap_assert_locked() - mmap_assert_locked() (5.8+): report
+ * MMN_VIOL_PROTOCOL when the calling actor holds @p mm's mmap_lock in
+ * neither mode (see mmn_lockdep_assert_held()). Never a scheduling point.
+ */
+MMN_API void mmn_mmap_assert_locked(struct mmn_mm *mm);
 
 /**
  * mmn_audit() - check, at quiescence, that the whole simulation's

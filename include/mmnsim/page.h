@@ -94,6 +94,17 @@ MMN_API int mmn_page_info(const struct mmn_sim *sim, unsigned long pfn,
 MMN_API uint32_t mmn_page_gen(const struct mmn_sim *sim, unsigned long pfn);
 
 /**
+ * mmn_alloc_page() - alloc_page(): take the frame freed last from the free
+ * pool (LIFO, as the kernel's per-CPU lists hand out the hottest page), zeroed,
+ * with refcount 1 and @p flags (MMN_PG_*). Never a scheduling point. Release
+ * it with mmn_put_page().
+ * @return its pfn, or 0 when the pool is empty (pfn 0 is the zero page,
+ *         never allocated), @p sim is NULL or @p flags has MMN_PG_FREE or
+ *         MMN_PG_ZERO.
+ */
+MMN_API unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags);
+
+/**
  * mmn_get_page() - get_page(): take a reference on an allocated frame.
  * @return 0, -EINVAL out of range, -ENOENT if the frame is free (a
  *         get_page() on a free page is a kernel bug; it is also reported as

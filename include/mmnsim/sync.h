@@ -255,6 +255,18 @@ MMN_API void mmn_non_block_end(struct mmn_sim *sim);
 MMN_API int mmn_lockdep_is_held(const void *lock);
 
 /**
+ * mmn_lockdep_assert_held() - lockdep_assert_held() (2.6.27+): report
+ * MMN_VIOL_PROTOCOL, naming @p what and the caller's held locks, when the
+ * calling actor does not hold @p lock (any lock type of this header, any
+ * mode). The check for a listener's or research code's "caller holds"
+ * contract. Silent when lockdep is off or outside an actor; never a
+ * scheduling point, never sleeps.
+ * @param lock  the lock (NULL: nothing checked)
+ * @param what  its name in the report
+ */
+MMN_API void mmn_lockdep_assert_held(const void *lock, const char *what);
+
+/**
  * mmn_lockdep_depth() - number of locks (and SRCU read sections) the calling
  * actor holds in @p sim; 0 when lockdep is off.
  */

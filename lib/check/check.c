@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define MMN_LIB_CHECK /* the leaf: nothing of the layers above */
 #include "internal.h"
 
 static const char *const kind_names[MMN_VIOL_NR_KINDS] = {

@@ -433,11 +433,11 @@ static void collide_begin(struct mmn_hmm *m, struct collide *c, struct mmn_inter
  * walker does, and with @fault set call handle_mm_fault() for what is not
  * mapped as requested (HMM_PFN_REQ_FAULT, | REQ_WRITE with @write).
  * Own device-private pages are reported, not faulted (dev_private_owner).
- * Caller holds mmap_lock for read.
  */
 static int hmm_walk(struct mmn_hmm *m, const struct collide *c, unsigned long start,
 		    unsigned long end, bool fault, bool write, struct hmm_pfn *out)
 {
+	mmn_mmap_assert_locked(m->mm);
 	for (unsigned long addr = start, i = 0; addr < end; addr += PG, i++) {
 		unsigned int tries = 0;
 

@@ -41,7 +41,6 @@
  *      E: pasid->invalidating--
  *                                           translate: walk -> ok
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -109,13 +108,6 @@ struct mmn_iommu {
 static const struct mmn_lock_class io_cache_class = { .name = "iommu_cache", .rank = 0 };
 static const struct mmn_lock_class io_bind_class = { .name = "iommu_bind", .rank = 0 };
 
-/*
- * lockdep_assert_held() through the public API (a listener uses no internal
- * header): mmn_lockdep_is_held() is 0 only when the calling actor does not
- * hold @lock (-EOPNOTSUPP with lockdep off). Never a scheduling point; a
- * bug of this file when it fires, so an assert(), gone under NDEBUG.
- */
-#define io_lockdep_assert_held(lock) assert(mmn_lockdep_is_held(lock) != 0)
 
 #define IO_STAT_ADD(io, field, n) \
 	__atomic_fetch_add(&(io)->st.field, (unsigned long)(n), __ATOMIC_RELAXED)
@@ -161,7 +153,7 @@ static void __io_flush(struct mmn_iommu *io, int pasid, unsigned long start, uns
 {
 	unsigned long dropped = 0;
 
-	io_lockdep_assert_held(&io->cache_lock);
+	mmn_lockdep_assert_held(&io->cache_lock, "iommu cache_lock");
 	IO_STAT_INC(io, flushes);
 	if (!io->cfg.skip_flush) {
 		dropped += __io_flush_cache(io->iotlb, io->cfg.iotlb_entries, pasid, start, end);
@@ -430,7 +422,7 @@ nomem:
 
 static struct io_pasid *io_pasid_get(struct mmn_iommu *io, int pasid)
 {
-	io_lockdep_assert_held(&io->bind_lock);
+	mmn_lockdep_assert_held(&io->bind_lock, "iommu bind_lock");
 	if (pasid < 1 || (unsigned)pasid > io->cfg.max_pasids)
 		return NULL;
 	return &io->pasids[pasid - 1];

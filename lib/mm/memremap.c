@@ -13,7 +13,7 @@
 /* page->pgmap: the simulation's pagemaps by id (page->pgmap_id; 0 is "none"). */
 #define DEVMEM_MAX MMN_ARRAY_SIZE(((struct mmn_sim *)0)->devmem)
 
-struct mmn_dev_pagemap *devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn)
+struct mmn_dev_pagemap *mmn__devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn)
 {
 	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
 
@@ -153,7 +153,7 @@ unsigned long mmn_devmem_migrate_to_ram_calls(struct mmn_dev_pagemap *pg)
 	return pg ? atomic_load(&pg->pool->migrate_to_ram_calls) : 0;
 }
 
-unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pg)
+unsigned long mmn__devmem_alloc_page(struct mmn_dev_pagemap *pg)
 {
 	struct mmn_devmem_pool *pool = pg->pool;
 	unsigned long pfn = 0;
@@ -170,7 +170,7 @@ unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pg)
 
 void mmn_devmem_page_free(struct mmn_sim *sim, unsigned long pfn)
 {
-	struct mmn_dev_pagemap *pg = devmem_pgmap_of(sim, pfn);
+	struct mmn_dev_pagemap *pg = mmn__devmem_pgmap_of(sim, pfn);
 
 	if (!pg) {
 		mmn_reportf(sim, MMN_VIOL_ACCOUNTING, 0, pfn,

@@ -135,6 +135,11 @@ void mmn_mmap_read_unlock(struct mmn_mm *mm) { mmn_up_read(&mm->mmap_lock); }
 void mmn_mmap_write_lock(struct mmn_mm *mm) { mmn_down_write(&mm->mmap_lock); }
 void mmn_mmap_write_unlock(struct mmn_mm *mm) { mmn_up_write(&mm->mmap_lock); }
 void mmn_mmap_write_downgrade(struct mmn_mm *mm) { mmn_downgrade_write(&mm->mmap_lock); }
+void mmn_mmap_assert_locked(struct mmn_mm *mm)
+{
+	if (mm)
+		mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+}
 
 /* ---------------------------------------------------------------- */
 /* VMAs                                                              */

@@ -17,6 +17,7 @@
 #include <mmnsim/tlb.h>
 
 #include "internal.h"
+#include "sync/internal.h"
 
 /* ------------------------------------------------------------------ */
 /* Frames (lib/mm/page.c)                                              */
@@ -91,9 +92,6 @@ void mmn_page_sim_fini(struct mmn_sim *sim);
 /* prep_new_page(): refcount 1, no mapping, pin or content, then @flags
  * (published with a release store: a PTE reader sees the frame initialised). */
 void mmn__page_prep_new(struct mmn_page *p, unsigned int flags);
-/* alloc_page(): a zeroed frame with refcount 1 and @flags, or 0 (the zero
- * pfn doubles as "none": it is never allocated). */
-unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags);
 /* alloc_hugetlb_folio(): a 2 MiB compound page (head pfn) or 0. */
 unsigned long mmn_alloc_huge_page(struct mmn_sim *sim, unsigned int flags);
 /*
@@ -524,9 +522,9 @@ struct mmn_devmem_pool {
 };
 
 /* page->pgmap: the pagemap of device-private page @pfn. */
-struct mmn_dev_pagemap *devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn);
+struct mmn_dev_pagemap *mmn__devmem_pgmap_of(struct mmn_sim *sim, unsigned long pfn);
 /* An idle device page with refcount 1 (flags DEVICE_PRIVATE | ANON), or 0. */
-unsigned long devmem_alloc_page(struct mmn_dev_pagemap *pgmap);
+unsigned long mmn__devmem_alloc_page(struct mmn_dev_pagemap *pgmap);
 /* free_zone_device_folio(): a device-private page's last put returns it to
  * its pgmap (page.c). */
 void mmn_devmem_page_free(struct mmn_sim *sim, unsigned long pfn);

@@ -87,9 +87,13 @@ void mmn__page_prep_new(struct mmn_page *p, unsigned int flags)
 
 unsigned long mmn_alloc_page(struct mmn_sim *sim, unsigned int flags)
 {
-	struct mmn_frame_pool *pool = sim->pool;
+	struct mmn_frame_pool *pool;
 	unsigned long pfn = 0;
 
+	/* A frame born free, or a second zero page, is no frame at all. */
+	if (!sim || (flags & (MMN_PG_FREE | MMN_PG_ZERO)))
+		return 0;
+	pool = sim->pool;
 	mmn_raw_lock(&pool->lock);
 	if (pool->nr_free)
 		pfn = pool->free_stack[--pool->nr_free];

@@ -13,6 +13,7 @@
 #include <mmnsim/mmu_notifier.h>
 
 #include "internal.h"
+#include "sync/internal.h"
 #include "notifier/interval_tree.h"
 
 /*

@@ -9,26 +9,26 @@
 
 static void ops_settle(struct mmn_sim *sim);
 
-void ops_start(enum mmn_op op, struct mmn_notifier_range *range)
+void mmn__notify_start(enum mmn_op op, struct mmn_notifier_range *range)
 {
 	atomic_fetch_add_explicit(&range->mm->sim->op_stats[op].ranges, 1, memory_order_relaxed);
 	mmn_notifier_invalidate_range_start(range);
 }
 
-int ops_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range)
+int mmn__notify_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range)
 {
 	atomic_fetch_add_explicit(&range->mm->sim->op_stats[op].ranges, 1, memory_order_relaxed);
 	return mmn_notifier_invalidate_range_start_nonblock(range);
 }
 
-void ops_end(struct mmn_notifier_range *range)
+void mmn__notify_end(struct mmn_notifier_range *range)
 {
 	__mmn_notifier_invalidate_range_end(range, ops_end_flushes(ops_profile(range->mm)), false);
 	if (ops_end_flushes(ops_profile(range->mm)))
 		ops_settle(range->mm->sim);
 }
 
-void ops_end_only(struct mmn_notifier_range *range)
+void mmn__notify_end_only(struct mmn_notifier_range *range)
 {
 	const struct mmn_profile *p = ops_profile(range->mm);
 
@@ -42,7 +42,7 @@ void ops_end_only(struct mmn_notifier_range *range)
  * the profile defers the secondary flush past the PTL (range_end,
  * invalidate_page) and the mm has subscribers, a frame unmapped at a
  * clear-flush site is marked MMN_PG_SECFLUSH_OWED until the deferred flush
- * runs (ops_end() / ops_after_ptl_drop() of the same actor); freeing it
+ * runs (mmn__notify_end() / mmn__notify_after_ptl_drop() of the same actor); freeing it
  * before that is reported by the page allocator (lib/mm/page.c). The marks
  * an actor owes are kept per thread (an actor is a thread in both
  * backends); past OPS_OWED_MAX the extra ones go unchecked.
@@ -87,18 +87,18 @@ static void ops_settle(struct mmn_sim *sim)
 	ops_nr_owed = kept;
 }
 
-mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+mmn_pte_t mmn__ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
 				      unsigned long addr)
 {
 	mmn_pte_t old = mmn_pte_get_and_clear(mm->sim, pt, idx, addr);
 
 	mmn_flush_tlb_page(mm, addr);
-	if (!ops_call_site_flush(mm, addr & MMN_PAGE_MASK, (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE))
+	if (!mmn__notify_call_site_flush(mm, addr & MMN_PAGE_MASK, (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE))
 		ops_owe(mm, old);
 	return old;
 }
 
-bool ops_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end)
+bool mmn__notify_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
 	if (ops_profile(mm)->secondary_flush != MMN_SECFLUSH_CALL_SITES)
 		return false;
@@ -106,26 +106,26 @@ bool ops_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long e
 	return true;
 }
 
-bool ops_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
+bool mmn__notify_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
 		    unsigned long start, unsigned long end)
 {
 	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE)
 		return false;
-	ops_range_init(range, MMN_NOTIFY_CLEAR, mm, start, end, NULL);
-	ops_start(op, range);
+	mmn__notify_range_init(range, MMN_NOTIFY_CLEAR, mm, start, end, NULL);
+	mmn__notify_start(op, range);
 	return true;
 }
 
-void ops_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
+void mmn__notify_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
 		  bool unmapped, unsigned long addr)
 {
 	if (started)
-		ops_end(range);
+		mmn__notify_end(range);
 	else if (unmapped)
-		ops_after_ptl_drop(mm, addr);
+		mmn__notify_after_ptl_drop(mm, addr);
 }
 
-void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr)
+void mmn__notify_after_ptl_drop(struct mmn_mm *mm, unsigned long addr)
 {
 	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE) {
 		mmn_notifier_invalidate_page(mm, addr & MMN_PAGE_MASK);

@@ -5,17 +5,17 @@
  * how an operation notifies under the simulation's kernel profile. Every
  * operation of lib/ops goes through them, so the knobs are read in one place:
  *
- *   events           ops_range_init(): before 5.2 a listener cannot tell
+ *   events           mmn__notify_range_init(): before 5.2 a listener cannot tell
  *                    why it is notified; it sees every range as UNMAP.
  *   secondary_flush  where F2 (the secondary-TLB flush) happens:
  *                    with_cpu_flush  inside every CPU flush (lib/mm/tlb.c)
- *                    call_sites      ops_ptep_clear_flush_notify() under the PTL,
+ *                    call_sites      mmn__ptep_clear_flush_notify() under the PTL,
  *                                    the gather's tlbonly flush, and end
- *                    range_end       only at end (ops_end())
+ *                    range_end       only at end (mmn__notify_end())
  *                    invalidate_page ->invalidate_page after the PTL drop
  *                                    on the rmap paths, plus the 3.19+
  *                                    range calls of the gather and end
- *   only_end_skips_flush  ops_end_only(): end skips ->invalidate_range.
+ *   only_end_skips_flush  mmn__notify_end_only(): end skips ->invalidate_range.
  *
  * Nothing outside lib/notifier, lib/ops and lib/mm/tlb.c branches on them.
  */
@@ -40,7 +40,7 @@ static inline bool ops_end_flushes(const struct mmn_profile *p)
 }
 
 /* mmu_notifier_range_init[_owner]() as the profile's listeners see it. */
-static inline void ops_range_init(struct mmn_notifier_range *range, enum mmn_notify_event event,
+static inline void mmn__notify_range_init(struct mmn_notifier_range *range, enum mmn_notify_event event,
 				  struct mmn_mm *mm, unsigned long start, unsigned long end,
 				  void *owner)
 {
@@ -52,13 +52,13 @@ static inline void ops_range_init(struct mmn_notifier_range *range, enum mmn_not
 }
 
 /* mmu_notifier_invalidate_range_start(), counted for the operation. */
-void ops_start(enum mmn_op op, struct mmn_notifier_range *range);
+void mmn__notify_start(enum mmn_op op, struct mmn_notifier_range *range);
 /* mmu_notifier_invalidate_range_start_nonblock(); -EAGAIN: do not call end. */
-int ops_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range);
+int mmn__notify_start_nonblock(enum mmn_op op, struct mmn_notifier_range *range);
 /* mmu_notifier_invalidate_range_end() with the profile's secondary flush. */
-void ops_end(struct mmn_notifier_range *range);
-/* mmu_notifier_invalidate_range_only_end() (4.15-6.5), else as ops_end(). */
-void ops_end_only(struct mmn_notifier_range *range);
+void mmn__notify_end(struct mmn_notifier_range *range);
+/* mmu_notifier_invalidate_range_only_end() (4.15-6.5), else as mmn__notify_end(). */
+void mmn__notify_end_only(struct mmn_notifier_range *range);
 
 /*
  * ptep_clear_flush_notify() (3.19-6.5) / ptep_clear_flush() (6.6+): clear the
@@ -66,26 +66,26 @@ void ops_end_only(struct mmn_notifier_range *range);
  * and, in call_sites profiles, ->invalidate_range() under the PTL. Caller
  * holds the PTL. Returns the old entry.
  */
-mmn_pte_t ops_ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+mmn_pte_t mmn__ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
 				      unsigned long addr);
 
 /*
  * After the PTL is dropped on an rmap path: ->invalidate_page() in
  * invalidate_page (<= 4.12) profiles, nothing otherwise.
  */
-void ops_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
+void mmn__notify_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
 
 /*
  * The bracket of one mapping on an rmap path (try_to_unmap_one(),
  * try_to_migrate_one() and their hugetlb branches): from 4.13 a CLEAR
  * start/end over [start, end) around the PTL section; up to 4.12 no
  * start/end, and ->invalidate_page after the PTL drop if an entry was
- * unmapped. ops_rmap_start() returns whether it started a range; pass that
- * to ops_rmap_end().
+ * unmapped. mmn__notify_rmap_start() returns whether it started a range; pass that
+ * to mmn__notify_rmap_end().
  */
-bool ops_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
+bool mmn__notify_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
 		    unsigned long start, unsigned long end);
-void ops_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
+void mmn__notify_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
 		  bool unmapped, unsigned long addr);
 
 /*
@@ -93,6 +93,6 @@ void ops_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool star
  * call_sites profiles (3.19-6.5): ->invalidate_range() over [start, end).
  * Returns false (nothing done) in other profiles.
  */
-bool ops_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end);
+bool mmn__notify_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end);
 
 #endif /* MMN_LIB_NOTIFIER_NOTIFY_H */

@@ -19,7 +19,7 @@ int mmn_devmem_migrate_to_ram_default(struct mmn_dev_pagemap *pg, struct mmn_mm 
 	vma = mmn_vma_lookup(mm, addr);
 	if (!vma)
 		return -EFAULT;
-	return mvma_run(mm, vma, addr, addr + MMN_PAGE_SIZE, pg, false, dev_pfn, &out);
+	return mmn__mvma_run(mm, vma, addr, addr + MMN_PAGE_SIZE, pg, false, dev_pfn, &out);
 }
 
 /* do_swap_page() on a device entry, under mmap_lock for read. */
@@ -36,7 +36,7 @@ int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdes
 	(void)write;
 	if (mmn_pte_swp_type(orig) == MMN_SWP_DEVICE_EXCLUSIVE ||
 	    mmn_pte_swp_type(orig) == MMN_SWP_DEVICE_EXCLUSIVE_READ)
-		return devx_restore_fault(mm, vma, pt, idx, addr, orig);
+		return mmn__devx_restore_fault(mm, vma, pt, idx, addr, orig);
 	mmn_spin_lock(&pt->ptl);
 	same = mmn_pte_get(sim, pt, idx, addr) == orig;
 	if (same)
@@ -50,7 +50,7 @@ int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdes
 		mmn_put_page(sim, pfn);
 		return 0;
 	}
-	pg = devmem_pgmap_of(sim, pfn);
+	pg = mmn__devmem_pgmap_of(sim, pfn);
 	if (pg) {
 		atomic_fetch_add(&pg->pool->migrate_to_ram_calls, 1);
 		err = pg->ops && pg->ops->migrate_to_ram

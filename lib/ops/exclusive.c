@@ -26,7 +26,7 @@
  */
 #include "ops/device_internal.h"
 
-mmn_pte_t ops_exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry)
+mmn_pte_t mmn__exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry)
 {
 	struct mmn_sim *sim = vma->mm->sim;
 	unsigned long pfn = mmn_pte_pfn(entry);
@@ -87,7 +87,7 @@ static int devx_try(struct mmn_mm *mm, unsigned long addr, void *owner, unsigned
 		return -EOPNOTSUPP;
 	for (int tries = 0;; tries++) {
 		/* FOLL_SPLIT_PMD: a PMD-mapped THP is split first. */
-		err = ops_split_huge_pmd(mm, addr);
+		err = mmn__split_huge_pmd(mm, addr);
 		if (err)
 			return err;
 		pfn = devx_follow(mm, addr);
@@ -105,14 +105,14 @@ static int devx_try(struct mmn_mm *mm, unsigned long addr, void *owner, unsigned
 		return -EOPNOTSUPP;
 	}
 	mmn_lock_page(sim, pfn);
-	ops_range_init(&range, MMN_NOTIFY_EXCLUSIVE, mm, addr, addr + MMN_PAGE_SIZE, owner);
-	ops_start(MMN_OP_EXCLUSIVE, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_EXCLUSIVE, mm, addr, addr + MMN_PAGE_SIZE, owner);
+	mmn__notify_start(MMN_OP_EXCLUSIVE, &range);
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (pt) {
 		mmn_spin_lock(&pt->ptl);
 		e = mmn_pte_get(sim, pt, idx, addr);
 		if (mmn_pte_present(e) && mmn_pte_write(e) && mmn_pte_pfn(e) == pfn) {
-			e = ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+			e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
 			if (mmn_pte_dirty(e))
 				atomic_fetch_or(&mmn_pfn_to_page(sim, pfn)->flags, MMN_PG_DIRTY);
 			mmn_pte_set(sim, pt, idx, addr,
@@ -122,15 +122,15 @@ static int devx_try(struct mmn_mm *mm, unsigned long addr, void *owner, unsigned
 		}
 		mmn_spin_unlock(&pt->ptl);
 	}
-	ops_end(&range);
+	mmn__notify_end(&range);
 	if (!done) {
 		/* Changed under us: a notification that changed nothing. */
-		ops_stat_pages(sim, MMN_OP_EXCLUSIVE, 0, 1);
+		mmn__op_stat_pages(sim, MMN_OP_EXCLUSIVE, 0, 1);
 		mmn_unlock_page(sim, pfn);
 		mmn_put_page(sim, pfn);
 		return -EAGAIN;
 	}
-	ops_stat_pages(sim, MMN_OP_EXCLUSIVE, 1, 0);
+	mmn__op_stat_pages(sim, MMN_OP_EXCLUSIVE, 1, 0);
 	*pfnp = pfn;
 	return 0;
 }
@@ -154,7 +154,7 @@ int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner
 	if (err == -EAGAIN)
 		err = -EBUSY;
 	if (!err)
-		ops_stat_call(mm->sim, MMN_OP_EXCLUSIVE);
+		mmn__op_stat_call(mm->sim, MMN_OP_EXCLUSIVE);
 	return err;
 }
 
@@ -166,7 +166,7 @@ void mmn_device_exclusive_release(struct mmn_sim *sim, unsigned long pfn)
 	mmn_put_page(sim, pfn);
 }
 
-int devx_restore_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+int mmn__devx_restore_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
 		       unsigned int idx, unsigned long addr, mmn_pte_t orig)
 {
 	struct mmn_sim *sim = mm->sim;
@@ -185,19 +185,19 @@ int devx_restore_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc
 	if (!same)
 		return 0;
 	mmn_lock_page(sim, pfn);
-	ops_range_init(&range, p->exclusive_restore_clear ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_EXCLUSIVE,
+	mmn__notify_range_init(&range, p->exclusive_restore_clear ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_EXCLUSIVE,
 		       mm, addr, addr + MMN_PAGE_SIZE, NULL);
-	ops_start(MMN_OP_EXCLUSIVE, &range);
+	mmn__notify_start(MMN_OP_EXCLUSIVE, &range);
 	mmn_spin_lock(&pt->ptl);
 	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
 		/* restore_exclusive_pte(): the page stayed mapped. */
-		mmn_pte_set(sim, pt, idx, addr, ops_exclusive_restored_pte(vma, orig));
+		mmn_pte_set(sim, pt, idx, addr, mmn__exclusive_restored_pte(vma, orig));
 		restored = true;
 	}
 	mmn_spin_unlock(&pt->ptl);
 	mmn_unlock_page(sim, pfn);
 	mmn_put_page(sim, pfn);
-	ops_end(&range);
-	ops_stat_pages(sim, MMN_OP_EXCLUSIVE, restored, !restored);
+	mmn__notify_end(&range);
+	mmn__op_stat_pages(sim, MMN_OP_EXCLUSIVE, restored, !restored);
 	return 0;
 }

@@ -51,7 +51,7 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn
 			*busy = mmn_pte_pfn(e);
 			return -EBUSY;
 		}
-		mmn_pte_set(sim, src, idx, addr, ops_exclusive_restored_pte(src_vma, e));
+		mmn_pte_set(sim, src, idx, addr, mmn__exclusive_restored_pte(src_vma, e));
 		mmn_unlock_page(sim, mmn_pte_pfn(e));
 		e = mmn_pte_get(sim, src, idx, addr);
 	}
@@ -279,9 +279,9 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 	if (cow) {
 		/* copy_hugetlb_page_range() notifies CLEAR, copy_page_range()
 		 * PROTECTION_PAGE (5.2+), both over the whole source VMA. */
-		ops_range_init(&range, huge ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_PROTECTION_PAGE, src_mm,
+		mmn__notify_range_init(&range, huge ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_PROTECTION_PAGE, src_mm,
 			       src_vma->start, src_vma->end, NULL);
-		ops_start(MMN_OP_FORK, &range);
+		mmn__notify_start(MMN_OP_FORK, &range);
 		if (!huge)
 			mmn_write_seqcount_begin(&src_mm->write_protect_seq);
 	}
@@ -302,8 +302,8 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 	if (cow) {
 		if (!huge)
 			mmn_write_seqcount_end(&src_mm->write_protect_seq);
-		ops_end(&range);
-		ops_stat_pages(src_mm->sim, MMN_OP_FORK, st.changed, st.unchanged);
+		mmn__notify_end(&range);
+		mmn__op_stat_pages(src_mm->sim, MMN_OP_FORK, st.changed, st.unchanged);
 	}
 	return err;
 }
@@ -359,7 +359,7 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 		return err;
 	}
 	*childp = child;
-	ops_stat_call(sim, MMN_OP_FORK);
+	mmn__op_stat_call(sim, MMN_OP_FORK);
 	return 0;
 }
 

@@ -38,7 +38,7 @@
  */
 #include "ops/walk.h"
 
-bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
+bool mmn__hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
 			  unsigned long pfn, unsigned long *changed)
 {
 	struct mmn_mm *mm = vma->mm;
@@ -48,8 +48,8 @@ bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long add
 	struct mmn_ptdesc *pmdt;
 	bool started;
 
-	ops_hugetlb_widen(vma, &rs, &re);
-	started = ops_rmap_start(op, &range, mm, rs, re);
+	mmn__hugetlb_widen(vma, &rs, &re);
+	started = mmn__notify_rmap_start(op, &range, mm, rs, re);
 	pmdt = mmn_pt_walk(mm, addr, MMN_LVL_PMD);
 	if (pmdt) {
 		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
@@ -64,19 +64,19 @@ bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long add
 				 * CPU TLBs whatever the notified range. */
 				mmn_flush_tlb_range(mm, addr & MMN_PUD_MASK,
 						    (addr & MMN_PUD_MASK) + MMN_PUD_SIZE);
-				ops_call_site_flush(mm, rs, re);
+				mmn__notify_call_site_flush(mm, rs, re);
 				*changed += n;
 			} else {
-				ops_stat_skipped(sim, op, 1);
+				mmn__op_stat_skipped(sim, op, 1);
 			}
 		}
 		mmn_spin_unlock(&pmdt->ptl);
 	}
-	ops_rmap_end(&range, mm, started, n, addr);
+	mmn__notify_rmap_end(&range, mm, started, n, addr);
 	return true;
 }
 
-void ops_hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg)
+void mmn__hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg)
 {
 	struct mmn_page *p = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
 	unsigned long index = mmn_page_rmap_index(sim, pfn);

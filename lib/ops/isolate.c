@@ -9,7 +9,7 @@
 
 #include "ops/ops_internal.h"
 
-int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
+int mmn__isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		      unsigned long **pfnsp, size_t *nrp)
 {
 	struct mmn_sim *sim;
@@ -104,14 +104,14 @@ int mmn__isolate_apply(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 {
 	unsigned long *pfns, changed = 0;
 	size_t nr;
-	int err = ops_isolate_range(mm, addr, len, &pfns, &nr);
+	int err = mmn__isolate_range(mm, addr, len, &pfns, &nr);
 
 	if (err)
 		return err;
 	for (size_t i = 0; i < nr; i++)
 		changed += one(mm->sim, pfns[i]);
 	free(pfns);
-	ops_stat_call(mm->sim, op);
-	ops_stat_pages(mm->sim, op, changed, 0);
+	mmn__op_stat_call(mm->sim, op);
+	mmn__op_stat_pages(mm->sim, op, changed, 0);
 	return 0;
 }

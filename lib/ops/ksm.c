@@ -65,13 +65,13 @@ static int write_protect_page(struct ksm_page *k)
 	int err = -EAGAIN;
 	mmn_pte_t e;
 
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, k->addr, k->addr + MMN_PAGE_SIZE, NULL);
-	ops_start(MMN_OP_KSM, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, k->addr, k->addr + MMN_PAGE_SIZE, NULL);
+	mmn__notify_start(MMN_OP_KSM, &range);
 	mmn_spin_lock(&k->pt->ptl);
 	e = mmn_pte_get(sim, k->pt, k->idx, k->addr);
 	if (mmn_pte_present(e) && mmn_pte_pfn(e) == k->pfn) {
 		if (mmn_pte_write(e) || mmn_pte_dirty(e)) {
-			e = ops_ptep_clear_flush_notify(mm, k->pt, k->idx, k->addr);
+			e = mmn__ptep_clear_flush_notify(mm, k->pt, k->idx, k->addr);
 			/* The mapping, our follow_page() reference: anything more is a
 			 * pin or a racing GUP, and the page must not be merged. */
 			if (atomic_load(&p->refcount) != atomic_load(&p->mapcount) + 1 ||
@@ -93,7 +93,7 @@ static int write_protect_page(struct ksm_page *k)
 	}
 out:
 	mmn_spin_unlock(&k->pt->ptl);
-	ops_end(&range);
+	mmn__notify_end(&range);
 	return err;
 }
 
@@ -105,8 +105,8 @@ static int replace_page(struct ksm_page *b, unsigned long kpfn)
 	struct mmn_notifier_range range;
 	int err = -EAGAIN;
 
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, b->addr, b->addr + MMN_PAGE_SIZE, NULL);
-	ops_start(MMN_OP_KSM, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, b->addr, b->addr + MMN_PAGE_SIZE, NULL);
+	mmn__notify_start(MMN_OP_KSM, &range);
 	mmn_spin_lock(&b->pt->ptl);
 	if (mmn_pte_get(sim, b->pt, b->idx, b->addr) == b->orig) {
 		mmn_pte_t entry = mmn_mk_pte(kpfn, MMN_PTE_ACCESSED |
@@ -114,7 +114,7 @@ static int replace_page(struct ksm_page *b, unsigned long kpfn)
 
 		mmn_get_page(sim, kpfn);
 		mmn_page_add_map(sim, kpfn);
-		ops_ptep_clear_flush_notify(mm, b->pt, b->idx, b->addr);
+		mmn__ptep_clear_flush_notify(mm, b->pt, b->idx, b->addr);
 		/* set_pte_at_notify() before 6.10. */
 		if (ops_profile(mm)->change_pte)
 			mmn_notifier_change_pte(mm, b->addr, entry);
@@ -124,7 +124,7 @@ static int replace_page(struct ksm_page *b, unsigned long kpfn)
 		err = 0;
 	}
 	mmn_spin_unlock(&b->pt->ptl);
-	ops_end(&range);
+	mmn__notify_end(&range);
 	return err;
 }
 
@@ -223,8 +223,8 @@ int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, uns
 	ksm_release(sim, &ka, false);
 	ksm_release(sim, &kb, false);
 	if (!err) {
-		ops_stat_call(sim, MMN_OP_KSM);
-		ops_stat_pages(sim, MMN_OP_KSM, 2, 0);
+		mmn__op_stat_call(sim, MMN_OP_KSM);
+		mmn__op_stat_pages(sim, MMN_OP_KSM, 2, 0);
 	}
 	return err;
 

@@ -79,13 +79,13 @@ static void madvise_free_single_vma(struct mmn_vma *vma, unsigned long start, un
 	struct mmn_notifier_range range;
 	struct mmn_mmu_gather tlb;
 
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, vma->mm, start, end, NULL);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, vma->mm, start, end, NULL);
 	mmn_tlb_gather_mmu(&tlb, vma->mm);
-	ops_start(MMN_OP_MADV_FREE, &range);
+	mmn__notify_start(MMN_OP_MADV_FREE, &range);
 	m->tlb = &tlb;
 	m->w = (struct ops_pmd_walk){ .mm = vma->mm, .pmd_entry = mf_pmd_entry };
-	ops_walk_pmds(&m->w, start, end);
-	ops_end(&range);
+	mmn__walk_pmds(&m->w, start, end);
+	mmn__notify_end(&range);
 	mmn_tlb_finish_mmu(&tlb);
 }
 
@@ -97,12 +97,12 @@ static unsigned long zap_page_range_single(struct mmn_vma *vma, unsigned long st
 	struct mmn_mmu_gather tlb;
 	unsigned long rs = start, re = end, zapped;
 
-	ops_hugetlb_widen(vma, &rs, &re);
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, vma->mm, rs, re, NULL);
+	mmn__hugetlb_widen(vma, &rs, &re);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, vma->mm, rs, re, NULL);
 	mmn_tlb_gather_mmu(&tlb, vma->mm);
-	ops_start(MMN_OP_MADV_DONTNEED, &range);
+	mmn__notify_start(MMN_OP_MADV_DONTNEED, &range);
 	zapped = mmn_zap_vma_range(&tlb, vma, start, end);
-	ops_end(&range);
+	mmn__notify_end(&range);
 	mmn_tlb_finish_mmu(&tlb);
 	return zapped;
 }
@@ -136,7 +136,7 @@ static int madvise_hugepage(struct mmn_mm *mm, unsigned long addr, unsigned long
 	int err;
 
 	mmn_mmap_write_lock(mm);
-	if (!ops_range_mapped(mm, addr, end)) {
+	if (!mmn__walk_range_mapped(mm, addr, end)) {
 		mmn_mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
@@ -164,7 +164,7 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 		return -EINVAL;
 	if (!len)
 		return 0;
-	end = ops_range_end(addr, len);
+	end = mmn__walk_range_end(addr, len);
 	if (!end)
 		return -EINVAL;
 	if (advice == MMN_MADV_HUGEPAGE || advice == MMN_MADV_NOHUGEPAGE)
@@ -172,7 +172,7 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 	op = advice == MMN_MADV_FREE ? MMN_OP_MADV_FREE : MMN_OP_MADV_DONTNEED;
 
 	mmn_mmap_read_lock(mm);
-	if (!ops_range_mapped(mm, addr, end)) {
+	if (!mmn__walk_range_mapped(mm, addr, end)) {
 		mmn_mmap_read_unlock(mm);
 		return -ENOMEM;
 	}
@@ -203,7 +203,7 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 			changed += zap_page_range_single(vma, s, e);
 	}
 	mmn_mmap_read_unlock(mm);
-	ops_stat_call(mm->sim, op);
-	ops_stat_pages(mm->sim, op, changed, unchanged);
+	mmn__op_stat_call(mm->sim, op);
+	mmn__op_stat_pages(mm->sim, op, changed, unchanged);
 	return 0;
 }

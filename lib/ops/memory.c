@@ -168,16 +168,16 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	atomic_store_explicit(&mmn_pfn_to_page(sim, new_pfn)->content, data, memory_order_relaxed);
 	mmn_page_set_anon_rmap(sim, new_pfn, vma, addr);
 
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr & MMN_PAGE_MASK,
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr & MMN_PAGE_MASK,
 		       (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE, NULL);
-	ops_start(MMN_OP_COW, &range);
+	mmn__notify_start(MMN_OP_COW, &range);
 	mmn_spin_lock(&pt->ptl);
 	if (mmn_pte_get(sim, pt, idx, addr) == orig) {
 		mmn_pte_t entry = mmn_mk_pte(new_pfn, MMN_PTE_WRITE | MMN_PTE_DIRTY |
 							       MMN_PTE_SOFT_DIRTY | MMN_PTE_ACCESSED);
 
 		/* ptep_clear_flush[_notify](), then set_pte_at_notify(). */
-		ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+		mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
 		mmn_page_add_map(sim, new_pfn);
 		if (ops_profile(mm)->change_pte)
 			mmn_notifier_change_pte(mm, addr & MMN_PAGE_MASK, entry);
@@ -187,7 +187,7 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		replaced = true;
 	}
 	mmn_spin_unlock(&pt->ptl);
-	ops_end_only(&range);
+	mmn__notify_end_only(&range);
 	if (!replaced) {
 		mmn_put_page(sim, new_pfn);
 		return 0;
@@ -195,8 +195,8 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	/* The mapping's reference on the old page goes last, after the flush. */
 	mmn_put_page(sim, old_pfn);
 	fault_stat(&sim->fault_stats.cow);
-	ops_stat_call(sim, MMN_OP_COW);
-	ops_stat_pages(sim, MMN_OP_COW, 1, 0);
+	mmn__op_stat_call(sim, MMN_OP_COW);
+	mmn__op_stat_pages(sim, MMN_OP_COW, 1, 0);
 	return 0;
 }
 
@@ -354,7 +354,7 @@ static int do_huge_pmd_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_
 		return 0;
 	}
 	/* __split_huge_pmd(), then VM_FAULT_FALLBACK: the retry COWs 4 KiB. */
-	return ops_split_huge_pmd(mm, haddr);
+	return mmn__split_huge_pmd(mm, haddr);
 }
 
 /*
@@ -449,7 +449,7 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 	fault_stat(&sim->fault_stats.faults);
 	if (vma->vm_flags & MMN_VM_HUGETLB)
 		return hugetlb_fault(mm, vma, addr, write);
-	if (ops_thp_vma_eligible(vma)) {
+	if (mmn__thp_vma_eligible(vma)) {
 		err = do_huge_pmd_anonymous_page(mm, vma, addr);
 		if (err <= 0)
 			return err;
@@ -714,7 +714,7 @@ unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 				/* zap_pmd_range(): part of a THP: __split_huge_pmd()
 				 * first. With no frame for the PTE table (the model
 				 * deposits none at fault time) the THP stays. */
-				if (ops_split_huge_pmd(mm, addr))
+				if (mmn__split_huge_pmd(mm, addr))
 					break;
 				e = mmn_pte_get(sim, pt, mmn_pt_index(addr, l), addr);
 			}

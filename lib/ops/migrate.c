@@ -45,8 +45,8 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 	bool unmapped = false;
 
 	if (mmn_pfn_is_huge(sim, c->src)) /* hugetlb: PMD sharing (hugetlb.c) */
-		return ops_hugetlb_rmap_one(MMN_OP_MIGRATE, vma, addr, c->src, &c->changed);
-	started = ops_rmap_start(MMN_OP_MIGRATE, &range, mm, addr, addr + MMN_PAGE_SIZE);
+		return mmn__hugetlb_rmap_one(MMN_OP_MIGRATE, vma, addr, c->src, &c->changed);
+	started = mmn__notify_rmap_start(MMN_OP_MIGRATE, &range, mm, addr, addr + MMN_PAGE_SIZE);
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (pt) {
 		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
@@ -60,7 +60,7 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 			} else {
 				bool w;
 
-				e = ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+				e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
 				w = mmn_pte_write(e);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->src)->flags,
@@ -78,7 +78,7 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 		}
 		mmn_spin_unlock(&pt->ptl);
 	}
-	ops_rmap_end(&range, mm, started, unmapped, addr);
+	mmn__notify_rmap_end(&range, mm, started, unmapped, addr);
 	return !c->busy;
 }
 
@@ -123,7 +123,7 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 	mmn_lock_page(sim, src);
 	if (mmn_pfn_is_huge(sim, src)) {
 		/* hugetlb: only the unshare of shared PMD tables is modelled. */
-		ops_hugetlb_rmap_walk(sim, src, try_to_migrate_one, &c);
+		mmn__hugetlb_rmap_walk(sim, src, try_to_migrate_one, &c);
 		mmn_unlock_page(sim, src);
 		mmn_put_page(sim, src);
 		return c.changed;

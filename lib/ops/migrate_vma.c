@@ -79,7 +79,7 @@ static bool mvma_candidate(struct mvma *m, mmn_pte_t e)
 	}
 	return (mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_READ ||
 		mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_WRITE) &&
-	       devmem_pgmap_of(sim, pfn) == m->pgmap;
+	       mmn__devmem_pgmap_of(sim, pfn) == m->pgmap;
 }
 
 /* Whether a PMD-level leaf (a THP, or one being split) covers @addr. */
@@ -100,9 +100,9 @@ static unsigned long mvma_collect(struct mvma *m)
 	struct mmn_notifier_range range;
 	unsigned long n = 0;
 
-	ops_range_init(&range, p->migrate_event ? MMN_NOTIFY_MIGRATE : MMN_NOTIFY_CLEAR, mm,
+	mmn__notify_range_init(&range, p->migrate_event ? MMN_NOTIFY_MIGRATE : MMN_NOTIFY_CLEAR, mm,
 		       m->start, m->end, p->migrate_event ? m->pgmap->owner : NULL);
-	ops_start(MMN_OP_MIGRATE_VMA, &range);
+	mmn__notify_start(MMN_OP_MIGRATE_VMA, &range);
 	for (unsigned long addr = m->start, next; addr < m->end; addr = next) {
 		struct mmn_ptdesc *pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 		unsigned long tstart = addr, unmapped = 0;
@@ -113,7 +113,7 @@ static unsigned long mvma_collect(struct mvma *m)
 		if (!pt && mvma_pmd_leaf(mm, addr)) {
 			/* migrate_vma_collect_pmd(): a THP is split first (its
 			 * PTE-mapped subpages are then not migrated here). */
-			if (!ops_split_huge_pmd(mm, addr))
+			if (!mmn__split_huge_pmd(mm, addr))
 				pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 			if (!pt) {
 				m->unchanged += (next - addr) >> MMN_PAGE_SHIFT;
@@ -173,7 +173,7 @@ static unsigned long mvma_collect(struct mvma *m)
 				mmn_page_mark_stable(sim, m->src[(a - m->start) >> MMN_PAGE_SHIFT]);
 		mmn_spin_unlock(&pt->ptl);
 	}
-	ops_end(&range);
+	mmn__notify_end(&range);
 	return n;
 }
 
@@ -193,8 +193,8 @@ static bool mvma_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 	struct mmn_notifier_range range;
 	struct mmn_ptdesc *pt;
 
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
-	ops_start(MMN_OP_MIGRATE_VMA, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, addr, addr + MMN_PAGE_SIZE, NULL);
+	mmn__notify_start(MMN_OP_MIGRATE_VMA, &range);
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (pt) {
 		unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
@@ -208,7 +208,7 @@ static bool mvma_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 			bool w = mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_WRITE;
 
 			if (mmn_pte_present(e)) {
-				e = ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+				e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
 				w = mmn_pte_write(e);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->src)->flags,
@@ -225,7 +225,7 @@ static bool mvma_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 		}
 		mmn_spin_unlock(&pt->ptl);
 	}
-	ops_end(&range);
+	mmn__notify_end(&range);
 	return true;
 }
 
@@ -294,13 +294,13 @@ static unsigned long mvma_fill_holes(struct mvma *m, unsigned long *out)
 		mmn_pte_t e;
 		int err;
 
-		if (!m->hole[i] || !(dst = devmem_alloc_page(m->pgmap)))
+		if (!m->hole[i] || !(dst = mmn__devmem_alloc_page(m->pgmap)))
 			continue;
 		mmn_page_set_anon_rmap(sim, dst, m->vma, addr);
 		if (!notified) {
-			ops_range_init(&range, p->migrate_event ? MMN_NOTIFY_MIGRATE : MMN_NOTIFY_CLEAR,
+			mmn__notify_range_init(&range, p->migrate_event ? MMN_NOTIFY_MIGRATE : MMN_NOTIFY_CLEAR,
 				       mm, addr, m->end, p->migrate_event ? m->pgmap->owner : NULL);
-			ops_start(MMN_OP_MIGRATE_VMA, &range);
+			mmn__notify_start(MMN_OP_MIGRATE_VMA, &range);
 			notified = true;
 		}
 		pt = mmn_pt_walk_alloc(mm, addr, MMN_LVL_PTE, &leaf, &err);
@@ -308,7 +308,7 @@ static unsigned long mvma_fill_holes(struct mvma *m, unsigned long *out)
 			mmn_spin_lock(&pt->ptl);
 			e = mmn_pte_get(sim, pt, idx, addr);
 			if (mmn_pte_present(e) && mmn_pte_pfn(e) == MMN_ZERO_PFN)
-				e = ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+				e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
 			else if (!mmn_pte_none(e))
 				e = ~0ULL;
 			if (e != ~0ULL) {
@@ -332,11 +332,11 @@ static unsigned long mvma_fill_holes(struct mvma *m, unsigned long *out)
 		mmn_put_page(sim, dst); /* the allocation's reference */
 	}
 	if (notified)
-		ops_end(&range);
+		mmn__notify_end(&range);
 	return n;
 }
 
-int mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsigned long end,
+int mmn__mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsigned long end,
 	     struct mmn_dev_pagemap *pgmap, bool to_device, unsigned long fault_pfn,
 	     unsigned long *out)
 {
@@ -377,7 +377,7 @@ int mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsign
 		/* A mapping the rmap could not take away: the page stays. */
 		dst = atomic_load(&sp->mapcount)
 			      ? 0
-			      : to_device ? devmem_alloc_page(pgmap)
+			      : to_device ? mmn__devmem_alloc_page(pgmap)
 					  : mmn_alloc_page(sim, MMN_PG_ANON);
 		if (dst) {
 			/* The driver's copy, then folio_migrate_mapping(). */
@@ -416,8 +416,8 @@ int mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, unsign
 	}
 	free(m.src);
 	free(m.hole);
-	ops_stat_call(sim, MMN_OP_MIGRATE_VMA);
-	ops_stat_pages(sim, MMN_OP_MIGRATE_VMA, moved, m.unchanged);
+	mmn__op_stat_call(sim, MMN_OP_MIGRATE_VMA);
+	mmn__op_stat_pages(sim, MMN_OP_MIGRATE_VMA, moved, m.unchanged);
 	return err;
 }
 
@@ -450,7 +450,7 @@ int mmn_migrate_vma_to_device(struct mmn_mm *mm, unsigned long start, unsigned l
 
 	if (err)
 		return err;
-	err = mvma_run(mm, vma, start, end, pgmap, true, 0, dev_pfns);
+	err = mmn__mvma_run(mm, vma, start, end, pgmap, true, 0, dev_pfns);
 	mmn_mmap_read_unlock(mm);
 	/* No device page left is not an error: those pages stay. */
 	return err == -ENOMEM ? 0 : err;
@@ -464,7 +464,7 @@ int mmn_migrate_vma_to_ram(struct mmn_mm *mm, unsigned long start, unsigned long
 
 	if (err)
 		return err;
-	err = mvma_run(mm, vma, start, end, pgmap, false, 0, pfns);
+	err = mmn__mvma_run(mm, vma, start, end, pgmap, false, 0, pfns);
 	mmn_mmap_read_unlock(mm);
 	return err;
 }

@@ -89,7 +89,7 @@ static int munmap_detach(struct mmn_mm *mm, unsigned long start, unsigned long e
 	if (err)
 		return err;
 	/* vma_adjust_trans_huge(): a THP straddling an edge is split first. */
-	if (ops_split_huge_boundary(mm, start) || ops_split_huge_boundary(mm, end))
+	if (mmn__split_huge_boundary(mm, start) || mmn__split_huge_boundary(mm, end))
 		return -ENOMEM;
 	return mmn__vma_detach_range(mm, start, end, detached);
 }
@@ -110,18 +110,18 @@ static void unmap_region(struct mmn_mm *mm, struct mmn_vma **vmas, int n, unsign
 	unsigned long zapped = 0;
 
 	mmn_tlb_gather_mmu(&tlb, mm);
-	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, vmas[0]->start, vmas[n - 1]->end, NULL);
-	ops_start(MMN_OP_MUNMAP, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_UNMAP, mm, vmas[0]->start, vmas[n - 1]->end, NULL);
+	mmn__notify_start(MMN_OP_MUNMAP, &range);
 	for (int i = 0; i < n; i++)
 		zapped += mmn_zap_vma_range(&tlb, vmas[i], vmas[i]->start, vmas[i]->end);
-	ops_end(&range);
+	mmn__notify_end(&range);
 	/* free_pgtables() unlinks the VMAs from the rmap before freeing their
 	 * tables: an rmap walker holding the anon_vma/i_mmap lock keeps them. */
 	for (int i = 0; i < n; i++)
 		mmn_vma_rmap_unlink(vmas[i]);
 	mmn_free_pgtables(&tlb, mm, start & MMN_PMD_MASK, end);
 	mmn_tlb_finish_mmu(&tlb);
-	ops_stat_pages(mm->sim, MMN_OP_MUNMAP, zapped, 0);
+	mmn__op_stat_pages(mm->sim, MMN_OP_MUNMAP, zapped, 0);
 }
 
 static void vmas_free(struct mmn_sim *sim, struct mmn_vma **vmas, int n)
@@ -166,7 +166,7 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	unmap_region(mm, detached, n, addr, end);
 	mmn_mmap_read_unlock(mm);
 	vmas_free(mm->sim, detached, n);
-	ops_stat_call(mm->sim, MMN_OP_MUNMAP);
+	mmn__op_stat_call(mm->sim, MMN_OP_MUNMAP);
 	return 0;
 }
 
@@ -183,7 +183,7 @@ int mmn__mmap_split_range(struct mmn_mm *mm, unsigned long start, unsigned long 
 
 	if (err || (!lo && !hi))
 		return err;
-	if ((lo && ops_split_huge_boundary(mm, start)) || (hi && ops_split_huge_boundary(mm, end)))
+	if ((lo && mmn__split_huge_boundary(mm, start)) || (hi && mmn__split_huge_boundary(mm, end)))
 		return -ENOMEM;
 	return mmn_vma_split_range(mm, start, end);
 }
@@ -360,12 +360,12 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	mmn_notifier_release(mm);
 	mmn_mmap_read_lock(mm);
 	mmn_tlb_gather_mmu_fullmm(&tlb, mm);
-	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, 0, ~0UL, NULL);
-	ops_start(MMN_OP_EXIT, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_UNMAP, mm, 0, ~0UL, NULL);
+	mmn__notify_start(MMN_OP_EXIT, &range);
 	for (int i = 0; i < mm->nr_vmas; i++)
 		zapped += mmn_zap_vma_range(&tlb, mm->vmas[i], mm->vmas[i]->start,
 					    mm->vmas[i]->end);
-	ops_end(&range);
+	mmn__notify_end(&range);
 	mmn_mmap_read_unlock(mm);
 
 	mmn_mmap_write_lock(mm);
@@ -379,6 +379,6 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	mmn_tlb_finish_mmu(&tlb);
 	mmn_mmap_write_unlock(mm);
 	vmas_free(mm->sim, vmas, n);
-	ops_stat_call(mm->sim, MMN_OP_EXIT);
-	ops_stat_pages(mm->sim, MMN_OP_EXIT, zapped, 0);
+	mmn__op_stat_call(mm->sim, MMN_OP_EXIT);
+	mmn__op_stat_pages(mm->sim, MMN_OP_EXIT, zapped, 0);
 }

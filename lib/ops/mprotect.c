@@ -127,7 +127,7 @@ static void change_huge_pmd(struct cp_walk *c, struct mmn_ptdesc *pmdt, unsigned
 
 	mmn_spin_lock(&pmdt->ptl);
 	if (mmn_pmd_mapped_leaf(mmn_pte_get(mm->sim, pmdt, idx, addr)) &&
-	    ops_pte_modify(mm->sim, pmdt, idx, addr, cp_prot_pte, c->vma)) {
+	    mmn__pte_modify(mm->sim, pmdt, idx, addr, cp_prot_pte, c->vma)) {
 		mmn_flush_tlb_range(mm, addr, addr + MMN_PMD_SIZE);
 		mmn_tlb_flush_pte_range(c->tlb, addr, MMN_PMD_SIZE);
 		c->changed += MMN_HPAGE_NR;
@@ -142,8 +142,8 @@ static void cp_lazy_start(struct cp_walk *c, unsigned long addr, unsigned long e
 {
 	if (c->started)
 		return;
-	ops_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, c->vma->mm, addr, end, NULL);
-	ops_start(c->op, &c->range);
+	mmn__notify_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, c->vma->mm, addr, end, NULL);
+	mmn__notify_start(c->op, &c->range);
 	c->started = true;
 }
 
@@ -167,7 +167,7 @@ static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 			return;
 		}
 		/* Part of a THP: __split_huge_pmd(), then the PTEs. */
-		if (ops_split_huge_pmd(w->mm, addr))
+		if (mmn__split_huge_pmd(w->mm, addr))
 			return;
 		pmde = mmn_pte_get(sim, pmdt, idx, addr);
 	}
@@ -181,7 +181,7 @@ static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 
 		if (mmn_pte_none(mmn_pte_get(sim, pt, i, a)))
 			continue;
-		if (ops_pte_modify(sim, pt, i, a, fn, c->vma)) {
+		if (mmn__pte_modify(sim, pt, i, a, fn, c->vma)) {
 			c->changed++;
 			mmn_tlb_flush_pte_range(c->tlb, a, MMN_PAGE_SIZE);
 		} else {
@@ -197,7 +197,7 @@ static void cp_region_done(struct ops_pmd_walk *w)
 
 	if (!c->started)
 		return;
-	ops_end(&c->range);
+	mmn__notify_end(&c->range);
 	c->started = false;
 }
 
@@ -213,9 +213,9 @@ static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, un
 	unsigned long rs = start, re = end;
 	bool locked, shared = false;
 
-	ops_hugetlb_widen(c->vma, &rs, &re);
-	ops_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, mm, rs, re, NULL);
-	ops_start(c->op, &c->range);
+	mmn__hugetlb_widen(c->vma, &rs, &re);
+	mmn__notify_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, mm, rs, re, NULL);
+	mmn__notify_start(c->op, &c->range);
 	/* i_mmap_lock_write(): huge_pmd_unshare() (lib/mm/hugetlb.c). */
 	locked = mmn_hugetlb_share_lock(c->vma, true);
 	for (unsigned long a = start; a < end; a += MMN_PMD_SIZE) {
@@ -237,7 +237,7 @@ static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, un
 			continue;
 		}
 		if (!mmn_pte_none(mmn_pte_get(sim, pmdt, idx, a))) {
-			if (ops_pte_modify(sim, pmdt, idx, a, cp_prot_pte, c->vma))
+			if (mmn__pte_modify(sim, pmdt, idx, a, cp_prot_pte, c->vma))
 				c->changed += MMN_HPAGE_NR;
 			else
 				c->unchanged += MMN_HPAGE_NR;
@@ -252,7 +252,7 @@ static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, un
 		mmn_flush_tlb_range(mm, start, end);
 	if (locked)
 		mmn_hugetlb_share_unlock(c->vma, true);
-	ops_end_only(&c->range);
+	mmn__notify_end_only(&c->range);
 }
 
 /* change_protection() over [start, end) of @vma. */
@@ -268,7 +268,7 @@ static void change_protection(struct cp_walk *c, struct mmn_mmu_gather *tlb,
 	}
 	c->w = (struct ops_pmd_walk){ .mm = vma->mm, .pmd_entry = cp_pmd_entry,
 				      .region_done = cp_region_done };
-	ops_walk_pmds(&c->w, start, end);
+	mmn__walk_pmds(&c->w, start, end);
 }
 
 static unsigned long prot_to_vm(int prot)
@@ -293,13 +293,13 @@ int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int p
 		return -EINVAL;
 	if (!len)
 		return 0;
-	end = ops_range_end(addr, len);
+	end = mmn__walk_range_end(addr, len);
 	if (!end)
 		return -ENOMEM;
 	newflags = prot_to_vm(prot);
 
 	mmn_mmap_write_lock(mm);
-	if (!ops_range_mapped(mm, addr, end)) {
+	if (!mmn__walk_range_mapped(mm, addr, end)) {
 		mmn_mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
@@ -325,8 +325,8 @@ int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int p
 	}
 	mmn_tlb_finish_mmu(&tlb);
 	mmn_mmap_write_unlock(mm);
-	ops_stat_call(mm->sim, MMN_OP_MPROTECT);
-	ops_stat_pages(mm->sim, MMN_OP_MPROTECT, c.changed, c.unchanged);
+	mmn__op_stat_call(mm->sim, MMN_OP_MPROTECT);
+	mmn__op_stat_pages(mm->sim, MMN_OP_MPROTECT, c.changed, c.unchanged);
 	return 0;
 }
 
@@ -345,11 +345,11 @@ int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long le
 		return -EINVAL;
 	if (!len)
 		return 0;
-	end = ops_range_end(addr, len);
+	end = mmn__walk_range_end(addr, len);
 	if (!end)
 		return -EINVAL;
 	mmn_mmap_read_lock(mm);
-	if (!ops_range_mapped(mm, addr, end)) {
+	if (!mmn__walk_range_mapped(mm, addr, end)) {
 		mmn_mmap_read_unlock(mm);
 		return -ENOMEM;
 	}
@@ -367,7 +367,7 @@ int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long le
 		mmn_tlb_finish_mmu(&tlb);
 	}
 	mmn_mmap_read_unlock(mm);
-	ops_stat_call(mm->sim, MMN_OP_NUMA_HINT);
-	ops_stat_pages(mm->sim, MMN_OP_NUMA_HINT, c.changed, c.unchanged);
+	mmn__op_stat_call(mm->sim, MMN_OP_NUMA_HINT);
+	mmn__op_stat_pages(mm->sim, MMN_OP_NUMA_HINT, c.changed, c.unchanged);
 	return 0;
 }

@@ -104,8 +104,8 @@ static unsigned long move_page_tables(struct mmn_mm *mm, unsigned long old, unsi
 	struct mmn_notifier_range range;
 	bool need_flush = false;
 
-	ops_range_init(&range, MMN_NOTIFY_UNMAP, mm, old, old_end, NULL);
-	ops_start(MMN_OP_MREMAP, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_UNMAP, mm, old, old_end, NULL);
+	mmn__notify_start(MMN_OP_MREMAP, &range);
 	while (old < old_end) {
 		unsigned long n = extent(old, old_end, new);
 		struct mmn_ptdesc *opt = mmn_pt_walk(mm, old, MMN_LVL_PTE);
@@ -119,7 +119,7 @@ static unsigned long move_page_tables(struct mmn_mm *mm, unsigned long old, unsi
 	/* Before 4.19: one flush of the old range, after every PTL was dropped. */
 	if (need_flush)
 		mmn_flush_tlb_range(mm, start, old_end);
-	ops_end(&range);
+	mmn__notify_end(&range);
 	return moved;
 }
 
@@ -142,7 +142,7 @@ static int move_vma(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned long
 
 	/* move_huge_pmd() is not modelled: THPs in the moved range are split
 	 * first (move_page_tables()'s split_huge_pmd() path). */
-	err = ops_split_huge_range(mm, old, old + old_len);
+	err = mmn__split_huge_range(mm, old, old + old_len);
 	if (!err)
 		err = move_prealloc(mm, old, old + old_len, new);
 	if (err)
@@ -238,8 +238,8 @@ out:
 	mmn_mmap_write_unlock(mm);
 	if (err)
 		return err;
-	ops_stat_call(mm->sim, MMN_OP_MREMAP);
-	ops_stat_pages(mm->sim, MMN_OP_MREMAP, moved, 0);
+	mmn__op_stat_call(mm->sim, MMN_OP_MREMAP);
+	mmn__op_stat_pages(mm->sim, MMN_OP_MREMAP, moved, 0);
 	if (out_addr)
 		*out_addr = result;
 	return 0;

@@ -41,25 +41,25 @@ int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
 			nskip++;
 			continue;
 		}
-		ops_range_init(&range, p->oom_reap_clear ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_UNMAP, mm,
+		mmn__notify_range_init(&range, p->oom_reap_clear ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_UNMAP, mm,
 			       vma->start, vma->end, NULL);
 		mmn_tlb_gather_mmu(&tlb, mm);
 		/* Before 4.19 the reaper only ran on mms without notifiers and
 		 * called none. */
-		if (p->nonblock && ops_start_nonblock(MMN_OP_OOM_REAP, &range)) {
+		if (p->nonblock && mmn__notify_start_nonblock(MMN_OP_OOM_REAP, &range)) {
 			mmn_tlb_finish_mmu(&tlb);
 			nskip++;
 			continue;
 		}
 		zapped += mmn_zap_vma_range(&tlb, vma, vma->start, vma->end);
 		if (p->nonblock)
-			ops_end(&range);
+			mmn__notify_end(&range);
 		mmn_tlb_finish_mmu(&tlb);
 	}
 	mmn_mmap_read_unlock(mm);
-	ops_stat_call(mm->sim, MMN_OP_OOM_REAP);
-	ops_stat_pages(mm->sim, MMN_OP_OOM_REAP, zapped, 0);
-	ops_stat_skipped(mm->sim, MMN_OP_OOM_REAP, nskip);
+	mmn__op_stat_call(mm->sim, MMN_OP_OOM_REAP);
+	mmn__op_stat_pages(mm->sim, MMN_OP_OOM_REAP, zapped, 0);
+	mmn__op_stat_skipped(mm->sim, MMN_OP_OOM_REAP, nskip);
 	if (skipped)
 		*skipped = nskip;
 	return 0;

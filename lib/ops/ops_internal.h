@@ -23,11 +23,11 @@
  * each with a reference the caller drops. Takes mmap_lock for read around
  * the walk only.
  */
-int ops_isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
+int mmn__isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 		      unsigned long **pfns, size_t *nr);
 /*
  * The driver the rmap family shares (migrate_pages(), shrink_folio_list()):
- * isolate the range as ops_isolate_range() does, call @one on each page (it
+ * isolate the range as mmn__isolate_range() does, call @one on each page (it
  * consumes the isolation's reference and returns the mappings it changed),
  * and count the call and the changed pages for @op. 0 or the isolation's
  * error.
@@ -37,23 +37,23 @@ int mmn__isolate_apply(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 
 /*
  * THP (lib/ops/thp.c). Callers hold mmap_lock (read or write).
- * ops_thp_vma_eligible(): a private anonymous, non-hugetlb VMA with
+ * mmn__thp_vma_eligible(): a private anonymous, non-hugetlb VMA with
  * MMN_VM_HUGEPAGE and without MMN_VM_NOHUGEPAGE.
- * ops_split_huge_pmd(): __split_huge_pmd() of the anonymous THP leaf
+ * mmn__split_huge_pmd(): __split_huge_pmd() of the anonymous THP leaf
  * mapping @addr, if any (0 when there is none; -ENOMEM: no frame for the
  * PTE table, nothing changed).
- * ops_split_huge_range(): the same for every THP leaf overlapping
+ * mmn__split_huge_range(): the same for every THP leaf overlapping
  * [start, end) (all-or-nothing is not needed: each split keeps the data).
- * ops_split_huge_boundary(): vma_adjust_trans_huge(): split the THP
+ * mmn__split_huge_boundary(): vma_adjust_trans_huge(): split the THP
  * straddling @addr when @addr is not 2 MiB aligned.
  */
 /* pmd_mkinvalid() of a THP leaf being split (under its PMD lock): not
  * present, not none; whoever meets it waits for the PMD lock. */
 #define OPS_PMD_SPLITTING MMN_PTE_HUGE
-bool ops_thp_vma_eligible(const struct mmn_vma *vma);
-int ops_split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
-int ops_split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
-int ops_split_huge_boundary(struct mmn_mm *mm, unsigned long addr);
+bool mmn__thp_vma_eligible(const struct mmn_vma *vma);
+int mmn__split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
+int mmn__split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
+int mmn__split_huge_boundary(struct mmn_mm *mm, unsigned long addr);
 
 /*
  * mm/memory.c and mm/mmap.c operations (lib/ops/memory.c, lib/ops/mmap.c).
@@ -88,7 +88,7 @@ int mmn_do_device_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdes
 /* restore_exclusive_pte() (lib/ops/exclusive.c): the present entry that
  * device-exclusive @entry of @vma stands for. Caller holds the page lock
  * and the PTL. */
-mmn_pte_t ops_exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry);
+mmn_pte_t mmn__exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry);
 
 /*
  * try_to_unmap_one()/try_to_migrate_one() for hugetlb page @pfn mapped at
@@ -98,18 +98,18 @@ mmn_pte_t ops_exclusive_restored_pte(const struct mmn_vma *vma, mmn_pte_t entry)
  * unshared mapping is left as it is. Called from an rmap walk; returns
  * true (continue the walk).
  */
-bool ops_hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
+bool mmn__hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long addr,
 			  unsigned long pfn, unsigned long *changed);
 /* rmap_walk_locked() for a hugetlb page with i_mmap_rwsem held for write,
  * as try_to_unmap()/try_to_migrate() callers take it for hugetlb
  * (TTU_RMAP_LOCKED): no huge_pmd_share() can run meanwhile. */
-void ops_hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
+void mmn__hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
 
 /* Per-operation statistics (lib/ops/stats.c): calls, pages changed and
- * unchanged, skipped; the ranges are counted by ops_start(). */
-void ops_stat_call(struct mmn_sim *sim, enum mmn_op op);
-void ops_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,
+ * unchanged, skipped; the ranges are counted by mmn__notify_start(). */
+void mmn__op_stat_call(struct mmn_sim *sim, enum mmn_op op);
+void mmn__op_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,
 		    unsigned long unchanged);
-void ops_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n);
+void mmn__op_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n);
 
 #endif /* MMN_LIB_OPS_INTERNAL_H */

@@ -85,9 +85,9 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 	if (c->released)
 		return false;
 	if (mmn_pfn_is_huge(sim, c->pfn)) /* hugetlb: PMD sharing (hugetlb.c) */
-		return ops_hugetlb_rmap_one(MMN_OP_RECLAIM, vma, addr, c->pfn, &c->changed);
+		return mmn__hugetlb_rmap_one(MMN_OP_RECLAIM, vma, addr, c->pfn, &c->changed);
 	/* Up to 4.12: ->invalidate_page after the PTL, no start/end. */
-	started = ops_rmap_start(MMN_OP_RECLAIM, &range, mm, addr, addr + MMN_PAGE_SIZE);
+	started = mmn__notify_rmap_start(MMN_OP_RECLAIM, &range, mm, addr, addr + MMN_PAGE_SIZE);
 	/* page_vma_mapped_walk(): is the page mapped here? */
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (pt) {
@@ -101,7 +101,7 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 				/* A pinned page may be under DMA: keep it mapped. */
 				c->busy = true;
 			} else {
-				e = ops_ptep_clear_flush_notify(mm, pt, idx, addr);
+				e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->pfn)->flags,
 							MMN_PG_DIRTY);
@@ -123,7 +123,7 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 		}
 		mmn_spin_unlock(&pt->ptl);
 	}
-	ops_rmap_end(&range, mm, started, unmapped, addr);
+	mmn__notify_rmap_end(&range, mm, started, unmapped, addr);
 	return !c->busy;
 }
 
@@ -165,7 +165,7 @@ static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
 		return 0;
 	}
 	if (mmn_pfn_is_huge(sim, pfn)) /* i_mmap_rwsem for write (hugetlb.c) */
-		ops_hugetlb_rmap_walk(sim, pfn, try_to_unmap_one, &c);
+		mmn__hugetlb_rmap_walk(sim, pfn, try_to_unmap_one, &c);
 	else
 		mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
 	if (c.released)

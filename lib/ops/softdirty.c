@@ -72,7 +72,7 @@ static void sd_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 
 		if (mmn_pte_none(mmn_pte_get(sim, pt, i, a)))
 			continue;
-		if (ops_pte_modify(sim, pt, i, a, sd_clear_pte, sim))
+		if (mmn__pte_modify(sim, pt, i, a, sd_clear_pte, sim))
 			s->changed++;
 		else
 			s->unchanged++;
@@ -88,15 +88,15 @@ int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
 	if (!mm)
 		return -EINVAL;
 	mmn_mmap_read_lock(mm);
-	ops_range_init(&range, MMN_NOTIFY_SOFT_DIRTY, mm, 0, ~0UL, NULL);
-	ops_start(MMN_OP_SOFT_DIRTY, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_SOFT_DIRTY, mm, 0, ~0UL, NULL);
+	mmn__notify_start(MMN_OP_SOFT_DIRTY, &range);
 	s.w = (struct ops_pmd_walk){ .mm = mm, .pmd_entry = sd_pmd_entry };
 	for (int i = 0; i < mm->nr_vmas; i++)
-		ops_walk_pmds(&s.w, mm->vmas[i]->start, mm->vmas[i]->end);
-	ops_end(&range);
+		mmn__walk_pmds(&s.w, mm->vmas[i]->start, mm->vmas[i]->end);
+	mmn__notify_end(&range);
 	mmn_flush_tlb_mm(mm);
 	mmn_mmap_read_unlock(mm);
-	ops_stat_call(mm->sim, MMN_OP_SOFT_DIRTY);
-	ops_stat_pages(mm->sim, MMN_OP_SOFT_DIRTY, s.changed, s.unchanged);
+	mmn__op_stat_call(mm->sim, MMN_OP_SOFT_DIRTY);
+	mmn__op_stat_pages(mm->sim, MMN_OP_SOFT_DIRTY, s.changed, s.unchanged);
 	return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The per-operation statistics (struct mmn_op_stats) and the operations'
- * names. The ranges each operation notifies are counted by ops_start()
+ * names. The ranges each operation notifies are counted by mmn__notify_start()
  * (lib/notifier/notify.c).
  */
 #include "ops/ops_internal.h"
@@ -42,19 +42,19 @@ static struct mmn_op_counters *op_counters(struct mmn_sim *sim, enum mmn_op op)
 	return &sim->op_stats[op];
 }
 
-void ops_stat_call(struct mmn_sim *sim, enum mmn_op op)
+void mmn__op_stat_call(struct mmn_sim *sim, enum mmn_op op)
 {
 	atomic_fetch_add_explicit(&op_counters(sim, op)->calls, 1, memory_order_relaxed);
 }
 
-void ops_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,
+void mmn__op_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long changed,
 		    unsigned long unchanged)
 {
 	atomic_fetch_add_explicit(&op_counters(sim, op)->changed, changed, memory_order_relaxed);
 	atomic_fetch_add_explicit(&op_counters(sim, op)->unchanged, unchanged, memory_order_relaxed);
 }
 
-void ops_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n)
+void mmn__op_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n)
 {
 	atomic_fetch_add_explicit(&op_counters(sim, op)->skipped, n, memory_order_relaxed);
 }

@@ -43,7 +43,7 @@
 
 #define THP_PMD_SPLITTING OPS_PMD_SPLITTING
 
-bool ops_thp_vma_eligible(const struct mmn_vma *vma)
+bool mmn__thp_vma_eligible(const struct mmn_vma *vma)
 {
 	return !(vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB | MMN_VM_NOHUGEPAGE)) &&
 	       (vma->vm_flags & MMN_VM_HUGEPAGE) && !vma->file && vma->anon_vma;
@@ -80,8 +80,8 @@ static int split_huge_pmd(struct mmn_mm *mm, unsigned long haddr)
 	if (!pt)
 		return -ENOMEM;
 
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, haddr, haddr + MMN_PMD_SIZE, NULL);
-	ops_start(MMN_OP_THP_SPLIT, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, haddr, haddr + MMN_PMD_SIZE, NULL);
+	mmn__notify_start(MMN_OP_THP_SPLIT, &range);
 	mmn_spin_lock(&pmdt->ptl);
 	e = mmn_pte_get(sim, pmdt, idx, haddr);
 	if (mmn_pmd_mapped_leaf(e)) {
@@ -108,17 +108,17 @@ static int split_huge_pmd(struct mmn_mm *mm, unsigned long haddr)
 		done = true;
 	}
 	mmn_spin_unlock(&pmdt->ptl);
-	ops_end_only(&range);
+	mmn__notify_end_only(&range);
 	if (!done) {
 		mmn_pt_free(sim, pt->pfn);
 		return 0;
 	}
-	ops_stat_call(sim, MMN_OP_THP_SPLIT);
-	ops_stat_pages(sim, MMN_OP_THP_SPLIT, MMN_HPAGE_NR, 0);
+	mmn__op_stat_call(sim, MMN_OP_THP_SPLIT);
+	mmn__op_stat_pages(sim, MMN_OP_THP_SPLIT, MMN_HPAGE_NR, 0);
 	return 0;
 }
 
-int ops_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
+int mmn__split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
 {
 	struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
 
@@ -127,10 +127,10 @@ int ops_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
 	return split_huge_pmd(mm, addr & MMN_PMD_MASK);
 }
 
-int ops_split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
+int mmn__split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
 	for (unsigned long a = start & MMN_PMD_MASK; a < end; a += MMN_PMD_SIZE) {
-		int err = ops_split_huge_pmd(mm, a < start ? start : a);
+		int err = mmn__split_huge_pmd(mm, a < start ? start : a);
 
 		if (err)
 			return err;
@@ -138,11 +138,11 @@ int ops_split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long e
 	return 0;
 }
 
-int ops_split_huge_boundary(struct mmn_mm *mm, unsigned long addr)
+int mmn__split_huge_boundary(struct mmn_mm *mm, unsigned long addr)
 {
 	if (!(addr & ~MMN_PMD_MASK))
 		return 0;
-	return ops_split_huge_pmd(mm, addr);
+	return mmn__split_huge_pmd(mm, addr);
 }
 
 int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
@@ -213,7 +213,7 @@ static struct mmn_vma *hugepage_vma_revalidate(struct mmn_mm *mm, unsigned long 
 	*err = -ENOMEM;
 	if (!vma)
 		return NULL;
-	if (!vma_private_anon(vma) || !ops_thp_vma_eligible(vma)) {
+	if (!vma_private_anon(vma) || !mmn__thp_vma_eligible(vma)) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -267,13 +267,13 @@ static bool collapse_isolate(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_
 	bool ok;
 
 	mmn_down_write(&vma->anon_vma->rwsem);
-	ops_range_init(&range, MMN_NOTIFY_CLEAR, mm, haddr, haddr + MMN_PMD_SIZE, NULL);
-	ops_start(MMN_OP_THP_COLLAPSE, &range);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, haddr, haddr + MMN_PMD_SIZE, NULL);
+	mmn__notify_start(MMN_OP_THP_COLLAPSE, &range);
 	mmn_spin_lock(&pmdt->ptl);
 	pmde = mmn_pte_get_and_clear(sim, pmdt, idx, haddr);
 	mmn_flush_tlb_range(mm, haddr, haddr + MMN_PMD_SIZE);
 	mmn_spin_unlock(&pmdt->ptl);
-	ops_end(&range);
+	mmn__notify_end(&range);
 
 	mmn_spin_lock(&pt->ptl);
 	ok = collapse_scan(sim, pt, haddr);
@@ -371,8 +371,8 @@ static int collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 	}
 	collapse_copy(sim, vma, pmdt, pt, haddr, hpfn, old);
 	collapse_copy_succeeded(mm, pt, haddr, old);
-	ops_stat_call(sim, MMN_OP_THP_COLLAPSE);
-	ops_stat_pages(sim, MMN_OP_THP_COLLAPSE, MMN_HPAGE_NR, 0);
+	mmn__op_stat_call(sim, MMN_OP_THP_COLLAPSE);
+	mmn__op_stat_pages(sim, MMN_OP_THP_COLLAPSE, MMN_HPAGE_NR, 0);
 	return 0;
 }
 

@@ -10,7 +10,7 @@ static inline unsigned long walk_level_end(unsigned long addr, int level, unsign
 	return next - 1 < end - 1 ? next : end;
 }
 
-void ops_walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long end)
+void mmn__walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long end)
 {
 	struct mmn_mm *mm = w->mm;
 	struct mmn_sim *sim = mm->sim;
@@ -48,7 +48,7 @@ void ops_walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long en
 	}
 }
 
-bool ops_pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx,
+bool mmn__pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx,
 		    unsigned long addr, ops_pte_fn fn, void *arg)
 {
 	mmn_pte_t old = mmn_pte_get(sim, pt, idx, addr), val;
@@ -62,7 +62,7 @@ bool ops_pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx
 	return val != old;
 }
 
-void ops_hugetlb_widen(const struct mmn_vma *vma, unsigned long *start, unsigned long *end)
+void mmn__hugetlb_widen(const struct mmn_vma *vma, unsigned long *start, unsigned long *end)
 {
 	unsigned long v_start = (vma->start + MMN_PUD_SIZE - 1) & MMN_PUD_MASK;
 	unsigned long v_end = vma->end & MMN_PUD_MASK;
@@ -77,7 +77,7 @@ void ops_hugetlb_widen(const struct mmn_vma *vma, unsigned long *start, unsigned
 		*end = (*end + MMN_PUD_SIZE - 1) & MMN_PUD_MASK;
 }
 
-bool ops_range_mapped(struct mmn_mm *mm, unsigned long start, unsigned long end)
+bool mmn__walk_range_mapped(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
 	int i = mmn_vma_first_above(mm, start);
 	unsigned long at = start;
@@ -91,7 +91,7 @@ bool ops_range_mapped(struct mmn_mm *mm, unsigned long start, unsigned long end)
 	return at >= end;
 }
 
-unsigned long ops_range_end(unsigned long addr, unsigned long len)
+unsigned long mmn__walk_range_end(unsigned long addr, unsigned long len)
 {
 	unsigned long alen;
 

@@ -35,7 +35,7 @@ struct ops_pmd_walk {
  * descent over [start, end), skipping empty upper entries. Caller holds
  * mmap_lock (page tables of a VMA are not freed under it).
  */
-void ops_walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long end);
+void mmn__walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long end);
 
 /* Compute the new value of an entry from its current value. Pure: it may be
  * called more than once for one entry. */
@@ -48,7 +48,7 @@ typedef mmn_pte_t (*ops_pte_fn)(void *arg, mmn_pte_t old, unsigned long addr);
  * dirty bit a hardware walker sets meanwhile. Caller holds the table's lock.
  * Returns true if the entry changed.
  */
-bool ops_pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx,
+bool mmn__pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx,
 		    unsigned long addr, ops_pte_fn fn, void *arg);
 
 /*
@@ -57,13 +57,13 @@ bool ops_pte_modify(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx
  * is a shared hugetlb mapping spanning a whole PUD-aligned area there (its
  * PMD table may be shared with other mms).
  */
-void ops_hugetlb_widen(const struct mmn_vma *vma, unsigned long *start, unsigned long *end);
+void mmn__hugetlb_widen(const struct mmn_vma *vma, unsigned long *start, unsigned long *end);
 
 /* Whether [start, end) is mapped by VMAs without a hole (caller holds mmap_lock). */
-bool ops_range_mapped(struct mmn_mm *mm, unsigned long start, unsigned long end);
+bool mmn__walk_range_mapped(struct mmn_mm *mm, unsigned long start, unsigned long end);
 
 /* The page-aligned end of [addr, addr + len): 0 when @addr is misaligned or
  * the range overflows or leaves user space. */
-unsigned long ops_range_end(unsigned long addr, unsigned long len);
+unsigned long mmn__walk_range_end(unsigned long addr, unsigned long len);
 
 #endif /* MMN_LIB_OPS_WALK_H */

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mm/mm_internal.h" /* mmn_alloc_page(): the new owner of the freed frame */
 #include "scenarios_internal.h"
 
 #define S1_PG MMN_PAGE_SIZE

@@ -662,6 +662,11 @@ void mmn__lockdep_assert_held(const void *lock, const char *what)
 		mmn__ld_report(map->sim, a, MMN_VIOL_PROTOCOL, NULL, "lockdep_assert_held: %s not held", what);
 }
 
+void mmn_lockdep_assert_held(const void *lock, const char *what)
+{
+	mmn__lockdep_assert_held(lock, what ? what : "lock");
+}
+
 int mmn_lockdep_depth(struct mmn_sim *sim)
 {
 	struct mmn_actor *a;

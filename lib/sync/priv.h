@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../internal.h"
+#include "internal.h" /* lib/sync/internal.h */
 
 /* Held-lock stack depth of one actor (the kernel's MAX_LOCK_DEPTH is 48). */
 #define SYNC_MAX_HELD 48

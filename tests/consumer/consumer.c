@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: MIT */
+// SPDX-License-Identifier: MIT
 /*
  * A program outside the library's tree, built by run.sh against the
  * *installed* mmnsim (find_package and pkg-config, shared and static). It

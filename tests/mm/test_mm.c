@@ -55,6 +55,26 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* mmap_assert_locked(): silent under mmap_lock in either mode, reported
+ * without it. */
+static void test_mmap_assert_locked_fires_only_without_mmap_lock(void **state)
+{
+	struct fixture *f = *state;
+
+	mmn_mmap_read_lock(f->mm);
+	mmn_mmap_assert_locked(f->mm);
+	mmn_mmap_read_unlock(f->mm);
+	mmn_mmap_write_lock(f->mm);
+	mmn_mmap_assert_locked(f->mm);
+	mmn_mmap_write_unlock(f->mm);
+	assert_int_equal(mmn_check_total(f->sim), 0);
+	mmn_mmap_assert_locked(f->mm);
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_PROTOCOL), 1);
+	mmn_mmap_assert_locked(NULL);
+	assert_int_equal(mmn_check_total(f->sim), 1);
+	mmn_check_reset(f->sim);
+}
+
 static void touch(struct fixture *f, unsigned long addr, unsigned long n, uint64_t tag)
 {
 	for (unsigned long i = 0; i < n; i++)
@@ -372,6 +392,7 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
+		T(test_mmap_assert_locked_fires_only_without_mmap_lock),
 		T(test_mmap_places_top_down_and_honours_a_free_hint),
 		T(test_mmap_rounds_length_up_to_pages),
 		T(test_mmap_rejects_bad_input_and_changes_nothing),

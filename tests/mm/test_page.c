@@ -189,10 +189,28 @@ static void test_bad_pfns_are_refused(void **state)
 	assert_int_equal(f->cap.n, 0);
 }
 
+/* alloc_page() refuses what would be no frame: no simulation, born free, a
+ * second zero page; and takes nothing from the pool doing so. */
+static void test_alloc_refuses_free_or_zero_flags(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long a = mmn_alloc_page(f->sim, 0);
+
+	assert_int_not_equal(a, 0);
+	assert_int_equal(mmn_put_page(f->sim, a), 0);
+	assert_int_equal(mmn_alloc_page(NULL, 0), 0);
+	assert_int_equal(mmn_alloc_page(f->sim, MMN_PG_FREE), 0);
+	assert_int_equal(mmn_alloc_page(f->sim, MMN_PG_ZERO | MMN_PG_ANON), 0);
+	assert_int_equal(mmn_alloc_page(f->sim, MMN_PG_ANON), a); /* still the hottest */
+	assert_int_equal(mmn_put_page(f->sim, a), 0);
+	assert_int_equal(f->cap.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alloc_gives_zeroed_frame_with_one_reference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_refuses_free_or_zero_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freed_frame_is_reused_first_with_a_new_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_put_frees_and_earlier_puts_do_not, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_or_get_of_a_free_frame_is_refused_and_reported, setup, teardown),

@@ -11,6 +11,7 @@
 /* White-box: the notifier SRCU domain of the simulation and the actor's
  * context live behind lib/internal.h. */
 #include "internal.h"
+#include "sync/internal.h"
 
 /* One clock for every recorder of the process: events of two recorders
  * can be ordered by their stamps. */
