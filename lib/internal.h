@@ -79,6 +79,14 @@ struct mmn_sim {
 	void (*tlb_secondary_hook)(struct mmn_mm *mm, unsigned long start, unsigned long end,
 				   bool arch);
 	void (*subscriptions_destroy_hook)(struct mmn_mm *mm);
+	/*
+	 * Where the deterministic backend (lib/sync) lets the notifier repair
+	 * what unwound actors left (set by lib/notifier): actor_unwound_hook
+	 * on the unwound actor's own thread, run_unwound_hook after the run,
+	 * on its caller's thread, with no actor left.
+	 */
+	void (*actor_unwound_hook)(struct mmn_sim *sim);
+	void (*run_unwound_hook)(struct mmn_sim *sim);
 	struct mmn_cpu *cpus;            /* lib/mm/tlb.c, cfg.nr_cpus of them */
 	/* The SRCU domain of the MMU notifiers: one for every mm, as the
 	 * kernel's static srcu in mm/mmu_notifier.c. */

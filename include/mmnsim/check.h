@@ -196,7 +196,12 @@ MMN_API int mmn_check_unregister_secondary(struct mmn_sim *sim, void *ctx);
  * invalidation in progress is about to drop would be reported too.
  * @param sim  the simulation
  * @return the number of stale translations (0: coherent), -EINVAL for NULL,
- *         -ENOMEM when the host cannot allocate the audit's scratch space.
+ *         -ENOMEM when the host cannot allocate the audit's scratch space,
+ *         -ESTALE (nothing audited, nothing reported) when the last run of
+ *         the deterministic scheduler unwound actors (a deadlock, or a
+ *         livelock still running long past its step budget): what they had
+ *         in flight was cut short, so the audit would only see half-done
+ *         operations.
  */
 MMN_API long mmn_check_quiescent(struct mmn_sim *sim);
 

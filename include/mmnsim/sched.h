@@ -75,7 +75,11 @@ enum mmn_sched_outcome {
 	 *  MMN_VIOL_DEADLOCK with the wait-for cycle. */
 	MMN_OUTCOME_DEADLOCK,
 	/** mmn_sched_config::max_steps scheduling points passed: a livelock,
-	 *  starvation or just a long run. Not a violation; the outcome says it. */
+	 *  starvation or just a long run. The actors then ran on in turn (no
+	 *  more choices) until they ended, so the simulation is left whole;
+	 *  only a livelock still running max(max_steps, 10000) points later
+	 *  was unwound (mmn_sched_result::unwound). Not a violation, and an
+	 *  exploration never judges such a schedule violating. */
 	MMN_OUTCOME_BUDGET,
 };
 
@@ -90,8 +94,9 @@ struct mmn_sched_config {
 	/** PCT estimate k of the steps (scheduling points) of a run; the change
 	 *  points are drawn in [1, k]. Default 1000. */
 	unsigned long pct_steps;
-	/** Step budget: the run ends with MMN_OUTCOME_BUDGET after this many
-	 *  scheduling points. Default 100000. */
+	/** Step budget: the strategy chooses at this many scheduling points at
+	 *  most; past it the run is drained (MMN_OUTCOME_BUDGET). Default
+	 *  100000. */
 	unsigned long max_steps;
 	/** Choice list for MMN_STRATEGY_REPLAY (copied when the run starts). */
 	const uint32_t *replay;
@@ -159,7 +164,8 @@ typedef void (*mmn_sched_body_fn)(struct mmn_sim *sim, void *arg);
 
 /**
  * mmn_sched_run() - run @p body(@p sim, @p arg) under the deterministic
- * scheduler until every actor has ended, a deadlock or the step budget.
+ * scheduler until every actor has ended or a deadlock; past the step
+ * budget the actors run on in turn to their end (MMN_OUTCOME_BUDGET).
  * @param sim   a simulation of the deterministic backend
  * @param cfg   strategy, seed, budget (NULL: the defaults)
  * @param body  actor 0's body
@@ -172,10 +178,15 @@ typedef void (*mmn_sched_body_fn)(struct mmn_sim *sim, void *arg);
  *
  * The calling thread is the controller: it does not run in the schedule and
  * sleeps until the run ends. Actors still blocked at a deadlock, and every
- * actor left at budget exhaustion, are then unwound: their wait returns into
- * their start routine (longjmp), the locks, rwsems and SRCU read sections
- * they hold are released, and their threads are joined. Host memory they
- * allocated in the interrupted operation is not freed. Actor handles of a
+ * actor of a livelock that outlives the drain past its budget, are then
+ * unwound: their wait returns into their start routine (longjmp), the locks,
+ * rwsems and SRCU read sections they hold are released, and their threads
+ * are joined; invalidations they had started are closed (the interval
+ * sequence leaves its odd period, deferred inserts and removes are applied)
+ * so that tear-down can remove and free everything, and
+ * mmn_check_quiescent() calls the simulation void (-ESTALE) until the next
+ * run. Host memory they allocated in the interrupted operation is not
+ * freed. Actor handles of a
  * run are invalid once it returns; actors not joined by the body are joined
  * here. Spawning outside a run is refused.
  *

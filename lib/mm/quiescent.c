@@ -141,6 +141,8 @@ long mmn_check_quiescent(struct mmn_sim *sim)
 
 	if (!sim)
 		return -EINVAL;
+	if (mmn__det_last_run_unwound(sim))
+		return -ESTALE; /* void: operations were cut short */
 	mmn_tlb_for_each_entry(sim, emit_cpu, &q);
 	/* Copy the registry: the iterators run without the raw lock, as they
 	 * may take the listeners' own (sleeping) locks. */

@@ -307,6 +307,9 @@ static void mn_hlist_del(struct mmn_notifier_subscriptions *subs, struct mmn_not
 static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsigned long end,
 				    bool arch);
 
+static void mn_actor_unwound(struct mmn_sim *sim);
+static void mn_run_unwound(struct mmn_sim *sim);
+
 /*
  * The notifier's entry points that lib/mm calls through its hooks: the
  * secondary flush of a CPU TLB flush (the flush walk below) and __mmdrop()'s
@@ -316,6 +319,8 @@ void mmn__notifier_sim_init(struct mmn_sim *sim)
 {
 	sim->tlb_secondary_hook = mn_secondary_flush_walk;
 	sim->subscriptions_destroy_hook = mmn_notifier_subscriptions_destroy;
+	sim->actor_unwound_hook = mn_actor_unwound;
+	sim->run_unwound_hook = mn_run_unwound;
 }
 
 static struct mmn_notifier_subscriptions *mn_subscriptions_alloc(struct mmn_mm *mm)
@@ -713,6 +718,23 @@ mn_itree_inv_next(struct mmn_interval_notifier *isub, const struct mmn_notifier_
 						   range->end - 1));
 }
 
+/* The inserts and removes deferred while the tree was frozen, applied. */
+static void mn_itree_apply_deferred(struct mmn_notifier_subscriptions *subs)
+{
+	struct mmn_interval_notifier *isub;
+
+	while ((isub = subs->deferred_list)) {
+		mn_deferred_del(isub);
+		if (!isub->in_tree) {
+			mmn_itree_insert(&subs->itree, &isub->interval_tree);
+			isub->in_tree = 1;
+		} else {
+			mmn_itree_remove(&subs->itree, &isub->interval_tree);
+			isub->in_tree = 0;
+		}
+	}
+}
+
 /*
  * mn_itree_inv_end() (5.5+): count the invalidation out; the last one ends
  * the odd period, applies the deferred inserts and removes, and wakes the
@@ -720,8 +742,6 @@ mn_itree_inv_next(struct mmn_interval_notifier *isub, const struct mmn_notifier_
  */
 static void mn_itree_inv_end(struct mmn_sim *sim, struct mmn_notifier_subscriptions *subs)
 {
-	struct mmn_interval_notifier *isub;
-
 	mmn_spin_lock(&subs->lock);
 	if (mmn_unlikely(subs->active_invalidate_ranges == 0)) {
 		mmn_spin_unlock(&subs->lock);
@@ -735,18 +755,48 @@ static void mn_itree_inv_end(struct mmn_sim *sim, struct mmn_notifier_subscripti
 	}
 	/* Back to even: the tree may change again. */
 	__atomic_store_n(&subs->invalidate_seq, subs->invalidate_seq + 1, __ATOMIC_RELEASE);
-	while ((isub = subs->deferred_list)) {
-		mn_deferred_del(isub);
-		if (!isub->in_tree) {
-			mmn_itree_insert(&subs->itree, &isub->interval_tree);
-			isub->in_tree = 1;
-		} else {
-			mmn_itree_remove(&subs->itree, &isub->interval_tree);
-			isub->in_tree = 0;
-		}
-	}
+	mn_itree_apply_deferred(subs);
 	mmn_spin_unlock(&subs->lock);
 	mmn_wake_up_all(&subs->wq);
+}
+
+/*
+ * An actor of the deterministic backend was unwound (a deadlock, or a
+ * livelock long past its budget) on this thread: the starts it had not
+ * ended are gone with it, so its pairing table starts empty for the next
+ * actor the host thread runs.
+ */
+static void mn_actor_unwound(struct mmn_sim *sim)
+{
+	(void)sim;
+	mmn_notifier_pairing_reset();
+}
+
+/*
+ * After a run that unwound actors, no actor is left, so every invalidation
+ * still counted in was opened by an unwound one and can never end. Close
+ * them as mn_itree_inv_end() would (the odd period ends, the deferred
+ * inserts and removes are applied), so that removing an interval notifier or
+ * reading its sequence does not wait forever and tear-down frees nothing
+ * still linked. Single-threaded by construction: no modelled lock is taken.
+ * The hlist listeners' own state (a KVM-style in-progress count) is theirs
+ * to handle; the run is void for the oracle (mmn_check_quiescent()).
+ */
+static void mn_run_unwound(struct mmn_sim *sim)
+{
+	mmn_raw_lock(&sim->mm_list_lock);
+	for (struct mmn_mm *mm = sim->mm_list; mm; mm = mm->next) {
+		struct mmn_notifier_subscriptions *subs = mn_subs(mm);
+
+		if (!subs || !subs->active_invalidate_ranges)
+			continue;
+		subs->active_invalidate_ranges = 0;
+		if (!(subs->invalidate_seq & 1)) /* mn_itree_is_invalidating(), unlocked */
+			continue;
+		__atomic_store_n(&subs->invalidate_seq, subs->invalidate_seq + 1, __ATOMIC_RELEASE);
+		mn_itree_apply_deferred(subs);
+	}
+	mmn_raw_unlock(&sim->mm_list_lock);
 }
 
 /* One interval callback, with the same bracketing as mn_cb_enter/exit. */
@@ -1473,6 +1523,24 @@ int mmn_interval_notifier_remove(struct mmn_interval_notifier *isub)
 		struct mn_seq_wait sw = { .subs = subs, .seq = seq };
 
 		mmn_wait_event(&subs->wq, mn_seq_released, &sw);
+		/*
+		 * Still deferred: the wait could never end and was reported and
+		 * skipped (the deterministic backend outside a run, where no
+		 * actor can end the invalidation). The caller may free @isub
+		 * once this returns, so nothing may stay linked to it. (After a
+		 * real wait the end took it off the list before the wake-up:
+		 * no lock, no scheduling point on that path.)
+		 */
+		if (mmn_unlikely(__atomic_load_n(&isub->deferred, __ATOMIC_ACQUIRE))) {
+			mmn_spin_lock(&subs->lock);
+			if (isub->deferred) {
+				mn_deferred_del(isub);
+				if (isub->in_tree)
+					mmn_itree_remove(&subs->itree, &isub->interval_tree);
+				isub->in_tree = 0;
+			}
+			mmn_spin_unlock(&subs->lock);
+		}
 	}
 	__atomic_store_n(&isub->state, MN_ITV_NONE, __ATOMIC_RELEASE);
 	/* Pairs with the mmgrab() of insert. */

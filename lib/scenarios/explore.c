@@ -61,6 +61,9 @@ bool mmn_explore_violating(const struct mmn_scenario *s, const struct mmn_scenar
 
 	if (!s || !r)
 		return false;
+	/* Over budget: drained to the end, counted as such, never judged. */
+	if (r->sched.outcome == MMN_OUTCOME_BUDGET)
+		return false;
 	if (p && p->wrong && s->found_kinds)
 		mask = s->found_kinds;
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)

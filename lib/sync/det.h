@@ -24,6 +24,13 @@
 
 #define DET_MAX_DEPTH 32
 #define DET_DEFAULT_STEPS 100000UL
+/*
+ * Past the step budget the actors run on in turn (draining, no choices) so
+ * that every operation in flight completes and the simulation is left whole;
+ * only a run still going after max(budget, DET_DRAIN_MIN) more points (a
+ * livelock) is unwound, and then declared void.
+ */
+#define DET_DRAIN_MIN 10000UL
 
 enum det_back {
 	DET_BACK_NONE = 0,
@@ -43,6 +50,7 @@ struct sync_det {
 	bool running;                /* a run is in progress */
 	bool reporting;              /* a deadlock report is being delivered */
 	bool unwinding;              /* the run is over, its actors are unwound */
+	bool draining;               /* past the budget: round robin, no choices */
 	struct mmn_actor *cur;       /* token holder; NULL: the controller */
 	int back;                    /* enum det_back: why the token came back */
 

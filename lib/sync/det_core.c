@@ -110,7 +110,7 @@ void mmn__det_reschedule(struct sync_det *d, struct mmn_actor *me, const char *w
 	if (!next) {
 		if (det_stuck(d))
 			mmn__det_report_deadlock(d, me);
-		else
+		else if (!d->draining)
 			d->outcome = MMN_OUTCOME_OK;
 		mmn__det_give(d, NULL, DET_BACK_END);
 		if (me->det.state != SYNC_DET_ENDED)
@@ -125,6 +125,11 @@ void mmn__det_reschedule(struct sync_det *d, struct mmn_actor *me, const char *w
 		mmn__det_give(d, next, 0);
 		mmn__det_wait_token(d, me);
 	}
+}
+
+static unsigned long det_drain_steps(const struct sync_det *d)
+{
+	return d->cfg.max_steps > DET_DRAIN_MIN ? d->cfg.max_steps : DET_DRAIN_MIN;
 }
 
 /* A scheduling point passed by @a. */
@@ -148,10 +153,15 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 		return;
 	}
 	d->steps++;
-	if (d->steps > d->cfg.max_steps) {
-		mmn__det_trace(d, "%6lu %-8s %-16s step budget of %lu exhausted\n", d->steps, a->name,
-			       "budget", d->cfg.max_steps);
+	if (d->steps > d->cfg.max_steps && !d->draining) {
+		mmn__det_trace(d, "%6lu %-8s %-16s step budget of %lu exhausted: the actors run on in turn\n",
+			       d->steps, a->name, "budget", d->cfg.max_steps);
 		d->outcome = MMN_OUTCOME_BUDGET;
+		d->draining = true;
+	}
+	if (d->draining && d->steps - d->cfg.max_steps > det_drain_steps(d)) {
+		mmn__det_trace(d, "%6lu %-8s %-16s still running %lu points past the budget: unwound\n",
+			       d->steps, a->name, "budget", det_drain_steps(d));
 		mmn__det_give(d, NULL, DET_BACK_BUDGET);
 		mmn__det_wait_token(d, a); /* only ever to unwind */
 	}
@@ -286,6 +296,19 @@ void mmn__det_fini(struct mmn_sync_state *st)
 	free(d->objs);
 	free(d);
 	st->det = NULL;
+}
+
+bool mmn__det_last_run_unwound(const struct mmn_sim *sim)
+{
+	struct sync_det *d = sim->sync ? sim->sync->det : NULL;
+	bool unwound;
+
+	if (!d)
+		return false;
+	pthread_mutex_lock(&d->m);
+	unwound = !d->running && d->unwound > 0;
+	pthread_mutex_unlock(&d->m);
+	return unwound;
 }
 
 unsigned long mmn__det_raw_points(const struct mmn_sim *sim)

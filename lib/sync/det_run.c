@@ -54,6 +54,7 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 		return err;
 	d->steps = d->preemptions = d->replay_misses = 0;
 	d->unwound = 0;
+	d->draining = false;
 	d->outcome = MMN_OUTCOME_OK;
 	d->nchoices = 0;
 	d->trace_len = 0;
@@ -188,5 +189,8 @@ int mmn_sched_run(struct mmn_sim *sim, const struct mmn_sched_config *cfg,
 	det_control(d, main_actor);
 	det_reap(sim, d);
 	det_finish(sim, d, res);
+	/* d->unwound stays until the next run: no actor runs now. */
+	if (d->unwound && sim->run_unwound_hook)
+		sim->run_unwound_hook(sim);
 	return 0;
 }

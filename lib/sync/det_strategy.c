@@ -109,6 +109,15 @@ struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *h
 		return NULL;
 	if (n == 1)
 		return d->scratch[0];
+	if (d->draining) {
+		/* Round robin from @me: whoever waits on another makes progress. */
+		int from = me ? me->det.idx : -1;
+
+		for (unsigned int i = 0; i < n; i++)
+			if (d->scratch[i]->det.idx > from)
+				return d->scratch[i];
+		return d->scratch[0];
+	}
 	switch (d->cfg.strategy) {
 	case MMN_STRATEGY_PCT:
 		next = d->scratch[0];

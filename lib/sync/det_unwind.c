@@ -111,6 +111,8 @@ void *mmn__det_unwound(struct mmn_actor *a)
 	struct sync_det *d = det_of(a->sim);
 
 	det_release_all(a);
+	if (a->sim->actor_unwound_hook)
+		a->sim->actor_unwound_hook(a->sim);
 	__atomic_store_n(&a->exited, 1, __ATOMIC_RELEASE);
 	a->ret = NULL;
 	pthread_mutex_lock(&d->m);

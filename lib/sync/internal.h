@@ -40,6 +40,13 @@ char *mmn_lockdep_held_text(struct mmn_sim *sim, char *buf, size_t len);
  */
 void mmn__lockdep_assert_held(const void *lock, const char *what);
 
+/*
+ * Whether the last run of the deterministic scheduler on @sim unwound
+ * actors (deadlock, or a livelock past the budget's drain): the state it
+ * left has operations cut short. False under the native backend.
+ */
+bool mmn__det_last_run_unwound(const struct mmn_sim *sim);
+
 /* The current context string of the calling actor (see mmn_actor_set_context). */
 const char *mmn_actor_context(struct mmn_sim *sim);
 

@@ -715,6 +715,212 @@ static void spin_body(struct mmn_sim *sim, void *arg)
 		mmn_sched_point(sim, MMN_SCHED_EXPLICIT, NULL, "spin", 0);
 }
 
+/* A worker that takes @held, passes 40 points inside it and counts done. */
+struct finite {
+	struct mmn_sim *sim;
+	struct mmn_mutex *held;
+	int done;
+};
+
+static void *finite_worker(void *p)
+{
+	struct finite *f = p;
+
+	mmn_mutex_lock(f->held);
+	for (int i = 0; i < 40; i++)
+		mmn_sched_point(f->sim, MMN_SCHED_EXPLICIT, NULL, "work", 0);
+	mmn_mutex_unlock(f->held);
+	__atomic_add_fetch(&f->done, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void finite_body(struct mmn_sim *sim, void *arg)
+{
+	struct mmn_actor *a[2];
+
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(mmn_actor_spawn(sim, "worker", finite_worker, arg, &a[i]), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(mmn_actor_join(a[i], NULL), 0);
+}
+
+/*
+ * Past its budget a run that would end is drained, not cut: the actors run
+ * on in turn, every one finishes what it started (its lock released by
+ * itself, not by the unwinding), nothing is unwound, no choice is recorded
+ * past the budget, and the outcome still says the budget ran out.
+ */
+static void test_over_budget_run_is_drained_to_its_end(void **state)
+{
+	struct mmn_sim *sim = det_sim(true);
+	struct mmn_mutex held;
+	struct mmn_sched_config c;
+	struct mmn_sched_result r, again;
+	struct finite f = { .sim = sim, .held = &held };
+
+	(void)state;
+	mmn_mutex_init(&held, sim, &test_lock_class, "held");
+	cfg_of(&c, MMN_STRATEGY_RANDOM, 5);
+	c.max_steps = 20;
+	assert_int_equal(mmn_sched_run(sim, &c, finite_body, &f, &r), 0);
+	assert_int_equal(r.outcome, MMN_OUTCOME_BUDGET);
+	assert_int_equal(r.unwound, 0);
+	assert_int_equal(f.done, 2);
+	assert_true(r.steps > 80);
+	assert_true(r.choices <= 20);
+	assert_int_equal(r.violations, 0);
+	assert_false(mmn_mutex_is_locked(&held));
+	assert_non_null(strstr(mmn_sched_trace(sim, NULL), "run on in turn"));
+	/* The drain is deterministic: the same seed, the same run. */
+	f.done = 0;
+	assert_int_equal(mmn_sched_run(sim, &c, finite_body, &f, &again), 0);
+	assert_int_equal(again.steps, r.steps);
+	assert_int_equal(again.choices, r.choices);
+	mmn_mutex_destroy(&held);
+	mmn_sim_destroy(sim);
+}
+
+/* An interval notifier's invalidate that records the sequence. */
+static bool itv_invalidate(struct mmn_interval_notifier *sub, const struct mmn_notifier_range *range,
+			   unsigned long cur_seq)
+{
+	(void)range;
+	mmn_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static const struct mmn_interval_notifier_ops itv_ops = { .invalidate = itv_invalidate };
+
+struct stuck_inval {
+	struct mmn_mm *mm;
+	unsigned long addr;
+	struct mmn_mutex *never; /* held by main for the whole run */
+};
+
+/* Opens an invalidation over the interval, then waits forever. */
+static void *stuck_invalidator(void *p)
+{
+	struct stuck_inval *s = p;
+	struct mmn_notifier_range r;
+
+	mmn_notifier_range_init(&r, MMN_NOTIFY_UNMAP, MMN_NOTIFIER_RANGE_BLOCKABLE, s->mm, s->addr,
+				s->addr + MMN_PAGE_SIZE);
+	mmn_notifier_invalidate_range_start(&r);
+	mmn_mutex_lock(s->never);
+	mmn_notifier_invalidate_range_end(&r);
+	mmn_mutex_unlock(s->never);
+	return NULL;
+}
+
+static void stuck_body(struct mmn_sim *sim, void *arg)
+{
+	struct stuck_inval *s = arg;
+	struct mmn_actor *a;
+
+	mmn_mutex_lock(s->never);
+	assert_int_equal(mmn_actor_spawn(sim, "inval", stuck_invalidator, s, &a), 0);
+	mmn_actor_join(a, NULL); /* the deadlock: a waits for main, main for a */
+}
+
+/*
+ * A run that ends in a deadlock unwinds an actor inside an invalidation of
+ * an interval notifier's range. Afterwards the invalidation no longer holds
+ * the sequence odd: the notifier can be removed at once (no wait reported
+ * as a deadlock, nothing left linked), its sequence read, the mm torn down
+ * without a report of an invalidation in progress; the quiescent audit says
+ * the run is void.
+ */
+static void test_unwound_invalidation_is_closed_for_teardown(void **state)
+{
+	struct mmn_sim *sim = det_sim(true);
+	struct mmn_mutex never;
+	struct mmn_interval_notifier isub = { 0 };
+	struct stuck_inval s = { .never = &never };
+	struct mmn_sched_config c;
+	struct mmn_sched_result r;
+	struct capture cap;
+	unsigned long seq;
+
+	(void)state;
+	capture_install(sim, &cap);
+	s.mm = mmn_mm_create(sim);
+	assert_non_null(s.mm);
+	assert_int_equal(mmn_mmap(s.mm, 0, MMN_PAGE_SIZE, MMN_PROT_READ | MMN_PROT_WRITE,
+				  MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS, &s.addr), 0);
+	assert_int_equal(mmn_interval_notifier_insert(&isub, s.mm, s.addr, MMN_PAGE_SIZE, &itv_ops), 0);
+	mmn_mutex_init(&never, sim, &test_lock_class, "never");
+	cfg_of(&c, MMN_STRATEGY_RANDOM, 3);
+	assert_int_equal(mmn_sched_run(sim, &c, stuck_body, &s, &r), 0);
+	assert_int_equal(r.outcome, MMN_OUTCOME_DEADLOCK);
+	assert_int_equal(r.unwound, 2);
+	assert_int_equal(mmn_check_count(sim, MMN_VIOL_DEADLOCK), 1);
+	mmn_check_reset(sim);
+
+	/* Would wait for ever (reported as a deadlock) were the period still odd. */
+	seq = mmn_interval_read_begin(&isub);
+	assert_false(mmn_interval_read_retry(&isub, seq));
+	assert_int_equal(mmn_check_total(sim), 0);
+	assert_int_equal(mmn_check_quiescent(sim), -ESTALE);
+	assert_int_equal(mmn_interval_notifier_remove(&isub), 0);
+	mmn_mm_put(s.mm);
+	assert_int_equal(mmn_check_total(sim), 0);
+	mmn_mutex_destroy(&never);
+	mmn_sim_destroy(sim);
+}
+
+/* Counts its calls (the interval notifier of the test below). */
+static int itv_calls;
+
+static bool itv_count(struct mmn_interval_notifier *sub, const struct mmn_notifier_range *range,
+		      unsigned long cur_seq)
+{
+	(void)range;
+	itv_calls++;
+	mmn_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
+static const struct mmn_interval_notifier_ops itv_count_ops = { .invalidate = itv_count };
+
+/*
+ * Under the deterministic backend, outside a run, a removal that would have
+ * to wait for an invalidation no actor can end reports the wait as a
+ * deadlock and skips it; it must still leave nothing linked, since the
+ * caller may free the notifier as soon as it returns.
+ */
+static void test_skipped_removal_wait_leaves_nothing_linked(void **state)
+{
+	struct mmn_sim *sim = det_sim(true);
+	struct mmn_interval_notifier *isub = calloc(1, sizeof(*isub));
+	struct mmn_notifier_range r;
+	struct capture cap;
+	struct mmn_mm *mm;
+	unsigned long addr;
+
+	(void)state;
+	capture_install(sim, &cap);
+	mm = mmn_mm_create(sim);
+	assert_non_null(mm);
+	assert_int_equal(mmn_mmap(mm, 0, MMN_PAGE_SIZE, MMN_PROT_READ, MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS,
+				  &addr), 0);
+	assert_int_equal(mmn_interval_notifier_insert(isub, mm, addr, MMN_PAGE_SIZE, &itv_count_ops), 0);
+	itv_calls = 0;
+	mmn_notifier_range_init(&r, MMN_NOTIFY_UNMAP, MMN_NOTIFIER_RANGE_BLOCKABLE, mm, addr,
+				addr + MMN_PAGE_SIZE);
+	mmn_notifier_invalidate_range_start(&r);
+	assert_int_equal(itv_calls, 1);
+	assert_int_equal(mmn_interval_notifier_remove(isub), 0);
+	assert_int_equal(mmn_check_count(sim, MMN_VIOL_DEADLOCK), 1);
+	free(isub); /* allowed now: ASan would catch a later use */
+	mmn_notifier_invalidate_range_end(&r);
+	mmn_notifier_invalidate_range_start(&r);
+	mmn_notifier_invalidate_range_end(&r);
+	assert_int_equal(itv_calls, 1);
+	mmn_mm_put(mm);
+	assert_int_equal(mmn_check_total(sim), 1);
+	mmn_sim_destroy(sim);
+}
+
 static void test_spinning_actors_exhaust_the_step_budget(void **state)
 {
 	struct mmn_sim *sim = det_sim(true);
@@ -728,7 +934,9 @@ static void test_spinning_actors_exhaust_the_step_budget(void **state)
 	c.max_steps = 1000;
 	assert_int_equal(mmn_sched_run(sim, &c, spin_body, &held, &r), 0);
 	assert_int_equal(r.outcome, MMN_OUTCOME_BUDGET);
-	assert_int_equal(r.steps, 1001);
+	/* 1000 chosen points, then 10000 drained in turn (max(budget, 10000)),
+	 * then the livelock is unwound. */
+	assert_int_equal(r.steps, 11001);
 	assert_int_equal(r.unwound, 2);
 	assert_int_equal(r.violations, 0); /* a budget is an outcome, not a violation */
 	assert_false(mmn_mutex_is_locked(&held));
@@ -1046,6 +1254,9 @@ int main(void)
 		cmocka_unit_test(test_synchronize_srcu_waits_for_earlier_readers_only),
 		cmocka_unit_test(test_call_srcu_callback_runs_after_the_grace_period),
 		cmocka_unit_test(test_spinning_actors_exhaust_the_step_budget),
+		cmocka_unit_test(test_over_budget_run_is_drained_to_its_end),
+		cmocka_unit_test(test_unwound_invalidation_is_closed_for_teardown),
+		cmocka_unit_test(test_skipped_removal_wait_leaves_nothing_linked),
 		cmocka_unit_test(test_shrink_keeps_the_deadlock_and_never_grows),
 		cmocka_unit_test(test_shrink_of_a_lost_update_is_no_longer),
 		cmocka_unit_test(test_pool_reuses_threads_and_keeps_the_schedules),
