@@ -121,7 +121,7 @@ static void *op_actor(void *arg)
 	struct stress *s = w->s;
 	long deadline = now_ns() + MAX_NS;
 
-	for (w->ops = 0; w->ops < 5000 && now_ns() < deadline; w->ops++) {
+	for (w->ops = 0; w->ops < 5000 && stress_go_on(w->ops, 64, deadline); w->ops++) {
 		uint64_t r = next_rand(&w->rng);
 		struct mmn_mm *mm = (r & 8) ? s->child : s->parent;
 		unsigned long hp = G + ((r >> 8) % NR_HP) * HP;

@@ -149,7 +149,7 @@ static void *operator_actor(void *arg)
 	struct stress *s = w->s;
 	long deadline = now_ns() + MAX_NS;
 
-	for (w->ops = 0; w->ops < 4000 && now_ns() < deadline; w->ops++) {
+	for (w->ops = 0; w->ops < 4000 && stress_go_on(w->ops, 256, deadline); w->ops++) {
 		uint64_t r = next_rand(&w->rng);
 		unsigned long first = (r >> 8) % (PRIV_PAGES - 8);
 		unsigned long a = s->priv + first * PG, len = (1 + (r >> 16) % 8) * PG;

@@ -82,7 +82,7 @@ static void *op_actor(void *arg)
 	long deadline = now_ns() + MAX_NS;
 	int where = 0;
 
-	for (w->ops = 0; w->ops < MAX_OPS / 16 && now_ns() < deadline; w->ops++) {
+	for (w->ops = 0; w->ops < MAX_OPS / 16 && stress_go_on(w->ops, 16, deadline); w->ops++) {
 		uint64_t r = next_rand(&w->rng);
 		unsigned long base = r & 1 ? s->priv : s->shared;
 		unsigned long off = ((r >> 8) % (PRIV_PAGES / 8)) * 8 * PG, n;

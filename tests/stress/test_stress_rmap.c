@@ -88,7 +88,7 @@ static void *op_actor(void *arg)
 	struct stress *s = w->s;
 	long deadline = now_ns() + MAX_NS;
 
-	for (w->ops = 0; w->ops < 20000 && now_ns() < deadline; w->ops++) {
+	for (w->ops = 0; w->ops < 20000 && stress_go_on(w->ops, 64, deadline); w->ops++) {
 		uint64_t r = next_rand(&w->rng);
 		unsigned long chunk = (r & 16) ? s->priv + ((r >> 8) % (PRIV_PAGES / 4)) * 4 * PG
 					       : s->shared + ((r >> 8) % (SHARED_PAGES / 4)) * 4 * PG;

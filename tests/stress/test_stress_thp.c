@@ -81,7 +81,7 @@ static void *op_actor(void *arg)
 	struct stress *s = w->s;
 	long deadline = now_ns() + MAX_NS;
 
-	for (w->ops = 0; w->ops < MAX_OPS / 64 && now_ns() < deadline; w->ops++) {
+	for (w->ops = 0; w->ops < MAX_OPS / 64 && stress_go_on(w->ops, 16, deadline); w->ops++) {
 		uint64_t r = next_rand(&w->rng);
 		unsigned long area = BASE + ((r >> 8) % AREAS) * MMN_PMD_SIZE;
 		unsigned long page = area + ((r >> 16) % AREA_PAGES) * PG;

@@ -30,6 +30,16 @@ static inline long now_ns(void)
 	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
+/*
+ * Whether an operator actor that has done @ops operations goes on: always
+ * until it has done @min (its seeded sequence then covers what the test
+ * asserts, however loaded the host), then until @deadline.
+ */
+static inline int stress_go_on(long ops, long min, long deadline)
+{
+	return ops < min || now_ns() < deadline;
+}
+
 /* The value a CPU stores at @addr: the address itself, and who stored it. */
 static inline uint64_t tag(unsigned long addr, int cpu)
 {
