@@ -2,9 +2,10 @@
 /*
  * What the mmnsim commands share: the option parser, the numbers, the knob
  * checks and the --help text (sim/cli_util.c), and the commands themselves
- * (sim/cmd_*.c), which sim/main.c dispatches to. Layers: main.c calls the
- * commands, the commands call cli_util.c, json_writer.c and replay_file.c;
- * nothing calls upward.
+ * (sim/cmd_*.c), which sim/cli_main.c dispatches to. Layers: main.c calls
+ * cli_main.c, which calls the commands, which call cli_util.c,
+ * json_writer.c and replay_file.c; nothing calls upward. Everything but
+ * main.c is also built into the fuzz targets (tests/fuzz/).
  */
 #ifndef MMNSIM_SIM_CLI_H
 #define MMNSIM_SIM_CLI_H
@@ -108,10 +109,20 @@ void usage(FILE *out);
 
 /* ---------------------------------------------------------- commands -- */
 
-int cmd_list(int argc, char **argv);    /* sim/cmd_list.c */
-int cmd_run(int argc, char **argv);     /* sim/cmd_run.c */
-int cmd_explore(int argc, char **argv); /* sim/cmd_explore.c */
-int cmd_replay(int argc, char **argv);  /* sim/cmd_replay.c */
-int cmd_shrink(int argc, char **argv);  /* sim/cmd_replay.c */
+/*
+ * mmnsim with @argv (argv[0] the program): the exit status (sim/cli_main.c).
+ * With @dry, the command only parses and checks its arguments, prints what
+ * a run would print for bad ones (or --help) and returns the status a run
+ * would start with; it runs nothing and reads or writes no file.
+ */
+int cli_main(int argc, char **argv, bool dry);
+
+/* The commands: the arguments after the command's name; @dry as for
+ * cli_main(): EXIT_OK once the arguments are checked. */
+int cmd_list(int argc, char **argv, bool dry);    /* sim/cmd_list.c */
+int cmd_run(int argc, char **argv, bool dry);     /* sim/cmd_run.c */
+int cmd_explore(int argc, char **argv, bool dry); /* sim/cmd_explore.c */
+int cmd_replay(int argc, char **argv, bool dry);  /* sim/cmd_replay.c */
+int cmd_shrink(int argc, char **argv, bool dry);  /* sim/cmd_replay.c */
 
 #endif /* MMNSIM_SIM_CLI_H */

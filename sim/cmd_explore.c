@@ -513,6 +513,10 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
 		return EXIT_USAGE;
 	}
+	if (strcmp(*scenario, "all") && !mmn_scenario_by_id(*scenario)) {
+		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", *scenario);
+		return EXIT_USAGE;
+	}
 	if (c->strategy == MMN_EXPLORE_EXHAUSTIVE && (c->shards > 1 || o->jobs > 1)) {
 		fprintf(stderr, "mmnsim: the exhaustive strategy runs as one job (no --shard, no --jobs)\n");
 		return EXIT_USAGE;
@@ -554,7 +558,7 @@ static int explore_single(const struct explore_opts *o, const char *id,
 	return st.violating ? EXIT_VIOLATION : EXIT_OK;
 }
 
-int cmd_explore(int argc, char **argv)
+int cmd_explore(int argc, char **argv, bool dry)
 {
 	struct mmn_scenario_params p = { .variant = -1 };
 	struct explore_opts o = { .jobs = 1, .out_dir = "mmnsim-out", .max_saves = 10 };
@@ -567,6 +571,8 @@ int cmd_explore(int argc, char **argv)
 	rc = explore_args(argc, argv, &o, &p, &scenario, &right_only);
 	if (rc != EXIT_OK)
 		return cli_parse_status(rc);
+	if (dry)
+		return EXIT_OK;
 	if (!strcmp(scenario, "all"))
 		return explore_all(&o, &p, !right_only, !p.wrong);
 	return explore_single(&o, scenario, &p);

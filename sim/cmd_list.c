@@ -89,7 +89,7 @@ static void list_human(const struct mmn_profile *latest)
 	}
 }
 
-int cmd_list(int argc, char **argv)
+int cmd_list(int argc, char **argv, bool dry)
 {
 	const struct mmn_profile *latest = mmn_profile_by_name("latest");
 	bool json = false;
@@ -100,7 +100,7 @@ int cmd_list(int argc, char **argv)
 	const struct cli_syntax syn = { .cmd = "list", .opts = opts };
 	int rc = cli_parse(argc, argv, &syn);
 
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK || dry)
 		return cli_parse_status(rc);
 	if (json)
 		list_json(latest);

@@ -99,38 +99,22 @@ static int replay_args(int argc, char **argv, const char *cmd, const struct cli_
 	return EXIT_OK;
 }
 
-int cmd_replay(int argc, char **argv)
+int replay_check(const char *file, const struct replay *rp, const struct replay_outputs *o)
 {
-	const char *file = NULL, *trace_out = NULL, *chrome_out = NULL;
 	struct mmn_scenario_result res;
-	struct replay rp;
 	struct rerun x;
-	bool json = false, same = false, have_saved = false;
+	bool same = false, have_saved = false;
 	char kinds[256];
-	const struct cli_opt opts[] = {
-		{ "--json", CLI_FLAG, &json, 0, 0, NULL },
-		{ "--trace", CLI_STRING, &trace_out, 0, 0, NULL },
-		{ "--chrome", CLI_STRING, &chrome_out, 0, 0, NULL },
-		{ NULL, CLI_FLAG, NULL, 0, 0, NULL },
-	};
 	int status;
 
-	status = replay_args(argc, argv, "replay", opts, &file);
-	if (status != EXIT_OK)
-		return cli_parse_status(status);
-	if (!replay_load(file, &rp))
+	if (rerun(rp, rp->choices, rp->nr_choices, &res, &x))
 		return EXIT_USAGE;
-	if (rerun(&rp, rp.choices, rp.nr_choices, &res, &x)) {
-		replay_free(&rp);
-		return EXIT_USAGE;
-	}
-	if (rp.trace_file[0]) {
+	if (rp->trace_file[0]) {
 		size_t len;
-		char *saved = read_text_file(rp.trace_file, &len);
+		char *saved = read_text_file(rp->trace_file, &len);
 
 		if (!saved) {
 			free(x.trace);
-			replay_free(&rp);
 			return EXIT_USAGE;
 		}
 		have_saved = true;
@@ -138,23 +122,23 @@ int cmd_replay(int argc, char **argv)
 		free(saved);
 	}
 	status = x.violating ? EXIT_VIOLATION : EXIT_OK;
-	if ((trace_out && write_text_file(trace_out, x.trace, x.trace_len)) ||
-	    (chrome_out && write_chrome_file(chrome_out, x.trace)))
+	if ((o->trace && write_text_file(o->trace, x.trace, x.trace_len)) ||
+	    (o->chrome && write_chrome_file(o->chrome, x.trace)))
 		status = EXIT_USAGE;
 	if (have_saved && !same) {
 		fprintf(stderr, "mmnsim: %s: the replay's trace differs from %s (another mmnsim "
 				"version, or an edited file)\n",
-			file, rp.trace_file);
+			file, rp->trace_file);
 		status = EXIT_USAGE;
 	}
-	if (json) {
+	if (o->json) {
 		struct jw j = { .out = stdout };
 
 		jw_open(&j, NULL, '{');
 		jw_str(&j, "file", file);
-		jw_str(&j, "scenario", rp.s->id);
-		jw_bool(&j, "wrong", rp.p.wrong);
-		jw_ulong(&j, "choices", rp.nr_choices);
+		jw_str(&j, "scenario", rp->s->id);
+		jw_bool(&j, "wrong", rp->p.wrong);
+		jw_ulong(&j, "choices", rp->nr_choices);
 		jw_ulong(&j, "steps", res.sched.steps);
 		jw_str(&j, "outcome", outcome_name(res.sched.outcome));
 		jw_ulong(&j, "replay_misses", res.sched.replay_misses);
@@ -170,10 +154,10 @@ int cmd_replay(int argc, char **argv)
 			jw_null(&j, "trace_identical");
 		jw_ulong(&j, "modelled_ns", res.modelled_ns);
 		jw_close(&j, '}');
-	} else if (!trace_out || strcmp(trace_out, "-")) {
+	} else if (!o->trace || strcmp(o->trace, "-")) {
 		printf("replay      %s: %s %s, %zu choices (found by %s, seed %llu, schedule %lu)\n",
-		       file, rp.s->id, rp.p.wrong ? "wrong" : "right", rp.nr_choices, rp.strategy,
-		       (unsigned long long)rp.seed, rp.index);
+		       file, rp->s->id, rp->p.wrong ? "wrong" : "right", rp->nr_choices,
+		       rp->strategy, (unsigned long long)rp->seed, rp->index);
 		printf("run         %lu steps, outcome %s, %lu replay misses\n", res.sched.steps,
 		       outcome_name(res.sched.outcome), res.sched.replay_misses);
 		printf("violations  %s%s\n", kinds_text(res.by_kind, kinds, sizeof(kinds)),
@@ -183,6 +167,28 @@ int cmd_replay(int argc, char **argv)
 						  : "DIFFERS from the saved trace");
 	}
 	free(x.trace);
+	return status;
+}
+
+int cmd_replay(int argc, char **argv, bool dry)
+{
+	const char *file = NULL;
+	struct replay_outputs o = { 0 };
+	struct replay rp;
+	const struct cli_opt opts[] = {
+		{ "--json", CLI_FLAG, &o.json, 0, 0, NULL },
+		{ "--trace", CLI_STRING, &o.trace, 0, 0, NULL },
+		{ "--chrome", CLI_STRING, &o.chrome, 0, 0, NULL },
+		{ NULL, CLI_FLAG, NULL, 0, 0, NULL },
+	};
+	int status;
+
+	status = replay_args(argc, argv, "replay", opts, &file);
+	if (status != EXIT_OK || dry)
+		return cli_parse_status(status);
+	if (!replay_load(file, &rp))
+		return EXIT_USAGE;
+	status = replay_check(file, &rp, &o);
 	replay_free(&rp);
 	return status;
 }
@@ -224,7 +230,7 @@ static int save_shrunk(const struct replay *rp, const char *dir, const char *ste
 	return x->violating ? EXIT_VIOLATION : EXIT_OK;
 }
 
-int cmd_shrink(int argc, char **argv)
+int cmd_shrink(int argc, char **argv, bool dry)
 {
 	const char *file = NULL, *out = NULL;
 	struct mmn_scenario_result res;
@@ -242,7 +248,7 @@ int cmd_shrink(int argc, char **argv)
 	int status;
 
 	status = replay_args(argc, argv, "shrink", opts, &file);
-	if (status != EXIT_OK)
+	if (status != EXIT_OK || dry)
 		return cli_parse_status(status);
 	if (!replay_load(file, &rp))
 		return EXIT_USAGE;

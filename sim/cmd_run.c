@@ -114,7 +114,7 @@ static void print_json(const struct mmn_scenario *s, const struct mmn_scenario_p
 	jw_close(&j, '}');
 }
 
-int cmd_run(int argc, char **argv)
+int cmd_run(int argc, char **argv, bool dry)
 {
 	struct mmn_scenario_params p = { .variant = -1, .mode = MMN_SCENARIO_INTERLEAVED };
 	const struct mmn_scenario *s = NULL;
@@ -145,6 +145,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!check_knobs(&p, ""))
 		return EXIT_USAGE;
+	if (dry)
+		return EXIT_OK;
 
 	err = mmn_scenario_run(s->id, &p, &r);
 	if (err) {

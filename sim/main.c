@@ -1,79 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * mmnsim: the simulator's command line (issue 6; docs/cli.md).
- *
- *   mmnsim list [--json]
- *   mmnsim run SCENARIO [--wrong] [--profile P] [--knob k=v ...] [--variant N]
- *              [--pages N] [--iterations N] [--seed N] [--threads native] [--json]
- *   mmnsim explore SCENARIO|all [--strategy S] [--runs N] [--shard I/N] [--jobs J] ...
- *   mmnsim replay FILE [--trace F] [--chrome F] [--json]
- *   mmnsim shrink FILE [--out F] [--json]
- *   mmnsim help | --help
- *
- * Exit status: 0 ok (run: no violation), 1 a violation was found, 2 usage or
- * input error (one line on stderr naming the bad thing), or a scenario that
- * could not run with the given parameters.
- *
- * This file only dispatches: each command is a sim/cmd_*.c, the shared
- * option parsing and the --help text are in sim/cli_util.c.
+ * mmnsim: the simulator's command line (docs/cli.md). The dispatch and the
+ * exit statuses are in sim/cli_main.c.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-#include <mmnsim/mmnsim.h>
-
 #include "cli.h"
-
-static const struct {
-	const char *name;
-	int (*run)(int argc, char **argv);
-} commands[] = {
-	{ "list", cmd_list },
-	{ "run", cmd_run },
-	{ "explore", cmd_explore },
-	{ "replay", cmd_replay },
-	{ "shrink", cmd_shrink },
-};
-
-/* Run command @cmd with the arguments after it; -1 when there is no such
- * command (nothing printed). */
-static int dispatch(const char *cmd, int argc, char **argv)
-{
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].run(argc, argv);
-	return -1;
-}
 
 int main(int argc, char **argv)
 {
-	const char *cmd;
-	int status;
-
-	if (argc < 2) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	cmd = argv[1];
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-		usage(stdout);
-		status = EXIT_OK;
-	} else if (!strcmp(cmd, "--version")) {
-		printf("mmnsim %s\n", mmn_version_string());
-		status = EXIT_OK;
-	} else if ((status = dispatch(cmd, argc - 2, argv + 2)) >= 0) {
-		/* the command ran */
-	} else if (cmd[0] == '-') {
-		fprintf(stderr, "mmnsim: unknown option '%s' (mmnsim --help)\n", cmd);
-		return EXIT_USAGE;
-	} else {
-		fprintf(stderr, "mmnsim: unknown command '%s' (mmnsim --help shows them)\n", cmd);
-		return EXIT_USAGE;
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, "mmnsim: cannot write the output: %s\n", strerror(errno));
-		return EXIT_USAGE;
-	}
-	return status;
+	return cli_main(argc, argv, false);
 }

@@ -87,6 +87,13 @@ char *read_text_file(const char *path, size_t *len)
 		n += got;
 		if (got < 4096)
 			break;
+		if (n > REPLAY_MAX_BYTES) {
+			fprintf(stderr, "mmnsim: cannot read %s: larger than %d MiB\n", path,
+				REPLAY_MAX_BYTES >> 20);
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
 	}
 	if (ferror(f)) {
 		fprintf(stderr, "mmnsim: cannot read %s: %s\n", path, strerror(errno));
@@ -405,30 +412,47 @@ static bool load_choices(const char *path, json_object *o, struct replay *r)
 	return true;
 }
 
-bool replay_load(const char *path, struct replay *r)
+/* Whether @text[@from..@len) holds only JSON white space. */
+static bool only_blanks(const char *text, size_t from, size_t len)
+{
+	for (size_t i = from; i < len; i++)
+		if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+			return false;
+	return true;
+}
+
+bool replay_parse(const char *path, const char *text, size_t len, struct replay *r)
 {
 	json_tokener *tok = NULL;
 	json_object *o = NULL;
-	size_t len;
-	char *text;
+	size_t end;
 	bool ok = false;
 
 	memset(r, 0, sizeof(*r));
 	r->p.variant = -1;
-	text = read_text_file(path, &len);
-	if (!text)
+	if (len > REPLAY_MAX_BYTES) {
+		fprintf(stderr, "mmnsim: %s: not a replay file (larger than %d MiB)\n", path,
+			REPLAY_MAX_BYTES >> 20);
 		return false;
+	}
 	tok = json_tokener_new();
-	if (tok)
-		o = json_tokener_parse_ex(tok, text, (int)len + 1);
 	if (!tok) {
 		fprintf(stderr, "mmnsim: %s: out of memory\n", path);
-		goto out;
+		return false;
 	}
+	/* The terminating NUL is part of the input: it ends a number at the
+	 * end of the text. */
+	o = json_tokener_parse_ex(tok, text, (int)len + 1);
 	if (!o) {
 		fprintf(stderr, "mmnsim: %s:%lu: not a replay file: %s\n", path,
 			line_of(text, json_tokener_get_parse_end(tok)),
 			json_tokener_error_desc(json_tokener_get_error(tok)));
+		goto out;
+	}
+	end = json_tokener_get_parse_end(tok);
+	if (!only_blanks(text, end, len)) {
+		fprintf(stderr, "mmnsim: %s:%lu: not a replay file: text after the JSON object\n",
+			path, line_of(text, end));
 		goto out;
 	}
 	if (json_object_get_type(o) != json_type_object) {
@@ -440,11 +464,24 @@ bool replay_load(const char *path, struct replay *r)
 out:
 	if (o)
 		json_object_put(o);
-	if (tok)
-		json_tokener_free(tok);
-	free(text);
+	json_tokener_free(tok);
 	if (!ok)
 		replay_free(r);
+	return ok;
+}
+
+bool replay_load(const char *path, struct replay *r)
+{
+	size_t len;
+	char *text = read_text_file(path, &len);
+	bool ok;
+
+	if (!text) {
+		memset(r, 0, sizeof(*r));
+		return false;
+	}
+	ok = replay_parse(path, text, len, r);
+	free(text);
 	return ok;
 }
 

@@ -14,6 +14,10 @@
 
 #include <mmnsim/mmnsim.h>
 
+/* The largest file read (replay files, saved traces), in bytes; a longer
+ * one is refused. */
+#define REPLAY_MAX_BYTES (64 << 20)
+
 /* A replay file in memory. */
 struct replay {
 	const struct mmn_scenario *s;
@@ -45,14 +49,38 @@ int replay_save(const char *dir, const char *stem, const struct mmn_scenario *s,
  * for a bad field, the field (and for a syntax error, the line). */
 bool replay_load(const char *path, struct replay *r);
 
+/*
+ * Parse the replay file @text of @len bytes (followed by a NUL at
+ * @text[@len]) into @r, as replay_load() does for a file's contents; @path
+ * names it in messages and places the saved trace (r->trace_file) beside it.
+ * One JSON object, white space after it allowed, nothing else. false after
+ * one line on stderr (nothing to free then).
+ */
+bool replay_parse(const char *path, const char *text, size_t len, struct replay *r);
+
 void replay_free(struct replay *r);
 
 /* Read all of @path (NUL-terminated, length in @len unless NULL; free() it);
- * NULL after one line on stderr. */
+ * NULL after one line on stderr, also for a file over REPLAY_MAX_BYTES
+ * (/dev/zero included). */
 char *read_text_file(const char *path, size_t *len);
 
 /* Write @text to @path ("-": stdout); 0 or -errno after one line on stderr. */
 int write_text_file(const char *path, const char *text, size_t len);
+
+/* Where `mmnsim replay` writes (its options): --trace, --chrome (NULL: not
+ * written), --json. */
+struct replay_outputs {
+	const char *trace, *chrome;
+	bool json;
+};
+
+/*
+ * The replay command after its file is read (sim/cmd_replay.c): re-run @rp's
+ * choices, compare the trace with the saved one (if any), write @o's outputs
+ * and the summary. EXIT_VIOLATION, EXIT_OK, or EXIT_USAGE after one line.
+ */
+int replay_check(const char *file, const struct replay *rp, const struct replay_outputs *o);
 
 /* Write the Chrome trace-event JSON of @trace to @path; 0 or -errno. */
 int write_chrome_file(const char *path, const char *trace);

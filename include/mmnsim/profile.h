@@ -101,7 +101,8 @@ MMN_API const struct mmn_profile *mmn_profile_at(int idx);
  * "secondary_flush"...), parsing @p value ("true"/"false"/"1"/"0" for booleans,
  * the enum's short name for secondary_flush: "with_cpu_flush", "call_sites",
  * "range_end", "invalidate_page", a decimal number from 0 to 1000000 for
- * counts). On success @p p->name becomes "custom".
+ * counts: digits only, no blank, sign or other character). On success
+ * @p p->name becomes "custom".
  * @return 0, -EINVAL for a NULL argument, -ENOENT for an unknown knob,
  *         -ERANGE for a value that does not parse; @p p is unchanged on error.
  */

@@ -243,7 +243,11 @@ MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
  * @param trace  the text (NUL-terminated)
  * @param out    where to write
  * @return 0, -EINVAL for NULL arguments or a line that is not of the
- *         format, -EIO when writing fails.
+ *         format (a step that is not decimal digits fitting an unsigned
+ *         long, an address that is not "0x" and 1 to 16 hexadecimal digits,
+ *         a missing actor or kind), -EIO when writing fails. On -EINVAL the
+ *         output stops after the events before the bad line and is closed
+ *         ("]}"), still valid JSON.
  */
 MMN_API int mmn_sched_trace_chrome(const char *trace, FILE *out);
 

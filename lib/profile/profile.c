@@ -167,7 +167,9 @@ int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *va
 	case KNOB_UINT: {
 		unsigned long v;
 
-		if (!*value || *value == '-')
+		/* Digits only: strtoul() alone would take leading blanks
+		 * and a sign (" 5", "+5"). */
+		if (*value < '0' || *value > '9')
 			return -ERANGE;
 		errno = 0;
 		v = strtoul(value, &end, 10);

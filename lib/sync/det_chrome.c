@@ -5,9 +5,13 @@
  * by `mmnsim explore` converts the same as one taken from a live simulation.
  *
  * Line shapes (sched.h): "STEP ACTOR KIND OBJECT ADDR -> NEXT[MARK]" for a
- * scheduling point, and "STEP ACTOR KIND [TEXT]" for an event.
+ * scheduling point (the OBJECT label may hold blanks), and
+ * "STEP ACTOR KIND [TEXT]" for an event.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +76,37 @@ static const char *tc_word(const char **s, size_t *n)
 	return w;
 }
 
+/* Whether the word @w of @n bytes is a step: decimal digits that fit an
+ * unsigned long, into *@out. */
+static bool tc_number(const char *w, size_t n, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int d = (unsigned int)(w[i] - '0');
+
+		if (w[i] < '0' || w[i] > '9' || v > (ULONG_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* Whether the word @w of @n bytes is an address as the trace writes it:
+ * "0x" and 1 to 16 hexadecimal digits. */
+static bool tc_address(const char *w, size_t n)
+{
+	if (n < 3 || n > 18 || w[0] != '0' || w[1] != 'x')
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (!isxdigit((unsigned char)w[i]))
+			return false;
+	return true;
+}
+
 /* One line (without its newline) of @len bytes. */
 static int tc_line(struct tc_state *t, const char *line, size_t len)
 {
@@ -79,7 +114,6 @@ static int tc_line(struct tc_state *t, const char *line, size_t len)
 	const char *p = buf, *w, *arrow;
 	unsigned long step;
 	size_t n;
-	char *end;
 	int tid;
 
 	if (len >= sizeof(buf))
@@ -89,8 +123,7 @@ static int tc_line(struct tc_state *t, const char *line, size_t len)
 	w = tc_word(&p, &n);
 	if (!n)
 		return 0; /* blank line */
-	step = strtoul(w, &end, 10);
-	if (end != w + n)
+	if (!tc_number(w, n, &step))
 		return -EINVAL;
 	w = tc_word(&p, &n);
 	if (!n || n >= TC_NAME)
@@ -112,9 +145,17 @@ static int tc_line(struct tc_state *t, const char *line, size_t len)
 		size_t on, an, nn = strlen(next);
 		const char *mark = "";
 
-		obj = tc_word(&p, &on);
-		addr = tc_word(&p, &an);
-		if (!on || !an || p > arrow)
+		/* The address is the last word before the arrow; the object
+		 * label before it may hold blanks ("kvm vcpu tlb#2"). */
+		addr = arrow;
+		while (addr > p && addr[-1] != ' ')
+			addr--;
+		an = (size_t)(arrow - addr);
+		obj = p;
+		on = (size_t)(addr - p);
+		while (on && obj[on - 1] == ' ')
+			on--;
+		if (!on || !tc_address(addr, an))
 			return -EINVAL;
 		if (nn && (next[nn - 1] == '*' || next[nn - 1] == '!')) {
 			mark = next[nn - 1] == '*' ? "choice" : "preemption";

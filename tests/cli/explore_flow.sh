@@ -68,8 +68,15 @@ bad bad_knob 's/"knobs": \[ \]/"knobs": [ "nope=1" ]/' "field 'knobs'"
 bad bad_syntax 's/"wrong": true,/"wrong": tru,/' "bad_syntax.replay.json:1: not a replay file"
 bad bad_format 's/"mmnsim-replay"/"other"/' "field 'format'"
 bad no_version 's/"version": 1,//' "field 'version': missing"
+bad trailing_text '$ s/$/ x/' "trailing_text.replay.json:1: not a replay file: text after the JSON object"
+bad second_object '$ s/$/ {}/' "second_object.replay.json:1: not a replay file: text after the JSON object"
 sed 's/"choices": \[ [0-9]*/"choices": [ 3/' "$replay" >diverged.replay.json
 cp "${replay%.replay.json}.trace.txt" .
+# white space after the object is no garbage: the file still replays.
+{ cat "$replay"; printf '\n \t\r\n\n'; } >blanks_after.replay.json
+"$M" replay blanks_after.replay.json >blanks_after.txt 2>&1
+check "blank lines after the object: replays (exit status)" 1 $?
+contains "blank lines after the object: reproduced" blanks_after.txt "reproduced"
 "$M" replay diverged.replay.json >/dev/null 2>diverged.err
 check "a replay whose trace differs: exit status" 2 $?
 contains "a replay whose trace differs: says so" diverged.err "differs from"

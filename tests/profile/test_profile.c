@@ -91,12 +91,31 @@ static void test_bad_knobs_and_values_are_refused_and_change_nothing(void **stat
 	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "-3"), -ERANGE);
 	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "12x"), -ERANGE);
 	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", ""), -ERANGE);
+	/* Numbers are digits only (issue 11): no blank, no sign. */
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", " 5"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "\t5"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "+5"), -ERANGE);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "5 "), -ERANGE);
 	assert_int_equal(mmn_profile_set_knob(NULL, "events", "true"), -EINVAL);
 	assert_int_equal(mmn_profile_set_knob(&p, NULL, "true"), -EINVAL);
 	assert_int_equal(mmn_profile_set_knob(&p, "events", NULL), -EINVAL);
 	assert_memory_equal(&p, &before, sizeof(p));
 	assert_int_equal(mmn_profile_knob_value(&p, "secondary_flush", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(mmn_profile_knob_value(&p, "nope", buf, sizeof(buf)), -ENOENT);
+}
+
+static void test_knob_numbers_of_digits_are_accepted(void **state)
+{
+	struct mmn_profile p = *mmn_profile_by_name("latest");
+
+	(void)state;
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "5"), 0);
+	assert_int_equal(p.tlb_flush_ceiling, 5);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "0"), 0);
+	assert_int_equal(p.tlb_flush_ceiling, 0);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "1000000"), 0);
+	assert_int_equal(p.tlb_flush_ceiling, 1000000);
+	assert_int_equal(mmn_profile_set_knob(&p, "tlb_flush_ceiling", "1000001"), -ERANGE);
 }
 
 static void test_every_knob_round_trips_through_text(void **state)
@@ -161,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_eras_follow_the_kernel_history),
 		cmocka_unit_test(test_set_knob_changes_one_knob_and_marks_the_profile_custom),
 		cmocka_unit_test(test_bad_knobs_and_values_are_refused_and_change_nothing),
+		cmocka_unit_test(test_knob_numbers_of_digits_are_accepted),
 		cmocka_unit_test(test_every_knob_round_trips_through_text),
 		cmocka_unit_test(test_print_lists_every_knob),
 		cmocka_unit_test(test_simulation_takes_a_profile_by_name_and_knob_overrides),

@@ -11,6 +11,7 @@
  * Every test is deterministic: each run is a function of its seed or its
  * choice list, and the loops over seeds are fixed.
  */
+#include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1237,6 +1238,56 @@ static void test_model_accesses_racing_munmap_and_mmap_fixed(void **state)
 	assert_true(steps > 0);
 }
 
+/* mmn_sched_trace_chrome() on one line: its return value, the output in @out. */
+static int chrome_of(const char *trace, char *out, size_t len)
+{
+	FILE *f = fmemopen(out, len, "w");
+	int err;
+
+	assert_non_null(f);
+	err = mmn_sched_trace_chrome(trace, f);
+	fclose(f);
+	return err;
+}
+
+static void test_trace_chrome_refuses_bad_steps_and_addresses(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	/* the right lines: a point whose object label holds blanks, an event */
+	assert_int_equal(chrome_of("     1 vcpu     lock             kvm vcpu tlb#2 0x0 -> vcpu *\n"
+				   "     2 vcpu     lock             lock_A#3 0xffffffffffffffff -> t1\n"
+				   "     3 t1       outcome          ok\n",
+				   out, sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "\"name\":\"lock kvm vcpu tlb#2\""));
+	assert_non_null(strstr(out, "\"addr\":\"0x0\""));
+	assert_non_null(strstr(out, "\"ts\":2,"));
+	assert_int_equal(chrome_of("18446744073709551615 t1 outcome ok\n", out, sizeof(out)), 0);
+	/* the wrong ones (issue 11) */
+	assert_int_equal(chrome_of("     1 t1       lock             lock_A#3 0xZZ -> t1\n", out,
+				   sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(chrome_of("     1 t1       lock             lock_A#3 0x -> t1\n", out,
+				   sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(chrome_of("     1 t1       lock             lock_A#3 12 -> t1\n", out,
+				   sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(chrome_of("     1 t1       lock             0x10 -> t1\n", out, sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(chrome_of("12345678901234567890123456 t1 outcome ok\n", out, sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(chrome_of("18446744073709551616 t1 outcome ok\n", out, sizeof(out)),
+			 -EINVAL);
+	assert_int_equal(chrome_of("-1 t1 outcome ok\n", out, sizeof(out)), -EINVAL);
+	assert_int_equal(chrome_of("+1 t1 outcome ok\n", out, sizeof(out)), -EINVAL);
+	/* the output stays valid JSON: closed after the events before the bad line */
+	assert_int_equal(chrome_of("1 t1 spawn t2\nx t1 outcome ok\n", out, sizeof(out)), -EINVAL);
+	assert_non_null(strstr(out, "\n]}\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1262,6 +1313,7 @@ int main(void)
 		cmocka_unit_test(test_pool_reuses_threads_and_keeps_the_schedules),
 		cmocka_unit_test(test_run_api_rejects_misuse),
 		cmocka_unit_test(test_model_accesses_racing_munmap_and_mmap_fixed),
+		cmocka_unit_test(test_trace_chrome_refuses_bad_steps_and_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
