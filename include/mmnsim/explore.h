@@ -143,16 +143,26 @@ MMN_API bool mmn_explore_violating(const struct mmn_scenario *s, const struct mm
 				   const struct mmn_scenario_result *r);
 
 /**
+ * mmn_explore_violating_def() - mmn_explore_violating() for a definition
+ * (registered or not): its found_kinds, with @p p's variant_name resolved.
+ * @return the judgement; false for NULL @p def or @p r.
+ */
+MMN_API bool mmn_explore_violating_def(const struct mmn_scenario_def *def,
+				       const struct mmn_scenario_params *p,
+				       const struct mmn_scenario_result *r);
+
+/**
  * mmn_scenario_explore() - explore scenario @p id: run its schedules under
  * @p c and gather @p st.
- * @param id  the scenario's id ("S1")
+ * @param id  a registered scenario's id ("S1", a user scenario's)
  * @param p   its parameters (NULL: defaults); mode, sched and inspect are
  *            replaced by the exploration's own
  * @param c   the exploration (NULL: defaults)
  * @param st  receives the statistics
  * @return 0 when the exploration ran (violations found or not), -EINVAL
  *         for NULL @p id / @p st, a bad shard, a zero run count, or
- *         parameters the scenario refuses; -ENOENT for an unknown scenario;
+ *         parameters the scenario refuses (its args, variant_name,
+ *         validate hook); -EOPNOTSUPP when it has no EXPLORE body; -ENOENT for an unknown scenario;
  *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM; -EIO when
  *         the traced re-run of a violating schedule did not violate (a
  *         determinism bug of the library; the statistics stop there).
@@ -172,12 +182,44 @@ MMN_API int mmn_scenario_explore(const char *id, const struct mmn_scenario_param
  * @param n          its length
  * @param out        receives the shrunk list (room for @p n entries)
  * @param max_tries  most replays to make (0: 1000)
- * @return the shrunk length (<= @p n), -EINVAL, -ENOENT for an unknown
- *         scenario, -ENOMEM.
+ * @return the shrunk length (<= @p n), -EINVAL, -ENOENT for a scenario
+ *         not registered, -ENOMEM.
  */
 MMN_API long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
 				 unsigned long max_steps, const uint32_t *choices, size_t n,
 				 uint32_t *out, unsigned long max_tries);
+
+/**
+ * mmn_scenario_explore_def() - mmn_scenario_explore() of a one-off
+ * definition, without registering it.
+ *
+ * How it differs from registering @p def and exploring it by id: nothing is
+ * added to the process-wide registry, so the id need not be unique (a
+ * test's or an experiment's body, defined in a function and thrown away),
+ * @p def need only live during the call, and nothing else can name the
+ * scenario: not mmn_scenario_by_id(), not the CLI, not a replay file (which
+ * records a scenario id). The runs, the schedules, the statistics and the
+ * callbacks are exactly those of the registered path.
+ * @param def  the definition (checked as mmn_scenario_register() does)
+ * @param p    its parameters (NULL: defaults), as for mmn_scenario_explore()
+ * @param c    the exploration (NULL: defaults)
+ * @param st   receives the statistics
+ * @return as mmn_scenario_explore(); -EINVAL for a bad @p def or NULL @p st.
+ */
+MMN_API int mmn_scenario_explore_def(const struct mmn_scenario_def *def,
+				     const struct mmn_scenario_params *p,
+				     const struct mmn_explore_config *c,
+				     struct mmn_explore_stats *st);
+
+/**
+ * mmn_scenario_shrink_def() - mmn_scenario_shrink() of a one-off
+ * definition, without registering it (see mmn_scenario_explore_def()).
+ * @return as mmn_scenario_shrink(); -EINVAL for a bad @p def.
+ */
+MMN_API long mmn_scenario_shrink_def(const struct mmn_scenario_def *def,
+				     const struct mmn_scenario_params *p, unsigned long max_steps,
+				     const uint32_t *choices, size_t n, uint32_t *out,
+				     unsigned long max_tries);
 
 #ifdef __cplusplus
 }

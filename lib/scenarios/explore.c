@@ -4,7 +4,8 @@
  * over the exhaustive enumeration, the judgement of each run, the hand-off
  * of violating schedules, and shrinking through replays.
  *
- * Every schedule is a fresh mmn_scenario_run() in MMN_SCENARIO_EXPLORE mode;
+ * Every schedule is a fresh run of the scenario's definition (registered or
+ * one-off: the same runner as mmn_scenario_run()) in MMN_SCENARIO_EXPLORE mode;
  * the scenario calls back (mmn_scenario_params::inspect) before it destroys
  * its simulation, which is when the choice list and the trace are copied out
  * (only for violating runs, and for every run of the exhaustive search,
@@ -54,27 +55,62 @@ void mmn_explore_config_init(struct mmn_explore_config *c)
 	c->trace = true;
 }
 
-bool mmn_explore_violating(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
-			   const struct mmn_scenario_result *r)
+/* The judgement for @found_kinds; @p has its variant resolved. */
+static bool x_violating(unsigned int found_kinds, const struct mmn_scenario_params *p,
+			const struct mmn_scenario_result *r)
 {
 	unsigned int mask = ~0u;
 
-	if (!s || !r)
-		return false;
 	/* Over budget: drained to the end, counted as such, never judged. */
 	if (r->sched.outcome == MMN_OUTCOME_BUDGET)
 		return false;
-	if (p && p->wrong && s->found_kinds)
-		mask = s->found_kinds;
+	if (p && p->wrong && found_kinds)
+		mask = found_kinds;
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		if ((mask & (1u << k)) && r->by_kind[k])
 			return true;
 	return false;
 }
 
+/* @p with its variant name resolved into wrong (as the runner will). */
+static bool x_wrong(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p)
+{
+	struct mmn_scenario_params q;
+	int64_t values[MMN_SCENARIO_MAX_PARAMS];
+
+	if (!p)
+		return false;
+	q = *p;
+	return mmn__scn_resolve(d, &q, values) ? p->wrong : q.wrong;
+}
+
+bool mmn_explore_violating(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
+			   const struct mmn_scenario_result *r)
+{
+	if (!s || !r)
+		return false;
+	return mmn_explore_violating_def(s->def, p, r);
+}
+
+bool mmn_explore_violating_def(const struct mmn_scenario_def *def,
+			       const struct mmn_scenario_params *p,
+			       const struct mmn_scenario_result *r)
+{
+	struct mmn_scenario_params q;
+
+	if (!def || !r)
+		return false;
+	if (!p)
+		return x_violating(def->found_kinds, NULL, r);
+	q = *p;
+	q.wrong = x_wrong(def, p);
+	return x_violating(def->found_kinds, &q, r);
+}
+
 /* One schedule's run and what is copied out of it. */
 struct x_run {
-	const struct mmn_scenario *s;
+	const struct mmn_scenario_def *d;
+	bool wrong;                   /* p's variant resolved */
 	struct mmn_scenario_params p;
 	struct mmn_sched_config sc;
 	struct mmn_scenario_result r;
@@ -119,24 +155,27 @@ static int x_copy_out(struct x_run *xr, const struct mmn_sim *sim)
 static void x_inspect(struct mmn_sim *sim, const struct mmn_scenario_result *r, void *arg)
 {
 	struct x_run *xr = arg;
+	struct mmn_scenario_params q = xr->p;
 
-	xr->violating = mmn_explore_violating(xr->s, &xr->p, r);
+	q.wrong = xr->wrong;
+	xr->violating = x_violating(xr->d->found_kinds, &q, r);
 	if (xr->x)
 		xr->err = mmn_sched_explorer_record(xr->x, sim);
 	if (!xr->err && xr->violating)
 		xr->err = x_copy_out(xr, sim);
 }
 
-/* @xr for explorations of scenario @id with @p (NULL: defaults): -ENOENT, -ENOMEM. */
-static int x_run_init(struct x_run *xr, const char *id, const struct mmn_scenario_params *p)
+/* @xr for explorations of the checked definition @d with @p (NULL:
+ * defaults): -ENOMEM. */
+static int x_run_init(struct x_run *xr, const struct mmn_scenario_def *d,
+		      const struct mmn_scenario_params *p)
 {
 	static const struct mmn_scenario_params defaults = { .variant = -1 };
 
 	memset(xr, 0, sizeof(*xr));
-	xr->s = mmn_scenario_by_id(id);
-	if (!xr->s)
-		return -ENOENT;
+	xr->d = d;
 	xr->p = p ? *p : defaults;
+	xr->wrong = x_wrong(d, &xr->p);
 	xr->p.mode = MMN_SCENARIO_EXPLORE;
 	xr->p.inspect = x_inspect;
 	xr->p.inspect_arg = xr;
@@ -162,7 +201,7 @@ static int x_run_one(struct x_run *xr)
 	xr->err = 0;
 	xr->n = 0;
 	xr->p.sched = &xr->sc;
-	err = mmn_scenario_run(xr->s->id, &xr->p, &xr->r);
+	err = mmn__scn_run_checked(xr->d, &xr->p, &xr->r);
 	return err ? err : xr->err;
 }
 
@@ -252,16 +291,64 @@ static bool x_account(struct x_run *xr, const struct mmn_explore_config *c, unsi
 	return go_on;
 }
 
-int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
-			 const struct mmn_explore_config *cfg, struct mmn_explore_stats *st)
+/* The exhaustive enumeration into @st. */
+static int x_exhaustive(struct x_run *xr, const struct mmn_explore_config *c, uint64_t t0,
+			struct mmn_explore_stats *st)
+{
+	int err = 0;
+
+	xr->x = mmn_sched_explorer_create(c->preemption_bound);
+	if (!xr->x)
+		return -ENOMEM;
+	for (;;) {
+		if (st->schedules == c->runs)
+			break;
+		if (!mmn_sched_explorer_next(xr->x, &xr->sc)) {
+			st->complete = true;
+			break;
+		}
+		err = x_run_one(xr);
+		if (err || !x_account(xr, c, st->schedules, t0, st))
+			break;
+	}
+	mmn_sched_explorer_destroy(xr->x);
+	xr->x = NULL;
+	return err;
+}
+
+/* Schedules of a random or PCT exploration (this shard's) into @st. */
+static int x_seeded(struct x_run *xr, const struct mmn_explore_config *c, uint64_t t0,
+		    struct mmn_explore_stats *st)
+{
+	int err = 0;
+
+	if (c->strategy == MMN_EXPLORE_PCT && !c->pct_steps) {
+		/* k from the non-preemptive schedule: same in every shard. */
+		xr->sc.strategy = MMN_STRATEGY_REPLAY;
+		err = x_run_one(xr);
+		xr->sc.pct_steps = xr->r.sched.steps ? xr->r.sched.steps : 1;
+	}
+	xr->sc.strategy = c->strategy == MMN_EXPLORE_PCT ? MMN_STRATEGY_PCT : MMN_STRATEGY_RANDOM;
+	for (unsigned long i = c->shard; !err && i < c->runs; i += c->shards) {
+		xr->sc.seed = c->seed + i;
+		err = x_run_one(xr);
+		if (err || !x_account(xr, c, i, t0, st))
+			break;
+		if (c->runs - i <= c->shards)
+			break; /* i += shards would pass runs (or wrap) */
+	}
+	return err;
+}
+
+/* Explore the checked definition @d. */
+static int x_explore(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p,
+		     const struct mmn_explore_config *cfg, struct mmn_explore_stats *st)
 {
 	struct mmn_explore_config c;
 	struct x_run xr;
 	uint64_t t0;
 	int err = 0;
 
-	if (!id || !st)
-		return -EINVAL;
 	if (cfg)
 		c = *cfg;
 	else
@@ -271,7 +358,7 @@ int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
 		return -EINVAL;
 	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE && c.shards > 1)
 		return -EOPNOTSUPP;
-	err = x_run_init(&xr, id, p);
+	err = x_run_init(&xr, d, p);
 	if (err) {
 		x_run_fini(&xr);
 		return err;
@@ -282,47 +369,37 @@ int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
 	memset(st, 0, sizeof(*st));
 	st->first_index = ULONG_MAX;
 	t0 = x_now_ns();
-	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE) {
-		xr.x = mmn_sched_explorer_create(c.preemption_bound);
-		if (!xr.x) {
-			x_run_fini(&xr);
-			return -ENOMEM;
-		}
-		for (;;) {
-			if (st->schedules == c.runs)
-				break;
-			if (!mmn_sched_explorer_next(xr.x, &xr.sc)) {
-				st->complete = true;
-				break;
-			}
-			err = x_run_one(&xr);
-			if (err || !x_account(&xr, &c, st->schedules, t0, st))
-				break;
-		}
-		mmn_sched_explorer_destroy(xr.x);
-	} else {
-		if (c.strategy == MMN_EXPLORE_PCT && !c.pct_steps) {
-			/* k from the non-preemptive schedule: same in every shard. */
-			xr.sc.strategy = MMN_STRATEGY_REPLAY;
-			err = x_run_one(&xr);
-			xr.sc.pct_steps = xr.r.sched.steps ? xr.r.sched.steps : 1;
-		}
-		xr.sc.strategy = c.strategy == MMN_EXPLORE_PCT ? MMN_STRATEGY_PCT
-							       : MMN_STRATEGY_RANDOM;
-		for (unsigned long i = c.shard; !err && i < c.runs; i += c.shards) {
-			xr.sc.seed = c.seed + i;
-			err = x_run_one(&xr);
-			if (err || !x_account(&xr, &c, i, t0, st))
-				break;
-			if (c.runs - i <= c.shards)
-				break; /* i += shards would pass runs (or wrap) */
-		}
-	}
+	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE)
+		err = x_exhaustive(&xr, &c, t0, st);
+	else
+		err = x_seeded(&xr, &c, t0, st);
 	if (!err)
 		err = xr.err; /* x_retrace() failed */
 	st->real_ns = x_now_ns() - t0;
 	x_run_fini(&xr);
 	return err;
+}
+
+int mmn_scenario_explore(const char *id, const struct mmn_scenario_params *p,
+			 const struct mmn_explore_config *c, struct mmn_explore_stats *st)
+{
+	const struct mmn_scenario *s;
+
+	if (!id || !st)
+		return -EINVAL;
+	s = mmn_scenario_by_id(id);
+	if (!s)
+		return -ENOENT;
+	return x_explore(s->def, p, c, st);
+}
+
+int mmn_scenario_explore_def(const struct mmn_scenario_def *def,
+			     const struct mmn_scenario_params *p,
+			     const struct mmn_explore_config *c, struct mmn_explore_stats *st)
+{
+	if (!st || mmn__scn_def_check(def))
+		return -EINVAL;
+	return x_explore(def, p, c, st);
 }
 
 /* Shrinking: each candidate list is replayed in a fresh run. */
@@ -335,16 +412,16 @@ static bool x_shrink_check(const uint32_t *choices, size_t n, void *ctx)
 	return x_run_one(xr) == 0 && xr->violating;
 }
 
-long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
-			 unsigned long max_steps, const uint32_t *choices, size_t n, uint32_t *out,
-			 unsigned long max_tries)
+static long x_shrink(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p,
+		     unsigned long max_steps, const uint32_t *choices, size_t n, uint32_t *out,
+		     unsigned long max_tries)
 {
 	struct x_run xr;
 	long len;
 
-	if (!id || (!choices && n) || !out)
+	if ((!choices && n) || !out)
 		return -EINVAL;
-	len = x_run_init(&xr, id, p);
+	len = x_run_init(&xr, d, p);
 	if (!len) {
 		xr.sc.strategy = MMN_STRATEGY_REPLAY;
 		if (max_steps)
@@ -353,4 +430,28 @@ long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
 	}
 	x_run_fini(&xr);
 	return len;
+}
+
+long mmn_scenario_shrink(const char *id, const struct mmn_scenario_params *p,
+			 unsigned long max_steps, const uint32_t *choices, size_t n, uint32_t *out,
+			 unsigned long max_tries)
+{
+	const struct mmn_scenario *s;
+
+	if (!id)
+		return -EINVAL;
+	s = mmn_scenario_by_id(id);
+	if (!s)
+		return -ENOENT;
+	return x_shrink(s->def, p, max_steps, choices, n, out, max_tries);
+}
+
+long mmn_scenario_shrink_def(const struct mmn_scenario_def *def,
+			     const struct mmn_scenario_params *p, unsigned long max_steps,
+			     const uint32_t *choices, size_t n, uint32_t *out,
+			     unsigned long max_tries)
+{
+	if (mmn__scn_def_check(def))
+		return -EINVAL;
+	return x_shrink(def, p, max_steps, choices, n, out, max_tries);
 }

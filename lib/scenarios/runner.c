@@ -1,57 +1,87 @@
 // SPDX-License-Identifier: MIT
 /*
- * The skeleton every scenario shares (mmn__scn_run(): check, configure,
- * create, set up, dispatch on the mode, judge, tear down) and the helpers
- * its hooks call. A scenario defines only what differs, as a struct
- * mmn__scn_def (scenarios_internal.h).
+ * The runner every scenario shares, S1-S9 and the user's alike
+ * (mmn_scenario_run_def(): resolve the variant, parse the parameters, check,
+ * configure, create, set up, dispatch on the mode, judge, tear down), the
+ * public helpers a scenario's hooks call (scenario.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <mmnsim/clock.h>
+#include <mmnsim/mmnsim.h>
 
 #include "scenarios_internal.h"
 
-const char *mmn__scn_mode_name(enum mmn_scenario_mode mode)
+const char *mmn_scenario_mode_name(enum mmn_scenario_mode mode)
 {
 	return mode == MMN_SCENARIO_INTERLEAVED ? "interleaved"
 	       : mode == MMN_SCENARIO_NATIVE	? "native"
 						: "explore";
 }
 
+/* EXPLORE the short way: def->actors as actor 0 of the schedule. */
+struct scn_actors {
+	void (*fn)(struct mmn_sim *sim, void *ctx);
+	void *ctx;
+};
+
+static void scn_actors_body(struct mmn_sim *sim, void *arg)
+{
+	struct scn_actors *a = arg;
+
+	a->fn(sim, a->ctx);
+}
+
+static int scn_body(const struct mmn_scenario_def *d, void *ctx, struct mmn_sim *sim,
+		    const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+{
+	struct scn_actors a = { d->actors, ctx };
+	int err;
+
+	if (p->mode == MMN_SCENARIO_INTERLEAVED)
+		return d->interleaved(ctx, sim, p, out);
+	if (p->mode == MMN_SCENARIO_NATIVE)
+		return d->native(ctx, sim, p, out);
+	if (d->explore)
+		return d->explore(ctx, sim, p, out);
+	err = mmn_scenario_sched_run(sim, p, scn_actors_body, &a, out);
+	out->runs = 1;
+	return err;
+}
+
 /* One simulation: configure, create, set up, the mode's body, judge, tear down. */
-static int scn_run_one(const struct mmn__scn_def *d, const struct mmn_scenario_params *p,
-		       struct mmn_scenario_result *out)
+static int scn_run_one(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p,
+		       const int64_t *values, struct mmn_scenario_result *out)
 {
 	const char *own[MMN_SCENARIO_MAX_KNOBS + 1] = { NULL };
-	int (*body)(void *, struct mmn_sim *, const struct mmn_scenario_params *,
-		    struct mmn_scenario_result *);
 	struct mmn_sim_config cfg;
 	struct mmn_sim *sim;
 	void *ctx;
 	int err;
 
-	ctx = calloc(1, d->ctx_size);
+	ctx = calloc(1, d->ctx_size ? d->ctx_size : 1);
 	if (!ctx)
 		return -ENOMEM;
 	mmn_sim_config_init(&cfg);
-	err = d->configure(ctx, p, &cfg, own);
+	err = d->configure ? d->configure(ctx, p, values, &cfg, own) : 0;
 	if (!err)
-		err = mmn__scn_sim_create(&sim, &cfg, p, d->hugetlb, own);
+		err = mmn_scenario_sim_create(&sim, &cfg, p, d->hugetlb, own);
 	if (err) {
 		free(ctx);
 		return err;
 	}
 	err = d->setup ? d->setup(ctx, sim, p, out) : 0;
-	body = p->mode == MMN_SCENARIO_INTERLEAVED ? d->interleaved
-	       : p->mode == MMN_SCENARIO_NATIVE	   ? d->native
-						   : d->explore;
 	if (!err)
-		err = body(ctx, sim, p, out);
+		err = scn_body(d, ctx, sim, p, out);
 	if (!err) {
-		d->judge(ctx, sim, p, out);
-		mmn__scn_finish(sim, p, out);
+		if (d->judge)
+			d->judge(ctx, sim, p, out);
+		else
+			mmn_scenario_judge(sim, d->found_kinds, p, out);
+		mmn_scenario_finish(sim, p, out);
 	}
 	if (d->teardown)
 		err = d->teardown(ctx, err);
@@ -60,30 +90,68 @@ static int scn_run_one(const struct mmn__scn_def *d, const struct mmn_scenario_p
 	return err;
 }
 
-int mmn__scn_run(const struct mmn__scn_def *d, const struct mmn_scenario_params *p,
-		 struct mmn_scenario_result *out)
+static bool scn_has_mode(const struct mmn_scenario_def *d, enum mmn_scenario_mode m)
+{
+	if (d->run)
+		return true;
+	return m == MMN_SCENARIO_INTERLEAVED ? d->interleaved != NULL
+	       : m == MMN_SCENARIO_NATIVE    ? d->native != NULL
+					     : d->explore || d->actors;
+}
+
+static uint64_t scn_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int mmn__scn_run_checked(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p,
+			 struct mmn_scenario_result *out)
 {
 	static const struct mmn_scenario_params defaults = { .variant = -1 };
+	int64_t values[MMN_SCENARIO_MAX_PARAMS];
+	struct mmn_scenario_params q;
+	uint64_t t0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	q = p ? *p : defaults;
+	err = mmn__scn_resolve(d, &q, values);
+	if (err)
+		return err;
+	if (!scn_has_mode(d, q.mode))
+		return -EOPNOTSUPP;
+	err = d->validate ? d->validate(&q, values) : 0;
+	if (err)
+		return err;
+	t0 = scn_now_ns();
+	err = d->run ? d->run(&q, values, out) : scn_run_one(d, &q, values, out);
+	if (err)
+		memset(out, 0, sizeof(*out)); /* no half-filled result on error */
+	else
+		out->real_ns = scn_now_ns() - t0;
+	return err;
+}
+
+int mmn_scenario_run_def(const struct mmn_scenario_def *def, const struct mmn_scenario_params *p,
+			 struct mmn_scenario_result *out)
+{
 	int err;
 
 	if (!out)
 		return -EINVAL;
-	if (!p)
-		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
-		return -EINVAL;
-	err = d->validate ? d->validate(p) : 0;
+	err = mmn__scn_def_check(def);
 	if (err)
 		return err;
-	memset(out, 0, sizeof(*out));
-	err = d->run ? d->run(p, out) : scn_run_one(d, p, out);
-	if (err)
-		memset(out, 0, sizeof(*out)); /* no half-filled result on error */
-	return err;
+	return mmn__scn_run_checked(def, p, out);
 }
 
-void mmn__scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out)
+void mmn_scenario_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result *out)
 {
+	if (!sim || !out)
+		return;
 	out->violations = 0;
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++) {
 		out->by_kind[k] = mmn_check_count(sim, (enum mmn_violation_kind)k);
@@ -91,9 +159,32 @@ void mmn__scn_collect_violations(struct mmn_sim *sim, struct mmn_scenario_result
 	}
 }
 
-void mmn__scn_counter(struct mmn_scenario_result *out, const char *name, unsigned long value)
+void mmn_scenario_judge(struct mmn_sim *sim, unsigned int found_kinds,
+			const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
 {
-	if (out->nr_counters >= MMN_SCENARIO_MAX_COUNTERS)
+	unsigned int mask = p && p->wrong && found_kinds ? found_kinds : ~0u;
+	unsigned long counted = 0;
+	long stale;
+
+	if (!sim || !out)
+		return;
+	stale = mmn_check_quiescent(sim);
+	mmn_scenario_collect_violations(sim, out);
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+		if (mask & (1u << k))
+			counted += out->by_kind[k];
+	out->claim_holds = p && p->wrong ? counted > 0 : out->violations == 0;
+	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
+	snprintf(out->setting, sizeof(out->setting), "%s",
+		 p && p->variant_name ? p->variant_name : p && p->wrong ? "wrong" : "right");
+	snprintf(out->note, sizeof(out->note), "%lu violations (%lu counted), %ld stale at quiescence",
+		 out->violations, counted, stale > 0 ? stale : 0);
+}
+
+void mmn_scenario_add_counter(struct mmn_scenario_result *out, const char *name,
+			      unsigned long value)
+{
+	if (!out || out->nr_counters >= MMN_SCENARIO_MAX_COUNTERS)
 		return;
 	out->counter_names[out->nr_counters] = name;
 	out->counters[out->nr_counters++] = value;
@@ -128,11 +219,13 @@ static void scn_silent(struct mmn_sim *sim, const struct mmn_violation *v, void 
 	(void)arg;
 }
 
-int mmn__scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
-			const struct mmn_scenario_params *p, bool hugetlb, const char *const *own)
+int mmn_scenario_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
+			    const struct mmn_scenario_params *p, bool hugetlb, const char *const *own)
 {
 	struct mmn_sim *sim;
 
+	if (!out || !cfg || !p)
+		return -EINVAL;
 	if (p->mode == MMN_SCENARIO_EXPLORE) {
 		cfg->backend = MMN_BACKEND_DETERMINISTIC;
 		/* An exploration creates thousands of simulations a second, and
@@ -154,11 +247,13 @@ int mmn__scn_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
 	return 0;
 }
 
-int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
-		     mmn_sched_body_fn body, void *arg, struct mmn_scenario_result *out)
+int mmn_scenario_sched_run(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			   mmn_sched_body_fn body, void *arg, struct mmn_scenario_result *out)
 {
 	struct mmn_sched_config sc;
 
+	if (!sim || !p || !body || !out)
+		return -EINVAL;
 	if (p->sched) {
 		sc = *p->sched;
 	} else {
@@ -168,9 +263,11 @@ int mmn__scn_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 	return mmn_sched_run(sim, &sc, body, arg, &out->sched);
 }
 
-void mmn__scn_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
-		     struct mmn_scenario_result *out)
+void mmn_scenario_finish(struct mmn_sim *sim, const struct mmn_scenario_params *p,
+			 struct mmn_scenario_result *out)
 {
+	if (!sim || !out)
+		return;
 	out->modelled_ns += mmn_clock_now(sim);
 	if (p && p->mode == MMN_SCENARIO_EXPLORE && p->inspect)
 		p->inspect(sim, out, p->inspect_arg);

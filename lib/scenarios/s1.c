@@ -23,7 +23,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
+
+/*
+ * A new mm of @sim bound (a PASID) to a new IOMMU-style device configured by
+ * @icfg, with [@base, @base + @len) mapped private, anonymous, read-write and
+ * fixed (| @flags: MMN_MAP_HUGETLB). *@mm and *@io hold what was made, also
+ * on error: release them with scn_iommu_put(). Returns 0, -ENOMEM (no mm,
+ * device or PASID) or mmn_mmap()'s error.
+ */
+static int scn_iommu_mm(struct mmn_sim *sim, const struct mmn_iommu_config *icfg,
+			unsigned long base, unsigned long len, int flags, struct mmn_mm **mm,
+			struct mmn_iommu **io, int *pasid)
+{
+	unsigned long got;
+
+	*mm = mmn_mm_create(sim);
+	*io = *mm ? mmn_iommu_create(sim, icfg) : NULL;
+	if (!*io || mmn_iommu_bind(*io, *mm, pasid))
+		return -ENOMEM;
+	return mmn_mmap(*mm, base, len, MMN_PROT_READ | MMN_PROT_WRITE,
+			MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED | flags, &got);
+}
+
+/* Destroy @io, then put @mm (either may be NULL). */
+static void scn_iommu_put(struct mmn_mm *mm, struct mmn_iommu *io)
+{
+	if (io)
+		mmn_iommu_destroy(io);
+	if (mm)
+		mmn_mm_put(mm);
+}
 
 #define S1_PG MMN_PAGE_SIZE
 #define S1_BASE 0x40000000UL
@@ -117,11 +147,11 @@ static int s1_interleaved(void *ctx, struct mmn_sim *sim, const struct mmn_scena
 			back++;
 	}
 	out->runs = 1;
-	mmn__scn_counter(out, "injections", s->injections);
-	mmn__scn_counter(out, "dma_new_owner_data", s->new_data_reads);
-	mmn__scn_counter(out, "dma_old_data", s->old_data_reads);
-	mmn__scn_counter(out, "dma_no_translation", s->no_translation);
-	mmn__scn_counter(out, "swapped_back_in", back);
+	mmn_scenario_add_counter(out, "injections", s->injections);
+	mmn_scenario_add_counter(out, "dma_new_owner_data", s->new_data_reads);
+	mmn_scenario_add_counter(out, "dma_old_data", s->old_data_reads);
+	mmn_scenario_add_counter(out, "dma_no_translation", s->no_translation);
+	mmn_scenario_add_counter(out, "swapped_back_in", back);
 	return s->bad ? -EIO : 0;
 }
 
@@ -190,10 +220,10 @@ static int s1_native(struct s1_ctx *s, struct mmn_scenario_result *out)
 	for (int i = 0; i < n; i++)
 		(void)mmn_actor_join(a[i], NULL);
 	out->runs = s->iterations;
-	mmn__scn_counter(out, "reclaims", atomic_load(&s->reclaims));
-	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
-	mmn__scn_counter(out, "frame_reuses", atomic_load(&s->reuses));
+	mmn_scenario_add_counter(out, "reclaims", atomic_load(&s->reclaims));
+	mmn_scenario_add_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn_scenario_add_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn_scenario_add_counter(out, "frame_reuses", atomic_load(&s->reuses));
 	return err;
 }
 
@@ -238,23 +268,25 @@ static int s1_explore(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_
 			err = -EIO;
 	}
 	if (!err)
-		err = mmn__scn_explore(sim, p, s1_explore_body, &x, out);
+		err = mmn_scenario_sched_run(sim, p, s1_explore_body, &x, out);
 
 	return err ? err : x.err;
 }
 
-static int s1_validate(const struct mmn_scenario_params *p)
+static int s1_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S1_MAX_PAGES)
 		return -EINVAL;
 	return 0;
 }
 
-static int s1_configure(void *ctx, const struct mmn_scenario_params *p,
+static int s1_configure(void *ctx, const struct mmn_scenario_params *p, const int64_t *values,
 			struct mmn_sim_config *cfg, const char **own)
 {
 	struct s1_ctx *s = ctx;
 
+	(void)values;
 	s->pages = p->pages ? p->pages : 1;
 	s->iterations = p->iterations ? p->iterations
 				      : p->mode == MMN_SCENARIO_EXPLORE ? 4 : 2000;
@@ -283,7 +315,7 @@ static int s1_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_pa
 	s->sim = sim;
 	mmn_iommu_config_init(&icfg);
 	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
-	return mmn__scn_iommu_mm(sim, &icfg, S1_BASE, s->pages * S1_PG, 0, &s->mm, &s->io,
+	return scn_iommu_mm(sim, &icfg, S1_BASE, s->pages * S1_PG, 0, &s->mm, &s->io,
 				 &s->pasid);
 }
 
@@ -297,14 +329,14 @@ static void s1_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 		 !p->profile ? "secondary_flush=range_end put_page_before_secondary_flush=true" :
 			       "profile flush, put_page_before_secondary_flush=true");
 	(void)mmn_check_quiescent(sim);
-	mmn__scn_collect_violations(sim, out);
+	mmn_scenario_collect_violations(sim, out);
 	if (p->wrong)
 		out->claim_holds = out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0;
 	else
 		out->claim_holds = out->violations == 0;
 	snprintf(out->note, sizeof(out->note),
 		 "%s: %lu use-after-free, %lu protocol (early free), %lu violations in all",
-		 mmn__scn_mode_name(p->mode), out->by_kind[MMN_VIOL_USE_AFTER_FREE],
+		 mmn_scenario_mode_name(p->mode), out->by_kind[MMN_VIOL_USE_AFTER_FREE],
 		 out->by_kind[MMN_VIOL_PROTOCOL], out->violations);
 }
 
@@ -312,11 +344,18 @@ static int s1_teardown(void *ctx, int err)
 {
 	struct s1_ctx *s = ctx;
 
-	mmn__scn_iommu_put(s->mm, s->io);
+	scn_iommu_put(s->mm, s->io);
 	return err;
 }
 
-static const struct mmn__scn_def s1_def = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s1 = {
+	.id = "S1",
+	.seed = "000",
+	.title = "IOMMU-style device DMA racing reclaim of the page it reads",
+	.claim = "UAF found with the flush at range_end (or after the PTL); none with the flush "
+		 "under the PTL",
+	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE,
 	.validate = s1_validate,
 	.ctx_size = sizeof(struct s1_ctx),
 	.configure = s1_configure,
@@ -326,19 +365,4 @@ static const struct mmn__scn_def s1_def = {
 	.explore = s1_explore,
 	.judge = s1_judge,
 	.teardown = s1_teardown,
-};
-
-static int s1_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s1_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s1 = {
-	.id = "S1",
-	.seed = "000",
-	.title = "IOMMU-style device DMA racing reclaim of the page it reads",
-	.claim = "UAF found with the flush at range_end (or after the PTL); none with the flush "
-		 "under the PTL",
-	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE,
-	.run = s1_run,
 };

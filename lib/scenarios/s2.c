@@ -54,7 +54,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
+
+/*
+ * A new mm of @sim bound (a PASID) to a new IOMMU-style device configured by
+ * @icfg, with [@base, @base + @len) mapped private, anonymous, read-write and
+ * fixed (| @flags: MMN_MAP_HUGETLB). *@mm and *@io hold what was made, also
+ * on error: release them with scn_iommu_put(). Returns 0, -ENOMEM (no mm,
+ * device or PASID) or mmn_mmap()'s error.
+ */
+static int scn_iommu_mm(struct mmn_sim *sim, const struct mmn_iommu_config *icfg,
+			unsigned long base, unsigned long len, int flags, struct mmn_mm **mm,
+			struct mmn_iommu **io, int *pasid)
+{
+	unsigned long got;
+
+	*mm = mmn_mm_create(sim);
+	*io = *mm ? mmn_iommu_create(sim, icfg) : NULL;
+	if (!*io || mmn_iommu_bind(*io, *mm, pasid))
+		return -ENOMEM;
+	return mmn_mmap(*mm, base, len, MMN_PROT_READ | MMN_PROT_WRITE,
+			MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED | flags, &got);
+}
+
+/* Destroy @io, then put @mm (either may be NULL). */
+static void scn_iommu_put(struct mmn_mm *mm, struct mmn_iommu *io)
+{
+	if (io)
+		mmn_iommu_destroy(io);
+	if (mm)
+		mmn_mm_put(mm);
+}
 
 #define S2_PG MMN_PAGE_SIZE
 #define S2_BASE 0x40000000UL
@@ -78,14 +108,14 @@ static struct mmn_sim *s2_sim(const struct mmn_scenario_params *p, const char *p
 	cfg.profile = profile;
 	if (det)
 		cfg.backend = MMN_BACKEND_DETERMINISTIC;
-	return mmn__scn_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
+	return mmn_scenario_sim_create(&sim, &cfg, p, false, NULL) ? NULL : sim;
 }
 
 static void s2_add(struct mmn_sim *sim, struct mmn_scenario_result *out)
 {
 	struct mmn_scenario_result one = { 0 };
 
-	mmn__scn_collect_violations(sim, &one);
+	mmn_scenario_collect_violations(sim, &one);
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		out->by_kind[k] += one.by_kind[k];
 	out->violations += one.violations;
@@ -235,7 +265,7 @@ static void s2_race_free(struct s2_race *r, const struct mmn_scenario_params *p,
 {
 	if (r->sim && out) {
 		s2_add(r->sim, out);
-		mmn__scn_finish(r->sim, p, out);
+		mmn_scenario_finish(r->sim, p, out);
 	}
 	if (r->io)
 		mmn_iommu_destroy(r->io);
@@ -479,7 +509,7 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	r->iterations = p->iterations ? p->iterations : S2_EXPLORE_ROUNDS;
 	err = s2_race_world(r, p, profile, variant, 1, true);
 	if (!err)
-		err = mmn__scn_explore(r->sim, p, s2_x_body, r, out);
+		err = mmn_scenario_sched_run(r->sim, p, s2_x_body, r, out);
 	if (!err)
 		err = r->spawn_err;
 	if (!err && (mmn_kvm_get_stats(r->kvm, &ks) || mmn_iommu_get_stats(r->io, &is)))
@@ -492,13 +522,13 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	(void)mmn_check_quiescent(r->sim);
 	s2_add(r->sim, out);
 	out->runs = 1;
-	mmn__scn_counter(out, "kvm_retries", ks.retries);
-	mmn__scn_counter(out, "kvm_retries_in_progress", ks.retries_in_progress);
-	mmn__scn_counter(out, "kvm_faults_installed", ks.faults_installed);
-	mmn__scn_counter(out, "vcpu_reads_failed", atomic_load(&r->vcpu_failed));
-	mmn__scn_counter(out, "invalidations", atomic_load(&r->unmaps));
-	mmn__scn_counter(out, "dma_refaults", is.refaults);
-	mmn__scn_counter(out, "dma_ok", atomic_load(&r->dma_ok));
+	mmn_scenario_add_counter(out, "kvm_retries", ks.retries);
+	mmn_scenario_add_counter(out, "kvm_retries_in_progress", ks.retries_in_progress);
+	mmn_scenario_add_counter(out, "kvm_faults_installed", ks.faults_installed);
+	mmn_scenario_add_counter(out, "vcpu_reads_failed", atomic_load(&r->vcpu_failed));
+	mmn_scenario_add_counter(out, "invalidations", atomic_load(&r->unmaps));
+	mmn_scenario_add_counter(out, "dma_refaults", is.refaults);
+	mmn_scenario_add_counter(out, "dma_ok", atomic_load(&r->dma_ok));
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2",
 		 mmn_kvm_variant_name(variant));
@@ -509,7 +539,7 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 		 "device %lu re-faults",
 		 out->by_kind[MMN_VIOL_USE_AFTER_FREE], out->by_kind[MMN_VIOL_STALE_TRANSLATION],
 		 ks.retries, ks.retries_in_progress, is.refaults);
-	mmn__scn_finish(r->sim, p, out);
+	mmn_scenario_finish(r->sim, p, out);
 	s2_race_free(r, NULL, NULL);
 	free(r);
 	return 0;
@@ -599,7 +629,7 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 	mmn_iommu_config_init(&ic);
 	ic.mode = mode;
 	ic.max_faults = S2_MAX_FAULTS;
-	err = mmn__scn_iommu_mm(s->sim, &ic, S2_BASE, S2_DEV_PAGES * S2_PG, 0, &s->mm, &s->io,
+	err = scn_iommu_mm(s->sim, &ic, S2_BASE, S2_DEV_PAGES * S2_PG, 0, &s->mm, &s->io,
 				&s->pasid);
 	for (unsigned long i = 0; !err && i < S2_DEV_PAGES; i++)
 		err = mmn_cpu_write(s->mm, 0, S2_BASE + i * S2_PG, 0x100 + i);
@@ -634,21 +664,23 @@ static int s2_starve_run(const struct mmn_scenario_params *p, const char *profil
 		o->ok = atomic_load(&s->ok);
 		o->give_ups = st.give_ups;
 		o->page_requests = st.page_requests;
-		mmn__scn_finish(s->sim, p, out);
+		mmn_scenario_finish(s->sim, p, out);
 	}
-	mmn__scn_iommu_put(s->mm, s->io);
+	scn_iommu_put(s->mm, s->io);
 	mmn_sim_destroy(s->sim);
 	free(s);
 	return err;
 }
 
-static int s2_validate(const struct mmn_scenario_params *p)
+static int s2_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	return p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ? -EINVAL : 0;
 }
 
 /* Three simulations: the KVM part, then AMDv2 and SVA starved (EXPLORE: one). */
-static int s2_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s2_body(const struct mmn_scenario_params *p, const int64_t *values,
+		   struct mmn_scenario_result *out)
 {
 	struct s2_part1 k = { 0 };
 	struct s2_starve_out amd = { 0 }, sva = { 0 };
@@ -658,6 +690,7 @@ static int s2_body(const struct mmn_scenario_params *p, struct mmn_scenario_resu
 	bool native;
 	int err;
 
+	(void)values;
 	native = p->mode == MMN_SCENARIO_NATIVE;
 	profile = p->profile ? p->profile : "latest";
 	variant = p->variant >= 0 ? (enum mmn_kvm_variant)p->variant
@@ -674,14 +707,14 @@ static int s2_body(const struct mmn_scenario_params *p, struct mmn_scenario_resu
 	if (err)
 		return err;
 	out->runs = 3;
-	mmn__scn_counter(out, "kvm_retries", k.kvm_retries);
-	mmn__scn_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
-	mmn__scn_counter(out, "window_dma_refaults", k.dma_refaults);
-	mmn__scn_counter(out, "window_dma_give_ups", k.dma_give_ups);
-	mmn__scn_counter(out, "amdv2_refaults", amd.refaults);
-	mmn__scn_counter(out, "amdv2_ok", amd.ok);
-	mmn__scn_counter(out, "amdv2_give_ups", amd.give_ups);
-	mmn__scn_counter(out, "sva_refaults", sva.refaults);
+	mmn_scenario_add_counter(out, "kvm_retries", k.kvm_retries);
+	mmn_scenario_add_counter(out, "kvm_uaf_reads", k.kvm_uaf_reads);
+	mmn_scenario_add_counter(out, "window_dma_refaults", k.dma_refaults);
+	mmn_scenario_add_counter(out, "window_dma_give_ups", k.dma_give_ups);
+	mmn_scenario_add_counter(out, "amdv2_refaults", amd.refaults);
+	mmn_scenario_add_counter(out, "amdv2_ok", amd.ok);
+	mmn_scenario_add_counter(out, "amdv2_give_ups", amd.give_ups);
+	mmn_scenario_add_counter(out, "sva_refaults", sva.refaults);
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2 vs SVA",
 		 mmn_kvm_variant_name(variant));
@@ -701,19 +734,14 @@ static int s2_body(const struct mmn_scenario_params *p, struct mmn_scenario_resu
 	return 0;
 }
 
-static const struct mmn__scn_def s2_def = { .validate = s2_validate, .run = s2_body };
-
-static int s2_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s2_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s2 = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s2 = {
 	.id = "S2",
 	.seed = "001",
 	.title = "KVM-style and IOMMU-style listeners under the same racing workload",
 	.claim = "KVM safe via seq/in_progress; re-fault counts; starvation measurable when "
 		 "invalidations never stop",
 	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE,
-	.run = s2_run,
+	.validate = s2_validate,
+	.run = s2_body,
 };

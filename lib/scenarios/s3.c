@@ -37,7 +37,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
+
+/*
+ * A new mm of @sim bound (a PASID) to a new IOMMU-style device configured by
+ * @icfg, with [@base, @base + @len) mapped private, anonymous, read-write and
+ * fixed (| @flags: MMN_MAP_HUGETLB). *@mm and *@io hold what was made, also
+ * on error: release them with scn_iommu_put(). Returns 0, -ENOMEM (no mm,
+ * device or PASID) or mmn_mmap()'s error.
+ */
+static int scn_iommu_mm(struct mmn_sim *sim, const struct mmn_iommu_config *icfg,
+			unsigned long base, unsigned long len, int flags, struct mmn_mm **mm,
+			struct mmn_iommu **io, int *pasid)
+{
+	unsigned long got;
+
+	*mm = mmn_mm_create(sim);
+	*io = *mm ? mmn_iommu_create(sim, icfg) : NULL;
+	if (!*io || mmn_iommu_bind(*io, *mm, pasid))
+		return -ENOMEM;
+	return mmn_mmap(*mm, base, len, MMN_PROT_READ | MMN_PROT_WRITE,
+			MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED | flags, &got);
+}
+
+/* Destroy @io, then put @mm (either may be NULL). */
+static void scn_iommu_put(struct mmn_mm *mm, struct mmn_iommu *io)
+{
+	if (io)
+		mmn_iommu_destroy(io);
+	if (mm)
+		mmn_mm_put(mm);
+}
 
 #define S3_PG MMN_PAGE_SIZE
 #define S3_HP MMN_PMD_SIZE
@@ -90,10 +120,10 @@ static int s3_interleaved(struct s3_ctx *s, struct mmn_scenario_result *out)
 	if (mmn_iommu_get_stats(s->io, &st))
 		return -EIO;
 	out->runs = 1;
-	mmn__scn_counter(out, "stale_after_mprotect", stale);
-	mmn__scn_counter(out, "dma_writes_to_read_only", writes_through);
-	mmn__scn_counter(out, "iommu_flushes", st.flushes);
-	mmn__scn_counter(out, "entries_flushed", st.entries_flushed);
+	mmn_scenario_add_counter(out, "stale_after_mprotect", stale);
+	mmn_scenario_add_counter(out, "dma_writes_to_read_only", writes_through);
+	mmn_scenario_add_counter(out, "iommu_flushes", st.flushes);
+	mmn_scenario_add_counter(out, "entries_flushed", st.entries_flushed);
 	return 0;
 }
 
@@ -161,10 +191,10 @@ static int s3_native(struct s3_ctx *s, struct mmn_scenario_result *out)
 	if (q < 0)
 		return (int)q;
 	out->runs = s->iterations;
-	mmn__scn_counter(out, "stale_at_end", (unsigned long)q);
-	mmn__scn_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
-	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn_scenario_add_counter(out, "stale_at_end", (unsigned long)q);
+	mmn_scenario_add_counter(out, "prot_changes", atomic_load(&s->prot_changes) + 2);
+	mmn_scenario_add_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn_scenario_add_counter(out, "dma_failed", atomic_load(&s->dma_err));
 	return 0;
 }
 
@@ -233,7 +263,7 @@ static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
 	for (unsigned long i = 0; i < s->huge; i++)
 		if (mmn_cpu_write(s->mm, 0, S3_BASE + i * S3_HP, 0x100 + i))
 			return -EIO;
-	err = mmn__scn_explore(s->sim, p, s3_explore_body, s, out);
+	err = mmn_scenario_sched_run(s->sim, p, s3_explore_body, s, out);
 	if (err)
 		return err;
 	q = mmn_check_quiescent(s->sim);
@@ -242,28 +272,30 @@ static int s3_explore(struct s3_ctx *s, const struct mmn_scenario_params *p,
 	if (mmn_iommu_get_stats(s->io, &st))
 		return -EIO;
 	out->runs = 1;
-	mmn__scn_counter(out, "stale_at_end", (unsigned long)q);
-	mmn__scn_counter(out, "prot_changes", atomic_load(&s->prot_changes));
-	mmn__scn_counter(out, "dma_ok", atomic_load(&s->dma_ok));
-	mmn__scn_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
-	mmn__scn_counter(out, "dma_failed", atomic_load(&s->dma_err));
-	mmn__scn_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
-	mmn__scn_counter(out, "iommu_flushes", st.flushes);
+	mmn_scenario_add_counter(out, "stale_at_end", (unsigned long)q);
+	mmn_scenario_add_counter(out, "prot_changes", atomic_load(&s->prot_changes));
+	mmn_scenario_add_counter(out, "dma_ok", atomic_load(&s->dma_ok));
+	mmn_scenario_add_counter(out, "dma_no_translation", atomic_load(&s->dma_enxio));
+	mmn_scenario_add_counter(out, "dma_failed", atomic_load(&s->dma_err));
+	mmn_scenario_add_counter(out, "dma_writes_to_read_only", atomic_load(&s->dma_through));
+	mmn_scenario_add_counter(out, "iommu_flushes", st.flushes);
 	return 0;
 }
 
-static int s3_validate(const struct mmn_scenario_params *p)
+static int s3_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	if (p->variant < -1 || p->variant > MMN_IOMMU_AMDV2 || p->pages > S3_MAX_HUGE)
 		return -EINVAL;
 	return 0;
 }
 
-static int s3_configure(void *ctx, const struct mmn_scenario_params *p,
+static int s3_configure(void *ctx, const struct mmn_scenario_params *p, const int64_t *values,
 			struct mmn_sim_config *cfg, const char **own)
 {
 	struct s3_ctx *s = ctx;
 
+	(void)values;
 	s->huge = p->pages ? p->pages : 1; /* huge pages */
 	s->iterations = p->iterations ? p->iterations
 				      : p->mode == MMN_SCENARIO_EXPLORE ? 2 : 2000;
@@ -287,7 +319,7 @@ static int s3_setup(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_pa
 	s->sim = sim;
 	mmn_iommu_config_init(&icfg);
 	icfg.mode = p->variant < 0 ? MMN_IOMMU_SVA : (enum mmn_iommu_mode)p->variant;
-	return mmn__scn_iommu_mm(sim, &icfg, S3_BASE, s->huge * S3_HP, MMN_MAP_HUGETLB, &s->mm,
+	return scn_iommu_mm(sim, &icfg, S3_BASE, s->huge * S3_HP, MMN_MAP_HUGETLB, &s->mm,
 				 &s->io, &s->pasid);
 }
 
@@ -321,14 +353,14 @@ static void s3_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	snprintf(out->profile, sizeof(out->profile), "%s", p->profile ? p->profile : "6.5");
 	snprintf(out->setting, sizeof(out->setting), "only_end_skips_flush=%s",
 		 p->wrong ? "true" : "false");
-	mmn__scn_collect_violations(sim, out);
+	mmn_scenario_collect_violations(sim, out);
 	if (p->wrong)
 		out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
 	else
 		out->claim_holds = out->violations == 0;
 	snprintf(out->note, sizeof(out->note),
 		 "%s: %lu stale IOTLB translations, %lu violations in all",
-		 mmn__scn_mode_name(p->mode), out->by_kind[MMN_VIOL_STALE_TRANSLATION],
+		 mmn_scenario_mode_name(p->mode), out->by_kind[MMN_VIOL_STALE_TRANSLATION],
 		 out->violations);
 }
 
@@ -336,11 +368,17 @@ static int s3_teardown(void *ctx, int err)
 {
 	struct s3_ctx *s = ctx;
 
-	mmn__scn_iommu_put(s->mm, s->io);
+	scn_iommu_put(s->mm, s->io);
 	return err;
 }
 
-static const struct mmn__scn_def s3_def = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s3 = {
+	.id = "S3",
+	.seed = "001",
+	.title = "only_end path (hugetlb protection change) with an IOMMU-style listener",
+	.claim = "stale IOTLB found when the only_end path skips the flush",
+	.found_kinds = 1u << MMN_VIOL_STALE_TRANSLATION,
 	.validate = s3_validate,
 	.ctx_size = sizeof(struct s3_ctx),
 	.hugetlb = true,
@@ -351,18 +389,4 @@ static const struct mmn__scn_def s3_def = {
 	.explore = s3_explore_mode,
 	.judge = s3_judge,
 	.teardown = s3_teardown,
-};
-
-static int s3_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s3_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s3 = {
-	.id = "S3",
-	.seed = "001",
-	.title = "only_end path (hugetlb protection change) with an IOMMU-style listener",
-	.claim = "stale IOTLB found when the only_end path skips the flush",
-	.found_kinds = 1u << MMN_VIOL_STALE_TRANSLATION,
-	.run = s3_run,
 };

@@ -50,7 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
 
 #define S4_PG MMN_PAGE_SIZE
 #define S4_HP MMN_PMD_SIZE
@@ -113,7 +113,7 @@ static int s4_world_new(struct s4_world *w, const struct mmn_scenario_params *p,
 		const char *own[] = { p->wrong && !p->profile ? "pmd_share_widen=false" : NULL,
 				      NULL };
 
-		err = mmn__scn_sim_create(&w->sim, &cfg, p, true, own);
+		err = mmn_scenario_sim_create(&w->sim, &cfg, p, true, own);
 	}
 	if (err)
 		return err;
@@ -209,9 +209,9 @@ static int s4_one(const struct mmn_scenario_params *p, const char *profile, int 
 		(void)mmn_check_quiescent(w.sim);
 		if (mmn_kvm_spte(w.kvm, S4_GFN_B, &si) == 0 && si.present)
 			(*stale_b)++;
-		mmn__scn_collect_violations(w.sim, &one);
+		mmn_scenario_collect_violations(w.sim, &one);
 		s4_add(out, &one);
-		mmn__scn_finish(w.sim, p, out);
+		mmn_scenario_finish(w.sim, p, out);
 	}
 	s4_world_free(&w);
 	return err;
@@ -233,9 +233,9 @@ static int s4_interleaved(const struct mmn_scenario_params *p, const char *profi
 	}
 	out->runs = S4_NR_OPS;
 	for (int op = 0; op < S4_NR_OPS; op++)
-		mmn__scn_counter(out, s4_op_names[op], per_op[op]);
-	mmn__scn_counter(out, "spte_b_kept", stale_b);
-	mmn__scn_counter(out, "stale_before_op", before);
+		mmn_scenario_add_counter(out, s4_op_names[op], per_op[op]);
+	mmn_scenario_add_counter(out, "spte_b_kept", stale_b);
+	mmn_scenario_add_counter(out, "stale_before_op", before);
 	return 0;
 }
 
@@ -314,15 +314,15 @@ static int s4_native_run(const struct mmn_scenario_params *p, const char *profil
 		if (mmn_madvise(s->w.child, S4_A, S4_HP, MMN_MADV_DONTNEED) == 0)
 			atomic_fetch_add(&s->unshares, 1);
 		(void)mmn_check_quiescent(s->w.sim);
-		mmn__scn_collect_violations(s->w.sim, out);
+		mmn_scenario_collect_violations(s->w.sim, out);
 		out->runs = s->iterations;
-		mmn__scn_counter(out, "unshares", atomic_load(&s->unshares));
-		mmn__scn_counter(out, "vcpu_ok", atomic_load(&s->vcpu_ok));
-		mmn__scn_counter(out, "vcpu_failed", atomic_load(&s->vcpu_err));
-		mmn__scn_counter(out, "spte_b_kept",
+		mmn_scenario_add_counter(out, "unshares", atomic_load(&s->unshares));
+		mmn_scenario_add_counter(out, "vcpu_ok", atomic_load(&s->vcpu_ok));
+		mmn_scenario_add_counter(out, "vcpu_failed", atomic_load(&s->vcpu_err));
+		mmn_scenario_add_counter(out, "spte_b_kept",
 				 mmn_kvm_spte(s->w.kvm, S4_GFN_B, &si) == 0 && si.present &&
 						 !s4_mapped(s->w.child, S4_G + S4_GFN_B * S4_PG) ? 1 : 0);
-		mmn__scn_finish(s->w.sim, p, out);
+		mmn_scenario_finish(s->w.sim, p, out);
 	}
 	s4_world_free(&s->w);
 	free(s);
@@ -451,29 +451,29 @@ static int s4_explore(const struct mmn_scenario_params *p, const char *profile, 
 			err = -EIO;
 	}
 	if (!err)
-		err = mmn__scn_explore(x->w.sim, p, s4_x_body, x, out);
+		err = mmn_scenario_sched_run(x->w.sim, p, s4_x_body, x, out);
 	if (!err) {
 		struct mmn_op_stats os;
 
 		(void)mmn_check_quiescent(x->w.sim);
-		mmn__scn_collect_violations(x->w.sim, out);
+		mmn_scenario_collect_violations(x->w.sim, out);
 		out->runs = 1;
 		for (int op = 0; op < S4_NR_OPS; op++) {
 			if (mmn_op_get_stats(x->w.sim, ops[op], &os))
 				os.pages_changed = 0;
-			mmn__scn_counter(out, s4_x_op_counters[op], os.pages_changed);
+			mmn_scenario_add_counter(out, s4_x_op_counters[op], os.pages_changed);
 		}
-		mmn__scn_counter(out, "vcpu_ok", atomic_load(&x->vcpu_ok));
-		mmn__scn_counter(out, "vcpu_failed", atomic_load(&x->vcpu_err));
-		mmn__scn_counter(out, "vcpu_wrong_data", atomic_load(&x->vcpu_bad));
-		mmn__scn_counter(out, "spte_b_kept",
+		mmn_scenario_add_counter(out, "vcpu_ok", atomic_load(&x->vcpu_ok));
+		mmn_scenario_add_counter(out, "vcpu_failed", atomic_load(&x->vcpu_err));
+		mmn_scenario_add_counter(out, "vcpu_wrong_data", atomic_load(&x->vcpu_bad));
+		mmn_scenario_add_counter(out, "spte_b_kept",
 				 (unsigned long)s4_spte_b_kept(x->w.kvm, x->w.child) +
 					 (unsigned long)s4_spte_b_kept(x->w.kvm_other, x->w.parent));
 		s4_judge(p, profile, out);
 		/* A read of anything but what the parent wrote is a model defect. */
 		if (atomic_load(&x->vcpu_bad))
 			out->claim_holds = false;
-		mmn__scn_finish(x->w.sim, p, out);
+		mmn_scenario_finish(x->w.sim, p, out);
 	}
 	s4_world_free(&x->w);
 	free(x);
@@ -499,38 +499,36 @@ static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
 		 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
 }
 
-static int s4_validate(const struct mmn_scenario_params *p)
+static int s4_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	return p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE ? -EINVAL : 0;
 }
 
 /* Each mode builds its own simulations (a parent and a child mm). */
-static int s4_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s4_body(const struct mmn_scenario_params *p, const int64_t *values,
+		   struct mmn_scenario_result *out)
 {
 	const char *profile = p->profile ? p->profile : "latest";
 	int variant = p->variant < 0 ? MMN_KVM_CHECK_RANGE : p->variant;
 	int err;
 
+	(void)values;
 	err = p->mode == MMN_SCENARIO_INTERLEAVED ? s4_interleaved(p, profile, variant, out)
 	      : p->mode == MMN_SCENARIO_NATIVE	  ? s4_native_run(p, profile, variant, out)
 						  : s4_explore(p, profile, variant, out);
-	if (!err && p->mode != MMN_SCENARIO_EXPLORE) /* judged before mmn__scn_finish() there */
+	if (!err && p->mode != MMN_SCENARIO_EXPLORE) /* judged before mmn_scenario_finish() there */
 		s4_judge(p, profile, out);
 	return err;
 }
 
-static const struct mmn__scn_def s4_def = { .validate = s4_validate, .run = s4_body };
-
-static int s4_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s4_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s4 = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s4 = {
 	.id = "S4",
 	.seed = "002",
 	.title = "hugetlb shared PMD unshared under a KVM-style listener of the PUD range",
 	.claim = "stale translation found without range widening; none with it",
 	.found_kinds = 1u << MMN_VIOL_STALE_TRANSLATION,
-	.run = s4_run,
+	.validate = s4_validate,
+	.run = s4_body,
 };

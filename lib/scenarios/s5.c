@@ -59,7 +59,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
 
 #define S5_BASE 0x40000000UL
 #define S5_MIRROR_PAGES 64UL
@@ -309,7 +309,7 @@ static void *s5_device(void *arg)
 	for (unsigned long i = 0; i < n->iters && !(n->done && atomic_load(n->done)); i++) {
 		for (unsigned long k = 0; k < n->pages; k++)
 			buf[k] = i + k;
-		if (scn_rand(&n->seed) % 4 == 0)
+		if (mmn_scenario_rand(&n->seed) % 4 == 0)
 			(void)mmn_hmm_write(n->m, S5_BASE, n->pages, buf);
 		else
 			(void)mmn_hmm_read(n->m, S5_BASE, n->pages, buf);
@@ -335,12 +335,12 @@ static void *s5_operator(void *arg)
 		unsigned long op;
 
 		if (!n->cycle || i % 4 == 2)
-			pg = scn_rand(&n->seed) % n->pages;
-		op = n->cycle ? i % 4 : scn_rand(&n->seed) % 4;
+			pg = mmn_scenario_rand(&n->seed) % n->pages;
+		op = n->cycle ? i % 4 : mmn_scenario_rand(&n->seed) % 4;
 		switch (op) {
 		case 0:
 			(void)mmn_mprotect(n->mm, S5_BASE, n->pages * PG,
-					   (n->cycle ? (i / 4) % 2 == 0 : (scn_rand(&n->seed) & 1))
+					   (n->cycle ? (i / 4) % 2 == 0 : (mmn_scenario_rand(&n->seed) & 1))
 						   ? MMN_PROT_READ
 						   : RW);
 			break;
@@ -487,7 +487,7 @@ static int s5_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 						  .iters = i ? iters : reads, .done = &x.op_done,
 						  .cycle = true,
 						  .seed = seed * 7919u + (uint64_t)i + 1 };
-		err = mmn__scn_explore(sim, p, s5_explore_body, &x, out);
+		err = mmn_scenario_sched_run(sim, p, s5_explore_body, &x, out);
 	}
 	if (!err) {
 		s5_add(o, m);
@@ -516,14 +516,14 @@ static void s5_judge(int v, const struct s5_obs *mine,
 	out->runs = mine->runs;
 	out->violations = mine->violations;
 	memcpy(out->by_kind, mine->by_kind, sizeof(out->by_kind));
-	mmn__scn_counter(out, "teardowns", mine->teardowns);
-	mmn__scn_counter(out, "refaults", mine->refaults);
-	mmn__scn_counter(out, "refault_passes", mine->refault_passes);
-	mmn__scn_counter(out, "zapped", mine->zapped);
-	mmn__scn_counter(out, "downgraded", mine->downgraded);
-	mmn__scn_counter(out, "needless", mine->needless);
-	mmn__scn_counter(out, "change_pte_found", mine->cp_found);
-	mmn__scn_counter(out, "change_pte_missed", mine->cp_missed);
+	mmn_scenario_add_counter(out, "teardowns", mine->teardowns);
+	mmn_scenario_add_counter(out, "refaults", mine->refaults);
+	mmn_scenario_add_counter(out, "refault_passes", mine->refault_passes);
+	mmn_scenario_add_counter(out, "zapped", mine->zapped);
+	mmn_scenario_add_counter(out, "downgraded", mine->downgraded);
+	mmn_scenario_add_counter(out, "needless", mine->needless);
+	mmn_scenario_add_counter(out, "change_pte_found", mine->cp_found);
+	mmn_scenario_add_counter(out, "change_pte_missed", mine->cp_missed);
 	snprintf(out->profile, sizeof(out->profile), "%s", prof);
 	snprintf(out->setting, sizeof(out->setting), "variant=%s",
 		 v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
@@ -557,7 +557,7 @@ static void s5_judge(int v, const struct s5_obs *mine,
 /*
  * One simulation of variant @v. Outside EXPLORE it runs the HMM phases then
  * the KSM phase; in EXPLORE the one schedule, and it judges @out itself
- * (before mmn__scn_finish() hands the simulation to the inspect callback).
+ * (before mmn_scenario_finish() hands the simulation to the inspect callback).
  */
 static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, unsigned long pages,
 		   struct s5_obs *o, char *profile, size_t profile_len,
@@ -572,7 +572,7 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
 	cfg.profile = p->profile ? p->profile : "6.5";
-	err = mmn__scn_sim_create(&sim, &cfg, p, false, NULL);
+	err = mmn_scenario_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
@@ -590,20 +590,21 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 		struct mmn_scenario_result tmp = { 0 };
 
 		(void)mmn_check_quiescent(sim);
-		mmn__scn_collect_violations(sim, &tmp);
+		mmn_scenario_collect_violations(sim, &tmp);
 		o->violations = tmp.violations;
 		memcpy(o->by_kind, tmp.by_kind, sizeof(o->by_kind));
 		snprintf(profile, profile_len, "%s", mmn_sim_profile(sim)->name);
 		if (p->mode == MMN_SCENARIO_EXPLORE)
 			s5_judge((int)v, o, NULL, profile, out);
-		mmn__scn_finish(sim, p, out);
+		mmn_scenario_finish(sim, p, out);
 	}
 	mmn_sim_destroy(sim);
 	return err;
 }
 
-static int s5_validate(const struct mmn_scenario_params *p)
+static int s5_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	/* only the two mirrors compared: -1/0 the setting's choice, 1 blind */
 	if (p->variant < -1 || p->variant > MMN_HMM_EVENT_BLIND)
 		return -EINVAL;
@@ -615,13 +616,15 @@ static int s5_validate(const struct mmn_scenario_params *p)
 }
 
 /* One simulation per mirror compared (EXPLORE: the setting's alone). */
-static int s5_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s5_body(const struct mmn_scenario_params *p, const int64_t *values,
+		   struct mmn_scenario_result *out)
 {
 	struct s5_obs mine, other;
 	char prof[16];
 	unsigned long pages;
 	int v, ov, err;
 
+	(void)values;
 	pages = p->pages ? p->pages
 			 : p->mode == MMN_SCENARIO_EXPLORE ? S5_EXPLORE_PAGES : S5_DEFAULT_PAGES;
 	v = p->variant > 0 ? p->variant : (p->wrong ? MMN_HMM_EVENT_BLIND : MMN_HMM_EVENT_AWARE);
@@ -636,14 +639,8 @@ static int s5_body(const struct mmn_scenario_params *p, struct mmn_scenario_resu
 	return err;
 }
 
-static const struct mmn__scn_def s5_def = { .validate = s5_validate, .run = s5_body };
-
-static int s5_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s5_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s5 = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s5 = {
 	.id = "S5",
 	.seed = "003",
 	.title = "event-blind versus event-aware HMM mirror under mprotect / soft-dirty / migration",
@@ -651,5 +648,6 @@ const struct mmn_scenario mmn_scenario_s5 = {
 		 "change_pte (KSM) keeps the KVM mapping live",
 	/* counts only: under either setting every violation counts */
 	.found_kinds = 0,
-	.run = s5_run,
+	.validate = s5_validate,
+	.run = s5_body,
 };

@@ -57,7 +57,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
 
 #define S6_BASE 0x40000000UL
 #define S6_MIRROR_PAGES 64UL
@@ -298,11 +298,11 @@ static void *s6_device(void *arg)
 	/* EXPLORE: until the CPU is done, at most @iters; every round passes
 	 * the device mutex (a scheduling point) */
 	for (unsigned long i = 0; i < n->iters && !(n->done && atomic_load(n->done)); i++) {
-		unsigned long pg = scn_rand(&n->seed) % n->pages;
+		unsigned long pg = mmn_scenario_rand(&n->seed) % n->pages;
 
 		for (unsigned long k = 0; k < n->pages; k++)
 			buf[k] = i + k;
-		switch (scn_rand(&n->seed) % 3) {
+		switch (mmn_scenario_rand(&n->seed) % 3) {
 		case 0:
 			(void)mmn_hmm_atomic(n->e->m, S6_BASE + pg * PG, 1, NULL);
 			break;
@@ -332,7 +332,7 @@ static void *s6_cpu(void *arg)
 	if (n->go)
 		mmn_wait_for_completion(n->go);
 	for (unsigned long i = 0; i < n->iters; i++) {
-		unsigned long pg = scn_rand(&n->seed) % n->pages;
+		unsigned long pg = mmn_scenario_rand(&n->seed) % n->pages;
 		uint64_t v;
 
 		if (n->cycle) {
@@ -351,7 +351,7 @@ static void *s6_cpu(void *arg)
 					(void)mmn_cpu_write(n->e->mm, 1, S6_BASE + pg * PG, i);
 			}
 		} else if (i % 4 == 0) {
-			unsigned long r = scn_rand(&n->seed) % 3;
+			unsigned long r = mmn_scenario_rand(&n->seed) % 3;
 
 			if (r == 0)
 				(void)mmn_change_prot_numa(n->e->mm, S6_BASE, n->pages * PG);
@@ -359,7 +359,7 @@ static void *s6_cpu(void *arg)
 				(void)mmn_clear_refs_soft_dirty(n->e->mm);
 			else
 				(void)mmn_mprotect(n->e->mm, S6_BASE, n->pages * PG,
-						   (scn_rand(&n->seed) & 1) ? MMN_PROT_READ : RW);
+						   (mmn_scenario_rand(&n->seed) & 1) ? MMN_PROT_READ : RW);
 		} else if (i & 1) {
 			(void)mmn_cpu_write(n->e->mm, 1, S6_BASE + pg * PG, i);
 		} else {
@@ -510,7 +510,7 @@ static int s6_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 					  .iters = i ? iters : iters * S6_EXPLORE_DEVICE_PER_CPU,
 					  .seed = seed * 7919u + (uint64_t)i + 1,
 					  .done = &x.cpu_done, .cycle = true };
-	err = mmn__scn_explore(sim, p, s6_explore_body, &x, out);
+	err = mmn_scenario_sched_run(sim, p, s6_explore_body, &x, out);
 	if (!err) {
 		o->fp[0] = s6_unchanged(sim, MMN_OP_MPROTECT);
 		o->fp[1] = s6_unchanged(sim, MMN_OP_NUMA_HINT);
@@ -558,8 +558,9 @@ struct s6_run {
 	bool decided; /* EXPLORE: the schedule decided the claim */
 };
 
-static int s6_validate(const struct mmn_scenario_params *p)
+static int s6_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	if (p->variant < -1 || p->variant > MMN_HMM_EVENT_BLIND)
 		return -EINVAL;
 	if (p->pages > S6_MIRROR_PAGES)
@@ -569,12 +570,13 @@ static int s6_validate(const struct mmn_scenario_params *p)
 	return 0;
 }
 
-static int s6_configure(void *ctx, const struct mmn_scenario_params *p,
+static int s6_configure(void *ctx, const struct mmn_scenario_params *p, const int64_t *values,
 			struct mmn_sim_config *cfg, const char **own)
 {
 	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
 	struct s6_run *r = ctx;
 
+	(void)values;
 	(void)own;
 	r->pages = p->pages ? p->pages : explore ? S6_EXPLORE_PAGES : S6_DEFAULT_PAGES;
 	r->iters = explore ? (p->iterations ? p->iterations : S6_EXPLORE_ITERS)
@@ -623,24 +625,24 @@ static void s6_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	const struct s6_obs *o = &r->o;
 
 	(void)mmn_check_quiescent(sim);
-	mmn__scn_collect_violations(sim, out);
+	mmn_scenario_collect_violations(sim, out);
 	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 
 	out->runs = p->mode == MMN_SCENARIO_INTERLEAVED ? 1 : r->iters;
-	mmn__scn_counter(out, "restores", o->restores);
-	mmn__scn_counter(out, "restores_clear", o->restore_event_clear);
-	mmn__scn_counter(out, "fp_mprotect_cow", o->fp[0]);
-	mmn__scn_counter(out, "fp_numa", o->fp[1]);
-	mmn__scn_counter(out, "fp_soft_dirty", o->fp[2]);
+	mmn_scenario_add_counter(out, "restores", o->restores);
+	mmn_scenario_add_counter(out, "restores_clear", o->restore_event_clear);
+	mmn_scenario_add_counter(out, "fp_mprotect_cow", o->fp[0]);
+	mmn_scenario_add_counter(out, "fp_numa", o->fp[1]);
+	mmn_scenario_add_counter(out, "fp_soft_dirty", o->fp[2]);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
-		mmn__scn_counter(out, "zaps_mprotect_cow", o->zaps[0]);
-		mmn__scn_counter(out, "zaps_numa", o->zaps[1]);
-		mmn__scn_counter(out, "zaps_soft_dirty", o->zaps[2]);
+		mmn_scenario_add_counter(out, "zaps_mprotect_cow", o->zaps[0]);
+		mmn_scenario_add_counter(out, "zaps_numa", o->zaps[1]);
+		mmn_scenario_add_counter(out, "zaps_soft_dirty", o->zaps[2]);
 	} else {
 		/* per-operation zaps cannot be told apart under concurrent actors */
-		mmn__scn_counter(out, "zaps_total", o->zaps[0]);
-		mmn__scn_counter(out, "needless", o->needless);
-		mmn__scn_counter(out, "atomics", o->atomics);
+		mmn_scenario_add_counter(out, "zaps_total", o->zaps[0]);
+		mmn_scenario_add_counter(out, "needless", o->needless);
+		mmn_scenario_add_counter(out, "atomics", o->atomics);
 	}
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
 		out->claim_holds = out->violations == 0 && o->restores == r->pages &&
@@ -667,22 +669,8 @@ static void s6_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 }
 
 /* Each phase builds and frees its own mm and mirror: no setup, no teardown. */
-static const struct mmn__scn_def s6_def = {
-	.validate = s6_validate,
-	.ctx_size = sizeof(struct s6_run),
-	.configure = s6_configure,
-	.interleaved = s6_interleaved_mode,
-	.native = s6_native_mode,
-	.explore = s6_explore_mode,
-	.judge = s6_judge,
-};
-
-static int s6_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s6_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s6 = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s6 = {
 	.id = "S6",
 	.seed = "004",
 	.title = "device-exclusive atomics with CPU access; protection changes that change no PTE",
@@ -690,5 +678,11 @@ const struct mmn_scenario mmn_scenario_s6 = {
 		 "false positives counted per operation",
 	/* counts only: under either setting every violation counts */
 	.found_kinds = 0,
-	.run = s6_run,
+	.validate = s6_validate,
+	.ctx_size = sizeof(struct s6_run),
+	.configure = s6_configure,
+	.interleaved = s6_interleaved_mode,
+	.native = s6_native_mode,
+	.explore = s6_explore_mode,
+	.judge = s6_judge,
 };

@@ -43,7 +43,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
 
 #define S7_BASE 0x40000000UL
 #define S7_MIRROR_PAGES 64UL
@@ -143,8 +143,9 @@ static void s7_explore_body(struct mmn_sim *sim, void *arg)
 		(void)mmn_actor_join(op, NULL);
 }
 
-static int s7_validate(const struct mmn_scenario_params *p)
+static int s7_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	if (p->variant > MMN_HMM_VALID_FLAG || p->variant < -1)
 		return -EINVAL;
 	if (p->pages > S7_MIRROR_PAGES)
@@ -154,11 +155,12 @@ static int s7_validate(const struct mmn_scenario_params *p)
 	return 0;
 }
 
-static int s7_configure(void *ctx, const struct mmn_scenario_params *p,
+static int s7_configure(void *ctx, const struct mmn_scenario_params *p, const int64_t *values,
 			struct mmn_sim_config *cfg, const char **own)
 {
 	struct s7_ctx *c = ctx;
 
+	(void)values;
 	(void)own;
 	/* -1 and 0 take the scenario's choice (0 is also the right setting's) */
 	c->variant = p->variant > 0 ? p->variant
@@ -251,7 +253,7 @@ static int s7_explore(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_
 	struct s7_ctx *c = ctx;
 	int err;
 
-	err = mmn__scn_explore(sim, p, s7_explore_body, c, out);
+	err = mmn_scenario_sched_run(sim, p, s7_explore_body, c, out);
 	if (!err)
 		err = c->err;
 	out->runs = 1;
@@ -270,13 +272,13 @@ static void s7_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	q = mmn_check_quiescent(sim);
 	stale = q > 0 ? (unsigned long)q : 0;
 	(void)mmn_hmm_get_stats(c->m, &st);
-	mmn__scn_collect_violations(sim, out);
-	mmn__scn_counter(out, "uaf_reads", uaf);
-	mmn__scn_counter(out, "stale_entries", stale);
-	mmn__scn_counter(out, "retries", st.retries);
-	mmn__scn_counter(out, "programmed", st.programmed);
-	mmn__scn_counter(out, "fault_loops", st.fault_loops);
-	mmn__scn_counter(out, "giveups", st.giveups);
+	mmn_scenario_collect_violations(sim, out);
+	mmn_scenario_add_counter(out, "uaf_reads", uaf);
+	mmn_scenario_add_counter(out, "stale_entries", stale);
+	mmn_scenario_add_counter(out, "retries", st.retries);
+	mmn_scenario_add_counter(out, "programmed", st.programmed);
+	mmn_scenario_add_counter(out, "fault_loops", st.fault_loops);
+	mmn_scenario_add_counter(out, "giveups", st.giveups);
 	if (p->mode == MMN_SCENARIO_INTERLEAVED) {
 		unsigned long exp = c->pages < S7_CHUNK ? c->pages : S7_CHUNK;
 
@@ -307,7 +309,13 @@ static int s7_teardown(void *ctx, int err)
 	return err;
 }
 
-static const struct mmn__scn_def s7_def = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s7 = {
+	.id = "S7",
+	.seed = "users",
+	.title = "HMM mirror: valid flag versus interval sequence under start/end/start",
+	.claim = "stale device mapping found with the flag; none with the sequence",
+	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE | 1u << MMN_VIOL_STALE_TRANSLATION,
 	.validate = s7_validate,
 	.ctx_size = sizeof(struct s7_ctx),
 	.configure = s7_configure,
@@ -317,18 +325,4 @@ static const struct mmn__scn_def s7_def = {
 	.explore = s7_explore,
 	.judge = s7_judge,
 	.teardown = s7_teardown,
-};
-
-static int s7_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s7_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s7 = {
-	.id = "S7",
-	.seed = "users",
-	.title = "HMM mirror: valid flag versus interval sequence under start/end/start",
-	.claim = "stale device mapping found with the flag; none with the sequence",
-	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE | 1u << MMN_VIOL_STALE_TRANSLATION,
-	.run = s7_run,
 };

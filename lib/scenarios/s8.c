@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
 
 #define S8_PG MMN_PAGE_SIZE
 #define S8_BASE 0x40000000UL
@@ -135,7 +135,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	cfg.nr_frames = 1024;
 	cfg.profile = profile;
 	cfg.backend = backend;
-	err = mmn__scn_sim_create(&w->sim, &cfg, p, false, NULL);
+	err = mmn_scenario_sim_create(&w->sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
 	mmn_check_set_handler(w->sim, s8_handler, &w->rep);
@@ -163,7 +163,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 }
 
 /* Tear the mm down and add the world's reports to @out and @sum; the
- * simulation itself stays for mmn__scn_finish(). */
+ * simulation itself stays for mmn_scenario_finish(). */
 static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_scenario_result *out,
 			     struct s8_report *sum)
 {
@@ -172,7 +172,7 @@ static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_sce
 	if (registered)
 		(void)mmn_notifier_unregister(&w->l.mn, w->mm);
 	mmn_mm_put(w->mm);
-	mmn__scn_collect_violations(w->sim, &one);
+	mmn_scenario_collect_violations(w->sim, &one);
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		out->by_kind[k] += one.by_kind[k];
 	out->violations += one.violations;
@@ -342,7 +342,7 @@ static int s8_cross(struct s8_world *w, const struct mmn_scenario_params *p,
 		sc.trace = false;
 		err = mmn_sched_run(w->sim, &sc, s8_cross_body, c, &out->sched);
 	} else {
-		err = mmn__scn_explore(w->sim, p, s8_cross_body, c, out);
+		err = mmn_scenario_sched_run(w->sim, p, s8_cross_body, c, out);
 	}
 	w->l.driver_lock = NULL;
 	w->l.b_has_lock = NULL;
@@ -354,10 +354,11 @@ static int s8_cross(struct s8_world *w, const struct mmn_scenario_params *p,
 	return err;
 }
 
-static int s8_validate(const struct mmn_scenario_params *p)
+static int s8_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
 	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
 
+	(void)values;
 	if (p->variant < -1 || p->variant >= S8_NR_VARIANTS ||
 	    (p->mode == MMN_SCENARIO_NATIVE && p->variant == S8_CROSS_ACTOR) ||
 	    (explore && p->variant >= 0 && p->variant != S8_CROSS_ACTOR))
@@ -376,7 +377,7 @@ static int s8_variant(struct s8_world *w, int v, unsigned long rounds,
 	if (v == S8_START_MMAP_LOCK) {
 		err = p->mode == MMN_SCENARIO_NATIVE ? s8_ops_threads(w, rounds)
 						     : s8_ops_under_mmap_lock(w->mm, S8_BASE, 1);
-		mmn__scn_counter(out, "start_calls", atomic_load(&w->l.starts));
+		mmn_scenario_add_counter(out, "start_calls", atomic_load(&w->l.starts));
 	} else if (v == S8_RELEASE_MMAP_LOCK) {
 		err = 0;
 		for (unsigned long n = 0; !err && n < rounds; n++) {
@@ -388,11 +389,11 @@ static int s8_variant(struct s8_world *w, int v, unsigned long rounds,
 				err = s8_close_unregisters(w);
 		}
 		registered = false;
-		mmn__scn_counter(out, "release_calls", atomic_load(&w->l.releases));
+		mmn_scenario_add_counter(out, "release_calls", atomic_load(&w->l.releases));
 	} else {
 		err = s8_cross(w, p, out);
 		*deadlocks += !err && out->sched.outcome == MMN_OUTCOME_DEADLOCK;
-		mmn__scn_counter(out, "sched_deadlock_outcomes", *deadlocks);
+		mmn_scenario_add_counter(out, "sched_deadlock_outcomes", *deadlocks);
 	}
 	out->runs++;
 	s8_world_collect(w, registered, out, sum);
@@ -406,9 +407,9 @@ static void s8_judge(const struct mmn_scenario_params *p, const char *profile, i
 {
 	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
 
-	mmn__scn_counter(out, "reports_with_held_stacks", sum->with_stacks);
-	mmn__scn_counter(out, "lock_order_naming_both_actors", sum->two_actors);
-	mmn__scn_counter(out, "deadlocks_with_cycle", sum->cycles);
+	mmn_scenario_add_counter(out, "reports_with_held_stacks", sum->with_stacks);
+	mmn_scenario_add_counter(out, "lock_order_naming_both_actors", sum->two_actors);
+	mmn_scenario_add_counter(out, "deadlocks_with_cycle", sum->cycles);
 	snprintf(out->profile, sizeof(out->profile), "%s", profile);
 	snprintf(out->setting, sizeof(out->setting), "%s",
 		 p->wrong ? "listener callback takes mmap_lock / the driver lock the caller holds"
@@ -427,7 +428,8 @@ static void s8_judge(const struct mmn_scenario_params *p, const char *profile, i
 }
 
 /* One simulation per variant run (a world each), judged together. */
-static int s8_body(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
+static int s8_body(const struct mmn_scenario_params *p, const int64_t *values,
+		   struct mmn_scenario_result *out)
 {
 	struct s8_world *worlds[S8_NR_VARIANTS] = { NULL };
 	bool explore = p->mode == MMN_SCENARIO_EXPLORE;
@@ -436,6 +438,7 @@ static int s8_body(const struct mmn_scenario_params *p, struct mmn_scenario_resu
 	unsigned long rounds, deadlocks = 0;
 	int err = 0, from, to, nw = 0;
 
+	(void)values;
 	rounds = p->mode == MMN_SCENARIO_NATIVE ? (p->iterations ? p->iterations : 400) : 1;
 	/* EXPLORE: the cross-actor variant alone (one simulation, one schedule). */
 	from = p->variant >= 0 ? p->variant : explore ? S8_CROSS_ACTOR : 0;
@@ -462,26 +465,21 @@ static int s8_body(const struct mmn_scenario_params *p, struct mmn_scenario_resu
 		s8_judge(p, profile, to, deadlocks, &sum, out);
 	for (int i = 0; i < nw; i++) {
 		if (!err)
-			mmn__scn_finish(worlds[i]->sim, p, out);
+			mmn_scenario_finish(worlds[i]->sim, p, out);
 		mmn_sim_destroy(worlds[i]->sim);
 		free(worlds[i]);
 	}
 	return err;
 }
 
-static const struct mmn__scn_def s8_def = { .validate = s8_validate, .run = s8_body };
-
-static int s8_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s8_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s8 = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s8 = {
 	.id = "S8",
 	.seed = "users",
 	.title = "a listener whose release or start callback takes mmap_lock (or a lock the caller holds)",
 	.claim = "reported as a lock-order / deadlock violation with both stacks, not a hang",
 	.found_kinds = 1u << MMN_VIOL_RECURSIVE_LOCK | 1u << MMN_VIOL_LOCK_ORDER |
 		       1u << MMN_VIOL_DEADLOCK,
-	.run = s8_run,
+	.validate = s8_validate,
+	.run = s8_body,
 };

@@ -51,7 +51,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenarios_internal.h"
+#include <mmnsim/mmnsim.h>
 
 #define S9_BASE 0x40000000UL
 #define S9_MAX_PAGES 64UL
@@ -158,7 +158,7 @@ static void *s9_vcpu(void *arg)
 
 	s9_start(c);
 	for (unsigned long i = 0; i < c->iters; i++)
-		(void)mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + scn_rand(&s) % c->pages, &v);
+		(void)mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + mmn_scenario_rand(&s) % c->pages, &v);
 	return NULL;
 }
 
@@ -172,7 +172,7 @@ static void *s9_numa(void *arg)
 		if (i % 4 == 0)
 			(void)mmn_change_prot_numa(c->numa_mm, S9_BASE, c->pages * PG);
 		else
-			(void)mmn_cpu_read(c->numa_mm, 1, S9_BASE + (scn_rand(&s) % c->pages) * PG, &v);
+			(void)mmn_cpu_read(c->numa_mm, 1, S9_BASE + (mmn_scenario_rand(&s) % c->pages) * PG, &v);
 	}
 	return NULL;
 }
@@ -200,7 +200,7 @@ static void *s9_zapper(void *arg)
 	s9_start(c);
 	for (unsigned long i = 0;
 	     i < n && (c->go || !__atomic_load_n(&c->device_done, __ATOMIC_ACQUIRE)); i++)
-		(void)mmn_madvise(c->hmm_mm, S9_BASE + (scn_rand(&s) % S9_HMM_PAGES) * PG, PG,
+		(void)mmn_madvise(c->hmm_mm, S9_BASE + (mmn_scenario_rand(&s) % S9_HMM_PAGES) * PG, PG,
 				  MMN_MADV_DONTNEED);
 	return NULL;
 }
@@ -267,7 +267,7 @@ static int s9_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p, 
 	for (unsigned long g = 0; !err && g < c->pages; g++)
 		err = mmn_kvm_vcpu_read(c->kvm_numa, 0, S9_GFN0 + g, &val);
 	if (!err)
-		err = mmn__scn_explore(sim, p, s9_explore_body, c, out);
+		err = mmn_scenario_sched_run(sim, p, s9_explore_body, c, out);
 	return err;
 }
 
@@ -282,8 +282,9 @@ static int s9_hist(char *buf, size_t len, const unsigned long *h, int n)
 	return w;
 }
 
-static int s9_validate(const struct mmn_scenario_params *p)
+static int s9_validate(const struct mmn_scenario_params *p, const int64_t *values)
 {
+	(void)values;
 	if (p->variant < -1 || p->variant > MMN_KVM_NUMA_AWARE)
 		return -EINVAL;
 	if (p->pages > S9_MAX_PAGES)
@@ -293,11 +294,12 @@ static int s9_validate(const struct mmn_scenario_params *p)
 	return 0;
 }
 
-static int s9_configure(void *ctx, const struct mmn_scenario_params *p,
+static int s9_configure(void *ctx, const struct mmn_scenario_params *p, const int64_t *values,
 			struct mmn_sim_config *cfg, const char **own)
 {
 	struct s9_ctx *c = ctx;
 
+	(void)values;
 	(void)own;
 	/* -1 and 0 take the setting's choice (0 is also the wrong setting's) */
 	c->v = p->variant > 0 ? p->variant : (p->wrong ? MMN_KVM_CHECK_RANGE : MMN_KVM_NUMA_AWARE);
@@ -448,19 +450,19 @@ static void s9_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	char hh[40], kh[40];
 
 	(void)mmn_check_quiescent(sim);
-	mmn__scn_collect_violations(sim, out);
+	mmn_scenario_collect_violations(sim, out);
 	(void)mmn_hmm_get_stats(c->m, &hs);
 	(void)mmn_kvm_get_stats(c->kvm_retry, &ks_retry);
 	(void)mmn_kvm_get_stats(c->kvm_numa, &ks_numa);
-	mmn__scn_counter(out, "hmm_retries", hs.retries);
-	mmn__scn_counter(out, "hmm_giveups", hs.giveups);
-	mmn__scn_counter(out, "kvm_retries", ks_retry.retries + ks_numa.retries);
-	mmn__scn_counter(out, "kvm_giveups", ks_retry.give_ups + ks_numa.give_ups);
+	mmn_scenario_add_counter(out, "hmm_retries", hs.retries);
+	mmn_scenario_add_counter(out, "hmm_giveups", hs.giveups);
+	mmn_scenario_add_counter(out, "kvm_retries", ks_retry.retries + ks_numa.retries);
+	mmn_scenario_add_counter(out, "kvm_giveups", ks_retry.give_ups + ks_numa.give_ups);
 	/* SPTEs zapped whose re-fault installed the very same SPTE */
-	mmn__scn_counter(out, "needless_shootdowns", ks_numa.refaults_same);
-	mmn__scn_counter(out, "tlb_flushes", ks_numa.tlb_flushes);
-	mmn__scn_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
-	mmn__scn_counter(out, "numa_refaults", ks_numa.refaults);
+	mmn_scenario_add_counter(out, "needless_shootdowns", ks_numa.refaults_same);
+	mmn_scenario_add_counter(out, "tlb_flushes", ks_numa.tlb_flushes);
+	mmn_scenario_add_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
+	mmn_scenario_add_counter(out, "numa_refaults", ks_numa.refaults);
 	out->claim_holds = s9_claim(c, p, out, &hs, &ks_retry, &ks_numa);
 	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 	snprintf(out->setting, sizeof(out->setting), "kvm variant=%s",
@@ -493,7 +495,15 @@ static int s9_teardown(void *ctx, int err)
 	return err;
 }
 
-static const struct mmn__scn_def s9_def = {
+/* Registered by lib/scenarios/registry.c through mmn_scenario_register(). */
+const struct mmn_scenario_def mmn__scn_s9 = {
+	.id = "S9",
+	.seed = "users",
+	.title = "fault loops under invalidations that never stop; NUMA hinting against KVM",
+	.claim = "fault latency distribution and retry counts; needless shootdowns counted, and a "
+		 "range- or event-aware listener removing them",
+	/* counts only: under either setting every violation counts */
+	.found_kinds = 0,
 	.validate = s9_validate,
 	.ctx_size = sizeof(struct s9_ctx),
 	.configure = s9_configure,
@@ -503,20 +513,4 @@ static const struct mmn__scn_def s9_def = {
 	.explore = s9_explore_mode,
 	.judge = s9_judge,
 	.teardown = s9_teardown,
-};
-
-static int s9_run(const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
-{
-	return mmn__scn_run(&s9_def, p, out);
-}
-
-const struct mmn_scenario mmn_scenario_s9 = {
-	.id = "S9",
-	.seed = "users",
-	.title = "fault loops under invalidations that never stop; NUMA hinting against KVM",
-	.claim = "fault latency distribution and retry counts; needless shootdowns counted, and a "
-		 "range- or event-aware listener removing them",
-	/* counts only: under either setting every violation counts */
-	.found_kinds = 0,
-	.run = s9_run,
 };
