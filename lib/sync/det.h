@@ -31,6 +31,14 @@
  * livelock) is unwound, and then declared void.
  */
 #define DET_DRAIN_MIN 10000UL
+/*
+ * While draining, an actor keeps the CPU for this many points before the
+ * next runnable one gets it (round robin in slices): long enough for an
+ * operation or a fault to complete in one go, so that a retry loop is not
+ * starved by maximal interleaving, short enough that a spinning waiter lets
+ * the one it waits for run.
+ */
+#define DET_DRAIN_SLICE 256U
 
 enum det_back {
 	DET_BACK_NONE = 0,
@@ -51,6 +59,7 @@ struct sync_det {
 	bool reporting;              /* a deadlock report is being delivered */
 	bool unwinding;              /* the run is over, its actors are unwound */
 	bool draining;               /* past the budget: round robin, no choices */
+	unsigned int slice_left;     /* draining: points left to the current actor */
 	struct mmn_actor *cur;       /* token holder; NULL: the controller */
 	int back;                    /* enum det_back: why the token came back */
 

@@ -158,6 +158,7 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 			       d->steps, a->name, "budget", d->cfg.max_steps);
 		d->outcome = MMN_OUTCOME_BUDGET;
 		d->draining = true;
+		d->slice_left = 0;
 	}
 	if (d->draining && d->steps - d->cfg.max_steps > det_drain_steps(d)) {
 		mmn__det_trace(d, "%6lu %-8s %-16s still running %lu points past the budget: unwound\n",

@@ -84,6 +84,28 @@ static bool det_record_choice(struct sync_det *d, uint32_t chosen, uint64_t mask
 }
 
 /*
+ * Past the budget: @cur keeps running for its slice, then the next runnable
+ * actor after @me in index order gets a slice (DET_DRAIN_SLICE). No choice
+ * is recorded: the drain is a function of the state, so a replay with the
+ * same budget drains the same way.
+ */
+static struct mmn_actor *det_drain_pick(struct sync_det *d, struct mmn_actor *me,
+					struct mmn_actor *cur, unsigned int n)
+{
+	int from = me ? me->det.idx : -1;
+
+	if (cur && d->slice_left) {
+		d->slice_left--;
+		return cur;
+	}
+	d->slice_left = DET_DRAIN_SLICE - 1;
+	for (unsigned int i = 0; i < n; i++)
+		if (d->scratch[i]->det.idx > from)
+			return d->scratch[i];
+	return d->scratch[0];
+}
+
+/*
  * Pick the next actor to run; @me is the token holder, runnable or not.
  * NULL when no actor is runnable. *@how says whether it was a choice point
  * (two or more runnable) and whether the choice preempted @me.
@@ -109,15 +131,8 @@ struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *h
 		return NULL;
 	if (n == 1)
 		return d->scratch[0];
-	if (d->draining) {
-		/* Round robin from @me: whoever waits on another makes progress. */
-		int from = me ? me->det.idx : -1;
-
-		for (unsigned int i = 0; i < n; i++)
-			if (d->scratch[i]->det.idx > from)
-				return d->scratch[i];
-		return d->scratch[0];
-	}
+	if (d->draining)
+		return det_drain_pick(d, me, cur, n);
 	switch (d->cfg.strategy) {
 	case MMN_STRATEGY_PCT:
 		next = d->scratch[0];
