@@ -85,13 +85,23 @@ MMN_API void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long a
 /**
  * __tlb_remove_page(): queue the gather's reference on @p pfn, to be dropped
  * after the flush.
- * @return true when the batch is full: the caller must flush
+ * @return 1 when the batch is full: the caller must flush
  *         (mmn_tlb_flush_mmu_tlbonly() under its PTL, then mmn_tlb_flush_mmu()
- *         after dropping it) before queueing more.
+ *         after dropping it) before queueing more; 0 otherwise; -EINVAL (nothing
+ *         queued) for a NULL or ungathered @p tlb or a @p pfn outside the frame
+ *         pool, as mmn_put_page() refuses it. A caller that only tests the
+ *         result for truth (the pre-errno API returned bool) flushes on
+ *         -EINVAL, which is harmless.
  */
-MMN_API bool mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn);
-/** tlb_remove_table(): queue page-table page @p pfn, freed after the flush. */
-MMN_API void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn);
+MMN_API int mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn);
+/**
+ * tlb_remove_table(): queue page-table page @p pfn, freed after the flush.
+ * @return 0; -EINVAL (nothing queued) for a NULL or ungathered @p tlb, a
+ *         @p pfn outside the frame pool, or a frame that is not a live
+ *         page-table page (MMN_PG_TABLE). Callers that ignore the result (it
+ *         returned void before) compile unchanged.
+ */
+MMN_API int mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn);
 /** tlb_flush_mmu_tlbonly(): flush the gathered range; free nothing. */
 MMN_API void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb);
 /** tlb_flush_mmu(): flush, then free the gathered pages and tables. */
