@@ -421,9 +421,19 @@ MMN_API unsigned int mmn_read_seqcount_begin(const struct mmn_seqcount *s);
 MMN_API bool mmn_read_seqcount_retry(const struct mmn_seqcount *s, unsigned int start);
 /** raw_read_seqcount(): the sequence now, odd or even, without waiting. */
 MMN_API unsigned int mmn_raw_read_seqcount(const struct mmn_seqcount *s);
-/** write_seqcount_begin(): the count becomes odd. */
+/**
+ * write_seqcount_begin(): the count becomes odd. A begin while a write
+ * section is already open (count odd: a nested or unserialised writer) is
+ * reported as MMN_VIOL_PROTOCOL (when @p s has a simulation) and leaves the
+ * count as it is. NULL: no-op.
+ */
 MMN_API void mmn_write_seqcount_begin(struct mmn_seqcount *s);
-/** write_seqcount_end(): the count becomes even again. */
+/**
+ * write_seqcount_end(): the count becomes even again. An end with no open
+ * write section (count even) is reported as MMN_VIOL_PROTOCOL (when @p s has
+ * a simulation) and leaves the count even, so no reader waits for a writer
+ * that does not exist. NULL: no-op.
+ */
 MMN_API void mmn_write_seqcount_end(struct mmn_seqcount *s);
 
 /* ------------------------------------------------------------------ */
@@ -484,7 +494,13 @@ MMN_API void mmn_srcu_read_unlock(struct mmn_srcu *ss, int idx);
 MMN_API void mmn_synchronize_srcu(struct mmn_srcu *ss);
 /**
  * call_srcu(): run @p func(@p head) after a grace period, from a helper thread.
- * @p func must not sleep.
+ * @p func must not sleep. A head that is still queued on @p ss (its callback
+ * has not started) is not queued again: reported as MMN_VIOL_PROTOCOL, as the
+ * kernel's CONFIG_DEBUG_OBJECTS_RCU_HEAD reports a double call_rcu(). The
+ * head's own fields tell (set here, cleared when the callback starts), so
+ * a head must be zero-initialised or have completed before its first use
+ * (as every head embedded in calloc'ed or previously freed-by-callback memory
+ * is). NULL @p ss, @p head or @p func: no-op.
  */
 MMN_API void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 			   void (*func)(struct mmn_rcu_head *head));

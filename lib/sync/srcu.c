@@ -352,6 +352,7 @@ static void srcu_callback(struct rcu_head *rh)
 	srcu_tsan_acquire(&srcu_tsan_gp);
 	/* Read before the call: @func usually frees the object holding @head. */
 	sim = head->ss->dep.sim;
+	head->ss = NULL;  /* no longer queued (mmn_call_srcu()'s double-queue check) */
 	a = sync_ld_actor(sim);
 	srcu_in_callback = true;
 	if (a)
@@ -369,6 +370,17 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 {
 	if (!ss || !head || !func)
 		return;
+	/*
+	 * A head still queued on @ss (set below, cleared when its callback
+	 * starts) queued again would corrupt the queue and lose a callback, as
+	 * the kernel's CONFIG_DEBUG_OBJECTS_RCU_HEAD reports: reported, not
+	 * queued twice.
+	 */
+	if (mmn_unlikely(__atomic_load_n(&head->ss, __ATOMIC_RELAXED) == ss)) {
+		mmn_reportf(ss->dep.sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "call_srcu() on a head already queued on %s", mmn__ld_map_name(&ss->dep));
+		return;
+	}
 	head->func = func;
 	head->ss = ss;
 	/* Backend dispatch point. */
