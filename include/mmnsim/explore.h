@@ -96,7 +96,8 @@ struct mmn_explore_config {
 	unsigned int shard;
 	/** Number of shards (>= 1). Default 1. */
 	unsigned int shards;
-	/** PCT depth d (see MMN_STRATEGY_PCT). Default 3. */
+	/** PCT depth d, 1..MMN_SCHED_PCT_MAX_DEPTH (see MMN_STRATEGY_PCT).
+	 *  Default 3. */
 	unsigned int pct_depth;
 	/** PCT step estimate k; 0 (the default): the step count of the
 	 *  scenario's non-preemptive schedule, measured by one extra run
@@ -151,7 +152,9 @@ MMN_API bool mmn_explore_violating(const struct mmn_scenario *s, const struct mm
  * @param c   the exploration (NULL: defaults)
  * @param st  receives the statistics
  * @return 0 when the exploration ran (violations found or not), -EINVAL
- *         for NULL @p id / @p st, a bad shard, a zero run count, or
+ *         for NULL @p id / @p st, a bad shard, a zero run count, a
+ *         strategy out of range, a PCT depth outside
+ *         [1, MMN_SCHED_PCT_MAX_DEPTH] with MMN_EXPLORE_PCT, or
  *         parameters the scenario refuses; -ENOENT for an unknown scenario;
  *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM; -EIO when
  *         the traced re-run of a violating schedule did not violate (a

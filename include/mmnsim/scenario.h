@@ -41,6 +41,15 @@ enum mmn_scenario_mode {
 	MMN_SCENARIO_EXPLORE,
 };
 
+/**
+ * Largest mmn_scenario_params::iterations a scenario accepts (any mode):
+ * larger is refused with -EINVAL. A cap rather than a time limit, so that a
+ * run's rounds, counters and result stay a function of its parameters, not
+ * of the host's speed. The slowest seed scenario (S8, native) takes about
+ * 40 us a round in the release build, so a capped run ends within a minute.
+ */
+#define MMN_SCENARIO_MAX_ITERATIONS 1000000UL
+
 /** Largest number of knob overrides in struct mmn_scenario_params. */
 #define MMN_SCENARIO_MAX_KNOBS 8
 /** Largest number of named counters in struct mmn_scenario_result. */
@@ -62,7 +71,9 @@ struct mmn_scenario_params {
 	int variant;
 	/** Pages of the working set; 0: the scenario's default. */
 	unsigned long pages;
-	/** Rounds of a native run; 0: the scenario's default. */
+	/** Rounds of a native run (some scenarios also bound their explored
+	 *  loops by it); 0: the scenario's default; at most
+	 *  MMN_SCENARIO_MAX_ITERATIONS. */
 	unsigned long iterations;
 	/** Seed of every pseudo-random choice; 0: 1. */
 	uint64_t seed;
@@ -147,8 +158,10 @@ MMN_API const struct mmn_scenario *mmn_scenario_by_id(const char *id);
  * @param id   the scenario's id
  * @param p    the parameters, or NULL
  * @param out  receives the observations
- * @return 0, -EINVAL for NULL @p id or @p out, -ENOENT for an unknown id, or
- *         the scenario's own error.
+ * @return 0, -EINVAL for NULL @p id or @p out, a mode out of range or
+ *         iterations above MMN_SCENARIO_MAX_ITERATIONS, -ENOENT for an
+ *         unknown id, or the scenario's own error (-EINVAL for parameters
+ *         it refuses).
  */
 MMN_API int mmn_scenario_run(const char *id, const struct mmn_scenario_params *p,
 			     struct mmn_scenario_result *out);

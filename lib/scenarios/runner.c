@@ -70,7 +70,7 @@ int mmn__scn_run(const struct mmn__scn_def *d, const struct mmn_scenario_params 
 		return -EINVAL;
 	if (!p)
 		p = &defaults;
-	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE)
+	if ((unsigned int)p->mode > MMN_SCENARIO_EXPLORE || p->iterations > MMN_SCENARIO_MAX_ITERATIONS)
 		return -EINVAL;
 	err = d->validate ? d->validate(p) : 0;
 	if (err)
