@@ -235,7 +235,8 @@ void mmn_spin_lock_init(struct mmn_spinlock *lock, struct mmn_sim *sim,
 
 void mmn_spin_lock_destroy(struct mmn_spinlock *lock)
 {
-	if (!lock)
+	if (!lock || mmn__ld_map_destroy(&lock->dep, plock_is_locked(&lock->dep, &lock->native,
+								  &lock->owner), "spinlock"))
 		return;
 	pthread_mutex_destroy(&lock->native);
 }
@@ -302,7 +303,8 @@ void mmn_mutex_init(struct mmn_mutex *lock, struct mmn_sim *sim,
 
 void mmn_mutex_destroy(struct mmn_mutex *lock)
 {
-	if (!lock)
+	if (!lock || mmn__ld_map_destroy(&lock->dep, plock_is_locked(&lock->dep, &lock->native,
+								  &lock->owner), "mutex"))
 		return;
 	pthread_mutex_destroy(&lock->native);
 }

@@ -421,11 +421,22 @@ void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
 	ss->det_cb_queued = ss->det_cb_done = 0;
 }
 
+/*
+ * cleanup_srcu_struct() WARNs when readers are still inside the domain
+ * (srcu_readers_active(), all versions). The deterministic backend counts a
+ * domain's readers (det_ctr) and reports them; the native backend sits on
+ * liburcu's process-wide readers and cannot tell this domain's (sync.h).
+ */
 void mmn_srcu_destroy(struct mmn_srcu *ss)
 {
 	if (!ss)
 		return;
 	mmn_srcu_barrier(ss);
+	if (ss->dep.sim && !sync_native(ss->dep.sim) && (ss->det_ctr[0] || ss->det_ctr[1]))
+		mmn_reportf(ss->dep.sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "cleanup_srcu_struct() of %s with %lu reader(s) inside",
+			    mmn__ld_map_name(&ss->dep) ? mmn__ld_map_name(&ss->dep) : "srcu",
+			    ss->det_ctr[0] + ss->det_ctr[1]);
 }
 
 void mmn__srcu_sim_fini(struct mmn_sim *sim)
