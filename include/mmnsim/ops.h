@@ -14,6 +14,10 @@
  * event and step order per profile.
  *
  * mmn_munmap() and mmn_mmap() are declared in mm.h.
+ *
+ * Every function here that takes an mm and returns an errno refuses a
+ * torn-down mm (mm_users 0, kept allocated by mmn_mmgrab(); see mm.h) with
+ * -EINVAL, exactly as it refuses a NULL one.
  */
 #ifndef MMNSIM_OPS_H
 #define MMNSIM_OPS_H

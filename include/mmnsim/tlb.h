@@ -48,7 +48,7 @@ struct mmn_tlb_entry_info {
  * mmn_tlb_lookup() - whether CPU @p cpu caches a translation of @p addr in @p mm,
  * without touching it (for tests and the oracle).
  * @return 1 cached (filled into @p out if non-NULL), 0 not cached, -EINVAL for
- *         a NULL @p mm or a @p cpu out of range.
+ *         a NULL or torn-down @p mm or a @p cpu out of range.
  */
 MMN_API int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
 			   struct mmn_tlb_entry_info *out);
@@ -75,11 +75,13 @@ struct mmn_mmu_gather {
 	/** @endcond */
 };
 
-/** tlb_gather_mmu(): start gathering for @p mm. */
+/** tlb_gather_mmu(): start gathering for @p mm. A NULL @p tlb is a no-op, and
+ *  every gather function is a no-op on a gather without an mm. */
 MMN_API void mmn_tlb_gather_mmu(struct mmn_mmu_gather *tlb, struct mmn_mm *mm);
 /** tlb_gather_mmu_fullmm(): gathering for the teardown of the whole @p mm. */
 MMN_API void mmn_tlb_gather_mmu_fullmm(struct mmn_mmu_gather *tlb, struct mmn_mm *mm);
-/** tlb_flush_pte_range(): [@p addr, @p addr + @p size) needs a flush. */
+/** tlb_flush_pte_range(): [@p addr, @p addr + @p size) needs a flush (a
+ *  range that wraps is cut at the top of the address space). */
 MMN_API void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long addr,
 				     unsigned long size);
 /**
