@@ -44,7 +44,8 @@ enum mmn_explore_strategy {
 /** mmn_explore_strategy_name() - "random", "pct", "exhaustive"; NULL out of range. */
 MMN_API const char *mmn_explore_strategy_name(enum mmn_explore_strategy s);
 
-/** mmn_explore_strategy_by_name() - the strategy named @p name, or -ENOENT. */
+/** mmn_explore_strategy_by_name() - the strategy named @p name, or -ENOENT
+ *  (also for NULL). */
 MMN_API int mmn_explore_strategy_by_name(const char *name);
 
 /** Statistics of an exploration (of one shard). */

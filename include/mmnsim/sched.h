@@ -223,7 +223,7 @@ MMN_API size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_
  * @param sim  the simulation
  * @param len  receives its length in bytes (may be NULL)
  * @return the NUL-terminated text, owned by @p sim, valid until its next
- *         run or its destruction; "" before any run.
+ *         run or its destruction; "" before any run and for a NULL @p sim.
  *
  * Line format ("step actor kind object address -> next mark"):
  * @code
