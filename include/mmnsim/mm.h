@@ -189,7 +189,8 @@ MMN_API int mmn_vma_count(struct mmn_mm *mm);
  */
 MMN_API int mmn_vma_at(struct mmn_mm *mm, int idx, struct mmn_vma_info *out);
 
-/* mmap_lock, for listeners and research code that must take it. */
+/* mmap_lock, for listeners and research code that must take it. A NULL mm:
+ * no-op (trylock returns 0). */
 /** mmap_read_lock(): may sleep. */
 MMN_API void mmn_mmap_read_lock(struct mmn_mm *mm);
 /** mmap_read_trylock(): 1 if acquired. */

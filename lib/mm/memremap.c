@@ -33,6 +33,10 @@ int mmn_devmem_create(struct mmn_sim *sim, unsigned long nr_pages, void *owner,
 
 	if (!sim || !out || !nr_pages)
 		return -EINVAL;
+	/* More than the whole pool can never succeed: refused before the host
+	 * is asked for arrays of that size (2^40 pages: 8 TiB each). */
+	if (nr_pages > sim->pool->nr_frames)
+		return -ENOMEM;
 	pg = calloc(1, sizeof(*pg));
 	pool = calloc(1, sizeof(*pool));
 	if (!pg || !pool)

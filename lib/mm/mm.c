@@ -163,12 +163,14 @@ int mmn_mm_users(const struct mmn_mm *mm)
 }
 
 /* mmap_lock wrappers (include/linux/mmap_lock.h, 5.8+; mmap_sem before). */
-void mmn_mmap_read_lock(struct mmn_mm *mm) { mmn_down_read(&mm->mmap_lock); }
-int mmn_mmap_read_trylock(struct mmn_mm *mm) { return mmn_down_read_trylock(&mm->mmap_lock); }
-void mmn_mmap_read_unlock(struct mmn_mm *mm) { mmn_up_read(&mm->mmap_lock); }
-void mmn_mmap_write_lock(struct mmn_mm *mm) { mmn_down_write(&mm->mmap_lock); }
-void mmn_mmap_write_unlock(struct mmn_mm *mm) { mmn_up_write(&mm->mmap_lock); }
-void mmn_mmap_write_downgrade(struct mmn_mm *mm) { mmn_downgrade_write(&mm->mmap_lock); }
+/* A NULL mm is a no-op (trylock: 0), as for the rwsem functions. */
+#define MM_LOCK(mm) ((mm) ? &(mm)->mmap_lock : NULL)
+void mmn_mmap_read_lock(struct mmn_mm *mm) { mmn_down_read(MM_LOCK(mm)); }
+int mmn_mmap_read_trylock(struct mmn_mm *mm) { return mmn_down_read_trylock(MM_LOCK(mm)); }
+void mmn_mmap_read_unlock(struct mmn_mm *mm) { mmn_up_read(MM_LOCK(mm)); }
+void mmn_mmap_write_lock(struct mmn_mm *mm) { mmn_down_write(MM_LOCK(mm)); }
+void mmn_mmap_write_unlock(struct mmn_mm *mm) { mmn_up_write(MM_LOCK(mm)); }
+void mmn_mmap_write_downgrade(struct mmn_mm *mm) { mmn_downgrade_write(MM_LOCK(mm)); }
 void mmn_mmap_assert_locked(struct mmn_mm *mm)
 {
 	if (mm)

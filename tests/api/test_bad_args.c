@@ -264,6 +264,15 @@ static void test_null_mm_ops(void **state)
 	OK(mmn_flush_tlb_range(NULL, BASE, BASE + PG));
 	OK(mmn_flush_tlb_mm(NULL));
 	OK(mmn_mmap_assert_locked(NULL));
+	OK(mmn_mmap_read_lock(NULL));
+	RET(mmn_mmap_read_trylock(NULL), 0);
+	OK(mmn_mmap_read_unlock(NULL));
+	OK(mmn_mmap_write_lock(NULL));
+	OK(mmn_mmap_write_downgrade(NULL));
+	OK(mmn_mmap_write_unlock(NULL));
+	RET(mmn_mmap_read_trylock(FX->mm), 1);  /* the right input */
+	OK(mmn_mmap_read_unlock(FX->mm); mmn_mmap_write_lock(FX->mm);
+	   mmn_mmap_write_downgrade(FX->mm); mmn_mmap_read_unlock(FX->mm));
 
 	ERR(mmn_handle_mm_fault(NULL, BASE, 0), EINVAL);
 	ERR(mmn_get_user_pages(NULL, BASE, 0, &pfn, NULL), EINVAL);
@@ -440,6 +449,11 @@ static void test_null_sched_scenario_profile(void **state)
 
 	(void)state;
 	OK(mmn_sched_pool_destroy(NULL));
+	OK(mmn_sched_pool_destroy(mmn_sched_pool_create()));
+	OK(mmn_sched_explorer_destroy(mmn_sched_explorer_create(UINT_MAX)));
+	RET(mmn_version_string() != NULL, 1);
+	RET(mmn_profile_count() > 0, 1);
+	RET(mmn_profile_knob_count() > 0, 1);
 	RET(mmn_sched_pool_threads(NULL), 0);
 	OK(mmn_sched_config_init(NULL));
 	ERR(mmn_sched_run(NULL, NULL, NULL, NULL, NULL), EINVAL);
@@ -701,15 +715,28 @@ static void test_addresses_and_cpus(void **state)
 	assert_int_equal(v, 7);
 }
 
+static bool inv_nop(struct mmn_interval_notifier *sub, const struct mmn_notifier_range *r,
+		    unsigned long cur_seq)
+{
+	(void)r;
+	mmn_interval_set_seq(sub, cur_seq);
+	return true;
+}
+
 static void test_interval_notifier_ranges(void **state)
 {
-	static const struct mmn_interval_notifier_ops iops = { .invalidate = NULL };
+	static const struct mmn_interval_notifier_ops none = { .invalidate = NULL };
+	static const struct mmn_interval_notifier_ops iops = { .invalidate = inv_nop };
 	struct fx *f = *state;
 	struct mmn_interval_notifier isub;
 
 	memset(&isub, 0, sizeof(isub));
-	ERR(mmn_interval_notifier_insert(&isub, f->mm, BASE, PG, &iops), EINVAL);
-	ERR(mmn_interval_notifier_insert(&isub, f->mm, ~0UL - 10, 100, &iops), EINVAL);
+	ERR(mmn_interval_notifier_insert(&isub, f->mm, BASE, PG, &none), EINVAL);
+	ERR(mmn_interval_notifier_insert(&isub, f->mm, BASE, 0, &iops), EOVERFLOW);
+	ERR(mmn_interval_notifier_insert(&isub, f->mm, ~0UL - 10, 100, &iops), EOVERFLOW);
+	RET(mmn_interval_notifier_insert(&isub, f->mm, BASE, PG, &iops), 0);
+	ERR(mmn_interval_notifier_insert(&isub, f->mm, BASE, PG, &iops), EBUSY);
+	RET(mmn_interval_notifier_remove(&isub), 0);
 }
 
 /* ------------------------------------------------------------------ */
