@@ -67,6 +67,9 @@ struct mmn_sim {
 	struct mmn_op_counters op_stats[32];   /* indexed by enum mmn_op */
 	/* device-private pagemaps by id (page->pgmap_id; slot 0 unused) */
 	struct mmn_dev_pagemap *_Atomic devmem[64];
+	/* Pagemaps destroyed by mmn_devmem_destroy(), kept (pool NULL) until
+	 * mmn_sim_destroy() so a second destroy or a later use is checked. */
+	struct mmn__devmem_grave *_Atomic devmem_graves;
 	struct mmn_sync_state *sync;     /* lib/sync */
 	struct mmn_check_state check;    /* lib/check */
 	struct mmn_clock_state clock;    /* lib/clock */

@@ -141,7 +141,10 @@ MMN_API int mmn_cost_knob_parse(const char *knob, const char *value, enum mmn_co
  * advances by @p count times the current cost of @p c and the events are
  * counted. Called by the library where it models an expensive event, and
  * available to listeners written outside it. Lock-free (two relaxed atomic
- * additions): callable from any context, under any lock, from any actor.
+ * compare-and-swap loops): callable from any context, under any lock, from
+ * any actor. The per-kind time and event counts saturate at UINT64_MAX
+ * instead of wrapping (and so does mmn_clock_now()): a clock never runs
+ * backwards.
  * @param sim    the simulation
  * @param c      the kind of cost
  * @param count  how many events (0 charges nothing)

@@ -21,6 +21,10 @@
  * migrate_to_ram() callback and mmn_devmem_migrate_to_ram_default(), which
  * run from the fault path with mmap_lock held for read and the faulting
  * device page locked and referenced (do_swap_page()).
+ *
+ * Every function here that takes an mm and returns an errno refuses a
+ * torn-down mm (mm_users 0, kept allocated by mmn_mmgrab(); see mm.h) with
+ * -EINVAL, exactly as it refuses a NULL one.
  */
 #ifndef MMNSIM_DEVICE_H
 #define MMNSIM_DEVICE_H
@@ -77,9 +81,15 @@ MMN_API int mmn_devmem_create(struct mmn_sim *sim, unsigned long nr_pages, void 
 
 /**
  * mmn_devmem_destroy() - memunmap_pages(): give the frames back.
- * mmn_sim_destroy() frees the pagemaps still existing then.
- * @return 0, -EINVAL for NULL, -EBUSY while a device page is in use
- *         (mapped or referenced; migrate it back or unmap it first).
+ * mmn_sim_destroy() frees the pagemaps still existing then. The struct of a
+ * destroyed pagemap stays allocated (a few dozen bytes) until
+ * mmn_sim_destroy(), so that a second destroy is reported
+ * (MMN_VIOL_PROTOCOL, -EINVAL) and a later use is refused: -EINVAL from
+ * mmn_migrate_vma_to_device(), mmn_migrate_vma_to_ram() and
+ * mmn_devmem_migrate_to_ram_default(), 0 from the counters.
+ * @return 0, -EINVAL for NULL or a pagemap already destroyed, -EBUSY while a
+ *         device page is in use (mapped or referenced; migrate it back or
+ *         unmap it first).
  */
 MMN_API int mmn_devmem_destroy(struct mmn_dev_pagemap *pgmap);
 

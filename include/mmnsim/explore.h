@@ -44,7 +44,8 @@ enum mmn_explore_strategy {
 /** mmn_explore_strategy_name() - "random", "pct", "exhaustive"; NULL out of range. */
 MMN_API const char *mmn_explore_strategy_name(enum mmn_explore_strategy s);
 
-/** mmn_explore_strategy_by_name() - the strategy named @p name, or -ENOENT. */
+/** mmn_explore_strategy_by_name() - the strategy named @p name, or -ENOENT
+ *  (also for NULL). */
 MMN_API int mmn_explore_strategy_by_name(const char *name);
 
 /** Statistics of an exploration (of one shard). */
@@ -96,7 +97,8 @@ struct mmn_explore_config {
 	unsigned int shard;
 	/** Number of shards (>= 1). Default 1. */
 	unsigned int shards;
-	/** PCT depth d (see MMN_STRATEGY_PCT). Default 3. */
+	/** PCT depth d, 1..MMN_SCHED_PCT_MAX_DEPTH (see MMN_STRATEGY_PCT).
+	 *  Default 3. */
 	unsigned int pct_depth;
 	/** PCT step estimate k; 0 (the default): the step count of the
 	 *  scenario's non-preemptive schedule, measured by one extra run
@@ -160,7 +162,9 @@ MMN_API bool mmn_explore_violating_def(const struct mmn_scenario_def *def,
  * @param c   the exploration (NULL: defaults)
  * @param st  receives the statistics
  * @return 0 when the exploration ran (violations found or not), -EINVAL
- *         for NULL @p id / @p st, a bad shard, a zero run count, or
+ *         for NULL @p id / @p st, a bad shard, a zero run count, a
+ *         strategy out of range, a PCT depth outside
+ *         [1, MMN_SCHED_PCT_MAX_DEPTH] with MMN_EXPLORE_PCT, or
  *         parameters the scenario refuses (its args, variant_name,
  *         validate hook); -EOPNOTSUPP when it has no EXPLORE body; -ENOENT for an unknown scenario;
  *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM; -EIO when

@@ -7,6 +7,10 @@
  * private page; a write to a read-only private page copies it (COW) unless
  * the page is exclusively owned and can be reused; MAP_SHARED faults map the
  * shared object's page; hugetlb faults map a 2 MiB page from the pool.
+ *
+ * Every function here that takes an mm and returns an errno refuses a
+ * torn-down mm (mm_users 0, kept allocated by mmn_mmgrab(); see mm.h) with
+ * -EINVAL, exactly as it refuses a NULL one.
  */
 #ifndef MMNSIM_FAULT_H
 #define MMNSIM_FAULT_H

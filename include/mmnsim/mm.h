@@ -8,6 +8,16 @@
  * the address space is alive; the last put tears it down as exit_mmap does)
  * and mm_count (mmgrab/mmdrop: the struct itself stays allocated). VMAs are
  * guarded by mmap_lock.
+ *
+ * A torn-down mm (mm_users 0, kept allocated by an mmgrab) is refused with
+ * -EINVAL by every operation that takes an mm and returns an errno (mmap,
+ * munmap, the CPU accesses, the VMA queries, the page walk, the operations
+ * of ops.h, fault.h and device.h, the notifier registrations); the functions
+ * returning a count return 0 for it. The mmap_lock functions, the TLB
+ * flushes, mmn_mm_sim(), mmn_mm_id() and mmn_mm_users() still accept it (its
+ * lock and id live until the last mmdrop). After the last mmn_mmdrop() the
+ * struct is freed and nothing can be checked: a use then is a use after free
+ * (ASan, valgrind).
  */
 #ifndef MMNSIM_MM_H
 #define MMNSIM_MM_H
@@ -49,7 +59,11 @@ struct mmn_mm;
  */
 MMN_API struct mmn_mm *mmn_mm_create(struct mmn_sim *sim);
 
-/** mmn_mm_get() - mmget(): take a user reference. NULL is a no-op. */
+/**
+ * mmn_mm_get() - mmget(): take a user reference. NULL is a no-op. On a
+ * torn-down mm (no user left: the kernel's mmget_not_zero() case) it reports
+ * MMN_VIOL_ACCOUNTING and takes nothing.
+ */
 MMN_API void mmn_mm_get(struct mmn_mm *mm);
 
 /**
@@ -58,14 +72,23 @@ MMN_API void mmn_mm_get(struct mmn_mm *mm);
  * every mapping unmapped inside one MMN_NOTIFY_UNMAP range over the whole
  * address space, every page-table page freed), then drops the mm_count
  * reference the users held.
- * May sleep. NULL is a no-op.
+ * May sleep. NULL is a no-op. A put with no user left (a double put, on an
+ * mm kept allocated by an mmgrab) reports MMN_VIOL_ACCOUNTING and does
+ * nothing; a double put of an mm nobody grabbed touches freed memory and
+ * cannot be checked.
  */
 MMN_API void mmn_mm_put(struct mmn_mm *mm);
 
 /** mmn_mmgrab() - mmgrab(): keep the struct alive (not the mappings). */
 MMN_API void mmn_mmgrab(struct mmn_mm *mm);
 
-/** mmn_mmdrop() - mmdrop(): the last reference frees the struct. */
+/**
+ * mmn_mmdrop() - mmdrop(): the last reference frees the struct. The users
+ * together hold one reference (dropped by the last mmn_mm_put()): an mmdrop
+ * that would take it while users remain (an extra mmdrop) reports
+ * MMN_VIOL_ACCOUNTING and does nothing. An mmdrop after the struct was
+ * freed cannot be checked. NULL is a no-op.
+ */
 MMN_API void mmn_mmdrop(struct mmn_mm *mm);
 
 /** mmn_mm_sim() - the simulation @p mm belongs to. */
@@ -87,7 +110,7 @@ MMN_API int mmn_mm_users(const struct mmn_mm *mm);
  * @param prot      MMN_PROT_* bits
  * @param flags     MMN_MAP_* bits
  * @param out_addr  receives the start of the mapping (may be NULL)
- * @return 0; -EINVAL for a NULL @p mm, a zero length, unknown prot or flag
+ * @return 0; -EINVAL for a NULL or torn-down @p mm, a zero length, unknown prot or flag
  *         bits, neither or both of PRIVATE and SHARED, no ANONYMOUS, or a
  *         misaligned FIXED address; -ENOMEM when the length overflows, the
  *         FIXED range leaves user space or no gap is large enough; -EPERM for
@@ -108,7 +131,8 @@ MMN_API int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, i
  * mmn_notifier_invalidate_range_end() after it), free empty page-table
  * pages, and flush the CPU TLBs (and the secondary TLBs, where the profile
  * puts that flush) before any page or table is freed.
- * @return 0 (also when nothing was mapped there); -EINVAL for a NULL @p mm, a
+ * @return 0 (also when nothing was mapped there); -EINVAL for a NULL or
+ *         torn-down @p mm, a
  *         misaligned @p addr, a zero or overflowing @p len, or a range that cuts
  *         a hugetlb VMA off its 2 MiB alignment. On error nothing changes.
  */
@@ -121,7 +145,8 @@ MMN_API int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
  * finds no usable entry, the page-fault handler (mmn_handle_mm_fault()),
  * then the access is retried. An access through a TLB entry whose frame was
  * freed meanwhile is performed and reported as MMN_VIOL_USE_AFTER_FREE.
- * @return 0; -EINVAL for a NULL @p mm or @p val or a @p cpu out of range; -EFAULT
+ * @return 0; -EINVAL for a NULL or torn-down @p mm, a NULL @p val or a @p cpu
+ *         out of range; -EFAULT
  *         outside any VMA; -EACCES on a protection violation; -ENOMEM when
  *         the fault needs a frame and none is left; -EAGAIN when 1000
  *         faults in a row did not make the access possible (concurrent
@@ -149,20 +174,23 @@ struct mmn_vma_info {
  * Takes mmap_lock for read unless the calling actor holds it already (as
  * lockdep tells; with lockdep off the caller must not hold it). The same
  * holds for mmn_vma_count() and mmn_vma_at().
- * @return 0, -EINVAL for NULL arguments, -ENOENT if no VMA contains @p addr.
+ * @return 0, -EINVAL for NULL arguments or a torn-down @p mm, -ENOENT if no
+ *         VMA contains @p addr.
  */
 MMN_API int mmn_find_vma(struct mmn_mm *mm, unsigned long addr, struct mmn_vma_info *out);
 
-/** mmn_vma_count() - number of VMAs of @p mm now; 0 for NULL. */
+/** mmn_vma_count() - number of VMAs of @p mm now; 0 for NULL or torn down. */
 MMN_API int mmn_vma_count(struct mmn_mm *mm);
 
 /**
  * mmn_vma_at() - the @p idx-th VMA in address order.
- * @return 0, -EINVAL for NULL arguments, -ENOENT for @p idx out of range.
+ * @return 0, -EINVAL for NULL arguments or a torn-down @p mm, -ENOENT for
+ *         @p idx out of range.
  */
 MMN_API int mmn_vma_at(struct mmn_mm *mm, int idx, struct mmn_vma_info *out);
 
-/* mmap_lock, for listeners and research code that must take it. */
+/* mmap_lock, for listeners and research code that must take it. A NULL mm:
+ * no-op (trylock returns 0). */
 /** mmap_read_lock(): may sleep. */
 MMN_API void mmn_mmap_read_lock(struct mmn_mm *mm);
 /** mmap_read_trylock(): 1 if acquired. */

@@ -14,6 +14,10 @@
  * event and step order per profile.
  *
  * mmn_munmap() and mmn_mmap() are declared in mm.h.
+ *
+ * Every function here that takes an mm and returns an errno refuses a
+ * torn-down mm (mm_users 0, kept allocated by mmn_mmgrab(); see mm.h) with
+ * -EINVAL, exactly as it refuses a NULL one.
  */
 #ifndef MMNSIM_OPS_H
 #define MMNSIM_OPS_H
@@ -265,12 +269,14 @@ MMN_API int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped);
  * @param flags     0 or MMN_MREMAP_MAYMOVE [| MMN_MREMAP_FIXED]
  * @param new_addr  target with MMN_MREMAP_FIXED (page aligned), else ignored
  * @param out_addr  receives the address of the mapping now (may be NULL)
- * @return 0; -EINVAL for NULL, misalignment, unknown flags, FIXED without
- *         MAYMOVE, a zero @p old_len or @p new_len, overlapping old and new
- *         ranges with FIXED, or a hugetlb VMA; -EFAULT when the old range is
- *         not inside one VMA; -ENOMEM when it cannot grow in place without
- *         MAYMOVE, no free range is large enough, the FIXED range leaves user
- *         space, or the host cannot allocate; -EPERM for a FIXED target below
+ * @return 0; -EINVAL for NULL or a torn-down @p mm, misalignment, unknown
+ *         flags, FIXED without MAYMOVE, a zero @p old_len or @p new_len,
+ *         overlapping old and new ranges with FIXED, a FIXED range that
+ *         leaves user space (as the kernel's mremap_to() refuses a new range
+ *         past TASK_SIZE, 2.4-6.x), or a hugetlb VMA; -EFAULT when the old
+ *         range is not inside one VMA; -ENOMEM when it cannot grow in place
+ *         without MAYMOVE, no free range is large enough, or the host cannot
+ *         allocate; -EPERM for a FIXED target below
  *         MMN_MMAP_MIN_ADDR. A shared mapping cannot grow past its shared
  *         object (fixed size in the model; Linux would map it and SIGBUS on
  *         access): -EINVAL. Nothing changes on error (except after a host

@@ -16,6 +16,10 @@
  * read entries atomically, setting accessed/dirty bits with compare-and-swap,
  * which is why software changes a present entry only with atomic
  * exchange-style updates.
+ *
+ * Every function here that takes an mm and returns an errno refuses a
+ * torn-down mm (mm_users 0, kept allocated by mmn_mmgrab(); see mm.h) with
+ * -EINVAL, exactly as it refuses a NULL one.
  */
 #ifndef MMNSIM_PGTABLE_H
 #define MMNSIM_PGTABLE_H

@@ -44,6 +44,15 @@ enum mmn_scenario_mode {
 	MMN_SCENARIO_EXPLORE,
 };
 
+/**
+ * Largest mmn_scenario_params::iterations a scenario accepts (any mode):
+ * larger is refused with -EINVAL. A cap rather than a time limit, so that a
+ * run's rounds, counters and result stay a function of its parameters, not
+ * of the host's speed. The slowest seed scenario (S8, native) takes about
+ * 40 us a round in the release build, so a capped run ends within a minute.
+ */
+#define MMN_SCENARIO_MAX_ITERATIONS 1000000UL
+
 /** Largest number of knob overrides in struct mmn_scenario_params. */
 #define MMN_SCENARIO_MAX_KNOBS 8
 /** Largest number of named counters in struct mmn_scenario_result. */
@@ -73,7 +82,9 @@ struct mmn_scenario_params {
 	int variant;
 	/** Pages of the working set; 0: the scenario's default. */
 	unsigned long pages;
-	/** Rounds of a native run; 0: the scenario's default. */
+	/** Rounds of a native run (some scenarios also bound their explored
+	 *  loops by it); 0: the scenario's default; at most
+	 *  MMN_SCENARIO_MAX_ITERATIONS. */
 	unsigned long iterations;
 	/** Seed of every pseudo-random choice; 0: 1. */
 	uint64_t seed;
@@ -179,7 +190,8 @@ MMN_API const struct mmn_scenario *mmn_scenario_by_id(const char *id);
  * @param id   the scenario's id
  * @param p    the parameters, or NULL
  * @param out  receives the observations
- * @return 0, -EINVAL for NULL @p id or @p out, for a bad argument or
+ * @return 0, -EINVAL for NULL @p id or @p out, a mode out of range,
+ *         iterations above MMN_SCENARIO_MAX_ITERATIONS, a bad argument or
  *         variant name (mmn_scenario_params::args,
  *         mmn_scenario_params::variant_name) or parameters the scenario
  *         refuses, -ENOENT for an unknown id,

@@ -83,13 +83,18 @@ enum mmn_sched_outcome {
 	MMN_OUTCOME_BUDGET,
 };
 
+/** Largest PCT bug depth mmn_sched_run() accepts. */
+#define MMN_SCHED_PCT_MAX_DEPTH 32
+
 /** Configuration of one run. Fill with mmn_sched_config_init(). */
 struct mmn_sched_config {
 	/** Strategy. Default MMN_STRATEGY_RANDOM. */
 	enum mmn_sched_strategy strategy;
 	/** Seed of the random and PCT strategies. Default 1. */
 	uint64_t seed;
-	/** PCT bug depth d >= 1 (d-1 priority change points). Default 2. */
+	/** PCT bug depth d, 1..MMN_SCHED_PCT_MAX_DEPTH (d-1 priority change
+	 *  points). Default 2. Out of range with MMN_STRATEGY_PCT, mmn_sched_run()
+	 *  refuses the run (-EINVAL); the other strategies ignore it. */
 	unsigned int pct_depth;
 	/** PCT estimate k of the steps (scheduling points) of a run; the change
 	 *  points are drawn in [1, k]. Default 1000. */
@@ -172,7 +177,9 @@ typedef void (*mmn_sched_body_fn)(struct mmn_sim *sim, void *arg);
  * @param arg   its argument
  * @param res   receives the result (may be NULL)
  * @return 0 when the run took place (whatever its outcome), -EINVAL for NULL
- *         @p sim / @p body, a native simulation or a replay without a list,
+ *         @p sim / @p body, a native simulation, a strategy out of range, a
+ *         replay without a list or a PCT depth outside
+ *         [1, MMN_SCHED_PCT_MAX_DEPTH] (it was clamped silently before),
  *         -EBUSY when called from inside a run, -EAGAIN/-ENOMEM when the host
  *         cannot create a thread.
  *
@@ -216,7 +223,7 @@ MMN_API size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_
  * @param sim  the simulation
  * @param len  receives its length in bytes (may be NULL)
  * @return the NUL-terminated text, owned by @p sim, valid until its next
- *         run or its destruction; "" before any run.
+ *         run or its destruction; "" before any run and for a NULL @p sim.
  *
  * Line format ("step actor kind object address -> next mark"):
  * @code

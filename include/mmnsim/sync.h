@@ -295,7 +295,16 @@ struct mmn_spinlock {
  */
 MMN_API void mmn_spin_lock_init(struct mmn_spinlock *lock, struct mmn_sim *sim,
 				const struct mmn_lock_class *cls, const char *name);
-/** mmn_spin_lock_destroy() - release host resources; the lock must be free. */
+/**
+ * mmn_spin_lock_destroy() - release host resources; the lock must be free.
+ * Destroying it while held, or twice without a re-init, is reported as
+ * MMN_VIOL_PROTOCOL and the lock is left as it is (the host destroy would
+ * be undefined behaviour). Not caught: destroying a lock whose memory was
+ * freed (not the library's to read), and locking a destroyed lock (the fast
+ * path would pay a load for it). NULL: no-op. The same holds for
+ * mmn_mutex_destroy() and mmn_rwsem_destroy() (held: a reader, the writer
+ * or a waiter).
+ */
 MMN_API void mmn_spin_lock_destroy(struct mmn_spinlock *lock);
 /** spin_lock(): acquire; the actor is atomic until the unlock. */
 MMN_API void mmn_spin_lock(struct mmn_spinlock *lock);
@@ -331,7 +340,8 @@ struct mmn_mutex {
  */
 MMN_API void mmn_mutex_init(struct mmn_mutex *lock, struct mmn_sim *sim,
 			    const struct mmn_lock_class *cls, const char *name);
-/** mmn_mutex_destroy() - release host resources; the mutex must be free. */
+/** mmn_mutex_destroy() - release host resources; the mutex must be free
+ *  (checked as mmn_spin_lock_destroy()). */
 MMN_API void mmn_mutex_destroy(struct mmn_mutex *lock);
 /** mutex_lock(): may sleep. */
 MMN_API void mmn_mutex_lock(struct mmn_mutex *lock);
@@ -369,7 +379,8 @@ struct mmn_rwsem {
  */
 MMN_API void mmn_rwsem_init(struct mmn_rwsem *sem, struct mmn_sim *sim,
 			    const struct mmn_lock_class *cls, const char *name);
-/** mmn_rwsem_destroy() - release host resources; @p sem must be free. */
+/** mmn_rwsem_destroy() - release host resources; @p sem must be free
+ *  (checked as mmn_spin_lock_destroy()). */
 MMN_API void mmn_rwsem_destroy(struct mmn_rwsem *sem);
 /** down_read(): may sleep. New readers wait while a writer waits (no writer starvation). */
 MMN_API void mmn_down_read(struct mmn_rwsem *sem);
@@ -421,9 +432,19 @@ MMN_API unsigned int mmn_read_seqcount_begin(const struct mmn_seqcount *s);
 MMN_API bool mmn_read_seqcount_retry(const struct mmn_seqcount *s, unsigned int start);
 /** raw_read_seqcount(): the sequence now, odd or even, without waiting. */
 MMN_API unsigned int mmn_raw_read_seqcount(const struct mmn_seqcount *s);
-/** write_seqcount_begin(): the count becomes odd. */
+/**
+ * write_seqcount_begin(): the count becomes odd. A begin while a write
+ * section is already open (count odd: a nested or unserialised writer) is
+ * reported as MMN_VIOL_PROTOCOL (when @p s has a simulation) and leaves the
+ * count as it is. NULL: no-op.
+ */
 MMN_API void mmn_write_seqcount_begin(struct mmn_seqcount *s);
-/** write_seqcount_end(): the count becomes even again. */
+/**
+ * write_seqcount_end(): the count becomes even again. An end with no open
+ * write section (count even) is reported as MMN_VIOL_PROTOCOL (when @p s has
+ * a simulation) and leaves the count even, so no reader waits for a writer
+ * that does not exist. NULL: no-op.
+ */
 MMN_API void mmn_write_seqcount_end(struct mmn_seqcount *s);
 
 /* ------------------------------------------------------------------ */
@@ -465,7 +486,15 @@ struct mmn_rcu_head {
 
 /** init_srcu_struct(): @p name (NULL: "srcu") names the domain in reports. */
 MMN_API void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name);
-/** cleanup_srcu_struct(): waits for pending callbacks (srcu_barrier) first. */
+/**
+ * cleanup_srcu_struct(): waits for pending callbacks (srcu_barrier) first.
+ * Readers still inside @p ss are reported as MMN_VIOL_PROTOCOL under the
+ * deterministic backend, as the kernel WARNs; the native backend shares
+ * liburcu's process-wide readers and cannot tell this domain's, so it does
+ * not check. A destroy from inside a read section of @p ss is the barrier's
+ * MMN_VIOL_SRCU_SELF_DEADLOCK. Destroying twice is accepted (the second
+ * barrier finds nothing to wait for). NULL: no-op.
+ */
 MMN_API void mmn_srcu_destroy(struct mmn_srcu *ss);
 /**
  * srcu_read_lock(): enter a read section; returns the index to hand to
@@ -484,7 +513,13 @@ MMN_API void mmn_srcu_read_unlock(struct mmn_srcu *ss, int idx);
 MMN_API void mmn_synchronize_srcu(struct mmn_srcu *ss);
 /**
  * call_srcu(): run @p func(@p head) after a grace period, from a helper thread.
- * @p func must not sleep.
+ * @p func must not sleep. A head that is still queued on @p ss (its callback
+ * has not started) is not queued again: reported as MMN_VIOL_PROTOCOL, as the
+ * kernel's CONFIG_DEBUG_OBJECTS_RCU_HEAD reports a double call_rcu(). The
+ * head's own fields tell (set here, cleared when the callback starts), so
+ * a head must be zero-initialised or have completed before its first use
+ * (as every head embedded in calloc'ed or previously freed-by-callback memory
+ * is). NULL @p ss, @p head or @p func: no-op.
  */
 MMN_API void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 			   void (*func)(struct mmn_rcu_head *head));

@@ -48,7 +48,7 @@ struct mmn_tlb_entry_info {
  * mmn_tlb_lookup() - whether CPU @p cpu caches a translation of @p addr in @p mm,
  * without touching it (for tests and the oracle).
  * @return 1 cached (filled into @p out if non-NULL), 0 not cached, -EINVAL for
- *         a NULL @p mm or a @p cpu out of range.
+ *         a NULL or torn-down @p mm or a @p cpu out of range.
  */
 MMN_API int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
 			   struct mmn_tlb_entry_info *out);
@@ -75,23 +75,35 @@ struct mmn_mmu_gather {
 	/** @endcond */
 };
 
-/** tlb_gather_mmu(): start gathering for @p mm. */
+/** tlb_gather_mmu(): start gathering for @p mm. A NULL @p tlb is a no-op, and
+ *  every gather function is a no-op on a gather without an mm. */
 MMN_API void mmn_tlb_gather_mmu(struct mmn_mmu_gather *tlb, struct mmn_mm *mm);
 /** tlb_gather_mmu_fullmm(): gathering for the teardown of the whole @p mm. */
 MMN_API void mmn_tlb_gather_mmu_fullmm(struct mmn_mmu_gather *tlb, struct mmn_mm *mm);
-/** tlb_flush_pte_range(): [@p addr, @p addr + @p size) needs a flush. */
+/** tlb_flush_pte_range(): [@p addr, @p addr + @p size) needs a flush (a
+ *  range that wraps is cut at the top of the address space). */
 MMN_API void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long addr,
 				     unsigned long size);
 /**
  * __tlb_remove_page(): queue the gather's reference on @p pfn, to be dropped
  * after the flush.
- * @return true when the batch is full: the caller must flush
+ * @return 1 when the batch is full: the caller must flush
  *         (mmn_tlb_flush_mmu_tlbonly() under its PTL, then mmn_tlb_flush_mmu()
- *         after dropping it) before queueing more.
+ *         after dropping it) before queueing more; 0 otherwise; -EINVAL (nothing
+ *         queued) for a NULL or ungathered @p tlb or a @p pfn outside the frame
+ *         pool, as mmn_put_page() refuses it. A caller that only tests the
+ *         result for truth (the pre-errno API returned bool) flushes on
+ *         -EINVAL, which is harmless.
  */
-MMN_API bool mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn);
-/** tlb_remove_table(): queue page-table page @p pfn, freed after the flush. */
-MMN_API void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn);
+MMN_API int mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn);
+/**
+ * tlb_remove_table(): queue page-table page @p pfn, freed after the flush.
+ * @return 0; -EINVAL (nothing queued) for a NULL or ungathered @p tlb, a
+ *         @p pfn outside the frame pool, or a frame that is not a live
+ *         page-table page (MMN_PG_TABLE). Callers that ignore the result (it
+ *         returned void before) compile unchanged.
+ */
+MMN_API int mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn);
 /** tlb_flush_mmu_tlbonly(): flush the gathered range; free nothing. */
 MMN_API void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb);
 /** tlb_flush_mmu(): flush, then free the gathered pages and tables. */

@@ -152,6 +152,21 @@ int mmn_clock_set_knob(struct mmn_sim *sim, const char *knob, const char *value)
 	return mmn_cost_set(sim, c, ns);
 }
 
+/*
+ * Add @v to @a, stopping at UINT64_MAX: a clock that wraps would run
+ * backwards and make every later comparison of times wrong. A CAS loop is
+ * still lock-free; no scheduling point.
+ */
+static void clock_add_sat(_Atomic uint64_t *a, uint64_t v)
+{
+	uint64_t old = atomic_load_explicit(a, memory_order_relaxed), new;
+
+	do {
+		new = old > UINT64_MAX - v ? UINT64_MAX : old + v;
+	} while (!atomic_compare_exchange_weak_explicit(a, &old, new, memory_order_relaxed,
+							 memory_order_relaxed));
+}
+
 int mmn_clock_charge(struct mmn_sim *sim, enum mmn_cost c, uint64_t count)
 {
 	uint64_t cost;
@@ -163,8 +178,8 @@ int mmn_clock_charge(struct mmn_sim *sim, enum mmn_cost c, uint64_t count)
 	cost = atomic_load_explicit(&sim->clock.cost_ns[c], memory_order_relaxed);
 	if (cost && count > UINT64_MAX / cost)
 		return -ERANGE;
-	atomic_fetch_add_explicit(&sim->clock.kind[c].events, count, memory_order_relaxed);
-	atomic_fetch_add_explicit(&sim->clock.kind[c].ns, count * cost, memory_order_relaxed);
+	clock_add_sat(&sim->clock.kind[c].events, count);
+	clock_add_sat(&sim->clock.kind[c].ns, count * cost);
 	return 0;
 }
 
@@ -174,8 +189,11 @@ uint64_t mmn_clock_now(const struct mmn_sim *sim)
 
 	if (!sim)
 		return 0;
-	for (int c = 0; c < MMN_COST_NR; c++)
-		sum += atomic_load_explicit(&sim->clock.kind[c].ns, memory_order_relaxed);
+	for (int c = 0; c < MMN_COST_NR; c++) {
+		uint64_t ns = atomic_load_explicit(&sim->clock.kind[c].ns, memory_order_relaxed);
+
+		sum = sum > UINT64_MAX - ns ? UINT64_MAX : sum + ns;  /* saturates, as each kind does */
+	}
 	return sum;
 }
 

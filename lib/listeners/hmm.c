@@ -1186,6 +1186,20 @@ int mmn_hmm_destroy(struct mmn_hmm *m)
 {
 	if (!m)
 		return -EINVAL;
+	/*
+	 * Closed while its device lock is held (by a device access in flight
+	 * or by the caller through mmn_hmm_device_lock()): the holder would
+	 * unlock freed memory. Reported; the mirror stays alive.
+	 */
+	if (mmn_mutex_is_locked(&m->mutex)) {
+		struct mmn_violation v = {
+			.kind = MMN_VIOL_PROTOCOL, .actor_id = -1,
+			.msg = "mmn_hmm_destroy() while the mirror's device lock is held",
+		};
+
+		mmn_check_report(m->sim, &v);
+		return -EBUSY;
+	}
 	if (m->pgmap) {
 		evict_devmem(m);
 		if (mmn_devmem_nr_free(m->pgmap) != m->cfg.devmem_pages)

@@ -33,6 +33,10 @@ int mmn_devmem_create(struct mmn_sim *sim, unsigned long nr_pages, void *owner,
 
 	if (!sim || !out || !nr_pages)
 		return -EINVAL;
+	/* More than the whole pool can never succeed: refused before the host
+	 * is asked for arrays of that size (2^40 pages: 8 TiB each). */
+	if (nr_pages > sim->pool->nr_frames)
+		return -ENOMEM;
 	pg = calloc(1, sizeof(*pg));
 	pool = calloc(1, sizeof(*pool));
 	if (!pg || !pool)
@@ -85,10 +89,41 @@ nomem:
 	return -ENOMEM;
 }
 
+/* A destroyed pagemap kept for the checks (KASAN's quarantine, for good). */
+struct mmn__devmem_grave {
+	struct mmn__devmem_grave *next;
+	struct mmn_dev_pagemap *pg;
+};
+
+static void devmem_bury(struct mmn_sim *sim, struct mmn_dev_pagemap *pg)
+{
+	struct mmn__devmem_grave *g = malloc(sizeof(*g));
+
+	pg->pool = NULL;
+	if (!g) {  /* host out of memory: the pagemap goes, unchecked */
+		free(pg);
+		return;
+	}
+	g->pg = pg;
+	g->next = atomic_load_explicit(&sim->devmem_graves, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&sim->devmem_graves, &g->next, g,
+						      memory_order_release, memory_order_relaxed))
+		;
+}
+
 /* At mmn_sim_destroy(): free the host memory of pagemaps left behind (their
- * frames go with the pool). */
+ * frames go with the pool) and of the destroyed ones kept for the checks. */
 void mmn_devmem_sim_fini(struct mmn_sim *sim)
 {
+	struct mmn__devmem_grave *g = atomic_exchange(&sim->devmem_graves, NULL);
+
+	while (g) {
+		struct mmn__devmem_grave *next = g->next;
+
+		free(g->pg);
+		free(g);
+		g = next;
+	}
 	for (unsigned int id = 1; id < DEVMEM_MAX; id++) {
 		struct mmn_dev_pagemap *pg = atomic_load(&sim->devmem[id]);
 
@@ -113,6 +148,11 @@ int mmn_devmem_destroy(struct mmn_dev_pagemap *pg)
 		return -EINVAL;
 	pool = pg->pool;
 	sim = pg->sim;
+	if (!pool) {  /* memunmap_pages() twice */
+		mmn_reportf(sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "mmn_devmem_destroy() of a pagemap already destroyed");
+		return -EINVAL;
+	}
 	mmn_raw_lock(&pool->lock);
 	busy = pool->nr_free != pool->nr_pages;
 	mmn_raw_unlock(&pool->lock);
@@ -132,7 +172,7 @@ int mmn_devmem_destroy(struct mmn_dev_pagemap *pg)
 	free(pool->pfns);
 	free(pool->free);
 	free(pool);
-	free(pg);
+	devmem_bury(sim, pg);
 	return 0;
 }
 
@@ -140,7 +180,7 @@ unsigned long mmn_devmem_nr_free(struct mmn_dev_pagemap *pg)
 {
 	unsigned long n;
 
-	if (!pg)
+	if (!pg || !pg->pool)
 		return 0;
 	mmn_raw_lock(&pg->pool->lock);
 	n = pg->pool->nr_free;
@@ -150,7 +190,7 @@ unsigned long mmn_devmem_nr_free(struct mmn_dev_pagemap *pg)
 
 unsigned long mmn_devmem_migrate_to_ram_calls(struct mmn_dev_pagemap *pg)
 {
-	return pg ? atomic_load(&pg->pool->migrate_to_ram_calls) : 0;
+	return pg && pg->pool ? atomic_load(&pg->pool->migrate_to_ram_calls) : 0;
 }
 
 unsigned long mmn__devmem_alloc_page(struct mmn_dev_pagemap *pg)

@@ -63,10 +63,25 @@ struct mmn_mm *mmn_mm_create(struct mmn_sim *sim)
 	return mm;
 }
 
+/*
+ * mmget(). Reviving a torn-down mm (mm_users 0) is the bug the kernel's
+ * mmget_not_zero() exists for: reported, and the count stays 0.
+ */
 void mmn_mm_get(struct mmn_mm *mm)
 {
-	if (mm)
-		atomic_fetch_add_explicit(&mm->mm_users, 1, memory_order_relaxed);
+	int users;
+
+	if (!mm)
+		return;
+	users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);
+	do {
+		if (users <= 0) {
+			mmn_reportf(mm->sim, MMN_VIOL_ACCOUNTING, 0, 0,
+				    "mmget() of torn-down mm %u", mm->id);
+			return;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users + 1,
+							memory_order_relaxed, memory_order_relaxed));
 }
 
 void mmn_mmgrab(struct mmn_mm *mm)
@@ -109,7 +124,26 @@ void mmn__mm_free(struct mmn_mm *mm)
 /* mmdrop() → __mmdrop(): frees the PGD and the struct. */
 void mmn_mmdrop(struct mmn_mm *mm)
 {
-	if (mm && atomic_fetch_sub_explicit(&mm->mm_count, 1, memory_order_acq_rel) == 1)
+	int count;
+
+	if (!mm)
+		return;
+	/*
+	 * The users together hold one mm_count reference (dropped by the last
+	 * mmput()). An mmdrop() that would take that one while users remain
+	 * frees the struct under them: an extra mmdrop, reported and refused.
+	 */
+	count = atomic_load_explicit(&mm->mm_count, memory_order_relaxed);
+	do {
+		if (count <= 1 && atomic_load_explicit(&mm->mm_users, memory_order_relaxed) > 0) {
+			mmn_reportf(mm->sim, MMN_VIOL_ACCOUNTING, 0, 0,
+				    "mmdrop() of mm %u would free it under %d user(s) (extra mmdrop)",
+				    mm->id, atomic_load(&mm->mm_users));
+			return;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_count, &count, count - 1,
+							memory_order_acq_rel, memory_order_relaxed));
+	if (count == 1)
 		mmn__mm_free(mm);
 }
 
@@ -129,12 +163,14 @@ int mmn_mm_users(const struct mmn_mm *mm)
 }
 
 /* mmap_lock wrappers (include/linux/mmap_lock.h, 5.8+; mmap_sem before). */
-void mmn_mmap_read_lock(struct mmn_mm *mm) { mmn_down_read(&mm->mmap_lock); }
-int mmn_mmap_read_trylock(struct mmn_mm *mm) { return mmn_down_read_trylock(&mm->mmap_lock); }
-void mmn_mmap_read_unlock(struct mmn_mm *mm) { mmn_up_read(&mm->mmap_lock); }
-void mmn_mmap_write_lock(struct mmn_mm *mm) { mmn_down_write(&mm->mmap_lock); }
-void mmn_mmap_write_unlock(struct mmn_mm *mm) { mmn_up_write(&mm->mmap_lock); }
-void mmn_mmap_write_downgrade(struct mmn_mm *mm) { mmn_downgrade_write(&mm->mmap_lock); }
+/* A NULL mm is a no-op (trylock: 0), as for the rwsem functions. */
+#define MM_LOCK(mm) ((mm) ? &(mm)->mmap_lock : NULL)
+void mmn_mmap_read_lock(struct mmn_mm *mm) { mmn_down_read(MM_LOCK(mm)); }
+int mmn_mmap_read_trylock(struct mmn_mm *mm) { return mmn_down_read_trylock(MM_LOCK(mm)); }
+void mmn_mmap_read_unlock(struct mmn_mm *mm) { mmn_up_read(MM_LOCK(mm)); }
+void mmn_mmap_write_lock(struct mmn_mm *mm) { mmn_down_write(MM_LOCK(mm)); }
+void mmn_mmap_write_unlock(struct mmn_mm *mm) { mmn_up_write(MM_LOCK(mm)); }
+void mmn_mmap_write_downgrade(struct mmn_mm *mm) { mmn_downgrade_write(MM_LOCK(mm)); }
 void mmn_mmap_assert_locked(struct mmn_mm *mm)
 {
 	if (mm)
@@ -205,7 +241,7 @@ int mmn_find_vma(struct mmn_mm *mm, unsigned long addr, struct mmn_vma_info *out
 	struct mmn_vma *vma;
 	bool locked;
 
-	if (!mm || !out)
+	if (mmn__mm_dead(mm) || !out)
 		return -EINVAL;
 	locked = mmap_lock_if_needed(mm);
 	vma = mmn_vma_lookup(mm, addr);
@@ -221,7 +257,7 @@ int mmn_vma_count(struct mmn_mm *mm)
 	int n;
 	bool locked;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return 0;
 	locked = mmap_lock_if_needed(mm);
 	n = mm->nr_vmas;
@@ -235,7 +271,7 @@ int mmn_vma_at(struct mmn_mm *mm, int idx, struct mmn_vma_info *out)
 	int err = -ENOENT;
 	bool locked;
 
-	if (!mm || !out)
+	if (mmn__mm_dead(mm) || !out)
 		return -EINVAL;
 	locked = mmap_lock_if_needed(mm);
 	if (idx >= 0 && idx < mm->nr_vmas) {

@@ -391,6 +391,18 @@ struct mmn_mm {
 	struct mmn_mm *next;            /* sim->mm_list */
 };
 
+/*
+ * A NULL mm, or one the last mmn_mm_put() tore down (mm_users 0, the struct
+ * kept allocated by an mmgrab()): every public operation taking an mm refuses
+ * it with -EINVAL. The kernel's callers hold an mm_users reference (mmget,
+ * or mmget_not_zero() for a remote mm) for the same reason. One relaxed
+ * load: never a scheduling point, so valid runs keep their schedules.
+ */
+static inline bool mmn__mm_dead(const struct mmn_mm *mm)
+{
+	return !mm || atomic_load_explicit(&mm->mm_users, memory_order_relaxed) <= 0;
+}
+
 extern const struct mmn_lock_class mmn_mmap_lock_class;
 extern const struct mmn_lock_class mmn_page_table_lock_class;
 extern const struct mmn_lock_class mmn_ptl_class;

@@ -182,7 +182,7 @@ int mmn_pgtable_walk(struct mmn_mm *mm, unsigned long addr, struct mmn_walk *out
 {
 	struct mmn_sim *sim;
 
-	if (!mm || !out)
+	if (mmn__mm_dead(mm) || !out)
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;

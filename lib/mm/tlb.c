@@ -474,7 +474,7 @@ int mmn_tlb_lookup(struct mmn_mm *mm, int cpu, unsigned long addr,
 	uint64_t val;
 	bool huge, hit;
 
-	if (!mm || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
+	if (mmn__mm_dead(mm) || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
 		return -EINVAL;
 	c = &mm->sim->cpus[cpu];
 	mmn_raw_lock(&c->lock);
@@ -527,6 +527,8 @@ void mmn_tlb_for_each_entry(struct mmn_sim *sim,
 /* tlb_gather_mmu(), all versions. */
 void mmn_tlb_gather_mmu(struct mmn_mmu_gather *tlb, struct mmn_mm *mm)
 {
+	if (!tlb)
+		return;
 	memset(tlb, 0, offsetof(struct mmn_mmu_gather, pages));
 	tlb->mm = mm;
 	tlb->start = ~0UL;
@@ -536,20 +538,29 @@ void mmn_tlb_gather_mmu(struct mmn_mmu_gather *tlb, struct mmn_mm *mm)
 /* tlb_gather_mmu_fullmm() (5.12+; tlb_gather_mmu(tlb, mm, 0, -1) before). */
 void mmn_tlb_gather_mmu_fullmm(struct mmn_mmu_gather *tlb, struct mmn_mm *mm)
 {
+	if (!tlb)
+		return;
 	mmn_tlb_gather_mmu(tlb, mm);
 	tlb->fullmm = true;
 }
 
 void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long addr, unsigned long size)
 {
+	if (!tlb)
+		return;
+	if (size > ~0UL - addr)  /* a wrapping range: flush up to the top */
+		size = ~0UL - addr;
 	if (addr < tlb->start)
 		tlb->start = addr;
 	if (addr + size > tlb->end)
 		tlb->end = addr + size;
 }
 
-bool mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn)
+int mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn)
 {
+	/* Refused as mmn_put_page() refuses it: the flush would put it. */
+	if (!tlb || !tlb->mm || !mmn_pfn_valid(tlb->mm->sim, pfn))
+		return -EINVAL;
 	/* A caller that ignored "batch full": flushing here is still safe. */
 	if (tlb->nr_pages == MMN_GATHER_BATCH)
 		mmn_tlb_flush_mmu(tlb);
@@ -557,12 +568,21 @@ bool mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn)
 	return tlb->nr_pages == MMN_GATHER_BATCH;
 }
 
-void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn)
+int mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn)
 {
+	unsigned int flags;
+
+	/* Only a live page-table frame has a ptdesc for the flush to free. */
+	if (!tlb || !tlb->mm || !mmn_pfn_valid(tlb->mm->sim, pfn))
+		return -EINVAL;
+	flags = atomic_load(&mmn_pfn_to_page(tlb->mm->sim, pfn)->flags);
+	if ((flags & (MMN_PG_TABLE | MMN_PG_FREE)) != MMN_PG_TABLE)
+		return -EINVAL;
 	if (tlb->nr_tables == MMN_GATHER_TABLES)
 		mmn_tlb_flush_mmu(tlb);
 	tlb->freed_tables = true;
 	tlb->tables[tlb->nr_tables++] = pfn;
+	return 0;
 }
 
 /*
@@ -573,8 +593,13 @@ void mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn)
  */
 void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb)
 {
-	enum mmn_secondary_flush where = tlb->mm->sim->profile.secondary_flush;
-	bool legacy = where == MMN_SECFLUSH_CALL_SITES || where == MMN_SECFLUSH_INVALIDATE_PAGE;
+	enum mmn_secondary_flush where;
+	bool legacy;
+
+	if (!tlb || !tlb->mm)
+		return;
+	where = tlb->mm->sim->profile.secondary_flush;
+	legacy = where == MMN_SECFLUSH_CALL_SITES || where == MMN_SECFLUSH_INVALIDATE_PAGE;
 
 	if (tlb->fullmm || (tlb->freed_tables && tlb->start >= tlb->end))
 		mmn_flush_tlb_mm(tlb->mm);
@@ -591,8 +616,13 @@ void mmn_tlb_flush_mmu_tlbonly(struct mmn_mmu_gather *tlb)
 /* tlb_flush_mmu(): flush, then (and only then) free what was gathered. */
 void mmn_tlb_flush_mmu(struct mmn_mmu_gather *tlb)
 {
-	struct mmn_sim *sim = tlb->mm->sim;
-	unsigned int nr_tables = tlb->nr_tables;
+	struct mmn_sim *sim;
+	unsigned int nr_tables;
+
+	if (!tlb || !tlb->mm)
+		return;
+	sim = tlb->mm->sim;
+	nr_tables = tlb->nr_tables;
 
 	if (!tlb->nr_pages && !nr_tables && tlb->start >= tlb->end)
 		return;

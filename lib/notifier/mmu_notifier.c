@@ -398,7 +398,7 @@ static int mn_register(struct mmn_notifier *sub, struct mmn_mm *mm)
 {
 	struct mmn_notifier_subscriptions *subs = mm->notifier_subscriptions;
 
-	if (mmn_mm_users(mm) <= 0)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	if (sub) {
 		unsigned char expect = 0;
@@ -963,12 +963,30 @@ mn_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
 	return 0;
 }
 
-static void mn_range_check(const struct mmn_notifier_range *range)
+/* An event outside enum mmn_notify_event: never passed to a callback. */
+static bool mn_event_bad(const struct mmn_notifier_range *range)
+{
+	return mmn_unlikely((unsigned int)range->event >= MMN_NOTIFY_NR_EVENTS);
+}
+
+/*
+ * Reports an empty or inverted range (still dispatched, as before) and an
+ * out-of-range event; returns false for the latter: the caller skips the
+ * callbacks (and the interval tree), and end skips them for the same range.
+ */
+static bool mn_range_check(const struct mmn_notifier_range *range)
 {
 	if (mmn_unlikely(range->start >= range->end))
 		mmn_reportf(range->mm->sim, MMN_VIOL_PROTOCOL, range->start, 0,
 			    "invalidation of an empty or inverted range [0x%lx, 0x%lx)",
 			    range->start, range->end);
+	if (mn_event_bad(range)) {
+		mmn_reportf(range->mm->sim, MMN_VIOL_PROTOCOL, range->start, 0,
+			    "invalidation with event %u out of range (callbacks not called)",
+			    (unsigned int)range->event);
+		return false;
+	}
+	return true;
 }
 
 /* mmu_notifier_invalidate_range_start(), 2.6.27+. */
@@ -982,8 +1000,7 @@ void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
 	sim = range->mm->sim;
 	mn_might_sleep(sim);
 	range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
-	mn_range_check(range);
-	subs = mn_subs(range->mm);
+	subs = mn_range_check(range) ? mn_subs(range->mm) : NULL;
 	if (subs) {
 		struct mn_walk w;
 
@@ -1006,8 +1023,7 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
 		return -EINVAL;
 	sim = range->mm->sim;
 	range->flags &= ~MMN_NOTIFIER_RANGE_BLOCKABLE;
-	mn_range_check(range);
-	subs = mn_subs(range->mm);
+	subs = mn_range_check(range) ? mn_subs(range->mm) : NULL;
 	if (subs) {
 		struct mn_walk w;
 
@@ -1071,7 +1087,7 @@ mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate
 			    "invalidate_range_end [0x%lx, 0x%lx) with no matching "
 			    "invalidate_range_start by this actor",
 			    range->start, range->end);
-	subs = mn_subs(range->mm);
+	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
 	if (subs) {
 		struct mn_walk w;
 
@@ -1166,10 +1182,30 @@ static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsi
 }
 
 /* mmu_notifier_arch_invalidate_secondary_tlbs(), 6.6+. */
+/*
+ * The public entries of the secondary flush refuse what start/end report:
+ * an inverted range is reported (MMN_VIOL_PROTOCOL) and not passed on. The
+ * library's own flushes come through sim->tlb_secondary_hook, unchecked.
+ */
+static bool mn_flush_range_bad(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			       const char *name)
+{
+	if (!mm)
+		return true;
+	if (mmn_unlikely(start > end)) {
+		mmn_reportf(mm->sim, MMN_VIOL_PROTOCOL, start, 0,
+			    "%s of an inverted range [0x%lx, 0x%lx) (callbacks not called)", name,
+			    start, end);
+		return true;
+	}
+	return false;
+}
+
 void mmn_notifier_arch_invalidate_secondary_tlbs(struct mmn_mm *mm, unsigned long start,
 						 unsigned long end)
 {
-	mn_secondary_flush_walk(mm, start, end, true);
+	if (!mn_flush_range_bad(mm, start, end, "arch_invalidate_secondary_tlbs"))
+		mn_secondary_flush_walk(mm, start, end, true);
 }
 
 /*
@@ -1262,7 +1298,8 @@ void mmn_notifier_invalidate_page(struct mmn_mm *mm, unsigned long address)
 /* mmu_notifier_invalidate_range(), 3.19-6.5: under the PTL. */
 void mmn_notifier_invalidate_range(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
-	mn_secondary_flush_walk(mm, start, end, false);
+	if (!mn_flush_range_bad(mm, start, end, "invalidate_range"))
+		mn_secondary_flush_walk(mm, start, end, false);
 }
 
 /* mmu_notifier_change_pte(), 2.6.29-6.9: under the PTL. */
@@ -1367,7 +1404,7 @@ static int mn_interval_insert(struct mmn_interval_notifier *isub, struct mmn_mm 
 		return -EINVAL;
 	if (length == 0 || __builtin_add_overflow(start, length - 1, &last))
 		return -EOVERFLOW;
-	if (mmn_mm_users(mm) <= 0)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	if (locked && mn_assert_write_locked(mm, "mmn_interval_notifier_insert_locked"))
 		return -EINVAL;

@@ -13,7 +13,7 @@ int mmn_devmem_migrate_to_ram_default(struct mmn_dev_pagemap *pg, struct mmn_mm 
 	struct mmn_vma *vma;
 	unsigned long out = 0;
 
-	if (!pg || !mm || pg->sim != mm->sim)
+	if (!pg || !pg->pool || mmn__mm_dead(mm) || pg->sim != mm->sim)
 		return -EINVAL;
 	addr &= MMN_PAGE_MASK;
 	vma = mmn_vma_lookup(mm, addr);

@@ -140,7 +140,7 @@ int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner
 {
 	int err = -EAGAIN;
 
-	if (!mm || !pfn)
+	if (mmn__mm_dead(mm) || !pfn)
 		return -EINVAL;
 	if (!ops_profile(mm)->device_exclusive)
 		return -EOPNOTSUPP;

@@ -314,7 +314,7 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 	struct mmn_sim *sim;
 	int err = 0;
 
-	if (!parent || !childp)
+	if (mmn__mm_dead(parent) || !childp)
 		return -EINVAL;
 	sim = parent->sim;
 	mmn_mmap_write_lock(parent);
@@ -366,9 +366,26 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 /* mmput(): the last user runs exit_mmap(), then drops the users' mm_count. */
 void mmn_mm_put(struct mmn_mm *mm)
 {
+	int users;
+
 	if (!mm)
 		return;
-	if (atomic_fetch_sub_explicit(&mm->mm_users, 1, memory_order_acq_rel) == 1) {
+	/*
+	 * A put with no user left (a double mmput) would drive mm_users
+	 * negative and run exit_mmap() twice: reported and refused. Reachable
+	 * only while an mmgrab() keeps the struct; after the last mmdrop() the
+	 * memory is freed and the put cannot be checked (mm.h).
+	 */
+	users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);
+	do {
+		if (users <= 0) {
+			mmn_reportf(mm->sim, MMN_VIOL_ACCOUNTING, 0, 0,
+				    "mmput() of mm %u with no user left (double put)", mm->id);
+			return;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users - 1,
+							memory_order_acq_rel, memory_order_relaxed));
+	if (users == 1) {
 		mmn_exit_mmap(mm);
 		mmn_mmdrop(mm);
 	}

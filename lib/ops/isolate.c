@@ -19,7 +19,7 @@ int mmn__isolate_range(struct mmn_mm *mm, unsigned long addr, unsigned long len,
 
 	*pfnsp = NULL;
 	*nrp = 0;
-	if (!mm || (addr & ~MMN_PAGE_MASK) || !len || len > MMN_TASK_SIZE ||
+	if (mmn__mm_dead(mm) || (addr & ~MMN_PAGE_MASK) || !len || len > MMN_TASK_SIZE ||
 	    addr > MMN_TASK_SIZE - len)
 		return -EINVAL;
 	sim = mm->sim;

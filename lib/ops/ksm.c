@@ -146,7 +146,7 @@ int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, uns
 	struct mmn_sim *sim;
 	int err;
 
-	if (!mm_a || !mm_b || mm_a->sim != mm_b->sim || (a & ~MMN_PAGE_MASK) ||
+	if (mmn__mm_dead(mm_a) || mmn__mm_dead(mm_b) || mm_a->sim != mm_b->sim || (a & ~MMN_PAGE_MASK) ||
 	    (b & ~MMN_PAGE_MASK) || a >= MMN_TASK_SIZE || b >= MMN_TASK_SIZE ||
 	    (mm_a == mm_b && a == b))
 		return -EINVAL;

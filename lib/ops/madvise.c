@@ -158,7 +158,7 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 	enum mmn_op op;
 	int err = 0, i, first;
 
-	if (!mm || addr & ~MMN_PAGE_MASK ||
+	if (mmn__mm_dead(mm) || addr & ~MMN_PAGE_MASK ||
 	    (advice != MMN_MADV_DONTNEED && advice != MMN_MADV_FREE &&
 	     advice != MMN_MADV_HUGEPAGE && advice != MMN_MADV_NOHUGEPAGE))
 		return -EINVAL;

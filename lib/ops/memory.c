@@ -436,7 +436,7 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 	mmn_pte_t e;
 	int err;
 
-	if (!mm || (flags & ~MMN_FAULT_WRITE))
+	if (mmn__mm_dead(mm) || (flags & ~MMN_FAULT_WRITE))
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;
@@ -535,7 +535,7 @@ int mmn_get_user_pages(struct mmn_mm *mm, unsigned long addr, unsigned int foll,
 	uint32_t g = 0;
 	int err = 0;
 
-	if (!mm || !pfn || (foll & ~MMN_FOLL_WRITE))
+	if (mmn__mm_dead(mm) || !pfn || (foll & ~MMN_FOLL_WRITE))
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;
@@ -736,7 +736,7 @@ unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 
 static int cpu_access_check(struct mmn_mm *mm, int cpu, unsigned long addr, const void *val)
 {
-	if (!mm || !val || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
+	if (mmn__mm_dead(mm) || !val || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;

@@ -428,7 +428,7 @@ static int mvma_check(struct mmn_mm *mm, unsigned long start, unsigned long end,
 {
 	struct mmn_vma *vma;
 
-	if (!mm || !pgmap || !out || pgmap->sim != mm->sim || (start | end) & ~MMN_PAGE_MASK ||
+	if (mmn__mm_dead(mm) || !pgmap || !pgmap->pool || !out || pgmap->sim != mm->sim || (start | end) & ~MMN_PAGE_MASK ||
 	    start >= end || end > MMN_TASK_SIZE)
 		return -EINVAL;
 	mmn_mmap_read_lock(mm);

@@ -150,7 +150,7 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	unsigned long end;
 	int n, err;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	err = munmap_check(addr, len, &end);
 	if (err)
@@ -308,7 +308,7 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 	int n = 0, err;
 	long ret;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	err = mmap_check(addr, &len, prot, flags, &align);
 	if (err)

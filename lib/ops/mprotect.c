@@ -289,7 +289,7 @@ int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int p
 	struct mmn_vma *lo, *hi;
 	int err;
 
-	if (!mm || addr & ~MMN_PAGE_MASK || prot & ~(MMN_PROT_READ | MMN_PROT_WRITE))
+	if (mmn__mm_dead(mm) || addr & ~MMN_PAGE_MASK || prot & ~(MMN_PROT_READ | MMN_PROT_WRITE))
 		return -EINVAL;
 	if (!len)
 		return 0;
@@ -341,7 +341,7 @@ int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long le
 	struct cp_walk c = { .op = MMN_OP_NUMA_HINT, .numa = true };
 	unsigned long end;
 
-	if (!mm || addr & ~MMN_PAGE_MASK)
+	if (mmn__mm_dead(mm) || addr & ~MMN_PAGE_MASK)
 		return -EINVAL;
 	if (!len)
 		return 0;

@@ -161,7 +161,7 @@ int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long old_len,
 	struct mmn_vma *vma, tmpl;
 	int err = 0;
 
-	if (!mm || flags & ~MREMAP_KNOWN || old_addr & ~MMN_PAGE_MASK ||
+	if (mmn__mm_dead(mm) || flags & ~MREMAP_KNOWN || old_addr & ~MMN_PAGE_MASK ||
 	    ((flags & MMN_MREMAP_FIXED) && !(flags & MMN_MREMAP_MAYMOVE)))
 		return -EINVAL;
 	if (!old_len || !new_len || old_len > MMN_TASK_SIZE || new_len > MMN_TASK_SIZE)
@@ -172,7 +172,7 @@ int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long old_len,
 		return -EINVAL;
 	old_end = old_addr + old_len;
 	if (flags & MMN_MREMAP_FIXED) {
-		/* mremap_to() */
+		/* mremap_to() (2.4-6.x): a new range past TASK_SIZE is -EINVAL, not -ENOMEM */
 		if (new_addr & ~MMN_PAGE_MASK || new_addr > MMN_TASK_SIZE - new_len)
 			return -EINVAL;
 		if (old_addr + old_len > new_addr && new_addr + new_len > old_addr)

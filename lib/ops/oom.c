@@ -23,7 +23,7 @@ int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
 	unsigned long nskip = 0, zapped = 0;
 	bool refuse;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	p = ops_profile(mm);
 	if (!mmn_mmap_read_trylock(mm))

@@ -85,7 +85,7 @@ int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
 	struct sd_walk s = { .changed = 0 };
 	struct mmn_notifier_range range;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	mmn_mmap_read_lock(mm);
 	mmn__notify_range_init(&range, MMN_NOTIFY_SOFT_DIRTY, mm, 0, ~0UL, NULL);

@@ -150,7 +150,7 @@ int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
 	struct mmn_vma *vma;
 	int err;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;
@@ -380,7 +380,7 @@ int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 {
 	int err;
 
-	if (!mm)
+	if (mmn__mm_dead(mm))
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;

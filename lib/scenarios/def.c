@@ -163,7 +163,7 @@ static int scn_resolve_args(const struct mmn_scenario_def *d, const struct mmn_s
 int mmn__scn_resolve(const struct mmn_scenario_def *d, struct mmn_scenario_params *q,
 		     int64_t values[MMN_SCENARIO_MAX_PARAMS])
 {
-	if ((unsigned int)q->mode > MMN_SCENARIO_EXPLORE)
+	if ((unsigned int)q->mode > MMN_SCENARIO_EXPLORE || q->iterations > MMN_SCENARIO_MAX_ITERATIONS)
 		return -EINVAL;
 	if (scn_resolve_variant(d, q))
 		return -EINVAL;

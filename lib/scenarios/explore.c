@@ -356,6 +356,10 @@ static int x_explore(const struct mmn_scenario_def *d, const struct mmn_scenario
 	if (!c.shards || c.shard >= c.shards || !c.runs ||
 	    (unsigned int)c.strategy > MMN_EXPLORE_EXHAUSTIVE)
 		return -EINVAL;
+	/* As mmn_sched_run() would refuse every schedule: say so once. */
+	if (c.strategy == MMN_EXPLORE_PCT &&
+	    (c.pct_depth < 1 || c.pct_depth > MMN_SCHED_PCT_MAX_DEPTH))
+		return -EINVAL;
 	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE && c.shards > 1)
 		return -EOPNOTSUPP;
 	err = x_run_init(&xr, d, p);

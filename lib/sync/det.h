@@ -22,7 +22,7 @@
 
 #include "priv.h"
 
-#define DET_MAX_DEPTH 32
+#define DET_MAX_DEPTH MMN_SCHED_PCT_MAX_DEPTH
 #define DET_DEFAULT_STEPS 100000UL
 /*
  * Past the step budget the actors run on in turn (draining, no choices) so

@@ -41,6 +41,7 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 	int err;
 
 	d->cfg = *cfg;
+	/* Only a strategy that does not use it gets here with it out of range. */
 	if (d->cfg.pct_depth < 1)
 		d->cfg.pct_depth = 1;
 	if (d->cfg.pct_depth > DET_MAX_DEPTH)
@@ -169,6 +170,12 @@ int mmn_sched_run(struct mmn_sim *sim, const struct mmn_sched_config *cfg,
 	if (cfg->strategy == MMN_STRATEGY_REPLAY && cfg->replay_len && !cfg->replay)
 		return -EINVAL;
 	if ((unsigned int)cfg->strategy > MMN_STRATEGY_REPLAY)
+		return -EINVAL;
+	/* A PCT depth outside [1, max] was clamped silently before: refused,
+	 * so a run is never something other than what was asked for. Other
+	 * strategies ignore the field (replay files carry it as history). */
+	if (cfg->strategy == MMN_STRATEGY_PCT &&
+	    (cfg->pct_depth < 1 || cfg->pct_depth > MMN_SCHED_PCT_MAX_DEPTH))
 		return -EINVAL;
 	d = det_of(sim);
 	err = det_begin(sim, d, cfg, body, arg);

@@ -92,6 +92,7 @@ static void det_run_callback(struct mmn_sim *sim, struct mmn_actor *a, struct mm
 {
 	struct mmn_srcu *ss = h->ss;
 
+	h->ss = NULL;  /* no longer queued (mmn_call_srcu()'s double-queue check) */
 	if (a)
 		a->in_callback++;
 	h->func(h);

@@ -107,6 +107,32 @@ void mmn__ld_map_init(struct mmn_lockdep_map *map, struct mmn_sim *sim,
 	map->class_id = (sim->sync->lockdep && cls) ? ld_class_id(sim->sync, cls) : -1;
 }
 
+/*
+ * The destroy of a modelled lock: a lock destroyed while held (its holder
+ * would unlock freed host resources) or destroyed twice (class_id poisoned
+ * by the first destroy, until a re-init) is reported as MMN_VIOL_PROTOCOL
+ * and left as it is: returns true, and the caller skips the host destroy,
+ * whose double call or call on a locked mutex is undefined behaviour. A lock
+ * whose memory the caller freed cannot be checked (sync.h).
+ */
+bool mmn__ld_map_destroy(struct mmn_lockdep_map *map, bool held, const char *what)
+{
+	const char *why = NULL;
+
+	if (map->class_id == MMN__LD_CLASS_DESTROYED)
+		why = "destroyed twice";
+	else if (held)
+		why = "destroyed while held";
+	if (!why) {
+		map->class_id = MMN__LD_CLASS_DESTROYED;
+		return false;
+	}
+	if (map->sim)
+		mmn_reportf(map->sim, MMN_VIOL_PROTOCOL, 0, 0, "%s %s %s", what,
+			    mmn__ld_map_name(map) ? mmn__ld_map_name(map) : "?", why);
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Held stack                                                          */
 /* ------------------------------------------------------------------ */

@@ -235,7 +235,8 @@ void mmn_spin_lock_init(struct mmn_spinlock *lock, struct mmn_sim *sim,
 
 void mmn_spin_lock_destroy(struct mmn_spinlock *lock)
 {
-	if (!lock)
+	if (!lock || mmn__ld_map_destroy(&lock->dep, plock_is_locked(&lock->dep, &lock->native,
+								  &lock->owner), "spinlock"))
 		return;
 	pthread_mutex_destroy(&lock->native);
 }
@@ -302,7 +303,8 @@ void mmn_mutex_init(struct mmn_mutex *lock, struct mmn_sim *sim,
 
 void mmn_mutex_destroy(struct mmn_mutex *lock)
 {
-	if (!lock)
+	if (!lock || mmn__ld_map_destroy(&lock->dep, plock_is_locked(&lock->dep, &lock->native,
+								  &lock->owner), "mutex"))
 		return;
 	pthread_mutex_destroy(&lock->native);
 }
@@ -435,22 +437,49 @@ unsigned int mmn_raw_read_seqcount(const struct mmn_seqcount *s)
 	return s ? __atomic_load_n(&s->sequence, __ATOMIC_ACQUIRE) : 0;
 }
 
+/*
+ * A begin inside an open write section, or an end with none open, would
+ * flip the parity the readers wait on (an even count left odd makes every
+ * later reader wait forever). The kernel's lockdep catches the first through
+ * the writer's lock; here both are reported (MMN_VIOL_PROTOCOL, when the
+ * seqcount belongs to a simulation) and the count is left as it is. One
+ * relaxed load the writer makes anyway: no scheduling point.
+ */
+static bool seq_write_parity_bad(struct mmn_seqcount *s, unsigned int seq, bool begin)
+{
+	if (mmn_likely((seq & 1) != begin))
+		return false;
+	if (s->sim)
+		mmn_reportf(s->sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    begin ? "write_seqcount_begin() inside an open write section"
+				  : "write_seqcount_end() without write_seqcount_begin()");
+	return true;
+}
+
 void mmn_write_seqcount_begin(struct mmn_seqcount *s)
 {
+	unsigned int seq;
+
 	if (!s)
 		return;
 	/* Writers are serialised by their own lock: load + store is enough. */
-	__atomic_store_n(&s->sequence, __atomic_load_n(&s->sequence, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELAXED);
+	seq = __atomic_load_n(&s->sequence, __ATOMIC_RELAXED);
+	if (seq_write_parity_bad(s, seq, true))
+		return;
+	__atomic_store_n(&s->sequence, seq + 1, __ATOMIC_RELAXED);
 	seq_fence_release(s);
 }
 
 void mmn_write_seqcount_end(struct mmn_seqcount *s)
 {
+	unsigned int seq;
+
 	if (!s)
 		return;
-	__atomic_store_n(&s->sequence, __atomic_load_n(&s->sequence, __ATOMIC_RELAXED) + 1,
-			 __ATOMIC_RELEASE);
+	seq = __atomic_load_n(&s->sequence, __ATOMIC_RELAXED);
+	if (seq_write_parity_bad(s, seq, false))
+		return;
+	__atomic_store_n(&s->sequence, seq + 1, __ATOMIC_RELEASE);
 	if (mmn_unlikely(s->sim && !sync_native(s->sim)))
 		mmn__det_wake(s->sim, s);
 }

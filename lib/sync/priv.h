@@ -280,6 +280,9 @@ void mmn__ld_report(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_violation
 		    const char *extra, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 char *mmn__ld_held_text(const struct mmn_actor *a, char *buf, size_t len);
 const char *mmn__ld_map_name(const struct mmn_lockdep_map *map);
+/* class_id of a destroyed lock (-1: a live lock without a class). */
+#define MMN__LD_CLASS_DESTROYED (-2)
+bool mmn__ld_map_destroy(struct mmn_lockdep_map *map, bool held, const char *what);
 
 /* actor.c: HELD_AT_EXIT check when an actor's thread ends. */
 void mmn__actor_exit(struct mmn_actor *a);

@@ -455,7 +455,11 @@ void mmn_rwsem_init(struct mmn_rwsem *sem, struct mmn_sim *sim,
 
 void mmn_rwsem_destroy(struct mmn_rwsem *sem)
 {
-	if (!sem)
+	/* Held: a reader or the writer counted, or an actor waiting. */
+	if (!sem || mmn__ld_map_destroy(&sem->dep,
+					__atomic_load_n(&sem->count, __ATOMIC_RELAXED) != 0 ||
+					__atomic_load_n(&sem->owner, __ATOMIC_RELAXED) != NULL,
+					"rw_semaphore"))
 		return;
 	pthread_cond_destroy(&sem->wait);
 	pthread_mutex_destroy(&sem->wait_lock);

@@ -352,6 +352,7 @@ static void srcu_callback(struct rcu_head *rh)
 	srcu_tsan_acquire(&srcu_tsan_gp);
 	/* Read before the call: @func usually frees the object holding @head. */
 	sim = head->ss->dep.sim;
+	head->ss = NULL;  /* no longer queued (mmn_call_srcu()'s double-queue check) */
 	a = sync_ld_actor(sim);
 	srcu_in_callback = true;
 	if (a)
@@ -369,6 +370,17 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 {
 	if (!ss || !head || !func)
 		return;
+	/*
+	 * A head still queued on @ss (set below, cleared when its callback
+	 * starts) queued again would corrupt the queue and lose a callback, as
+	 * the kernel's CONFIG_DEBUG_OBJECTS_RCU_HEAD reports: reported, not
+	 * queued twice.
+	 */
+	if (mmn_unlikely(__atomic_load_n(&head->ss, __ATOMIC_RELAXED) == ss)) {
+		mmn_reportf(ss->dep.sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "call_srcu() on a head already queued on %s", mmn__ld_map_name(&ss->dep));
+		return;
+	}
 	head->func = func;
 	head->ss = ss;
 	/* Backend dispatch point. */
@@ -409,11 +421,22 @@ void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
 	ss->det_cb_queued = ss->det_cb_done = 0;
 }
 
+/*
+ * cleanup_srcu_struct() WARNs when readers are still inside the domain
+ * (srcu_readers_active(), all versions). The deterministic backend counts a
+ * domain's readers (det_ctr) and reports them; the native backend sits on
+ * liburcu's process-wide readers and cannot tell this domain's (sync.h).
+ */
 void mmn_srcu_destroy(struct mmn_srcu *ss)
 {
 	if (!ss)
 		return;
 	mmn_srcu_barrier(ss);
+	if (ss->dep.sim && !sync_native(ss->dep.sim) && (ss->det_ctr[0] || ss->det_ctr[1]))
+		mmn_reportf(ss->dep.sim, MMN_VIOL_PROTOCOL, 0, 0,
+			    "cleanup_srcu_struct() of %s with %lu reader(s) inside",
+			    mmn__ld_map_name(&ss->dep) ? mmn__ld_map_name(&ss->dep) : "srcu",
+			    ss->det_ctr[0] + ss->det_ctr[1]);
 }
 
 void mmn__srcu_sim_fini(struct mmn_sim *sim)

@@ -235,9 +235,15 @@ MMN_API int mmn_hmm_create(struct mmn_mm *mm, unsigned long start, unsigned long
  * its device pages back to system memory (the RELEASE ioctl) if the mm is
  * alive, remove the notifier, unregister from the audit, free the device
  * memory and the mirror. Must not race with device accesses of @p m.
+ * Called while the mirror's device lock is held (a device access in
+ * flight, or mmn_hmm_device_lock() by the caller) it reports
+ * MMN_VIOL_PROTOCOL and leaves the mirror alive (-EBUSY). Not caught: a
+ * second destroy, or any use after a successful one: the mirror's memory is
+ * freed then (a listener keeps no state in the simulation that could
+ * outlive it), which ASan and valgrind report.
  * @return 0; -EINVAL for NULL; -EBUSY when device pages are still in use
- *         (mapped by another mm, e.g. a fork child): the mirror is then
- *         left alive.
+ *         (mapped by another mm, e.g. a fork child) or the device lock is
+ *         held: the mirror is then left alive.
  */
 MMN_API int mmn_hmm_destroy(struct mmn_hmm *m);
 
