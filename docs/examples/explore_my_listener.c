@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mmnsim/mmnsim.h>
@@ -220,13 +221,14 @@ static bool replay_and_shrink(const struct mmn_explore_found *f, void *arg)
 	return false; /* stop at the first */
 }
 
-int main(void)
+int main(int argc, char **argv) /* argv[1]: schedules per exploration (1000) */
 {
 	struct mmn_explore_config c;
 	struct mmn_explore_stats st;
 	int replayed = 0, ok = !mmn_scenario_register(&gpu_mirror);
 
 	mmn_explore_config_init(&c);
+	c.runs = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
 	c.found = replay_and_shrink, c.arg = &replayed;
 	for (int i = 0; ok && i < 4; i++) { /* right: PCT, exhaustive; wrong: PCT, exhaustive */
 		struct mmn_scenario_params p = { .variant_name = i < 2 ? "right" : "wrong" };
