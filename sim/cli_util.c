@@ -17,7 +17,10 @@
 /* --------------------------------------------------------------- usage -- */
 
 static const char usage_text[] =
-	"usage: mmnsim COMMAND [ARGS]\n"
+	"usage: mmnsim [--load PLUGIN.so ...] COMMAND [ARGS]\n"
+	"\n"
+	"  --load PLUGIN.so        load a plugin that registers scenarios (repeatable; also\n"
+	"                          MMNSIM_PLUGINS=a.so:b.so); its scenarios work as S1-S9 do\n"
 	"\n"
 	"commands:\n"
 	"  list [--json]                   the scenarios, the profiles and the knobs\n"
