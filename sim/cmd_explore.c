@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scenario_file.h"
 #include "replay_file.h"
 
 #define EXPLORE_MAX_JOBS 64
@@ -515,7 +516,8 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(*scenario, "all") && !mmn_scenario_by_id(*scenario)) {
+	if (!sfile_is_path(*scenario) && strcmp(*scenario, "all") &&
+	    !mmn_scenario_by_id(*scenario)) {
 		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", *scenario);
 		return EXIT_USAGE;
 	}
@@ -573,6 +575,8 @@ int cmd_explore(int argc, char **argv, struct cli_env *env)
 	rc = explore_args(argc, argv, &o, &p, &scenario, &right_only);
 	if (rc != EXIT_OK)
 		return cli_parse_status(rc);
+	if (sfile_is_path(scenario))
+		return cli_scenario_file(scenario, env->dry);
 	if (env->dry)
 		return EXIT_OK;
 	if (!strcmp(scenario, "all"))

@@ -10,6 +10,7 @@
 #include <mmnsim/mmnsim.h>
 
 #include "cli.h"
+#include "scenario_file.h"
 
 /* --threads native|interleaved into an enum mmn_scenario_mode. */
 static bool set_threads(const char *val, void *dest)
@@ -152,6 +153,8 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		fprintf(stderr, "mmnsim: run needs a scenario (mmnsim list shows them)\n");
 		return EXIT_USAGE;
 	}
+	if (sfile_is_path(scenario))
+		return cli_scenario_file(scenario, env->dry);
 	s = mmn_scenario_by_id(scenario);
 	if (!s) {
 		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", scenario);
