@@ -9,12 +9,12 @@ set -eu
 # gcc 12 brings the ASan/UBSan/TSan runtimes (libasan8, libubsan1, libtsan2);
 # binutils gives nm (export check) and ld; libc-bin gives ldd; doxygen
 # builds the API reference and runs the docs.doxygen check; json-c reads and
-# writes the replay files of `mmnsim explore`; jq runs the documented merge of
+# writes the replay files of `mmnsim explore`; libyaml reads scenario files; jq runs the documented merge of
 # sharded explorations (a CLI test). The fuzz preset (tests/fuzz) builds with
 # clang (Debian's clang 14) and links libFuzzer and clang's ASan/UBSan
 # runtimes, which only libclang-rt-14-dev ships (libclang_rt.fuzzer-x86_64.a;
 # clang-14 does not depend on it).
-packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev nettle-dev jq doxygen clang libclang-rt-14-dev"
+packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev nettle-dev libyaml-dev jq doxygen clang libclang-rt-14-dev"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "scripts/deps.sh: no dpkg-query: this script is for Debian 12; install by hand: $packages" >&2

@@ -19,6 +19,7 @@
 #include <mmnsim/mmnsim.h>
 
 #include "json_writer.h"
+#include "source.h"
 
 #define EXIT_OK 0
 #define EXIT_VIOLATION 1
@@ -104,6 +105,11 @@ bool check_knobs(const struct mmn_scenario_params *p, const char *where);
 /* "violations: use_after_free 2, protocol 1" into @buf (for summaries). */
 const char *kinds_text(const unsigned long by_kind[MMN_VIOL_NR_KINDS], char *buf, size_t len);
 
+/* run|explore FILE.yaml (sfile_is_path()): read and check the scenario
+ * file (with @dry: nothing). Scenario files are not run yet: EXIT_USAGE
+ * after one line, either the file's first error or that it checked. */
+int cli_scenario_file(const char *path, bool dry);
+
 /* The --help text. */
 void usage(FILE *out);
 
@@ -111,18 +117,20 @@ void usage(FILE *out);
 
 /*
  * mmnsim with @argv (argv[0] the program): the exit status (sim/cli_main.c).
+ * Top-level --load options (and MMNSIM_PLUGINS) come before the command.
  * With @dry, the command only parses and checks its arguments, prints what
  * a run would print for bad ones (or --help) and returns the status a run
  * would start with; it runs nothing and reads or writes no file.
  */
 int cli_main(int argc, char **argv, bool dry);
 
-/* The commands: the arguments after the command's name; @dry as for
- * cli_main(): EXIT_OK once the arguments are checked. */
-int cmd_list(int argc, char **argv, bool dry);    /* sim/cmd_list.c */
-int cmd_run(int argc, char **argv, bool dry);     /* sim/cmd_run.c */
-int cmd_explore(int argc, char **argv, bool dry); /* sim/cmd_explore.c */
-int cmd_replay(int argc, char **argv, bool dry);  /* sim/cmd_replay.c */
-int cmd_shrink(int argc, char **argv, bool dry);  /* sim/cmd_replay.c */
+/* The commands: the arguments after the command's name; @env the loaded
+ * plugins and, in env->dry, cli_main()'s @dry (EXIT_OK once the arguments
+ * are checked). */
+int cmd_list(int argc, char **argv, struct cli_env *env);    /* sim/cmd_list.c */
+int cmd_run(int argc, char **argv, struct cli_env *env);     /* sim/cmd_run.c */
+int cmd_explore(int argc, char **argv, struct cli_env *env); /* sim/cmd_explore.c */
+int cmd_replay(int argc, char **argv, struct cli_env *env);  /* sim/cmd_replay.c */
+int cmd_shrink(int argc, char **argv, struct cli_env *env);  /* sim/cmd_replay.c */
 
 #endif /* MMNSIM_SIM_CLI_H */

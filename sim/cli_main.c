@@ -9,6 +9,7 @@
  *   mmnsim replay FILE [--trace F] [--chrome F] [--json]
  *   mmnsim shrink FILE [--out F] [--json]
  *   mmnsim help | --help
+ *   mmnsim --load PATH.so ... COMMAND ...   (and MMNSIM_PLUGINS=a.so:b.so)
  *
  * Exit status: 0 ok (run: no violation), 1 a violation was found, 2 usage or
  * input error (one line on stderr naming the bad thing), or a scenario that
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mmnsim/mmnsim.h>
@@ -30,7 +32,7 @@
 
 static const struct {
 	const char *name;
-	int (*run)(int argc, char **argv, bool dry);
+	int (*run)(int argc, char **argv, struct cli_env *env);
 } commands[] = {
 	{ "list", cmd_list },
 	{ "run", cmd_run },
@@ -41,15 +43,16 @@ static const struct {
 
 /* Run command @cmd with the arguments after it; -1 when there is no such
  * command (nothing printed). */
-static int dispatch(const char *cmd, int argc, char **argv, bool dry)
+static int dispatch(const char *cmd, int argc, char **argv, struct cli_env *env)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(cmd, commands[i].name))
-			return commands[i].run(argc, argv, dry);
+			return commands[i].run(argc, argv, env);
 	return -1;
 }
 
-int cli_main(int argc, char **argv, bool dry)
+/* The command after the top-level options, with @env filled by them. */
+static int cli_command(int argc, char **argv, struct cli_env *env)
 {
 	const char *cmd;
 	int status;
@@ -65,7 +68,7 @@ int cli_main(int argc, char **argv, bool dry)
 	} else if (!strcmp(cmd, "--version")) {
 		printf("mmnsim %s\n", mmn_version_string());
 		status = EXIT_OK;
-	} else if ((status = dispatch(cmd, argc - 2, argv + 2, dry)) >= 0) {
+	} else if ((status = dispatch(cmd, argc - 2, argv + 2, env)) >= 0) {
 		/* the command ran */
 	} else if (cmd[0] == '-') {
 		fprintf(stderr, "mmnsim: unknown option '%s' (mmnsim --help)\n", cmd);
@@ -78,5 +81,25 @@ int cli_main(int argc, char **argv, bool dry)
 		fprintf(stderr, "mmnsim: cannot write the output: %s\n", strerror(errno));
 		return EXIT_USAGE;
 	}
+	return status;
+}
+
+int cli_main(int argc, char **argv, bool dry)
+{
+	/* 64 KiB of paths: on the heap. Loaded plugins stay loaded (the
+	 * scenario registry points into them); only this record goes. */
+	struct cli_env *env = calloc(1, sizeof(*env));
+	int status, first;
+
+	if (!env) {
+		fprintf(stderr, "mmnsim: out of memory\n");
+		return EXIT_USAGE;
+	}
+	env->dry = dry;
+	if (cli_load_args(env, argc, argv, &first))
+		status = EXIT_USAGE;
+	else
+		status = cli_command(argc - (first - 1), argv + (first - 1), env);
+	free(env);
 	return status;
 }

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scenario_file.h"
 #include "replay_file.h"
 
 #define EXPLORE_MAX_JOBS 64
@@ -55,6 +56,7 @@ struct shared {
 
 struct explore_opts {
 	struct mmn_explore_config cfg; /* the requested shard; jobs split it */
+	const struct cli_env *env;     /* the loaded plugins (recorded in replay files) */
 	unsigned int jobs;
 	const char *out_dir;
 	unsigned long max_saves;
@@ -118,8 +120,9 @@ static bool job_found(const struct mmn_explore_found *f, void *arg)
 		return true;
 	snprintf(stem, sizeof(stem), "%s-%s-%s-%lu", j->s->id, j->p->wrong ? "wrong" : "right",
 		 strategy, f->index);
-	if (replay_save(j->o->out_dir, stem, j->s, j->p, strategy, f->sched, f->index, f->choices,
-			f->nr_choices, f->result->by_kind, f->trace, path, sizeof(path))) {
+	if (replay_save(j->o->out_dir, stem, j->s, cli_source_of(j->o->env, j->s), j->p, strategy,
+			f->sched, f->index, f->choices, f->nr_choices, f->result->by_kind, f->trace,
+			path, sizeof(path))) {
 		j->slot->err = -EIO;
 		return false;
 	}
@@ -513,7 +516,8 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
 		return EXIT_USAGE;
 	}
-	if (strcmp(*scenario, "all") && !mmn_scenario_by_id(*scenario)) {
+	if (!sfile_is_path(*scenario) && strcmp(*scenario, "all") &&
+	    !mmn_scenario_by_id(*scenario)) {
 		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", *scenario);
 		return EXIT_USAGE;
 	}
@@ -558,10 +562,10 @@ static int explore_single(const struct explore_opts *o, const char *id,
 	return st.violating ? EXIT_VIOLATION : EXIT_OK;
 }
 
-int cmd_explore(int argc, char **argv, bool dry)
+int cmd_explore(int argc, char **argv, struct cli_env *env)
 {
 	struct mmn_scenario_params p = { .variant = -1 };
-	struct explore_opts o = { .jobs = 1, .out_dir = "mmnsim-out", .max_saves = 10 };
+	struct explore_opts o = { .jobs = 1, .out_dir = "mmnsim-out", .max_saves = 10, .env = env };
 	const char *scenario = NULL;
 	bool right_only = false;
 	int rc;
@@ -571,7 +575,9 @@ int cmd_explore(int argc, char **argv, bool dry)
 	rc = explore_args(argc, argv, &o, &p, &scenario, &right_only);
 	if (rc != EXIT_OK)
 		return cli_parse_status(rc);
-	if (dry)
+	if (sfile_is_path(scenario))
+		return cli_scenario_file(scenario, env->dry);
+	if (env->dry)
 		return EXIT_OK;
 	if (!strcmp(scenario, "all"))
 		return explore_all(&o, &p, !right_only, !p.wrong);

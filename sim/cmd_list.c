@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-static void list_json(const struct mmn_profile *latest)
+static void list_json(const struct mmn_profile *latest, const struct cli_env *env)
 {
 	struct jw j = { .out = stdout };
 
@@ -23,6 +23,10 @@ static void list_json(const struct mmn_profile *latest)
 		jw_str(&j, "seed_thread", s->seed);
 		jw_str(&j, "title", s->title);
 		jw_str(&j, "claim", s->claim);
+		if (cli_source_of(env, s))
+			jw_str(&j, "source", cli_source_of(env, s)->path);
+		else
+			jw_null(&j, "source");
 		jw_close(&j, '}');
 	}
 	jw_close(&j, ']');
@@ -58,7 +62,7 @@ static void list_json(const struct mmn_profile *latest)
 	jw_close(&j, '}');
 }
 
-static void list_human(const struct mmn_profile *latest)
+static void list_human(const struct mmn_profile *latest, const struct cli_env *env)
 {
 	printf("scenarios (mmnsim run ID):\n");
 	for (int i = 0; i < mmn_scenario_count(); i++) {
@@ -66,6 +70,9 @@ static void list_human(const struct mmn_profile *latest)
 
 		printf("  %-3s seed %-5s %s\n", s->id, s->seed, s->title);
 		printf("      claim: %s\n", s->claim);
+		if (cli_source_of(env, s))
+			printf("      from %s %s\n", cli_source_kind_name(cli_source_of(env, s)->kind),
+			       cli_source_of(env, s)->path);
 	}
 	printf("profiles (--profile P):\n ");
 	for (int i = 0; i < mmn_profile_count(); i++)
@@ -89,7 +96,7 @@ static void list_human(const struct mmn_profile *latest)
 	}
 }
 
-int cmd_list(int argc, char **argv, bool dry)
+int cmd_list(int argc, char **argv, struct cli_env *env)
 {
 	const struct mmn_profile *latest = mmn_profile_by_name("latest");
 	bool json = false;
@@ -100,11 +107,11 @@ int cmd_list(int argc, char **argv, bool dry)
 	const struct cli_syntax syn = { .cmd = "list", .opts = opts };
 	int rc = cli_parse(argc, argv, &syn);
 
-	if (rc != EXIT_OK || dry)
+	if (rc != EXIT_OK || env->dry)
 		return cli_parse_status(rc);
 	if (json)
-		list_json(latest);
+		list_json(latest, env);
 	else
-		list_human(latest);
+		list_human(latest, env);
 	return EXIT_OK;
 }

@@ -107,6 +107,11 @@ int replay_check(const char *file, const struct replay *rp, const struct replay_
 	char kinds[256];
 	int status;
 
+	if (!rp->s) {
+		fprintf(stderr, "mmnsim: %s: field 'source': the %s %s is not loaded\n", file,
+			cli_source_kind_name(rp->src_kind), rp->src_path);
+		return EXIT_USAGE;
+	}
 	if (rerun(rp, rp->choices, rp->nr_choices, &res, &x))
 		return EXIT_USAGE;
 	if (rp->trace_file[0]) {
@@ -170,7 +175,7 @@ int replay_check(const char *file, const struct replay *rp, const struct replay_
 	return status;
 }
 
-int cmd_replay(int argc, char **argv, bool dry)
+int cmd_replay(int argc, char **argv, struct cli_env *env)
 {
 	const char *file = NULL;
 	struct replay_outputs o = { 0 };
@@ -184,10 +189,14 @@ int cmd_replay(int argc, char **argv, bool dry)
 	int status;
 
 	status = replay_args(argc, argv, "replay", opts, &file);
-	if (status != EXIT_OK || dry)
+	if (status != EXIT_OK || env->dry)
 		return cli_parse_status(status);
 	if (!replay_load(file, &rp))
 		return EXIT_USAGE;
+	if (!replay_resolve(file, &rp, env)) {
+		replay_free(&rp);
+		return EXIT_USAGE;
+	}
 	status = replay_check(file, &rp, &o);
 	replay_free(&rp);
 	return status;
@@ -213,7 +222,7 @@ static void shrunk_place(const char *file, const char *out, char *dir, size_t di
 /* Save the shrunk choices @shrunk[@n] of @rp with the re-run's result @res
  * and trace; EXIT_VIOLATION or EXIT_OK as the re-run shows, EXIT_USAGE
  * when it could not be saved. */
-static int save_shrunk(const struct replay *rp, const char *dir, const char *stem,
+static int save_shrunk(const struct replay *rp, const struct cli_source *src, const char *dir, const char *stem,
 		       const uint32_t *shrunk, size_t n, const struct mmn_scenario_result *res,
 		       const struct rerun *x, char *path, size_t path_len)
 {
@@ -224,13 +233,13 @@ static int save_shrunk(const struct replay *rp, const char *dir, const char *ste
 	sc.pct_depth = rp->pct_depth;
 	sc.pct_steps = rp->pct_steps;
 	sc.max_steps = rp->max_steps;
-	if (replay_save(dir, stem, rp->s, &rp->p, rp->strategy, &sc, rp->index, shrunk, n,
+	if (replay_save(dir, stem, rp->s, src, &rp->p, rp->strategy, &sc, rp->index, shrunk, n,
 			res->by_kind, x->trace, path, path_len))
 		return EXIT_USAGE;
 	return x->violating ? EXIT_VIOLATION : EXIT_OK;
 }
 
-int cmd_shrink(int argc, char **argv, bool dry)
+int cmd_shrink(int argc, char **argv, struct cli_env *env)
 {
 	const char *file = NULL, *out = NULL;
 	struct mmn_scenario_result res;
@@ -248,10 +257,14 @@ int cmd_shrink(int argc, char **argv, bool dry)
 	int status;
 
 	status = replay_args(argc, argv, "shrink", opts, &file);
-	if (status != EXIT_OK || dry)
+	if (status != EXIT_OK || env->dry)
 		return cli_parse_status(status);
 	if (!replay_load(file, &rp))
 		return EXIT_USAGE;
+	if (!replay_resolve(file, &rp, env)) {
+		replay_free(&rp);
+		return EXIT_USAGE;
+	}
 	shrunk = malloc((rp.nr_choices ? rp.nr_choices : 1) * sizeof(*shrunk));
 	if (!shrunk) {
 		replay_free(&rp);
@@ -282,7 +295,7 @@ int cmd_shrink(int argc, char **argv, bool dry)
 		return EXIT_USAGE;
 	}
 	shrunk_place(file, out, dir, sizeof(dir), stem, sizeof(stem));
-	status = save_shrunk(&rp, dir, stem, shrunk, (size_t)n, &res, &x, path, sizeof(path));
+	status = save_shrunk(&rp, cli_source_of(env, rp.s), dir, stem, shrunk, (size_t)n, &res, &x, path, sizeof(path));
 	if (status != EXIT_USAGE) {
 		if (json) {
 			struct jw j = { .out = stdout };

@@ -10,6 +10,7 @@
 #include <mmnsim/mmnsim.h>
 
 #include "cli.h"
+#include "scenario_file.h"
 
 /* --threads native|interleaved into an enum mmn_scenario_mode. */
 static bool set_threads(const char *val, void *dest)
@@ -29,7 +30,19 @@ static bool set_threads(const char *val, void *dest)
 
 static const char *mode_name(enum mmn_scenario_mode m)
 {
-	return m == MMN_SCENARIO_NATIVE ? "native" : "interleaved";
+	return mmn_scenario_mode_name(m);
+}
+
+/* The mode without --threads: interleaved, or for a scenario that has only
+ * an exploration body (a plugin's, defined with actors), one schedule of
+ * the deterministic backend (explore mode, schedule seed 1). */
+static enum mmn_scenario_mode default_mode(const struct mmn_scenario *s)
+{
+	const struct mmn_scenario_def *d = s->def;
+
+	if (d && !d->run && !d->interleaved && (d->actors || d->explore))
+		return MMN_SCENARIO_EXPLORE;
+	return MMN_SCENARIO_INTERLEAVED;
 }
 
 static void print_human(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
@@ -114,17 +127,17 @@ static void print_json(const struct mmn_scenario *s, const struct mmn_scenario_p
 	jw_close(&j, '}');
 }
 
-int cmd_run(int argc, char **argv, bool dry)
+int cmd_run(int argc, char **argv, struct cli_env *env)
 {
 	struct mmn_scenario_params p = { .variant = -1, .mode = MMN_SCENARIO_INTERLEAVED };
 	const struct mmn_scenario *s = NULL;
 	struct mmn_scenario_result r;
-	const char *scenario = NULL;
+	const char *scenario = NULL, *threads = NULL;
 	bool json = false;
 	const struct cli_opt opts[] = {
 		CLI_SCENARIO_OPTIONS(&p),
 		{ "--json", CLI_FLAG, &json, 0, 0, NULL },
-		{ "--threads", CLI_CUSTOM, &p.mode, 0, 0, set_threads },
+		{ "--threads", CLI_STRING, &threads, 0, 0, NULL },
 		{ NULL, CLI_FLAG, NULL, 0, 0, NULL },
 	};
 	const struct cli_syntax syn = { .cmd = "run", .what = "scenario", .positional = &scenario,
@@ -134,10 +147,14 @@ int cmd_run(int argc, char **argv, bool dry)
 
 	if (rc != EXIT_OK)
 		return cli_parse_status(rc);
+	if (threads && !set_threads(threads, &p.mode))
+		return EXIT_USAGE;
 	if (!scenario) {
 		fprintf(stderr, "mmnsim: run needs a scenario (mmnsim list shows them)\n");
 		return EXIT_USAGE;
 	}
+	if (sfile_is_path(scenario))
+		return cli_scenario_file(scenario, env->dry);
 	s = mmn_scenario_by_id(scenario);
 	if (!s) {
 		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", scenario);
@@ -145,7 +162,9 @@ int cmd_run(int argc, char **argv, bool dry)
 	}
 	if (!check_knobs(&p, ""))
 		return EXIT_USAGE;
-	if (dry)
+	if (!threads)
+		p.mode = default_mode(s);
+	if (env->dry)
 		return EXIT_OK;
 
 	err = mmn_scenario_run(s->id, &p, &r);

@@ -109,7 +109,7 @@ char *read_text_file(const char *path, size_t *len)
 }
 
 int replay_save(const char *dir, const char *stem, const struct mmn_scenario *s,
-		const struct mmn_scenario_params *p, const char *strategy,
+		const struct cli_source *src, const struct mmn_scenario_params *p, const char *strategy,
 		const struct mmn_sched_config *sc, unsigned long index, const uint32_t *choices,
 		size_t n, const unsigned long by_kind[MMN_VIOL_NR_KINDS], const char *trace,
 		char *path, size_t path_len)
@@ -135,6 +135,16 @@ int replay_save(const char *dir, const char *stem, const struct mmn_scenario *s,
 	json_object_object_add(o, "version", json_object_new_int(REPLAY_VERSION));
 	json_object_object_add(o, "mmnsim", json_object_new_string(mmn_version_string()));
 	json_object_object_add(o, "scenario", json_object_new_string(s->id));
+	if (src) {
+		json_object *so = json_object_new_object();
+
+		json_object_object_add(so, "kind", json_object_new_string(cli_source_kind_name(src->kind)));
+		json_object_object_add(so, "path", json_object_new_string(src->path));
+		json_object_object_add(so, "sha256", json_object_new_string(src->sha256));
+		json_object_object_add(o, "source", so);
+	} else {
+		json_object_object_add(o, "source", NULL);
+	}
 	json_object_object_add(o, "wrong", json_object_new_boolean(p->wrong));
 	json_object_object_add(o, "profile", p->profile ? json_object_new_string(p->profile) : NULL);
 	a = json_object_new_array();
@@ -233,7 +243,47 @@ static unsigned long line_of(const char *text, size_t offset)
 	return line;
 }
 
-/* The fields that say what the file is: format, version, scenario. */
+/* Whether @s is 64 lower-case hex digits. */
+static bool is_sha256(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdef");
+
+	return n == 64 && !s[n];
+}
+
+/* "source": absent or null (a built-in scenario), or the plugin that
+ * registered the scenario: { "kind": "plugin", "path": ..., "sha256": ... }. */
+static bool load_source(const char *path, json_object *o, struct replay *r)
+{
+	json_object *v, *kind, *file, *sha;
+	const char *k;
+
+	if (!json_object_object_get_ex(o, "source", &v) || !v)
+		return true;
+	if (json_object_get_type(v) != json_type_object)
+		return bad_field(path, "source", "expected an object or null");
+	if (!get_field(path, v, "kind", json_type_string, false, &kind) ||
+	    !get_field(path, v, "path", json_type_string, false, &file) ||
+	    !get_field(path, v, "sha256", json_type_string, false, &sha))
+		return false;
+	k = json_object_get_string(kind);
+	if (!strcmp(k, cli_source_kind_name(CLI_SOURCE_PLUGIN)))
+		r->src_kind = CLI_SOURCE_PLUGIN;
+	else if (!strcmp(k, cli_source_kind_name(CLI_SOURCE_FILE)))
+		r->src_kind = CLI_SOURCE_FILE;
+	else
+		return bad_field(path, "source.kind", "expected \"plugin\" or \"scenario-file\"");
+	if (!*json_object_get_string(file) || strlen(json_object_get_string(file)) >= CLI_PATH_MAX)
+		return bad_field(path, "source.path", "expected the path of the plugin");
+	if (!is_sha256(json_object_get_string(sha)))
+		return bad_field(path, "source.sha256", "expected 64 lower-case hex digits");
+	snprintf(r->src_path, sizeof(r->src_path), "%s", json_object_get_string(file));
+	memcpy(r->src_sha256, json_object_get_string(sha), 65);
+	r->has_source = true;
+	return true;
+}
+
+/* The fields that say what the file is: format, version, scenario, source. */
 static bool load_header(const char *path, json_object *o, struct replay *r)
 {
 	json_object *v;
@@ -253,8 +303,15 @@ static bool load_header(const char *path, json_object *o, struct replay *r)
 	}
 	if (!get_field(path, o, "scenario", json_type_string, false, &v))
 		return false;
-	r->s = mmn_scenario_by_id(json_object_get_string(v));
-	if (!r->s) {
+	if (strlen(json_object_get_string(v)) > MMN_SCENARIO_NAME_MAX) {
+		bad_field(path, "scenario", "unknown scenario (mmnsim list shows them)");
+		return false;
+	}
+	snprintf(r->scenario, sizeof(r->scenario), "%s", json_object_get_string(v));
+	if (!load_source(path, o, r))
+		return false;
+	r->s = mmn_scenario_by_id(r->scenario);
+	if (!r->s && !r->has_source) {
 		bad_field(path, "scenario", "unknown scenario (mmnsim list shows them)");
 		return false;
 	}
@@ -490,4 +547,62 @@ void replay_free(struct replay *r)
 	free(r->choices);
 	r->choices = NULL;
 	r->nr_choices = 0;
+}
+
+/* Load the source @r names from its recorded path, if it still hashes the
+ * same; false after one line. */
+static bool load_recorded(const char *file, const struct replay *r, struct cli_env *env)
+{
+	const char *kind = cli_source_kind_name(r->src_kind);
+	char hex[65], what[CLI_PATH_MAX + 200];
+	int err = cli_file_sha256(r->src_path, hex);
+
+	if (err) {
+		snprintf(what, sizeof(what), "cannot read the %s %s: %s", kind, r->src_path,
+			 strerror(-err));
+		return bad_field(file, "source", what);
+	}
+	if (strcmp(hex, r->src_sha256)) {
+		snprintf(what, sizeof(what),
+			 "the %s %s has changed since the schedule was saved (sha256 %.12s..., "
+			 "saved %.12s...)",
+			 kind, r->src_path, hex, r->src_sha256);
+		return bad_field(file, "source", what);
+	}
+	if (r->src_kind != CLI_SOURCE_PLUGIN)
+		return bad_field(file, "source.kind", "scenario files are not supported yet");
+	return !cli_plugin_load(env, r->src_path);
+}
+
+bool replay_resolve(const char *file, struct replay *r, struct cli_env *env)
+{
+	const struct cli_source *src;
+	char what[2 * CLI_PATH_MAX + 200];
+
+	if (!r->has_source)
+		return r->s || bad_field(file, "scenario", "unknown scenario (mmnsim list shows them)");
+	src = cli_source_by_hash(env, r->src_kind, r->src_sha256);
+	if (!src) {
+		const struct mmn_scenario *s = mmn_scenario_by_id(r->scenario);
+		const struct cli_source *other = cli_source_of(env, s);
+
+		if (s) {
+			snprintf(what, sizeof(what),
+				 "scenario %s is registered by %s, not by the %s %s (sha256 %.12s...)",
+				 r->scenario, other ? other->path : "mmnsim itself",
+				 cli_source_kind_name(r->src_kind), r->src_path, r->src_sha256);
+			return bad_field(file, "source", what);
+		}
+		if (!load_recorded(file, r, env))
+			return false;
+		src = cli_source_by_hash(env, r->src_kind, r->src_sha256);
+	}
+	r->s = mmn_scenario_by_id(r->scenario);
+	if (!src || cli_source_of(env, r->s) != src) {
+		snprintf(what, sizeof(what), "the %s %s registers no scenario %s",
+			 cli_source_kind_name(r->src_kind), r->src_path, r->scenario);
+		r->s = NULL;
+		return bad_field(file, "scenario", what);
+	}
+	return true;
 }

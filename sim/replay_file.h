@@ -14,13 +14,23 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "source.h"
+
 /* The largest file read (replay files, saved traces), in bytes; a longer
  * one is refused. */
 #define REPLAY_MAX_BYTES (64 << 20)
 
 /* A replay file in memory. */
 struct replay {
+	/* The scenario; NULL after replay_parse() when the file names a source
+	 * (a plugin) that is not loaded yet: replay_resolve() loads it. */
 	const struct mmn_scenario *s;
+	char scenario[MMN_SCENARIO_NAME_MAX + 1]; /* its id as saved */
+	/* The source that registered it ("source"; has_source false: built in). */
+	bool has_source;
+	enum cli_source_kind src_kind;
+	char src_path[CLI_PATH_MAX];
+	char src_sha256[65];
 	struct mmn_scenario_params p;      /* profile and knobs point into the strings below */
 	char profile[32];
 	char knobs[MMN_SCENARIO_MAX_KNOBS][96];
@@ -36,11 +46,12 @@ struct replay {
 
 /*
  * Save a found schedule as DIR/STEM.replay.json, DIR/STEM.trace.txt and
- * DIR/STEM.trace.json (DIR created if missing). The path of the replay file
+ * DIR/STEM.trace.json (DIR created if missing); @src is the plugin that
+ * registered @s (NULL: built in), recorded as "source". The path of the replay file
  * goes to @path. 0, or -errno after one line on stderr.
  */
 int replay_save(const char *dir, const char *stem, const struct mmn_scenario *s,
-		const struct mmn_scenario_params *p, const char *strategy,
+		const struct cli_source *src, const struct mmn_scenario_params *p, const char *strategy,
 		const struct mmn_sched_config *sc, unsigned long index, const uint32_t *choices,
 		size_t n, const unsigned long by_kind[MMN_VIOL_NR_KINDS], const char *trace,
 		char *path, size_t path_len);
@@ -59,6 +70,16 @@ bool replay_load(const char *path, struct replay *r);
 bool replay_parse(const char *path, const char *text, size_t len, struct replay *r);
 
 void replay_free(struct replay *r);
+
+/*
+ * After replay_parse(): find r->s. A file without a source names a built-in
+ * scenario (found already). A file with one needs the same source: one
+ * loaded with the same SHA-256, or else the file at the recorded path, which
+ * must still hash the same, loaded now. false after one line naming @file
+ * and the field (a missing or changed plugin, a scenario it does not
+ * register, one registered by another plugin).
+ */
+bool replay_resolve(const char *file, struct replay *r, struct cli_env *env);
 
 /* Read all of @path (NUL-terminated, length in @len unless NULL; free() it);
  * NULL after one line on stderr, also for a file over REPLAY_MAX_BYTES
