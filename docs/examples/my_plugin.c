@@ -17,7 +17,7 @@
 
 /* The example's own harness (its main()) comes along, renamed and unused. */
 #define main explore_my_listener_main
-int explore_my_listener_main(void);
+int explore_my_listener_main(int argc, char **argv);
 #include "explore_my_listener.c"
 #undef main
 
