@@ -328,6 +328,28 @@ MMN_API int mmn_sched_explorer_record(struct mmn_sched_explorer *x, const struct
 MMN_API unsigned long mmn_sched_explorer_count(const struct mmn_sched_explorer *x);
 
 /**
+ * mmn_sched_explorer_complete() - whether the enumeration of @p x is over:
+ * every schedule within the bound has been handed out and its run recorded
+ * (mmn_sched_explorer_record()). Exact also when a run limit was reached on
+ * the last schedule: it looks for an untried alternative without moving the
+ * enumeration on. False when the enumeration ended for another reason (the
+ * last run was not recorded, the host ran out of memory).
+ * @param x  the explorer (NULL: false)
+ * @return true when nothing is left to explore.
+ */
+MMN_API bool mmn_sched_explorer_complete(const struct mmn_sched_explorer *x);
+
+/**
+ * mmn_sched_explorer_stopped() - whether the last mmn_sched_explore() on
+ * @p x stopped because its callback returned 1 (a bug was found), rather
+ * than at the end of the enumeration or at its run limit. Together with
+ * mmn_sched_explorer_complete() it tells the three ends apart.
+ * @param x  the explorer (NULL: false)
+ * @return true when the callback stopped it.
+ */
+MMN_API bool mmn_sched_explorer_stopped(const struct mmn_sched_explorer *x);
+
+/**
  * One schedule of mmn_sched_explore(): create a fresh simulation, run the
  * scenario with mmn_sched_run(@p cfg), call mmn_sched_explorer_record(@p x,
  * sim), judge the run, destroy the simulation.
@@ -341,7 +363,10 @@ typedef int (*mmn_sched_explore_fn)(struct mmn_sched_explorer *x,
  * at most @p max_runs of them (0: no limit), starting from @p base (NULL:
  * defaults; its strategy and replay list are replaced).
  * @return the number of schedules run (the one that stopped it included),
- *         or the negative errno @p fn returned.
+ *         or the negative errno @p fn returned. Why it ended:
+ *         mmn_sched_explorer_stopped() (@p fn returned 1: a bug),
+ *         mmn_sched_explorer_complete() (every schedule within the bound
+ *         ran); neither: @p max_runs was reached with schedules left.
  */
 MMN_API long mmn_sched_explore(struct mmn_sched_explorer *x, const struct mmn_sched_config *base,
 			       unsigned long max_runs, mmn_sched_explore_fn fn, void *ctx);
