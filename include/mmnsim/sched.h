@@ -86,6 +86,28 @@ enum mmn_sched_outcome {
 /** Largest PCT bug depth mmn_sched_run() accepts. */
 #define MMN_SCHED_PCT_MAX_DEPTH 32
 
+/**
+ * mmn_sched_yield() - mark a retry: pass a scheduling point that says "I
+ * cannot make progress until another actor does" (a retry loop waiting for
+ * an invalidation in progress to end, a spin on a flag).
+ *
+ * It is a normal scheduling point: counted in the steps, a choice when
+ * another actor is runnable, in the choice list, replayed, traced with the
+ * kind "yield" and @p why as the object's name; a hook installed with
+ * mmn_sched_set_hook() sees it as MMN_SCHED_EXPLICIT. What differs is PCT:
+ * the caller's priority drops below every other actor's (initial, lowered at
+ * a change point, or yielded before), as the PCT literature treats yields,
+ * so the actor it waits for runs; without it the highest-priority spinner
+ * would run until the step budget, starving the actor it waits for. The
+ * random walk and replay treat it as any other point (a replayed schedule
+ * is the same schedule). Under the native backend, or outside a run, it is
+ * mmn_sched_point(@p sim, MMN_SCHED_EXPLICIT, @p obj, @p why, 0).
+ * @param sim  the simulation (NULL: no-op)
+ * @param obj  the object waited for (its identity names it in the trace), or NULL
+ * @param why  a short label ("retry", "read_retry"), or NULL
+ */
+MMN_API void mmn_sched_yield(struct mmn_sim *sim, const void *obj, const char *why);
+
 /** Configuration of one run. Fill with mmn_sched_config_init(). */
 struct mmn_sched_config {
 	/** Strategy. Default MMN_STRATEGY_RANDOM. */

@@ -23,6 +23,14 @@
 #include "priv.h"
 
 #define DET_MAX_DEPTH MMN_SCHED_PCT_MAX_DEPTH
+/*
+ * PCT priorities: initial ones are DET_PRIO_BASE + d + a 56-bit draw, the
+ * i-th change point's is DET_PRIO_BASE + i (below every initial one), and a
+ * yield (mmn_sched_yield()) gives the next value below DET_PRIO_BASE, so
+ * each yielder ranks below every actor that has not yielded since. Only the
+ * order matters: the base changes no schedule of the strategy without yields.
+ */
+#define DET_PRIO_BASE (1ULL << 62)
 #define DET_DEFAULT_STEPS 100000UL
 /*
  * Past the step budget the actors run on in turn (draining, no choices) so
@@ -76,6 +84,7 @@ struct sync_det {
 	uint64_t rng[4];
 	unsigned long pct_change[DET_MAX_DEPTH];
 	unsigned int pct_nchange;
+	uint64_t yield_prio;         /* PCT: the priority the next yield gets */
 
 	unsigned long steps, preemptions, replay_misses, viol_start;
 	unsigned int unwound;
@@ -129,6 +138,8 @@ int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *c
 uint64_t mmn__det_initial_prio(struct sync_det *d);
 /* PCT: at a change point @a drops below every initial priority. */
 void mmn__det_pct_step(struct sync_det *d, struct mmn_actor *a);
+/* PCT: @a yields (mmn_sched_yield()): below every other actor. */
+void mmn__det_pct_yield(struct sync_det *d, struct mmn_actor *a);
 
 /* det_trace.c */
 void mmn__det_trace(struct sync_det *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -185,6 +185,7 @@ int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *c
 	for (int i = 0; i < 4; i++)
 		d->rng[i] = det_splitmix(&x);
 	d->pct_nchange = 0;
+	d->yield_prio = DET_PRIO_BASE - 1;
 	if (cfg->strategy == MMN_STRATEGY_PCT)
 		for (unsigned int i = 0; i + 1 < d->cfg.pct_depth; i++)
 			d->pct_change[d->pct_nchange++] = 1 + det_below(d, d->cfg.pct_steps);
@@ -194,14 +195,25 @@ int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *c
 uint64_t mmn__det_initial_prio(struct sync_det *d)
 {
 	/* Above the d-1 change-point priorities. */
-	return (uint64_t)d->cfg.pct_depth + (det_rand(d) >> 8);
+	return DET_PRIO_BASE + (uint64_t)d->cfg.pct_depth + (det_rand(d) >> 8);
 }
 
 void mmn__det_pct_step(struct sync_det *d, struct mmn_actor *a)
 {
 	for (unsigned int i = 0; i < d->pct_nchange; i++)
 		if (d->pct_change[i] == d->steps)
-			a->det.prio = i + 1; /* below every initial priority */
+			a->det.prio = DET_PRIO_BASE + i + 1; /* below every initial priority */
+}
+
+/*
+ * A yield (the PCT paper's treatment of yields, also CHESS's for fairness):
+ * the yielder gets a priority below every other actor's, initial, changed
+ * or yielded before, so the others run until they block, end or yield too.
+ * 2^62 yields per run before it could wrap: far past any step budget.
+ */
+void mmn__det_pct_yield(struct sync_det *d, struct mmn_actor *a)
+{
+	a->det.prio = d->yield_prio--;
 }
 
 size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_t max)

@@ -153,11 +153,183 @@ static void test_explore_without_record_is_not_complete(void **state)
 	mmn_sched_explorer_destroy(x);
 }
 
+/* ------------------------------------------------------------------ */
+/* A retry marked as a yield                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * main starts an "invalidation" (the flag) and spawns the invalidator, which
+ * passes a few points before it ends the invalidation, and a reader that
+ * retries while the invalidation is in progress: with mmn_sched_point()
+ * (a plain point) or mmn_sched_yield() (a retry the scheduler knows).
+ */
+struct spin {
+	struct mmn_sim *sim;
+	bool invalidating;
+	bool yield;
+	unsigned long retries;
+	bool read_done;
+};
+
+static void *spin_inv(void *p)
+{
+	struct spin *s = p;
+
+	for (int i = 0; i < 3; i++)
+		mmn_sched_point(s->sim, MMN_SCHED_EXPLICIT, s, "invalidate", (unsigned long)i);
+	s->invalidating = false;
+	return NULL;
+}
+
+static void *spin_reader(void *p)
+{
+	struct spin *s = p;
+
+	for (;;) {
+		mmn_sched_point(s->sim, MMN_SCHED_EXPLICIT, s, "read_begin", 0);
+		if (!s->invalidating)
+			break;
+		s->retries++;
+		if (s->yield)
+			mmn_sched_yield(s->sim, s, "retry");
+		else
+			mmn_sched_point(s->sim, MMN_SCHED_EXPLICIT, s, "retry", 0);
+	}
+	s->read_done = true;
+	return NULL;
+}
+
+static void spin_body(struct mmn_sim *sim, void *arg)
+{
+	struct spin *s = arg;
+	struct mmn_actor *a;
+
+	s->sim = sim;
+	s->invalidating = true;
+	assert_int_equal(mmn_actor_spawn(sim, "inv", spin_inv, s, &a), 0);
+	assert_int_equal(mmn_actor_spawn(sim, "reader", spin_reader, s, &a), 0);
+}
+
+static struct mmn_sched_result spin_run(enum mmn_sched_strategy st, uint64_t seed, bool yield,
+					char **trace, uint32_t **choices, size_t *n)
+{
+	struct mmn_sim *sim = det_sim();
+	struct spin s = { .yield = yield };
+	struct mmn_sched_config c;
+	struct mmn_sched_result r;
+
+	mmn_sched_config_init(&c);
+	c.strategy = st;
+	c.seed = seed;
+	c.pct_depth = 1; /* no change point: priorities alone decide */
+	c.pct_steps = 10;
+	c.max_steps = 2000;
+	if (choices) {
+		c.strategy = MMN_STRATEGY_REPLAY;
+		c.replay = *choices;
+		c.replay_len = *n;
+	}
+	assert_int_equal(mmn_sched_run(sim, &c, spin_body, &s, &r), 0);
+	assert_true(s.read_done);            /* drained past the budget, if need be */
+	assert_false(s.invalidating);
+	assert_int_equal(r.violations, 0);
+	if (trace)
+		*trace = strdup(mmn_sched_trace(sim, NULL));
+	mmn_sim_destroy(sim);
+	return r;
+}
+
+static void test_pct_spinner_runs_to_the_budget_unless_it_yields(void **state)
+{
+	unsigned int budget = 0, seeds = 0;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct mmn_sched_result plain = spin_run(MMN_STRATEGY_PCT, seed, false, NULL, NULL, 0);
+		struct mmn_sched_result y = spin_run(MMN_STRATEGY_PCT, seed, true, NULL, NULL, 0);
+
+		/* With the yield every schedule ends, in a few steps: the
+		 * reader's points, at most one retry, the invalidator's 3. */
+		assert_int_equal(y.outcome, MMN_OUTCOME_OK);
+		assert_true(y.steps <= 8);
+		if (plain.outcome == MMN_OUTCOME_BUDGET) {
+			/* The reader outranks the invalidator: it spins to the
+			 * budget, then the drain lets the invalidator finish. */
+			assert_true(plain.steps > 2000);
+			budget++;
+		} else {
+			assert_int_equal(plain.outcome, MMN_OUTCOME_OK);
+			assert_true(plain.steps <= 8);
+		}
+		seeds++;
+	}
+	/* About half the seeds give the reader the higher priority. */
+	assert_true(budget >= 3 && budget <= seeds - 3);
+}
+
+static void test_yield_is_a_normal_point_for_random_and_replay(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		struct mmn_sim *sim[2];
+		uint32_t *ch[2];
+		size_t n[2];
+		char *tr[2];
+		struct mmn_sched_result r[2];
+
+		/* The random walk makes the same choices with and without the
+		 * yield: only the trace's kind differs. */
+		for (int y = 0; y < 2; y++) {
+			struct spin s = { .yield = y };
+			struct mmn_sched_config c;
+
+			sim[y] = det_sim();
+			mmn_sched_config_init(&c);
+			c.seed = seed;
+			assert_int_equal(mmn_sched_run(sim[y], &c, spin_body, &s, &r[y]), 0);
+			n[y] = mmn_sched_choices(sim[y], NULL, 0);
+			ch[y] = calloc(n[y] + 1, sizeof(uint32_t));
+			mmn_sched_choices(sim[y], ch[y], n[y]);
+			tr[y] = strdup(mmn_sched_trace(sim[y], NULL));
+			mmn_sim_destroy(sim[y]);
+		}
+		assert_int_equal(r[0].steps, r[1].steps);
+		assert_int_equal(n[0], n[1]);
+		assert_memory_equal(ch[0], ch[1], n[0] * sizeof(uint32_t));
+		if (r[1].choices && strstr(tr[0], "retry"))
+			assert_non_null(strstr(tr[1], " yield "));
+		assert_null(strstr(tr[0], " yield "));
+		/* The yielding schedule replays byte for byte. */
+		{
+			char *again;
+
+			spin_run(MMN_STRATEGY_REPLAY, 0, true, &again, &ch[1], &n[1]);
+			assert_string_equal(again, tr[1]);
+			free(again);
+		}
+		for (int y = 0; y < 2; y++) {
+			free(ch[y]);
+			free(tr[y]);
+		}
+	}
+	/* NULL is a no-op; outside a run it is a plain point. */
+	mmn_sched_yield(NULL, NULL, "x");
+	{
+		struct mmn_sim *sim = det_sim();
+
+		mmn_sched_yield(sim, NULL, NULL);
+		assert_int_equal(mmn_check_total(sim), 0);
+		mmn_sim_destroy(sim);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_explore_says_complete_stopped_or_limited),
 		cmocka_unit_test(test_explore_without_record_is_not_complete),
+		cmocka_unit_test(test_pct_spinner_runs_to_the_budget_unless_it_yields),
+		cmocka_unit_test(test_yield_is_a_normal_point_for_random_and_replay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
