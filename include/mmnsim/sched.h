@@ -280,6 +280,54 @@ MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
  */
 MMN_API int mmn_sched_trace_chrome(const char *trace, FILE *out);
 
+/** Room for an actor's or an object's name in mmn_sched_preemption. */
+#define MMN_SCHED_NAME_MAX 32
+
+/** One preemption of a run: a choice that switched away from an actor that
+ *  could have gone on. */
+struct mmn_sched_preemption {
+	unsigned long step;          /**< the point's step (the trace's first column) */
+	size_t choice;               /**< its index in the choice list */
+	unsigned int from;           /**< run-local index of the actor preempted */
+	unsigned int to;             /**< run-local index of the actor that ran instead */
+	char from_name[MMN_SCHED_NAME_MAX]; /**< the actor preempted ("munmap") */
+	char to_name[MMN_SCHED_NAME_MAX];   /**< the actor that ran instead ("gpu") */
+	enum mmn_sched_kind kind;    /**< the point where it was preempted */
+	bool yield;                  /**< the point was mmn_sched_yield() */
+	/** The name the point gave its object ("mmap_lock"), "" if none (PTE
+	 *  points give none; their address says where). */
+	char label[MMN_SCHED_NAME_MAX];
+	unsigned long addr;          /**< the point's address, 0 if none */
+};
+
+/**
+ * mmn_sched_preemptions() - the preemptions of the last run of @p sim, in
+ * order: what a shrunk schedule still needs, in a form a person can read
+ * (mmn_sched_preemption_format()).
+ * @param sim  the simulation (NULL: 0)
+ * @param out  receives up to @p max records (may be NULL with @p max 0)
+ * @param max  room in @p out
+ * @return the number of preemptions of the run (mmn_sched_result::preemptions,
+ *         unless the host ran out of memory for the records); records
+ *         beyond @p max are not copied. 0 before any run.
+ */
+MMN_API size_t mmn_sched_preemptions(const struct mmn_sim *sim, struct mmn_sched_preemption *out,
+				     size_t max);
+
+/**
+ * mmn_sched_preemption_format() - one line for @p p, without a newline:
+ * "munmap -> gpu at step 576, at pte_write 0x40000000" or "... at lock
+ * mmap_lock" (the label when there is one, then the address when not 0;
+ * "yield" for a yield).
+ * @param p    the record
+ * @param buf  receives the NUL-terminated text (cut to fit)
+ * @param len  room in @p buf
+ * @return the length of the whole text (as snprintf()), -EINVAL for NULL
+ *         @p p or @p buf or a zero @p len.
+ */
+MMN_API int mmn_sched_preemption_format(const struct mmn_sched_preemption *p, char *buf,
+					size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Shrinking                                                           */
 /* ------------------------------------------------------------------ */
@@ -308,6 +356,54 @@ typedef bool (*mmn_sched_check_fn)(const uint32_t *choices, size_t n, void *ctx)
  */
 MMN_API long mmn_sched_shrink(const uint32_t *choices, size_t n, uint32_t *out,
 			      mmn_sched_check_fn check, void *ctx, unsigned long max_tries);
+
+/** State of mmn_sched_shrink_preemptions(), handed to its replay function; opaque. */
+struct mmn_sched_shrinker;
+
+/**
+ * Replay function of mmn_sched_shrink_preemptions(): replay @p choices
+ * (a fresh simulation, MMN_STRATEGY_REPLAY), call
+ * mmn_sched_shrinker_record(@p sh, sim) after mmn_sched_run() and before
+ * destroying the simulation, and say whether the violation still shows.
+ * A run not recorded counts as not violating.
+ */
+typedef bool (*mmn_sched_replay_fn)(struct mmn_sched_shrinker *sh, const uint32_t *choices,
+				    size_t n, void *ctx);
+
+/**
+ * mmn_sched_shrinker_record() - learn the choice points of the replay just
+ * made on @p sim (what it chose, who could have gone on, who was runnable).
+ * @return 0, -EINVAL for NULL or a native simulation, -ENOMEM.
+ */
+MMN_API int mmn_sched_shrinker_record(struct mmn_sched_shrinker *sh, const struct mmn_sim *sim);
+
+/**
+ * mmn_sched_shrink_preemptions() - shrink a choice list that shows a
+ * violation into one a person can read: fewest preemptions first, then
+ * shortest. The empty list (the non-preemptive default) is tried first;
+ * then, on the record of the list's own replay, each preemption, last
+ * first, is made to continue the current actor (with the rest of the list
+ * dropped, else kept) and kept so when the replay still violates with fewer
+ * preemptions; then every other entry that differs from the replay default
+ * (a choice after a block or an end) is tried as the default; then the list
+ * is cut after its last entry that differs from the default (the same
+ * schedule) and ddmin (mmn_sched_shrink()) shortens it further without
+ * adding preemptions. The preemptions that remain are those the violation
+ * needs as far as single removals can tell: replay the result and read them
+ * with mmn_sched_preemptions().
+ * @param choices    the list that fails
+ * @param n          its length
+ * @param out        receives the shrunk list (room for @p n entries)
+ * @param fn         the replay (see mmn_sched_replay_fn)
+ * @param ctx        passed to @p fn
+ * @param max_tries  most replays to make (0: 1000)
+ * @return the length of the list in @p out, never more than @p n (a copy of
+ *         @p choices when its own replay does not violate); -EINVAL for
+ *         NULL arguments.
+ */
+MMN_API long mmn_sched_shrink_preemptions(const uint32_t *choices, size_t n, uint32_t *out,
+					  mmn_sched_replay_fn fn, void *ctx,
+					  unsigned long max_tries);
 
 /* ------------------------------------------------------------------ */
 /* Exhaustive exploration (stateless, DFS, preemption bounded)         */

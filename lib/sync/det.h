@@ -14,6 +14,7 @@
  *   det_run.c       mmn_sched_run(): one run from the controller's side
  *   det_pool.c      host threads reused from run to run
  *   det_explore.c   exhaustive search and shrinking over choice lists
+ *   det_shrink.c    shrinking by preemptions (mmn_sched_shrink_preemptions())
  */
 #ifndef MMN_LIB_SYNC_DET_H
 #define MMN_LIB_SYNC_DET_H
@@ -97,6 +98,10 @@ struct sync_det {
 	int32_t *curs;               /* the current actor if runnable, else -1 */
 	size_t nchoices, cap_choices;
 
+	/* preemptions of the last run (mmn_sched_preemptions()) */
+	struct mmn_sched_preemption *pre;
+	size_t npre, cap_pre;
+
 	/* trace of the last run */
 	char *trace;
 	size_t trace_len, trace_cap;
@@ -140,6 +145,11 @@ uint64_t mmn__det_initial_prio(struct sync_det *d);
 void mmn__det_pct_step(struct sync_det *d, struct mmn_actor *a);
 /* PCT: @a yields (mmn_sched_yield()): below every other actor. */
 void mmn__det_pct_yield(struct sync_det *d, struct mmn_actor *a);
+
+/* Record the preemption just made at a point of @a (@how DET_PREEMPT). */
+void mmn__det_note_preemption(struct sync_det *d, const struct mmn_actor *a,
+			      const struct mmn_actor *next, enum mmn_sched_kind kind,
+			      const char *name, unsigned long addr);
 
 /* det_trace.c */
 void mmn__det_trace(struct sync_det *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
