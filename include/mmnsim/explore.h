@@ -177,7 +177,9 @@ MMN_API int mmn_scenario_explore(const char *id, const struct mmn_scenario_param
 /**
  * mmn_scenario_shrink() - shrink the choice list of a violating schedule of
  * scenario @p id into a shorter one whose replay still violates (by
- * mmn_explore_violating()); see mmn_sched_shrink().
+ * mmn_explore_violating()); by mmn_sched_shrink_preemptions(): fewest
+ * preemptions first, then shortest; replay the result and read what remains
+ * with mmn_sched_preemptions().
  * @param id         the scenario
  * @param p          the parameters of the violating run (mode and sched are
  *                   replaced)

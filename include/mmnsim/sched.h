@@ -86,6 +86,28 @@ enum mmn_sched_outcome {
 /** Largest PCT bug depth mmn_sched_run() accepts. */
 #define MMN_SCHED_PCT_MAX_DEPTH 32
 
+/**
+ * mmn_sched_yield() - mark a retry: pass a scheduling point that says "I
+ * cannot make progress until another actor does" (a retry loop waiting for
+ * an invalidation in progress to end, a spin on a flag).
+ *
+ * It is a normal scheduling point: counted in the steps, a choice when
+ * another actor is runnable, in the choice list, replayed, traced with the
+ * kind "yield" and @p why as the object's name; a hook installed with
+ * mmn_sched_set_hook() sees it as MMN_SCHED_EXPLICIT. What differs is PCT:
+ * the caller's priority drops below every other actor's (initial, lowered at
+ * a change point, or yielded before), as the PCT literature treats yields,
+ * so the actor it waits for runs; without it the highest-priority spinner
+ * would run until the step budget, starving the actor it waits for. The
+ * random walk and replay treat it as any other point (a replayed schedule
+ * is the same schedule). Under the native backend, or outside a run, it is
+ * mmn_sched_point(@p sim, MMN_SCHED_EXPLICIT, @p obj, @p why, 0).
+ * @param sim  the simulation (NULL: no-op)
+ * @param obj  the object waited for (its identity names it in the trace), or NULL
+ * @param why  a short label ("retry", "read_retry"), or NULL
+ */
+MMN_API void mmn_sched_yield(struct mmn_sim *sim, const void *obj, const char *why);
+
 /** Configuration of one run. Fill with mmn_sched_config_init(). */
 struct mmn_sched_config {
 	/** Strategy. Default MMN_STRATEGY_RANDOM. */
@@ -258,6 +280,54 @@ MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
  */
 MMN_API int mmn_sched_trace_chrome(const char *trace, FILE *out);
 
+/** Room for an actor's or an object's name in mmn_sched_preemption. */
+#define MMN_SCHED_NAME_MAX 32
+
+/** One preemption of a run: a choice that switched away from an actor that
+ *  could have gone on. */
+struct mmn_sched_preemption {
+	unsigned long step;          /**< the point's step (the trace's first column) */
+	size_t choice;               /**< its index in the choice list */
+	unsigned int from;           /**< run-local index of the actor preempted */
+	unsigned int to;             /**< run-local index of the actor that ran instead */
+	char from_name[MMN_SCHED_NAME_MAX]; /**< the actor preempted ("munmap") */
+	char to_name[MMN_SCHED_NAME_MAX];   /**< the actor that ran instead ("gpu") */
+	enum mmn_sched_kind kind;    /**< the point where it was preempted */
+	bool yield;                  /**< the point was mmn_sched_yield() */
+	/** The name the point gave its object ("mmap_lock"), "" if none (PTE
+	 *  points give none; their address says where). */
+	char label[MMN_SCHED_NAME_MAX];
+	unsigned long addr;          /**< the point's address, 0 if none */
+};
+
+/**
+ * mmn_sched_preemptions() - the preemptions of the last run of @p sim, in
+ * order: what a shrunk schedule still needs, in a form a person can read
+ * (mmn_sched_preemption_format()).
+ * @param sim  the simulation (NULL: 0)
+ * @param out  receives up to @p max records (may be NULL with @p max 0)
+ * @param max  room in @p out
+ * @return the number of preemptions of the run (mmn_sched_result::preemptions,
+ *         unless the host ran out of memory for the records); records
+ *         beyond @p max are not copied. 0 before any run.
+ */
+MMN_API size_t mmn_sched_preemptions(const struct mmn_sim *sim, struct mmn_sched_preemption *out,
+				     size_t max);
+
+/**
+ * mmn_sched_preemption_format() - one line for @p p, without a newline:
+ * "munmap -> gpu at step 576, at pte_write 0x40000000" or "... at lock
+ * mmap_lock" (the label when there is one, then the address when not 0;
+ * "yield" for a yield).
+ * @param p    the record
+ * @param buf  receives the NUL-terminated text (cut to fit)
+ * @param len  room in @p buf
+ * @return the length of the whole text (as snprintf()), -EINVAL for NULL
+ *         @p p or @p buf or a zero @p len.
+ */
+MMN_API int mmn_sched_preemption_format(const struct mmn_sched_preemption *p, char *buf,
+					size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Shrinking                                                           */
 /* ------------------------------------------------------------------ */
@@ -286,6 +356,54 @@ typedef bool (*mmn_sched_check_fn)(const uint32_t *choices, size_t n, void *ctx)
  */
 MMN_API long mmn_sched_shrink(const uint32_t *choices, size_t n, uint32_t *out,
 			      mmn_sched_check_fn check, void *ctx, unsigned long max_tries);
+
+/** State of mmn_sched_shrink_preemptions(), handed to its replay function; opaque. */
+struct mmn_sched_shrinker;
+
+/**
+ * Replay function of mmn_sched_shrink_preemptions(): replay @p choices
+ * (a fresh simulation, MMN_STRATEGY_REPLAY), call
+ * mmn_sched_shrinker_record(@p sh, sim) after mmn_sched_run() and before
+ * destroying the simulation, and say whether the violation still shows.
+ * A run not recorded counts as not violating.
+ */
+typedef bool (*mmn_sched_replay_fn)(struct mmn_sched_shrinker *sh, const uint32_t *choices,
+				    size_t n, void *ctx);
+
+/**
+ * mmn_sched_shrinker_record() - learn the choice points of the replay just
+ * made on @p sim (what it chose, who could have gone on, who was runnable).
+ * @return 0, -EINVAL for NULL or a native simulation, -ENOMEM.
+ */
+MMN_API int mmn_sched_shrinker_record(struct mmn_sched_shrinker *sh, const struct mmn_sim *sim);
+
+/**
+ * mmn_sched_shrink_preemptions() - shrink a choice list that shows a
+ * violation into one a person can read: fewest preemptions first, then
+ * shortest. The empty list (the non-preemptive default) is tried first;
+ * then, on the record of the list's own replay, each preemption, last
+ * first, is made to continue the current actor (with the rest of the list
+ * dropped, else kept) and kept so when the replay still violates with fewer
+ * preemptions; then every other entry that differs from the replay default
+ * (a choice after a block or an end) is tried as the default; then the list
+ * is cut after its last entry that differs from the default (the same
+ * schedule) and ddmin (mmn_sched_shrink()) shortens it further without
+ * adding preemptions. The preemptions that remain are those the violation
+ * needs as far as single removals can tell: replay the result and read them
+ * with mmn_sched_preemptions().
+ * @param choices    the list that fails
+ * @param n          its length
+ * @param out        receives the shrunk list (room for @p n entries)
+ * @param fn         the replay (see mmn_sched_replay_fn)
+ * @param ctx        passed to @p fn
+ * @param max_tries  most replays to make (0: 1000)
+ * @return the length of the list in @p out, never more than @p n (a copy of
+ *         @p choices when its own replay does not violate); -EINVAL for
+ *         NULL arguments.
+ */
+MMN_API long mmn_sched_shrink_preemptions(const uint32_t *choices, size_t n, uint32_t *out,
+					  mmn_sched_replay_fn fn, void *ctx,
+					  unsigned long max_tries);
 
 /* ------------------------------------------------------------------ */
 /* Exhaustive exploration (stateless, DFS, preemption bounded)         */
@@ -328,6 +446,28 @@ MMN_API int mmn_sched_explorer_record(struct mmn_sched_explorer *x, const struct
 MMN_API unsigned long mmn_sched_explorer_count(const struct mmn_sched_explorer *x);
 
 /**
+ * mmn_sched_explorer_complete() - whether the enumeration of @p x is over:
+ * every schedule within the bound has been handed out and its run recorded
+ * (mmn_sched_explorer_record()). Exact also when a run limit was reached on
+ * the last schedule: it looks for an untried alternative without moving the
+ * enumeration on. False when the enumeration ended for another reason (the
+ * last run was not recorded, the host ran out of memory).
+ * @param x  the explorer (NULL: false)
+ * @return true when nothing is left to explore.
+ */
+MMN_API bool mmn_sched_explorer_complete(const struct mmn_sched_explorer *x);
+
+/**
+ * mmn_sched_explorer_stopped() - whether the last mmn_sched_explore() on
+ * @p x stopped because its callback returned 1 (a bug was found), rather
+ * than at the end of the enumeration or at its run limit. Together with
+ * mmn_sched_explorer_complete() it tells the three ends apart.
+ * @param x  the explorer (NULL: false)
+ * @return true when the callback stopped it.
+ */
+MMN_API bool mmn_sched_explorer_stopped(const struct mmn_sched_explorer *x);
+
+/**
  * One schedule of mmn_sched_explore(): create a fresh simulation, run the
  * scenario with mmn_sched_run(@p cfg), call mmn_sched_explorer_record(@p x,
  * sim), judge the run, destroy the simulation.
@@ -341,7 +481,10 @@ typedef int (*mmn_sched_explore_fn)(struct mmn_sched_explorer *x,
  * at most @p max_runs of them (0: no limit), starting from @p base (NULL:
  * defaults; its strategy and replay list are replaced).
  * @return the number of schedules run (the one that stopped it included),
- *         or the negative errno @p fn returned.
+ *         or the negative errno @p fn returned. Why it ended:
+ *         mmn_sched_explorer_stopped() (@p fn returned 1: a bug),
+ *         mmn_sched_explorer_complete() (every schedule within the bound
+ *         ran); neither: @p max_runs was reached with schedules left.
  */
 MMN_API long mmn_sched_explore(struct mmn_sched_explorer *x, const struct mmn_sched_config *base,
 			       unsigned long max_runs, mmn_sched_explore_fn fn, void *ctx);

@@ -115,6 +115,7 @@ struct x_run {
 	struct mmn_sched_config sc;
 	struct mmn_scenario_result r;
 	struct mmn_sched_explorer *x; /* exhaustive: learns every run */
+	struct mmn_sched_shrinker *sh; /* shrinking: learns every replay */
 	bool want_trace;
 	int err;                      /* from the inspect callback */
 	bool violating;
@@ -161,6 +162,8 @@ static void x_inspect(struct mmn_sim *sim, const struct mmn_scenario_result *r, 
 	xr->violating = x_violating(xr->d->found_kinds, &q, r);
 	if (xr->x)
 		xr->err = mmn_sched_explorer_record(xr->x, sim);
+	if (xr->sh)
+		xr->err = mmn_sched_shrinker_record(xr->sh, sim);
 	if (!xr->err && xr->violating)
 		xr->err = x_copy_out(xr, sim);
 }
@@ -406,14 +409,20 @@ int mmn_scenario_explore_def(const struct mmn_scenario_def *def,
 	return x_explore(def, p, c, st);
 }
 
-/* Shrinking: each candidate list is replayed in a fresh run. */
-static bool x_shrink_check(const uint32_t *choices, size_t n, void *ctx)
+/* Shrinking: each candidate list is replayed in a fresh run, which the
+ * shrinker learns (x_inspect()). */
+static bool x_shrink_check(struct mmn_sched_shrinker *sh, const uint32_t *choices, size_t n,
+			   void *ctx)
 {
 	struct x_run *xr = ctx;
+	bool violating;
 
+	xr->sh = sh;
 	xr->sc.replay = choices;
 	xr->sc.replay_len = n;
-	return x_run_one(xr) == 0 && xr->violating;
+	violating = x_run_one(xr) == 0 && xr->violating;
+	xr->sh = NULL;
+	return violating;
 }
 
 static long x_shrink(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p,
@@ -430,7 +439,8 @@ static long x_shrink(const struct mmn_scenario_def *d, const struct mmn_scenario
 		xr.sc.strategy = MMN_STRATEGY_REPLAY;
 		if (max_steps)
 			xr.sc.max_steps = max_steps;
-		len = mmn_sched_shrink(choices, n, out, x_shrink_check, &xr, max_tries);
+		len = mmn_sched_shrink_preemptions(choices, n, out, x_shrink_check, &xr,
+						   max_tries);
 	}
 	x_run_fini(&xr);
 	return len;

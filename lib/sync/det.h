@@ -14,6 +14,7 @@
  *   det_run.c       mmn_sched_run(): one run from the controller's side
  *   det_pool.c      host threads reused from run to run
  *   det_explore.c   exhaustive search and shrinking over choice lists
+ *   det_shrink.c    shrinking by preemptions (mmn_sched_shrink_preemptions())
  */
 #ifndef MMN_LIB_SYNC_DET_H
 #define MMN_LIB_SYNC_DET_H
@@ -23,6 +24,14 @@
 #include "priv.h"
 
 #define DET_MAX_DEPTH MMN_SCHED_PCT_MAX_DEPTH
+/*
+ * PCT priorities: initial ones are DET_PRIO_BASE + d + a 56-bit draw, the
+ * i-th change point's is DET_PRIO_BASE + i (below every initial one), and a
+ * yield (mmn_sched_yield()) gives the next value below DET_PRIO_BASE, so
+ * each yielder ranks below every actor that has not yielded since. Only the
+ * order matters: the base changes no schedule of the strategy without yields.
+ */
+#define DET_PRIO_BASE (1ULL << 62)
 #define DET_DEFAULT_STEPS 100000UL
 /*
  * Past the step budget the actors run on in turn (draining, no choices) so
@@ -76,6 +85,7 @@ struct sync_det {
 	uint64_t rng[4];
 	unsigned long pct_change[DET_MAX_DEPTH];
 	unsigned int pct_nchange;
+	uint64_t yield_prio;         /* PCT: the priority the next yield gets */
 
 	unsigned long steps, preemptions, replay_misses, viol_start;
 	unsigned int unwound;
@@ -87,6 +97,10 @@ struct sync_det {
 	uint64_t *masks;             /* runnable actors (indices < 64) */
 	int32_t *curs;               /* the current actor if runnable, else -1 */
 	size_t nchoices, cap_choices;
+
+	/* preemptions of the last run (mmn_sched_preemptions()) */
+	struct mmn_sched_preemption *pre;
+	size_t npre, cap_pre;
 
 	/* trace of the last run */
 	char *trace;
@@ -129,6 +143,13 @@ int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *c
 uint64_t mmn__det_initial_prio(struct sync_det *d);
 /* PCT: at a change point @a drops below every initial priority. */
 void mmn__det_pct_step(struct sync_det *d, struct mmn_actor *a);
+/* PCT: @a yields (mmn_sched_yield()): below every other actor. */
+void mmn__det_pct_yield(struct sync_det *d, struct mmn_actor *a);
+
+/* Record the preemption just made at a point of @a (@how DET_PREEMPT). */
+void mmn__det_note_preemption(struct sync_det *d, const struct mmn_actor *a,
+			      const struct mmn_actor *next, enum mmn_sched_kind kind,
+			      const char *name, unsigned long addr);
 
 /* det_trace.c */
 void mmn__det_trace(struct sync_det *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

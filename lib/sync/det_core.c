@@ -166,13 +166,19 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 		mmn__det_give(d, NULL, DET_BACK_BUDGET);
 		mmn__det_wait_token(d, a); /* only ever to unwind */
 	}
-	if (d->cfg.strategy == MMN_STRATEGY_PCT)
+	if (d->cfg.strategy == MMN_STRATEGY_PCT) {
 		mmn__det_pct_step(d, a);
+		if (a->det.yielding)
+			mmn__det_pct_yield(d, a);
+	}
 	next = mmn__det_pick(d, a, &how);
+	if (how == DET_PREEMPT)
+		mmn__det_note_preemption(d, a, next, kind, name, addr);
 	if (d->cfg.trace) /* the label numbers objects: not worth it untraced */
 		mmn__det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
-			       mmn_sched_kind_name(kind), mmn__det_label(d, obj, name, label, sizeof(label)),
-			       addr, next->name, det_mark(how));
+			       a->det.yielding ? "yield" : mmn_sched_kind_name(kind),
+			       mmn__det_label(d, obj, name, label, sizeof(label)), addr, next->name,
+			       det_mark(how));
 	if (next != a) {
 		mmn__det_give(d, next, 0);
 		mmn__det_wait_token(d, a);
@@ -293,6 +299,7 @@ void mmn__det_fini(struct mmn_sync_state *st)
 	free(d->choices);
 	free(d->masks);
 	free(d->curs);
+	free(d->pre);
 	free(d->trace);
 	free(d->objs);
 	free(d);

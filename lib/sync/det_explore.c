@@ -43,6 +43,8 @@ struct mmn_sched_explorer {
 	size_t prefix_cap;
 	unsigned long count;
 	bool started, recorded, done;
+	bool complete;      /* done because every schedule was handed out */
+	bool stopped;       /* the last mmn_sched_explore() stopped on fn's 1 */
 };
 
 struct mmn_sched_explorer *mmn_sched_explorer_create(unsigned int preemption_bound)
@@ -71,6 +73,39 @@ unsigned long mmn_sched_explorer_count(const struct mmn_sched_explorer *x)
 static unsigned int x_preempts(const struct x_node *nd, uint32_t y)
 {
 	return nd->cur >= 0 && (uint32_t)nd->cur != y;
+}
+
+/* Whether node @nd has a choice not tried yet within the bound. */
+static bool x_untried(const struct mmn_sched_explorer *x, const struct x_node *nd)
+{
+	for (uint32_t y = 0; y < 64; y++) {
+		uint64_t bit = 1ULL << y;
+
+		if ((nd->mask & bit) && !(nd->tried & bit) && nd->pre + x_preempts(nd, y) <= x->bound)
+			return true;
+	}
+	return false;
+}
+
+bool mmn_sched_explorer_complete(const struct mmn_sched_explorer *x)
+{
+	if (!x)
+		return false;
+	if (x->done)
+		return x->complete;
+	/* Not asked yet, but nothing is left: the last run was recorded and
+	 * no node on the stack has an alternative within the bound. */
+	if (!x->started || !x->recorded)
+		return false;
+	for (size_t i = 0; i < x->n; i++)
+		if (x_untried(x, &x->st[i]))
+			return false;
+	return true;
+}
+
+bool mmn_sched_explorer_stopped(const struct mmn_sched_explorer *x)
+{
+	return x && x->stopped;
 }
 
 bool mmn_sched_explorer_next(struct mmn_sched_explorer *x, struct mmn_sched_config *cfg)
@@ -105,6 +140,7 @@ bool mmn_sched_explorer_next(struct mmn_sched_explorer *x, struct mmn_sched_conf
 		}
 		if (!found) {
 			x->done = true;
+			x->complete = true;
 			return false;
 		}
 	}
@@ -183,6 +219,7 @@ long mmn_sched_explore(struct mmn_sched_explorer *x, const struct mmn_sched_conf
 
 	if (!x || !fn)
 		return -EINVAL;
+	x->stopped = false;
 	if (base)
 		cfg = *base;
 	else
@@ -193,8 +230,10 @@ long mmn_sched_explore(struct mmn_sched_explorer *x, const struct mmn_sched_conf
 		runs++;
 		if (r < 0)
 			return r;
-		if (r > 0)
+		if (r > 0) {
+			x->stopped = true;
 			break;
+		}
 	}
 	return runs;
 }

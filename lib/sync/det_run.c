@@ -58,6 +58,7 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 	d->draining = false;
 	d->outcome = MMN_OUTCOME_OK;
 	d->nchoices = 0;
+	d->npre = 0;
 	d->trace_len = 0;
 	d->trace[0] = '\0';
 	if (d->objs)

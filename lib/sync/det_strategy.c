@@ -7,6 +7,7 @@
  * running actor for the explorer.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,6 +186,7 @@ int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *c
 	for (int i = 0; i < 4; i++)
 		d->rng[i] = det_splitmix(&x);
 	d->pct_nchange = 0;
+	d->yield_prio = DET_PRIO_BASE - 1;
 	if (cfg->strategy == MMN_STRATEGY_PCT)
 		for (unsigned int i = 0; i + 1 < d->cfg.pct_depth; i++)
 			d->pct_change[d->pct_nchange++] = 1 + det_below(d, d->cfg.pct_steps);
@@ -194,14 +196,99 @@ int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *c
 uint64_t mmn__det_initial_prio(struct sync_det *d)
 {
 	/* Above the d-1 change-point priorities. */
-	return (uint64_t)d->cfg.pct_depth + (det_rand(d) >> 8);
+	return DET_PRIO_BASE + (uint64_t)d->cfg.pct_depth + (det_rand(d) >> 8);
 }
 
 void mmn__det_pct_step(struct sync_det *d, struct mmn_actor *a)
 {
 	for (unsigned int i = 0; i < d->pct_nchange; i++)
 		if (d->pct_change[i] == d->steps)
-			a->det.prio = i + 1; /* below every initial priority */
+			a->det.prio = DET_PRIO_BASE + i + 1; /* below every initial priority */
+}
+
+/*
+ * A yield (the PCT paper's treatment of yields, also CHESS's for fairness):
+ * the yielder gets a priority below every other actor's, initial, changed
+ * or yielded before, so the others run until they block, end or yield too.
+ * 2^62 yields per run before it could wrap: far past any step budget.
+ */
+void mmn__det_pct_yield(struct sync_det *d, struct mmn_actor *a)
+{
+	a->det.prio = d->yield_prio--;
+}
+
+static void det_copy_name(char *dst, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= MMN_SCHED_NAME_MAX)
+		n = MMN_SCHED_NAME_MAX - 1;
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* A record that cannot be stored (no host memory) is dropped (and
+ * mmn_sched_preemptions() counts only the records). */
+void mmn__det_note_preemption(struct sync_det *d, const struct mmn_actor *a,
+			      const struct mmn_actor *next, enum mmn_sched_kind kind,
+			      const char *name, unsigned long addr)
+{
+	struct mmn_sched_preemption *p;
+
+	if (d->npre == d->cap_pre) {
+		size_t cap = d->cap_pre ? d->cap_pre * 2 : 64;
+
+		p = realloc(d->pre, cap * sizeof(*p));
+		if (!p)
+			return;
+		d->pre = p;
+		d->cap_pre = cap;
+	}
+	p = &d->pre[d->npre++];
+	p->step = d->steps;
+	p->choice = d->nchoices - 1;
+	p->from = (unsigned int)a->det.idx;
+	p->to = (unsigned int)next->det.idx;
+	det_copy_name(p->from_name, a->name);
+	det_copy_name(p->to_name, next->name);
+	p->kind = kind;
+	p->yield = a->det.yielding;
+	det_copy_name(p->label, name);
+	p->addr = addr;
+}
+
+size_t mmn_sched_preemptions(const struct mmn_sim *sim, struct mmn_sched_preemption *out,
+			     size_t max)
+{
+	struct sync_det *d;
+	size_t n;
+
+	if (!sim || !sim->sync->det)
+		return 0;
+	d = sim->sync->det;
+	pthread_mutex_lock(&d->m);
+	n = d->npre;
+	if (out && max)
+		memcpy(out, d->pre, (d->npre < max ? d->npre : max) * sizeof(*out));
+	pthread_mutex_unlock(&d->m);
+	return n;
+}
+
+int mmn_sched_preemption_format(const struct mmn_sched_preemption *p, char *buf, size_t len)
+{
+	char where[MMN_SCHED_NAME_MAX + 32];
+	int n = 0;
+
+	if (!p || !buf || !len)
+		return -EINVAL;
+	where[0] = '\0';
+	if (p->label[0])
+		n = snprintf(where, sizeof(where), " %s", p->label);
+	if (p->addr && n >= 0 && (size_t)n < sizeof(where))
+		snprintf(where + n, sizeof(where) - (size_t)n, " 0x%lx", p->addr);
+	return snprintf(buf, len, "%s -> %s at step %lu, at %s%s", p->from_name, p->to_name,
+			p->step, p->yield ? "yield" : mmn_sched_kind_name(p->kind), where);
 }
 
 size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_t max)

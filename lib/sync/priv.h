@@ -98,6 +98,7 @@ struct sync_det_actor {
 	int wait_idx;
 	const char *wait_name;
 	uint64_t prio;           /* PCT priority */
+	bool yielding;           /* passing the point of mmn_sched_yield() (own thread) */
 	pthread_cond_t cv;       /* signalled when the token comes to it */
 	jmp_buf unwind;          /* its start routine, for unwinding */
 	struct mmn_srcu *gp_ss;  /* domain whose grace period it drives (token holder only) */

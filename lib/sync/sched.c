@@ -9,6 +9,8 @@
  * hook (det_core.c) in the same slot at creation, so every point reaches its
  * scheduler by the same path, and calls the user's hook from there.
  */
+#include <mmnsim/sched.h>
+
 #include "priv.h"
 
 static const char *const sched_kind_names[MMN_SCHED_NR_KINDS] = {
@@ -91,6 +93,27 @@ void mmn__sched(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind ki
 
 	if (fn)
 		sched_call(sim, fn, a, kind, obj, name, 0);
+}
+
+/*
+ * A retry: an explicit point that the deterministic backend knows for a
+ * yield (det_core.c: traced as "yield", PCT lowers the caller's priority).
+ * The flag lives in the calling actor, which holds the token while it
+ * passes the point; a nested point from the user's hook does not see it as
+ * it is not called again (sched_call()).
+ */
+void mmn_sched_yield(struct mmn_sim *sim, const void *obj, const char *why)
+{
+	struct mmn_actor *a;
+
+	if (mmn_unlikely(!sim))
+		return;
+	a = sync_native(sim) ? NULL : sync_actor(sim);
+	if (a)
+		a->det.yielding = true;
+	mmn_sched_point(sim, MMN_SCHED_EXPLICIT, obj, why, 0);
+	if (a)
+		a->det.yielding = false;
 }
 
 void mmn_sched_point(struct mmn_sim *sim, enum mmn_sched_kind kind, const void *obj,
