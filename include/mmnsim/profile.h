@@ -80,6 +80,13 @@ struct mmn_profile {
 	/** x86 tlb_single_page_flush_ceiling: ranges of more pages are flushed
 	 *  whole. Default 33. */
 	unsigned int tlb_flush_ceiling;
+	/** Pages an mmu_gather holds before it flushes the TLBs and frees them
+	 *  in the middle of a zap, 1 to MMN_GATHER_BATCH (tlb.h). Default
+	 *  MMN_GATHER_BATCH (256). The kernel's gather flushes early after 8
+	 *  pages when it cannot allocate a batch, later (about 10,000) when it
+	 *  can: a small value lets a scenario of a few pages show the window
+	 *  between that flush and invalidate_range_end (docs/listeners.md). */
+	unsigned int gather_batch;
 };
 
 /**
@@ -101,7 +108,8 @@ MMN_API const struct mmn_profile *mmn_profile_at(int idx);
  * "secondary_flush"...), parsing @p value ("true"/"false"/"1"/"0" for booleans,
  * the enum's short name for secondary_flush: "with_cpu_flush", "call_sites",
  * "range_end", "invalidate_page", a decimal number from 0 to 1000000 for
- * counts: digits only, no blank, sign or other character). On success
+ * tlb_flush_ceiling and from 1 to MMN_GATHER_BATCH for gather_batch: digits
+ * only, no blank, sign or other character). On success
  * @p p->name becomes "custom".
  * @return 0, -EINVAL for a NULL argument, -ENOENT for an unknown knob,
  *         -ERANGE for a value that does not parse; @p p is unchanged on error.

@@ -556,16 +556,24 @@ void mmn_tlb_flush_pte_range(struct mmn_mmu_gather *tlb, unsigned long addr, uns
 		tlb->end = addr + size;
 }
 
+/* The profile's gather batch (knob gather_batch), within the array's size. */
+static unsigned int tlb_batch(const struct mmn_mmu_gather *tlb)
+{
+	unsigned int b = tlb->mm->sim->profile.gather_batch;
+
+	return b >= 1 && b <= MMN_GATHER_BATCH ? b : MMN_GATHER_BATCH;
+}
+
 int mmn_tlb_remove_page(struct mmn_mmu_gather *tlb, unsigned long pfn)
 {
 	/* Refused as mmn_put_page() refuses it: the flush would put it. */
 	if (!tlb || !tlb->mm || !mmn_pfn_valid(tlb->mm->sim, pfn))
 		return -EINVAL;
 	/* A caller that ignored "batch full": flushing here is still safe. */
-	if (tlb->nr_pages == MMN_GATHER_BATCH)
+	if (tlb->nr_pages >= tlb_batch(tlb))
 		mmn_tlb_flush_mmu(tlb);
 	tlb->pages[tlb->nr_pages++] = pfn;
-	return tlb->nr_pages == MMN_GATHER_BATCH;
+	return tlb->nr_pages >= tlb_batch(tlb);
 }
 
 int mmn_tlb_remove_table(struct mmn_mmu_gather *tlb, unsigned long pfn)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <mmnsim/profile.h>
+#include <mmnsim/tlb.h>
 
 #define ERA(n, flush, onlyend, widen, ev, cpte, nb, mremap, itree, mig, excl, exclclear)      \
 	{ .name = n, .secondary_flush = flush, .only_end_skips_flush = onlyend,                \
@@ -21,7 +22,7 @@
 	  .device_exclusive = excl, .exclusive_restore_clear = exclclear,                       \
 	  /* both are mm-tree 2025/26 changes (reference section 2) */                          \
 	  .oom_reap_clear = exclclear,                                                          \
-	  .tlb_flush_ceiling = 33 }
+	  .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH }
 
 /* Oldest first. */
 static const struct mmn_profile profiles[] = {
@@ -58,8 +59,10 @@ static const struct knob {
 	const char *name;
 	enum knob_type type;
 	size_t offset;
+	unsigned long min, max; /* KNOB_UINT */
 } knobs[] = {
-#define K(field, type) { #field, type, offsetof(struct mmn_profile, field) }
+#define K(field, type) { #field, type, offsetof(struct mmn_profile, field), 0, 1000000 }
+#define KU(field, lo, hi) { #field, KNOB_UINT, offsetof(struct mmn_profile, field), lo, hi }
 	K(secondary_flush, KNOB_FLUSH),
 	K(only_end_skips_flush, KNOB_BOOL),
 	K(pmd_share_widen, KNOB_BOOL),
@@ -74,6 +77,8 @@ static const struct knob {
 	K(exclusive_restore_clear, KNOB_BOOL),
 	K(oom_reap_clear, KNOB_BOOL),
 	K(tlb_flush_ceiling, KNOB_UINT),
+	KU(gather_batch, 1, MMN_GATHER_BATCH),
+#undef KU
 #undef K
 };
 
@@ -173,7 +178,7 @@ int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *va
 			return -ERANGE;
 		errno = 0;
 		v = strtoul(value, &end, 10);
-		if (errno || *end || v > 1000000)
+		if (errno || *end || v < k->min || v > k->max)
 			return -ERANGE;
 		*(unsigned int *)((char *)p + k->offset) = (unsigned int)v;
 		break;

@@ -220,6 +220,78 @@ static void test_gather_frees_pages_only_after_the_flush(void **state)
 	assert_true(info.flags & MMN_PG_FREE);
 }
 
+#define mmn_container_of_watch(sub) \
+	((struct free_watch *)((char *)(sub) - offsetof(struct free_watch, mn)))
+
+/* Frees counted at invalidate_range_start and _end of the one munmap. */
+struct free_watch {
+	struct mmn_notifier mn;
+	struct mmn_sim *sim;
+	unsigned long at_start, at_end;
+};
+
+static unsigned long frees_now(struct mmn_sim *sim)
+{
+	struct mmn_stats st;
+
+	mmn_sim_get_stats(sim, &st);
+	return st.frames_freed;
+}
+
+static int watch_start(struct mmn_notifier *sub, const struct mmn_notifier_range *r)
+{
+	struct free_watch *w = mmn_container_of_watch(sub);
+
+	(void)r;
+	w->at_start = frees_now(w->sim);
+	return 0;
+}
+
+static void watch_end(struct mmn_notifier *sub, const struct mmn_notifier_range *r)
+{
+	struct free_watch *w = mmn_container_of_watch(sub);
+
+	(void)r;
+	w->at_end = frees_now(w->sim);
+}
+
+static const struct mmn_notifier_ops watch_ops = {
+	.invalidate_range_start = watch_start,
+	.invalidate_range_end = watch_end,
+};
+
+/* Pages the munmap of the fixture's 8 written pages freed before its end. */
+static unsigned long freed_before_end(struct fixture *f)
+{
+	struct free_watch w = { .mn.ops = &watch_ops, .sim = f->sim };
+
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(mmn_cpu_write(f->mm, 0, f->base + i * PG, i), 0);
+	assert_int_equal(mmn_notifier_register(&w.mn, f->mm), 0);
+	assert_int_equal(mmn_munmap(f->mm, f->base, 8 * PG), 0);
+	assert_int_equal(mmn_notifier_unregister(&w.mn, f->mm), 0);
+	return w.at_end - w.at_start;
+}
+
+/*
+ * Knob gather_batch: with the default (256) an 8-page munmap frees nothing
+ * before invalidate_range_end (the gather frees at tlb_finish_mmu()); with a
+ * batch of 4 the gather fills, flushes and frees inside the range, which is
+ * the window a small scenario needs. Out-of-range values are refused.
+ */
+static void test_gather_batch_knob_moves_the_frees_inside_the_range(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(freed_before_end(f), 0);
+	assert_int_equal(mmn_mmap(f->mm, f->base, 8 * PG, RW, ANON | MMN_MAP_FIXED, &f->base), 0);
+	assert_int_equal(mmn_sim_set_knob(f->sim, "gather_batch", "4"), 0);
+	assert_true(freed_before_end(f) >= 4);
+	assert_int_equal(mmn_sim_set_knob(f->sim, "gather_batch", "0"), -ERANGE);
+	assert_int_equal(mmn_sim_set_knob(f->sim, "gather_batch", "257"), -ERANGE);
+	assert_int_equal(f->cap.n, 0);
+}
+
 static void test_gather_batch_full_forces_an_early_flush(void **state)
 {
 	struct fixture *f = *state;
@@ -278,6 +350,7 @@ int main(void)
 		T(test_stale_tlb_entry_after_free_is_use_after_free),
 		T(test_flush_before_free_leaves_nothing_stale),
 		T(test_gather_frees_pages_only_after_the_flush),
+		T(test_gather_batch_knob_moves_the_frees_inside_the_range),
 		T(test_gather_batch_full_forces_an_early_flush),
 		T(test_store_to_a_read_only_entry_walks_again),
 		T(test_tlb_queries_reject_bad_cpus),
