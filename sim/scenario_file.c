@@ -513,6 +513,8 @@ static bool check_top(struct walk *w, const yaml_node_t *root)
 		return bad(w, v[0] ? v[0] : root, "id", "expected a name of [A-Za-z0-9_.-], 1 to 31 bytes%s",
 			   "");
 	snprintf(w->out->id, sizeof(w->out->id), "%s", id);
+	w->sf->id_line = (unsigned long)v[0]->start_mark.line + 1;
+	w->sf->id_column = (unsigned long)v[0]->start_mark.column + 1;
 	if (!v[1] || !scalar(v[1]))
 		return bad(w, v[1] ? v[1] : root, "title", "expected one line of text%s", "");
 	snprintf(w->sf->title, sizeof(w->sf->title), "%s", scalar(v[1]));

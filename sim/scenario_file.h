@@ -65,6 +65,7 @@ struct sfile_actor {
 /* A checked scenario file, ready to be interpreted. */
 struct sfile {
 	struct sfile_summary sum;
+	unsigned long id_line, id_column; /* where the id is, 1-based */
 	char title[SFILE_TEXT_MAX];
 	int cpus;
 	unsigned long frames;

@@ -162,7 +162,8 @@ static const char *sfile_add(struct cli_env *env, struct cli_source *src, struct
 	src->first = mmn_scenario_count();
 	err = sfile_register(sf);
 	if (err) {
-		fprintf(stderr, "mmnsim: %s: field 'id': %s%s%s\n", src->path,
+		fprintf(stderr, "mmnsim: %s:%lu:%lu: field 'id': %s%s%s\n", src->path, sf->id_line,
+			sf->id_column,
 			err == -EEXIST ? "scenario " : "cannot register: ",
 			err == -EEXIST ? sf->sum.id : strerror(-err),
 			err != -EEXIST ? "" : !s ? " is registered already" :
