@@ -105,11 +105,6 @@ bool check_knobs(const struct mmn_scenario_params *p, const char *where);
 /* "violations: use_after_free 2, protocol 1" into @buf (for summaries). */
 const char *kinds_text(const unsigned long by_kind[MMN_VIOL_NR_KINDS], char *buf, size_t len);
 
-/* run|explore FILE.yaml (sfile_is_path()): read and check the scenario
- * file (with @dry: nothing). Scenario files are not run yet: EXIT_USAGE
- * after one line, either the file's first error or that it checked. */
-int cli_scenario_file(const char *path, bool dry);
-
 /* The --help text. */
 void usage(FILE *out);
 

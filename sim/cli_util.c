@@ -14,7 +14,6 @@
 
 #include "cli.h"
 #include "replay_file.h"
-#include "scenario_file.h"
 
 /* --------------------------------------------------------------- usage -- */
 
@@ -319,27 +318,4 @@ const char *kinds_text(const unsigned long by_kind[MMN_VIOL_NR_KINDS], char *buf
 	if (!n)
 		snprintf(buf, len, "none");
 	return buf;
-}
-
-int cli_scenario_file(const char *path, bool dry)
-{
-	struct sfile_summary sum;
-	size_t len;
-	char *text;
-	bool ok;
-
-	if (dry)
-		return EXIT_OK;
-	text = read_text_file(path, &len);
-	if (!text)
-		return EXIT_USAGE;
-	ok = sfile_check(path, text, len, &sum);
-	free(text);
-	if (!ok)
-		return EXIT_USAGE;
-	fprintf(stderr,
-		"mmnsim: %s: scenario file checked (%s: %d mappings, %d listeners, %d actors, %lu "
-		"operations), but this mmnsim does not run scenario files yet (docs/cli.md)\n",
-		path, sum.id, sum.nr_mappings, sum.nr_listeners, sum.nr_actors, sum.nr_ops);
-	return EXIT_USAGE;
 }

@@ -575,8 +575,13 @@ int cmd_explore(int argc, char **argv, struct cli_env *env)
 	rc = explore_args(argc, argv, &o, &p, &scenario, &right_only);
 	if (rc != EXIT_OK)
 		return cli_parse_status(rc);
-	if (sfile_is_path(scenario))
-		return cli_scenario_file(scenario, env->dry);
+	if (sfile_is_path(scenario) && !env->dry) { /* register the file's scenario, run it by id */
+		scenario = cli_sfile_load(env, scenario);
+		if (!scenario)
+			return EXIT_USAGE;
+	} else if (sfile_is_path(scenario)) {
+		return EXIT_OK;
+	}
 	if (env->dry)
 		return EXIT_OK;
 	if (!strcmp(scenario, "all"))

@@ -153,8 +153,13 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 		fprintf(stderr, "mmnsim: run needs a scenario (mmnsim list shows them)\n");
 		return EXIT_USAGE;
 	}
-	if (sfile_is_path(scenario))
-		return cli_scenario_file(scenario, env->dry);
+	if (sfile_is_path(scenario) && !env->dry) { /* register the file's scenario, run it by id */
+		scenario = cli_sfile_load(env, scenario);
+		if (!scenario)
+			return EXIT_USAGE;
+	} else if (sfile_is_path(scenario)) {
+		return EXIT_OK;
+	}
 	s = mmn_scenario_by_id(scenario);
 	if (!s) {
 		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", scenario);

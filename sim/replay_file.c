@@ -569,8 +569,8 @@ static bool load_recorded(const char *file, const struct replay *r, struct cli_e
 			 kind, r->src_path, hex, r->src_sha256);
 		return bad_field(file, "source", what);
 	}
-	if (r->src_kind != CLI_SOURCE_PLUGIN)
-		return bad_field(file, "source.kind", "scenario files are not supported yet");
+	if (r->src_kind == CLI_SOURCE_FILE)
+		return cli_sfile_load(env, r->src_path) != NULL;
 	return !cli_plugin_load(env, r->src_path);
 }
 

@@ -15,6 +15,8 @@
 #include <nettle/sha2.h>
 
 #include "cli.h"
+#include "replay_file.h"
+#include "scenario_file.h"
 #include "source.h"
 
 const char *cli_source_kind_name(enum cli_source_kind k)
@@ -22,10 +24,28 @@ const char *cli_source_kind_name(enum cli_source_kind k)
 	return k == CLI_SOURCE_FILE ? "scenario-file" : "plugin";
 }
 
+static void sha_hex(struct sha256_ctx *ctx, char hex[65])
+{
+	uint8_t d[SHA256_DIGEST_SIZE];
+
+	sha256_digest(ctx, sizeof(d), d);
+	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+void cli_sha256_hex(const void *buf, size_t len, char hex[65])
+{
+	struct sha256_ctx ctx;
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, buf);
+	sha_hex(&ctx, hex);
+}
+
 int cli_file_sha256(const char *path, char hex[65])
 {
 	struct sha256_ctx ctx;
-	uint8_t buf[65536], d[SHA256_DIGEST_SIZE];
+	uint8_t buf[65536];
 	FILE *f = fopen(path, "rb");
 	size_t n;
 	int err = 0;
@@ -40,9 +60,7 @@ int cli_file_sha256(const char *path, char hex[65])
 	fclose(f);
 	if (err)
 		return err;
-	sha256_digest(&ctx, sizeof(d), d);
-	for (int i = 0; i < SHA256_DIGEST_SIZE; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	sha_hex(&ctx, hex);
 	return 0;
 }
 
@@ -130,6 +148,65 @@ int cli_plugin_load(struct cli_env *env, const char *path)
 	src->end = mmn_scenario_count();
 	env->nr_sources++;
 	return 0;
+}
+
+/* Register the checked file @sf read from @src->path; the scenario's id or
+ * NULL after one line. */
+static const char *sfile_add(struct cli_env *env, struct cli_source *src, struct sfile *sf)
+{
+	const struct mmn_scenario *s = mmn_scenario_by_id(sf->sum.id);
+	const struct cli_source *other = cli_source_of(env, s);
+	int err;
+
+	src->kind = CLI_SOURCE_FILE;
+	src->first = mmn_scenario_count();
+	err = sfile_register(sf);
+	if (err) {
+		fprintf(stderr, "mmnsim: %s:%lu:%lu: field 'id': %s%s%s\n", src->path, sf->id_line,
+			sf->id_column,
+			err == -EEXIST ? "scenario " : "cannot register: ",
+			err == -EEXIST ? sf->sum.id : strerror(-err),
+			err != -EEXIST ? "" : !s ? " is registered already" :
+			other ? " is registered already by another source" :
+				" is registered already (a scenario of mmnsim itself)");
+		free(sf);
+		return NULL;
+	}
+	src->end = mmn_scenario_count();
+	env->nr_sources++;
+	return sf->sum.id;
+}
+
+const char *cli_sfile_load(struct cli_env *env, const char *path)
+{
+	struct cli_source *src;
+	struct sfile *sf;
+	const struct cli_source *same;
+	char hex[65], *text;
+	size_t len;
+
+	if (env->nr_sources >= CLI_MAX_SOURCES) {
+		fprintf(stderr, "mmnsim: %s: too many plugins and scenario files (at most %d)\n",
+			path, CLI_MAX_SOURCES);
+		return NULL;
+	}
+	src = &env->src[env->nr_sources];
+	memset(src, 0, sizeof(*src));
+	text = read_text_file(path, &len);
+	if (!text)
+		return NULL;
+	if (strlen(path) >= sizeof(src->path) || !realpath(path, src->path))
+		snprintf(src->path, sizeof(src->path), "%.*s", (int)sizeof(src->path) - 1, path);
+	cli_sha256_hex(text, len, hex);
+	same = cli_source_by_hash(env, CLI_SOURCE_FILE, hex);
+	if (same) {
+		free(text);
+		return mmn_scenario_at(same->first)->id;
+	}
+	memcpy(src->sha256, hex, sizeof(hex));
+	sf = sfile_parse(path, text, len);
+	free(text);
+	return sf ? sfile_add(env, src, sf) : NULL;
 }
 
 /* Load each element of the colon-separated list @list (empty ones skipped). */

@@ -12,6 +12,7 @@
 #define MMNSIM_SIM_SOURCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <mmnsim/mmnsim.h>
 
@@ -47,6 +48,9 @@ struct cli_env {
 /* "plugin" or "scenario-file" (the replay file's source.kind). */
 const char *cli_source_kind_name(enum cli_source_kind k);
 
+/* The SHA-256 of the @len bytes at @buf as 64 hex digits into @hex. */
+void cli_sha256_hex(const void *buf, size_t len, char hex[65]);
+
 /* The SHA-256 of the file @path as 64 hex digits into @hex; 0 or -errno
  * (nothing printed). */
 int cli_file_sha256(const char *path, char hex[65]);
@@ -59,6 +63,16 @@ int cli_file_sha256(const char *path, char hex[65]);
  * error, too many plugins).
  */
 int cli_plugin_load(struct cli_env *env, const char *path);
+
+/*
+ * Load the scenario file @path (docs/cli.md, "Scenario files"): read it
+ * once, hash what was read, check it (sim/scenario_file.c) and register its
+ * scenario (sim/scenario_file_run.c), noted in @env as a source of kind
+ * CLI_SOURCE_FILE. A file already loaded (same contents) is not loaded
+ * again. The id of its scenario, or NULL after one line on stderr (the
+ * file's first error, an id registered already, too many sources).
+ */
+const char *cli_sfile_load(struct cli_env *env, const char *path);
 
 /*
  * The top-level options before the command: MMNSIM_PLUGINS, then each
