@@ -15,10 +15,8 @@
  *              the operations that failed as counters
  *   teardown   the listeners, then the mm
  *
- * The hooks find their file through the definition's one parameter,
- * "sfile", whose only value (min = max = default) is the address of the
- * struct sfile: struct mmn_scenario_def hands its hooks no pointer of the
- * definition's own, and a table of files would be global mutable state.
+ * The hooks find their file as the definition's user data
+ * (p->def->user in the parameters the library hands them).
  * Errors of an operation are observations (a device read of an unmapped
  * page fails), counted, never an error of the run.
  */
@@ -151,8 +149,9 @@ static int sf_configure(void *ctx, const struct mmn_scenario_params *p, const in
 			struct mmn_sim_config *cfg, const char **own)
 {
 	struct sf_ctx *c = ctx;
-	const struct sfile *sf = (const struct sfile *)(intptr_t)values[0];
+	const struct sfile *sf = p->def->user;
 
+	(void)values;
 	c->sf = sf;
 	c->wrong = p->wrong;
 	cfg->nr_cpus = sf->cpus;
@@ -260,12 +259,10 @@ static int sf_teardown(void *ctx, int err)
 	return err;
 }
 
-/* The definition and its one parameter, allocated with the file. */
+/* The definition, allocated with the file. */
 struct sf_def {
 	struct mmn_scenario_def def;
-	struct mmn_scenario_param param;
 	char claim[128];
-	struct sfile *sf;
 };
 
 int sfile_register(struct sfile *sf)
@@ -275,17 +272,12 @@ int sfile_register(struct sfile *sf)
 
 	if (!d)
 		return -ENOMEM;
-	d->sf = sf;
-	d->param = (struct mmn_scenario_param){
-		.name = "sfile", .help = "the scenario file's interpreter (fixed)",
-		.type = MMN_SCENARIO_PARAM_INT, .def = (int64_t)(intptr_t)sf,
-		.min = (int64_t)(intptr_t)sf, .max = (int64_t)(intptr_t)sf };
 	snprintf(d->claim, sizeof(d->claim), "%s", sf->found_kinds
 			? "the claim's kinds found under the wrong setting; none under the right"
 			: "no violation under the right setting; one under the wrong");
 	d->def = (struct mmn_scenario_def){
 		.id = sf->sum.id, .seed = "file", .title = sf->title, .claim = d->claim,
-		.found_kinds = sf->found_kinds, .params = &d->param, .nr_params = 1,
+		.found_kinds = sf->found_kinds, .user = sf,
 		.validate = sf_validate, .ctx_size = sizeof(struct sf_ctx),
 		.configure = sf_configure, .setup = sf_setup, .actors = sf_actors,
 		.judge = sf_judge, .teardown = sf_teardown };

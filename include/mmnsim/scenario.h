@@ -119,6 +119,13 @@ struct mmn_scenario_params {
 	 * @c wrong and @c variant as given.
 	 */
 	const char *variant_name;
+	/**
+	 * Set by the library in the parameters it hands a definition's hooks:
+	 * the definition being run (so that one set of hooks can serve several
+	 * definitions, each with its own mmn_scenario_def::user). Ignored on
+	 * input.
+	 */
+	const struct mmn_scenario_def *def;
 };
 
 /** What a scenario run observed. */
@@ -284,6 +291,9 @@ struct mmn_scenario_def {
 	const char *title;
 	/** What it must show; NULL: "". */
 	const char *claim;
+	/** The definition's own data, for its hooks (they read it as
+	 *  p->def->user): a parsed scenario file, say. NULL: none. */
+	const void *user;
 	/** The violation kinds that count under a wrong variant, as a mask of
 	 *  (1u << enum mmn_violation_kind); 0: every kind (a scenario whose
 	 *  claim is about counts). Under a right variant every kind counts. */

@@ -118,6 +118,7 @@ int mmn__scn_run_checked(const struct mmn_scenario_def *d, const struct mmn_scen
 
 	memset(out, 0, sizeof(*out));
 	q = p ? *p : defaults;
+	q.def = d;
 	err = mmn__scn_resolve(d, &q, values);
 	if (err)
 		return err;

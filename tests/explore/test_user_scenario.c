@@ -54,6 +54,7 @@ struct u_ctx {
 
 /* Counts configure calls of the process: a refused run must make none. */
 static int u_configured;
+static const char u_user[] = "the definition's own data";
 
 static int u_configure(void *ctx, const struct mmn_scenario_params *p, const int64_t *v,
 		       struct mmn_sim_config *cfg, const char **own)
@@ -61,6 +62,9 @@ static int u_configure(void *ctx, const struct mmn_scenario_params *p, const int
 	struct u_ctx *c = ctx;
 
 	(void)own;
+	/* The hooks see the definition being run, and its user data. */
+	if (!p->def || p->def->user != u_user)
+		return -EPROTO;
 	u_configured++;
 	c->variant = p->variant >= 0 ? p->variant
 				     : (p->wrong ? MMN_HMM_VALID_FLAG : MMN_HMM_EVENT_AWARE);
@@ -148,6 +152,7 @@ static const struct mmn_scenario_def u_def = {
 	.found_kinds = 1u << MMN_VIOL_USE_AFTER_FREE | 1u << MMN_VIOL_STALE_TRANSLATION,
 	.params = u_params,
 	.nr_params = 3,
+	.user = u_user,
 	.variants = u_variants,
 	.nr_variants = 2,
 	.ctx_size = sizeof(struct u_ctx),
