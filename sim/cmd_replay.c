@@ -25,12 +25,17 @@
 
 /* ------------------------------------------------------------- running -- */
 
+/* Preemptions of a shrunk schedule listed by `shrink`, at most. */
+#define SHRINK_SHOW 16
+
 struct rerun {
 	const struct mmn_scenario *s;
 	const struct mmn_scenario_params *p;
 	bool violating;
 	char *trace;
 	size_t trace_len;
+	size_t nr_pre;                                   /* preemptions of the run */
+	struct mmn_sched_preemption pre[SHRINK_SHOW];    /* the first of them */
 };
 
 static void rerun_inspect(struct mmn_sim *sim, const struct mmn_scenario_result *r, void *arg)
@@ -40,6 +45,7 @@ static void rerun_inspect(struct mmn_sim *sim, const struct mmn_scenario_result 
 	const char *t = mmn_sched_trace(sim, &len);
 
 	x->violating = mmn_explore_violating(x->s, x->p, r);
+	x->nr_pre = mmn_sched_preemptions(sim, x->pre, SHRINK_SHOW);
 	x->trace = malloc(len + 1);
 	if (x->trace) {
 		memcpy(x->trace, t, len + 1);
@@ -239,6 +245,19 @@ static int save_shrunk(const struct replay *rp, const struct cli_source *src, co
 	return x->violating ? EXIT_VIOLATION : EXIT_OK;
 }
 
+/* The preemptions the shrunk schedule still needs, one line each. */
+static void print_preemptions(const struct rerun *x)
+{
+	char line[160];
+
+	printf("preemptions %zu%s\n", x->nr_pre, x->nr_pre ? ":" : " (the non-preemptive schedule)");
+	for (size_t i = 0; i < x->nr_pre && i < SHRINK_SHOW; i++)
+		if (mmn_sched_preemption_format(&x->pre[i], line, sizeof(line)) >= 0)
+			printf("  %s\n", line);
+	if (x->nr_pre > SHRINK_SHOW)
+		printf("  ... and %zu more\n", x->nr_pre - SHRINK_SHOW);
+}
+
 int cmd_shrink(int argc, char **argv, struct cli_env *env)
 {
 	const char *file = NULL, *out = NULL;
@@ -307,10 +326,12 @@ int cmd_shrink(int argc, char **argv, struct cli_env *env)
 			jw_ulong(&j, "choices_after", (unsigned long)n);
 			jw_ulong(&j, "steps_after", res.sched.steps);
 			jw_bool(&j, "violating", x.violating);
+			jw_ulong(&j, "preemptions", x.nr_pre);
 			jw_close(&j, '}');
 		} else {
 			printf("shrink      %s: %zu choices -> %ld, %lu steps; still violating: %s\n",
 			       file, rp.nr_choices, n, res.sched.steps, x.violating ? "yes" : "NO");
+			print_preemptions(&x);
 			printf("saved       %s (and its .trace.txt, .trace.json)\n", path);
 		}
 	}

@@ -48,7 +48,14 @@ before=$(sed -n 's/.*"choices_before": \([0-9]*\).*/\1/p' shrink.json)
 after=$(sed -n 's/.*"choices_after": \([0-9]*\).*/\1/p' shrink.json)
 [ -n "$before" ] && [ -n "$after" ] && [ "$after" -le "$before" ]
 check "shrunk list no longer ($after <= $before)" 0 $?
+pre=$(sed -n 's/.*"preemptions": \([0-9]*\).*/\1/p' shrink.json)
+[ -n "$pre" ] && [ "$pre" -ge 1 ]
+check "shrunk schedule needs at least one preemption ($pre)" 0 $?
 shrunk=${replay%.replay.json}.shrunk.replay.json
+"$M" shrink "$replay" --out again >shrink.txt 2>&1
+check "shrink (text) exit status" 1 $?
+contains "shrink lists the preemptions" shrink.txt "preemptions $pre:"
+contains "a preemption line names who ran instead" shrink.txt " -> "
 "$M" replay "$shrunk" >replay2.txt 2>&1
 check "replay of the shrunk schedule" 1 $?
 contains "shrunk replay identical" replay2.txt "identical to the saved trace"
