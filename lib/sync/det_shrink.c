@@ -234,7 +234,8 @@ long mmn_sched_shrink_preemptions(const uint32_t *choices, size_t n, uint32_t *o
 	if (!sh_try(&sh, out, n, &best) || best.len > n)
 		goto done;
 	sh_rewrite(&sh, &best);
-	memcpy(out, best.c, best.len * sizeof(*out));
+	if (best.len)
+		memcpy(out, best.c, best.len * sizeof(*out));
 	len = (long)best.len;
 	if (len > 0 && sh.tries < sh.max_tries) {
 		sh.best_pre = best.pre;

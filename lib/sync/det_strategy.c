@@ -269,8 +269,8 @@ size_t mmn_sched_preemptions(const struct mmn_sim *sim, struct mmn_sched_preempt
 	d = sim->sync->det;
 	pthread_mutex_lock(&d->m);
 	n = d->npre;
-	if (out && max)
-		memcpy(out, d->pre, (d->npre < max ? d->npre : max) * sizeof(*out));
+	if (out && max && n) /* d->pre is NULL before the first preemption */
+		memcpy(out, d->pre, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&d->m);
 	return n;
 }
@@ -301,7 +301,7 @@ size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_t max)
 	d = sim->sync->det;
 	pthread_mutex_lock(&d->m);
 	n = d->nchoices;
-	if (out && max)
+	if (out && max && n) /* d->choices is NULL before the first choice */
 		memcpy(out, d->choices, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&d->m);
 	return n;
