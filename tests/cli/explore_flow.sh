@@ -8,18 +8,7 @@ set -u
 M=$1
 W=$2
 JQ=${3:-}
-fail=0
-check() { # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: expected '$2', got '$3'"
-		fail=1
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # contains DESCRIPTION FILE TEXT
-	if grep -qF -- "$3" "$2"; then echo "ok: $1"; else echo "FAIL: $1: no '$3' in:"; cat "$2"; fail=1; fi
-}
+. "$(dirname "$0")/flow_lib.sh"
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 
 # 1. explore finds S1's use-after-free and saves it.

@@ -11,21 +11,7 @@ set -u
 M=$1
 F=$2
 W=$3
-fail=0
-check() { # check DESCRIPTION EXPECTED ACTUAL
-	if [ "$2" != "$3" ]; then
-		echo "FAIL: $1: expected '$2', got '$3'"
-		fail=1
-	else
-		echo "ok: $1"
-	fi
-}
-contains() { # contains DESCRIPTION FILE TEXT
-	if grep -qF -- "$3" "$2"; then echo "ok: $1"; else echo "FAIL: $1: no '$3' in:"; cat "$2"; fail=1; fi
-}
-lines() { # lines DESCRIPTION FILE N
-	check "$1" "$3" "$(wc -l <"$2" | tr -d ' ')"
-}
+. "$(dirname "$0")/flow_lib.sh"
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 cp "$F" ./race.yaml || exit 1
 
