@@ -181,6 +181,19 @@ int replay_check(const char *file, const struct replay *rp, const struct replay_
 	return status;
 }
 
+/* Read replay file @file into @rp and find its scenario (loading its
+ * plugin or scenario file); false after one line, with nothing to free. */
+static bool replay_open(const char *file, struct replay *rp, struct cli_env *env)
+{
+	if (!replay_load(file, rp))
+		return false;
+	if (!replay_resolve(file, rp, env)) {
+		replay_free(rp);
+		return false;
+	}
+	return true;
+}
+
 int cmd_replay(int argc, char **argv, struct cli_env *env)
 {
 	const char *file = NULL;
@@ -197,12 +210,8 @@ int cmd_replay(int argc, char **argv, struct cli_env *env)
 	status = replay_args(argc, argv, "replay", opts, &file);
 	if (status != EXIT_OK || env->dry)
 		return cli_parse_status(status);
-	if (!replay_load(file, &rp))
+	if (!replay_open(file, &rp, env))
 		return EXIT_USAGE;
-	if (!replay_resolve(file, &rp, env)) {
-		replay_free(&rp);
-		return EXIT_USAGE;
-	}
 	status = replay_check(file, &rp, &o);
 	replay_free(&rp);
 	return status;
@@ -278,12 +287,8 @@ int cmd_shrink(int argc, char **argv, struct cli_env *env)
 	status = replay_args(argc, argv, "shrink", opts, &file);
 	if (status != EXIT_OK || env->dry)
 		return cli_parse_status(status);
-	if (!replay_load(file, &rp))
+	if (!replay_open(file, &rp, env))
 		return EXIT_USAGE;
-	if (!replay_resolve(file, &rp, env)) {
-		replay_free(&rp);
-		return EXIT_USAGE;
-	}
 	shrunk = malloc((rp.nr_choices ? rp.nr_choices : 1) * sizeof(*shrunk));
 	if (!shrunk) {
 		replay_free(&rp);
