@@ -69,19 +69,23 @@ struct mmn_mm *mmn_mm_create(struct mmn_sim *sim)
  */
 void mmn_mm_get(struct mmn_mm *mm)
 {
-	int users;
+	if (mm)
+		(void)mmn__mm_users_add(mm, 1, "mmget()");
+}
 
-	if (!mm)
-		return;
-	users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);
+int mmn__mm_users_add(struct mmn_mm *mm, int delta, const char *what)
+{
+	int users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);
+
 	do {
 		if (users <= 0) {
 			mmn_reportf(mm->sim, MMN_VIOL_ACCOUNTING, 0, 0,
-				    "mmget() of torn-down mm %u", mm->id);
-			return;
+				    "%s of mm %u with no user left (torn down)", what, mm->id);
+			return 0;
 		}
-	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users + 1,
-							memory_order_relaxed, memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users + delta,
+							memory_order_acq_rel, memory_order_relaxed));
+	return users;
 }
 
 void mmn_mmgrab(struct mmn_mm *mm)

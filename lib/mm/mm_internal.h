@@ -417,6 +417,12 @@ void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f);
 struct mmn_shmem *mmn__shmem_create(struct mmn_sim *sim, unsigned long len, bool huge);
 /* __mmdrop() body: unlist @mm and free it (subscriptions, PGD, VMAs). */
 void mmn__mm_free(struct mmn_mm *mm);
+/*
+ * mm_users += @delta unless the mm is torn down (no user left: reviving it
+ * or putting it again is reported as @what, "mmget()" or "mmput()", and
+ * refused). Returns the count before, 0 when refused.
+ */
+int mmn__mm_users_add(struct mmn_mm *mm, int delta, const char *what);
 /* The hook __mmdrop() calls to free mm->notifier_subscriptions when set
  * (mmu_notifier_subscriptions_destroy()); lib/notifier registers it. */
 /* Whether any VMA overlaps [start, end). */

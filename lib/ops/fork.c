@@ -366,8 +366,6 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 /* mmput(): the last user runs exit_mmap(), then drops the users' mm_count. */
 void mmn_mm_put(struct mmn_mm *mm)
 {
-	int users;
-
 	if (!mm)
 		return;
 	/*
@@ -376,16 +374,7 @@ void mmn_mm_put(struct mmn_mm *mm)
 	 * only while an mmgrab() keeps the struct; after the last mmdrop() the
 	 * memory is freed and the put cannot be checked (mm.h).
 	 */
-	users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);
-	do {
-		if (users <= 0) {
-			mmn_reportf(mm->sim, MMN_VIOL_ACCOUNTING, 0, 0,
-				    "mmput() of mm %u with no user left (double put)", mm->id);
-			return;
-		}
-	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users - 1,
-							memory_order_acq_rel, memory_order_relaxed));
-	if (users == 1) {
+	if (mmn__mm_users_add(mm, -1, "mmput()") == 1) {
 		mmn_exit_mmap(mm);
 		mmn_mmdrop(mm);
 	}
