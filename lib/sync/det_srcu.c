@@ -92,7 +92,8 @@ static void det_run_callback(struct mmn_sim *sim, struct mmn_actor *a, struct mm
 {
 	struct mmn_srcu *ss = h->ss;
 
-	h->ss = NULL;  /* no longer queued (mmn_call_srcu()'s double-queue check) */
+	/* No longer queued (mmn_call_srcu()'s double-queue check reads it). */
+	__atomic_store_n(&h->ss, NULL, __ATOMIC_RELEASE);
 	if (a)
 		a->in_callback++;
 	h->func(h);

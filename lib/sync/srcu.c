@@ -352,7 +352,8 @@ static void srcu_callback(struct rcu_head *rh)
 	srcu_tsan_acquire(&srcu_tsan_gp);
 	/* Read before the call: @func usually frees the object holding @head. */
 	sim = head->ss->dep.sim;
-	head->ss = NULL;  /* no longer queued (mmn_call_srcu()'s double-queue check) */
+	/* No longer queued (mmn_call_srcu()'s double-queue check reads it). */
+	__atomic_store_n(&head->ss, NULL, __ATOMIC_RELEASE);
 	a = sync_ld_actor(sim);
 	srcu_in_callback = true;
 	if (a)
@@ -382,7 +383,7 @@ void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 		return;
 	}
 	head->func = func;
-	head->ss = ss;
+	__atomic_store_n(&head->ss, ss, __ATOMIC_RELAXED);
 	/* Backend dispatch point. */
 	if (!sync_native(ss->dep.sim)) {
 		mmn__det_call_srcu(ss, head);
