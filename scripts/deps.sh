@@ -13,13 +13,30 @@ set -eu
 # sharded explorations (a CLI test). The fuzz preset (tests/fuzz) builds with
 # clang (Debian's clang 14) and links libFuzzer and clang's ASan/UBSan
 # runtimes, which only libclang-rt-14-dev ships (libclang_rt.fuzzer-x86_64.a;
-# clang-14 does not depend on it).
-packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev nettle-dev libyaml-dev jq doxygen clang libclang-rt-14-dev"
+# clang-14 does not depend on it). Slurm (slurmctld, slurmd, the client) and
+# munge run a private single-node cluster for the cluster test
+# (tests/cluster, docs/cluster.md). Node.js and npm (only when no npm is on
+# PATH) install the pinned npm packages of scripts/npm (package-lock.json)
+# that the Kubernetes schema check of that test uses.
+packages="gcc libc6-dev binutils make cmake pkg-config libcmocka-dev liburcu-dev libjson-c-dev nettle-dev libyaml-dev jq doxygen clang libclang-rt-14-dev slurmctld slurmd slurm-client munge"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	echo "scripts/deps.sh: no dpkg-query: this script is for Debian 12; install by hand: $packages" >&2
 	exit 1
 fi
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+# The npm packages, once npm is there: `npm ci` when node_modules is absent or
+# older than the lock file.
+npm_packages() {
+	lock=$root/scripts/npm/package-lock.json
+	stamp=$root/scripts/npm/node_modules/.package-lock.json
+	if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+		echo "scripts/deps.sh: npm ci in scripts/npm"
+		npm ci --prefix "$root/scripts/npm" --no-audit --no-fund --loglevel=error >/dev/null
+	fi
+}
 
 missing=
 for p in $packages; do
@@ -27,7 +44,11 @@ for p in $packages; do
 		missing="$missing $p"
 	fi
 done
-[ -n "$missing" ] || exit 0
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
+if [ -z "$missing" ]; then
+	npm_packages
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "scripts/deps.sh: missing Debian packages:$missing" >&2
@@ -41,3 +62,4 @@ apt-get update -qq
 # shellcheck disable=SC2086 # one word per package
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 echo "scripts/deps.sh: installed:$missing"
+npm_packages

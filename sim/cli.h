@@ -127,5 +127,6 @@ int cmd_run(int argc, char **argv, struct cli_env *env);     /* sim/cmd_run.c */
 int cmd_explore(int argc, char **argv, struct cli_env *env); /* sim/cmd_explore.c */
 int cmd_replay(int argc, char **argv, struct cli_env *env);  /* sim/cmd_replay.c */
 int cmd_shrink(int argc, char **argv, struct cli_env *env);  /* sim/cmd_replay.c */
+int cmd_merge(int argc, char **argv, struct cli_env *env);   /* sim/cmd_merge.c */
 
 #endif /* MMNSIM_SIM_CLI_H */

@@ -8,6 +8,7 @@
  *   mmnsim explore SCENARIO|all [--strategy S] [--runs N] [--shard I/N] [--jobs J] ...
  *   mmnsim replay FILE [--trace F] [--chrome F] [--json]
  *   mmnsim shrink FILE [--out F] [--json]
+ *   mmnsim merge [--json] SHARD.json...
  *   mmnsim help | --help
  *   mmnsim --load PATH.so ... COMMAND ...   (and MMNSIM_PLUGINS=a.so:b.so)
  *
@@ -39,6 +40,7 @@ static const struct {
 	{ "explore", cmd_explore },
 	{ "replay", cmd_replay },
 	{ "shrink", cmd_shrink },
+	{ "merge", cmd_merge },
 };
 
 /* Run command @cmd with the arguments after it; -1 when there is no such

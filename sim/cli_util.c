@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"  explore SCENARIO|all [options]  search the scenario's schedules for violations\n"
 	"  replay FILE [options]           re-run a saved schedule (a .replay.json file)\n"
 	"  shrink FILE [options]           shorten a saved violating schedule\n"
+	"  merge [--json] SHARD.json...    check and merge the --json outputs of explore's shards\n"
 	"  help, --help                    this text\n"
 	"\n"
 	"scenario options (run and explore):\n"

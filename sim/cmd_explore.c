@@ -288,12 +288,21 @@ static void json_stats(struct jw *j, const struct explore_opts *o, const struct 
 	for (int i = 0; i < MMN_SCENARIO_MAX_KNOBS && p->knobs[i]; i++)
 		jw_str(j, NULL, p->knobs[i]);
 	jw_close(j, ']');
+	jw_int(j, "variant", p->variant);
+	jw_ulong(j, "pages", p->pages);
+	jw_ulong(j, "iterations", p->iterations);
+	jw_ulong(j, "rng_seed", p->seed);
 	jw_str(j, "strategy", mmn_explore_strategy_name(o->cfg.strategy));
 	jw_ulong(j, "runs", o->cfg.runs);
 	jw_ulong(j, "seed", o->cfg.seed);
 	jw_ulong(j, "shard", o->cfg.shard);
 	jw_ulong(j, "shards", o->cfg.shards);
 	jw_ulong(j, "jobs", o->jobs);
+	jw_ulong(j, "pct_depth", o->cfg.pct_depth);
+	jw_ulong(j, "pct_steps", o->cfg.pct_steps);
+	jw_ulong(j, "max_steps", o->cfg.max_steps);
+	jw_ulong(j, "preemption_bound", o->cfg.preemption_bound);
+	jw_bool(j, "keep_going", o->cfg.keep_going);
 	jw_ulong(j, "schedules", st->schedules);
 	jw_ulong(j, "violating", st->violating);
 	if (st->violating) {
