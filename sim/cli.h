@@ -24,6 +24,8 @@
 #define EXIT_OK 0
 #define EXIT_VIOLATION 1
 #define EXIT_USAGE 2
+/* explore: every schedule exhausted its step budget, so none was judged */
+#define EXIT_NO_VERDICT 3
 
 /* ------------------------------------------------------ option parser -- */
 
@@ -59,7 +61,12 @@ struct cli_syntax {
 	const char *what;
 	const char **positional;
 	const struct cli_opt *opts;
+	/* NULL, or one flag per entry of @opts: set when the option was given. */
+	bool *given;
 };
+
+/* Whether option @name of @syn was given (syn->given must be set). */
+bool cli_given(const struct cli_syntax *syn, const char *name);
 
 #define CLI_HELP (-1)
 
@@ -86,7 +93,7 @@ static inline int cli_parse_status(int rc)
 	{ "--wrong", CLI_FLAG, &(p)->wrong, 0, 0, NULL },                                  \
 	{ "--profile", CLI_CUSTOM, &(p)->profile, 0, 0, cli_set_profile },                 \
 	{ "--knob", CLI_CUSTOM, (p)->knobs, 0, 0, cli_set_knob },                          \
-	{ "--variant", CLI_INT, &(p)->variant, 0, INT_MAX, NULL },                         \
+	{ "--variant", CLI_CUSTOM, &(p)->variant, 0, 0, cli_set_variant },                 \
 	{ "--pages", CLI_ULONG, &(p)->pages, 1, ULONG_MAX, NULL },                         \
 	{ "--iterations", CLI_ULONG, &(p)->iterations, 1, ULONG_MAX, NULL },               \
 	{ "--seed", CLI_U64, &(p)->seed, 0, UINT64_MAX, NULL }
@@ -95,6 +102,8 @@ static inline int cli_parse_status(int rc)
 bool cli_set_profile(const char *val, void *dest);
 /* --knob: the next free slot of a const char *[MMN_SCENARIO_MAX_KNOBS]. */
 bool cli_set_knob(const char *val, void *dest);
+/* --variant: -1 (the scenario's choice) or 0..INT_MAX into an int. */
+bool cli_set_variant(const char *val, void *dest);
 
 /* ------------------------------------------------------------- knobs -- */
 
@@ -107,6 +116,9 @@ const char *kinds_text(const unsigned long by_kind[MMN_VIOL_NR_KINDS], char *buf
 
 /* The --help text. */
 void usage(FILE *out);
+/* One command's --help text (`mmnsim help run`, `mmnsim run --help`); false
+ * when @cmd is no command. */
+bool usage_command(FILE *out, const char *cmd);
 
 /* ---------------------------------------------------------- commands -- */
 

@@ -64,9 +64,24 @@ static int cli_command(int argc, char **argv, struct cli_env *env)
 		return EXIT_USAGE;
 	}
 	cmd = argv[1];
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h"))
+		cmd = "help"; /* mmnsim --help run == mmnsim help run */
+	if (!strcmp(cmd, "help") && argc > 3) {
+		fprintf(stderr, "mmnsim: help takes one command, got '%s' after '%s'\n", argv[3], argv[2]);
+		return EXIT_USAGE;
+	} else if (!strcmp(cmd, "help") && argc == 3) {
+		if (!usage_command(stdout, argv[2])) {
+			fprintf(stderr, "mmnsim: help: unknown command '%s' (mmnsim --help shows them)\n",
+				argv[2]);
+			return EXIT_USAGE;
+		}
+		status = EXIT_OK;
+	} else if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		status = EXIT_OK;
+	} else if (!strcmp(cmd, "--version") && argc > 2) {
+		fprintf(stderr, "mmnsim: --version takes no arguments, got '%s'\n", argv[2]);
+		return EXIT_USAGE;
 	} else if (!strcmp(cmd, "--version")) {
 		printf("mmnsim %s\n", mmn_version_string());
 		status = EXIT_OK;

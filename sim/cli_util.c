@@ -17,7 +17,7 @@
 
 /* --------------------------------------------------------------- usage -- */
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"usage: mmnsim [--load PLUGIN.so ...] COMMAND [ARGS]\n"
 	"\n"
 	"  --load PLUGIN.so        load a plugin that registers scenarios (repeatable; also\n"
@@ -30,22 +30,29 @@ static const char usage_text[] =
 	"  replay FILE [options]           re-run a saved schedule (a .replay.json file)\n"
 	"  shrink FILE [options]           shorten a saved violating schedule\n"
 	"  merge [--json] SHARD.json...    check and merge the --json outputs of explore's shards\n"
-	"  help, --help                    this text\n"
-	"\n"
+	"  help [COMMAND], --help          this text, or one command's\n"
+	"\n";
+
+static const char usage_scenario[] =
 	"scenario options (run and explore):\n"
 	"  --wrong                 the seed's wrong setting (default: the right one)\n"
 	"  --profile P             kernel profile (default: the scenario's choice)\n"
 	"  --knob NAME=VALUE       override one knob; repeatable (at most 8)\n"
-	"  --variant N             listener variant (the listener's enum value)\n"
+	"  --variant N             listener variant (the listener's enum value; -1, the\n"
+	"                          default: the scenario's choice)\n"
 	"  --pages N               pages of the working set (N >= 1)\n"
 	"  --iterations N          rounds of a native run (N >= 1)\n"
 	"  --seed N                seed of every pseudo-random choice (0 means 1)\n"
-	"\n"
+	"\n";
+
+static const char usage_run[] =
 	"run options:\n"
 	"  --threads native        native threads (default: the deterministic interleaving)\n"
 	"  --threads interleaved   the deterministic interleaving (the default)\n"
 	"  --json                  one JSON object instead of the human summary\n"
-	"\n"
+	"\n";
+
+static const char usage_explore[] =
 	"explore options:\n"
 	"  --strategy S            random, pct (default) or exhaustive\n"
 	"  --runs N                schedules in all shards together (default 1000)\n"
@@ -64,19 +71,63 @@ static const char usage_text[] =
 	"                          --wrong: only the wrong rows; neither: both)\n"
 	"  --json                  one JSON object (mergeable across shards, docs/exploration.md)\n"
 	"  --quiet                 no progress line\n"
-	"\n"
+	"\n";
+
+static const char usage_replay[] =
 	"replay and shrink options:\n"
 	"  --out FILE              shrink: where the shrunk schedule goes\n"
 	"                          (default FILE with .shrunk before .replay.json)\n"
 	"  --trace FILE            replay: write the text trace there ('-': stdout)\n"
-	"  --chrome FILE           replay: write the Chrome trace-event JSON there\n"
+	"  --chrome FILE           replay: write the Chrome trace-event JSON there ('-': stdout)\n"
+	"                          (with a '-' output, the summary goes to stderr)\n"
 	"  --json                  one JSON object instead of the human summary\n"
-	"\n"
-	"exit status: 0 ok, 1 violation found, 2 usage or input error\n";
+	"\n";
+
+static const char usage_tail[] = "exit status: 0 ok, 1 violation found, 2 usage or input error\n";
 
 void usage(FILE *out)
 {
-	fputs(usage_text, out);
+	fputs(usage_head, out);
+	fputs(usage_scenario, out);
+	fputs(usage_run, out);
+	fputs(usage_explore, out);
+	fputs(usage_replay, out);
+	fputs(usage_tail, out);
+}
+
+/* One command's synopsis and the option sections it takes. */
+static const struct {
+	const char *cmd, *synopsis;
+	const char *sections[2];
+} command_usage[] = {
+	{ "list", "mmnsim list [--json]\n  the scenarios, the profiles, the knobs and the costs\n", { NULL } },
+	{ "run", "mmnsim run SCENARIO|FILE.yaml [options]\n  run one scenario once\n",
+	  { usage_scenario, usage_run } },
+	{ "explore", "mmnsim explore SCENARIO|FILE.yaml|all [options]\n"
+		     "  search the scenario's schedules for violations\n",
+	  { usage_scenario, usage_explore } },
+	{ "replay", "mmnsim replay FILE [--trace F] [--chrome F] [--json]\n"
+		    "  re-run a saved schedule and compare its trace with the saved one\n",
+	  { usage_replay } },
+	{ "shrink", "mmnsim shrink FILE [--out F] [--json]\n  shorten a saved violating schedule\n",
+	  { usage_replay } },
+	{ "merge", "mmnsim merge [--json] SHARD.json...\n"
+		   "  check that the files are the --json outputs of the shards of one exploration,\n"
+		   "  and merge them (docs/cluster.md)\n", { NULL } },
+};
+
+bool usage_command(FILE *out, const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(command_usage) / sizeof(command_usage[0]); i++) {
+		if (strcmp(cmd, command_usage[i].cmd))
+			continue;
+		fprintf(out, "usage: %s\n", command_usage[i].synopsis);
+		for (int k = 0; k < 2 && command_usage[i].sections[k]; k++)
+			fputs(command_usage[i].sections[k], out);
+		fputs(usage_tail, out);
+		return true;
+	}
+	return false;
 }
 
 /* ------------------------------------------------------------- options -- */
@@ -216,8 +267,11 @@ int cli_parse(int argc, char **argv, const struct cli_syntax *syn)
 				return EXIT_USAGE;
 			if (!set_option(o, val))
 				return EXIT_USAGE;
+			if (syn->given)
+				syn->given[o - syn->opts] = true;
 		} else if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-			usage(stdout);
+			if (!usage_command(stdout, syn->cmd))
+				usage(stdout);
 			return CLI_HELP;
 		} else if (!syn->what ? !no_positional(syn->cmd, arg)
 				      : !take_positional(syn->cmd, syn->what, arg, syn->positional)) {
@@ -225,6 +279,28 @@ int cli_parse(int argc, char **argv, const struct cli_syntax *syn)
 		}
 	}
 	return EXIT_OK;
+}
+
+bool cli_given(const struct cli_syntax *syn, const char *name)
+{
+	for (const struct cli_opt *o = syn->opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return syn->given[o - syn->opts];
+	return false;
+}
+
+bool cli_set_variant(const char *val, void *dest)
+{
+	unsigned long long v;
+
+	if (!strcmp(val, "-1")) {
+		*(int *)dest = -1;
+		return true;
+	}
+	if (!parse_number("--variant", val, 0, INT_MAX, &v))
+		return false;
+	*(int *)dest = (int)v;
+	return true;
 }
 
 bool cli_set_profile(const char *val, void *dest)

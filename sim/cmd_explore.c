@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -276,6 +277,13 @@ static void fmt_time(char *buf, size_t len, uint64_t ns)
 		snprintf(buf, len, "%.1f us", ns / 1e3);
 }
 
+/* Nothing was judged: every schedule ran out of its step budget (an
+ * over-budget schedule is never judged, docs/exploration.md "Outcomes"). */
+static bool explore_unjudged(const struct mmn_explore_stats *st)
+{
+	return st->schedules && st->budgets >= st->schedules && !st->violating;
+}
+
 static void json_stats(struct jw *j, const struct explore_opts *o, const struct mmn_scenario *s,
 		       const struct mmn_scenario_params *p, const struct mmn_explore_stats *st,
 		       const struct shared *sh)
@@ -317,6 +325,7 @@ static void json_stats(struct jw *j, const struct explore_opts *o, const struct 
 	jw_ulong(j, "steps", st->steps);
 	jw_ulong(j, "deadlocks", st->deadlocks);
 	jw_ulong(j, "budgets", st->budgets);
+	jw_bool(j, "judged", !explore_unjudged(st));
 	jw_ulong(j, "claims_held", st->claims_held);
 	jw_bool(j, "complete", o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE && st->complete);
 	jw_open(j, "by_kind", '{');
@@ -355,6 +364,12 @@ static void print_one(const struct explore_opts *o, const struct mmn_scenario *s
 		fmt_time(t2, sizeof(t2), st->first_real_ns);
 		printf("violating   %lu; first at schedule %lu, after %s\n", st->violating,
 		       st->first_index, t2);
+	} else if (explore_unjudged(st)) {
+		printf("violating   NO VERDICT: every schedule exhausted its step budget (--max-steps "
+		       "%lu), so none was judged; raise --max-steps\n", o->cfg.max_steps);
+	} else if (st->budgets) {
+		printf("violating   none among the %lu judged (%lu over budget, not judged)\n",
+		       st->schedules - st->budgets, st->budgets);
 	} else {
 		printf("violating   none\n");
 	}
@@ -411,7 +426,7 @@ static int explore_all(const struct explore_opts *o, const struct mmn_scenario_p
 				status = EXIT_USAGE;
 				continue;
 			}
-			ok = row_as_claimed(s, &p, &st);
+			ok = row_as_claimed(s, &p, &st) && !explore_unjudged(&st);
 			all_ok = all_ok && ok;
 			if (o->json) {
 				json_stats(&j, o, s, &p, &st, sh);
@@ -428,7 +443,9 @@ static int explore_all(const struct explore_opts *o, const struct mmn_scenario_p
 				       mmn_explore_strategy_name(o->cfg.strategy), st.schedules,
 				       st.violating, first, t1, st.claims_held, st.schedules, t2,
 				       ok ? "" : "NOT AS CLAIMED: ",
-				       st.violating ? "found " : "none found",
+				       st.violating		? "found "
+				       : explore_unjudged(&st) ? "no verdict (every schedule over budget)"
+							       : "none found",
 				       st.violating ? kinds_text(st.by_kind, kinds, sizeof(kinds)) : "");
 			}
 			munmap(sh, sizeof(*sh));
@@ -492,6 +509,56 @@ static bool set_out_dir(const char *val, void *dest)
 
 /* Parse explore's arguments into @o, @p, *@scenario and *@right_only, and
  * check how they combine: EXIT_OK, EXIT_USAGE after one line, or CLI_HELP. */
+/* Options given that the chosen strategy does not use, and an --out that
+ * cannot hold saved schedules, refused before anything runs: false after
+ * one line. */
+static bool explore_options_apply(const struct cli_syntax *syn, const struct explore_opts *o)
+{
+	static const struct {
+		const char *opt;
+		enum mmn_explore_strategy only;
+	} only_for[] = {
+		{ "--pct-depth", MMN_EXPLORE_PCT },
+		{ "--pct-steps", MMN_EXPLORE_PCT },
+		{ "--preemption-bound", MMN_EXPLORE_EXHAUSTIVE },
+	};
+	struct stat sb;
+
+	for (size_t i = 0; i < sizeof(only_for) / sizeof(only_for[0]); i++) {
+		if (cli_given(syn, only_for[i].opt) && o->cfg.strategy != only_for[i].only) {
+			fprintf(stderr, "mmnsim: %s applies to the %s strategy only, not to %s\n",
+				only_for[i].opt, mmn_explore_strategy_name(only_for[i].only),
+				mmn_explore_strategy_name(o->cfg.strategy));
+			return false;
+		}
+	}
+	if (!o->max_saves)
+		return true;
+	if (stat(o->out_dir, &sb)) {
+		char parent[1024];
+		const char *slash = strrchr(o->out_dir, '/');
+
+		/* created at the first save (one level): its parent must be there */
+		snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - o->out_dir) : 1,
+			 slash ? (slash == o->out_dir ? "/" : o->out_dir) : ".");
+		if (errno == ENOENT && !stat(parent, &sb) && S_ISDIR(sb.st_mode))
+			return true;
+		fprintf(stderr, "mmnsim: --out %s: %s\n", o->out_dir,
+			errno == ENOENT ? "its parent directory does not exist" : strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "mmnsim: --out %s: not a directory (found schedules are saved in it)\n",
+			o->out_dir);
+		return false;
+	}
+	if (access(o->out_dir, W_OK | X_OK)) {
+		fprintf(stderr, "mmnsim: --out %s: %s\n", o->out_dir, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
 static int explore_args(int argc, char **argv, struct explore_opts *o,
 			struct mmn_scenario_params *p, const char **scenario, bool *right_only)
 {
@@ -515,12 +582,15 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		{ "--out", CLI_CUSTOM, &o->out_dir, 0, 0, set_out_dir },
 		{ NULL, CLI_FLAG, NULL, 0, 0, NULL },
 	};
+	bool given[sizeof(opts) / sizeof(opts[0])] = { false };
 	const struct cli_syntax syn = { .cmd = "explore", .what = "scenario",
-					.positional = scenario, .opts = opts };
+					.positional = scenario, .opts = opts, .given = given };
 	int rc = cli_parse(argc, argv, &syn);
 
 	if (rc != EXIT_OK)
 		return rc;
+	if (!explore_options_apply(&syn, o))
+		return EXIT_USAGE;
 	if (!*scenario) {
 		fprintf(stderr, "mmnsim: explore needs a scenario or 'all' (mmnsim list shows them)\n");
 		return EXIT_USAGE;
@@ -568,6 +638,8 @@ static int explore_single(const struct explore_opts *o, const char *id,
 		print_one(o, s, p, &st, sh);
 	}
 	munmap(sh, sizeof(*sh));
+	if (explore_unjudged(&st))
+		return EXIT_NO_VERDICT;
 	return st.violating ? EXIT_VIOLATION : EXIT_OK;
 }
 

@@ -305,6 +305,9 @@ static int merge_files(struct merge *m, bool json)
 		merge_print_json(m);
 	else
 		merge_print_text(m);
+	if (!merge_sum(m, "violating") && merge_sum(m, "schedules") &&
+	    merge_sum(m, "budgets") >= merge_sum(m, "schedules"))
+		return EXIT_NO_VERDICT; /* as explore: every schedule over budget */
 	return merge_sum(m, "violating") ? EXIT_VIOLATION : EXIT_OK;
 }
 
@@ -327,7 +330,7 @@ int cmd_merge(int argc, char **argv, struct cli_env *env)
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: mmnsim merge [--json] SHARD.json...\n");
+			usage_command(stdout, "merge");
 			status = CLI_HELP;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "mmnsim: merge: unknown option '%s' (mmnsim merge --help)\n",

@@ -105,6 +105,12 @@ static int replay_args(int argc, char **argv, const char *cmd, const struct cli_
 	return EXIT_OK;
 }
 
+/* --trace - or --chrome -: the output goes to stdout. */
+static bool replay_stdout_taken(const struct replay_outputs *o)
+{
+	return (o->trace && !strcmp(o->trace, "-")) || (o->chrome && !strcmp(o->chrome, "-"));
+}
+
 int replay_check(const char *file, const struct replay *rp, const struct replay_outputs *o)
 {
 	struct mmn_scenario_result res;
@@ -122,7 +128,11 @@ int replay_check(const char *file, const struct replay *rp, const struct replay_
 		return EXIT_USAGE;
 	if (rp->trace_file[0]) {
 		size_t len;
-		char *saved = read_text_file(rp->trace_file, &len);
+		char where[1200];
+		char *saved;
+
+		snprintf(where, sizeof(where), "%s: field 'trace': the saved trace: ", file);
+		saved = read_text_file(rp->trace_file, &len, where);
 
 		if (!saved) {
 			free(x.trace);
@@ -165,17 +175,20 @@ int replay_check(const char *file, const struct replay *rp, const struct replay_
 			jw_null(&j, "trace_identical");
 		jw_ulong(&j, "modelled_ns", res.modelled_ns);
 		jw_close(&j, '}');
-	} else if (!o->trace || strcmp(o->trace, "-")) {
-		printf("replay      %s: %s %s, %zu choices (found by %s, seed %llu, schedule %lu)\n",
-		       file, rp->s->id, rp->p.wrong ? "wrong" : "right", rp->nr_choices,
-		       rp->strategy, (unsigned long long)rp->seed, rp->index);
-		printf("run         %lu steps, outcome %s, %lu replay misses\n", res.sched.steps,
-		       outcome_name(res.sched.outcome), res.sched.replay_misses);
-		printf("violations  %s%s\n", kinds_text(res.by_kind, kinds, sizeof(kinds)),
-		       x.violating ? " (the scenario's violation: reproduced)" : "");
-		printf("trace       %s\n", !have_saved ? "no saved trace to compare"
-				       : same	  ? "identical to the saved trace, byte for byte"
-						  : "DIFFERS from the saved trace");
+	} else {
+		/* stdout carries --trace - or --chrome -: the summary goes to stderr */
+		FILE *out = replay_stdout_taken(o) ? stderr : stdout;
+
+		fprintf(out, "replay      %s: %s %s, %zu choices (found by %s, seed %llu, schedule %lu)\n",
+			file, rp->s->id, rp->p.wrong ? "wrong" : "right", rp->nr_choices,
+			rp->strategy, (unsigned long long)rp->seed, rp->index);
+		fprintf(out, "run         %lu steps, outcome %s, %lu replay misses\n", res.sched.steps,
+			outcome_name(res.sched.outcome), res.sched.replay_misses);
+		fprintf(out, "violations  %s%s\n", kinds_text(res.by_kind, kinds, sizeof(kinds)),
+			x.violating ? " (the scenario's violation: reproduced)" : "");
+		fprintf(out, "trace       %s\n", !have_saved ? "no saved trace to compare"
+					: same	 ? "identical to the saved trace, byte for byte"
+						 : "DIFFERS from the saved trace");
 	}
 	free(x.trace);
 	return status;
@@ -208,6 +221,13 @@ int cmd_replay(int argc, char **argv, struct cli_env *env)
 	int status;
 
 	status = replay_args(argc, argv, "replay", opts, &file);
+	if (status == EXIT_OK && replay_stdout_taken(&o) &&
+	    (o.json || (o.trace && o.chrome && !strcmp(o.trace, o.chrome)))) {
+		fprintf(stderr, "mmnsim: replay: %s write to stdout; give %s a file\n",
+			o.json ? "--json and the '-' output both" : "--trace - and --chrome - both",
+			o.trace && !strcmp(o.trace, "-") ? "--trace" : "--chrome");
+		status = EXIT_USAGE;
+	}
 	if (status != EXIT_OK || env->dry)
 		return cli_parse_status(status);
 	if (!replay_open(file, &rp, env))

@@ -3,8 +3,10 @@
  * mmnsim run SCENARIO [options]: one run of a scenario, interleaved or on
  * native threads, summarised for people or as one JSON object (docs/cli.md).
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <mmnsim/mmnsim.h>
@@ -88,8 +90,66 @@ static void print_human(const struct mmn_scenario *s, const struct mmn_scenario_
 	printf("claim       %s: %s\n", r->claim_holds ? "holds" : "DOES NOT HOLD", s->claim);
 }
 
+/* The reports shown per kind, at most (the result counts them all). */
+#define RUN_SHOW_PER_KIND 2
+
+/* The first reports of each kind, with their detail (held-lock stacks),
+ * filled from the scenario's on_violation by whichever actor reports: a slot
+ * is claimed with an atomic counter, so native runs need no lock. */
+struct run_reports {
+	atomic_uint seen[MMN_VIOL_NR_KINDS];
+	char text[MMN_VIOL_NR_KINDS][RUN_SHOW_PER_KIND][2048];
+};
+
+static void run_on_violation(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
+{
+	struct run_reports *rr = arg;
+	unsigned int slot;
+	int n;
+
+	(void)sim;
+	if ((unsigned int)v->kind >= MMN_VIOL_NR_KINDS)
+		return;
+	slot = atomic_fetch_add(&rr->seen[v->kind], 1);
+	if (slot >= RUN_SHOW_PER_KIND)
+		return;
+	n = snprintf(rr->text[v->kind][slot], sizeof(rr->text[0][0]), "%s [actor %s%s%s",
+		     v->msg ? v->msg : "", v->actor_name ? v->actor_name : "?", v->op ? ", in " : "",
+		     v->op ? v->op : "");
+	if (n >= 0 && (size_t)n < sizeof(rr->text[0][0]) && v->addr)
+		n += snprintf(rr->text[v->kind][slot] + n, sizeof(rr->text[0][0]) - (size_t)n,
+			      ", addr 0x%lx", v->addr);
+	if (n >= 0 && (size_t)n < sizeof(rr->text[0][0]))
+		snprintf(rr->text[v->kind][slot] + n, sizeof(rr->text[0][0]) - (size_t)n, "]%s%s",
+			 v->detail ? "\n" : "", v->detail ? v->detail : "");
+}
+
+/* The reports, each line of a detail indented under its message. */
+static void print_reports(const struct run_reports *rr)
+{
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++) {
+		unsigned int seen = atomic_load(&rr->seen[k]);
+
+		for (unsigned int i = 0; i < seen && i < RUN_SHOW_PER_KIND; i++) {
+			const char *t = rr->text[k][i];
+
+			printf("report      %s: ", mmn_violation_kind_name((enum mmn_violation_kind)k));
+			for (; *t && !(*t == '\n' && !t[1]); t++) {
+				putchar(*t);
+				if (*t == '\n')
+					fputs("              ", stdout);
+			}
+			putchar('\n');
+		}
+		if (seen > RUN_SHOW_PER_KIND)
+			printf("report      %s: ... and %u more\n",
+			       mmn_violation_kind_name((enum mmn_violation_kind)k),
+			       seen - RUN_SHOW_PER_KIND);
+	}
+}
+
 static void print_json(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
-		       const struct mmn_scenario_result *r)
+		       const struct mmn_scenario_result *r, const struct run_reports *rr)
 {
 	struct jw j = { .out = stdout };
 
@@ -121,6 +181,16 @@ static void print_json(const struct mmn_scenario *s, const struct mmn_scenario_p
 	jw_close(&j, '}');
 	jw_ulong(&j, "real_ns", r->real_ns);
 	jw_ulong(&j, "modelled_ns", r->modelled_ns);
+	jw_open(&j, "reports", '[');
+	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++) {
+		for (unsigned int i = 0; i < atomic_load(&rr->seen[k]) && i < RUN_SHOW_PER_KIND; i++) {
+			jw_open(&j, NULL, '{');
+			jw_str(&j, "kind", mmn_violation_kind_name((enum mmn_violation_kind)k));
+			jw_str(&j, "text", rr->text[k][i]);
+			jw_close(&j, '}');
+		}
+	}
+	jw_close(&j, ']');
 	jw_str(&j, "note", r->note);
 	jw_str(&j, "claim", s->claim);
 	jw_bool(&j, "claim_holds", r->claim_holds);
@@ -133,6 +203,7 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 	const struct mmn_scenario *s = NULL;
 	struct mmn_scenario_result r;
 	const char *scenario = NULL, *threads = NULL;
+	struct run_reports *rr;
 	bool json = false;
 	const struct cli_opt opts[] = {
 		CLI_SCENARIO_OPTIONS(&p),
@@ -172,18 +243,29 @@ int cmd_run(int argc, char **argv, struct cli_env *env)
 	if (env->dry)
 		return EXIT_OK;
 
+	rr = calloc(1, sizeof(*rr));
+	if (!rr) {
+		fprintf(stderr, "mmnsim: out of memory\n");
+		return EXIT_USAGE;
+	}
+	p.on_violation = run_on_violation;
+	p.on_violation_arg = rr;
 	err = mmn_scenario_run(s->id, &p, &r);
 	if (err) {
+		free(rr);
 		fprintf(stderr,
 			"mmnsim: scenario %s could not run with these parameters: %s (%d); "
 			"see docs/scenarios.md for its --variant, --pages and --iterations\n",
 			s->id, strerror(-err), err);
 		return EXIT_USAGE;
 	}
-	if (json)
-		print_json(s, &p, &r);
-	else
+	if (json) {
+		print_json(s, &p, &r, rr);
+	} else {
 		print_human(s, &p, &r);
+		print_reports(rr);
+	}
+	free(rr);
 	return r.violations ? EXIT_VIOLATION : EXIT_OK;
 }
 

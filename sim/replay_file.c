@@ -60,14 +60,14 @@ int write_chrome_file(const char *path, const char *trace)
 	return err;
 }
 
-char *read_text_file(const char *path, size_t *len)
+char *read_text_file(const char *path, size_t *len, const char *where)
 {
 	FILE *f = fopen(path, "r");
 	char *buf = NULL;
 	size_t cap = 0, n = 0;
 
 	if (!f) {
-		fprintf(stderr, "mmnsim: cannot read %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "mmnsim: %scannot read %s: %s\n", where, path, strerror(errno));
 		return NULL;
 	}
 	for (;;) {
@@ -77,7 +77,7 @@ char *read_text_file(const char *path, size_t *len)
 			if (!b) {
 				free(buf);
 				fclose(f);
-				fprintf(stderr, "mmnsim: out of memory reading %s\n", path);
+				fprintf(stderr, "mmnsim: %sout of memory reading %s\n", where, path);
 				return NULL;
 			}
 			buf = b;
@@ -88,15 +88,15 @@ char *read_text_file(const char *path, size_t *len)
 		if (got < 4096)
 			break;
 		if (n > REPLAY_MAX_BYTES) {
-			fprintf(stderr, "mmnsim: cannot read %s: larger than %d MiB\n", path,
-				REPLAY_MAX_BYTES >> 20);
+			fprintf(stderr, "mmnsim: %scannot read %s: larger than %d MiB\n", where,
+				path, REPLAY_MAX_BYTES >> 20);
 			free(buf);
 			fclose(f);
 			return NULL;
 		}
 	}
 	if (ferror(f)) {
-		fprintf(stderr, "mmnsim: cannot read %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "mmnsim: %scannot read %s: %s\n", where, path, strerror(errno));
 		free(buf);
 		fclose(f);
 		return NULL;
@@ -500,6 +500,11 @@ bool replay_parse(const char *path, const char *text, size_t len, struct replay 
 	/* The terminating NUL is part of the input: it ends a number at the
 	 * end of the text. */
 	o = json_tokener_parse_ex(tok, text, (int)len + 1);
+	if (!o && json_tokener_get_error(tok) == json_tokener_success) {
+		/* json-c returns NULL for a well-formed "null" */
+		fprintf(stderr, "mmnsim: %s: not a replay file (null, not a JSON object)\n", path);
+		goto out;
+	}
 	if (!o) {
 		fprintf(stderr, "mmnsim: %s:%lu: not a replay file: %s\n", path,
 			line_of(text, json_tokener_get_parse_end(tok)),
@@ -530,7 +535,7 @@ out:
 bool replay_load(const char *path, struct replay *r)
 {
 	size_t len;
-	char *text = read_text_file(path, &len);
+	char *text = read_text_file(path, &len, "");
 	bool ok;
 
 	if (!text) {

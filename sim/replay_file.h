@@ -83,8 +83,9 @@ bool replay_resolve(const char *file, struct replay *r, struct cli_env *env);
 
 /* Read all of @path (NUL-terminated, length in @len unless NULL; free() it);
  * NULL after one line on stderr, also for a file over REPLAY_MAX_BYTES
- * (/dev/zero included). */
-char *read_text_file(const char *path, size_t *len);
+ * (/dev/zero included). The line starts with @where ("" or, for a file that
+ * another names, "FILE: field 'F': "). */
+char *read_text_file(const char *path, size_t *len, const char *where);
 
 /* Write @text to @path ("-": stdout); 0 or -errno after one line on stderr. */
 int write_text_file(const char *path, const char *text, size_t len);

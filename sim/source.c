@@ -192,7 +192,7 @@ const char *cli_sfile_load(struct cli_env *env, const char *path)
 	}
 	src = &env->src[env->nr_sources];
 	memset(src, 0, sizeof(*src));
-	text = read_text_file(path, &len);
+	text = read_text_file(path, &len, "");
 	if (!text)
 		return NULL;
 	if (strlen(path) >= sizeof(src->path) || !realpath(path, src->path))

@@ -94,10 +94,17 @@ struct mmn_violation {
 typedef void (*mmn_violation_fn)(struct mmn_sim *sim, const struct mmn_violation *v,
 				 void *arg);
 
+/** The default handler prints this many violations of each kind in full. */
+#define MMN_CHECK_PRINT_FIRST 5
+
 /**
  * mmn_check_set_handler() - route violations of @p sim to @p fn.
  * @param sim  the simulation (NULL: no-op)
- * @param fn   handler; NULL restores the default (one line on stderr)
+ * @param fn   handler; NULL restores the default: on stderr, the first
+ *             MMN_CHECK_PRINT_FIRST violations of each kind, one line each
+ *             with their detail (held-lock stacks) indented under it, then
+ *             one line at the 10th, 100th, 1000th... of the kind (a loop
+ *             that keeps violating cannot fill a disk)
  * @param arg  passed to @p fn
  *
  * Counting (mmn_check_count()) happens whatever the handler. The change is

@@ -105,6 +105,18 @@ struct mmn_scenario_params {
 	/** Passed to @c inspect. */
 	void *inspect_arg;
 	/**
+	 * Called for every violation reported in the scenario's simulations,
+	 * in the reporting actor's context, after the scenario's own
+	 * accounting (NULL: violations are only counted). It must not take
+	 * locks of the simulation; @p v is valid only during the call. This is
+	 * how a caller sees the messages and the held-lock stacks
+	 * (mmn_violation::detail) that the result only counts (`mmnsim run`
+	 * prints the first of each kind).
+	 */
+	void (*on_violation)(struct mmn_sim *sim, const struct mmn_violation *v, void *arg);
+	/** Passed to @c on_violation. */
+	void *on_violation_arg;
+	/**
 	 * The scenario's own parameters (struct mmn_scenario_def::params) as
 	 * "name=value" strings; unused slots NULL. The library parses and
 	 * checks them before anything else: an unknown name, a malformed value
@@ -426,6 +438,18 @@ MMN_API int mmn_scenario_sim_create(struct mmn_sim **out, struct mmn_sim_config 
 MMN_API int mmn_scenario_sched_run(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 				   mmn_sched_body_fn body, void *arg,
 				   struct mmn_scenario_result *out);
+
+/**
+ * mmn_scenario_forward_violation() - hand @p v to @p p->on_violation, if set.
+ * mmn_scenario_sim_create() installs a violation handler that does this; a
+ * scenario that installs its own (mmn_check_set_handler()) calls this from
+ * it so that the caller still sees every violation.
+ * @param p    the parameters of the run (NULL: nothing happens)
+ * @param sim  the simulation that reported @p v
+ * @param v    the violation
+ */
+MMN_API void mmn_scenario_forward_violation(const struct mmn_scenario_params *p, struct mmn_sim *sim,
+					    const struct mmn_violation *v);
 
 /** mmn_scenario_collect_violations() - fill out->by_kind and out->violations
  *  from @p sim's counters (mmn_check_count()). */

@@ -9,8 +9,10 @@
  * each violation through its observer to put it in the trace.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -36,9 +38,32 @@ const char *mmn_violation_kind_name(enum mmn_violation_kind kind)
 	return kind_names[kind];
 }
 
-/* The default handler: one line per violation, whole lines only. */
-static void check_print(struct mmn_sim *sim, const struct mmn_violation *v)
+/* Whether @n is 10, 100, 1000, ... */
+static bool check_power_of_ten(unsigned long n)
 {
+	while (n >= 10 && n % 10 == 0)
+		n /= 10;
+	return n == 1;
+}
+
+/*
+ * The default handler: the first MMN_CHECK_PRINT_FIRST violations of each
+ * kind, one line each (whole lines only) and the detail (held-lock stacks)
+ * indented under it; after that one line at the 10th, 100th, 1000th ... of
+ * the kind, so that a loop that keeps violating cannot fill a disk. @nth
+ * counts this kind's violations in @sim, this one included.
+ */
+static void check_print(struct mmn_sim *sim, const struct mmn_violation *v, unsigned long nth)
+{
+	if (nth > MMN_CHECK_PRINT_FIRST) {
+		if (check_power_of_ten(nth))
+			fprintf(stderr,
+				"mmnsim: violation %s: %lu so far; only the first %d of each kind are "
+				"printed (mmn_check_count() counts them, a handler of "
+				"mmn_check_set_handler() sees each)\n",
+				mmn_violation_kind_name(v->kind), nth, MMN_CHECK_PRINT_FIRST);
+		return;
+	}
 	mmn_raw_lock(&sim->check.print_lock);
 	fprintf(stderr, "mmnsim: violation %s: %s [actor %s%s%s", mmn_violation_kind_name(v->kind),
 		v->msg ? v->msg : "", v->actor_name ? v->actor_name : "?", v->op ? ", in " : "",
@@ -48,11 +73,19 @@ static void check_print(struct mmn_sim *sim, const struct mmn_violation *v)
 	if (v->pfn || v->gen_used || v->gen_now)
 		fprintf(stderr, ", pfn %lu gen %u->%u", v->pfn, v->gen_used, v->gen_now);
 	fputs("]\n", stderr);
+	for (const char *t = v->detail; t && *t;) {
+		size_t n = strcspn(t, "\n");
+
+		fprintf(stderr, "    %.*s\n", (int)n, t);
+		t += n + (t[n] == '\n');
+	}
 	mmn_raw_unlock(&sim->check.print_lock);
 }
 
 void mmn_report(struct mmn_sim *sim, struct mmn_violation *v)
 {
+	unsigned long nth;
+
 	if ((unsigned int)v->kind >= MMN_VIOL_NR_KINDS)
 		return;
 	if (sim->check.describe) {
@@ -61,13 +94,13 @@ void mmn_report(struct mmn_sim *sim, struct mmn_violation *v)
 		v->actor_id = -1;
 		v->actor_name = "?";
 	}
-	atomic_fetch_add_explicit(&sim->check.counts[v->kind], 1, memory_order_relaxed);
+	nth = atomic_fetch_add_explicit(&sim->check.counts[v->kind], 1, memory_order_relaxed) + 1;
 	if (sim->check.observe)
 		sim->check.observe(sim, v);
 	if (sim->check.handler)
 		sim->check.handler(sim, v, sim->check.handler_arg);
 	else
-		check_print(sim, v);
+		check_print(sim, v, nth);
 }
 
 void mmn_reportf(struct mmn_sim *sim, enum mmn_violation_kind kind, unsigned long addr,

@@ -212,12 +212,18 @@ static int scn_set_knobs(struct mmn_sim *sim, const char *const *kv, int max)
 	return 0;
 }
 
-/* Violations are counted (the result reports them), not printed. */
-static void scn_silent(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
+void mmn_scenario_forward_violation(const struct mmn_scenario_params *p, struct mmn_sim *sim,
+				    const struct mmn_violation *v)
 {
-	(void)sim;
-	(void)v;
-	(void)arg;
+	if (p && p->on_violation && v)
+		p->on_violation(sim, v, p->on_violation_arg);
+}
+
+/* Violations are counted (the result reports them), not printed; the
+ * caller's on_violation sees each one. */
+static void scn_forward(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
+{
+	mmn_scenario_forward_violation(arg, sim, v);
 }
 
 int mmn_scenario_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
@@ -238,7 +244,7 @@ int mmn_scenario_sim_create(struct mmn_sim **out, struct mmn_sim_config *cfg,
 	sim = mmn_sim_create(cfg);
 	if (!sim)
 		return cfg->profile && !mmn_profile_by_name(cfg->profile) ? -EINVAL : -ENOMEM;
-	mmn_check_set_handler(sim, scn_silent, NULL);
+	mmn_check_set_handler(sim, scn_forward, (void *)p);
 	if (scn_set_knobs(sim, own, MMN_SCENARIO_MAX_KNOBS) ||
 	    scn_set_knobs(sim, p->knobs, MMN_SCENARIO_MAX_KNOBS)) {
 		mmn_sim_destroy(sim);

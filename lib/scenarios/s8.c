@@ -54,8 +54,7 @@ struct s8_report {
 	atomic_ulong with_stacks;     /* reports whose detail lists held locks */
 	atomic_ulong two_actors;      /* lock-order reports naming both actors */
 	atomic_ulong cycles;          /* deadlock reports with the wait-for cycle */
-	atomic_bool first_taken;      /* one reporter writes @first */
-	char first[96];               /* first message, for the note */
+	const struct mmn_scenario_params *p; /* its on_violation sees every report */
 };
 
 static void s8_handler(struct mmn_sim *sim, const struct mmn_violation *v, void *arg)
@@ -70,8 +69,7 @@ static void s8_handler(struct mmn_sim *sim, const struct mmn_violation *v, void 
 		atomic_fetch_add(&r->two_actors, 1);
 	if (v->kind == MMN_VIOL_DEADLOCK && v->msg && strstr(v->msg, "wait-for cycle"))
 		atomic_fetch_add(&r->cycles, 1);
-	if (v->msg && !atomic_exchange(&r->first_taken, true))
-		snprintf(r->first, sizeof(r->first), "%s", v->msg);
+	mmn_scenario_forward_violation(r->p, sim, v);
 }
 
 static int s8_start(struct mmn_notifier *sub, const struct mmn_notifier_range *range)
@@ -138,6 +136,7 @@ static int s8_world_new(struct s8_world *w, const struct mmn_scenario_params *p,
 	err = mmn_scenario_sim_create(&w->sim, &cfg, p, false, NULL);
 	if (err)
 		return err;
+	w->rep.p = p;
 	mmn_check_set_handler(w->sim, s8_handler, &w->rep);
 	w->mm = mmn_mm_create(w->sim);
 	err = w->mm ? 0 : -ENOMEM;
@@ -179,8 +178,6 @@ static void s8_world_collect(struct s8_world *w, bool registered, struct mmn_sce
 	sum->with_stacks += atomic_load(&w->rep.with_stacks);
 	sum->two_actors += atomic_load(&w->rep.two_actors);
 	sum->cycles += atomic_load(&w->rep.cycles);
-	if (!sum->first[0])
-		memcpy(sum->first, w->rep.first, sizeof(sum->first));
 }
 
 /* Variant 0: the three operations that call start with mmap_lock held,
@@ -422,9 +419,10 @@ static void s8_judge(const struct mmn_scenario_params *p, const char *profile, i
 				    (explore && (!deadlocks || sum->cycles)));
 	else
 		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock%s%.60s",
+	snprintf(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock; %lu "
+		 "reports list the locks each actor holds, with where it took them",
 		 out->by_kind[MMN_VIOL_RECURSIVE_LOCK], out->by_kind[MMN_VIOL_LOCK_ORDER],
-		 out->by_kind[MMN_VIOL_DEADLOCK], sum->first[0] ? "; first: " : "", sum->first);
+		 out->by_kind[MMN_VIOL_DEADLOCK], sum->with_stacks);
 }
 
 /* One simulation per variant run (a world each), judged together. */

@@ -4,6 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -212,6 +215,73 @@ static void test_user_reports_are_counted_and_attributed(void **state)
 	assert_int_equal(mmn_check_total(f->sim), 0);
 }
 
+/* Report @n violations of @kind (the first with a two-line detail) through
+ * the default handler; what it printed on stderr, in @buf. */
+static void report_to_default_handler(struct mmn_sim *sim, enum mmn_violation_kind kind,
+				      unsigned long n, char *buf, size_t len)
+{
+	struct mmn_violation v = { .kind = kind, .actor_id = -1, .msg = "again",
+				   .detail = "held locks of x:\n#0: ptl\n" };
+	FILE *tmp = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	size_t got;
+
+	assert_non_null(tmp);
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	mmn_check_set_handler(sim, NULL, NULL);
+	for (unsigned long i = 0; i < n; i++) {
+		mmn_check_report(sim, &v);
+		v.detail = NULL;
+	}
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(tmp);
+	got = fread(buf, 1, len - 1, tmp);
+	buf[got] = '\0';
+	fclose(tmp);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static void test_default_handler_prints_the_first_of_a_kind_then_only_counts(void **state)
+{
+	struct fixture *f = *state;
+	char out[8192];
+
+	report_to_default_handler(f->sim, MMN_VIOL_PROTOCOL, 1234, out, sizeof(out));
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_PROTOCOL), 1234);
+	/* 5 lines in full (the first with its 2 detail lines), then the 10th,
+	 * 100th and 1000th: 10 lines for 1234 violations */
+	assert_int_equal(count_lines(out), MMN_CHECK_PRINT_FIRST + 2 + 3);
+	assert_non_null(strstr(out, "mmnsim: violation protocol: again"));
+	assert_non_null(strstr(out, "\n    held locks of x:\n    #0: ptl\n"));
+	assert_non_null(strstr(out, "protocol: 10 so far; only the first 5"));
+	assert_non_null(strstr(out, "protocol: 1000 so far"));
+	assert_null(strstr(out, "1234"));
+}
+
+static void test_default_handler_prints_every_violation_up_to_the_limit(void **state)
+{
+	struct fixture *f = *state;
+	char out[8192];
+
+	/* another kind keeps its own count: its first ones print in full */
+	report_to_default_handler(f->sim, MMN_VIOL_PROTOCOL, 20, out, sizeof(out));
+	report_to_default_handler(f->sim, MMN_VIOL_LOST_WRITE, MMN_CHECK_PRINT_FIRST, out,
+				  sizeof(out));
+	assert_int_equal(count_lines(out), MMN_CHECK_PRINT_FIRST + 2);
+	assert_null(strstr(out, "so far"));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -223,6 +293,8 @@ int main(void)
 		T(test_translation_to_a_reused_frame_is_stale),
 		T(test_registry_rejects_bad_input),
 		T(test_user_reports_are_counted_and_attributed),
+		T(test_default_handler_prints_the_first_of_a_kind_then_only_counts),
+		T(test_default_handler_prints_every_violation_up_to_the_limit),
 	};
 
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
