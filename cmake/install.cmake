@@ -8,6 +8,8 @@
 #   LIBDIR/cmake/mmnsim/                  find_package(mmnsim CONFIG)
 #   LIBDIR/pkgconfig/mmnsim.pc            pkg-config, shared library
 #   LIBDIR/pkgconfig/mmnsim-static.pc     pkg-config, static library
+#   BINDIR/mmnsim                         the command line (when sim/ is built)
+#   MANDIR/man1/mmnsim.1, man5/mmnsim-scenario.5
 #
 # Components: Runtime (the .so.X files) and Development (everything else).
 
@@ -83,3 +85,15 @@ foreach(pc mmnsim mmnsim-static)
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
     COMPONENT Development)
 endforeach()
+
+# --- the command line and its man pages --------------------------------------
+# mmnsim (sim/, when built) finds the installed libmmnsim.so through its
+# RPATH; man/mmnsim.1 and man/mmnsim-scenario.5 are written in mdoc.
+if(TARGET mmnsim-cli)
+  set_target_properties(mmnsim-cli PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+  install(TARGETS mmnsim-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime)
+  install(FILES ${PROJECT_SOURCE_DIR}/man/mmnsim.1
+    DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT Runtime)
+  install(FILES ${PROJECT_SOURCE_DIR}/man/mmnsim-scenario.5
+    DESTINATION ${CMAKE_INSTALL_MANDIR}/man5 COMPONENT Runtime)
+endif()

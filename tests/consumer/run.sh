@@ -48,6 +48,25 @@ for f in include/mmnsim/mmnsim.h include/mmnsim/version.h \
 	 "$libdir/pkgconfig/mmnsim.pc" "$libdir/pkgconfig/mmnsim-static.pc"; do
 	[ -e "$prefix/$f" ] || fail "not installed: $f"
 done
+# The command and its man pages, where the build has the command.
+if [ -e "$bin/sim/mmnsim" ]; then
+	for f in bin/mmnsim share/man/man1/mmnsim.1 share/man/man5/mmnsim-scenario.5; do
+		[ -e "$prefix/$f" ] || fail "not installed: $f"
+	done
+	step "the installed mmnsim runs from the prefix"
+	quiet "$prefix/bin/mmnsim" --version
+	ldd "$prefix/bin/mmnsim" | grep -q "libmmnsim\.so.* => $prefix/bin/\.\./$libdir/" ||
+		{ ldd "$prefix/bin/mmnsim"; fail "the installed mmnsim does not load libmmnsim.so from $prefix"; }
+	step "mmnsim.1 names every command and option of mmnsim --help"
+	for w in $("$prefix/bin/mmnsim" --help | grep -o -- '--[a-z][a-z-]*' | sort -u) \
+		list run explore replay shrink merge help; do
+		case $w in
+		--*) pat="^\.O\{0,1\}p\{0,1\} *Fl -${w#--}\b\|Fl -${w#--}\b" ;;
+		*) pat="^\.Cm $w\b" ;;
+		esac
+		grep -q "$pat" "$prefix/share/man/man1/mmnsim.1" || fail "mmnsim.1 does not mention $w"
+	done
+fi
 
 # $1: executable; $2: "shared" or "static"
 check_and_run() {
