@@ -86,11 +86,24 @@ static uint64_t now_ns(void)
 static void progress_line(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
 			  const struct mmn_explore_stats *st, unsigned long runs)
 {
-	double secs = st->real_ns / 1e9;
+	double secs = st->real_ns / 1e9, rate = secs > 0 ? st->schedules / secs : 0.0;
+	char eta[32] = "";
 
-	fprintf(stderr, "\r%s %s: %lu/%lu schedules, %lu violating, %.0f schedules/s   ", s->id,
-		p->wrong ? "wrong" : "right", st->schedules, runs, st->violating,
-		secs > 0 ? st->schedules / secs : 0.0);
+	/* the time left at the rate so far (the exhaustive strategy may end
+	 * earlier: @runs is only its cap) */
+	if (rate > 0 && runs > st->schedules) {
+		double left = (runs - st->schedules) / rate;
+		unsigned long l = (unsigned long)left;
+
+		if (l >= 3600)
+			snprintf(eta, sizeof(eta), ", ETA %luh%02lum", l / 3600, l % 3600 / 60);
+		else if (l >= 60)
+			snprintf(eta, sizeof(eta), ", ETA %lum%02lus", l / 60, l % 60);
+		else
+			snprintf(eta, sizeof(eta), ", ETA %.1fs", left);
+	}
+	fprintf(stderr, "\r%s %s: %lu/%lu schedules, %lu violating, %.0f schedules/s%s   ", s->id,
+		p->wrong ? "wrong" : "right", st->schedules, runs, st->violating, rate, eta);
 }
 
 static bool job_progress(const struct mmn_explore_stats *st, void *arg)
@@ -175,6 +188,8 @@ static void merge(const struct shared *sh, unsigned int jobs, struct mmn_explore
 		st->claims_held += x->claims_held;
 		for (int i = 0; i < MMN_VIOL_NR_KINDS; i++)
 			st->by_kind[i] += x->by_kind[i];
+		for (int i = 0; i < x->nr_counters; i++)
+			(void)mmn_explore_stats_add_counter(st, x->counter_name[i], x->counters[i]);
 		st->complete = st->complete && x->complete;
 	}
 	if (st->violating)
@@ -332,6 +347,10 @@ static void json_stats(struct jw *j, const struct explore_opts *o, const struct 
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		jw_ulong(j, mmn_violation_kind_name((enum mmn_violation_kind)k), st->by_kind[k]);
 	jw_close(j, '}');
+	jw_open(j, "counters", '{');
+	for (int i = 0; i < st->nr_counters; i++)
+		jw_ulong(j, st->counter_name[i], st->counters[i]);
+	jw_close(j, '}');
 	jw_open(j, "saved", '[');
 	for (unsigned int k = 0; k < o->jobs; k++)
 		for (unsigned long i = 0; i < sh->slot[k].saves && i < EXPLORE_SAVED_NAMES; i++)
@@ -392,12 +411,57 @@ static bool row_as_claimed(const struct mmn_scenario *s, const struct mmn_scenar
 	return st->violating == 0 && !st->deadlocks;
 }
 
+/*
+ * What the count scenarios (found_kinds 0: S5, S6, S9 and any such user
+ * scenario) measure, after the table of `explore all`: each counter summed
+ * over the schedules of each setting, wrong beside right. @meas holds two
+ * stats per scenario (wrong, right); @ran says which ran.
+ */
+static void print_measures(const struct mmn_explore_stats *meas, const bool *ran)
+{
+	bool header = false;
+
+	for (int i = 0; i < mmn_scenario_count(); i++) {
+		const struct mmn_scenario *s = mmn_scenario_at(i);
+		const struct mmn_explore_stats *wr = &meas[2 * i], *rt = &meas[2 * i + 1];
+		const struct mmn_explore_stats *names = ran[2 * i] ? wr : rt;
+
+		if (s->found_kinds || (!ran[2 * i] && !ran[2 * i + 1]))
+			continue;
+		if (!header)
+			printf("\nwhat the count scenarios measure, summed over each setting's schedules:\n"
+			       "%-3s %-28s %12s %12s\n", "id", "counter", "wrong", "right");
+		header = true;
+		for (int c = 0; c < names->nr_counters; c++) {
+			char w[24] = "-", r[24] = "-";
+			const char *name = names->counter_name[c];
+
+			for (int k = 0; ran[2 * i] && k < wr->nr_counters; k++)
+				if (!strcmp(wr->counter_name[k], name))
+					snprintf(w, sizeof(w), "%llu", (unsigned long long)wr->counters[k]);
+			for (int k = 0; ran[2 * i + 1] && k < rt->nr_counters; k++)
+				if (!strcmp(rt->counter_name[k], name))
+					snprintf(r, sizeof(r), "%llu", (unsigned long long)rt->counters[k]);
+			printf("%-3s %-28s %12s %12s\n", s->id, name, w, r);
+		}
+	}
+}
+
 static int explore_all(const struct explore_opts *o, const struct mmn_scenario_params *base,
 		       bool wrong, bool right)
 {
 	struct jw j = { .out = stdout };
 	bool all_ok = true;
 	int status = EXIT_OK;
+	struct mmn_explore_stats *meas = calloc(2 * (size_t)mmn_scenario_count() + 1, sizeof(*meas));
+	bool *ran = calloc(2 * (size_t)mmn_scenario_count() + 1, sizeof(*ran));
+
+	if (!meas || !ran) {
+		free(meas);
+		free(ran);
+		fprintf(stderr, "mmnsim: out of memory\n");
+		return EXIT_USAGE;
+	}
 
 	if (o->json) {
 		jw_open(&j, NULL, '{');
@@ -427,6 +491,8 @@ static int explore_all(const struct explore_opts *o, const struct mmn_scenario_p
 				continue;
 			}
 			ok = row_as_claimed(s, &p, &st) && !explore_unjudged(&st);
+			meas[2 * i + !w] = st;
+			ran[2 * i + !w] = true;
 			all_ok = all_ok && ok;
 			if (o->json) {
 				json_stats(&j, o, s, &p, &st, sh);
@@ -457,10 +523,13 @@ static int explore_all(const struct explore_opts *o, const struct mmn_scenario_p
 		jw_bool(&j, "as_claimed", all_ok);
 		jw_close(&j, '}');
 	} else {
+		print_measures(meas, ran);
 		printf("\n%s\n", all_ok ? "every row as the seeds claim: the bug found under each wrong "
 					  "setting that has one, nothing under the right settings"
 					: "SOME ROWS ARE NOT AS CLAIMED");
 	}
+	free(meas);
+	free(ran);
 	if (status == EXIT_OK && !all_ok)
 		status = EXIT_VIOLATION;
 	return status;

@@ -8,8 +8,8 @@
  * Checked: every file is one explore object; all describe the same
  * exploration (scenario, setting, parameters, strategy, seed, runs, shard
  * count); every shard index 0..N-1 is there exactly once. Each problem is one
- * line naming the file and the field, and exit 2. Merged: the counts are added
- * (every schedule belongs to exactly one shard), first_index is the minimum,
+ * line naming the file and the field, and exit 2. Merged: the counts (and the
+ * scenario's counters) are added (every schedule belongs to exactly one shard), first_index is the minimum,
  * the saved file names are concatenated; host times are not merged (each
  * shard measured its own, on its own machine). The exit status is explore's:
  * 0 nothing violating, 1 violating schedules, 2 an input error.
@@ -49,6 +49,7 @@ struct merge {
 	uint64_t by_kind[MMN_VIOL_NR_KINDS];
 	bool have_first;
 	uint64_t first_index;
+	struct mmn_explore_stats counters; /* the scenario's counters, summed */
 };
 
 static int merge_bad(const char *path, const char *field, const char *what)
@@ -208,6 +209,21 @@ static bool merge_add(struct merge *m, int i)
 			return false;
 		m->by_kind[k] += v;
 	}
+	if (json_object_object_get_ex(m->obj[i], "counters", &kinds) && kinds) {
+		if (json_object_get_type(kinds) != json_type_object) {
+			merge_bad(m->path[i], "counters", "not an object");
+			return false;
+		}
+		json_object_object_foreach(kinds, name, val) {
+			(void)val;
+			if (!merge_uint(m->path[i], kinds, name, &v))
+				return false;
+			if (mmn_explore_stats_add_counter(&m->counters, name, v)) {
+				merge_bad(m->path[i], "counters", "more counters than a scenario has");
+				return false;
+			}
+		}
+	}
 	if (json_object_object_get_ex(m->obj[i], "first_index", &first) && first) {
 		if (!merge_uint(m->path[i], m->obj[i], "first_index", &v))
 			return false;
@@ -243,6 +259,11 @@ static void merge_print_json(const struct merge *m)
 		json_object_object_add(kinds, mmn_violation_kind_name((enum mmn_violation_kind)k),
 				       json_object_new_uint64(m->by_kind[k]));
 	json_object_object_add(o, "by_kind", kinds);
+	kinds = json_object_new_object();
+	for (int c = 0; c < m->counters.nr_counters; c++)
+		json_object_object_add(kinds, m->counters.counter_name[c],
+				       json_object_new_uint64(m->counters.counters[c]));
+	json_object_object_add(o, "counters", kinds);
 	for (unsigned long s = 0; s < m->shards; s++) {
 		json_object *obj = NULL, *list;
 

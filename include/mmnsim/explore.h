@@ -69,7 +69,25 @@ struct mmn_explore_stats {
 	unsigned long by_kind[MMN_VIOL_NR_KINDS]; /**< violations per kind, summed */
 	/** EXHAUSTIVE: the enumeration ended before the @c runs cap. */
 	bool complete;
+	/** How many entries of @c counter_name and @c counters are set. */
+	int nr_counters;
+	/** The scenario's counters (mmn_scenario_result::counter_names), in
+	 *  the order the schedules first reported them; names are copied
+	 *  (cut at 31 bytes), so the stats can cross a fork. */
+	char counter_name[MMN_SCENARIO_MAX_COUNTERS][32];
+	/** Each counter summed over the schedules: what a count scenario
+	 *  measures (S5's teardowns, S9's needless shootdowns, ...). */
+	uint64_t counters[MMN_SCENARIO_MAX_COUNTERS];
 };
+
+/**
+ * mmn_explore_stats_add_counter() - add @p value to the counter @p name of
+ * @p st, appending it when it is new.
+ * @return 0, or -ENOSPC when @p st already has MMN_SCENARIO_MAX_COUNTERS
+ *         other counters, -EINVAL for a NULL argument.
+ */
+MMN_API int mmn_explore_stats_add_counter(struct mmn_explore_stats *st, const char *name,
+					  uint64_t value);
 
 /** A violating schedule, as handed to mmn_explore_config::found. */
 struct mmn_explore_found {

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -248,6 +249,25 @@ static int x_retrace(struct x_run *xr)
 	return err;
 }
 
+int mmn_explore_stats_add_counter(struct mmn_explore_stats *st, const char *name, uint64_t value)
+{
+	int i;
+
+	if (!st || !name)
+		return -EINVAL;
+	for (i = 0; i < st->nr_counters; i++)
+		if (!strncmp(st->counter_name[i], name, sizeof(st->counter_name[i]) - 1))
+			break;
+	if (i == st->nr_counters) {
+		if (i >= MMN_SCENARIO_MAX_COUNTERS)
+			return -ENOSPC;
+		snprintf(st->counter_name[i], sizeof(st->counter_name[i]), "%s", name);
+		st->nr_counters++;
+	}
+	st->counters[i] += value;
+	return 0;
+}
+
 /* Fold one run into @st; hand it to c->found if it violated. Returns true to go on. */
 static bool x_account(struct x_run *xr, const struct mmn_explore_config *c, unsigned long index,
 		      uint64_t t0, struct mmn_explore_stats *st)
@@ -262,6 +282,10 @@ static bool x_account(struct x_run *xr, const struct mmn_explore_config *c, unsi
 	st->claims_held += xr->r.claim_holds;
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		st->by_kind[k] += xr->r.by_kind[k];
+	for (int i = 0; i < xr->r.nr_counters && i < MMN_SCENARIO_MAX_COUNTERS; i++)
+		if (xr->r.counter_names[i])
+			(void)mmn_explore_stats_add_counter(st, xr->r.counter_names[i],
+							    xr->r.counters[i]);
 	if (xr->violating) {
 		if (!st->violating++) {
 			st->first_index = index;

@@ -74,4 +74,9 @@ else
 fi
 "$M" run S8 --wrong --json >out9.json 2>/dev/null
 check "run --json carries the reports" true "$("$JQ" '[.reports[].kind] | index("deadlock") != null' out9.json)"
+# The progress line (on a terminal only) shows the time left.
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$M' explore S1 --runs 20000 --max-saves 0" /dev/null >progress.txt 2>&1
+	contains "the progress line on a terminal shows an ETA" progress.txt ", ETA "
+fi
 exit $fail

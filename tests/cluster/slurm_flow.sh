@@ -128,7 +128,7 @@ for setting in wrong right; do
 	rc=$?
 	"$mmnsim" explore $args $flag --json >"$dir/$setting.all.json"
 	check "$setting: merge's exit status is explore's" $? "$rc"
-	keys='{schedules,violating,first_index,deadlocks,budgets,steps,claims_held,by_kind}'
+	keys='{schedules,violating,first_index,deadlocks,budgets,steps,claims_held,by_kind,counters}'
 	check "$setting: the merged shards equal the unsharded run" \
 		"$(jq -c "$keys" "$dir/$setting.all.json")" "$(jq -c "$keys" "$dir/$setting.merged.json")"
 done

@@ -284,6 +284,56 @@ static void test_progress_callback_can_stop(void **state)
 	assert_true(st.modelled_ns > 0); /* the IOMMU's and the CPU's flushes */
 }
 
+/* An exploration sums the scenario's counters (what a count scenario
+ * measures): S5's teardowns only under its wrong (event-blind) setting. */
+static void test_exploration_sums_the_scenario_counters(void **state)
+{
+	struct mmn_scenario_params p = { .variant = -1 };
+	struct mmn_explore_config c;
+	struct mmn_explore_stats wrong, right;
+	uint64_t tw = UINT64_MAX, tr = UINT64_MAX;
+
+	(void)state;
+	mmn_explore_config_init(&c);
+	c.runs = 20;
+	c.keep_going = true;
+	c.trace = false;
+	p.wrong = true;
+	assert_int_equal(mmn_scenario_explore("S5", &p, &c, &wrong), 0);
+	p.wrong = false;
+	assert_int_equal(mmn_scenario_explore("S5", &p, &c, &right), 0);
+	assert_true(wrong.nr_counters > 0);
+	for (int i = 0; i < wrong.nr_counters; i++)
+		if (!strcmp(wrong.counter_name[i], "teardowns"))
+			tw = wrong.counters[i];
+	for (int i = 0; i < right.nr_counters; i++)
+		if (!strcmp(right.counter_name[i], "teardowns"))
+			tr = right.counters[i];
+	assert_true(tw > 0 && tw != UINT64_MAX);
+	assert_int_equal(tr, 0);
+}
+
+static void test_stats_counters_add_up_and_refuse_a_ninth(void **state)
+{
+	struct mmn_explore_stats st = { 0 };
+	char name[16];
+
+	(void)state;
+	assert_int_equal(mmn_explore_stats_add_counter(&st, "a", 2), 0);
+	assert_int_equal(mmn_explore_stats_add_counter(&st, "a", 3), 0);
+	assert_int_equal(st.nr_counters, 1);
+	assert_int_equal(st.counters[0], 5);
+	for (int i = 1; i < MMN_SCENARIO_MAX_COUNTERS; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(mmn_explore_stats_add_counter(&st, name, 1), 0);
+	}
+	assert_int_equal(mmn_explore_stats_add_counter(&st, "one-too-many", 1), -ENOSPC);
+	assert_int_equal(mmn_explore_stats_add_counter(&st, "a", 1), 0); /* known: still added */
+	assert_int_equal(st.counters[0], 6);
+	assert_int_equal(mmn_explore_stats_add_counter(NULL, "a", 1), -EINVAL);
+	assert_int_equal(mmn_explore_stats_add_counter(&st, NULL, 1), -EINVAL);
+}
+
 static void test_trace_converts_to_chrome_json(void **state)
 {
 	struct first_found x = { 0 };
@@ -332,6 +382,8 @@ int main(void)
 		cmocka_unit_test(test_exhaustive_search_completes),
 		cmocka_unit_test(test_progress_callback_can_stop),
 		cmocka_unit_test(test_trace_converts_to_chrome_json),
+		cmocka_unit_test(test_exploration_sums_the_scenario_counters),
+		cmocka_unit_test(test_stats_counters_add_up_and_refuse_a_ninth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
