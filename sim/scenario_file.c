@@ -257,7 +257,8 @@ static bool check_mapping(struct walk *w, const yaml_node_t *n)
 	    !sfile_mm(w, v[4], "mappings[].mm", &m->mm) ||
 	    (v[5] && !get_bool(w, v[5], "mappings[].thp", &m->thp)))
 		return false;
-	w->sf->hugetlb |= !!(m->flags & MMN_MAP_HUGETLB);
+	/* hugetlb pages and THPs come from the huge-page pool: keep it */
+	w->sf->hugetlb |= (m->flags & MMN_MAP_HUGETLB) || m->thp;
 	return true;
 }
 

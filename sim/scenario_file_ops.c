@@ -169,6 +169,7 @@ static bool get_op_fields(struct walk *w, const yaml_node_t *const *v, struct sf
 		return sfile_bad(w, v[K_ADVICE], "actors[].ops[].advice",
 				 "unknown advice%s (dontneed, free, hugepage, nohugepage)", "");
 	o->advice = advice_values[adv];
+	w->sf->hugetlb |= o->advice == MMN_MADV_HUGEPAGE; /* THPs: keep the huge-page pool */
 	return true;
 }
 
