@@ -177,20 +177,21 @@ static bool get_op_fields(struct walk *w, const yaml_node_t *const *v, struct sf
 static bool check_fields(const struct walk *w, const yaml_node_t *n, const yaml_node_t *const *v,
 			 unsigned int have, int k)
 {
-	char msg[96];
+	char msg[96], field[48];
 
 	for (int i = 1; i < K_NR; i++) {
 		unsigned int bit = 1u << i;
 
+		snprintf(field, sizeof(field), "actors[].ops[].%s", op_keys[i]);
 		if ((have & bit) && !((op_spec[k].need | op_spec[k].allow) & bit)) {
 			snprintf(msg, sizeof(msg), "operation '%s' has no field '%s' (docs/cli.md)",
 				 op_spec[k].name, op_keys[i]);
-			return sfile_bad(w, v[i], "actors[].ops[]", "%s", msg);
+			return sfile_bad(w, v[i], field, "%s", msg);
 		}
 		if ((op_spec[k].need & bit) && !(have & bit)) {
 			snprintf(msg, sizeof(msg), "operation '%s' needs field '%s'", op_spec[k].name,
 				 op_keys[i]);
-			return sfile_bad(w, n, "actors[].ops[]", "%s", msg);
+			return sfile_bad(w, n, field, "%s", msg);
 		}
 	}
 	return true;
