@@ -9,19 +9,21 @@
  *
  *   id: NAME                          # [A-Za-z0-9_.-], 1..31 bytes
  *   title: TEXT
- *   simulation: { cpus: 1..64, frames: 1..1048576, profile: P, knobs: { NAME: VALUE },
- *                 right_knobs: { NAME: VALUE }, wrong_knobs: { NAME: VALUE } }
- *   mappings:  [ { start: ADDR, length: BYTES, prot: [read, write], flags: [private|shared, anonymous, fixed] } ]
- *   listeners: [ { kind: kvm|iommu|hmm, right: VARIANT, wrong: VARIANT } ]
+ *   simulation: { cpus: 1..64, frames: 1..1048576, huge_pages: 0..512, profile: P,
+ *                 knobs: { NAME: VALUE }, right_knobs: {...}, wrong_knobs: {...} }
+ *   mms: 1..8                         # mm slots (default 1); a fork's child starts empty
+ *   devices: [ { pages: N } ]         # device-private memories (mmn_devmem_create())
+ *   mappings:  [ { start: ADDR, length: BYTES, prot: [read, write],
+ *                  flags: [private|shared, anonymous, fixed, hugetlb, populate],
+ *                  thp: BOOL, mm: M } ]
+ *   listeners: [ { kind: KIND, right: VARIANT, wrong: VARIANT, mm: M,
+ *                  start: ADDR, length: BYTES } ]   # KIND: kvm, iommu, hmm, a plugin's
  *   prologue:  [ OP ... ]              # run alone before the actors
  *   actors:    [ { name: NAME, ops: [ OP ... ] } ]
- *   claim:     { right: none, wrong: [ KIND ... ] }
+ *   claim:     { right: none, wrong: [ KIND ... ], counters: [ "A >= B", ... ] }
  *
- *   OP: { op: read|write, cpu: N, addr: A [, value: V] }
- *       { op: munmap|madvise_dontneed|try_to_unmap, addr: A, length: L }
- *       { op: mprotect, addr: A, length: L, prot: [...] }
- *       { op: device_read|device_write, listener: I, addr: A }
- *       { loop: COUNT (1..1000), ops: [ OP ... ] }
+ *   OP: the operations of sim/scenario_file_ops.c (docs/cli.md has the
+ *       table), or { loop: COUNT (1..1000), ops: [ OP ... ] }
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,22 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
+#include "scenario_file_parse.h"
 
-#include "scenario_file.h"
-
-/* A walk over one document: where errors go, what was found. */
-struct walk {
-	const char *path;
-	yaml_document_t *doc;
-	struct sfile_summary *out;
-	struct sfile *sf;    /* what the file declares, filled as it is checked */
-	const char *profile; /* simulation.profile, for the knob checks */
-};
-
-/* One line naming the file, the node's line and column, and @field; false. */
-static bool bad(const struct walk *w, const yaml_node_t *n, const char *field, const char *fmt,
-		const char *arg)
+bool sfile_bad(const struct walk *w, const yaml_node_t *n, const char *field, const char *fmt,
+	       const char *arg)
 {
 	fprintf(stderr, "mmnsim: %s:%lu:%lu: field '%s': ", w->path,
 		(unsigned long)n->start_mark.line + 1, (unsigned long)n->start_mark.column + 1,
@@ -54,106 +44,98 @@ static bool bad(const struct walk *w, const yaml_node_t *n, const char *field, c
 	return false;
 }
 
-static const char *scalar(const yaml_node_t *n)
+const char *sfile_scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-/* Whether @s is one of the NULL-terminated @names. */
-static bool one_of(const char *s, const char *const *names)
+bool sfile_number(const struct walk *w, const yaml_node_t *n, const char *field, uint64_t min,
+		  uint64_t max, uint64_t *v)
 {
-	for (; *names; names++)
-		if (!strcmp(s, *names))
-			return true;
-	return false;
-}
-
-/* A scalar that is an unsigned number (decimal or 0x hex) in [min, max]. */
-static bool get_number(const struct walk *w, const yaml_node_t *n, const char *field,
-		       uint64_t min, uint64_t max, uint64_t *v)
-{
-	const char *s = scalar(n);
+	const char *s = sfile_scalar(n);
 	char *end;
 	char range[64];
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return bad(w, n, field, "expected a number%s", "");
+		return sfile_bad(w, n, field, "expected a number%s", "");
 	errno = 0;
 	*v = strtoull(s, &end, 0);
 	if (*end || errno)
-		return bad(w, n, field, "expected a number, not '%s'", s);
+		return sfile_bad(w, n, field, "expected a number, not '%s'", s);
 	if (*v < min || *v > max) {
 		snprintf(range, sizeof(range), "%" PRIu64 "..%" PRIu64, min, max);
-		return bad(w, n, field, "out of range (%s)", range);
+		return sfile_bad(w, n, field, "out of range (%s)", range);
 	}
 	return true;
 }
 
-/* Check that every key of mapping @n is one of @keys; each value goes to
- * @vals[i] (NULL if absent). */
-static bool get_keys(const struct walk *w, const yaml_node_t *n, const char *field,
-		     const char *const *keys, const yaml_node_t **vals)
+bool sfile_keys(const struct walk *w, const yaml_node_t *n, const char *field,
+		const char *const *keys, const yaml_node_t **vals)
 {
-	char f[160];
-
 	if (n->type != YAML_MAPPING_NODE)
-		return bad(w, n, field, "expected a mapping%s", "");
+		return sfile_bad(w, n, field, "expected a mapping%s", "");
 	for (int i = 0; keys[i]; i++)
 		vals[i] = NULL;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
-		const char *name = scalar(k);
+		const char *name = sfile_scalar(k);
 		int i = 0;
 
 		while (name && keys[i] && strcmp(keys[i], name))
 			i++;
-		if (!name || !keys[i]) {
-			snprintf(f, sizeof(f), "%s", field);
-			return bad(w, k, f, "unknown field '%s'", name ? name : "(not a name)");
-		}
+		if (!name || !keys[i])
+			return sfile_bad(w, k, field, "unknown field '%s'", name ? name : "(not a name)");
 		if (vals[i])
-			return bad(w, k, field, "field '%s' given twice", name);
+			return sfile_bad(w, k, field, "field '%s' given twice", name);
 		vals[i] = yaml_document_get_node(w->doc, p->value);
 	}
 	return true;
 }
 
-/* A sequence of names, each one of @names. */
-static bool get_names(const struct walk *w, const yaml_node_t *n, const char *field,
-		      const char *const *names, const char *what)
+bool sfile_names(const struct walk *w, const yaml_node_t *n, const char *field,
+		 const char *const *names, const int *bits, const char *what, int *mask)
 {
+	*mask = 0;
 	if (n->type != YAML_SEQUENCE_NODE)
-		return bad(w, n, field, "expected a list of %s", what);
+		return sfile_bad(w, n, field, "expected a list of %s", what);
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
 		const yaml_node_t *e = yaml_document_get_node(w->doc, *i);
+		int k = 0;
 
-		if (!scalar(e) || !one_of(scalar(e), names))
-			return bad(w, e, field, "unknown %s", what);
+		while (sfile_scalar(e) && names[k] && strcmp(sfile_scalar(e), names[k]))
+			k++;
+		if (!sfile_scalar(e) || !names[k])
+			return sfile_bad(w, e, field, "unknown %s", what);
+		*mask |= bits[k];
 	}
 	return true;
 }
 
-static const char *const prot_names[] = { "read", "write", NULL };
-
-/* The mask of the names of sequence @n (checked by get_names()) by @bits. */
-static int name_bits(const struct walk *w, const yaml_node_t *n, const char *const *names,
-		     const int *bits)
+bool sfile_mm(const struct walk *w, const yaml_node_t *n, const char *field, int *mm)
 {
-	int mask = 0;
+	uint64_t x;
+	char msg[96];
 
-	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++)
-		for (int k = 0; names[k]; k++)
-			if (!strcmp(scalar(yaml_document_get_node(w->doc, *i)), names[k]))
-				mask |= bits[k];
-	return mask;
+	*mm = 0;
+	if (!n)
+		return true;
+	if (!sfile_number(w, n, field, 0, UINT64_MAX, &x))
+		return false;
+	if (x >= (uint64_t)w->sf->nr_mms) {
+		snprintf(msg, sizeof(msg), "mm %" PRIu64 " out of range (the file declares mms: %d)",
+			 x, w->sf->nr_mms);
+		return sfile_bad(w, n, field, "%s", msg);
+	}
+	*mm = (int)x;
+	return true;
 }
 
-static int prot_bits(const struct walk *w, const yaml_node_t *n)
-{
-	static const int bits[] = { MMN_PROT_READ, MMN_PROT_WRITE };
-
-	return name_bits(w, n, prot_names, bits);
-}
+const char *const sfile_prot_names[] = { "read", "write", NULL };
+const int sfile_prot_bits[] = { MMN_PROT_READ, MMN_PROT_WRITE };
+const char *const sfile_map_flag_names[] = { "private", "shared", "anonymous", "fixed",
+					     "hugetlb", "populate", NULL };
+const int sfile_map_flag_bits[] = { MMN_MAP_PRIVATE, MMN_MAP_SHARED, MMN_MAP_ANONYMOUS,
+				    MMN_MAP_FIXED, MMN_MAP_HUGETLB, MMN_MAP_POPULATE };
 
 /* Append "name=value" to the knobs of the settings in @which (bit 0 right,
  * bit 1 wrong). */
@@ -168,10 +150,10 @@ static bool add_knob(const struct walk *w, const yaml_node_t *k, const char *fie
 		while (i < MMN_SCENARIO_MAX_KNOBS && w->sf->knobs[set][i])
 			i++;
 		if (i == MMN_SCENARIO_MAX_KNOBS)
-			return bad(w, k, field, "more than 8 knobs for one setting%s", "");
+			return sfile_bad(w, k, field, "more than 8 knobs for one setting%s", "");
 		if (snprintf(w->sf->knob_text[set][i], SFILE_TEXT_MAX, "%s=%s", name, value) >=
 		    SFILE_TEXT_MAX)
-			return bad(w, k, field, "too long%s", "");
+			return sfile_bad(w, k, field, "too long%s", "");
 		w->sf->knobs[set][i] = w->sf->knob_text[set][i];
 	}
 	return true;
@@ -183,25 +165,25 @@ static bool check_knobs(const struct walk *w, const yaml_node_t *n, const char *
 			unsigned int which)
 {
 	if (n->type != YAML_MAPPING_NODE)
-		return bad(w, n, field, "expected a mapping NAME: VALUE%s", "");
+		return sfile_bad(w, n, field, "expected a mapping NAME: VALUE%s", "");
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		const yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
 		const yaml_node_t *val = yaml_document_get_node(w->doc, p->value);
-		const char *name = scalar(k), *value = scalar(val);
+		const char *name = sfile_scalar(k), *value = sfile_scalar(val);
 		struct mmn_profile copy;
 		char f[96];
 		int err;
 
 		if (!name || !value)
-			return bad(w, k, field, "expected NAME: VALUE%s", "");
+			return sfile_bad(w, k, field, "expected NAME: VALUE%s", "");
 		snprintf(f, sizeof(f), "%s.%.60s", field, name);
 		copy = *mmn_profile_by_name(w->profile);
 		err = !strncmp(name, "cost_", 5) ? mmn_cost_knob_parse(name, value, NULL, NULL)
 						 : mmn_profile_set_knob(&copy, name, value);
 		if (err == -ENOENT)
-			return bad(w, k, f, "unknown knob '%s' (mmnsim list shows them)", name);
+			return sfile_bad(w, k, f, "unknown knob '%s' (mmnsim list shows them)", name);
 		if (err)
-			return bad(w, val, f, "value '%s' malformed or out of range", value);
+			return sfile_bad(w, val, f, "value '%s' malformed or out of range", value);
 		if (!add_knob(w, k, f, name, value, which))
 			return false;
 	}
@@ -211,219 +193,157 @@ static bool check_knobs(const struct walk *w, const yaml_node_t *n, const char *
 static bool check_simulation(struct walk *w, const yaml_node_t *n)
 {
 	static const char *const keys[] = { "cpus", "frames", "profile", "knobs", "right_knobs",
-					    "wrong_knobs", NULL };
-	const yaml_node_t *v[6];
+					    "wrong_knobs", "huge_pages", NULL };
+	const yaml_node_t *v[7];
 	uint64_t x;
 
-	if (!get_keys(w, n, "simulation", keys, v))
+	if (!sfile_keys(w, n, "simulation", keys, v))
 		return false;
-	if (v[0] && !get_number(w, v[0], "simulation.cpus", 1, 64, &x))
+	if (v[0] && !sfile_number(w, v[0], "simulation.cpus", 1, 64, &x))
 		return false;
 	if (v[0])
 		w->sf->cpus = (int)x;
-	if (v[1] && !get_number(w, v[1], "simulation.frames", 1, 1 << 20, &x))
+	if (v[1] && !sfile_number(w, v[1], "simulation.frames", 1, 1 << 20, &x))
 		return false;
 	if (v[1])
 		w->sf->frames = (unsigned long)x;
-	w->profile = v[2] ? scalar(v[2]) : "latest";
+	if (v[6] && !sfile_number(w, v[6], "simulation.huge_pages", 1, 512, &x))
+		return false;
+	if (v[6])
+		w->sf->huge_pages = (unsigned long)x;
+	w->profile = v[2] ? sfile_scalar(v[2]) : "latest";
 	if (!w->profile || !mmn_profile_by_name(w->profile))
-		return bad(w, v[2], "simulation.profile", "unknown profile%s (mmnsim list shows them)",
-			   "");
+		return sfile_bad(w, v[2], "simulation.profile",
+				 "unknown profile%s (mmnsim list shows them)", "");
 	snprintf(w->sf->profile, sizeof(w->sf->profile), "%s", w->profile);
 	return (!v[3] || check_knobs(w, v[3], "simulation.knobs", 3)) &&
 	       (!v[4] || check_knobs(w, v[4], "simulation.right_knobs", 1)) &&
 	       (!v[5] || check_knobs(w, v[5], "simulation.wrong_knobs", 2));
 }
 
-static bool check_mapping(struct walk *w, const yaml_node_t *n)
+/* A boolean scalar (true/false) into *@b. */
+static bool get_bool(const struct walk *w, const yaml_node_t *n, const char *field, bool *b)
 {
-	static const char *const keys[] = { "start", "length", "prot", "flags", NULL };
-	static const char *const flags[] = { "private", "shared", "anonymous", "fixed", NULL };
-	static const int flag_bits[] = { MMN_MAP_PRIVATE, MMN_MAP_SHARED, MMN_MAP_ANONYMOUS,
-					 MMN_MAP_FIXED };
-	struct sfile_mapping *m = &w->sf->maps[w->out->nr_mappings];
-	const yaml_node_t *v[4];
+	const char *s = sfile_scalar(n);
 
-	if (!get_keys(w, n, "mappings[]", keys, v))
-		return false;
-	if (w->out->nr_mappings == SFILE_MAX_MAPPINGS)
-		return bad(w, n, "mappings[]", "more than 16 mappings%s", "");
-	if (!v[0] || !v[1])
-		return bad(w, n, "mappings[]", "needs start and length%s", "");
-	if (!get_number(w, v[0], "mappings[].start", 0, UINT64_MAX, &m->start) ||
-	    !get_number(w, v[1], "mappings[].length", MMN_PAGE_SIZE, 1ULL << 40, &m->length) ||
-	    (v[2] && !get_names(w, v[2], "mappings[].prot", prot_names, "protection")) ||
-	    (v[3] && !get_names(w, v[3], "mappings[].flags", flags, "flag")))
-		return false;
-	m->prot = v[2] ? prot_bits(w, v[2]) : MMN_PROT_READ | MMN_PROT_WRITE;
-	m->flags = v[3] ? name_bits(w, v[3], flags, flag_bits)
-			: MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED;
+	if (!s || (strcmp(s, "true") && strcmp(s, "false")))
+		return sfile_bad(w, n, field, "expected true or false%s", "");
+	*b = !strcmp(s, "true");
 	return true;
 }
 
-/* The variants of each listener kind, by their enum value (include/mmnsim/listeners/). */
-static const char *const kvm_variants[] = { "check_range", "check_seq_only", "numa_aware", NULL };
-static const char *const iommu_variants[] = { "sva", "amdv2", NULL };
-static const char *const hmm_variants[] = { "event_aware", "event_blind", "valid_flag", NULL };
-static const char *const *const variants_of[] = { kvm_variants, iommu_variants, hmm_variants };
+static bool check_mapping(struct walk *w, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "start", "length", "prot", "flags", "mm", "thp", NULL };
+	struct sfile_mapping *m = &w->sf->maps[w->out->nr_mappings];
+	const yaml_node_t *v[6];
+
+	if (!sfile_keys(w, n, "mappings[]", keys, v))
+		return false;
+	if (w->out->nr_mappings == SFILE_MAX_MAPPINGS)
+		return sfile_bad(w, n, "mappings[]", "more than 16 mappings%s", "");
+	if (!v[0] || !v[1])
+		return sfile_bad(w, n, "mappings[]", "needs start and length%s", "");
+	m->prot = MMN_PROT_READ | MMN_PROT_WRITE;
+	m->flags = MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS | MMN_MAP_FIXED;
+	m->line = (unsigned long)n->start_mark.line + 1;
+	m->column = (unsigned long)n->start_mark.column + 1;
+	if (!sfile_number(w, v[0], "mappings[].start", 0, UINT64_MAX, &m->start) ||
+	    !sfile_number(w, v[1], "mappings[].length", MMN_PAGE_SIZE, 1ULL << 40, &m->length) ||
+	    (v[2] && !sfile_names(w, v[2], "mappings[].prot", sfile_prot_names, sfile_prot_bits,
+				  "protection", &m->prot)) ||
+	    (v[3] && !sfile_names(w, v[3], "mappings[].flags", sfile_map_flag_names,
+				  sfile_map_flag_bits, "flag", &m->flags)) ||
+	    !sfile_mm(w, v[4], "mappings[].mm", &m->mm) ||
+	    (v[5] && !get_bool(w, v[5], "mappings[].thp", &m->thp)))
+		return false;
+	/* hugetlb pages and THPs come from the huge-page pool: keep it */
+	w->sf->hugetlb |= (m->flags & MMN_MAP_HUGETLB) || m->thp;
+	return true;
+}
 
 /* Listener variant @n (may be NULL: the kind's default, 0) into *@out. */
-static bool get_variant(const struct walk *w, const yaml_node_t *n, const char *field, int kind,
-			int *out)
+static bool get_variant(const struct walk *w, const yaml_node_t *n, const char *field,
+			const struct mmn_listener_kind *kind, int *out)
 {
-	const char *const *names = variants_of[kind];
-	char list[96] = "";
+	const char *const *names = kind->variants;
+	char list[160] = "";
 
 	*out = 0;
 	if (!n)
 		return true;
-	for (int i = 0; scalar(n) && names[i]; i++)
-		if (!strcmp(scalar(n), names[i]))
+	for (int i = 0; sfile_scalar(n) && names[i]; i++)
+		if (!strcmp(sfile_scalar(n), names[i]))
 			return (*out = i), true;
 	for (int i = 0; names[i]; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 names[i]);
-	if (!scalar(n))
-		return bad(w, n, field, "a variant is a name (%s)", list);
+	if (!sfile_scalar(n))
+		return sfile_bad(w, n, field, "a variant is a name (%s)", list);
 	fprintf(stderr, "mmnsim: %s:%lu:%lu: field '%s': unknown variant '%s' of this listener (%s)\n",
 		w->path, (unsigned long)n->start_mark.line + 1,
-		(unsigned long)n->start_mark.column + 1, field, scalar(n), list);
+		(unsigned long)n->start_mark.column + 1, field, sfile_scalar(n), list);
 	return false;
+}
+
+/* The names of the registered listener kinds, for a message. */
+static void kind_list(char *buf, size_t size)
+{
+	const struct mmn_listener_kind *k;
+
+	buf[0] = '\0';
+	for (int i = 0; (k = mmn_listener_kind_at(i)); i++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", k->name);
 }
 
 static bool check_listener(struct walk *w, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "kind", "right", "wrong", NULL };
-	static const char *const kinds[] = { "kvm", "iommu", "hmm", NULL };
+	static const char *const keys[] = { "kind", "right", "wrong", "mm", "start", "length",
+					    NULL };
 	struct sfile_listener *l = &w->sf->lis[w->out->nr_listeners];
-	const yaml_node_t *v[3];
-	int k = 0;
+	const yaml_node_t *v[6];
+	char list[200], msg[300];
 
-	if (!get_keys(w, n, "listeners[]", keys, v))
+	if (!sfile_keys(w, n, "listeners[]", keys, v))
 		return false;
 	if (w->out->nr_listeners == SFILE_MAX_LISTENERS)
-		return bad(w, n, "listeners[]", "more than 8 listeners%s", "");
-	if (!v[0] || !scalar(v[0]))
-		return bad(w, n, "listeners[].kind", "missing: kvm, iommu or hmm%s", "");
-	while (kinds[k] && strcmp(kinds[k], scalar(v[0])))
-		k++;
-	if (!kinds[k])
-		return bad(w, v[0], "listeners[].kind",
-			   "unknown listener '%s' (kvm, iommu or hmm)", scalar(v[0]));
-	l->kind = (enum sfile_listener_kind)k;
-	return get_variant(w, v[1], "listeners[].right", k, &l->variant[0]) &&
-	       get_variant(w, v[2], "listeners[].wrong", k, &l->variant[1]);
+		return sfile_bad(w, n, "listeners[]", "more than 8 listeners%s", "");
+	kind_list(list, sizeof(list));
+	if (!v[0] || !sfile_scalar(v[0]))
+		return sfile_bad(w, n, "listeners[].kind", "missing: one of %s", list);
+	l->kind = mmn_listener_kind_by_name(sfile_scalar(v[0]));
+	if (!l->kind) {
+		snprintf(msg, sizeof(msg), "unknown listener '%.40s' (%s; a plugin's kind needs "
+			 "mmnsim --load)", sfile_scalar(v[0]), list);
+		return sfile_bad(w, v[0], "listeners[].kind", "%s", msg);
+	}
+	l->line = (unsigned long)n->start_mark.line + 1;
+	l->column = (unsigned long)n->start_mark.column + 1;
+	if ((v[4] != NULL) != (v[5] != NULL))
+		return sfile_bad(w, n, "listeners[]", "start and length go together%s", "");
+	return get_variant(w, v[1], "listeners[].right", l->kind, &l->variant[0]) &&
+	       get_variant(w, v[2], "listeners[].wrong", l->kind, &l->variant[1]) &&
+	       sfile_mm(w, v[3], "listeners[].mm", &l->mm) &&
+	       (!v[4] || sfile_number(w, v[4], "listeners[].start", 0, UINT64_MAX, &l->start)) &&
+	       (!v[5] ||
+		sfile_number(w, v[5], "listeners[].length", MMN_PAGE_SIZE, 1ULL << 40, &l->length));
 }
 
-static bool check_ops(struct walk *w, const yaml_node_t *n, int depth, unsigned long *run);
-
-/* A loop { loop: COUNT, ops: [...] } at @n (fields @v); *@run grows by the
- * operations it runs. */
-static bool check_loop(struct walk *w, const yaml_node_t *n, const yaml_node_t *const *v,
-		       int depth, unsigned long *run)
+static bool check_device(struct walk *w, const yaml_node_t *n)
 {
-	int at = w->sf->nr_ops;
-	unsigned long body = 0;
+	static const char *const keys[] = { "pages", NULL };
+	const yaml_node_t *v[1];
 	uint64_t x;
 
-	if (!v[8])
-		return bad(w, n, "actors[].ops[].loop", "a loop needs ops%s", "");
-	if (!get_number(w, v[7], "actors[].ops[].loop", 1, 1000, &x))
+	if (!sfile_keys(w, n, "devices[]", keys, v))
 		return false;
-	w->sf->ops[w->sf->nr_ops++] = (struct sfile_op){ .op = SF_LOOP, .count = (unsigned long)x };
-	if (!check_ops(w, v[8], depth + 1, &body))
+	if (w->sf->nr_devices == SFILE_MAX_DEVICES)
+		return sfile_bad(w, n, "devices[]", "more than 4 devices%s", "");
+	if (!v[0])
+		return sfile_bad(w, n, "devices[].pages", "missing: a device has pages%s", "");
+	if (!sfile_number(w, v[0], "devices[].pages", 1, 65536, &x))
 		return false;
-	w->sf->ops[at].body = w->sf->nr_ops - at - 1;
-	if (body * x > SFILE_MAX_RUN_OPS - *run)
-		return bad(w, v[7], "actors[].ops[].loop",
-			   "an actor would run more than 100000 operations%s", "");
-	*run += body * x;
-	return true;
-}
-
-/* The numbers of operation @o (fields @v). */
-static bool get_op_fields(const struct walk *w, const yaml_node_t *const *v, struct sfile_op *o)
-{
-	uint64_t cpu = 0, lis = 0;
-	bool ok = (!v[1] || get_number(w, v[1], "actors[].ops[].cpu", 0,
-				       (uint64_t)w->sf->cpus - 1, &cpu)) &&
-		  get_number(w, v[2], "actors[].ops[].addr", 0, UINT64_MAX, &o->addr) &&
-		  (!v[3] || get_number(w, v[3], "actors[].ops[].value", 0, UINT64_MAX, &o->value)) &&
-		  (!v[4] || get_number(w, v[4], "actors[].ops[].length", 1, 1ULL << 40, &o->length)) &&
-		  (!v[5] || get_names(w, v[5], "actors[].ops[].prot", prot_names, "protection")) &&
-		  (!v[6] || get_number(w, v[6], "actors[].ops[].listener", 0,
-				       (uint64_t)(w->out->nr_listeners ? w->out->nr_listeners - 1 : 0),
-				       &lis));
-
-	if (ok && v[6] && !w->out->nr_listeners)
-		return bad(w, v[6], "actors[].ops[].listener", "the file declares no listeners%s", "");
-	o->cpu = (int)cpu;
-	o->listener = (int)lis;
-	o->prot = ok && v[5] ? prot_bits(w, v[5]) : 0;
-	return ok;
-}
-
-/* One operation (or loop) of an actor or the prologue. */
-static bool check_op(struct walk *w, const yaml_node_t *n, int depth, unsigned long *run)
-{
-	static const char *const keys[] = { "op", "cpu", "addr", "value", "length", "prot",
-					    "listener", "loop", "ops", NULL };
-	static const char *const ops[] = { "read", "write", "munmap", "madvise_dontneed",
-					   "mprotect", "device_read", "device_write",
-					   "try_to_unmap", NULL };
-	/* Per op: the fields it needs (bit i: keys[i]) and those it allows. */
-	static const unsigned int need[] = { 0x6, 0x6, 0x14, 0x14, 0x34, 0x44, 0x44, 0x14 };
-	static const unsigned int allow[] = { 0x7, 0xf, 0x15, 0x15, 0x35, 0x45, 0x4d, 0x15 };
-	const yaml_node_t *v[9];
-	unsigned int have = 0;
-	struct sfile_op o = { 0 };
-	int k;
-
-	if (!get_keys(w, n, "actors[].ops[]", keys, v))
-		return false;
-	if (w->sf->nr_ops == SFILE_MAX_OPS)
-		return bad(w, n, "actors[].ops[]", "more than 1024 operations in the file%s", "");
-	for (int i = 0; i < 9; i++)
-		have |= v[i] ? 1u << i : 0;
-	if (v[7] && (have & ~0x180u))
-		return bad(w, n, "actors[].ops[].loop", "a loop has only loop and ops%s", "");
-	if (v[7])
-		return check_loop(w, n, v, depth, run);
-	if (!v[0] || !scalar(v[0]))
-		return bad(w, n, "actors[].ops[].op", "missing: each operation has op (or loop)%s",
-			   "");
-	for (k = 0; ops[k] && strcmp(ops[k], scalar(v[0])); k++)
-		;
-	if (!ops[k])
-		return bad(w, v[0], "actors[].ops[].op",
-			   "unknown operation '%s' (read, write, munmap, madvise_dontneed, mprotect, "
-			   "try_to_unmap, device_read, device_write, or a loop)",
-			   scalar(v[0]));
-	if ((have & need[k]) != need[k] || (have & ~allow[k]))
-		return bad(w, n, "actors[].ops[]", "wrong fields for operation '%s' (docs/cli.md)",
-			   ops[k]);
-	o.op = (enum sfile_opcode)k;
-	o.value = 1;
-	if (!get_op_fields(w, v, &o))
-		return false;
-	w->out->nr_ops++;
-	w->sf->ops[w->sf->nr_ops++] = o;
-	if (*run == SFILE_MAX_RUN_OPS)
-		return bad(w, n, "actors[].ops[]", "an actor would run more than 100000 operations%s",
-			   "");
-	(*run)++;
-	return true;
-}
-
-static bool check_ops(struct walk *w, const yaml_node_t *n, int depth, unsigned long *run)
-{
-	if (depth > 8)
-		return bad(w, n, "actors[].ops", "loops nested deeper than 8%s", "");
-	if (n->type != YAML_SEQUENCE_NODE)
-		return bad(w, n, "actors[].ops", "expected a list of operations%s", "");
-	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++)
-		if (!check_op(w, yaml_document_get_node(w->doc, *i), depth, run))
-			return false;
+	w->sf->device_pages[w->sf->nr_devices] = (unsigned long)x;
 	return true;
 }
 
@@ -434,17 +354,17 @@ static bool check_actor(struct walk *w, const yaml_node_t *n)
 	const yaml_node_t *v[2];
 	unsigned long run = 0;
 
-	if (!get_keys(w, n, "actors[]", keys, v))
+	if (!sfile_keys(w, n, "actors[]", keys, v))
 		return false;
 	if (w->out->nr_actors == SFILE_MAX_ACTORS)
-		return bad(w, n, "actors[]", "more than 16 actors%s", "");
-	if (!v[0] || !scalar(v[0]) || !v[1])
-		return bad(w, n, "actors[]", "an actor has a name and ops%s", "");
-	if (!*scalar(v[0]) || strlen(scalar(v[0])) > MMN_SCENARIO_NAME_MAX)
-		return bad(w, v[0], "actors[].name", "1 to 31 bytes%s", "");
-	snprintf(a->name, sizeof(a->name), "%s", scalar(v[0]));
+		return sfile_bad(w, n, "actors[]", "more than 16 actors%s", "");
+	if (!v[0] || !sfile_scalar(v[0]) || !v[1])
+		return sfile_bad(w, n, "actors[]", "an actor has a name and ops%s", "");
+	if (!*sfile_scalar(v[0]) || strlen(sfile_scalar(v[0])) > MMN_SCENARIO_NAME_MAX)
+		return sfile_bad(w, v[0], "actors[].name", "1 to 31 bytes%s", "");
+	snprintf(a->name, sizeof(a->name), "%s", sfile_scalar(v[0]));
 	a->first = w->sf->nr_ops;
-	if (!check_ops(w, v[1], 0, &run))
+	if (!sfile_check_ops(w, v[1], 0, &run))
 		return false;
 	a->nr = w->sf->nr_ops - a->first;
 	return true;
@@ -452,24 +372,24 @@ static bool check_actor(struct walk *w, const yaml_node_t *n)
 
 static bool check_claim(struct walk *w, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "right", "wrong", NULL };
+	static const char *const keys[] = { "right", "wrong", "counters", NULL };
 	const char *names[MMN_VIOL_NR_KINDS + 1];
-	int bits[MMN_VIOL_NR_KINDS];
-	const yaml_node_t *v[2];
+	int bits[MMN_VIOL_NR_KINDS], mask = 0;
+	const yaml_node_t *v[3];
 
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++) {
 		names[k] = mmn_violation_kind_name((enum mmn_violation_kind)k);
 		bits[k] = 1 << k;
 	}
 	names[MMN_VIOL_NR_KINDS] = NULL;
-	if (!get_keys(w, n, "claim", keys, v))
+	if (!sfile_keys(w, n, "claim", keys, v))
 		return false;
-	if (v[0] && (!scalar(v[0]) || strcmp(scalar(v[0]), "none")))
-		return bad(w, v[0], "claim.right", "the right setting claims none%s", "");
-	if (v[1] && !get_names(w, v[1], "claim.wrong", names, "violation kind"))
+	if (v[0] && (!sfile_scalar(v[0]) || strcmp(sfile_scalar(v[0]), "none")))
+		return sfile_bad(w, v[0], "claim.right", "the right setting claims none%s", "");
+	if (v[1] && !sfile_names(w, v[1], "claim.wrong", names, bits, "violation kind", &mask))
 		return false;
-	w->sf->found_kinds = v[1] ? (unsigned int)name_bits(w, v[1], names, bits) : 0;
-	return true;
+	w->sf->found_kinds = (unsigned int)mask;
+	return !v[2] || sfile_check_relations(w, v[2]);
 }
 
 /* Each element of the sequence @n checked by @fn; @count gets their number. */
@@ -477,7 +397,7 @@ static bool check_list(struct walk *w, const yaml_node_t *n, const char *field,
 		       bool (*fn)(struct walk *, const yaml_node_t *), int *count)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
-		return bad(w, n, field, "expected a list%s", "");
+		return sfile_bad(w, n, field, "expected a list%s", "");
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
 		if (!fn(w, yaml_document_get_node(w->doc, *i)))
 			return false;
@@ -491,41 +411,68 @@ static bool check_prologue(struct walk *w, const yaml_node_t *n)
 {
 	unsigned long run = 0;
 
-	if (!check_ops(w, n, 0, &run))
+	if (!sfile_check_ops(w, n, 0, &run))
 		return false;
 	w->sf->nr_prologue = w->sf->nr_ops;
+	return true;
+}
+
+/* After the whole file: no mapping on an mm that a fork fills. */
+static bool check_forked(const struct walk *w)
+{
+	for (int m = 0; m < w->out->nr_mappings; m++) {
+		const struct sfile_mapping *map = &w->sf->maps[m];
+
+		if (w->sf->forked_mms & (1u << map->mm)) {
+			fprintf(stderr, "mmnsim: %s:%lu:%lu: field 'mappings[].mm': mm %d is made by "
+				"a fork (it gets its parent's mappings)\n",
+				w->path, map->line, map->column, map->mm);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* id and title of the top mapping (fields @v). */
+static bool check_id_title(struct walk *w, const yaml_node_t *root, const yaml_node_t *const *v)
+{
+	const char *id = sfile_scalar(v[0]);
+
+	if (!v[0] || !id || !*id || strlen(id) > MMN_SCENARIO_NAME_MAX ||
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+		    strlen(id))
+		return sfile_bad(w, v[0] ? v[0] : root, "id",
+				 "expected a name of [A-Za-z0-9_.-], 1 to 31 bytes%s", "");
+	snprintf(w->out->id, sizeof(w->out->id), "%s", id);
+	w->sf->id_line = (unsigned long)v[0]->start_mark.line + 1;
+	w->sf->id_column = (unsigned long)v[0]->start_mark.column + 1;
+	if (!v[1] || !sfile_scalar(v[1]))
+		return sfile_bad(w, v[1] ? v[1] : root, "title", "expected one line of text%s", "");
+	snprintf(w->sf->title, sizeof(w->sf->title), "%s", sfile_scalar(v[1]));
 	return true;
 }
 
 static bool check_top(struct walk *w, const yaml_node_t *root)
 {
 	static const char *const keys[] = { "id", "title", "simulation", "mappings", "listeners",
-					    "actors", "claim", "prologue", NULL };
-	const yaml_node_t *v[8];
-	const char *id;
+					    "actors", "claim", "prologue", "mms", "devices", NULL };
+	const yaml_node_t *v[10];
+	uint64_t x;
 
-	if (!get_keys(w, root, "(top)", keys, v))
+	if (!sfile_keys(w, root, "(top)", keys, v) || !check_id_title(w, root, v))
 		return false;
-	id = scalar(v[0]);
-	if (!v[0] || !id || !*id || strlen(id) > MMN_SCENARIO_NAME_MAX ||
-	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") !=
-		    strlen(id))
-		return bad(w, v[0] ? v[0] : root, "id", "expected a name of [A-Za-z0-9_.-], 1 to 31 bytes%s",
-			   "");
-	snprintf(w->out->id, sizeof(w->out->id), "%s", id);
-	w->sf->id_line = (unsigned long)v[0]->start_mark.line + 1;
-	w->sf->id_column = (unsigned long)v[0]->start_mark.column + 1;
-	if (!v[1] || !scalar(v[1]))
-		return bad(w, v[1] ? v[1] : root, "title", "expected one line of text%s", "");
-	snprintf(w->sf->title, sizeof(w->sf->title), "%s", scalar(v[1]));
 	if (!v[5])
-		return bad(w, root, "actors", "missing: a scenario has actors%s", "");
+		return sfile_bad(w, root, "actors", "missing: a scenario has actors%s", "");
+	if (v[8] && !sfile_number(w, v[8], "mms", 1, SFILE_MAX_MMS, &x))
+		return false;
+	w->sf->nr_mms = v[8] ? (int)x : 1;
 	return (!v[2] || check_simulation(w, v[2])) &&
+	       (!v[9] || check_list(w, v[9], "devices", check_device, &w->sf->nr_devices)) &&
 	       (!v[3] || check_list(w, v[3], "mappings", check_mapping, &w->out->nr_mappings)) &&
 	       (!v[4] || check_list(w, v[4], "listeners", check_listener, &w->out->nr_listeners)) &&
 	       (!v[7] || check_prologue(w, v[7])) &&
 	       check_list(w, v[5], "actors", check_actor, &w->out->nr_actors) &&
-	       (!v[6] || check_claim(w, v[6]));
+	       (!v[6] || check_claim(w, v[6])) && check_forked(w);
 }
 
 bool sfile_is_path(const char *arg)
@@ -574,6 +521,7 @@ struct sfile *sfile_parse(const char *path, const char *text, size_t len)
 		free(sf);
 		return NULL;
 	}
+	sfile_kinds_register();
 	sf->cpus = 2;
 	sf->frames = 512;
 	snprintf(sf->profile, sizeof(sf->profile), "latest");

@@ -230,6 +230,7 @@ int cli_load_args(struct cli_env *env, int argc, char **argv, int *first)
 	const char *list = getenv(CLI_PLUGIN_ENV);
 	int a = 1;
 
+	sfile_kinds_register(); /* before plugins: kvm, iommu, hmm stay the built-ins */
 	if (!env->dry && list && load_list(env, list))
 		return -1;
 	while (a < argc && !strncmp(argv[a], "--load", 6) && (!argv[a][6] || argv[a][6] == '=')) {

@@ -407,6 +407,93 @@ MMN_API int mmn_scenario_run_def(const struct mmn_scenario_def *def,
 				 struct mmn_scenario_result *out);
 
 /* ------------------------------------------------------------------ */
+/* Listener kinds: listeners a scenario file can name                  */
+/* ------------------------------------------------------------------ */
+
+struct mmn_mm;
+
+/** Largest number of variants of a listener kind. */
+#define MMN_LISTENER_KIND_MAX_VARIANTS 8
+/** Largest number of named counters of a listener kind. */
+#define MMN_LISTENER_KIND_MAX_COUNTERS 16
+
+/**
+ * A kind of listener (a secondary MMU: a device's page-table mirror, a
+ * hypervisor's shadow tables) that a scenario file names in its
+ * `listeners:` list (docs/cli.md, "Scenario files"): how to attach one to
+ * an mm with one of its variants, how a device reads and writes through it,
+ * its counters, and how to detach it. The built-in kvm, iommu and hmm kinds
+ * are registered this way by mmnsim itself; a plugin registers its own from
+ * its entry point (docs/examples/my_plugin.c).
+ *
+ * The hooks are called from the actors of a run (create and destroy too:
+ * a listener on an mm made by a fork is created right after that fork) and
+ * must follow the simulation's rules (sync.h locks only). An instance is
+ * used by one simulation at a time.
+ */
+struct mmn_listener_kind {
+	/** Unique name: [a-z0-9_], 1 to MMN_SCENARIO_NAME_MAX bytes. Required. */
+	const char *name;
+	/** One line; may be NULL. */
+	const char *help;
+	/** Its variants by name, NULL-terminated, 1 to
+	 *  MMN_LISTENER_KIND_MAX_VARIANTS names of [a-z0-9_] (a file's
+	 *  `right:` and `wrong:` name them; @c create gets the index; the first
+	 *  is the default). Required. */
+	const char *const *variants;
+	/** Names of its counters, [a-z0-9_], NULL-terminated, at most
+	 *  MMN_LISTENER_KIND_MAX_COUNTERS; NULL: none. A file's claim relations
+	 *  name them as "listenerI.NAME". */
+	const char *const *counters;
+	/**
+	 * Attach a new listener to @p mm, watching [@p start, @p start +
+	 * @p length) (the mappings of that mm in the file, or the listener's
+	 * own start and length), with variant @p variant. Required.
+	 * @return 0 and *@p out, or a negative errno (the run fails with it).
+	 */
+	int (*create)(struct mmn_sim *sim, struct mmn_mm *mm, int variant, unsigned long start,
+		      unsigned long length, void **out);
+	/** Detach and free @p listener: 0, or a negative errno (-EBUSY) that
+	 *  becomes the run's error. Required. */
+	int (*destroy)(void *listener);
+	/** A device load at @p addr through @p listener: 0 or a negative errno
+	 *  (an observation: counted as a failed operation). NULL: -EOPNOTSUPP. */
+	int (*device_read)(void *listener, unsigned long addr, uint64_t *val);
+	/** A device store at @p addr, as @c device_read. NULL: -EOPNOTSUPP. */
+	int (*device_write)(void *listener, unsigned long addr, uint64_t val);
+	/** Counter @p idx (an index of @c counters) of @p listener into
+	 *  *@p val: 0 or a negative errno. Required when @c counters is set. */
+	int (*counter)(void *listener, int idx, unsigned long *val);
+};
+
+/**
+ * mmn_listener_kind_register() - add @p kind to the process-wide registry
+ * of listener kinds, append-only and lock-free as the scenario registry
+ * (mmn_scenario_register()): a kind cannot be unregistered; of two
+ * concurrent registrations of one name exactly one succeeds.
+ *
+ * @param kind  the kind; it and everything it points to must outlive the
+ *              process's use of the registry (static storage)
+ * @return 0; -EINVAL for NULL, a name or variant or counter name that is
+ *         empty, too long or of other characters, no variant or too many,
+ *         too many counters, a name given twice in one list, a missing
+ *         create or destroy hook, counters without a counter hook;
+ *         -EEXIST when a kind of that name is registered; -ENOMEM.
+ */
+MMN_API int mmn_listener_kind_register(const struct mmn_listener_kind *kind);
+
+/** mmn_listener_kind_by_name() - the registered kind named @p name, or NULL
+ *  (NULL @p name, or unknown). Lock-free. */
+MMN_API const struct mmn_listener_kind *mmn_listener_kind_by_name(const char *name);
+
+/** mmn_listener_kind_count() - number of registered listener kinds. */
+MMN_API int mmn_listener_kind_count(void);
+
+/** mmn_listener_kind_at() - the @p idx-th registered kind in registration
+ *  order; NULL out of range. */
+MMN_API const struct mmn_listener_kind *mmn_listener_kind_at(int idx);
+
+/* ------------------------------------------------------------------ */
 /* Helpers for a scenario's hooks                                      */
 /* ------------------------------------------------------------------ */
 

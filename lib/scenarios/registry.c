@@ -174,3 +174,105 @@ int mmn_scenario_counter(const struct mmn_scenario_result *r, const char *name,
 	}
 	return -ENOENT;
 }
+
+/*
+ * The listener-kind registry (struct mmn_listener_kind): a second
+ * append-only, lock-free list, built as the scenario list above (CAS on the
+ * NULL tail link; nodes never freed), with no built-in entries of its own
+ * (mmnsim registers the kvm, iommu and hmm kinds through it).
+ */
+struct lk_node {
+	const struct mmn_listener_kind *k;
+	_Atomic(struct lk_node *) next;
+};
+
+static _Atomic(struct lk_node *) lk_head;
+
+/* [a-z0-9_], 1 to MMN_SCENARIO_NAME_MAX bytes. */
+static bool lk_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n && n <= MMN_SCENARIO_NAME_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+/* A NULL-terminated list of 0 or @min..@max good, distinct names. */
+static bool lk_names_ok(const char *const *names, int min, int max)
+{
+	int n = 0;
+
+	if (!names)
+		return min == 0;
+	for (; names[n]; n++) {
+		if (n == max || !lk_name_ok(names[n]))
+			return false;
+		for (int j = 0; j < n; j++)
+			if (!strcmp(names[j], names[n]))
+				return false;
+	}
+	return n >= min;
+}
+
+int mmn_listener_kind_register(const struct mmn_listener_kind *kind)
+{
+	_Atomic(struct lk_node *) *link = &lk_head;
+	struct lk_node *n;
+
+	if (!kind || !lk_name_ok(kind->name) || !kind->create || !kind->destroy ||
+	    !lk_names_ok(kind->variants, 1, MMN_LISTENER_KIND_MAX_VARIANTS) || !kind->variants ||
+	    !lk_names_ok(kind->counters, 0, MMN_LISTENER_KIND_MAX_COUNTERS) ||
+	    (kind->counters && kind->counters[0] && !kind->counter))
+		return -EINVAL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->k = kind;
+	atomic_init(&n->next, NULL);
+	for (;;) {
+		struct lk_node *cur = atomic_load_explicit(link, memory_order_acquire);
+
+		if (!cur && atomic_compare_exchange_strong_explicit(link, &cur, n,
+								    memory_order_acq_rel,
+								    memory_order_acquire))
+			return 0;
+		/* cur: the node found (or appended by another registration) here */
+		if (!strcmp(cur->k->name, kind->name)) {
+			free(n);
+			return -EEXIST;
+		}
+		link = &cur->next;
+	}
+}
+
+const struct mmn_listener_kind *mmn_listener_kind_at(int idx)
+{
+	const struct lk_node *n = atomic_load_explicit(&lk_head, memory_order_acquire);
+
+	if (idx < 0)
+		return NULL;
+	for (; n && idx; idx--)
+		n = atomic_load_explicit(&((struct lk_node *)n)->next, memory_order_acquire);
+	return n ? n->k : NULL;
+}
+
+int mmn_listener_kind_count(void)
+{
+	int count = 0;
+
+	while (mmn_listener_kind_at(count))
+		count++;
+	return count;
+}
+
+const struct mmn_listener_kind *mmn_listener_kind_by_name(const char *name)
+{
+	const struct mmn_listener_kind *k;
+
+	if (!name)
+		return NULL;
+	for (int i = 0; (k = mmn_listener_kind_at(i)); i++)
+		if (!strcmp(k->name, name))
+			return k;
+	return NULL;
+}
