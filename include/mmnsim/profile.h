@@ -87,6 +87,18 @@ struct mmn_profile {
 	 *  can: a small value lets a scenario of a few pages show the window
 	 *  between that flush and invalidate_range_end (docs/listeners.md). */
 	unsigned int gather_batch;
+	/** 4.15+ (commit 0f10851ea475): KSM write_protect_page() and
+	 *  replace_page() clear the entry with plain ptep_clear_flush(), no
+	 *  ->invalidate_range() under the PTL; in secondary_flush=call_sites
+	 *  profiles the secondary flush comes from invalidate_range_end(), after
+	 *  the PTL drop. false (4.12-4.13): ptep_clear_flush_notify(). */
+	bool ksm_secflush_at_end;
+	/** 5.2+: hugetlb_change_protection() calls no ->invalidate_range()
+	 *  after flush_hugetlb_tlb_range(); in call_sites profiles the secondary
+	 *  flush comes from invalidate_range_end(), after i_mmap_rwsem and the
+	 *  PTLs are dropped. false (4.12-4.15): the explicit call right after the
+	 *  CPU flush, i_mmap_rwsem still held. */
+	bool hugetlb_prot_secflush_at_end;
 };
 
 /**

@@ -7,7 +7,10 @@
  *   ----                                     --------------------
  *   write_protect_page(A), A stable
  *   write_protect_page(B): S L clear+flush
- *     (F1 [+F2]) reinstall RO+clean U E
+ *     (F1 [+F2]) [change_pte] reinstall
+ *     RO+clean U [F2] E                      (4.15-6.5: F2 only at E, so from
+ *                                             U to E a device may still write B
+ *                                             through a writable IOTLB entry)
  *   B stable                                 store: the entry is read-only
  *   compare A, B                             → write fault → COW copy of B
  *   replace_page(B → A): S L clear+flush     (or, through a translation that
@@ -55,7 +58,32 @@ static int ksm_lookup(struct ksm_page *k)
 	return 0;
 }
 
-/* write_protect_page(): 0, -EBUSY (pinned: entry restored), -EAGAIN (changed). */
+/*
+ * The entry clear of write_protect_page() and replace_page(). 4.12-4.13:
+ * ptep_clear_flush_notify(), ->invalidate_range() under the PTL. 4.15-6.5
+ * (ksm_secflush_at_end, commit 0f10851ea475): plain ptep_clear_flush(), the
+ * secondary flush left to invalidate_range_end() after the PTL drop, so a
+ * device keeps a writable translation of a page the CPU has write-protected
+ * until then (seed 001, S3). 6.6+: ptep_clear_flush() with the secondary
+ * flush inside the CPU flush.
+ */
+static mmn_pte_t ksm_clear_flush(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				 unsigned long addr)
+{
+	mmn_pte_t old;
+
+	if (!ops_profile(mm)->ksm_secflush_at_end)
+		return mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
+	old = mmn_pte_get_and_clear(mm->sim, pt, idx, addr);
+	mmn_flush_tlb_page(mm, addr);
+	return old;
+}
+
+/*
+ * write_protect_page() (mm/ksm.c, 4.12-6.19): 0, -EBUSY (pinned: entry
+ * restored), -EAGAIN (changed). The read-only entry goes in with
+ * set_pte_at_notify() (->change_pte) while the profile has it (before 6.10).
+ */
 static int write_protect_page(struct ksm_page *k)
 {
 	struct mmn_mm *mm = k->mm;
@@ -71,7 +99,7 @@ static int write_protect_page(struct ksm_page *k)
 	e = mmn_pte_get(sim, k->pt, k->idx, k->addr);
 	if (mmn_pte_present(e) && mmn_pte_pfn(e) == k->pfn) {
 		if (mmn_pte_write(e) || mmn_pte_dirty(e)) {
-			e = mmn__ptep_clear_flush_notify(mm, k->pt, k->idx, k->addr);
+			e = ksm_clear_flush(mm, k->pt, k->idx, k->addr);
 			/* The mapping, our follow_page() reference: anything more is a
 			 * pin or a racing GUP, and the page must not be merged. */
 			if (atomic_load(&p->refcount) != atomic_load(&p->mapcount) + 1 ||
@@ -83,6 +111,8 @@ static int write_protect_page(struct ksm_page *k)
 			if (mmn_pte_dirty(e))
 				atomic_fetch_or(&p->flags, MMN_PG_DIRTY);
 			e &= ~(MMN_PTE_WRITE | MMN_PTE_DIRTY);
+			if (ops_profile(mm)->change_pte)
+				mmn_notifier_change_pte(mm, k->addr, e);
 			mmn_pte_set(sim, k->pt, k->idx, k->addr, e);
 		} else if (atomic_load(&p->pincount)) {
 			err = -EBUSY;
@@ -97,7 +127,8 @@ out:
 	return err;
 }
 
-/* replace_page(): map @kpfn (the KSM page) instead of @b's page. */
+/* replace_page() (mm/ksm.c, 4.12-6.19): map @kpfn (the KSM page) instead of
+ * @b's page; set_pte_at_notify() before 6.10. */
 static int replace_page(struct ksm_page *b, unsigned long kpfn)
 {
 	struct mmn_mm *mm = b->mm;
@@ -114,8 +145,7 @@ static int replace_page(struct ksm_page *b, unsigned long kpfn)
 
 		mmn_get_page(sim, kpfn);
 		mmn_page_add_map(sim, kpfn);
-		mmn__ptep_clear_flush_notify(mm, b->pt, b->idx, b->addr);
-		/* set_pte_at_notify() before 6.10. */
+		ksm_clear_flush(mm, b->pt, b->idx, b->addr);
 		if (ops_profile(mm)->change_pte)
 			mmn_notifier_change_pte(mm, b->addr, entry);
 		mmn_pte_set(sim, b->pt, b->idx, b->addr, entry);

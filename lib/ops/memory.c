@@ -164,6 +164,11 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	new_pfn = mmn_alloc_page(sim, MMN_PG_ANON);
 	if (!new_pfn)
 		return -ENOMEM;
+	/* From the copy on, a store into the old page is lost (the oracle's
+	 * MMN_PG_STABLE): only a translation that survived the flush of the
+	 * entry's write-protection can make one (S3). */
+	if (old_pfn != MMN_ZERO_PFN)
+		mmn_page_mark_stable(sim, old_pfn);
 	data = old_pfn == MMN_ZERO_PFN ? 0 : atomic_load(&old->content);
 	atomic_store_explicit(&mmn_pfn_to_page(sim, new_pfn)->content, data, memory_order_relaxed);
 	mmn_page_set_anon_rmap(sim, new_pfn, vma, addr);
@@ -188,6 +193,8 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	}
 	mmn_spin_unlock(&pt->ptl);
 	mmn__notify_end_only(&range);
+	if (old_pfn != MMN_ZERO_PFN)
+		mmn_page_clear_stable(sim, old_pfn);
 	if (!replaced) {
 		mmn_put_page(sim, new_pfn);
 		return 0;

@@ -113,6 +113,116 @@ static bool remove_migration_one(struct mmn_vma *vma, unsigned long addr, void *
 	return true;
 }
 
+/*
+ * try_to_unmap_one(TTU_MIGRATION) of a hugetlb page before 4.19 (mm/rmap.c
+ * 4.12, 4.13.4; profile knob pmd_share_widen=false: commit 017b1660df89
+ * "mm: migration: fix migration of huge PMD shared pages" added both the
+ * range widening and the huge_pmd_unshare() call, 4.19 and stable): no
+ * unshare. The huge PMD entry is cleared where it is, in the PMD table
+ * every sharer points at, with this mm's notification over the huge page
+ * only (4.13+: start/end; 4.12: ->invalidate_page after the PTL) and this
+ * mm's TLB flush. The leaf's single mapcount drops to zero, so the rmap
+ * walk stops (try_to_unmap()'s rwc.done = page_mapcount_is_zero): no other
+ * sharer is visited, notified or flushed, although its page table changed
+ * too (seed 002).
+ *
+ *   migration, first VMA on i_mmap (mm P)     a KVM-like listener of mm C
+ *   -------------------------------------     (C shares P's PMD table)
+ *   S(P, [A, A + 2 MiB))                      (nothing: not P)
+ *   L, clear the shared entry, F1 on P's
+ *   CPUs (+F2 of P), migration entry
+ *   U E; mapcount 0: the walk stops           keeps its SPTE of A → the source
+ *   copy, remove_migration_ptes(): the
+ *   shared entry → the new page; free the     stale; a guest access reads or
+ *   source                                    writes the freed frame
+ *
+ * The migration entry's lifetime is not modelled: the entry goes from the
+ * source to the new page under the PMD table's lock, after the copy (the
+ * source held stable from the copy on).
+ */
+struct hugetlb_mig {
+	unsigned long src, dst, changed;
+	bool moved;
+};
+
+static bool hugetlb_migrate_one_pre_4_19(struct mmn_vma *vma, unsigned long addr, void *arg)
+{
+	struct hugetlb_mig *c = arg;
+	struct mmn_mm *mm = vma->mm;
+	struct mmn_sim *sim = mm->sim;
+	unsigned long haddr = addr & MMN_PMD_MASK;
+	struct mmn_notifier_range range;
+	struct mmn_ptdesc *pmdt;
+	bool started;
+
+	started = mmn__notify_rmap_start(MMN_OP_MIGRATE, &range, mm, haddr, haddr + MMN_PMD_SIZE);
+	pmdt = mmn_pt_walk(mm, haddr, MMN_LVL_PMD);
+	if (pmdt) {
+		unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+		mmn_pte_t e;
+
+		mmn_spin_lock(&pmdt->ptl);
+		e = mmn_pte_get(sim, pmdt, idx, haddr);
+		if (mmn_pmd_mapped_leaf(e) && mmn_pte_pfn(e) == c->src) {
+			/* huge_ptep_clear_flush(): this mm's CPUs only. */
+			e = mmn_pte_get_and_clear(sim, pmdt, idx, haddr);
+			mmn_flush_tlb_range(mm, haddr, haddr + MMN_PMD_SIZE);
+			(void)mmn__notify_call_site_flush(mm, haddr, haddr + MMN_PMD_SIZE);
+			mmn_page_mark_stable(sim, c->src);
+			for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+				atomic_store_explicit(
+					&mmn_pfn_to_page(sim, c->dst + i)->content,
+					atomic_load_explicit(&mmn_pfn_to_page(sim, c->src + i)->content,
+							     memory_order_relaxed),
+					memory_order_relaxed);
+			mmn_get_page(sim, c->dst);
+			mmn_page_add_map(sim, c->dst);
+			mmn_pte_set(sim, pmdt, idx, haddr,
+				    (e & ~MMN_PTE_PFN_MASK) | ((uint64_t)c->dst << MMN_PTE_PFN_SHIFT));
+			mmn_page_remove_map(sim, c->src);
+			mmn_put_page(sim, c->src); /* the mapping's reference */
+			c->changed += MMN_HPAGE_NR;
+			c->moved = true;
+		}
+		mmn_spin_unlock(&pmdt->ptl);
+	}
+	mmn__notify_rmap_end(&range, mm, started, c->moved, haddr);
+	/* rwc.done: page_mapcount_is_zero(). */
+	return atomic_load(&mmn_pfn_to_page(sim, c->src)->mapcount) != 0;
+}
+
+/* migrate_pages() of a hugetlb page of a shared mapping before 4.19. */
+static unsigned long hugetlb_migrate_pre_4_19(struct mmn_sim *sim, unsigned long src)
+{
+	struct mmn_page *sp = mmn_pfn_to_page(sim, src);
+	struct mmn_shmem *f = sp->mapping;
+	struct hugetlb_mig c = { .src = src };
+
+	c.dst = mmn_alloc_huge_page(sim, atomic_load(&sp->flags) & (MMN_PG_SHMEM | MMN_PG_HUGETLB));
+	if (c.dst) {
+		struct mmn_page *dp = mmn_pfn_to_page(sim, c.dst);
+
+		dp->mapping = f;
+		dp->index = sp->index;
+		mmn__hugetlb_rmap_walk(sim, src, hugetlb_migrate_one_pre_4_19, &c);
+		if (c.moved) {
+			/* The page cache now holds the new page. */
+			mmn_raw_lock(&f->lock);
+			if (f->slots[sp->index] == src) {
+				f->slots[sp->index] = c.dst;
+				mmn_get_page(sim, c.dst);
+				mmn_put_page(sim, src);
+			}
+			mmn_raw_unlock(&f->lock);
+		}
+		mmn_put_page(sim, c.dst); /* the allocation's reference */
+		mmn_page_clear_stable(sim, src);
+	}
+	mmn_unlock_page(sim, src);
+	mmn_put_page(sim, src); /* the isolation's reference: freed if moved */
+	return c.changed;
+}
+
 /* migrate_folio_unmap() + migrate_folio_move() for one page. */
 static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 {
@@ -122,7 +232,10 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 
 	mmn_lock_page(sim, src);
 	if (mmn_pfn_is_huge(sim, src)) {
-		/* hugetlb: only the unshare of shared PMD tables is modelled. */
+		if (!sim->profile.pmd_share_widen &&
+		    (atomic_load(&sp->flags) & MMN_PG_SHMEM) && sp->mapping)
+			return hugetlb_migrate_pre_4_19(sim, src);
+		/* 4.19+: only the unshare of shared PMD tables is modelled. */
 		mmn__hugetlb_rmap_walk(sim, src, try_to_migrate_one, &c);
 		mmn_unlock_page(sim, src);
 		mmn_put_page(sim, src);

@@ -21,8 +21,8 @@
  * No page is freed, so the late F1 is tolerated (reference section 6, item
  * 14). Hugetlb VMAs (hugetlb_change_protection()) notify once over the
  * range (widened for PMD sharing), change the PMD leaves under the PMD
- * lock, flush (F1) before end, and end with invalidate_range_only_end()
- * (4.15-6.5: the flush "is not needed", only a downgrade).
+ * lock, flush (F1) before end and end with the full end (which flushes
+ * the secondary TLBs in 3.19-6.5; see hugetlb_change_protection() below).
  */
 #include "ops/walk.h"
 
@@ -202,15 +202,19 @@ static void cp_region_done(struct ops_pmd_walk *w)
 }
 
 /*
- * hugetlb_change_protection(): one notification over the (widened) range,
- * each PMD leaf changed under its PMD lock, flush_hugetlb_tlb_range() (F1)
- * before end, and only_end.
+ * hugetlb_change_protection() (mm/hugetlb.c, 4.12-6.19): one notification
+ * over the (widened) range, each PMD leaf changed under its PMD lock,
+ * flush_hugetlb_tlb_range() (F1) with i_mmap_rwsem still held, then the full
+ * invalidate_range_end() in every era (never only_end). The secondary flush:
+ * 4.12-4.15 an explicit ->invalidate_range() right after F1; 5.2-6.5
+ * (hugetlb_prot_secflush_at_end) only from end, after i_mmap_rwsem and the
+ * PTLs are dropped; 6.6+ inside F1.
  */
 static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, unsigned long end)
 {
 	struct mmn_mm *mm = c->vma->mm;
 	struct mmn_sim *sim = mm->sim;
-	unsigned long rs = start, re = end;
+	unsigned long rs = start, re = end, fs = start, fe = end;
 	bool locked, shared = false;
 
 	mmn__hugetlb_widen(c->vma, &rs, &re);
@@ -245,14 +249,16 @@ static void hugetlb_change_protection(struct cp_walk *c, unsigned long start, un
 		mmn_spin_unlock(&pmdt->ptl);
 	}
 	/* flush_hugetlb_tlb_range() of the PUD areas when a PMD was unshared. */
-	if (shared)
-		mmn_flush_tlb_range(mm, start & MMN_PUD_MASK,
-				    (end + MMN_PUD_SIZE - 1) & MMN_PUD_MASK);
-	else
-		mmn_flush_tlb_range(mm, start, end);
+	if (shared) {
+		fs = start & MMN_PUD_MASK;
+		fe = (end + MMN_PUD_SIZE - 1) & MMN_PUD_MASK;
+	}
+	mmn_flush_tlb_range(mm, fs, fe);
+	if (!ops_profile(mm)->hugetlb_prot_secflush_at_end)
+		(void)mmn__notify_call_site_flush(mm, fs, fe);
 	if (locked)
 		mmn_hugetlb_share_unlock(c->vma, true);
-	mmn__notify_end_only(&c->range);
+	mmn__notify_end(&c->range);
 }
 
 /* change_protection() over [start, end) of @vma. */

@@ -1,48 +1,45 @@
 // SPDX-License-Identifier: MIT
 /*
  * S4 (seed 002): a hugetlb PMD table shared by two mms (a 1 GiB-aligned
- * MAP_SHARED|MAP_HUGETLB area, then fork) is unshared by an operation on one
- * huge page A of it (MADV_DONTNEED in the child, reclaim, migration): the
- * whole PUD range disappears from that mm, so B, another huge page of the
- * range, is gone too. A KVM-style listener of that mm caches translations
- * of A and B. Without adjust_range_if_pmd_sharing_possible()'s widening
- * (knob pmd_share_widen=false, or profile 4.15) the notifier range covers
- * only A and the translation of B stays: stale at quiescence. With the
- * widening (latest) none.
+ * MAP_SHARED|MAP_HUGETLB area, then fork), a KVM-style listener of the
+ * child caching translations of two huge pages A and B, and two operations
+ * on A in the child:
+ *  - MADV_DONTNEED unshares the child's table: the whole PUD range leaves
+ *    the child, B included. Without adjust_range_if_pmd_sharing_possible()'s
+ *    widening (knob pmd_share_widen=false, profiles before 4.19) the
+ *    notification covers only A and the SPTE of B stays.
+ *  - Migration: before 4.19 (mm/rmap.c try_to_unmap_one() 4.12-4.13, the
+ *    same knob: commit 017b1660df89 added the widening and the
+ *    huge_pmd_unshare() call together) the shared entry of A is cleared and
+ *    repointed for both mms, but the rmap walk notifies only the first mm on
+ *    i_mmap, the parent, and stops at mapcount 0: the child's SPTE of A
+ *    stays on the source, which is freed (lib/ops/migrate.c). From 4.19 the
+ *    walk unshares the parent's table first (widened notification) and the
+ *    model migrates nothing further (the page is left mapped in the child).
+ * Reclaim is not run: hugetlb folios are not on the LRU, the kernel never
+ * reclaims them.
  *
- * INTERLEAVED: for each of the three operations a fresh simulation: the
- * vCPU faults A+3 pages and B+5 pages in, the operation unshares, the
- * quiescent audit runs. NATIVE: vCPUs touching A and B race a thread that
- * repeatedly unshares (MADV_DONTNEED of A in the child) and re-faults A in
- * the child (which shares the parent's table again).
+ * INTERLEAVED: for each operation a fresh simulation: the child's vCPU
+ * faults A+3 pages and B+5 pages in, the operation runs, the quiescent
+ * audit. NATIVE: vCPUs touching A and B race a thread that repeatedly
+ * unshares (MADV_DONTNEED of A in the child) and re-faults A in the child
+ * (which shares the parent's table again).
  * EXPLORE: one simulation, one schedule of the deterministic backend, no
  * hook. A VM on each mm (the child's and the parent's); in the prologue
- * each VM's vCPU translates A+3 and B+5 (four SPTEs), as INTERLEAVED does
- * before its operation. Then five actors: a vCPU per VM reading A+3 then
- * B+5 (2 rounds by default), and the three operations on A in the child,
- * concurrently: "dontneed", "reclaim", "migrate". MADV_DONTNEED unshares
- * the child's PUD entry; the hugetlb rmap walk of reclaim and migration
- * visits the parent's VMA first and unshares the parent's (INTERLEAVED puts
- * its VM on the parent for those two). Whichever operation finds the table
- * shared unshares it; the others find it unshared (a zap of A, or nothing)
- * unless a vCPU fault shared it again meanwhile (a hugetlb fault in an mm
- * whose PUD entry is empty takes the other mm's table: huge_pmd_share()).
- * A schedule violates when an mm is left unshared at the end while its VM
- * still holds B's SPTE: without the widening the notification covered A
- * alone, so only A's SPTE went, and no later fault of that mm (on A) shared
- * the table again. Under the wrong setting nearly every schedule does (the
- * prologue's SPTE of B is never dropped); a schedule escapes only when a
- * vCPU re-faults A after the last unshare of its mm. With the widening the
- * notification covers the PUD range and B's SPTE goes too; a vCPU fault
- * racing an unshare is retried by the listener's range check, which is
- * what the right setting's exploration exercises. The vCPU fault gives up
- * after 8 retries (not 1000) so that a schedule in which the invalidating
- * actor is starved (PCT's low priority) stays short; a give-up is counted
+ * each VM's vCPU translates A+3 and B+5 (four SPTEs). Then four actors: a
+ * vCPU per VM reading A+3 then B+5 (2 rounds by default), "dontneed" and
+ * "migrate" on A in the child, concurrently. A schedule violates when a VM
+ * keeps an SPTE (or vCPU TLB entry) its mm no longer maps to the same frame
+ * at the end: B's after an unnarrowed unshare that no later fault of that
+ * mm undid, or A's after a pre-4.19 migration of the still-shared page.
+ * With 4.19's shape the notifications cover what changed; a vCPU fault
+ * racing an unshare is retried by the listener's range check. The vCPU
+ * fault gives up after 8 retries (not 1000) so that a schedule in which the
+ * invalidating actor is starved stays short; a give-up is counted
  * (vcpu_failed), not a violation. vcpu_wrong_data counts reads that did not
- * return what the parent wrote; any makes the claim fail. Exploring this
- * scenario found such reads once: the model's reclaim paged out a hugetlb
- * folio that a racing MADV_DONTNEED had unmapped while reclaim held it
- * isolated; reclaim now never pages out hugetlb folios, as the kernel.
+ * return what the parent wrote: under the right setting any makes the
+ * claim fail (a model defect); under the wrong one it is the bug showing (a
+ * guest reading the freed source).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -62,9 +59,9 @@
 #define S4_GFN_B (S4_HP / S4_PG + 5UL)            /* B + 5 pages */
 #define S4_X_MAX_RETRIES 8U                       /* EXPLORE: see the top */
 
-enum s4_op { S4_DONTNEED, S4_RECLAIM, S4_MIGRATE, S4_NR_OPS };
+enum s4_op { S4_DONTNEED, S4_MIGRATE, S4_NR_OPS };
 
-static const char *const s4_op_names[S4_NR_OPS] = { "dontneed", "reclaim", "migrate" };
+static const char *const s4_op_names[S4_NR_OPS] = { "dontneed", "migrate" };
 
 struct s4_world {
 	struct mmn_sim *sim;
@@ -166,16 +163,28 @@ static void s4_add(struct mmn_scenario_result *out, const struct mmn_scenario_re
 	out->violations += one->violations;
 }
 
+/* Does @kvm keep an SPTE of @gfn that @mm no longer maps to the same frame? */
+static bool s4_spte_stale(struct mmn_kvm *kvm, struct mmn_mm *mm, uint64_t gfn)
+{
+	struct mmn_kvm_spte_info si;
+	struct mmn_walk w;
+
+	if (mmn_kvm_spte(kvm, gfn, &si) || !si.present)
+		return false;
+	return mmn_pgtable_walk(mm, S4_G + gfn * S4_PG, &w) != 0 || !mmn_pte_present(w.entry) ||
+	       w.pfn != si.pfn;
+}
+
 /* One operation in a fresh world; the stale translations it left. */
 static int s4_one(const struct mmn_scenario_params *p, const char *profile, int variant,
 		  enum s4_op op, struct mmn_scenario_result *out, unsigned long *stale_b,
-		  unsigned long *before)
+		  unsigned long *stale_a, unsigned long *before)
 {
 	struct mmn_scenario_result one = { 0 };
 	struct s4_world w;
 	struct mmn_kvm_spte_info si;
 	uint64_t v;
-	int err = s4_world_new(&w, p, profile, variant, op == S4_DONTNEED);
+	int err = s4_world_new(&w, p, profile, variant, true);
 
 	if (err)
 		return err;
@@ -197,9 +206,6 @@ static int s4_one(const struct mmn_scenario_params *p, const char *profile, int 
 		case S4_DONTNEED:
 			err = mmn_madvise(w.child, S4_A, S4_HP, MMN_MADV_DONTNEED);
 			break;
-		case S4_RECLAIM:
-			err = mmn_try_to_unmap(w.child, S4_A, S4_HP);
-			break;
 		default:
 			err = mmn_migrate_pages(w.child, S4_A, S4_HP);
 			break;
@@ -207,8 +213,10 @@ static int s4_one(const struct mmn_scenario_params *p, const char *profile, int 
 	}
 	if (!err) {
 		(void)mmn_check_quiescent(w.sim);
-		if (mmn_kvm_spte(w.kvm, S4_GFN_B, &si) == 0 && si.present)
+		if (op == S4_DONTNEED && mmn_kvm_spte(w.kvm, S4_GFN_B, &si) == 0 && si.present)
 			(*stale_b)++;
+		if (op == S4_MIGRATE && s4_spte_stale(w.kvm, w.child, S4_GFN_A))
+			(*stale_a)++;
 		mmn_scenario_collect_violations(w.sim, &one);
 		s4_add(out, &one);
 		mmn_scenario_finish(w.sim, p, out);
@@ -220,12 +228,13 @@ static int s4_one(const struct mmn_scenario_params *p, const char *profile, int 
 static int s4_interleaved(const struct mmn_scenario_params *p, const char *profile, int variant,
 			  struct mmn_scenario_result *out)
 {
-	unsigned long stale_b = 0, before = 0;
+	unsigned long stale_b = 0, stale_a = 0, before = 0;
 	unsigned long per_op[S4_NR_OPS];
 
 	for (int op = 0; op < S4_NR_OPS; op++) {
 		unsigned long prev = out->by_kind[MMN_VIOL_STALE_TRANSLATION];
-		int err = s4_one(p, profile, variant, (enum s4_op)op, out, &stale_b, &before);
+		int err = s4_one(p, profile, variant, (enum s4_op)op, out, &stale_b, &stale_a,
+				 &before);
 
 		if (err)
 			return err;
@@ -235,6 +244,7 @@ static int s4_interleaved(const struct mmn_scenario_params *p, const char *profi
 	for (int op = 0; op < S4_NR_OPS; op++)
 		mmn_scenario_add_counter(out, s4_op_names[op], per_op[op]);
 	mmn_scenario_add_counter(out, "spte_b_kept", stale_b);
+	mmn_scenario_add_counter(out, "spte_a_stale", stale_a);
 	mmn_scenario_add_counter(out, "stale_before_op", before);
 	return 0;
 }
@@ -371,14 +381,6 @@ static void *s4_x_dontneed(void *arg)
 	return NULL;
 }
 
-static void *s4_x_reclaim(void *arg)
-{
-	struct s4_x *x = arg;
-
-	(void)mmn_try_to_unmap(x->w.child, S4_A, S4_HP);
-	return NULL;
-}
-
 static void *s4_x_migrate(void *arg)
 {
 	struct s4_x *x = arg;
@@ -391,30 +393,16 @@ static void s4_x_body(struct mmn_sim *sim, void *arg)
 {
 	struct s4_x *x = arg;
 	struct s4_x_vcpu vc[2] = { { x, x->w.kvm }, { x, x->w.kvm_other } };
-	void *(*fn[5])(void *) = { s4_x_vcpu, s4_x_vcpu, s4_x_dontneed, s4_x_reclaim,
-				   s4_x_migrate };
-	void *args[5] = { &vc[0], &vc[1], x, x, x };
-	static const char *const names[5] = { "vcpu_child", "vcpu_parent", "dontneed", "reclaim",
-					      "migrate" };
-	struct mmn_actor *a[5];
+	void *(*fn[4])(void *) = { s4_x_vcpu, s4_x_vcpu, s4_x_dontneed, s4_x_migrate };
+	void *args[4] = { &vc[0], &vc[1], x, x };
+	static const char *const names[4] = { "vcpu_child", "vcpu_parent", "dontneed", "migrate" };
+	struct mmn_actor *a[4];
 	int n = 0;
 
-	while (n < 5 && mmn_actor_spawn(sim, names[n], fn[n], args[n], &a[n]) == 0)
+	while (n < 4 && mmn_actor_spawn(sim, names[n], fn[n], args[n], &a[n]) == 0)
 		n++;
 	for (int i = 0; i < n; i++)
 		(void)mmn_actor_join(a[i], NULL);
-}
-
-/* Does @kvm keep an SPTE of B that @mm no longer maps to the same frame? */
-static bool s4_spte_b_kept(struct mmn_kvm *kvm, struct mmn_mm *mm)
-{
-	struct mmn_kvm_spte_info si;
-	struct mmn_walk w;
-
-	if (mmn_kvm_spte(kvm, S4_GFN_B, &si) || !si.present)
-		return false;
-	return mmn_pgtable_walk(mm, S4_G + S4_GFN_B * S4_PG, &w) != 0 ||
-	       !mmn_pte_present(w.entry) || w.pfn != si.pfn;
 }
 
 static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
@@ -423,12 +411,10 @@ static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
 static int s4_explore(const struct mmn_scenario_params *p, const char *profile, int variant,
 		      struct mmn_scenario_result *out)
 {
-	static const enum mmn_op ops[S4_NR_OPS] = { MMN_OP_MADV_DONTNEED, MMN_OP_RECLAIM,
-						    MMN_OP_MIGRATE };
+	static const enum mmn_op ops[S4_NR_OPS] = { MMN_OP_MADV_DONTNEED, MMN_OP_MIGRATE };
 	/* 4 KiB pages each operation unmapped (an unshare counts every huge
 	 * page the mm saw through the table; a zap of A counts 512). */
 	static const char *const s4_x_op_counters[S4_NR_OPS] = { "dontneed_pages",
-								 "reclaim_pages",
 								 "migrate_pages" };
 	struct s4_x *x = calloc(1, sizeof(*x));
 	int err;
@@ -467,11 +453,18 @@ static int s4_explore(const struct mmn_scenario_params *p, const char *profile, 
 		mmn_scenario_add_counter(out, "vcpu_failed", atomic_load(&x->vcpu_err));
 		mmn_scenario_add_counter(out, "vcpu_wrong_data", atomic_load(&x->vcpu_bad));
 		mmn_scenario_add_counter(out, "spte_b_kept",
-				 (unsigned long)s4_spte_b_kept(x->w.kvm, x->w.child) +
-					 (unsigned long)s4_spte_b_kept(x->w.kvm_other, x->w.parent));
+				 (unsigned long)s4_spte_stale(x->w.kvm, x->w.child, S4_GFN_B) +
+					 (unsigned long)s4_spte_stale(x->w.kvm_other, x->w.parent,
+								      S4_GFN_B));
+		mmn_scenario_add_counter(out, "spte_a_stale",
+				 (unsigned long)s4_spte_stale(x->w.kvm, x->w.child, S4_GFN_A) +
+					 (unsigned long)s4_spte_stale(x->w.kvm_other, x->w.parent,
+								      S4_GFN_A));
 		s4_judge(p, profile, out);
-		/* A read of anything but what the parent wrote is a model defect. */
-		if (atomic_load(&x->vcpu_bad))
+		/* Under the right setting a read of anything but what the parent
+		 * wrote is a model defect; under the wrong one it is the bug (a
+		 * guest reading the migrated-away, freed source). */
+		if (atomic_load(&x->vcpu_bad) && !p->wrong)
 			out->claim_holds = false;
 		mmn_scenario_finish(x->w.sim, p, out);
 	}
@@ -493,9 +486,9 @@ static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
 		out->claim_holds = out->violations == 0;
 	snprintf(out->note, sizeof(out->note),
 		 "%s: %lu stale translations at quiescence, %lu violations in all",
-		 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved (dontneed, reclaim, migrate)"
+		 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved (dontneed, migrate)"
 		 : p->mode == MMN_SCENARIO_NATIVE    ? "native"
-						     : "explore (dontneed, reclaim, migrate)",
+						     : "explore (dontneed, migrate)",
 		 out->by_kind[MMN_VIOL_STALE_TRANSLATION], out->violations);
 }
 

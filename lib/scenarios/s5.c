@@ -8,7 +8,8 @@
  * merge) was meant to keep the KVM mapping live; in every kernel after 4.13
  * (and in the model, every profile) change_pte runs between start and end,
  * after start zapped the SPTE, so it finds nothing: counted, reported as it
- * is (change_pte found / missed).
+ * is (change_pte found / missed; three calls per merge before 6.10, from
+ * write_protect_page() of each page and replace_page(), mm/ksm.c).
  *
  * INTERLEAVED: three phases, each on its own mm and mirror of the same
  * simulation (the unit versions are in tests/listeners/test_hmm.c):

@@ -536,22 +536,30 @@ static void test_mprotect_in_child_unshares(void **state)
 	hs_free(h, 0);
 }
 
-/* 6.5: invalidate_range_only_end(): no ->invalidate_range at end, the
- * unshare's flush is the CPU's (flush_hugetlb_tlb_range()) before E. */
-static void test_mprotect_in_child_unshares_only_end_6_5(void **state)
+/*
+ * hugetlb_change_protection() ends with the full invalidate_range_end() in
+ * every era (mm/hugetlb.c 4.15 and 5.2 as read): never only_end. 6.5 (5.2-6.5,
+ * hugetlb_prot_secflush_at_end): no ->invalidate_range after the CPU flush,
+ * only end's, over the widened (PUD) range; 4.15 (4.12-4.15): the explicit
+ * ->invalidate_range right after flush_hugetlb_tlb_range() of the unshared
+ * PUD area, then end's.
+ */
+static void mprotect_unshare_kinds(const char *profile, const char *knob, const char *value,
+				   const enum rec_kind *k, size_t n)
 {
-	struct hs *h = hs_new("6.5");
+	struct hs *h = hs_new(profile);
 	struct recorder r;
 
-	(void)state;
+	if (knob)
+		assert_int_equal(mmn_sim_set_knob(h->sim, knob, value), 0);
 	assert_int_equal(rec_init(&r, h->sim, REC_OPS_LEGACY, 64), 0);
 	assert_int_equal(rec_register(&r, h->child), 0);
 	assert_int_equal(mmn_mprotect(h->child, G, GB, MMN_PROT_READ), 0);
-	assert_int_equal(rec_count(&r), 2);
-	assert_int_equal(rec_at(&r, 0)->kind, REC_START);
-	assert_int_equal(rec_at(&r, 0)->start, G);
-	assert_int_equal(rec_at(&r, 0)->end, G + GB);
-	assert_int_equal(rec_at(&r, 1)->kind, REC_END);
+	assert_true(rec_kinds_are(&r, k, n));
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(rec_at(&r, i)->start, G);
+		assert_int_equal(rec_at(&r, i)->end, G + GB);
+	}
 	assert_null(pmd_table(h->child, A));
 	assert_true(mmn_pte_write(entry(h->parent, B)));
 	assert_int_equal(rd(h->child, 1, B), 2);
@@ -559,6 +567,20 @@ static void test_mprotect_in_child_unshares_only_end_6_5(void **state)
 	assert_int_equal(rec_unregister(&r), 0);
 	rec_fini(&r);
 	hs_free(h, 0);
+}
+
+static void test_mprotect_in_child_unshares_full_end_6_5(void **state)
+{
+	static const enum rec_kind at_end[] = { REC_START, REC_INVALIDATE_RANGE, REC_END };
+	static const enum rec_kind call_site[] = { REC_START, REC_INVALIDATE_RANGE,
+						   REC_INVALIDATE_RANGE, REC_END };
+
+	(void)state;
+	mprotect_unshare_kinds("6.5", NULL, NULL, at_end, 3);
+	/* 6.5's only_end knob does not touch this path any more. */
+	mprotect_unshare_kinds("6.5", "only_end_skips_flush", "false", at_end, 3);
+	mprotect_unshare_kinds("4.15", NULL, NULL, call_site, 4);
+	mprotect_unshare_kinds("6.5", "hugetlb_prot_secflush_at_end", "false", call_site, 4);
 }
 
 /* ---------------------------------------------------------------- */
@@ -730,10 +752,60 @@ static void test_seed_002_reclaim_latest_clean(void **state)
 	check_seed_002("latest", NULL, SEED_RECLAIM, 0);
 }
 
-static void test_seed_002_migrate_4_15_stale(void **state)
+/*
+ * Migration before 4.19 (mm/rmap.c try_to_unmap_one() 4.12/4.13.4, before
+ * commit 017b1660df89; profile knob pmd_share_widen=false): no
+ * huge_pmd_unshare(). The shared entry of A is cleared and, once the copy
+ * is made, points at the new page for both mms, but only the parent (first
+ * on i_mmap) is notified, over A's 2 MiB; the walk stops at mapcount 0, so
+ * the child's listener keeps A on the freed source.
+ */
+static void check_migrate_before_4_19(const char *profile, const char *widen)
+{
+	struct hs *h = hs_new(profile);
+	struct kvm kp, kc;
+	struct recorder r;
+	unsigned long old = mmn_pte_pfn(entry(h->parent, A));
+
+	if (widen)
+		assert_int_equal(mmn_sim_set_knob(h->sim, "pmd_share_widen", widen), 0);
+	kvm_register(&kp, h->parent);
+	kvm_register(&kc, h->child);
+	kvm_map(&kp, 0, A + 3 * PG);
+	kvm_map(&kc, 0, A + 3 * PG);
+	kvm_map(&kc, 1, B + 5 * PG);
+	assert_int_equal(rec_init(&r, h->sim, REC_OPS_START_END, 16), 0);
+	assert_int_equal(rec_register(&r, h->parent), 0);
+	assert_int_equal(mmn_check_quiescent(h->sim), 0);
+	assert_int_equal(mmn_migrate_pages(h->child, A, HP), 0);
+	/* The table is still shared and maps the new page for both. */
+	assert_shared(h);
+	assert_int_not_equal(mmn_pte_pfn(entry(h->child, A)), old);
+	assert_int_equal(mmn_pte_pfn(entry(h->child, A)), mmn_pte_pfn(entry(h->parent, A)));
+	assert_true(frame_free(h, old));
+	assert_int_equal(rd(h->child, 1, A), 1);
+	/* One notification, the parent's, not widened. */
+	assert_int_equal(rec_count_kind(&r, REC_START), 1);
+	assert_int_equal(rec_find(&r, REC_START, 0)->start, A);
+	assert_int_equal(rec_find(&r, REC_START, 0)->end, A + HP);
+	assert_int_equal(atomic_load(&kp.starts), 1);
+	assert_false(kp.valid[0]);
+	assert_int_equal(atomic_load(&kc.starts), 0);
+	assert_true(kc.valid[0]); /* on the freed source */
+	assert_int_equal(mmn_check_quiescent(h->sim), 1);
+	assert_int_equal(mmn_check_count(h->sim, MMN_VIOL_STALE_TRANSLATION), 1);
+	assert_int_equal(rec_unregister(&r), 0);
+	rec_fini(&r);
+	kvm_unregister(&kc);
+	kvm_unregister(&kp);
+	hs_free(h, 1);
+}
+
+static void test_seed_002_migrate_4_13_clears_for_both_notifies_one(void **state)
 {
 	(void)state;
-	check_seed_002("4.15", NULL, SEED_MIGRATE, 1);
+	check_migrate_before_4_19("4.13", NULL);
+	check_migrate_before_4_19("latest", "false");
 }
 
 static void test_seed_002_migrate_latest_clean(void **state)
@@ -760,14 +832,14 @@ int main(void)
 		cmocka_unit_test(test_reclaim_invalidate_range_under_the_pmd_lock_6_5),
 		cmocka_unit_test(test_migrate_unshares_then_skips),
 		cmocka_unit_test(test_mprotect_in_child_unshares),
-		cmocka_unit_test(test_mprotect_in_child_unshares_only_end_6_5),
+		cmocka_unit_test(test_mprotect_in_child_unshares_full_end_6_5),
 		cmocka_unit_test(test_bad_input_leaves_sharing_unchanged),
 		cmocka_unit_test(test_seed_002_dontneed_4_15_stale),
 		cmocka_unit_test(test_seed_002_dontneed_latest_clean),
 		cmocka_unit_test(test_seed_002_dontneed_latest_knob_off_stale),
 		cmocka_unit_test(test_seed_002_reclaim_4_15_stale),
 		cmocka_unit_test(test_seed_002_reclaim_latest_clean),
-		cmocka_unit_test(test_seed_002_migrate_4_15_stale),
+		cmocka_unit_test(test_seed_002_migrate_4_13_clears_for_both_notifies_one),
 		cmocka_unit_test(test_seed_002_migrate_latest_clean),
 	};
 

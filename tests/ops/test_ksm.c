@@ -87,34 +87,93 @@ static void test_ksm_sequence_latest(void **state)
 	fb_free(f, 0);
 }
 
-/* 6.5: invalidate_range under the PTL, change_pte before the new entry. */
-static void test_ksm_sequence_6_5_has_change_pte(void **state)
+/*
+ * Records mm_b's side of one merge under @profile (with @knob = @value when
+ * @knob is set) and checks the kinds; returns the recorder for more checks.
+ */
+static void ksm_sequence(const char *profile, const char *knob, const char *value,
+			 const enum rec_kind *k, size_t n,
+			 void (*more)(struct fb *f, struct recorder *r))
 {
-	struct fb *f = fb_new("6.5");
+	struct fb *f = fb_new(profile);
 	struct mmn_mm *mb;
 	struct recorder r;
-	enum rec_kind k[] = { REC_START, REC_INVALIDATE_RANGE, REC_INVALIDATE_RANGE, REC_END,
-			      REC_START, REC_INVALIDATE_RANGE, REC_CHANGE_PTE,
-			      REC_INVALIDATE_RANGE, REC_END };
-	const struct rec_event *c;
 
-	(void)state;
+	if (knob)
+		assert_int_equal(mmn_sim_set_knob(f->sim, knob, value), 0);
 	setup_pair(f, &mb, 5, 5);
 	assert_int_equal(rec_init(&r, f->sim, REC_OPS_LEGACY, 32), 0);
 	rec_watch_lock(&r, fb_ptl(mb, B), "ptl");
 	assert_int_equal(rec_register(&r, mb), 0);
 	assert_int_equal(mmn_ksm_merge(f->mm, A, mb, B), 0);
-	assert_true(rec_kinds_are(&r, k, 9));
-	c = rec_find(&r, REC_CHANGE_PTE, 0);
-	assert_int_equal(c->held, 1);
-	assert_int_equal(mmn_pte_pfn(c->pte), fb_pfn(f->mm, A));
-	assert_false(mmn_pte_write(c->pte));
-	assert_int_equal(rec_at(&r, 1)->held, 1);
-	assert_int_equal(rec_at(&r, 5)->held, 1);
+	assert_true(rec_kinds_are(&r, k, n));
+	/* Both change_pte calls under the PTL: write_protect_page()'s with
+	 * B's page read-only, replace_page()'s with the KSM page. */
+	assert_int_equal(rec_count_kind(&r, REC_CHANGE_PTE), 2);
+	assert_int_equal(rec_find(&r, REC_CHANGE_PTE, 0)->held, 1);
+	assert_false(mmn_pte_write(rec_find(&r, REC_CHANGE_PTE, 0)->pte));
+	assert_int_not_equal(mmn_pte_pfn(rec_find(&r, REC_CHANGE_PTE, 0)->pte),
+			     fb_pfn(f->mm, A));
+	assert_int_equal(rec_find(&r, REC_CHANGE_PTE, 1)->held, 1);
+	assert_int_equal(mmn_pte_pfn(rec_find(&r, REC_CHANGE_PTE, 1)->pte), fb_pfn(f->mm, A));
+	assert_false(mmn_pte_write(rec_find(&r, REC_CHANGE_PTE, 1)->pte));
+	if (more)
+		more(f, &r);
 	rec_unregister(&r);
 	rec_fini(&r);
 	mmn_mm_put(mb);
 	fb_free(f, 0);
+}
+
+/* The two ->invalidate_range calls of end run with the PTL dropped. */
+static void ends_unlocked(struct fb *f, struct recorder *r)
+{
+	(void)f;
+	for (unsigned int i = 0; i < (unsigned int)rec_count_kind(r, REC_INVALIDATE_RANGE); i++)
+		assert_int_equal(rec_find(r, REC_INVALIDATE_RANGE, i)->held, 0);
+}
+
+/* The call-site ->invalidate_range (1st of each pair) runs under the PTL. */
+static void call_sites_locked(struct fb *f, struct recorder *r)
+{
+	(void)f;
+	assert_int_equal(rec_find(r, REC_INVALIDATE_RANGE, 0)->held, 1);
+	assert_int_equal(rec_find(r, REC_INVALIDATE_RANGE, 1)->held, 0);
+	assert_int_equal(rec_find(r, REC_INVALIDATE_RANGE, 2)->held, 1);
+	assert_int_equal(rec_find(r, REC_INVALIDATE_RANGE, 3)->held, 0);
+}
+
+/*
+ * 6.5 (mm/ksm.c 4.15-6.5, commit 0f10851ea475): write_protect_page() and
+ * replace_page() clear with plain ptep_clear_flush(), the only secondary
+ * flush is invalidate_range_end()'s after the PTL drop; write_protect_page()
+ * installs the read-only entry with set_pte_at_notify() (change_pte).
+ */
+static void test_ksm_sequence_6_5_flushes_secondary_only_at_end(void **state)
+{
+	static const enum rec_kind k[] = { REC_START, REC_CHANGE_PTE, REC_INVALIDATE_RANGE,
+					   REC_END, REC_START, REC_CHANGE_PTE,
+					   REC_INVALIDATE_RANGE, REC_END };
+
+	(void)state;
+	ksm_sequence("6.5", NULL, NULL, k, 8, ends_unlocked);
+}
+
+/*
+ * 4.13 (mm/ksm.c 4.12-4.14): ptep_clear_flush_notify(), ->invalidate_range
+ * under the PTL at each call site, and again from end. The same shape under
+ * 6.5 with ksm_secflush_at_end=false: the knob decides.
+ */
+static void test_ksm_sequence_4_13_flushes_secondary_under_the_ptl(void **state)
+{
+	static const enum rec_kind k[] = { REC_START, REC_INVALIDATE_RANGE, REC_CHANGE_PTE,
+					   REC_INVALIDATE_RANGE, REC_END, REC_START,
+					   REC_INVALIDATE_RANGE, REC_CHANGE_PTE,
+					   REC_INVALIDATE_RANGE, REC_END };
+
+	(void)state;
+	ksm_sequence("4.13", NULL, NULL, k, 10, call_sites_locked);
+	ksm_sequence("6.5", "ksm_secflush_at_end", "false", k, 10, call_sites_locked);
 }
 
 static void test_ksm_refuses_different_pinned_and_bad_pages(void **state)
@@ -244,7 +303,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ksm_merges_equal_pages_and_cow_breaks_them),
 		cmocka_unit_test(test_ksm_sequence_latest),
-		cmocka_unit_test(test_ksm_sequence_6_5_has_change_pte),
+		cmocka_unit_test(test_ksm_sequence_6_5_flushes_secondary_only_at_end),
+		cmocka_unit_test(test_ksm_sequence_4_13_flushes_secondary_under_the_ptl),
 		cmocka_unit_test(test_ksm_refuses_different_pinned_and_bad_pages),
 		cmocka_unit_test(test_lost_write_reported_for_a_store_into_a_stable_page),
 		cmocka_unit_test(test_ksm_concurrent_write_faults_and_is_not_lost),
