@@ -518,16 +518,21 @@ static unsigned long follow_and_pin(struct mmn_mm *mm, unsigned long addr, bool 
 	e = mmn_pte_get(sim, pt, idx, addr);
 	if (mmn_pte_present(e) && (!write || mmn_pte_write(e)) &&
 	    (pt->level == MMN_LVL_PTE || mmn_pmd_leaf(e))) {
-		unsigned long head = mmn_pte_pfn(e);
+		unsigned long mapped = mmn_pte_pfn(e);
 
-		pfn = head;
+		pfn = mapped;
 		if (pt->level == MMN_LVL_PMD)
 			pfn += (addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT;
-		if (head != MMN_ZERO_PFN) {
-			atomic_fetch_add(&mmn_pfn_to_page(sim, head)->refcount, 1);
-			atomic_fetch_add(&mmn_pfn_to_page(sim, head)->pincount, 1);
+		if (mapped != MMN_ZERO_PFN) {
+			/* try_grab_folio(): the reference and the pin are the
+			 * folio's, also where a PTE maps a page of a THP whose
+			 * PMD was split (unpin_user_page() finds the same head) */
+			unsigned long folio = mmn_compound_head(sim, mapped);
+
+			atomic_fetch_add(&mmn_pfn_to_page(sim, folio)->refcount, 1);
+			atomic_fetch_add(&mmn_pfn_to_page(sim, folio)->pincount, 1);
 		}
-		*gen = mmn_page_gen(sim, head);
+		*gen = mmn_page_gen(sim, mapped);
 		if (!pfn)
 			pfn = ~0UL; /* the zero page, not "none" */
 	}

@@ -281,6 +281,29 @@ static void test_split_order_4_13(void **state)
 	split_order_legacy("4.13", true);
 }
 
+/*
+ * A pin taken through a PTE of a THP whose PMD was split is the folio's, as
+ * try_grab_folio() takes it (5.x-6.19): unpinning that page finds it pinned.
+ * (It used to pin the tail page itself, and unpin_user_page(), which goes to
+ * the head, reported "unpin of frame ... that is not pinned".)
+ */
+static void test_pin_through_a_split_pmd_pins_the_folio(void **state)
+{
+	struct fb *f = fb_new("latest");
+	unsigned long a = BASE, head, pfn;
+	uint32_t gen;
+
+	(void)state;
+	thp_map(f, a, TWO_M);
+	head = thp_fill(f, a, 100);
+	assert_int_equal(mmn_split_huge_pmd(f->mm, a), 0);
+	assert_int_equal(level_at(f->mm, a + PG), MMN_PT_PTE);
+	assert_int_equal(mmn_get_user_pages(f->mm, a + PG, MMN_FOLL_WRITE, &pfn, &gen), 0);
+	assert_int_equal(pfn, head + 1);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pfn), 0);
+	fb_free(f, 0);
+}
+
 static void test_split_bad_input(void **state)
 {
 	struct fb *f = fb_new("latest");
@@ -936,6 +959,7 @@ int main(void)
 		cmocka_unit_test(test_collapse_6_5),
 		cmocka_unit_test(test_collapse_refuses),
 		cmocka_unit_test(test_collapse_bad_input),
+		cmocka_unit_test(test_pin_through_a_split_pmd_pins_the_folio),
 		cmocka_unit_test(test_s3_split_alone_is_harmless),
 		cmocka_unit_test(test_hugetlb_mprotect_full_end_leaves_nothing_stale),
 	};
