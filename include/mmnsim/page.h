@@ -66,6 +66,10 @@ enum mmn_page_flag {
 	 *  secondary-TLB flush; freeing it before the flush is a protocol
 	 *  violation (seed 000) */
 	MMN_PG_SECFLUSH_OWED = 1u << 13,
+	/** an anonymous page fork shared copy-on-write: no longer
+	 *  PageAnonExclusive (5.19+ page_try_dup_anon_rmap()); cleared when a
+	 *  write fault reuses it (profile knob cow_reuse_anon_exclusive) */
+	MMN_PG_ANON_SHARED = 1u << 16,
 };
 
 /**

@@ -30,12 +30,75 @@ struct fork_stats {
 	unsigned long changed, unchanged;
 };
 
+/*
+ * Whether fork must copy the page of the present entry @e now rather than
+ * share it: a private anonymous page that may be pinned (pincount > 0), in
+ * the profiles with fork_copy_pinned. Models page_maybe_dma_pinned() in
+ * copy_present_page() (5.9-5.18) and the failing page_try_dup_anon_rmap()
+ * in copy_present_pte() (5.19-6.x); 5.8 and older share it (copy_one_pte()).
+ */
+static bool fork_must_copy_pinned(struct mmn_sim *sim, const struct mmn_vma *vma, mmn_pte_t e)
+{
+	unsigned long pfn = mmn_pte_pfn(e);
+	struct mmn_page *head;
+
+	if (!ops_profile(vma->mm)->fork_copy_pinned || pfn == MMN_ZERO_PFN)
+		return false;
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	return (atomic_load(&head->flags) & (MMN_PG_ANON | MMN_PG_KSM)) == MMN_PG_ANON &&
+	       atomic_load(&head->pincount) > 0;
+}
+
+/*
+ * copy_present_page() (5.9+): the child gets its own copy of the pinned
+ * page, dirty and writable if the VMA is; the parent's entry is left as it
+ * was (still writable: the pin keeps seeing the parent's stores). A frame
+ * shortage falls back to sharing (the kernel's prealloc would fail fork
+ * with -ENOMEM; the model keeps fork infallible here).
+ */
+static int copy_present_page(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn_ptdesc *dst,
+			     unsigned int idx, unsigned long addr, mmn_pte_t e,
+			     struct fork_stats *st)
+{
+	unsigned long copy = mmn_alloc_page(sim, MMN_PG_ANON);
+	uint64_t bits = MMN_PTE_DIRTY | MMN_PTE_ACCESSED | (e & MMN_PTE_SOFT_DIRTY);
+
+	if (!copy)
+		return -ENOMEM;
+	atomic_store_explicit(&mmn_pfn_to_page(sim, copy)->content,
+			      atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_pte_pfn(e))->content,
+						   memory_order_relaxed),
+			      memory_order_relaxed);
+	mmn_page_set_anon_rmap(sim, copy, dst_vma, addr);
+	mmn_page_add_map(sim, copy);
+	if (dst_vma->vm_flags & MMN_VM_WRITE)
+		bits |= MMN_PTE_WRITE;
+	mmn_pte_set(sim, dst, idx, addr, mmn_mk_pte(copy, bits));
+	st->unchanged++;
+	return 0;
+}
+
+/* page_try_dup_anon_rmap() (5.19+): an anonymous page fork shares is no
+ * longer PageAnonExclusive (read by do_wp_page() when the profile has
+ * cow_reuse_anon_exclusive). */
+static void fork_mark_shared(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_page *head;
+
+	if (pfn == MMN_ZERO_PFN)
+		return;
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	if (atomic_load(&head->flags) & MMN_PG_ANON)
+		atomic_fetch_or(&head->flags, MMN_PG_ANON_SHARED);
+}
+
 /* Copy one non-none entry @e of the parent into the child's @dst slot,
  * write-protecting the parent's for a COW mapping. Both PTLs held.
  * -EBUSY (with a reference on the page in *@busy): a device-exclusive
  * entry whose page is locked; the caller drops the PTLs, waits for the
  * page lock and retries (copy_nonpresent_pte()'s -EBUSY). */
-static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn_ptdesc *src,
+static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
+			struct mmn_ptdesc *src,
 			struct mmn_ptdesc *dst, unsigned int idx, unsigned long addr, mmn_pte_t e,
 			struct fork_stats *st, unsigned long *busy)
 {
@@ -64,6 +127,8 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn
 			 * becomes a read one in both for a COW mapping. */
 			mmn_get_page(sim, mmn_pte_pfn(e));
 			mmn_page_add_map(sim, mmn_pte_pfn(e));
+			if (cow)
+				fork_mark_shared(sim, mmn_pte_pfn(e));
 			if (t == MMN_SWP_DEVICE_PRIVATE_WRITE && cow) {
 				e = mmn_mk_swp_pte(MMN_SWP_DEVICE_PRIVATE_READ, mmn_pte_pfn(e)) |
 				    (e & MMN_PTE_SOFT_DIRTY);
@@ -92,6 +157,11 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn
 		return 0;
 	}
 	/* copy_present_pte() */
+	if (cow && fork_must_copy_pinned(sim, src_vma, e))
+		if (!copy_present_page(sim, dst_vma, dst, idx, addr, e, st))
+			return 0;
+	if (cow)
+		fork_mark_shared(sim, mmn_pte_pfn(e));
 	if (cow && mmn_pte_write(e)) {
 		/* ptep_set_wrprotect(): atomic against the walkers' A/D updates. */
 		while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
@@ -136,7 +206,7 @@ again:
 		mmn_pte_t e = mmn_pte_get(sim, src, idx, addr);
 
 		if (!mmn_pte_none(e) &&
-		    copy_one_pte(sim, src_vma, src, dst, idx, addr, e, st, &busy) == -EBUSY)
+		    copy_one_pte(sim, dst_vma, src_vma, src, dst, idx, addr, e, st, &busy) == -EBUSY)
 			break;
 	}
 	mmn_spin_unlock(&src->ptl);
@@ -224,7 +294,9 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
  * write-protected and the child maps the same THP read-only and old; the
  * folio's mapcount and refcount +1. A later store in either faults:
  * do_huge_pmd_wp_page() splits (5.8+) and the COW copies 4 KiB. A pinned
- * THP is shared too (the kernel copies it 4 KiB-wise: not modelled).
+ * THP in a fork_copy_pinned profile: -EAGAIN, nothing copied; the caller
+ * splits the parent's PMD and copies PTE-wise, each pinned subpage eagerly
+ * (copy_huge_pmd() 5.9+: __split_huge_pmd() and -EAGAIN).
  * *@done is false when @addr is not mapped by a THP leaf.
  */
 static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
@@ -243,10 +315,14 @@ static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PMD, NULL, &err);
 	if (!dst)
 		return err ? err : -ENOMEM;
+	err = 0;
 	mmn_spin_lock(&dst->ptl);
 	mmn_spin_lock_nested(&src->ptl, 1);
 	e = mmn_pte_get(sim, src, idx, addr);
-	if (mmn_pmd_mapped_leaf(e)) {
+	if (mmn_pmd_mapped_leaf(e) && fork_must_copy_pinned(sim, src_vma, e)) {
+		err = -EAGAIN;
+	} else if (mmn_pmd_mapped_leaf(e)) {
+		fork_mark_shared(sim, mmn_pte_pfn(e));
 		if (mmn_pte_write(e)) {
 			/* pmdp_set_wrprotect(): atomic against the walkers. */
 			while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
@@ -263,7 +339,7 @@ static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 	}
 	mmn_spin_unlock(&src->ptl);
 	mmn_spin_unlock(&dst->ptl);
-	return 0;
+	return err;
 }
 
 /* copy_page_range() for one VMA. */
@@ -292,8 +368,11 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 			next = src_vma->end;
 		bool thp = false;
 
-		if (!huge && cow)
+		if (!huge && cow) {
 			err = copy_anon_huge_pmd(dst_vma, src_vma, addr, &st, &thp);
+			if (err == -EAGAIN)
+				err = mmn__split_huge_pmd(src_mm, addr);
+		}
 		if (!err && !thp)
 			err = huge ? copy_huge_pmd(dst_vma, src_vma, addr, &st)
 				   : copy_pte_range(dst_vma, src_vma, addr, next, &st);
