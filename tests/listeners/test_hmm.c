@@ -583,9 +583,9 @@ struct s5 {
 	unsigned long zapped, downgraded, teardowns, refaults, faults;
 };
 
-static struct s5 s5_mprotect(enum mmn_hmm_variant v)
+static struct s5 s5_mprotect(enum mmn_hmm_variant v, const char *profile)
 {
-	struct hf *f = hf_new(v);
+	struct hf *f = hf_new_cfg(v, 0, profile);
 	uint64_t out[NPAGES];
 	struct mmn_hmm_stats st;
 	struct s5 r;
@@ -604,10 +604,12 @@ static struct s5 s5_mprotect(enum mmn_hmm_variant v)
 	return r;
 }
 
+/* 5.2-6.1: mmu_notifier_range_update_to_read_only() tells the aware mirror
+ * the range kept read access (5.14 here): it downgrades. */
 static void test_s5_mprotect_read_blind_vs_aware(void **state)
 {
-	struct s5 aware = s5_mprotect(MMN_HMM_EVENT_AWARE);
-	struct s5 blind = s5_mprotect(MMN_HMM_EVENT_BLIND);
+	struct s5 aware = s5_mprotect(MMN_HMM_EVENT_AWARE, "5.14");
+	struct s5 blind = s5_mprotect(MMN_HMM_EVENT_BLIND, "5.14");
 
 	(void)state;
 	assert_int_equal(aware.zapped, 0);
@@ -621,6 +623,26 @@ static void test_s5_mprotect_read_blind_vs_aware(void **state)
 	assert_int_equal(blind.refaults, NPAGES);
 	assert_int_equal(blind.faults, 1);
 	assert_true(aware.refaults < blind.refaults);
+}
+
+/* 6.5+ (and 4.x) define no mmu_notifier_range_update_to_read_only(): the
+ * aware mirror cannot tell mprotect(READ) from mprotect(NONE) and erases as
+ * the blind one does; with the knob on, "latest" downgrades again. */
+static void test_aware_mirror_erases_on_mprotect_without_update_to_read_only(void **state)
+{
+	static const char *const eras[] = { "4.15", "6.5", "latest" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++) {
+		struct s5 aware = s5_mprotect(MMN_HMM_EVENT_AWARE, eras[i]);
+
+		assert_false(mmn_profile_by_name(eras[i])->range_update_to_read_only);
+		assert_int_equal(aware.zapped, NPAGES);
+		assert_int_equal(aware.downgraded, 0);
+		assert_int_equal(aware.refaults, NPAGES);
+	}
+	assert_true(mmn_profile_by_name("5.2")->range_update_to_read_only);
+	assert_true(mmn_profile_by_name("5.14")->range_update_to_read_only);
 }
 
 static struct s5 s5_soft_dirty(enum mmn_hmm_variant v)
@@ -1036,6 +1058,7 @@ int main(void)
 		cmocka_unit_test(test_s7_valid_flag_maps_freed_frames),
 		cmocka_unit_test(test_s7_sequence_retries),
 		cmocka_unit_test(test_s5_mprotect_read_blind_vs_aware),
+		cmocka_unit_test(test_aware_mirror_erases_on_mprotect_without_update_to_read_only),
 		cmocka_unit_test(test_s5_soft_dirty_blind_vs_aware),
 		cmocka_unit_test(test_s5_own_migration_blind_vs_aware),
 		cmocka_unit_test(test_oom_reap_refused_while_device_busy),
