@@ -910,6 +910,19 @@ static int hmm_migrate_to_ram_cb(struct mmn_dev_pagemap *pgmap, struct mmn_mm *m
 	return r;
 }
 
+/* Entries [first, first + n) that map a device-private page of ours. */
+static unsigned long device_pages_in(struct mmn_hmm *m, unsigned long first, unsigned long n)
+{
+	unsigned long on = 0;
+
+	mmn_mutex_lock(&m->mutex);
+	for (unsigned long i = first; i < first + n; i++)
+		if ((m->pt[i].flags & (E_VALID | E_DEVICE)) == (E_VALID | E_DEVICE))
+			on++;
+	mmn_mutex_unlock(&m->mutex);
+	return on;
+}
+
 long mmn_hmm_migrate_to_device(struct mmn_hmm *m, unsigned long addr, unsigned long npages)
 {
 	unsigned long *dp, first, moved = 0;
@@ -951,7 +964,11 @@ long mmn_hmm_migrate_to_device(struct mmn_hmm *m, unsigned long addr, unsigned l
 	r = hmm_fault(m, addr, addr + npages * PG, false, false);
 	if (r)
 		return r;
-	return (long)moved;
+	/* The kernel's cmd->cpages counts the whole range the device then
+	 * holds (dmirror_migrate_to_device() ends with a device read of it),
+	 * not this call's moves: a second call on a half-migrated buffer
+	 * reports every page now on the device. */
+	return (long)device_pages_in(m, first, npages);
 }
 
 int mmn_hmm_migrate_to_ram(struct mmn_hmm *m, unsigned long addr, unsigned long npages)
