@@ -485,6 +485,55 @@ static void test_exclusive_revoked_by_cpu(void **state)
 
 /* test_hmm passes a NULL owner: its own EXCLUSIVE range erases first, the
  * ATOMIC entry is stored afterwards. */
+/*
+ * hmm.exclusive_cow: atomics, then fork. Fork restores the device-exclusive
+ * entries to present PTEs without a notifier of their own
+ * (copy_nonpresent_pte() → try_restore_exclusive_pte(), 5.14-6.19) inside
+ * its PROTECTION_PAGE range, so the mirror must drop its ATOMIC entries
+ * there, whichever variant: the audit is clean, CHECK_EXCLUSIVE says none
+ * is left, both processes' CPU stores work, and a device atomic after the
+ * child's COW makes the parent's page exclusive again.
+ */
+static void exclusive_cow(enum mmn_hmm_variant v)
+{
+	struct hf *f = hf_new(v);
+	struct mmn_mm *child;
+	uint64_t old;
+
+	cpu_fill(f, 0, 4, 10);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(mmn_hmm_atomic(f->m, BASE + i * PG, 5, &old), 0);
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 4), -EPERM);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(mmn_check_quiescent(f->sim), 0);
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 4), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(cpu_get(child, BASE + i * PG), 15 + (uint64_t)i);
+		assert_int_equal(mmn_cpu_write(child, 1, BASE + i * PG, 100 + (uint64_t)i), 0);
+	}
+	assert_int_equal(mmn_hmm_atomic(f->m, BASE, 1, &old), 0);
+	assert_int_equal(old, 15);
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 1), -EPERM);
+	for (int i = 0; i < 4; i++) {
+		uint64_t want = 15 + (uint64_t)i + (i == 0);
+
+		assert_int_equal(cpu_get(f->mm, BASE + i * PG), want);
+		assert_int_equal(mmn_cpu_write(f->mm, 0, BASE + i * PG, want + 1), 0);
+		assert_int_equal(cpu_get(child, BASE + i * PG), 100 + (uint64_t)i);
+	}
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 4), 0);
+	assert_int_equal(mmn_check_quiescent(f->sim), 0);
+	mmn_mm_put(child);
+	hf_free(f, 0);
+}
+
+static void test_exclusive_entries_do_not_survive_fork(void **state)
+{
+	(void)state;
+	exclusive_cow(MMN_HMM_EVENT_AWARE);
+	exclusive_cow(MMN_HMM_EVENT_BLIND);
+}
+
 static void test_exclusive_null_owner_erases_then_stores(void **state)
 {
 	struct hf *f = hf_new(MMN_HMM_EVENT_AWARE);
@@ -1056,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_reports_without_faulting),
 		cmocka_unit_test(test_migrate_and_fault_back),
 		cmocka_unit_test(test_exclusive_revoked_by_cpu),
+		cmocka_unit_test(test_exclusive_entries_do_not_survive_fork),
 		cmocka_unit_test(test_exclusive_null_owner_erases_then_stores),
 		cmocka_unit_test(test_exclusive_mprotect_read_eperm),
 		cmocka_unit_test(test_s7_valid_flag_maps_freed_frames),
