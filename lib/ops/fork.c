@@ -11,12 +11,14 @@
  *   S(PROTECTION_PAGE, vma)
  *   write_protect_seq begin
  *   L(child) L(parent): wrprotect parent
- *     entry, child maps the page RO        store via a stale writable TLB
- *   U U                                    entry: lands in the shared page
- *   write_protect_seq end                  (both see it: fork is racy with
- *   E                                      threads, as in the kernel)
- *   ... next VMAs ...
- *   flush_tlb_mm(parent)   (F1 [+F2])      the next store faults: COW
+ *     entry (page held stable), child      store via a stale writable TLB
+ *     maps the page RO                     entry (or a device's pre-fork
+ *   U U                                    writable translation): lands in
+ *   write_protect_seq end                  the shared page, both see it;
+ *   E                                      the check reports LOST_WRITE
+ *   ... next VMAs ...                      (fork is racy with threads, as
+ *   flush_tlb_mm(parent)   (F1 [+F2])      in the kernel)
+ *   pages no longer held stable            the next store faults: COW
  *   mmap_write_unlock(parent)
  *
  * No page is freed by fork, so the flush after E is safe: start/end
@@ -26,9 +28,50 @@
 
 #include "ops/ops_internal.h"
 
+/* The pages fork write-protected, held stable until the parent's late TLB
+ * flush (the write-protect window: a store through a translation made
+ * before the write-protect, a CPU TLB entry or a device's, is a lost write
+ * for the check, as check.h says of fork). */
+struct fork_stable {
+	unsigned long *pfn;
+	size_t n, cap;
+};
+
 struct fork_stats {
 	unsigned long changed, unchanged;
+	struct fork_stable *stable;
 };
+
+/* Hold @pfn stable (if no one else does already) and remember it. A full
+ * list or no memory only loses the check, never the fork. */
+static void fork_hold_stable(struct mmn_sim *sim, struct fork_stats *st, unsigned long pfn)
+{
+	struct fork_stable *fs = st->stable;
+
+	if (!fs || pfn == MMN_ZERO_PFN || mmn_page_is_stable(sim, pfn))
+		return;
+	if (fs->n == fs->cap) {
+		size_t cap = fs->cap ? 2 * fs->cap : 64;
+		unsigned long *p = realloc(fs->pfn, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		fs->pfn = p;
+		fs->cap = cap;
+	}
+	mmn_page_mark_stable(sim, pfn);
+	fs->pfn[fs->n++] = pfn;
+}
+
+/* The window closes: after flush_tlb_mm(parent), no translation made
+ * before the write-protect is left. */
+static void fork_release_stable(struct mmn_sim *sim, struct fork_stable *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		mmn_page_clear_stable(sim, fs->pfn[i]);
+	free(fs->pfn);
+	*fs = (struct fork_stable){ NULL, 0, 0 };
+}
 
 /*
  * Whether fork must copy the page of the present entry @e now rather than
@@ -167,6 +210,7 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn
 		while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
 			e = mmn_pte_get(sim, src, idx, addr);
 		e &= ~MMN_PTE_WRITE;
+		fork_hold_stable(sim, st, mmn_pte_pfn(e));
 		st->changed++;
 	} else if (cow) {
 		st->unchanged++;
@@ -328,6 +372,7 @@ static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 			while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
 				e = mmn_pte_get(sim, src, idx, addr);
 			e &= ~MMN_PTE_WRITE;
+			fork_hold_stable(sim, st, mmn_pte_pfn(e));
 			st->changed += MMN_HPAGE_NR;
 		} else {
 			st->unchanged += MMN_HPAGE_NR;
@@ -343,13 +388,14 @@ static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 }
 
 /* copy_page_range() for one VMA. */
-static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
+static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
+			   struct fork_stable *stable)
 {
 	struct mmn_mm *src_mm = src_vma->mm;
 	bool cow = !(src_vma->vm_flags & MMN_VM_SHARED);
 	bool huge = src_vma->vm_flags & MMN_VM_HUGETLB;
 	struct mmn_notifier_range range;
-	struct fork_stats st = { 0, 0 };
+	struct fork_stats st = { 0, 0, stable };
 	int err = 0;
 
 	if (cow) {
@@ -389,6 +435,7 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 
 int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 {
+	struct fork_stable stable = { NULL, 0, 0 };
 	struct mmn_mm *child;
 	struct mmn_sim *sim;
 	int err = 0;
@@ -427,11 +474,12 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 			atomic_fetch_add_explicit(&dst->file->refcount, 1, memory_order_relaxed);
 		mmn_vma_rmap_dup(dst);
 		child->vmas[child->nr_vmas++] = dst;
-		err = copy_page_range(dst, src);
+		err = copy_page_range(dst, src, &stable);
 	}
 	mmn_up_write(&child->mmap_lock);
 	/* dup_mmap()'s flush of the parent, after every E. */
 	mmn_flush_tlb_mm(parent);
+	fork_release_stable(sim, &stable);
 	mmn_mmap_write_unlock(parent);
 	if (err) {
 		mmn_mm_put(child);

@@ -461,6 +461,63 @@ static void test_cow_after_fork_does_not_reuse_a_shared_page_with_extra_refs(voi
 	fb_free(f, 0);
 }
 
+/* ---- fork's write-protect window holds pages stable ---- */
+
+/* A device that kept a writable translation of BASE's page from before
+ * fork (a buggy listener: it ignores every notification) and stores
+ * through it when fork's range ends: after the write-protect, before the
+ * parent's late TLB flush. */
+struct stale_dev {
+	struct mmn_notifier sub;
+	struct fb *f;
+	unsigned long pfn;
+	uint32_t gen;
+	int stores;
+};
+
+static void stale_dev_end(struct mmn_notifier *sub, const struct mmn_notifier_range *range)
+{
+	struct stale_dev *d = (struct stale_dev *)sub;
+	uint64_t v = 99;
+
+	if (range->event != MMN_NOTIFY_PROTECTION_PAGE || d->stores++)
+		return;
+	assert_int_equal(mmn_phys_access(d->f->sim, d->pfn, d->gen, BASE, true, &v), 0);
+}
+
+static const struct mmn_notifier_ops stale_dev_ops = {
+	.invalidate_range_end = stale_dev_end,
+};
+
+static void test_fork_window_reports_a_device_store_as_lost_write(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct stale_dev d = { .f = f };
+	struct mmn_mm *child;
+	uint64_t v = 7;
+
+	(void)state;
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	d.pfn = fb_pfn(f->mm, BASE);
+	d.gen = mmn_page_gen(f->sim, d.pfn);
+	d.sub.ops = &stale_dev_ops;
+	assert_int_equal(mmn_notifier_register(&d.sub, f->mm), 0);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(d.stores, 1);
+	/* The store landed in the page the child shares: lost for the parent's
+	 * view of fork (check.h: fork holds the page stable). */
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 1);
+	assert_int_equal(fb_read(child, 1, BASE), 99);
+	/* After fork the page is no longer held stable: a store is fine. */
+	assert_false(fb_page(f, d.pfn).flags & MMN_PG_STABLE);
+	assert_int_equal(mmn_phys_access(f->sim, d.pfn, d.gen, BASE, true, &v), 0);
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 1);
+	assert_int_equal(mmn_notifier_unregister(&d.sub, f->mm), 0);
+	mmn_mm_put(child);
+	fb_free(f, 1);
+}
+
 static void test_fork_rejects_null(void **state)
 {
 	struct fb *f = fb_new("latest");
@@ -525,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_fork_copies_a_pinned_page_eagerly_from_5_9),
 		cmocka_unit_test(test_cow_reuses_an_exclusive_pinned_page_from_5_19),
 		cmocka_unit_test(test_cow_after_fork_does_not_reuse_a_shared_page_with_extra_refs),
+		cmocka_unit_test(test_fork_window_reports_a_device_store_as_lost_write),
 		cmocka_unit_test(test_fork_rejects_null),
 		cmocka_unit_test(test_fork_out_of_frames_tears_the_child_down),
 	};
