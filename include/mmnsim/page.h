@@ -70,6 +70,10 @@ enum mmn_page_flag {
 	 *  PageAnonExclusive (5.19+ page_try_dup_anon_rmap()); cleared when a
 	 *  write fault reuses it (profile knob cow_reuse_anon_exclusive) */
 	MMN_PG_ANON_SHARED = 1u << 16,
+	/** oracle: write-protected by fork until its late TLB flush: a device
+	 *  (secondary) store is a lost write; a CPU store through a stale TLB
+	 *  entry is the kernel's accepted fork-versus-threads race */
+	MMN_PG_FORK_WP = 1u << 17,
 };
 
 /**

@@ -11,14 +11,14 @@
  *   S(PROTECTION_PAGE, vma)
  *   write_protect_seq begin
  *   L(child) L(parent): wrprotect parent
- *     entry (page held stable), child      store via a stale writable TLB
- *     maps the page RO                     entry (or a device's pre-fork
- *   U U                                    writable translation): lands in
- *   write_protect_seq end                  the shared page, both see it;
- *   E                                      the check reports LOST_WRITE
- *   ... next VMAs ...                      (fork is racy with threads, as
- *   flush_tlb_mm(parent)   (F1 [+F2])      in the kernel)
- *   pages no longer held stable            the next store faults: COW
+ *     entry (page FORK_WP), child maps     store via a stale writable TLB
+ *     the page RO                          entry: lands in the shared page,
+ *   U U                                    both see it (fork is racy with
+ *   write_protect_seq end                  threads, as in the kernel); a
+ *   E                                      device's through a pre-fork
+ *   ... next VMAs ...                      translation: LOST_WRITE
+ *   flush_tlb_mm(parent)   (F1 [+F2])      the next store faults: COW
+ *   FORK_WP cleared
  *   mmap_write_unlock(parent)
  *
  * No page is freed by fork, so the flush after E is safe: start/end
@@ -28,10 +28,11 @@
 
 #include "ops/ops_internal.h"
 
-/* The pages fork write-protected, held stable until the parent's late TLB
- * flush (the write-protect window: a store through a translation made
- * before the write-protect, a CPU TLB entry or a device's, is a lost write
- * for the check, as check.h says of fork). */
+/* The pages fork write-protected, marked MMN_PG_FORK_WP until the parent's
+ * late TLB flush (the write-protect window: a device store through a
+ * translation made before the write-protect is a lost write for the check,
+ * as check.h says of fork; a CPU store through a stale TLB entry is the
+ * kernel's accepted fork-versus-threads race, not reported). */
 struct fork_stable {
 	unsigned long *pfn;
 	size_t n, cap;
@@ -42,13 +43,18 @@ struct fork_stats {
 	struct fork_stable *stable;
 };
 
-/* Hold @pfn stable (if no one else does already) and remember it. A full
- * list or no memory only loses the check, never the fork. */
+/* Mark @pfn (once) and remember it. A full list or no memory only loses
+ * the check, never the fork. */
 static void fork_hold_stable(struct mmn_sim *sim, struct fork_stats *st, unsigned long pfn)
 {
 	struct fork_stable *fs = st->stable;
 
-	if (!fs || pfn == MMN_ZERO_PFN || mmn_page_is_stable(sim, pfn))
+	struct mmn_page *head;
+
+	if (!fs || pfn == MMN_ZERO_PFN)
+		return;
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	if (atomic_load(&head->flags) & MMN_PG_FORK_WP)
 		return;
 	if (fs->n == fs->cap) {
 		size_t cap = fs->cap ? 2 * fs->cap : 64;
@@ -59,7 +65,7 @@ static void fork_hold_stable(struct mmn_sim *sim, struct fork_stats *st, unsigne
 		fs->pfn = p;
 		fs->cap = cap;
 	}
-	mmn_page_mark_stable(sim, pfn);
+	atomic_fetch_or(&head->flags, MMN_PG_FORK_WP);
 	fs->pfn[fs->n++] = pfn;
 }
 
@@ -68,7 +74,8 @@ static void fork_hold_stable(struct mmn_sim *sim, struct fork_stats *st, unsigne
 static void fork_release_stable(struct mmn_sim *sim, struct fork_stable *fs)
 {
 	for (size_t i = 0; i < fs->n; i++)
-		mmn_page_clear_stable(sim, fs->pfn[i]);
+		atomic_fetch_and(&mmn_pfn_to_page(sim, mmn_compound_head(sim, fs->pfn[i]))->flags,
+				 ~(unsigned int)MMN_PG_FORK_WP);
 	free(fs->pfn);
 	*fs = (struct fork_stable){ NULL, 0, 0 };
 }
