@@ -461,6 +461,44 @@ static void test_cow_after_fork_does_not_reuse_a_shared_page_with_extra_refs(voi
 	fb_free(f, 0);
 }
 
+/* A pinned THP (5.9+ copy_huge_pmd(): the pin check fails, the PMD is
+ * split, -EAGAIN, the PTEs are copied one by one, each subpage of the
+ * pinned folio eagerly); 5.2 shares the PMD leaf. */
+static void fork_pinned_thp(const char *profile, bool copies)
+{
+	struct fb *f = fb_new_cfg(profile, 2048);
+	struct mmn_mm *child;
+	struct mmn_walk w;
+	unsigned long pinned;
+	uint32_t gen;
+
+	fb_map(f, BASE, MMN_PMD_SIZE, ANON);
+	assert_int_equal(mmn_madvise(f->mm, BASE, MMN_PMD_SIZE, MMN_MADV_HUGEPAGE), 0);
+	fb_write(f->mm, 0, BASE + 3 * PG, 3);
+	assert_int_equal(mmn_pgtable_walk(f->mm, BASE, &w), 0);
+	assert_int_equal(w.level, MMN_PT_PMD);
+	assert_int_equal(mmn_get_user_pages(f->mm, BASE + 3 * PG, MMN_FOLL_WRITE, &pinned, &gen), 0);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(mmn_pgtable_walk(f->mm, BASE, &w), 0);
+	assert_int_equal(w.level, copies ? MMN_PT_PTE : MMN_PT_PMD);
+	/* (A PMD leaf's walk names the head: subpage 3 is head + 3.) */
+	assert_int_equal(fb_pfn(f->mm, BASE + 3 * PG) + (copies ? 0 : 3), pinned);
+	assert_int_equal(fb_pfn(child, BASE + 3 * PG) + (copies ? 0 : 3) != pinned, copies);
+	assert_int_equal(mmn_pte_write(fb_entry(f->mm, BASE + 3 * PG)), copies);
+	assert_int_equal(fb_read(child, 1, BASE + 3 * PG), 3);
+	mmn_mm_put(child);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pinned), 0);
+	fb_free(f, 0);
+}
+
+static void test_fork_copies_a_pinned_thp_pte_wise_from_5_9(void **state)
+{
+	(void)state;
+	fork_pinned_thp("5.2", false);
+	fork_pinned_thp("5.14", true);
+	fork_pinned_thp("latest", true);
+}
+
 /* ---- fork's write-protect window holds pages stable ---- */
 
 /* A device that kept a writable translation of BASE's page from before
@@ -582,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_fork_copies_a_pinned_page_eagerly_from_5_9),
 		cmocka_unit_test(test_cow_reuses_an_exclusive_pinned_page_from_5_19),
 		cmocka_unit_test(test_cow_after_fork_does_not_reuse_a_shared_page_with_extra_refs),
+		cmocka_unit_test(test_fork_copies_a_pinned_thp_pte_wise_from_5_9),
 		cmocka_unit_test(test_fork_window_reports_a_device_store_as_lost_write),
 		cmocka_unit_test(test_fork_rejects_null),
 		cmocka_unit_test(test_fork_out_of_frames_tears_the_child_down),
