@@ -141,6 +141,10 @@ MMN_API int mmn_devmem_migrate_to_ram_default(struct mmn_dev_pagemap *pgmap, str
  * the page, L, clear + flush, migration entry, U, E per mapping), and every
  * mm maps the device page afterwards; a page some mapping could not give up
  * stays where it was.
+ * A PMD-mapped anonymous THP mapped once and referenced only by that
+ * mapping (no pin) is split first and all 512 subpages are collected
+ * (5.14-6.5 migrate_vma_collect_pmd(): split_huge_page(); 6.19 moves the
+ * THP whole: not modelled); any other THP is skipped and stays PMD-mapped.
  *
  * @param mm        the address space
  * @param start     page-aligned start

@@ -171,11 +171,19 @@ static inline bool mmn_notifier_range_blockable(const struct mmn_notifier_range 
 
 /**
  * mmn_notifier_range_update_to_read_only() -
- * mmu_notifier_range_update_to_read_only() (5.2+): true when the change only
- * removes write permission, i.e. @p range is a MMN_NOTIFY_PROTECTION_VMA
- * change and the VMA at @p range->start is still readable.
+ * mmu_notifier_range_update_to_read_only() (defined 5.2-6.1): true when the
+ * change only removes write permission, i.e. @p range is a
+ * MMN_NOTIFY_PROTECTION_VMA change and the VMA at @p range->start is still
+ * readable.
  *
- * The kernel looked at range->vma (5.2-6.2); the model looks the VMA up in
+ * Only in the profiles whose kernel defines it (the profile knob
+ * range_update_to_read_only: 5.2 and 5.14; 6.5 and later kernels declare
+ * it but define it nowhere, and range->vma is gone). Elsewhere it returns
+ * false, as the kernel's stub without CONFIG_MMU_NOTIFIER does: "not known
+ * to be read-only only", so a caller falls back to what its era has (the
+ * event alone).
+ *
+ * The kernel looked at range->vma; the model looks the VMA up in
  * @p range->mm, so call it where the invalidating caller's mmap_lock is held
  * (inside a callback). NULL: false.
  */

@@ -66,6 +66,14 @@ enum mmn_page_flag {
 	 *  secondary-TLB flush; freeing it before the flush is a protocol
 	 *  violation (seed 000) */
 	MMN_PG_SECFLUSH_OWED = 1u << 13,
+	/** an anonymous page fork shared copy-on-write: no longer
+	 *  PageAnonExclusive (5.19+ page_try_dup_anon_rmap()); cleared when a
+	 *  write fault reuses it (profile knob cow_reuse_anon_exclusive) */
+	MMN_PG_ANON_SHARED = 1u << 16,
+	/** oracle: write-protected by fork until its late TLB flush: a device
+	 *  (secondary) store is a lost write; a CPU store through a stale TLB
+	 *  entry is the kernel's accepted fork-versus-threads race */
+	MMN_PG_FORK_WP = 1u << 17,
 };
 
 /**

@@ -99,6 +99,21 @@ struct mmn_profile {
 	 *  PTLs are dropped. false (4.12-4.15): the explicit call right after the
 	 *  CPU flush, i_mmap_rwsem still held. */
 	bool hugetlb_prot_secflush_at_end;
+	/** 5.9+ (read: 5.9/5.14 copy_present_page(), 6.5 copy_present_pte(),
+	 *  6.19 copy_present_ptes()): fork copies a maybe-pinned anonymous page
+	 *  for the child at once instead of sharing it copy-on-write. false
+	 *  (5.2/5.8 copy_one_pte()): shared, the GUP-after-fork bug. */
+	bool fork_copy_pinned;
+	/** 5.19+ (read: 5.19/6.5/6.19 do_wp_page()): a write fault reuses a
+	 *  PageAnonExclusive page whatever its refcount (a pin included).
+	 *  false (5.9-5.14 do_wp_page(): page_count() == 1; before 5.9
+	 *  reuse_swap_page(), mapcount-based, modelled as refcount 1 too): a
+	 *  pinned page is copied. */
+	bool cow_reuse_anon_exclusive;
+	/** 5.2 to 6.1 (read in 5.2, 5.14, 6.1 mm/mmu_notifier.c):
+	 *  mmu_notifier_range_update_to_read_only() is defined; not in 4.x nor
+	 *  6.5+ (6.5/6.19 keep a dangling declaration). */
+	bool range_update_to_read_only;
 };
 
 /**

@@ -167,7 +167,16 @@ static bool clip(const struct mmn_hmm *m, unsigned long start, unsigned long end
 	return true;
 }
 
-enum inval_action { ACT_ERASE, ACT_DOWNGRADE };
+/*
+ * ACT_DOWNGRADE_PAGE (PROTECTION_PAGE): as ACT_DOWNGRADE, but an ATOMIC
+ * entry is erased: fork restores device-exclusive entries to present PTEs
+ * inside its PROTECTION_PAGE range with no notifier of their own
+ * (copy_nonpresent_pte() → try_restore_exclusive_pte(), 5.14-6.19), so
+ * that range is the only word the device gets that its exclusivity ended
+ * (test_hmm's dmirror erases on every event; mprotect, by contrast, keeps
+ * the entry exclusive: change_pte_range() makes it a read one).
+ */
+enum inval_action { ACT_ERASE, ACT_DOWNGRADE, ACT_DOWNGRADE_PAGE };
 
 /* Apply an invalidation to the covered entries; count it. */
 static void invalidate_entries(struct mmn_hmm *m, unsigned long start, unsigned long end,
@@ -182,7 +191,10 @@ static void invalidate_entries(struct mmn_hmm *m, unsigned long start, unsigned 
 			if (!(e->flags & E_VALID))
 				continue;
 			covered++;
-			if (act == ACT_DOWNGRADE) {
+			if (act == ACT_DOWNGRADE_PAGE && (e->flags & E_ATOMIC)) {
+				entry_erase(m, e, true);
+				zapped++;
+			} else if (act != ACT_ERASE) {
 				if (e->flags & E_WRITE) {
 					e->flags &= ~E_WRITE;
 					e->flags |= E_LOST_WRITE;
@@ -297,7 +309,9 @@ static bool hmm_invalidate(struct mmn_interval_notifier *sub,
 	if (m->cfg.variant == MMN_HMM_EVENT_AWARE) {
 		switch (range->event) {
 		case MMN_NOTIFY_PROTECTION_PAGE: /* write-protect only (fork, mkclean) */
-		case MMN_NOTIFY_SOFT_DIRTY:      /* same page, same access; write faults again */
+			act = ACT_DOWNGRADE_PAGE;
+			break;
+		case MMN_NOTIFY_SOFT_DIRTY: /* same page, same access; write faults again */
 			act = ACT_DOWNGRADE;
 			break;
 		case MMN_NOTIFY_PROTECTION_VMA:
@@ -910,6 +924,19 @@ static int hmm_migrate_to_ram_cb(struct mmn_dev_pagemap *pgmap, struct mmn_mm *m
 	return r;
 }
 
+/* Entries [first, first + n) that map a device-private page of ours. */
+static unsigned long device_pages_in(struct mmn_hmm *m, unsigned long first, unsigned long n)
+{
+	unsigned long on = 0;
+
+	mmn_mutex_lock(&m->mutex);
+	for (unsigned long i = first; i < first + n; i++)
+		if ((m->pt[i].flags & (E_VALID | E_DEVICE)) == (E_VALID | E_DEVICE))
+			on++;
+	mmn_mutex_unlock(&m->mutex);
+	return on;
+}
+
 long mmn_hmm_migrate_to_device(struct mmn_hmm *m, unsigned long addr, unsigned long npages)
 {
 	unsigned long *dp, first, moved = 0;
@@ -951,7 +978,11 @@ long mmn_hmm_migrate_to_device(struct mmn_hmm *m, unsigned long addr, unsigned l
 	r = hmm_fault(m, addr, addr + npages * PG, false, false);
 	if (r)
 		return r;
-	return (long)moved;
+	/* The kernel's cmd->cpages counts the whole range the device then
+	 * holds (dmirror_migrate_to_device() ends with a device read of it),
+	 * not this call's moves: a second call on a half-migrated buffer
+	 * reports every page now on the device. */
+	return (long)device_pages_in(m, first, npages);
 }
 
 int mmn_hmm_migrate_to_ram(struct mmn_hmm *m, unsigned long addr, unsigned long npages)

@@ -118,7 +118,9 @@ void mmn_page_remove_map(struct mmn_sim *sim, unsigned long pfn);
  */
 void mmn_page_mark_stable(struct mmn_sim *sim, unsigned long pfn);
 void mmn_page_clear_stable(struct mmn_sim *sim, unsigned long pfn);
-/* Whether a store into @pfn now is a lost write (reported if so). */
+/* Whether a secondary (device) store into @pfn now is a lost write
+ * (reported if so): held stable, or write-protected by fork's window
+ * (MMN_PG_FORK_WP). */
 bool mmn_page_check_store(struct mmn_sim *sim, unsigned long pfn, unsigned long addr);
 /* The two halves, for stores made under a raw lock (tlb.c): test, then
  * report once the lock is dropped. */

@@ -338,7 +338,11 @@ void mmn_page_report_lost_write(struct mmn_sim *sim, unsigned long pfn, unsigned
 
 bool mmn_page_check_store(struct mmn_sim *sim, unsigned long pfn, unsigned long addr)
 {
-	if (mmn_likely(!mmn_page_is_stable(sim, pfn)))
+	/* Secondary stores only: fork's window holds pages against them. */
+	if (mmn_likely(!mmn_page_is_stable(sim, pfn) &&
+		       !(atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->flags,
+					      memory_order_relaxed) &
+			 MMN_PG_FORK_WP)))
 		return false;
 	mmn_page_report_lost_write(sim, pfn, addr);
 	return true;

@@ -1643,12 +1643,19 @@ void mmn_interval_set_seq(struct mmn_interval_notifier *isub, unsigned long cur_
 /* Range helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-/* mmu_notifier_range_update_to_read_only(), 5.2+. */
+/*
+ * mmu_notifier_range_update_to_read_only(), defined 5.2-6.1 (read in 5.2,
+ * 5.14, 6.1 mm/mmu_notifier.c; absent in 4.15, 6.5, 6.19). Where the
+ * profile has no such function the answer is false, as the kernel's stub
+ * without CONFIG_MMU_NOTIFIER is: a caller then treats the range as any
+ * other PROTECTION_VMA change.
+ */
 bool mmn_notifier_range_update_to_read_only(const struct mmn_notifier_range *range)
 {
 	struct mmn_vma *vma;
 
-	if (!range || !range->mm || range->event != MMN_NOTIFY_PROTECTION_VMA)
+	if (!range || !range->mm || range->event != MMN_NOTIFY_PROTECTION_VMA ||
+	    !range->mm->sim->profile.range_update_to_read_only)
 		return false;
 	vma = mmn_vma_lookup(range->mm, range->start);
 	return vma && (vma->vm_flags & MMN_VM_READ);

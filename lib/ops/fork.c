@@ -11,12 +11,14 @@
  *   S(PROTECTION_PAGE, vma)
  *   write_protect_seq begin
  *   L(child) L(parent): wrprotect parent
- *     entry, child maps the page RO        store via a stale writable TLB
- *   U U                                    entry: lands in the shared page
- *   write_protect_seq end                  (both see it: fork is racy with
- *   E                                      threads, as in the kernel)
- *   ... next VMAs ...
+ *     entry (page FORK_WP), child maps     store via a stale writable TLB
+ *     the page RO                          entry: lands in the shared page,
+ *   U U                                    both see it (fork is racy with
+ *   write_protect_seq end                  threads, as in the kernel); a
+ *   E                                      device's through a pre-fork
+ *   ... next VMAs ...                      translation: LOST_WRITE
  *   flush_tlb_mm(parent)   (F1 [+F2])      the next store faults: COW
+ *   FORK_WP cleared
  *   mmap_write_unlock(parent)
  *
  * No page is freed by fork, so the flush after E is safe: start/end
@@ -26,16 +28,127 @@
 
 #include "ops/ops_internal.h"
 
+/* The pages fork write-protected, marked MMN_PG_FORK_WP until the parent's
+ * late TLB flush (the write-protect window: a device store through a
+ * translation made before the write-protect is a lost write for the check,
+ * as check.h says of fork; a CPU store through a stale TLB entry is the
+ * kernel's accepted fork-versus-threads race, not reported). */
+struct fork_stable {
+	unsigned long *pfn;
+	size_t n, cap;
+};
+
 struct fork_stats {
 	unsigned long changed, unchanged;
+	struct fork_stable *stable;
 };
+
+/* Mark @pfn (once) and remember it. A full list or no memory only loses
+ * the check, never the fork. */
+static void fork_hold_stable(struct mmn_sim *sim, struct fork_stats *st, unsigned long pfn)
+{
+	struct fork_stable *fs = st->stable;
+
+	struct mmn_page *head;
+
+	if (!fs || pfn == MMN_ZERO_PFN)
+		return;
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	if (atomic_load(&head->flags) & MMN_PG_FORK_WP)
+		return;
+	if (fs->n == fs->cap) {
+		size_t cap = fs->cap ? 2 * fs->cap : 64;
+		unsigned long *p = realloc(fs->pfn, cap * sizeof(*p));
+
+		if (!p)
+			return;
+		fs->pfn = p;
+		fs->cap = cap;
+	}
+	atomic_fetch_or(&head->flags, MMN_PG_FORK_WP);
+	fs->pfn[fs->n++] = pfn;
+}
+
+/* The window closes: after flush_tlb_mm(parent), no translation made
+ * before the write-protect is left. */
+static void fork_release_stable(struct mmn_sim *sim, struct fork_stable *fs)
+{
+	for (size_t i = 0; i < fs->n; i++)
+		atomic_fetch_and(&mmn_pfn_to_page(sim, mmn_compound_head(sim, fs->pfn[i]))->flags,
+				 ~(unsigned int)MMN_PG_FORK_WP);
+	free(fs->pfn);
+	*fs = (struct fork_stable){ NULL, 0, 0 };
+}
+
+/*
+ * Whether fork must copy the page of the present entry @e now rather than
+ * share it: a private anonymous page that may be pinned (pincount > 0), in
+ * the profiles with fork_copy_pinned. Models page_maybe_dma_pinned() in
+ * copy_present_page() (5.9-5.18) and the failing page_try_dup_anon_rmap()
+ * in copy_present_pte() (5.19-6.x); 5.8 and older share it (copy_one_pte()).
+ */
+static bool fork_must_copy_pinned(struct mmn_sim *sim, const struct mmn_vma *vma, mmn_pte_t e)
+{
+	unsigned long pfn = mmn_pte_pfn(e);
+	struct mmn_page *head;
+
+	if (!ops_profile(vma->mm)->fork_copy_pinned || pfn == MMN_ZERO_PFN)
+		return false;
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	return (atomic_load(&head->flags) & (MMN_PG_ANON | MMN_PG_KSM)) == MMN_PG_ANON &&
+	       atomic_load(&head->pincount) > 0;
+}
+
+/*
+ * copy_present_page() (5.9+): the child gets its own copy of the pinned
+ * page, dirty and writable if the VMA is; the parent's entry is left as it
+ * was (still writable: the pin keeps seeing the parent's stores). A frame
+ * shortage falls back to sharing (the kernel's prealloc would fail fork
+ * with -ENOMEM; the model keeps fork infallible here).
+ */
+static int copy_present_page(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn_ptdesc *dst,
+			     unsigned int idx, unsigned long addr, mmn_pte_t e,
+			     struct fork_stats *st)
+{
+	unsigned long copy = mmn_alloc_page(sim, MMN_PG_ANON);
+	uint64_t bits = MMN_PTE_DIRTY | MMN_PTE_ACCESSED | (e & MMN_PTE_SOFT_DIRTY);
+
+	if (!copy)
+		return -ENOMEM;
+	atomic_store_explicit(&mmn_pfn_to_page(sim, copy)->content,
+			      atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_pte_pfn(e))->content,
+						   memory_order_relaxed),
+			      memory_order_relaxed);
+	mmn_page_set_anon_rmap(sim, copy, dst_vma, addr);
+	mmn_page_add_map(sim, copy);
+	if (dst_vma->vm_flags & MMN_VM_WRITE)
+		bits |= MMN_PTE_WRITE;
+	mmn_pte_set(sim, dst, idx, addr, mmn_mk_pte(copy, bits));
+	st->unchanged++;
+	return 0;
+}
+
+/* page_try_dup_anon_rmap() (5.19+): an anonymous page fork shares is no
+ * longer PageAnonExclusive (read by do_wp_page() when the profile has
+ * cow_reuse_anon_exclusive). */
+static void fork_mark_shared(struct mmn_sim *sim, unsigned long pfn)
+{
+	struct mmn_page *head;
+
+	if (pfn == MMN_ZERO_PFN)
+		return;
+	head = mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn));
+	if (atomic_load(&head->flags) & MMN_PG_ANON)
+		atomic_fetch_or(&head->flags, MMN_PG_ANON_SHARED);
+}
 
 /* Copy one non-none entry @e of the parent into the child's @dst slot,
  * write-protecting the parent's for a COW mapping. Both PTLs held.
  * -EBUSY (with a reference on the page in *@busy): a device-exclusive
  * entry whose page is locked; the caller drops the PTLs, waits for the
  * page lock and retries (copy_nonpresent_pte()'s -EBUSY). */
-static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn_ptdesc *src,
+static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
+			struct mmn_ptdesc *src,
 			struct mmn_ptdesc *dst, unsigned int idx, unsigned long addr, mmn_pte_t e,
 			struct fork_stats *st, unsigned long *busy)
 {
@@ -64,6 +177,8 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn
 			 * becomes a read one in both for a COW mapping. */
 			mmn_get_page(sim, mmn_pte_pfn(e));
 			mmn_page_add_map(sim, mmn_pte_pfn(e));
+			if (cow)
+				fork_mark_shared(sim, mmn_pte_pfn(e));
 			if (t == MMN_SWP_DEVICE_PRIVATE_WRITE && cow) {
 				e = mmn_mk_swp_pte(MMN_SWP_DEVICE_PRIVATE_READ, mmn_pte_pfn(e)) |
 				    (e & MMN_PTE_SOFT_DIRTY);
@@ -92,11 +207,17 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *src_vma, struct mmn
 		return 0;
 	}
 	/* copy_present_pte() */
+	if (cow && fork_must_copy_pinned(sim, src_vma, e))
+		if (!copy_present_page(sim, dst_vma, dst, idx, addr, e, st))
+			return 0;
+	if (cow)
+		fork_mark_shared(sim, mmn_pte_pfn(e));
 	if (cow && mmn_pte_write(e)) {
 		/* ptep_set_wrprotect(): atomic against the walkers' A/D updates. */
 		while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
 			e = mmn_pte_get(sim, src, idx, addr);
 		e &= ~MMN_PTE_WRITE;
+		fork_hold_stable(sim, st, mmn_pte_pfn(e));
 		st->changed++;
 	} else if (cow) {
 		st->unchanged++;
@@ -136,7 +257,7 @@ again:
 		mmn_pte_t e = mmn_pte_get(sim, src, idx, addr);
 
 		if (!mmn_pte_none(e) &&
-		    copy_one_pte(sim, src_vma, src, dst, idx, addr, e, st, &busy) == -EBUSY)
+		    copy_one_pte(sim, dst_vma, src_vma, src, dst, idx, addr, e, st, &busy) == -EBUSY)
 			break;
 	}
 	mmn_spin_unlock(&src->ptl);
@@ -224,7 +345,9 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
  * write-protected and the child maps the same THP read-only and old; the
  * folio's mapcount and refcount +1. A later store in either faults:
  * do_huge_pmd_wp_page() splits (5.8+) and the COW copies 4 KiB. A pinned
- * THP is shared too (the kernel copies it 4 KiB-wise: not modelled).
+ * THP in a fork_copy_pinned profile: -EAGAIN, nothing copied; the caller
+ * splits the parent's PMD and copies PTE-wise, each pinned subpage eagerly
+ * (copy_huge_pmd() 5.9+: __split_huge_pmd() and -EAGAIN).
  * *@done is false when @addr is not mapped by a THP leaf.
  */
 static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
@@ -243,15 +366,20 @@ static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 	dst = mmn_pt_walk_alloc(dst_vma->mm, addr, MMN_LVL_PMD, NULL, &err);
 	if (!dst)
 		return err ? err : -ENOMEM;
+	err = 0;
 	mmn_spin_lock(&dst->ptl);
 	mmn_spin_lock_nested(&src->ptl, 1);
 	e = mmn_pte_get(sim, src, idx, addr);
-	if (mmn_pmd_mapped_leaf(e)) {
+	if (mmn_pmd_mapped_leaf(e) && fork_must_copy_pinned(sim, src_vma, e)) {
+		err = -EAGAIN;
+	} else if (mmn_pmd_mapped_leaf(e)) {
+		fork_mark_shared(sim, mmn_pte_pfn(e));
 		if (mmn_pte_write(e)) {
 			/* pmdp_set_wrprotect(): atomic against the walkers. */
 			while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
 				e = mmn_pte_get(sim, src, idx, addr);
 			e &= ~MMN_PTE_WRITE;
+			fork_hold_stable(sim, st, mmn_pte_pfn(e));
 			st->changed += MMN_HPAGE_NR;
 		} else {
 			st->unchanged += MMN_HPAGE_NR;
@@ -263,17 +391,18 @@ static int copy_anon_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 	}
 	mmn_spin_unlock(&src->ptl);
 	mmn_spin_unlock(&dst->ptl);
-	return 0;
+	return err;
 }
 
 /* copy_page_range() for one VMA. */
-static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
+static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
+			   struct fork_stable *stable)
 {
 	struct mmn_mm *src_mm = src_vma->mm;
 	bool cow = !(src_vma->vm_flags & MMN_VM_SHARED);
 	bool huge = src_vma->vm_flags & MMN_VM_HUGETLB;
 	struct mmn_notifier_range range;
-	struct fork_stats st = { 0, 0 };
+	struct fork_stats st = { 0, 0, stable };
 	int err = 0;
 
 	if (cow) {
@@ -292,8 +421,11 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 			next = src_vma->end;
 		bool thp = false;
 
-		if (!huge && cow)
+		if (!huge && cow) {
 			err = copy_anon_huge_pmd(dst_vma, src_vma, addr, &st, &thp);
+			if (err == -EAGAIN)
+				err = mmn__split_huge_pmd(src_mm, addr);
+		}
 		if (!err && !thp)
 			err = huge ? copy_huge_pmd(dst_vma, src_vma, addr, &st)
 				   : copy_pte_range(dst_vma, src_vma, addr, next, &st);
@@ -310,6 +442,7 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma)
 
 int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 {
+	struct fork_stable stable = { NULL, 0, 0 };
 	struct mmn_mm *child;
 	struct mmn_sim *sim;
 	int err = 0;
@@ -348,11 +481,12 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 			atomic_fetch_add_explicit(&dst->file->refcount, 1, memory_order_relaxed);
 		mmn_vma_rmap_dup(dst);
 		child->vmas[child->nr_vmas++] = dst;
-		err = copy_page_range(dst, src);
+		err = copy_page_range(dst, src, &stable);
 	}
 	mmn_up_write(&child->mmap_lock);
 	/* dup_mmap()'s flush of the parent, after every E. */
 	mmn_flush_tlb_mm(parent);
+	fork_release_stable(sim, &stable);
 	mmn_mmap_write_unlock(parent);
 	if (err) {
 		mmn_mm_put(child);

@@ -110,6 +110,11 @@ static int write_protect_page(struct ksm_page *k)
 			}
 			if (mmn_pte_dirty(e))
 				atomic_fetch_or(&p->flags, MMN_PG_DIRTY);
+			/* 5.19+ page_try_share_anon_rmap() (6.5, 6.19): the page is
+			 * no longer PageAnonExclusive, so a write fault while KSM
+			 * holds it copies it instead of reusing it in place (the
+			 * flag only matters under cow_reuse_anon_exclusive). */
+			atomic_fetch_or(&p->flags, MMN_PG_ANON_SHARED);
 			e &= ~(MMN_PTE_WRITE | MMN_PTE_DIRTY);
 			if (ops_profile(mm)->change_pte)
 				mmn_notifier_change_pte(mm, k->addr, e);

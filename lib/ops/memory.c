@@ -123,6 +123,36 @@ static int do_shared_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_pt
 }
 
 /*
+ * do_wp_page()'s test for reusing a private anonymous page in place. Every
+ * era: the only reference and the only mapping (5.9-5.18 page_count() == 1;
+ * before 5.9 reuse_swap_page() looked at the mapcount only: modelled with
+ * the refcount as well). With cow_reuse_anon_exclusive (5.19+, 6.5 and 6.19
+ * do_wp_page()): a page still PageAnonExclusive (no MMN_PG_ANON_SHARED: fork
+ * never shared it) is reused whatever its refcount, a pin included; a page
+ * reused after fork's sharing becomes exclusive again (wp_can_reuse_anon_folio()
+ * then SetPageAnonExclusive()). Compound subpages are never reused here.
+ */
+static bool wp_can_reuse_anon(struct mmn_mm *mm, unsigned long pfn)
+{
+	struct mmn_page *p = mmn_pfn_to_page(mm->sim, pfn);
+	unsigned int flags;
+
+	if (pfn == MMN_ZERO_PFN)
+		return false;
+	flags = atomic_load(&p->flags);
+	if ((flags & (MMN_PG_ANON | MMN_PG_KSM)) != MMN_PG_ANON)
+		return false;
+	if (ops_profile(mm)->cow_reuse_anon_exclusive && !(flags & MMN_PG_ANON_SHARED) &&
+	    atomic_load(&p->mapcount) == 1)
+		return true;
+	if (atomic_load(&p->refcount) != 1 || atomic_load(&p->mapcount) != 1)
+		return false;
+	if (flags & MMN_PG_ANON_SHARED)
+		atomic_fetch_and(&p->flags, ~(unsigned int)MMN_PG_ANON_SHARED);
+	return true;
+}
+
+/*
  * do_wp_page(): a store to a present read-only entry of a writable VMA.
  * Shared mappings and exclusively owned anonymous pages are made writable in
  * place (wp_page_shared()/wp_page_reuse()); anything else is copied
@@ -147,10 +177,7 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		mmn_spin_unlock(&pt->ptl);
 		return 0;
 	}
-	reuse = (vma->vm_flags & MMN_VM_SHARED) ||
-		(old_pfn != MMN_ZERO_PFN &&
-		 (atomic_load(&old->flags) & (MMN_PG_ANON | MMN_PG_KSM)) == MMN_PG_ANON &&
-		 atomic_load(&old->refcount) == 1 && atomic_load(&old->mapcount) == 1);
+	reuse = (vma->vm_flags & MMN_VM_SHARED) || wp_can_reuse_anon(mm, old_pfn);
 	if (reuse) {
 		mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
 				orig | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY |

@@ -34,6 +34,8 @@
 
 #include "ops/device_internal.h"
 
+enum { MVMA_THP = 1, MVMA_THP_LAST = 2 };
+
 struct mvma {
 	struct mmn_mm *mm;
 	struct mmn_vma *vma;
@@ -43,6 +45,10 @@ struct mvma {
 	unsigned long fault_pfn;
 	unsigned long *src;          /* collected page per index, 0 if none */
 	bool *hole;                  /* MIGRATE_PFN_MIGRATE without a page */
+	/* src is a subpage of a THP split here (MVMA_THP), the last of its
+	 * folio (MVMA_THP_LAST: finalize unlocks the folio before its put) */
+	unsigned char *thp;
+	unsigned long thp_head;      /* the THP split for the table walked now */
 	unsigned long unchanged;
 };
 
@@ -62,9 +68,12 @@ static bool mvma_candidate(struct mvma *m, mmn_pte_t e)
 	unsigned int flags;
 
 	if (m->to_device) {
-		if (!mmn_pte_present(e) || pfn == MMN_ZERO_PFN || !mmn_pfn_valid(sim, pfn) ||
-		    mmn_pfn_is_huge(sim, pfn))
+		if (!mmn_pte_present(e) || pfn == MMN_ZERO_PFN || !mmn_pfn_valid(sim, pfn))
 			return false;
+		if (mmn_pfn_is_huge(sim, pfn))
+			/* Only the subpages of the THP this walk split (its
+			 * counts were checked whole, before the split). */
+			return m->thp_head && mmn_compound_head(sim, pfn) == m->thp_head;
 		p = mmn_pfn_to_page(sim, pfn);
 		flags = atomic_load(&p->flags);
 		/* Private anonymous pages referenced only by their mappings
@@ -91,6 +100,65 @@ static bool mvma_pmd_leaf(struct mmn_mm *mm, unsigned long addr)
 			MMN_PTE_HUGE);
 }
 
+/*
+ * migrate_vma_collect_pmd() on a PMD-mapped anonymous THP, to device memory
+ * (5.14-6.5: split_huge_page() under the folio lock, then the PTEs are
+ * collected one by one; 6.19 migrates a THP whole when the device takes
+ * compound pages: not modelled). The split succeeds only for a folio mapped
+ * once and referenced only by that mapping (no pin): otherwise the whole
+ * 2 MiB is skipped and stays PMD-mapped (migrate_vma_collect_skip()). The
+ * model's folio stays compound after the split (lib/ops/thp.c): its 512
+ * subpages are collected as this walk's THP (m->thp_head) and each one
+ * leaves with its own mapping; the 2 MiB frame is freed with the last.
+ * Returns the PTE table, or NULL when the range was skipped.
+ */
+static struct mmn_ptdesc *mvma_split_thp(struct mvma *m, unsigned long addr)
+{
+	struct mmn_mm *mm = m->mm;
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_ptdesc *pmdt = mmn_pt_walk(mm, addr, MMN_LVL_PMD);
+	mmn_pte_t e = mmn_pte_get(sim, pmdt, mmn_pt_index(addr, MMN_LVL_PMD), addr);
+	unsigned long head = mmn_pte_pfn(e);
+	struct mmn_page *hp = mmn_pfn_to_page(sim, head);
+	bool ok;
+
+	m->thp_head = 0;
+	if (m->to_device && mmn_pmd_mapped_leaf(e)) {
+		ok = (atomic_load(&hp->flags) & (MMN_PG_ANON | MMN_PG_KSM)) == MMN_PG_ANON &&
+		     atomic_load(&hp->mapcount) == 1 && atomic_load(&hp->refcount) == 1 &&
+		     !atomic_load(&hp->pincount);
+		/* The folio lock, held from the split to the finalize (the
+		 * model's subpages share it: lib/mm/folio.c). */
+		if (!ok || !mmn_trylock_page(sim, head))
+			return NULL;
+		if (mmn__split_huge_pmd(mm, addr)) {
+			mmn_unlock_page(sim, head);
+			return NULL;
+		}
+		m->thp_head = head;
+	} else if (mmn__split_huge_pmd(mm, addr)) {
+		/* migrate_vma_collect_pmd(): anything else is split first
+		 * (its PTE-mapped subpages are then not migrated here). */
+		return NULL;
+	}
+	return mmn_pt_walk(mm, addr, MMN_LVL_PTE);
+}
+
+/* The last subpage collected from the THP of [tstart, next) unlocks its
+ * folio at finalize; none collected: unlock it now. */
+static void mvma_thp_mark_last(struct mvma *m, unsigned long tstart, unsigned long next)
+{
+	for (unsigned long a = next; a > tstart; a -= MMN_PAGE_SIZE) {
+		unsigned long i = (a - MMN_PAGE_SIZE - m->start) >> MMN_PAGE_SHIFT;
+
+		if (m->thp[i]) {
+			m->thp[i] = MVMA_THP_LAST;
+			return;
+		}
+	}
+	mmn_unlock_page(m->mm->sim, m->thp_head);
+}
+
 /* migrate_vma_collect(): S → walk (L ... F1 U per table) → E. */
 static unsigned long mvma_collect(struct mvma *m)
 {
@@ -110,11 +178,9 @@ static unsigned long mvma_collect(struct mvma *m)
 		next = (addr & MMN_PMD_MASK) + MMN_PMD_SIZE;
 		if (next > m->end)
 			next = m->end;
+		m->thp_head = 0;
 		if (!pt && mvma_pmd_leaf(mm, addr)) {
-			/* migrate_vma_collect_pmd(): a THP is split first (its
-			 * PTE-mapped subpages are then not migrated here). */
-			if (!mmn__split_huge_pmd(mm, addr))
-				pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
+			pt = mvma_split_thp(m, addr);
 			if (!pt) {
 				m->unchanged += (next - addr) >> MMN_PAGE_SHIFT;
 				continue;
@@ -140,7 +206,8 @@ static unsigned long mvma_collect(struct mvma *m)
 			}
 			pfn = mmn_pte_pfn(e);
 			if (!mvma_candidate(m, e) ||
-			    (pfn != m->fault_pfn && !mmn_trylock_page(sim, pfn))) {
+			    (pfn != m->fault_pfn && !mmn_pfn_is_huge(sim, pfn) &&
+			     !mmn_trylock_page(sim, pfn))) {
 				m->unchanged++;
 				continue;
 			}
@@ -163,8 +230,12 @@ static unsigned long mvma_collect(struct mvma *m)
 			mmn_page_remove_map(sim, pfn);
 			mmn_put_page(sim, pfn);
 			m->src[i] = pfn;
+			if (mmn_pfn_is_huge(sim, pfn))
+				m->thp[i] = MVMA_THP;
 			n++;
 		}
+		if (m->thp_head)
+			mvma_thp_mark_last(m, tstart, next);
 		if (unmapped)
 			mmn_flush_tlb_range(mm, tstart, next);
 		/* From here a store into a collected page is lost. */
@@ -350,9 +421,11 @@ int mmn__mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, u
 		out[i] = 0;
 	m.src = calloc(npages, sizeof(*m.src));
 	m.hole = calloc(npages, sizeof(*m.hole));
-	if (!m.src || !m.hole) {
+	m.thp = calloc(npages, sizeof(*m.thp));
+	if (!m.src || !m.hole || !m.thp) {
 		free(m.src);
 		free(m.hole);
+		free(m.thp);
 		return -ENOMEM;
 	}
 	mvma_collect(&m);
@@ -386,9 +459,14 @@ int mmn__mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, u
 					      atomic_load_explicit(&sp->content, memory_order_relaxed),
 					      memory_order_relaxed);
 			atomic_fetch_or(&dp->flags, atomic_load(&sp->flags) & MMN_PG_DIRTY);
-			dp->index = sp->index;
-			dp->mapping = sp->mapping;
-			mmn_anon_vma_get(dp->mapping);
+			if (m.thp[i]) {
+				/* A subpage: the folio's rmap names its head. */
+				mmn_page_set_anon_rmap(sim, dst, vma, start + i * MMN_PAGE_SIZE);
+			} else {
+				dp->index = sp->index;
+				dp->mapping = sp->mapping;
+				mmn_anon_vma_get(dp->mapping);
+			}
 		} else if (!atomic_load(&sp->mapcount)) {
 			err = -ENOMEM;
 		}
@@ -401,7 +479,12 @@ int mmn__mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, u
 		 * restored PTE, before this, was reported as lost). */
 		if (!dst)
 			mmn_page_clear_stable(sim, src);
-		mmn_rmap_walk(sim, src, mvma_remove_one, &c);
+		if (m.thp[i])
+			/* This mm's only mapping of the subpage (checked before
+			 * the split); the rmap would find the head's address. */
+			mvma_remove_one(vma, start + i * MMN_PAGE_SIZE, &c);
+		else
+			mmn_rmap_walk(sim, src, mvma_remove_one, &c);
 		if (dst) {
 			if (c.done) {
 				out[i] = dst;
@@ -410,12 +493,13 @@ int mmn__mvma_run(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long start, u
 			mmn_put_page(sim, dst); /* the allocation's reference */
 			mmn_page_clear_stable(sim, src);
 		}
-		if (src != fault_pfn)
+		if (src != fault_pfn && (!m.thp[i] || m.thp[i] == MVMA_THP_LAST))
 			mmn_unlock_page(sim, src);
 		mmn_put_page(sim, src); /* the collect's reference: freed if moved */
 	}
 	free(m.src);
 	free(m.hole);
+	free(m.thp);
 	mmn__op_stat_call(sim, MMN_OP_MIGRATE_VMA);
 	mmn__op_stat_pages(sim, MMN_OP_MIGRATE_VMA, moved, m.unchanged);
 	return err;

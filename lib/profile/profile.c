@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Named kernel-era profiles and the knob table. The values come from the
- * history in shared/reference/kernel-mmu-notifier.md section 2 and the seed
- * threads; docs/profiles.md explains each.
+ * Named kernel-era profiles and the knob table. Each value was read in the
+ * kernel version the profile names (or the nearest one read); docs/profiles.md
+ * gives, knob by knob, the kernel file and function each era's value comes
+ * from.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,47 +15,135 @@
 #include <mmnsim/profile.h>
 #include <mmnsim/tlb.h>
 
-#define ERA(n, flush, onlyend, widen, ev, cpte, nb, mremap, itree, mig, excl, exclclear,      \
-	    ksmend, hprotend)                                                                    \
-	{ .name = n, .secondary_flush = flush, .only_end_skips_flush = onlyend,                \
-	  .pmd_share_widen = widen, .events = ev, .change_pte = cpte,                           \
-	  .put_page_before_secondary_flush = false, .nonblock = nb,                             \
-	  .mremap_flush_under_ptl = mremap, .interval_notifiers = itree, .migrate_event = mig, \
-	  .device_exclusive = excl, .exclusive_restore_clear = exclclear,                       \
-	  /* both are mm-tree 2025/26 changes (reference section 2) */                          \
-	  .oom_reap_clear = exclclear,                                                          \
-	  .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH,                            \
-	  .ksm_secflush_at_end = ksmend, .hugetlb_prot_secflush_at_end = hprotend }
+/*
+ * The profiles, oldest first. A knob an era does not name is false (the
+ * older shape); docs/profiles.md gives the kernel file and function each
+ * value comes from. A new knob is a field set in the eras that have it.
+ */
+#define ERA_COMMON .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH
 
-/* Oldest first. */
 static const struct mmn_profile profiles[] = {
-	ERA("4.12", MMN_SECFLUSH_INVALIDATE_PAGE, false, false, false, true, false, false, false,
-	    false, false, false,
-	    false, false),
-	ERA("4.13", MMN_SECFLUSH_CALL_SITES, false, false, false, true, false, false, false, false,
-	    false, false,
-	    false, false),
-	ERA("4.15", MMN_SECFLUSH_CALL_SITES, true, false, false, true, false, false, false, false,
-	    false, false,
-	    true, false),
-	ERA("5.2", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, false, false, false,
-	    false,
-	    true, true),
-	ERA("5.14", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
-	    false,
-	    true, true),
-	ERA("6.5", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
-	    false,
-	    true, true),
-	ERA("6.6", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, true, true, true, true, true,
-	    true, false,
-	    true, true),
-	ERA("6.10", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
-	    true, false,
-	    true, true),
-	ERA("latest", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
-	    true, true,
-	    true, true),
+	{
+		.name = "4.12",
+		.secondary_flush = MMN_SECFLUSH_INVALIDATE_PAGE,
+		.change_pte = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "4.13",
+		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
+		.change_pte = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "4.15",
+		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
+		.only_end_skips_flush = true,
+		.change_pte = true,
+		.ksm_secflush_at_end = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "5.2",
+		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
+		.only_end_skips_flush = true,
+		.pmd_share_widen = true,
+		.events = true,
+		.change_pte = true,
+		.nonblock = true,
+		.mremap_flush_under_ptl = true,
+		.ksm_secflush_at_end = true,
+		.hugetlb_prot_secflush_at_end = true,
+		.range_update_to_read_only = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "5.14",
+		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
+		.only_end_skips_flush = true,
+		.pmd_share_widen = true,
+		.events = true,
+		.change_pte = true,
+		.nonblock = true,
+		.mremap_flush_under_ptl = true,
+		.interval_notifiers = true,
+		.migrate_event = true,
+		.device_exclusive = true,
+		.ksm_secflush_at_end = true,
+		.hugetlb_prot_secflush_at_end = true,
+		.fork_copy_pinned = true,
+		.range_update_to_read_only = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "6.5",
+		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
+		.only_end_skips_flush = true,
+		.pmd_share_widen = true,
+		.events = true,
+		.change_pte = true,
+		.nonblock = true,
+		.mremap_flush_under_ptl = true,
+		.interval_notifiers = true,
+		.migrate_event = true,
+		.device_exclusive = true,
+		.ksm_secflush_at_end = true,
+		.hugetlb_prot_secflush_at_end = true,
+		.fork_copy_pinned = true,
+		.cow_reuse_anon_exclusive = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "6.6",
+		.secondary_flush = MMN_SECFLUSH_WITH_CPU_FLUSH,
+		.pmd_share_widen = true,
+		.events = true,
+		.change_pte = true,
+		.nonblock = true,
+		.mremap_flush_under_ptl = true,
+		.interval_notifiers = true,
+		.migrate_event = true,
+		.device_exclusive = true,
+		.ksm_secflush_at_end = true,
+		.hugetlb_prot_secflush_at_end = true,
+		.fork_copy_pinned = true,
+		.cow_reuse_anon_exclusive = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "6.10",
+		.secondary_flush = MMN_SECFLUSH_WITH_CPU_FLUSH,
+		.pmd_share_widen = true,
+		.events = true,
+		.nonblock = true,
+		.mremap_flush_under_ptl = true,
+		.interval_notifiers = true,
+		.migrate_event = true,
+		.device_exclusive = true,
+		.ksm_secflush_at_end = true,
+		.hugetlb_prot_secflush_at_end = true,
+		.fork_copy_pinned = true,
+		.cow_reuse_anon_exclusive = true,
+		ERA_COMMON,
+	},
+	{
+		.name = "latest",
+		.secondary_flush = MMN_SECFLUSH_WITH_CPU_FLUSH,
+		.pmd_share_widen = true,
+		.events = true,
+		.nonblock = true,
+		.mremap_flush_under_ptl = true,
+		.interval_notifiers = true,
+		.migrate_event = true,
+		.device_exclusive = true,
+		.exclusive_restore_clear = true,
+		.oom_reap_clear = true,
+		.ksm_secflush_at_end = true,
+		.hugetlb_prot_secflush_at_end = true,
+		.fork_copy_pinned = true,
+		.cow_reuse_anon_exclusive = true,
+		ERA_COMMON,
+	},
 };
 
 static const char *const flush_names[] = {
@@ -91,6 +180,9 @@ static const struct knob {
 	KU(gather_batch, 1, MMN_GATHER_BATCH),
 	K(ksm_secflush_at_end, KNOB_BOOL),
 	K(hugetlb_prot_secflush_at_end, KNOB_BOOL),
+	K(fork_copy_pinned, KNOB_BOOL),
+	K(cow_reuse_anon_exclusive, KNOB_BOOL),
+	K(range_update_to_read_only, KNOB_BOOL),
 #undef KU
 #undef K
 };

@@ -407,7 +407,7 @@ struct s5_x {
 	int ksm_err;
 };
 
-/* ksmd: merge the VM's two identical pages (change_pte in the 6.5 profile). */
+/* ksmd: merge the VM's two identical pages (change_pte in the 5.14 profile). */
 static void *s5_ksm(void *arg)
 {
 	struct s5_x *x = arg;
@@ -572,7 +572,9 @@ static int s5_once(const struct mmn_scenario_params *p, enum mmn_hmm_variant v, 
 	mmn_sim_config_init(&cfg);
 	cfg.nr_cpus = 2;
 	cfg.nr_frames = 4096;
-	cfg.profile = p->profile ? p->profile : "6.5";
+	/* 5.14: events, change_pte and mmu_notifier_range_update_to_read_only()
+	 * (5.2-6.1), which the aware mirror's mprotect downgrade needs. */
+	cfg.profile = p->profile ? p->profile : "5.14";
 	err = mmn_scenario_sim_create(&sim, &cfg, p, false, NULL);
 	if (err)
 		return err;

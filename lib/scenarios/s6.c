@@ -533,6 +533,11 @@ static int s6_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 		/* (2) the variant's handling of the false positives */
 		erasing = st.by_event[MMN_NOTIFY_CLEAR] + st.by_event[MMN_NOTIFY_EXCLUSIVE] -
 			  st.skipped_own;
+		/* Without mmu_notifier_range_update_to_read_only() (6.5+) no
+		 * driver can tell a PROTECTION_VMA range that kept read access:
+		 * the event-aware mirror erases on those too. */
+		if (!mmn_sim_profile(sim)->range_update_to_read_only)
+			erasing += st.by_event[MMN_NOTIFY_PROTECTION_VMA];
 		if (v == MMN_HMM_EVENT_BLIND)
 			*decided = *decided && st.downgraded == 0 && st.skipped_own == 0 &&
 				   st.teardowns + st.needless + st.nonblock_refused == st.callbacks;

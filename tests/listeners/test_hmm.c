@@ -431,8 +431,11 @@ static void test_migrate_and_fault_back(void **state)
 	assert_int_equal(mmn_hmm_read(f->m, BASE, 4, out), 1);
 	assert_int_equal(out[0], 40);
 	assert_int_equal(out[1], 141);
-	/* migrate the mixed range again: two move, two already there */
-	assert_int_equal(mmn_hmm_migrate_to_device(f->m, BASE, 4), 2);
+	/* migrate the mixed range again: two move, two already there; the
+	 * result counts all four now on the device (hmm.h; the kernel's
+	 * cmd->cpages, hmm-tests migrate_multiple) */
+	assert_int_equal(mmn_hmm_migrate_to_device(f->m, BASE, 4), 4);
+	assert_int_equal(stats(f->m).migrated_to_device, 6);
 	assert_int_equal(mmn_hmm_read(f->m, BASE, 4, out), 0);
 	assert_int_equal(out[1], 141);
 	/* MIGRATE_TO_SYS */
@@ -482,6 +485,55 @@ static void test_exclusive_revoked_by_cpu(void **state)
 
 /* test_hmm passes a NULL owner: its own EXCLUSIVE range erases first, the
  * ATOMIC entry is stored afterwards. */
+/*
+ * hmm.exclusive_cow: atomics, then fork. Fork restores the device-exclusive
+ * entries to present PTEs without a notifier of their own
+ * (copy_nonpresent_pte() → try_restore_exclusive_pte(), 5.14-6.19) inside
+ * its PROTECTION_PAGE range, so the mirror must drop its ATOMIC entries
+ * there, whichever variant: the audit is clean, CHECK_EXCLUSIVE says none
+ * is left, both processes' CPU stores work, and a device atomic after the
+ * child's COW makes the parent's page exclusive again.
+ */
+static void exclusive_cow(enum mmn_hmm_variant v)
+{
+	struct hf *f = hf_new(v);
+	struct mmn_mm *child;
+	uint64_t old;
+
+	cpu_fill(f, 0, 4, 10);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(mmn_hmm_atomic(f->m, BASE + i * PG, 5, &old), 0);
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 4), -EPERM);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(mmn_check_quiescent(f->sim), 0);
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 4), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(cpu_get(child, BASE + i * PG), 15 + (uint64_t)i);
+		assert_int_equal(mmn_cpu_write(child, 1, BASE + i * PG, 100 + (uint64_t)i), 0);
+	}
+	assert_int_equal(mmn_hmm_atomic(f->m, BASE, 1, &old), 0);
+	assert_int_equal(old, 15);
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 1), -EPERM);
+	for (int i = 0; i < 4; i++) {
+		uint64_t want = 15 + (uint64_t)i + (i == 0);
+
+		assert_int_equal(cpu_get(f->mm, BASE + i * PG), want);
+		assert_int_equal(mmn_cpu_write(f->mm, 0, BASE + i * PG, want + 1), 0);
+		assert_int_equal(cpu_get(child, BASE + i * PG), 100 + (uint64_t)i);
+	}
+	assert_int_equal(mmn_hmm_check_exclusive(f->m, BASE, 4), 0);
+	assert_int_equal(mmn_check_quiescent(f->sim), 0);
+	mmn_mm_put(child);
+	hf_free(f, 0);
+}
+
+static void test_exclusive_entries_do_not_survive_fork(void **state)
+{
+	(void)state;
+	exclusive_cow(MMN_HMM_EVENT_AWARE);
+	exclusive_cow(MMN_HMM_EVENT_BLIND);
+}
+
 static void test_exclusive_null_owner_erases_then_stores(void **state)
 {
 	struct hf *f = hf_new(MMN_HMM_EVENT_AWARE);
@@ -583,9 +635,9 @@ struct s5 {
 	unsigned long zapped, downgraded, teardowns, refaults, faults;
 };
 
-static struct s5 s5_mprotect(enum mmn_hmm_variant v)
+static struct s5 s5_mprotect(enum mmn_hmm_variant v, const char *profile)
 {
-	struct hf *f = hf_new(v);
+	struct hf *f = hf_new_cfg(v, 0, profile);
 	uint64_t out[NPAGES];
 	struct mmn_hmm_stats st;
 	struct s5 r;
@@ -604,10 +656,12 @@ static struct s5 s5_mprotect(enum mmn_hmm_variant v)
 	return r;
 }
 
+/* 5.2-6.1: mmu_notifier_range_update_to_read_only() tells the aware mirror
+ * the range kept read access (5.14 here): it downgrades. */
 static void test_s5_mprotect_read_blind_vs_aware(void **state)
 {
-	struct s5 aware = s5_mprotect(MMN_HMM_EVENT_AWARE);
-	struct s5 blind = s5_mprotect(MMN_HMM_EVENT_BLIND);
+	struct s5 aware = s5_mprotect(MMN_HMM_EVENT_AWARE, "5.14");
+	struct s5 blind = s5_mprotect(MMN_HMM_EVENT_BLIND, "5.14");
 
 	(void)state;
 	assert_int_equal(aware.zapped, 0);
@@ -621,6 +675,26 @@ static void test_s5_mprotect_read_blind_vs_aware(void **state)
 	assert_int_equal(blind.refaults, NPAGES);
 	assert_int_equal(blind.faults, 1);
 	assert_true(aware.refaults < blind.refaults);
+}
+
+/* 6.5+ (and 4.x) define no mmu_notifier_range_update_to_read_only(): the
+ * aware mirror cannot tell mprotect(READ) from mprotect(NONE) and erases as
+ * the blind one does; with the knob on, "latest" downgrades again. */
+static void test_aware_mirror_erases_on_mprotect_without_update_to_read_only(void **state)
+{
+	static const char *const eras[] = { "4.15", "6.5", "latest" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++) {
+		struct s5 aware = s5_mprotect(MMN_HMM_EVENT_AWARE, eras[i]);
+
+		assert_false(mmn_profile_by_name(eras[i])->range_update_to_read_only);
+		assert_int_equal(aware.zapped, NPAGES);
+		assert_int_equal(aware.downgraded, 0);
+		assert_int_equal(aware.refaults, NPAGES);
+	}
+	assert_true(mmn_profile_by_name("5.2")->range_update_to_read_only);
+	assert_true(mmn_profile_by_name("5.14")->range_update_to_read_only);
 }
 
 static struct s5 s5_soft_dirty(enum mmn_hmm_variant v)
@@ -1031,11 +1105,13 @@ int main(void)
 		cmocka_unit_test(test_snapshot_reports_without_faulting),
 		cmocka_unit_test(test_migrate_and_fault_back),
 		cmocka_unit_test(test_exclusive_revoked_by_cpu),
+		cmocka_unit_test(test_exclusive_entries_do_not_survive_fork),
 		cmocka_unit_test(test_exclusive_null_owner_erases_then_stores),
 		cmocka_unit_test(test_exclusive_mprotect_read_eperm),
 		cmocka_unit_test(test_s7_valid_flag_maps_freed_frames),
 		cmocka_unit_test(test_s7_sequence_retries),
 		cmocka_unit_test(test_s5_mprotect_read_blind_vs_aware),
+		cmocka_unit_test(test_aware_mirror_erases_on_mprotect_without_update_to_read_only),
 		cmocka_unit_test(test_s5_soft_dirty_blind_vs_aware),
 		cmocka_unit_test(test_s5_own_migration_blind_vs_aware),
 		cmocka_unit_test(test_oom_reap_refused_while_device_busy),

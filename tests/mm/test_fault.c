@@ -155,7 +155,10 @@ static void test_shared_reference_forces_a_copy_on_write(void **state)
 
 	assert_int_equal(mmn_mmap(f->mm, 0, PG, RW, ANON, &a), 0);
 	assert_int_equal(mmn_cpu_write(f->mm, 0, a, 1), 0);
-	/* A pin (a device DMA, say) makes the page not exclusive. */
+	/* A pin (a device DMA, say) makes the refcount 2: copied where the
+	 * refcount decides (5.9-5.18 do_wp_page()); 5.19+ reuses the
+	 * PageAnonExclusive page (tests/ops/test_rmap_fork.c). */
+	assert_int_equal(mmn_sim_set_knob(f->sim, "cow_reuse_anon_exclusive", "false"), 0);
 	assert_int_equal(mmn_get_user_pages(f->mm, a, 0, &pfn, &gen), 0);
 	write_protect(f, a);
 	assert_int_equal(mmn_cpu_write(f->mm, 0, a, 2), 0);

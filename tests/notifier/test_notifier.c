@@ -1343,6 +1343,10 @@ static void test_range_update_to_read_only(void **state)
 			 0);
 	mmn_mmap_read_lock(f->mm);
 	mmn_notifier_range_init(&range, MMN_NOTIFY_PROTECTION_VMA, 0, f->mm, addr, addr + PG);
+	/* 6.5+ ("latest" here) define no such function: false. */
+	assert_false(mmn_notifier_range_update_to_read_only(&range));
+	/* 5.2-6.1 define it. */
+	assert_int_equal(mmn_sim_set_knob(f->sim, "range_update_to_read_only", "true"), 0);
 	assert_true(mmn_notifier_range_update_to_read_only(&range));
 	range.event = MMN_NOTIFY_CLEAR;
 	assert_false(mmn_notifier_range_update_to_read_only(&range));

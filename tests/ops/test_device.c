@@ -903,6 +903,82 @@ static void test_thp_is_split_for_exclusive_and_migrate(void **state)
 	fb_free(f, 0);
 }
 
+/* A PMD-mapped THP @base (2 MiB), its subpages filled with base + i; 0 if
+ * the fault path made no THP. */
+static unsigned long thp_filled(struct fb *f, unsigned long base)
+{
+	struct mmn_walk w;
+
+	fb_map(f, base, MMN_PMD_SIZE, ANON);
+	assert_int_equal(mmn_madvise(f->mm, base, MMN_PMD_SIZE, MMN_MADV_HUGEPAGE), 0);
+	fill(f, base, MMN_HPAGE_NR, 1000);
+	assert_int_equal(mmn_pgtable_walk(f->mm, base, &w), 0);
+	return w.level == MMN_PT_PMD ? mmn_pte_pfn(w.entry) : 0;
+}
+
+/*
+ * migrate_vma_collect_pmd() 5.14-6.5: a PMD-mapped anonymous THP is split
+ * (split_huge_page()) and all 512 subpages move to device memory; the
+ * 2 MiB frame is freed with the last. (6.19 moves it whole: not modelled.)
+ */
+static void test_thp_migrates_all_512_subpages_to_device(void **state)
+{
+	struct fb *f = fb_new_cfg("latest", 2048);
+	struct mmn_dev_pagemap *pg = dev_new(f, MMN_HPAGE_NR, NULL);
+	unsigned long *dp = calloc(MMN_HPAGE_NR, sizeof(*dp)), head;
+	unsigned long moved = 0;
+
+	(void)state;
+	head = thp_filled(f, BASE);
+	assert_int_not_equal(head, 0);
+	assert_int_equal(mmn_migrate_vma_to_device(f->mm, BASE, BASE + MMN_PMD_SIZE, pg, dp), 0);
+	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++) {
+		mmn_pte_t e = fb_entry(f->mm, BASE + i * PG);
+
+		if (!dp[i])
+			continue;
+		moved++;
+		assert_true(is_devpriv(e, true));
+		assert_int_equal(mmn_pte_pfn(e), dp[i]);
+		assert_int_equal(dev_read(f, dp[i]), 1000 + i);
+	}
+	assert_int_equal(moved, MMN_HPAGE_NR);
+	assert_true(fb_page(f, head).flags & MMN_PG_FREE);
+	assert_int_equal(mmn_audit(f->sim), 0);
+	/* The CPU reads fault the pages back, one by one. */
+	assert_int_equal(fb_read(f->mm, 0, BASE + 7 * PG), 1007);
+	assert_true(mmn_pte_present(fb_entry(f->mm, BASE + 7 * PG)));
+	assert_int_equal(mmn_munmap(f->mm, BASE, MMN_PMD_SIZE), 0);
+	assert_int_equal(mmn_devmem_destroy(pg), 0);
+	free(dp);
+	fb_free(f, 0);
+}
+
+/* split_huge_page() fails on a pinned THP: migrate_vma_collect_skip(), the
+ * THP stays PMD-mapped and nothing moves. */
+static void test_pinned_thp_is_skipped_by_migration(void **state)
+{
+	struct fb *f = fb_new_cfg("latest", 2048);
+	struct mmn_dev_pagemap *pg = dev_new(f, MMN_HPAGE_NR, NULL);
+	unsigned long *dp = calloc(MMN_HPAGE_NR, sizeof(*dp)), head, pfn;
+	struct mmn_walk w;
+
+	(void)state;
+	head = thp_filled(f, BASE);
+	assert_int_not_equal(head, 0);
+	assert_int_equal(mmn_get_user_pages(f->mm, BASE + 3 * PG, 0, &pfn, NULL), 0);
+	assert_int_equal(mmn_migrate_vma_to_device(f->mm, BASE, BASE + MMN_PMD_SIZE, pg, dp), 0);
+	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+		assert_int_equal(dp[i], 0);
+	assert_int_equal(mmn_pgtable_walk(f->mm, BASE, &w), 0);
+	assert_int_equal(w.level, MMN_PT_PMD);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pfn), 0);
+	assert_int_equal(mmn_munmap(f->mm, BASE, MMN_PMD_SIZE), 0);
+	assert_int_equal(mmn_devmem_destroy(pg), 0);
+	free(dp);
+	fb_free(f, 0);
+}
+
 /* S6: a recheck that fails makes a notification that changed nothing. */
 static int hook_done;
 static void break_write_hook(struct recorder *r, const struct rec_event *ev, void *arg)
@@ -1002,6 +1078,8 @@ int main(void)
 		cmocka_unit_test(test_exclusive_fork_waits_for_locked_page),
 		cmocka_unit_test(test_exclusive_retry_counts_false_positive),
 		cmocka_unit_test(test_thp_is_split_for_exclusive_and_migrate),
+		cmocka_unit_test(test_thp_migrates_all_512_subpages_to_device),
+		cmocka_unit_test(test_pinned_thp_is_skipped_by_migration),
 		cmocka_unit_test(test_exclusive_munmap_and_exit),
 	};
 

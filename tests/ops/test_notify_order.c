@@ -202,6 +202,9 @@ static void make_cow(struct fixture *f, unsigned long *pinned)
 	unsigned int idx = mmn_pt_index(f->base, MMN_LVL_PTE);
 	mmn_pte_t e;
 
+	/* The pin forces the copy only where the refcount decides (5.9-5.18
+	 * do_wp_page()); 5.19+ would reuse the exclusive page. */
+	assert_int_equal(mmn_sim_set_knob(f->sim, "cow_reuse_anon_exclusive", "false"), 0);
 	assert_int_equal(mmn_get_user_pages(f->mm, f->base, 0, pinned, NULL), 0);
 	mmn_spin_lock(&pt->ptl);
 	e = mmn_pte_get(f->sim, pt, idx, f->base);

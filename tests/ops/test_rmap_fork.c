@@ -304,6 +304,258 @@ static void test_fork_swap_entries_are_shared_by_the_child(void **state)
 	fb_free(f, 0);
 }
 
+/* ---- fork with pinned pages (GUP-after-fork) ---- */
+
+/* Pin BASE's page for a device write (FOLL_WRITE), after a first store. */
+static unsigned long pin_written_page(struct fb *f)
+{
+	unsigned long pfn;
+	uint32_t gen;
+
+	fb_map(f, BASE, 2 * PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	assert_int_equal(mmn_get_user_pages(f->mm, BASE, MMN_FOLL_WRITE, &pfn, &gen), 0);
+	return pfn;
+}
+
+/* A DMA store through the pin, then the value each process reads. */
+static void dma_store(struct fb *f, unsigned long pfn, uint64_t v)
+{
+	assert_int_equal(mmn_phys_access(f->sim, pfn, mmn_page_gen(f->sim, pfn), BASE, true, &v), 0);
+}
+
+/*
+ * 5.8 and older (5.2 copy_one_pte(): no pin check): fork shares the pinned
+ * page; the parent's next store copies it away from the pin, so the
+ * device's later writes reach the child and not the parent (GUP-after-fork).
+ * Same on "latest" with fork_copy_pinned and cow_reuse_anon_exclusive off.
+ */
+static void fork_shares_pinned_page(const char *profile, bool knobs_off)
+{
+	struct fb *f = fb_new(profile);
+	struct mmn_mm *child;
+	unsigned long pinned;
+
+	if (knobs_off) {
+		assert_int_equal(mmn_sim_set_knob(f->sim, "fork_copy_pinned", "false"), 0);
+		assert_int_equal(mmn_sim_set_knob(f->sim, "cow_reuse_anon_exclusive", "false"), 0);
+	}
+	pinned = pin_written_page(f);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(fb_pfn(child, BASE), pinned);
+	assert_false(mmn_pte_write(fb_entry(f->mm, BASE)));
+	fb_write(f->mm, 0, BASE, 2);
+	assert_int_not_equal(fb_pfn(f->mm, BASE), pinned); /* copied away from the pin */
+	dma_store(f, pinned, 77);
+	assert_int_equal(fb_read(f->mm, 0, BASE), 2); /* the parent lost the DMA */
+	assert_int_equal(fb_read(child, 1, BASE), 77); /* the child sees it */
+	mmn_mm_put(child);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pinned), 0);
+	fb_free(f, 0);
+}
+
+static void test_fork_shares_a_pinned_page_in_5_2(void **state)
+{
+	(void)state;
+	assert_false(mmn_profile_by_name("5.2")->fork_copy_pinned);
+	fork_shares_pinned_page("5.2", false);
+	fork_shares_pinned_page("latest", true);
+}
+
+/*
+ * 5.9+ (5.14 copy_present_page(), 6.5 copy_present_pte(), 6.19
+ * copy_present_ptes()): the child gets a copy of the maybe-pinned page at
+ * fork, the parent keeps its writable entry on the pinned page.
+ */
+static void fork_copies_pinned_page(const char *profile)
+{
+	struct fb *f = fb_new(profile);
+	struct mmn_mm *child;
+	unsigned long pinned, other;
+
+	pinned = pin_written_page(f);
+	fb_write(f->mm, 0, BASE + PG, 5); /* not pinned: shared as before */
+	other = fb_pfn(f->mm, BASE + PG);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_not_equal(fb_pfn(child, BASE), pinned);
+	assert_true(mmn_pte_write(fb_entry(child, BASE)));
+	assert_true(mmn_pte_write(fb_entry(f->mm, BASE)));
+	assert_int_equal(fb_page(f, pinned).mapcount, 1);
+	assert_int_equal(fb_pfn(child, BASE + PG), other);
+	assert_false(mmn_pte_write(fb_entry(f->mm, BASE + PG)));
+	fb_write(f->mm, 0, BASE, 2);
+	assert_int_equal(fb_pfn(f->mm, BASE), pinned);
+	dma_store(f, pinned, 77);
+	assert_int_equal(fb_read(f->mm, 0, BASE), 77); /* the pin stays coherent */
+	assert_int_equal(fb_read(child, 1, BASE), 1);  /* the child has the fork-time copy */
+	mmn_mm_put(child);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pinned), 0);
+	fb_free(f, 0);
+}
+
+static void test_fork_copies_a_pinned_page_eagerly_from_5_9(void **state)
+{
+	(void)state;
+	assert_true(mmn_profile_by_name("5.14")->fork_copy_pinned);
+	fork_copies_pinned_page("5.14");
+	fork_copies_pinned_page("6.5");
+	fork_copies_pinned_page("latest");
+}
+
+/*
+ * do_wp_page() on a pinned page mapped read-only (mprotect RO then RW):
+ * 5.9-5.18 copy it (page_count() != 1), the pin then sees nothing the
+ * process writes; 5.19+ (6.5 do_wp_page(): PageAnonExclusive) reuse it.
+ */
+static void test_cow_reuses_an_exclusive_pinned_page_from_5_19(void **state)
+{
+	static const struct { const char *profile; bool reuse; } eras[] = {
+		{ "5.2", false }, { "5.14", false }, { "6.5", true }, { "latest", true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(eras) / sizeof(eras[0]); i++) {
+		struct fb *f = fb_new(eras[i].profile);
+		unsigned long pinned = pin_written_page(f);
+
+		assert_int_equal(mmn_profile_by_name(eras[i].profile)->cow_reuse_anon_exclusive,
+				 eras[i].reuse);
+		assert_int_equal(mmn_mprotect(f->mm, BASE, 2 * PG, MMN_PROT_READ), 0);
+		assert_int_equal(mmn_mprotect(f->mm, BASE, 2 * PG, RW), 0);
+		fb_write(f->mm, 0, BASE, 2);
+		assert_int_equal(fb_pfn(f->mm, BASE) == pinned, eras[i].reuse);
+		dma_store(f, pinned, 77);
+		assert_int_equal(fb_read(f->mm, 0, BASE), eras[i].reuse ? 77 : 2);
+		assert_int_equal(mmn_unpin_user_page(f->sim, pinned), 0);
+		fb_free(f, 0);
+	}
+}
+
+/* After fork shared a page it is no longer exclusive: with the child gone
+ * the parent's write reuses it only because the refcount is 1 again, and
+ * a pin taken through a read-only shared entry does not make it reusable. */
+static void test_cow_after_fork_does_not_reuse_a_shared_page_with_extra_refs(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct mmn_mm *child;
+	unsigned long pfn;
+
+	(void)state;
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	pfn = fb_pfn(f->mm, BASE);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_true(fb_page(f, pfn).flags & MMN_PG_ANON_SHARED);
+	mmn_mm_put(child);
+	assert_int_equal(mmn_get_page(f->sim, pfn), 0); /* a transient reference */
+	fb_write(f->mm, 0, BASE, 2);
+	assert_int_not_equal(fb_pfn(f->mm, BASE), pfn); /* not exclusive: copied */
+	assert_int_equal(mmn_put_page(f->sim, pfn), 0);
+	/* Without the extra reference the shared page is reused and exclusive again. */
+	pfn = fb_pfn(f->mm, BASE);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	mmn_mm_put(child);
+	fb_write(f->mm, 0, BASE, 3);
+	assert_int_equal(fb_pfn(f->mm, BASE), pfn);
+	assert_false(fb_page(f, pfn).flags & MMN_PG_ANON_SHARED);
+	fb_free(f, 0);
+}
+
+/* A pinned THP (5.9+ copy_huge_pmd(): the pin check fails, the PMD is
+ * split, -EAGAIN, the PTEs are copied one by one, each subpage of the
+ * pinned folio eagerly); 5.2 shares the PMD leaf. */
+static void fork_pinned_thp(const char *profile, bool copies)
+{
+	struct fb *f = fb_new_cfg(profile, 2048);
+	struct mmn_mm *child;
+	struct mmn_walk w;
+	unsigned long pinned;
+	uint32_t gen;
+
+	fb_map(f, BASE, MMN_PMD_SIZE, ANON);
+	assert_int_equal(mmn_madvise(f->mm, BASE, MMN_PMD_SIZE, MMN_MADV_HUGEPAGE), 0);
+	fb_write(f->mm, 0, BASE + 3 * PG, 3);
+	assert_int_equal(mmn_pgtable_walk(f->mm, BASE, &w), 0);
+	assert_int_equal(w.level, MMN_PT_PMD);
+	assert_int_equal(mmn_get_user_pages(f->mm, BASE + 3 * PG, MMN_FOLL_WRITE, &pinned, &gen), 0);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(mmn_pgtable_walk(f->mm, BASE, &w), 0);
+	assert_int_equal(w.level, copies ? MMN_PT_PTE : MMN_PT_PMD);
+	/* (A PMD leaf's walk names the head: subpage 3 is head + 3.) */
+	assert_int_equal(fb_pfn(f->mm, BASE + 3 * PG) + (copies ? 0 : 3), pinned);
+	assert_int_equal(fb_pfn(child, BASE + 3 * PG) + (copies ? 0 : 3) != pinned, copies);
+	assert_int_equal(mmn_pte_write(fb_entry(f->mm, BASE + 3 * PG)), copies);
+	assert_int_equal(fb_read(child, 1, BASE + 3 * PG), 3);
+	mmn_mm_put(child);
+	assert_int_equal(mmn_unpin_user_page(f->sim, pinned), 0);
+	fb_free(f, 0);
+}
+
+static void test_fork_copies_a_pinned_thp_pte_wise_from_5_9(void **state)
+{
+	(void)state;
+	fork_pinned_thp("5.2", false);
+	fork_pinned_thp("5.14", true);
+	fork_pinned_thp("latest", true);
+}
+
+/* ---- fork's write-protect window holds pages stable ---- */
+
+/* A device that kept a writable translation of BASE's page from before
+ * fork (a buggy listener: it ignores every notification) and stores
+ * through it when fork's range ends: after the write-protect, before the
+ * parent's late TLB flush. */
+struct stale_dev {
+	struct mmn_notifier sub;
+	struct fb *f;
+	unsigned long pfn;
+	uint32_t gen;
+	int stores;
+};
+
+static void stale_dev_end(struct mmn_notifier *sub, const struct mmn_notifier_range *range)
+{
+	struct stale_dev *d = (struct stale_dev *)sub;
+	uint64_t v = 99;
+
+	if (range->event != MMN_NOTIFY_PROTECTION_PAGE || d->stores++)
+		return;
+	assert_int_equal(mmn_phys_access(d->f->sim, d->pfn, d->gen, BASE, true, &v), 0);
+}
+
+static const struct mmn_notifier_ops stale_dev_ops = {
+	.invalidate_range_end = stale_dev_end,
+};
+
+static void test_fork_window_reports_a_device_store_as_lost_write(void **state)
+{
+	struct fb *f = fb_new("latest");
+	struct stale_dev d = { .f = f };
+	struct mmn_mm *child;
+	uint64_t v = 7;
+
+	(void)state;
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	d.pfn = fb_pfn(f->mm, BASE);
+	d.gen = mmn_page_gen(f->sim, d.pfn);
+	d.sub.ops = &stale_dev_ops;
+	assert_int_equal(mmn_notifier_register(&d.sub, f->mm), 0);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(d.stores, 1);
+	/* The store landed in the page the child shares: lost for the parent's
+	 * view of fork (check.h: fork holds the page stable). */
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 1);
+	assert_int_equal(fb_read(child, 1, BASE), 99);
+	/* After fork the page is no longer held stable: a store is fine. */
+	assert_false(fb_page(f, d.pfn).flags & (MMN_PG_STABLE | MMN_PG_FORK_WP));
+	assert_int_equal(mmn_phys_access(f->sim, d.pfn, d.gen, BASE, true, &v), 0);
+	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOST_WRITE), 1);
+	assert_int_equal(mmn_notifier_unregister(&d.sub, f->mm), 0);
+	mmn_mm_put(child);
+	fb_free(f, 1);
+}
+
 static void test_fork_rejects_null(void **state)
 {
 	struct fb *f = fb_new("latest");
@@ -364,6 +616,12 @@ int main(void)
 		cmocka_unit_test(test_fork_notifies_then_invalidate_range_at_end_4_15),
 		cmocka_unit_test(test_fork_copies_private_hugetlb_eagerly),
 		cmocka_unit_test(test_fork_swap_entries_are_shared_by_the_child),
+		cmocka_unit_test(test_fork_shares_a_pinned_page_in_5_2),
+		cmocka_unit_test(test_fork_copies_a_pinned_page_eagerly_from_5_9),
+		cmocka_unit_test(test_cow_reuses_an_exclusive_pinned_page_from_5_19),
+		cmocka_unit_test(test_cow_after_fork_does_not_reuse_a_shared_page_with_extra_refs),
+		cmocka_unit_test(test_fork_copies_a_pinned_thp_pte_wise_from_5_9),
+		cmocka_unit_test(test_fork_window_reports_a_device_store_as_lost_write),
 		cmocka_unit_test(test_fork_rejects_null),
 		cmocka_unit_test(test_fork_out_of_frames_tears_the_child_down),
 	};

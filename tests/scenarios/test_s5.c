@@ -57,7 +57,7 @@ static void test_wrong_blind_tears_down_and_refaults(void **state)
 	(void)state;
 	assert_true(r.claim_holds);
 	assert_int_equal(r.violations, 0);
-	assert_string_equal(r.profile, "6.5");
+	assert_string_equal(r.profile, "5.14");
 	/* mprotect(READ) and soft-dirty: one teardown of 16 entries each, 16
 	 * pages re-faulted each in one pass; its own 2 MIGRATE ranges needless */
 	assert_int_equal(counter(&r, "teardowns"), 2);

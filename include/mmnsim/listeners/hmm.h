@@ -71,8 +71,13 @@ enum mmn_hmm_variant {
 	/**
 	 * The event-aware interval-notifier driver (5.5+ dmirror, with the
 	 * events of 5.2+). PROTECTION_VMA ranges that leave the VMA readable
-	 * (mmn_notifier_range_update_to_read_only()) and PROTECTION_PAGE ranges
-	 * downgrade the covered entries to read-only instead of erasing them;
+	 * (mmn_notifier_range_update_to_read_only(), in the profiles whose
+	 * kernel defines it: 5.2-6.1; in 6.5+ a driver has only the event and
+	 * erases on every PROTECTION_VMA) and PROTECTION_PAGE ranges
+	 * downgrade the covered entries to read-only instead of erasing them
+	 * (except ATOMIC entries under PROTECTION_PAGE: fork restores
+	 * device-exclusive entries inside that range without another
+	 * notification, so they are erased);
 	 * SOFT_DIRTY ranges keep every entry (same page, same access) and only
 	 * drop WRITE, so the next device store faults and marks the page
 	 * soft-dirty again (a device that kept WRITE would lose that, and the
