@@ -275,6 +275,34 @@ static void test_writeback_with_kvm_stays_audit_clean(void **state)
 	ft_teardown(&t, 0);
 }
 
+/* An HMM mirror of a file mapping: each writeback takes the device's write
+ * permission (PROTECTION_PAGE: downgraded or erased, as its era lets it
+ * tell), so the next device store faults, re-dirties the page and reaches
+ * the disk at the next writeback; no stale translation at any point. */
+static void test_writeback_with_hmm_mirror_loses_no_device_store(void **state)
+{
+	struct ft t;
+	struct mmn_hmm *m;
+	struct mmn_hmm_stats st;
+	uint64_t v;
+
+	(void)state;
+	ft_setup(&t, "latest");
+	assert_int_equal(mmn_hmm_create(t.f->mm, BASE, 4 * PG, NULL, &m), 0);
+	for (uint64_t round = 1; round <= 3; round++) {
+		v = 200 + round;
+		assert_true(mmn_hmm_write(m, BASE + 2 * PG, 1, &v) >= 0);
+		assert_int_equal(mmn_file_writeback(t.file, 0, 0), 1);
+		assert_int_equal(disk(&t, 2 * PG), 200 + round);
+		assert_int_equal(mmn_audit(t.f->sim), 0);
+	}
+	assert_int_equal(mmn_hmm_get_stats(m, &st), 0);
+	assert_int_equal(st.writes, 3);
+	assert_true(st.downgraded + st.zapped >= 3);
+	assert_int_equal(mmn_hmm_destroy(m), 0);
+	ft_teardown(&t, 0);
+}
+
 /* ---- unmap_mapping_range(): truncate, hole punch, MADV_REMOVE ---- */
 
 struct cache_probe {
@@ -503,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_writeback_event_is_unmap_before_5_2),
 		cmocka_unit_test(test_writeback_invalidate_page_under_ptl_4_12),
 		cmocka_unit_test(test_writeback_with_kvm_stays_audit_clean),
+		cmocka_unit_test(test_writeback_with_hmm_mirror_loses_no_device_store),
 		cmocka_unit_test(test_truncate_zaps_every_mapping_then_drops_the_cache),
 		cmocka_unit_test(test_punch_hole_zaps_once_and_zeroes_the_blocks),
 		cmocka_unit_test(test_truncate_event_is_unmap_before_5_2),
