@@ -341,6 +341,10 @@ struct mmn_shmem {
 	uint64_t *disk;
 	_Atomic unsigned long size;
 	struct mmn_sim *sim;
+	/* mapping->invalidate_lock (5.15+): truncate and hole punching hold it
+	 * for write; the faults that could map a page being removed hold it
+	 * for read (lib/ops/filemap.c, truncate.c). */
+	struct mmn_rwsem invalidate_lock;
 };
 
 /*
@@ -487,6 +491,7 @@ unsigned long mmn__get_unmapped_area(struct mmn_mm *mm, unsigned long hint, unsi
 
 extern const struct mmn_lock_class mmn_anon_vma_class;
 extern const struct mmn_lock_class mmn_i_mmap_class;
+extern const struct mmn_lock_class mmn_invalidate_lock_class;
 
 /* anon_vma_alloc(): refcount 1 (for the VMA that will hold it), or NULL. */
 struct mmn_anon_vma *mmn_anon_vma_alloc(struct mmn_sim *sim);

@@ -154,8 +154,9 @@ static bool filemap_still_cached(struct mmn_shmem *f, unsigned long index, unsig
  * locked (VM_FAULT_LOCKED), checked against truncation, then mapped under
  * the PTL: read-only for a load (even in a writable VMA), writable and dirty
  * for a store, which then marks the page dirty before unlocking it
- * (do_page_mkwrite() + fault_dirty_shared_page()). Returns 0 (done, or lost
- * a race: retry), -EFAULT past i_size (SIGBUS), -ENOMEM.
+ * (do_page_mkwrite() + fault_dirty_shared_page()). A page not cached is
+ * read in under invalidate_lock for read (filemap_fault(), 5.15+). Returns 0
+ * (done, or lost a race: retry), -EFAULT past i_size (SIGBUS), -ENOMEM.
  */
 int mmn__filemap_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
 		       unsigned int idx, unsigned long addr, bool write)
@@ -163,37 +164,52 @@ int mmn__filemap_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_shmem *f = vma->file;
 	unsigned long index = vma->pgoff + ((addr - vma->start) >> MMN_PAGE_SHIFT), pfn;
-	bool done = false;
+	bool done = false, inval;
+	int err = 0;
 
-	if (index >= atomic_load(&f->size))
-		return -EFAULT;
+	/* Not cached: read it in under invalidate_lock (5.15+), which keeps a
+	 * truncation or hole punch from running meanwhile. */
+	mmn_raw_lock(&f->lock);
+	inval = index < f->nr_slots && !f->slots[index];
+	mmn_raw_unlock(&f->lock);
+	if (inval)
+		mmn_down_read(&f->invalidate_lock);
+	if (index >= atomic_load(&f->size)) {
+		err = -EFAULT;
+		goto out;
+	}
 	pfn = filemap_get_page(sim, f, index);
-	if (!pfn)
-		return -ENOMEM;
+	if (!pfn) {
+		err = -ENOMEM;
+		goto out;
+	}
 	mmn_lock_page(sim, pfn);
-	if (!filemap_still_cached(f, index, pfn)) {
-		mmn_unlock_page(sim, pfn);
-		mmn_put_page(sim, pfn);
-		return index >= atomic_load(&f->size) ? -EFAULT : 0;
+	if (filemap_still_cached(f, index, pfn)) {
+		mmn_spin_lock(&pt->ptl);
+		if (mmn_pte_none(mmn_pte_get(sim, pt, idx, addr))) {
+			mmn_page_add_map(sim, pfn);
+			mmn_pte_set(sim, pt, idx, addr,
+				    mmn_mk_pte(pfn, MMN_PTE_ACCESSED |
+							    (write ? MMN_PTE_WRITE | MMN_PTE_DIRTY |
+									     MMN_PTE_SOFT_DIRTY
+								   : 0)));
+			done = true;
+		}
+		mmn_spin_unlock(&pt->ptl);
+		if (done && write)
+			atomic_fetch_or(&mmn_pfn_to_page(sim, pfn)->flags, MMN_PG_DIRTY);
+	} else if (index >= atomic_load(&f->size)) {
+		err = -EFAULT; /* truncated meanwhile: SIGBUS */
 	}
-	mmn_spin_lock(&pt->ptl);
-	if (mmn_pte_none(mmn_pte_get(sim, pt, idx, addr))) {
-		mmn_page_add_map(sim, pfn);
-		mmn_pte_set(sim, pt, idx, addr,
-			    mmn_mk_pte(pfn, MMN_PTE_ACCESSED |
-						    (write ? MMN_PTE_WRITE | MMN_PTE_DIRTY |
-								     MMN_PTE_SOFT_DIRTY
-							   : 0)));
-		done = true;
-	}
-	mmn_spin_unlock(&pt->ptl);
-	if (done && write)
-		atomic_fetch_or(&mmn_pfn_to_page(sim, pfn)->flags, MMN_PG_DIRTY);
 	mmn_unlock_page(sim, pfn);
 	if (!done)
 		mmn_put_page(sim, pfn);
-	filemap_stat(&sim->fault_stats.shared);
-	return 0;
+	else
+		filemap_stat(&sim->fault_stats.shared);
+out:
+	if (inval)
+		mmn_up_read(&f->invalidate_lock);
+	return err;
 }
 
 /*
@@ -218,6 +234,10 @@ int mmn__filemap_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptde
 	}
 	atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed);
 	mmn_spin_unlock(&pt->ptl);
+	/* ->page_mkwrite() of ext4 / xfs: invalidate_lock for read (5.15+), so
+	 * a store to a page being truncated waits for the truncation (whose
+	 * zap removes this entry) instead of spinning on the refault. */
+	mmn_down_read(&vma->file->invalidate_lock);
 	mmn_lock_page(sim, pfn);
 	if (filemap_still_cached(vma->file, p->index, pfn)) {
 		mmn_spin_lock(&pt->ptl);
@@ -230,6 +250,7 @@ int mmn__filemap_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptde
 			atomic_fetch_or(&p->flags, MMN_PG_DIRTY);
 	}
 	mmn_unlock_page(sim, pfn);
+	mmn_up_read(&vma->file->invalidate_lock);
 	mmn_put_page(sim, pfn);
 	if (done)
 		filemap_stat(&sim->fault_stats.reuse);

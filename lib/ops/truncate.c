@@ -16,6 +16,9 @@
  *     it again (unmap_mapping_folio())       folio lock, or finds it gone
  *     take it out of the cache, unlock       (truncated: retry / SIGBUS)
  *
+ * Truncation and hole punching hold mapping->invalidate_lock for write
+ * (5.15+; the filesystems' setattr / fallocate): a fault that must read a
+ * page in, and a store's ->page_mkwrite(), wait for them (lib/ops/filemap.c).
  * The zap reaches each mm through i_mmap without that mm's mmap_lock: the
  * VMA stays on i_mmap (and its page tables stay) until free_pgtables()
  * unlinks it under i_mmap_rwsem for write.
@@ -121,7 +124,10 @@ static unsigned long truncate_one(struct mmn_sim *sim, struct mmn_shmem *f, unsi
 static void truncate_range(struct mmn_sim *sim, struct mmn_shmem *f, unsigned long first,
 			   unsigned long last, bool twice)
 {
-	unsigned long zapped = unmap_mapping_pages(f, first, last);
+	unsigned long zapped;
+
+	mmn__lockdep_assert_held(&f->invalidate_lock, "invalidate_lock");
+	zapped = unmap_mapping_pages(f, first, last);
 
 	for (unsigned long i = first; i <= last && i < f->nr_slots; i++)
 		zapped += truncate_one(sim, f, i);
@@ -141,9 +147,12 @@ int mmn_file_truncate(struct mmn_file *file, unsigned long size)
 	pages = (size >> MMN_PAGE_SHIFT) + !!(size & ~MMN_PAGE_MASK);
 	if (pages > f->nr_slots)
 		return -EFBIG;
-	/* truncate_setsize(): i_size first, so new faults past it fail. */
+	/* The filesystem's setattr: invalidate_lock for write (5.15+), then
+	 * truncate_setsize(): i_size first, so new faults past it fail. */
+	mmn_down_write(&f->invalidate_lock);
 	if (pages < atomic_exchange(&f->size, pages))
 		truncate_range(f->sim, f, pages, f->nr_slots - 1, true);
+	mmn_up_write(&f->invalidate_lock);
 	return 0;
 }
 
@@ -154,9 +163,12 @@ int mmn_file_punch_hole(struct mmn_file *file, unsigned long offset, unsigned lo
 	if (!file || (offset | len) & ~MMN_PAGE_MASK ||
 	    (offset >> MMN_PAGE_SHIFT) + (len >> MMN_PAGE_SHIFT) > f->nr_slots)
 		return -EINVAL;
-	if (len)
-		truncate_range(f->sim, f, offset >> MMN_PAGE_SHIFT,
-			       ((offset + len) >> MMN_PAGE_SHIFT) - 1, false);
+	if (!len)
+		return 0;
+	mmn_down_write(&f->invalidate_lock); /* the filesystem's fallocate */
+	truncate_range(f->sim, f, offset >> MMN_PAGE_SHIFT, ((offset + len) >> MMN_PAGE_SHIFT) - 1,
+		       false);
+	mmn_up_write(&f->invalidate_lock);
 	return 0;
 }
 
@@ -196,7 +208,9 @@ int mmn__madvise_remove(struct mmn_mm *mm, unsigned long start, unsigned long en
 
 		atomic_fetch_add_explicit(&f->refcount, 1, memory_order_relaxed); /* get_file() */
 		mmn_mmap_read_unlock(mm);
+		mmn_down_write(&f->invalidate_lock);
 		truncate_range(mm->sim, f, first, first + ((e - addr) >> MMN_PAGE_SHIFT) - 1, false);
+		mmn_up_write(&f->invalidate_lock);
 		mmn_shmem_put(mm->sim, f);
 		addr = e;
 		mmn_mmap_read_lock(mm);
