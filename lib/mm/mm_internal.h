@@ -341,9 +341,11 @@ struct mmn_shmem {
 	uint64_t *disk;
 	_Atomic unsigned long size;
 	struct mmn_sim *sim;
-	/* mapping->invalidate_lock (5.15+): truncate and hole punching hold it
-	 * for write; the faults that could map a page being removed hold it
-	 * for read (lib/ops/filemap.c, truncate.c). */
+	/* mapping->invalidate_lock (not in 5.14, in 5.19 mm/filemap.c; ext4's
+	 * i_mmap_sem played the part before, as in 5.14 fs/ext4/inode.c):
+	 * truncate and hole punching hold it for write; the faults that could
+	 * map a page being removed hold it for read (lib/ops/filemap.c,
+	 * truncate.c). Modelled in every profile. */
 	struct mmn_rwsem invalidate_lock;
 };
 
