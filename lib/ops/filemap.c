@@ -167,8 +167,9 @@ int mmn__filemap_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc
 	bool done = false, inval;
 	int err = 0;
 
-	/* Not cached: read it in under invalidate_lock (5.15+; ext4's i_mmap_sem before), which keeps a
-	 * truncation or hole punch from running meanwhile. */
+	/* Not cached: read it in under invalidate_lock (5.15+; ext4's
+	 * i_mmap_sem before), which keeps a truncation or hole punch from
+	 * running meanwhile. */
 	mmn_raw_lock(&f->lock);
 	inval = index < f->nr_slots && !f->slots[index];
 	mmn_raw_unlock(&f->lock);
@@ -234,9 +235,10 @@ int mmn__filemap_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptde
 	}
 	atomic_fetch_add_explicit(&p->refcount, 1, memory_order_relaxed);
 	mmn_spin_unlock(&pt->ptl);
-	/* ->page_mkwrite() of ext4 / xfs: invalidate_lock for read (5.15+; ext4's i_mmap_sem before), so
-	 * a store to a page being truncated waits for the truncation (whose
-	 * zap removes this entry) instead of spinning on the refault. */
+	/* ->page_mkwrite() of ext4 / xfs: invalidate_lock for read (5.15+;
+	 * ext4's i_mmap_sem before), so a store to a page being truncated
+	 * waits for the truncation (whose zap removes this entry) instead of
+	 * spinning on the refault. */
 	mmn_down_read(&vma->file->invalidate_lock);
 	mmn_lock_page(sim, pfn);
 	if (filemap_still_cached(vma->file, p->index, pfn)) {

@@ -17,8 +17,9 @@
  *     take it out of the cache, unlock       (truncated: retry / SIGBUS)
  *
  * Truncation and hole punching hold mapping->invalidate_lock for write
- * (5.15+, ext4's i_mmap_sem before; the filesystems' setattr / fallocate): a fault that must read a
- * page in, and a store's ->page_mkwrite(), wait for them (lib/ops/filemap.c).
+ * (5.15+, ext4's i_mmap_sem before; the filesystems' setattr / fallocate):
+ * a fault that must read a page in, and a store's ->page_mkwrite(), wait
+ * for them (lib/ops/filemap.c).
  * The zap reaches each mm through i_mmap without that mm's mmap_lock: the
  * VMA stays on i_mmap (and its page tables stay) until free_pgtables()
  * unlinks it under i_mmap_rwsem for write.
@@ -147,8 +148,9 @@ int mmn_file_truncate(struct mmn_file *file, unsigned long size)
 	pages = (size >> MMN_PAGE_SHIFT) + !!(size & ~MMN_PAGE_MASK);
 	if (pages > f->nr_slots)
 		return -EFBIG;
-	/* The filesystem's setattr: invalidate_lock for write (5.15+; ext4's i_mmap_sem before), then
-	 * truncate_setsize(): i_size first, so new faults past it fail. */
+	/* The filesystem's setattr: invalidate_lock for write (5.15+; ext4's
+	 * i_mmap_sem before), then truncate_setsize(): i_size first, so new
+	 * faults past it fail. */
 	mmn_down_write(&f->invalidate_lock);
 	if (pages < atomic_exchange(&f->size, pages))
 		truncate_range(f->sim, f, pages, f->nr_slots - 1, true);
