@@ -6,8 +6,10 @@
  * @c nr_nodes equal pfn ranges, node i owning the i-th; CPU c belongs to
  * node c * nr_nodes / nr_cpus. The policy is the default local one
  * (mpol_misplaced() with MPOL_LOCAL): a page is misplaced when its node is
- * not the node of the CPU that took the NUMA hinting fault. With one node
- * (the default) nothing is ever misplaced.
+ * not the node of the CPU that took the NUMA hinting fault (a GUP or
+ * populate fault has no CPU here and never migrates). With one node (the
+ * default) nothing is ever misplaced. The order of do_numa_page() follows
+ * the profile's numa_map_before_migrate (profile.h).
  */
 #ifndef MMNSIM_NUMA_H
 #define MMNSIM_NUMA_H

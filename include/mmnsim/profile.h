@@ -87,6 +87,12 @@ struct mmn_profile {
 	 *  can: a small value lets a scenario of a few pages show the window
 	 *  between that flush and invalidate_range_end (docs/listeners.md). */
 	unsigned int gather_batch;
+	/** do_numa_page() makes the hinting entry present again before it
+	 *  migrates a misplaced page, which then unmaps a present entry
+	 *  (4.12-5.10 mm/memory.c); false: the entry stays PROT_NONE until
+	 *  the migration entry replaces it, and is made present only if the
+	 *  migration fails (5.14, 6.19). */
+	bool numa_map_before_migrate;
 };
 
 /**

@@ -422,27 +422,36 @@ static int numa_migrate_target(struct mmn_sim *sim, mmn_pte_t e, int cpu)
 	return mmn__pfn_nid(sim, pfn) == nid ? -1 : (int)nid;
 }
 
+/* The misplaced page of @orig goes to node @target (migrate_misplaced_folio()
+ * → the migrate path of lib/ops/migrate.c); the caller holds a reference. */
+static void numa_migrate(struct mmn_sim *sim, mmn_pte_t orig, int target)
+{
+	mmn__op_stat_call(sim, MMN_OP_MIGRATE);
+	mmn__op_stat_pages(sim, MMN_OP_MIGRATE, mmn__migrate_one(sim, mmn_pte_pfn(orig), target), 0);
+}
+
 /*
  * do_numa_page(): a CPU touched a PROT_NONE hinting entry of an accessible
  * VMA (change_prot_numa()). Under the PTL, if the entry is still the one
- * that faulted and its page is misplaced (numa_migrate_check()), 5.13+
- * (6.19 mm/memory.c) leaves the entry PROT_NONE, takes a reference, drops
- * the PTL and migrates the page (migrate_misplaced_folio() → the migrate
- * path of lib/ops/migrate.c: per mapping CLEAR start, clear + flush under
- * the PTL, migration entry, end; then the new page mapped); the entry is
- * made present again only if the migration failed. A page that stays (one
- * node, a GUP fault with no CPU, a well placed page) is made present with
- * the bits it kept. Counted as a NUMA fault; the access is retried, and a
- * store to an entry that was read-only still takes the write fault. The
- * pre-5.13 order (make present first, then migrate a present entry) is not
- * modelled.
+ * that faulted, numa_migrate_check() decides whether its page is misplaced.
+ * 5.14+ (6.19 mm/memory.c): a misplaced page is migrated with the entry
+ * still PROT_NONE (a reference taken, the PTL dropped; the migrate path
+ * notifies CLEAR per mapping and replaces the entry by a migration entry,
+ * then the new page); the entry is made present only if the migration
+ * failed, or for a page that stays. numa_map_before_migrate (4.12-5.10):
+ * the entry is made present first (ptep_modify_prot_start/commit), then the
+ * page migrated, whose unmap then clears and flushes a present entry. A
+ * fault with no CPU (GUP, populate) or one node never migrates. Counted as
+ * a NUMA fault; the access is retried, and a store to an entry that was
+ * read-only still takes the write fault.
  */
 static int do_numa_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
 			unsigned long addr, mmn_pte_t orig, int cpu)
 {
 	struct mmn_sim *sim = mm->sim;
-	int target = -1;
-	bool done;
+	mmn_pte_t present = (orig | MMN_PTE_PRESENT | MMN_PTE_ACCESSED) & ~MMN_PTE_PROTNONE;
+	bool first = ops_profile(mm)->numa_map_before_migrate, done = false;
+	int target;
 
 	mmn_spin_lock(&pt->ptl);
 	if (mmn_pte_get(sim, pt, idx, addr) != orig) {
@@ -450,28 +459,29 @@ static int do_numa_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int i
 		return 0;
 	}
 	target = numa_migrate_target(sim, orig, cpu);
-	if (target >= 0) {
-		unsigned long pfn = mmn_pte_pfn(orig);
-
-		/* migrate_misplaced_folio_prepare(): isolated, with a reference. */
-		atomic_fetch_add_explicit(&mmn_pfn_to_page(sim, pfn)->refcount, 1,
-					  memory_order_relaxed);
-		mmn_spin_unlock(&pt->ptl);
-		fault_stat(&sim->fault_stats.numa);
-		mmn__op_stat_call(sim, MMN_OP_MIGRATE);
-		mmn__op_stat_pages(sim, MMN_OP_MIGRATE, mmn__migrate_one(sim, pfn, target), 0);
-		mmn_spin_lock(&pt->ptl);
-		if (mmn_pte_get(sim, pt, idx, addr) != orig) { /* migrated, or changed */
-			mmn_spin_unlock(&pt->ptl);
-			return 0;
-		}
+	if (first || target < 0) {
+		/* Present now: the old order, or a page that stays (out_map). */
+		done = mmn_pte_cmpxchg(sim, pt, idx, addr, orig, present);
+		if (!done)
+			target = -1;
 	}
-	/* numa_rebuild_single_mapping() (out_map). */
-	done = mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
-			       (orig | MMN_PTE_PRESENT | MMN_PTE_ACCESSED) & ~MMN_PTE_PROTNONE);
+	if (target >= 0) /* migrate_misplaced_folio_prepare(): a reference */
+		atomic_fetch_add_explicit(&mmn_pfn_to_page(sim, mmn_pte_pfn(orig))->refcount, 1,
+					  memory_order_relaxed);
 	mmn_spin_unlock(&pt->ptl);
-	if (done && target < 0)
+	if (done || target >= 0)
 		fault_stat(&sim->fault_stats.numa);
+	if (target < 0)
+		return 0;
+	numa_migrate(sim, orig, target);
+	if (first)
+		return 0;
+	/* out_map after a failed migration: the entry is still the one that
+	 * faulted (a migrated page's entry now maps the new page). */
+	mmn_spin_lock(&pt->ptl);
+	if (mmn_pte_get(sim, pt, idx, addr) == orig)
+		mmn_pte_cmpxchg(sim, pt, idx, addr, orig, present);
+	mmn_spin_unlock(&pt->ptl);
 	return 0;
 }
 

@@ -14,7 +14,8 @@
 #include <mmnsim/profile.h>
 #include <mmnsim/tlb.h>
 
-#define ERA(n, flush, onlyend, widen, ev, cpte, nb, mremap, itree, mig, excl, exclclear)      \
+#define ERA(n, flush, onlyend, widen, ev, cpte, nb, mremap, itree, mig, excl, exclclear,    \
+	    numamap)                                                                            \
 	{ .name = n, .secondary_flush = flush, .only_end_skips_flush = onlyend,                \
 	  .pmd_share_widen = widen, .events = ev, .change_pte = cpte,                           \
 	  .put_page_before_secondary_flush = false, .nonblock = nb,                             \
@@ -22,28 +23,29 @@
 	  .device_exclusive = excl, .exclusive_restore_clear = exclclear,                       \
 	  /* both are mm-tree 2025/26 changes (reference section 2) */                          \
 	  .oom_reap_clear = exclclear,                                                          \
-	  .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH }
+	  .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH,                            \
+	  .numa_map_before_migrate = numamap }
 
 /* Oldest first. */
 static const struct mmn_profile profiles[] = {
 	ERA("4.12", MMN_SECFLUSH_INVALIDATE_PAGE, false, false, false, true, false, false, false,
-	    false, false, false),
+	    false, false, false, true),
 	ERA("4.13", MMN_SECFLUSH_CALL_SITES, false, false, false, true, false, false, false, false,
-	    false, false),
+	    false, false, true),
 	ERA("4.15", MMN_SECFLUSH_CALL_SITES, true, false, false, true, false, false, false, false,
-	    false, false),
+	    false, false, true),
 	ERA("5.2", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, false, false, false,
-	    false),
+	    false, true),
 	ERA("5.14", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
-	    false),
+	    false, false),
 	ERA("6.5", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
-	    false),
+	    false, false),
 	ERA("6.6", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, true, true, true, true, true,
-	    true, false),
+	    true, false, false),
 	ERA("6.10", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
-	    true, false),
+	    true, false, false),
 	ERA("latest", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
-	    true, true),
+	    true, true, false),
 };
 
 static const char *const flush_names[] = {
@@ -78,6 +80,7 @@ static const struct knob {
 	K(oom_reap_clear, KNOB_BOOL),
 	K(tlb_flush_ceiling, KNOB_UINT),
 	KU(gather_batch, 1, MMN_GATHER_BATCH),
+	K(numa_map_before_migrate, KNOB_BOOL),
 #undef KU
 #undef K
 };

@@ -148,6 +148,63 @@ static void test_numa_migration_sequence_4_15(void **state)
 	fb_free(f, 0);
 }
 
+struct entry_probe {
+	struct mmn_mm *mm;
+	unsigned long addr;
+	int starts;
+	mmn_pte_t at_start;
+};
+
+static void start_reads_entry(struct recorder *r, const struct rec_event *e, void *arg)
+{
+	struct entry_probe *p = arg;
+	struct mmn_walk w;
+
+	(void)r;
+	if (e->kind != REC_START || p->starts++)
+		return;
+	assert_int_equal(mmn_pgtable_walk(p->mm, p->addr, &w), 0);
+	p->at_start = w.entry;
+}
+
+/* What the entry is when the migration's CLEAR starts: present again
+ * before 5.13 (numa_map_before_migrate: 4.12-5.10 make it present first),
+ * still the PROT_NONE hint from 5.13 (5.14, 6.19); the knob decides. */
+static mmn_pte_t entry_at_migration_start(const char *profile, const char *knob)
+{
+	struct fb *f = numa_fb(profile);
+	struct recorder r;
+	struct entry_probe p = { .mm = f->mm, .addr = BASE };
+
+	if (knob)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "numa_map_before_migrate", knob), 0);
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	assert_int_equal(mmn_change_prot_numa(f->mm, BASE, PG), 0);
+	assert_int_equal(rec_init(&r, f->sim, REC_OPS_LEGACY, 16), 0);
+	r.hook = start_reads_entry;
+	r.hook_arg = &p;
+	assert_int_equal(rec_register(&r, f->mm), 0);
+	assert_int_equal(fb_read(f->mm, 1, BASE), 1);
+	assert_int_equal(p.starts, 1);
+	assert_int_equal(mmn_page_to_nid(f->sim, fb_pfn(f->mm, BASE)), 1);
+	rec_unregister(&r);
+	rec_fini(&r);
+	fb_free(f, 0);
+	return p.at_start;
+}
+
+static void test_numa_entry_is_present_before_migration_until_5_10(void **state)
+{
+	(void)state;
+	assert_true(mmn_pte_present(entry_at_migration_start("5.2", NULL)));
+	assert_true(mmn_pte_present(entry_at_migration_start("4.15", NULL)));
+	assert_true(mmn_pte_protnone(entry_at_migration_start("5.14", NULL)));
+	assert_true(mmn_pte_protnone(entry_at_migration_start("latest", NULL)));
+	assert_true(mmn_pte_present(entry_at_migration_start("latest", "true")));
+	assert_true(mmn_pte_protnone(entry_at_migration_start("5.2", "false")));
+}
+
 static void test_numa_migration_with_kvm_stays_audit_clean(void **state)
 {
 	struct fb *f = numa_fb("latest");
@@ -199,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_well_placed_page_stays),
 		cmocka_unit_test(test_pinned_misplaced_page_is_restored),
 		cmocka_unit_test(test_numa_migration_sequence_4_15),
+		cmocka_unit_test(test_numa_entry_is_present_before_migration_until_5_10),
 		cmocka_unit_test(test_numa_migration_with_kvm_stays_audit_clean),
 		cmocka_unit_test(test_numa_bad_input),
 	};
