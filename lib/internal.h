@@ -65,6 +65,7 @@ struct mmn_sim {
 	struct mmn_fault_stats fault_stats;
 	struct mmn_flush_stats flush_stats;
 	struct mmn_op_counters op_stats[32];   /* indexed by enum mmn_op */
+	_Atomic unsigned int nr_nodes;   /* NUMA nodes (lib/mm/numa.c); 0 means 1 */
 	/* device-private pagemaps by id (page->pgmap_id; slot 0 unused) */
 	struct mmn_dev_pagemap *_Atomic devmem[64];
 	/* Pagemaps destroyed by mmn_devmem_destroy(), kept (pool NULL) until

@@ -27,6 +27,9 @@
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
 #include <mmnsim/device.h>
+#include <mmnsim/file.h>
+#include <mmnsim/aging.h>
+#include <mmnsim/numa.h>
 #include <mmnsim/scenario.h>
 #include <mmnsim/explore.h>
 #include <mmnsim/listeners/kvm.h>

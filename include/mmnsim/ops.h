@@ -53,6 +53,9 @@ enum mmn_op {
 	MMN_OP_OOM_REAP,       /**< mmn_oom_reap() */
 	MMN_OP_EXCLUSIVE,      /**< make_device_exclusive */
 	MMN_OP_MIGRATE_VMA,    /**< migrate_vma to and from device memory */
+	MMN_OP_WRITEBACK,      /**< mmn_file_writeback() (folio_mkclean) */
+	MMN_OP_UNMAP_MAPPING,  /**< unmap_mapping_range(): truncate, hole punch, MADV_REMOVE */
+	MMN_OP_AGING,          /**< accessed-bit aging (folio_referenced, page_idle, DAMON) */
 	MMN_OP_NR              /**< number of operations (not an operation) */
 };
 
@@ -148,6 +151,9 @@ MMN_API int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned
 #define MMN_MADV_DONTNEED 4
 /** madvise(MADV_FREE): lazily free clean private anonymous pages (CLEAR). */
 #define MMN_MADV_FREE 8
+/** madvise(MADV_REMOVE): punch a hole in a shared mapping's object
+ *  (lib/ops/truncate.c, unmap_mapping_range(): CLEAR per mapping). */
+#define MMN_MADV_REMOVE 9
 /** madvise(MADV_HUGEPAGE): make private anonymous VMAs THP-eligible (no notification). */
 #define MMN_MADV_HUGEPAGE 14
 /** madvise(MADV_NOHUGEPAGE): no THP faults or collapse in the VMAs (no notification). */

@@ -66,6 +66,8 @@ enum mmn_page_flag {
 	 *  secondary-TLB flush; freeing it before the flush is a protocol
 	 *  violation (seed 000) */
 	MMN_PG_SECFLUSH_OWED = 1u << 13,
+	MMN_PG_IDLE = 1u << 14,     /**< PG_idle (page_idle, DAMON; lib/ops/aging.c) */
+	MMN_PG_YOUNG = 1u << 15,    /**< PG_young: accessed while idle tracking cleared the PTE bit */
 	/** an anonymous page fork shared copy-on-write: no longer
 	 *  PageAnonExclusive (5.19+ page_try_dup_anon_rmap()); cleared when a
 	 *  write fault reuses it (profile knob cow_reuse_anon_exclusive) */

@@ -114,6 +114,12 @@ struct mmn_profile {
 	 *  mmu_notifier_range_update_to_read_only() is defined; not in 4.x nor
 	 *  6.5+ (6.5/6.19 keep a dangling declaration). */
 	bool range_update_to_read_only;
+	/** do_numa_page() makes the hinting entry present again before it
+	 *  migrates a misplaced page, which then unmaps a present entry
+	 *  (4.12-5.10 mm/memory.c); false: the entry stays PROT_NONE until
+	 *  the migration entry replaces it, and is made present only if the
+	 *  migration fails (5.14, 6.19). */
+	bool numa_map_before_migrate;
 };
 
 /**

@@ -327,6 +327,7 @@ void mmn_shmem_put(struct mmn_sim *sim, struct mmn_shmem *f)
 	mmn_raw_lock_destroy(&f->lock);
 	free(f->slots);
 	free(f->swapped);
+	free(f->disk);
 	free(f);
 }
 

@@ -337,6 +337,18 @@ struct mmn_shmem {
 	/* mapping->i_mmap and i_mmap_rwsem (rmap.c): the VMAs mapping it. */
 	struct mmn_rwsem i_mmap_rwsem;
 	struct mmn_list_head i_mmap;
+	/* A regular file with writeback (struct mmn_file, lib/ops/filemap.c):
+	 * its blocks ("disk", one content word per page; NULL for shmem and
+	 * hugetlbfs objects), i_size in pages, and its simulation. */
+	uint64_t *disk;
+	_Atomic unsigned long size;
+	struct mmn_sim *sim;
+	/* mapping->invalidate_lock (not in 5.14, in 5.19 mm/filemap.c; ext4's
+	 * i_mmap_sem played the part before, as in 5.14 fs/ext4/inode.c):
+	 * truncate and hole punching hold it for write; the faults that could
+	 * map a page being removed hold it for read (lib/ops/filemap.c,
+	 * truncate.c). Modelled in every profile. */
+	struct mmn_rwsem invalidate_lock;
 };
 
 /*
@@ -483,6 +495,7 @@ unsigned long mmn__get_unmapped_area(struct mmn_mm *mm, unsigned long hint, unsi
 
 extern const struct mmn_lock_class mmn_anon_vma_class;
 extern const struct mmn_lock_class mmn_i_mmap_class;
+extern const struct mmn_lock_class mmn_invalidate_lock_class;
 
 /* anon_vma_alloc(): refcount 1 (for the VMA that will hold it), or NULL. */
 struct mmn_anon_vma *mmn_anon_vma_alloc(struct mmn_sim *sim);
@@ -575,5 +588,18 @@ unsigned long mmn_huge_pmd_unshare(struct mmn_mm *mm, struct mmn_vma *vma, unsig
 /* __unmap_hugepage_range() of a hugetlb VMA (mmn_zap_vma_range()). */
 unsigned long mmn_hugetlb_zap_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 				    unsigned long start, unsigned long end);
+
+/* ------------------------------------------------------------------ */
+/* NUMA nodes (lib/mm/numa.c)                                           */
+/* ------------------------------------------------------------------ */
+
+/* The node of small frame @pfn (memory is split into equal pfn ranges) and
+ * of CPU @cpu; 0 with one node. */
+unsigned int mmn__pfn_nid(const struct mmn_sim *sim, unsigned long pfn);
+unsigned int mmn__cpu_nid(const struct mmn_sim *sim, int cpu);
+unsigned int mmn__nr_nodes(const struct mmn_sim *sim);
+/* alloc_pages_node(): a free small frame of node @nid (the most recently
+ * freed one of that node), prepared as mmn_alloc_page() does, or 0. */
+unsigned long mmn__alloc_page_node(struct mmn_sim *sim, unsigned int flags, unsigned int nid);
 
 #endif /* MMN_LIB_MM_INTERNAL_H */

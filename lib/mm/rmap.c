@@ -80,14 +80,22 @@ void mmn_anon_vma_put(struct mmn_anon_vma *av)
 	free(av);
 }
 
+/* Between mmap_lock and the folio lock (filemap_fault() takes it under
+ * mmap_lock, truncation takes folio locks under it). */
+const struct mmn_lock_class mmn_invalidate_lock_class = {
+	.name = "invalidate_lock", .rank = (MMN_RANK_MMAP_LOCK + MMN_RANK_FOLIO_LOCK) / 2
+};
+
 void mmn_shmem_rmap_init(struct mmn_sim *sim, struct mmn_shmem *f)
 {
 	mmn_rwsem_init(&f->i_mmap_rwsem, sim, &mmn_i_mmap_class, "i_mmap_rwsem");
+	mmn_rwsem_init(&f->invalidate_lock, sim, &mmn_invalidate_lock_class, "invalidate_lock");
 	list_init(&f->i_mmap);
 }
 
 void mmn_shmem_rmap_fini(struct mmn_shmem *f)
 {
+	mmn_rwsem_destroy(&f->invalidate_lock);
 	mmn_rwsem_destroy(&f->i_mmap_rwsem);
 }
 

@@ -160,7 +160,8 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 
 	if (mmn__mm_dead(mm) || addr & ~MMN_PAGE_MASK ||
 	    (advice != MMN_MADV_DONTNEED && advice != MMN_MADV_FREE &&
-	     advice != MMN_MADV_HUGEPAGE && advice != MMN_MADV_NOHUGEPAGE))
+	     advice != MMN_MADV_HUGEPAGE && advice != MMN_MADV_NOHUGEPAGE &&
+	     advice != MMN_MADV_REMOVE))
 		return -EINVAL;
 	if (!len)
 		return 0;
@@ -169,6 +170,8 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 		return -EINVAL;
 	if (advice == MMN_MADV_HUGEPAGE || advice == MMN_MADV_NOHUGEPAGE)
 		return madvise_hugepage(mm, addr, end, advice);
+	if (advice == MMN_MADV_REMOVE) /* lib/ops/truncate.c */
+		return mmn__madvise_remove(mm, addr, end);
 	op = advice == MMN_MADV_FREE ? MMN_OP_MADV_FREE : MMN_OP_MADV_DONTNEED;
 
 	mmn_mmap_read_lock(mm);

@@ -437,30 +437,91 @@ static int do_swap_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdes
 }
 
 /*
+ * numa_migrate_check() → mpol_misplaced() with the default local policy
+ * (lib/mm/numa.c): the node the page of @e should move to, or -1. Only a
+ * small anonymous or page-cache page, faulted from a known CPU, with more
+ * than one node; the two-fault filter of should_numa_migrate_memory() is
+ * not modelled (the first misplaced fault migrates).
+ */
+static int numa_migrate_target(struct mmn_sim *sim, mmn_pte_t e, int cpu)
+{
+	unsigned long pfn = mmn_pte_pfn(e);
+	unsigned int nid;
+
+	if (cpu < 0 || mmn__nr_nodes(sim) < 2 || pfn == MMN_ZERO_PFN ||
+	    mmn_pfn_is_huge(sim, pfn) ||
+	    (atomic_load(&mmn_pfn_to_page(sim, pfn)->flags) & MMN_PG_KSM))
+		return -1;
+	nid = mmn__cpu_nid(sim, cpu);
+	return mmn__pfn_nid(sim, pfn) == nid ? -1 : (int)nid;
+}
+
+/* The misplaced page of @orig goes to node @target (migrate_misplaced_folio()
+ * → the migrate path of lib/ops/migrate.c); the caller holds a reference. */
+static void numa_migrate(struct mmn_sim *sim, mmn_pte_t orig, int target)
+{
+	mmn__op_stat_call(sim, MMN_OP_MIGRATE);
+	mmn__op_stat_pages(sim, MMN_OP_MIGRATE, mmn__migrate_one(sim, mmn_pte_pfn(orig), target), 0);
+}
+
+/*
  * do_numa_page(): a CPU touched a PROT_NONE hinting entry of an accessible
  * VMA (change_prot_numa()). Under the PTL, if the entry is still the one
- * that faulted, make it present again with the bits it kept (the page is
- * not migrated: one node). Counted as a NUMA fault; the access is retried,
- * and a store to an entry that was read-only still takes the write fault.
+ * that faulted, numa_migrate_check() decides whether its page is misplaced.
+ * 5.14+ (6.19 mm/memory.c): a misplaced page is migrated with the entry
+ * still PROT_NONE (a reference taken, the PTL dropped; the migrate path
+ * notifies CLEAR per mapping and replaces the entry by a migration entry,
+ * then the new page); the entry is made present only if the migration
+ * failed, or for a page that stays. numa_map_before_migrate (4.12-5.10):
+ * the entry is made present first (ptep_modify_prot_start/commit), then the
+ * page migrated, whose unmap then clears and flushes a present entry. A
+ * fault with no CPU (GUP, populate) or one node never migrates. Counted as
+ * a NUMA fault; the access is retried, and a store to an entry that was
+ * read-only still takes the write fault.
  */
 static int do_numa_page(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
-			unsigned long addr, mmn_pte_t orig)
+			unsigned long addr, mmn_pte_t orig, int cpu)
 {
 	struct mmn_sim *sim = mm->sim;
-	bool done;
+	mmn_pte_t present = (orig | MMN_PTE_PRESENT | MMN_PTE_ACCESSED) & ~MMN_PTE_PROTNONE;
+	bool first = ops_profile(mm)->numa_map_before_migrate, done = false;
+	int target;
 
 	mmn_spin_lock(&pt->ptl);
-	done = mmn_pte_get(sim, pt, idx, addr) == orig &&
-	       mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
-			       (orig | MMN_PTE_PRESENT | MMN_PTE_ACCESSED) & ~MMN_PTE_PROTNONE);
+	if (mmn_pte_get(sim, pt, idx, addr) != orig) {
+		mmn_spin_unlock(&pt->ptl);
+		return 0;
+	}
+	target = numa_migrate_target(sim, orig, cpu);
+	if (first || target < 0) {
+		/* Present now: the old order, or a page that stays (out_map). */
+		done = mmn_pte_cmpxchg(sim, pt, idx, addr, orig, present);
+		if (!done)
+			target = -1;
+	}
+	if (target >= 0) /* migrate_misplaced_folio_prepare(): a reference */
+		atomic_fetch_add_explicit(&mmn_pfn_to_page(sim, mmn_pte_pfn(orig))->refcount, 1,
+					  memory_order_relaxed);
 	mmn_spin_unlock(&pt->ptl);
-	if (done)
+	if (done || target >= 0)
 		fault_stat(&sim->fault_stats.numa);
+	if (target < 0)
+		return 0;
+	numa_migrate(sim, orig, target);
+	if (first)
+		return 0;
+	/* out_map after a failed migration: the entry is still the one that
+	 * faulted (a migrated page's entry now maps the new page). */
+	mmn_spin_lock(&pt->ptl);
+	if (mmn_pte_get(sim, pt, idx, addr) == orig)
+		mmn_pte_cmpxchg(sim, pt, idx, addr, orig, present);
+	mmn_spin_unlock(&pt->ptl);
 	return 0;
 }
 
-/* handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(). */
-int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flags)
+/* handle_mm_fault() → __handle_mm_fault() → handle_pte_fault(), from CPU
+ * @cpu (-1: unknown, a GUP or populate fault: no NUMA migration). */
+static int handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flags, int cpu)
 {
 	struct mmn_sim *sim;
 	struct mmn_vma *vma;
@@ -494,12 +555,14 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 		return leaf_pmd ? do_huge_pmd_fault(mm, vma, leaf_pmd, addr, write) : err;
 	idx = mmn_pt_index(addr, MMN_LVL_PTE);
 	e = mmn_pte_get(sim, pt, idx, addr);
+	if (mmn_pte_none(e) && vma->file && vma->file->disk) /* a regular file: filemap.c */
+		return mmn__filemap_fault(mm, vma, pt, idx, addr, write);
 	if (mmn_pte_none(e))
 		return vma->file ? do_shared_fault(mm, vma, pt, idx, addr, write)
 				 : do_anonymous_page(mm, vma, pt, idx, addr, write);
 	if (mmn_pte_protnone(e))
 		/* The VMA is accessible (checked above): a NUMA hint. */
-		return do_numa_page(mm, pt, idx, addr, e);
+		return do_numa_page(mm, pt, idx, addr, e, cpu);
 	/* A swapped-out page (reclaim); a page under migration: wait for the
 	 * migration to unlock it (migration_entry_wait()), then retry. */
 	if (mmn_pte_swp_type(e) == MMN_SWP_SWAP)
@@ -516,9 +579,16 @@ int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flag
 		/* Migration and device entries arrive with the operations that
 		 * create them; until then none can be found here. */
 		return -EFAULT;
+	if (write && !mmn_pte_write(e) && vma->file && vma->file->disk)
+		return mmn__filemap_wp_page(mm, vma, pt, idx, addr, e);
 	if (write && !mmn_pte_write(e))
 		return do_wp_page(mm, vma, pt, idx, addr, e);
 	return 0; /* spurious: another CPU resolved it first */
+}
+
+int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flags)
+{
+	return handle_mm_fault(mm, addr, flags, -1);
 }
 
 /*
@@ -799,7 +869,7 @@ static int cpu_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write
 		if (tries >= CPU_MAX_FAULT_RETRIES)
 			return -EAGAIN;
 		mmn_mmap_read_lock(mm);
-		err = mmn_handle_mm_fault(mm, addr, write ? MMN_FAULT_WRITE : 0);
+		err = handle_mm_fault(mm, addr, write ? MMN_FAULT_WRITE : 0, cpu);
 		mmn_mmap_read_unlock(mm);
 		if (err)
 			return err;

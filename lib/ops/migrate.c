@@ -223,8 +223,9 @@ static unsigned long hugetlb_migrate_pre_4_19(struct mmn_sim *sim, unsigned long
 	return c.changed;
 }
 
-/* migrate_folio_unmap() + migrate_folio_move() for one page. */
-static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
+/* migrate_folio_unmap() + migrate_folio_move() for one page, to node @nid
+ * (migrate_misplaced_folio(), lib/ops/memory.c) or anywhere (-1). */
+unsigned long mmn__migrate_one(struct mmn_sim *sim, unsigned long src, int nid)
 {
 	struct mmn_page *sp = mmn_pfn_to_page(sim, src), *dp;
 	struct migrate_ctx c = { .sim = sim, .src = src };
@@ -243,7 +244,9 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 	}
 	flags = atomic_load(&sp->flags);
 	if (atomic_load(&sp->pincount) ||
-	    !(c.dst = mmn_alloc_page(sim, flags & (MMN_PG_ANON | MMN_PG_SHMEM)))) {
+	    !(c.dst = nid < 0 ? mmn_alloc_page(sim, flags & (MMN_PG_ANON | MMN_PG_SHMEM))
+			      : mmn__alloc_page_node(sim, flags & (MMN_PG_ANON | MMN_PG_SHMEM),
+						     (unsigned int)nid))) {
 		mmn_unlock_page(sim, src);
 		mmn_put_page(sim, src);
 		return 0;
@@ -272,7 +275,7 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 	dp->mapping = sp->mapping;
 	if (flags & MMN_PG_ANON) {
 		mmn_anon_vma_get(dp->mapping);
-	} else {
+	} else if (sp->mapping) { /* NULL: truncated meanwhile (lib/ops/truncate.c) */
 		struct mmn_shmem *f = sp->mapping;
 
 		/* folio_migrate_mapping(): the page cache now holds the new page. */
@@ -293,7 +296,12 @@ static unsigned long migrate_one(struct mmn_sim *sim, unsigned long src)
 	return c.changed;
 }
 
+static unsigned long migrate_one_any(struct mmn_sim *sim, unsigned long src)
+{
+	return mmn__migrate_one(sim, src, -1);
+}
+
 int mmn_migrate_pages(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	return mmn__isolate_apply(mm, addr, len, MMN_OP_MIGRATE, migrate_one);
+	return mmn__isolate_apply(mm, addr, len, MMN_OP_MIGRATE, migrate_one_any);
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mmnsim/file.h>
+
 #include "ops/ops_internal.h"
 
 /*
@@ -298,24 +300,19 @@ static long mmap_region(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long ad
 	return (long)addr;
 }
 
-/* do_mmap() + mmap_region() for anonymous memory, all versions. */
-int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
-	     unsigned long *out_addr)
+/*
+ * The common tail of do_mmap(): mmap_region() under mmap_lock for write,
+ * the VMAs a MAP_FIXED replaced freed after the lock, then MAP_POPULATE.
+ * Consumes @vma (freed on error).
+ */
+static int mmap_install(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
+			unsigned long len, unsigned long align, int prot, int flags,
+			unsigned long *out_addr)
 {
 	struct mmn_vma **detached = NULL;
-	struct mmn_vma *vma;
-	unsigned long align;
-	int n = 0, err;
+	int n = 0;
 	long ret;
 
-	if (mmn__mm_dead(mm))
-		return -EINVAL;
-	err = mmap_check(addr, &len, prot, flags, &align);
-	if (err)
-		return err;
-	vma = mmap_vma_alloc(mm, len, prot, flags);
-	if (!vma)
-		return -ENOMEM;
 	mmn_mmap_write_lock(mm);
 	ret = mmap_region(mm, vma, addr, len, align, flags, &detached, &n);
 	mmn_mmap_write_unlock(mm);
@@ -340,6 +337,59 @@ int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot,
 	if (out_addr)
 		*out_addr = addr;
 	return 0;
+}
+
+/* do_mmap() + mmap_region() for anonymous memory, all versions. */
+int mmn_mmap(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
+	     unsigned long *out_addr)
+{
+	struct mmn_vma *vma;
+	unsigned long align;
+	int err;
+
+	if (mmn__mm_dead(mm))
+		return -EINVAL;
+	err = mmap_check(addr, &len, prot, flags, &align);
+	if (err)
+		return err;
+	vma = mmap_vma_alloc(mm, len, prot, flags);
+	if (!vma)
+		return -ENOMEM;
+	return mmap_install(mm, vma, addr, len, align, prot, flags, out_addr);
+}
+
+/*
+ * do_mmap() + mmap_region() of a regular file, MAP_SHARED (all versions):
+ * vma->vm_file holds a reference, vm_pgoff is the file offset; the VMA joins
+ * the file's i_mmap at vma_link(). See include/mmnsim/file.h.
+ */
+int mmn_mmap_file(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot, int flags,
+		  struct mmn_file *file, unsigned long offset, unsigned long *out_addr)
+{
+	struct mmn_shmem *f = (struct mmn_shmem *)(void *)file;
+	struct mmn_vma *vma;
+	unsigned long align;
+	int err;
+
+	if (mmn__mm_dead(mm) || !file || offset & ~MMN_PAGE_MASK ||
+	    (flags & ~(MMN_MAP_SHARED | MMN_MAP_FIXED | MMN_MAP_POPULATE)) ||
+	    !(flags & MMN_MAP_SHARED))
+		return -EINVAL;
+	/* mmap_check() wants MAP_ANONYMOUS: the other checks are the same. */
+	err = mmap_check(addr, &len, prot, flags | MMN_MAP_ANONYMOUS, &align);
+	if (err)
+		return err;
+	if ((offset >> MMN_PAGE_SHIFT) + (len >> MMN_PAGE_SHIFT) > f->nr_slots)
+		return -EINVAL;
+	vma = calloc(1, sizeof(*vma));
+	if (!vma)
+		return -ENOMEM;
+	vma->mm = mm;
+	vma->vm_flags = (prot ? MMN_VM_READ : 0) | (prot & MMN_PROT_WRITE ? MMN_VM_WRITE : 0) |
+			MMN_VM_SHARED;
+	vma->file = mmn__file_get(file);
+	vma->pgoff = offset >> MMN_PAGE_SHIFT;
+	return mmap_install(mm, vma, addr, len, align, prot, flags, out_addr);
 }
 
 /*

@@ -112,4 +112,27 @@ void mmn__op_stat_pages(struct mmn_sim *sim, enum mmn_op op, unsigned long chang
 		    unsigned long unchanged);
 void mmn__op_stat_skipped(struct mmn_sim *sim, enum mmn_op op, unsigned long n);
 
+/*
+ * Regular files (lib/ops/filemap.c). mmn__file_get(): a new reference on
+ * the file's object (fget()). mmn__filemap_fault(): the fault on a none
+ * entry of a file mapping (filemap_fault() + finish_fault()).
+ * mmn__filemap_wp_page(): a store to a read-only entry there
+ * (wp_page_shared()). Both with mmap_lock held; 0 (done or retry) or -errno.
+ */
+struct mmn_file;
+struct mmn_shmem *mmn__file_get(struct mmn_file *file);
+int mmn__filemap_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+		       unsigned int idx, unsigned long addr, bool write);
+int mmn__filemap_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pt,
+			 unsigned int idx, unsigned long addr, mmn_pte_t orig);
+/* madvise(MADV_REMOVE) of [start, end) (lib/ops/truncate.c); mmap_lock not held. */
+int mmn__madvise_remove(struct mmn_mm *mm, unsigned long start, unsigned long end);
+/* shrink_folio_list()'s body for one isolated page (lib/ops/reclaim.c):
+ * try_to_unmap() and pageout; consumes the isolation's reference. */
+unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn);
+/* migrate_pages() of one isolated page (lib/ops/migrate.c) to a new page of
+ * node @nid (-1: any node); consumes the isolation's reference. Returns the
+ * mappings changed. */
+unsigned long mmn__migrate_one(struct mmn_sim *sim, unsigned long src, int nid);
+
 #endif /* MMN_LIB_OPS_INTERNAL_H */

@@ -50,7 +50,7 @@ static void reclaim_release(struct reclaim_ctx *c)
 
 	if (c->anon) {
 		mmn_swap_writeback(sim, c->slot, content);
-	} else {
+	} else if (p->mapping) { /* NULL: truncated meanwhile (lib/ops/truncate.c) */
 		struct mmn_shmem *f = p->mapping;
 		unsigned long slot;
 
@@ -152,7 +152,7 @@ static bool restore_swap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 	return true;
 }
 
-static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
+unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 {
 	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
 	struct reclaim_ctx c = { .sim = sim, .pfn = pfn };
@@ -191,5 +191,5 @@ static unsigned long shrink_one(struct mmn_sim *sim, unsigned long pfn)
 
 int mmn_try_to_unmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	return mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, shrink_one);
+	return mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, mmn__shrink_one);
 }

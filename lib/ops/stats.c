@@ -25,6 +25,9 @@ static const char *const op_names[MMN_OP_NR] = {
 	[MMN_OP_OOM_REAP] = "oom_reap",
 	[MMN_OP_EXCLUSIVE] = "device_exclusive",
 	[MMN_OP_MIGRATE_VMA] = "migrate_vma",
+	[MMN_OP_WRITEBACK] = "writeback",
+	[MMN_OP_UNMAP_MAPPING] = "unmap_mapping",
+	[MMN_OP_AGING] = "aging",
 };
 
 const char *mmn_op_name(enum mmn_op op)

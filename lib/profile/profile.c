@@ -27,12 +27,14 @@ static const struct mmn_profile profiles[] = {
 		.name = "4.12",
 		.secondary_flush = MMN_SECFLUSH_INVALIDATE_PAGE,
 		.change_pte = true,
+		.numa_map_before_migrate = true,
 		ERA_COMMON,
 	},
 	{
 		.name = "4.13",
 		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
 		.change_pte = true,
+		.numa_map_before_migrate = true,
 		ERA_COMMON,
 	},
 	{
@@ -41,6 +43,7 @@ static const struct mmn_profile profiles[] = {
 		.only_end_skips_flush = true,
 		.change_pte = true,
 		.ksm_secflush_at_end = true,
+		.numa_map_before_migrate = true,
 		ERA_COMMON,
 	},
 	{
@@ -55,6 +58,7 @@ static const struct mmn_profile profiles[] = {
 		.ksm_secflush_at_end = true,
 		.hugetlb_prot_secflush_at_end = true,
 		.range_update_to_read_only = true,
+		.numa_map_before_migrate = true,
 		ERA_COMMON,
 	},
 	{
@@ -183,6 +187,7 @@ static const struct knob {
 	K(fork_copy_pinned, KNOB_BOOL),
 	K(cow_reuse_anon_exclusive, KNOB_BOOL),
 	K(range_update_to_read_only, KNOB_BOOL),
+	K(numa_map_before_migrate, KNOB_BOOL),
 #undef KU
 #undef K
 };

@@ -54,6 +54,8 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("latest")->exclusive_restore_clear);
 	assert_false(mmn_profile_by_name("6.10")->oom_reap_clear);
 	assert_true(mmn_profile_by_name("latest")->oom_reap_clear);
+	assert_true(mmn_profile_by_name("5.2")->numa_map_before_migrate);
+	assert_false(mmn_profile_by_name("5.14")->numa_map_before_migrate);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
 }
