@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host threads reused from run to run of the deterministic backend
- * (struct mmn_sched_pool, sched.h).
+ * (struct mmn_sched_pool, sched.h), and the stacks of its user-level actors
+ * (det_context.c), reused the same way.
  *
  * An exploration runs thousands of short schedules, each with a fresh
  * simulation and three to six actors. Creating and joining a thread costs
@@ -20,6 +21,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <mmnsim/sched.h>
 
@@ -35,12 +38,58 @@ struct sync_worker {
 	struct sync_worker *next_idle, *next_all;
 };
 
+/* Stacks of user-level actors kept for later runs (det_context.c). */
+#define POOL_STACKS 32
+
 struct mmn_sched_pool {
 	pthread_mutex_t m;
 	pthread_cond_t done;            /* some worker finished a job */
 	struct sync_worker *idle, *all;
 	bool quit;
+	void *stacks[POOL_STACKS];      /* each a guard page and @stack_size bytes */
+	size_t stack_size;
+	unsigned int nstacks;
 };
+
+static size_t pool_page(void)
+{
+	long p = sysconf(_SC_PAGESIZE);
+
+	return p > 0 ? (size_t)p : 4096;
+}
+
+static void pool_stacks_free(struct mmn_sched_pool *pool)
+{
+	while (pool->nstacks)
+		munmap(pool->stacks[--pool->nstacks], pool->stack_size + pool_page());
+}
+
+void *mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size)
+{
+	void *map = NULL;
+
+	pthread_mutex_lock(&pool->m);
+	if (pool->nstacks && pool->stack_size == size)
+		map = pool->stacks[--pool->nstacks];
+	pthread_mutex_unlock(&pool->m);
+	return map;
+}
+
+bool mmn__pool_stack_put(struct mmn_sched_pool *pool, void *map, size_t size)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&pool->m);
+	if (pool->nstacks && pool->stack_size != size)
+		pool_stacks_free(pool);
+	if (pool->nstacks < POOL_STACKS) {
+		pool->stack_size = size;
+		pool->stacks[pool->nstacks++] = map;
+		kept = true;
+	}
+	pthread_mutex_unlock(&pool->m);
+	return kept;
+}
 
 struct mmn_sched_pool *mmn_sched_pool_create(void)
 {
@@ -150,6 +199,7 @@ void mmn_sched_pool_destroy(struct mmn_sched_pool *pool)
 		pthread_cond_destroy(&w->cv);
 		free(w);
 	}
+	pool_stacks_free(pool);
 	pthread_cond_destroy(&pool->done);
 	pthread_mutex_destroy(&pool->m);
 	free(pool);
