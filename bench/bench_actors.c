@@ -16,7 +16,10 @@
  *
  * Reported: schedules per second of real time and the CPU time per
  * schedule (getrusage, every thread), medians over -r repeats, and the
- * ratio contexts / threads of the rates. Both explorations must see the
+ * ratios contexts / threads of the rates and threads / contexts of the CPU
+ * times (on a loaded machine the second is the steadier: a single busy
+ * thread gets a fair share of the CPU, threads that sleep and wake at every
+ * hand-off get woken ahead of it). Both explorations must see the
  * same schedules: the total of their steps must match (else exit 1).
  * Run under `taskset -c 0` for the one-core figure (docs/benchmarks.md).
  *
@@ -109,10 +112,12 @@ int main(int argc, char **argv)
 	bench_printf(&a, "%-10s %12s %14s\n", "mechanism", "schedules/s", "CPU us/sched");
 	for (int m = 0; m < M_NR; m++)
 		bench_printf(&a, "%-10s %12.0f %14.1f\n", m_name[m], mr[m], mc[m]);
-	bench_printf(&a, "ratio contexts/threads: %.2fx\n", mr[M_CONTEXTS] / mr[M_THREADS]);
+	bench_printf(&a, "ratio contexts/threads: %.2fx schedules/s, %.2fx less CPU per schedule\n",
+		     mr[M_CONTEXTS] / mr[M_THREADS], mc[M_THREADS] / mc[M_CONTEXTS]);
 	bench_summary(PROG, "scenario=S1 strategy=pct schedules=%lu repeats=%u contexts_sched_s=%.0f "
-		      "threads_sched_s=%.0f contexts_cpu_us=%.1f threads_cpu_us=%.1f ratio=%.2f",
+		      "threads_sched_s=%.0f contexts_cpu_us=%.1f threads_cpu_us=%.1f ratio=%.2f "
+		      "cpu_ratio=%.2f",
 		      a.iterations, a.repeats, mr[M_CONTEXTS], mr[M_THREADS], mc[M_CONTEXTS],
-		      mc[M_THREADS], mr[M_CONTEXTS] / mr[M_THREADS]);
+		      mc[M_THREADS], mr[M_CONTEXTS] / mr[M_THREADS], mc[M_THREADS] / mc[M_CONTEXTS]);
 	return 0;
 }
