@@ -8,7 +8,8 @@
  *
  * Only for simulations created with mmn_sim_config::backend =
  * MMN_BACKEND_DETERMINISTIC. A run is started with mmn_sched_run(): its body
- * runs as actor 0 ("main", on a host thread of its own) and may spawn more
+ * runs as actor 0 ("main", a user-level context of its own, or a host thread
+ * with mmn_sched_config::threads) and may spawn more
  * actors with mmn_actor_spawn(); exactly one actor runs at a time, and at
  * every scheduling point (each primitive of sync.h, PTE reads and writes,
  * TLB fills and flushes, notifier callback entry and exit, mmn_sched_point())
@@ -152,9 +153,11 @@ struct mmn_sched_config {
 };
 
 /**
- * A set of parked host threads that runs the actors of deterministic runs,
- * so that a run need not create and join a thread per actor (the dominant
- * cost of a short schedule; docs/exploration.md). Opaque.
+ * A set of parked host threads that runs the actors of deterministic runs
+ * on the thread mechanism (mmn_sched_config::threads), so that a run need
+ * not create and join a thread per actor (the dominant cost of a short
+ * schedule there; docs/exploration.md); with user-level actors it keeps
+ * their stacks from run to run instead. Opaque.
  */
 struct mmn_sched_pool;
 
