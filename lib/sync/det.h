@@ -127,7 +127,7 @@ struct sync_det {
 	struct sync_ctx ctl_ctx;     /* the controller's context */
 	struct sync_ctx *sw_from;    /* the context a switch left (sanitizers) */
 	size_t stack_size;           /* usable bytes of this run's stacks */
-	void *stacks[DET_STACK_CACHE]; /* kept without a pool, all of @stacks_size */
+	struct sync_stack stacks[DET_STACK_CACHE]; /* kept without a pool, all of @stacks_size */
 	size_t stacks_size;
 	unsigned int nstacks;
 };

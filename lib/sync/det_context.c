@@ -26,10 +26,11 @@
  *
  * Sanitizers: AddressSanitizer is told of each stack change
  * (__sanitizer_start_switch_fiber() before, _finish_ after) and a context's
- * stack is unpoisoned before reuse; ThreadSanitizer gets a fiber per actor
- * and a __tsan_switch_to_fiber() before each swap, which orders everything
- * the giver did before everything the taker does, as the thread
- * mechanism's mutex does.
+ * stack is unpoisoned before reuse; ThreadSanitizer gets a fiber per stack
+ * (kept with it from run to run: creating one costs about a run's worth of
+ * system calls) and a __tsan_switch_to_fiber() before each swap, which
+ * orders everything the giver did before everything the taker does, as the
+ * thread mechanism's mutex does.
  *
  * Unwinding stays a longjmp inside the actor's own context (det_core.c):
  * it leaves the stack it is on only through its final switch.
@@ -78,73 +79,86 @@ static size_t det_page(void)
 }
 
 /* A stack of @size usable bytes (a multiple of the page size) above a guard
- * page: from the pool, the simulation's cache, or a new mapping. */
-static void *det_stack_get(struct sync_det *d, size_t size)
+ * page, with its fiber: from the pool, the simulation's cache, or new. */
+static bool det_stack_get(struct sync_det *d, size_t size, struct sync_stack *st)
 {
 	size_t len = size + det_page();
-	void *map = NULL;
+	void *map;
 
-	if (d->cfg.pool)
-		map = mmn__pool_stack_get(d->cfg.pool, size);
-	else if (d->nstacks && d->stacks_size == size)
-		map = d->stacks[--d->nstacks];
-	if (map)
-		return map;
+	if (d->cfg.pool ? mmn__pool_stack_get(d->cfg.pool, size, st) :
+			  d->nstacks && d->stacks_size == size) {
+		if (!d->cfg.pool)
+			*st = d->stacks[--d->nstacks];
+		return true;
+	}
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
 		   -1, 0);
 	if (map == MAP_FAILED)
-		return NULL;
+		return false;
 	if (mprotect(map, det_page(), PROT_NONE)) {
 		munmap(map, len);
-		return NULL;
+		return false;
 	}
-	return map;
+	st->map = map;
+	st->fiber = NULL;
+#ifdef DET_TSAN
+	st->fiber = __tsan_create_fiber(0);
+#endif
+	return true;
 }
 
-static void det_stack_put(struct sync_det *d, void *map, size_t size)
+void mmn__stack_free(const struct sync_stack *st, size_t size)
+{
+#ifdef DET_TSAN
+	__tsan_destroy_fiber(st->fiber);
+#endif
+	munmap(st->map, size + det_page());
+}
+
+static void det_stack_put(struct sync_det *d, const struct sync_stack *st, size_t size)
 {
 	if (d->cfg.pool) {
-		if (mmn__pool_stack_put(d->cfg.pool, map, size))
+		if (mmn__pool_stack_put(d->cfg.pool, st, size))
 			return;
 	} else {
 		if (d->nstacks && d->stacks_size != size)
 			mmn__det_ctx_fini(d);
 		if (d->nstacks < DET_STACK_CACHE) {
 			d->stacks_size = size;
-			d->stacks[d->nstacks++] = map;
+			d->stacks[d->nstacks++] = *st;
 			return;
 		}
 	}
-	munmap(map, size + det_page());
+	mmn__stack_free(st, size);
 }
 
 void mmn__det_ctx_fini(struct sync_det *d)
 {
 	while (d->nstacks)
-		munmap(d->stacks[--d->nstacks], d->stacks_size + det_page());
+		mmn__stack_free(&d->stacks[--d->nstacks], d->stacks_size);
 }
 
 int mmn__det_ctx_create(struct sync_det *d, struct mmn_actor *a, void (*fn)(void *))
 {
 	struct sync_ctx *c = &a->det.ctx;
 	size_t size = d->stack_size;
-	char *map = det_stack_get(d, size);
+	struct sync_stack st;
+	char *top;
 
-	if (!map)
+	if (!det_stack_get(d, size, &st))
 		return -ENOMEM;
 	memset(c, 0, sizeof(*c));
-	c->map = map;
+	c->map = st.map;
 	c->map_size = size;
-	c->asan_bottom = map + det_page();
+	c->tsan_fiber = st.fiber;
+	c->asan_bottom = (char *)st.map + det_page();
 	c->asan_size = size;
 #ifdef DET_ASAN
 	/* A reused stack may keep the poisoned frames of its last actor. */
 	ASAN_UNPOISON_MEMORY_REGION(c->asan_bottom, size);
 #endif
-#ifdef DET_TSAN
-	c->tsan_fiber = __tsan_create_fiber(0);
-#endif
-	c->sp = mmn__ctx_init(map + det_page() + size, fn, a);
+	top = (char *)st.map + det_page() + size;
+	c->sp = mmn__ctx_init(top, fn, a);
 	c->tls.sim = a->sim;
 	c->tls.serial = a->sim->sync->serial;
 	c->tls.actor = a;
@@ -157,13 +171,11 @@ int mmn__det_ctx_create(struct sync_det *d, struct mmn_actor *a, void (*fn)(void
 void mmn__det_ctx_destroy(struct sync_det *d, struct mmn_actor *a)
 {
 	struct sync_ctx *c = &a->det.ctx;
+	struct sync_stack st = { .map = c->map, .fiber = c->tsan_fiber };
 
 	if (!c->map)
 		return;
-#ifdef DET_TSAN
-	__tsan_destroy_fiber(c->tsan_fiber);
-#endif
-	det_stack_put(d, c->map, c->map_size);
+	det_stack_put(d, &st, c->map_size);
 	c->map = NULL;
 }
 

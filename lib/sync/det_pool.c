@@ -21,8 +21,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <mmnsim/sched.h>
 
@@ -46,36 +44,31 @@ struct mmn_sched_pool {
 	pthread_cond_t done;            /* some worker finished a job */
 	struct sync_worker *idle, *all;
 	bool quit;
-	void *stacks[POOL_STACKS];      /* each a guard page and @stack_size bytes */
+	struct sync_stack stacks[POOL_STACKS]; /* each of @stack_size usable bytes */
 	size_t stack_size;
 	unsigned int nstacks;
 };
 
-static size_t pool_page(void)
-{
-	long p = sysconf(_SC_PAGESIZE);
-
-	return p > 0 ? (size_t)p : 4096;
-}
-
 static void pool_stacks_free(struct mmn_sched_pool *pool)
 {
 	while (pool->nstacks)
-		munmap(pool->stacks[--pool->nstacks], pool->stack_size + pool_page());
+		mmn__stack_free(&pool->stacks[--pool->nstacks], pool->stack_size);
 }
 
-void *mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size)
+bool mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size, struct sync_stack *out)
 {
-	void *map = NULL;
+	bool got = false;
 
 	pthread_mutex_lock(&pool->m);
-	if (pool->nstacks && pool->stack_size == size)
-		map = pool->stacks[--pool->nstacks];
+	if (pool->nstacks && pool->stack_size == size) {
+		*out = pool->stacks[--pool->nstacks];
+		got = true;
+	}
 	pthread_mutex_unlock(&pool->m);
-	return map;
+	return got;
 }
 
-bool mmn__pool_stack_put(struct mmn_sched_pool *pool, void *map, size_t size)
+bool mmn__pool_stack_put(struct mmn_sched_pool *pool, const struct sync_stack *st, size_t size)
 {
 	bool kept = false;
 
@@ -84,7 +77,7 @@ bool mmn__pool_stack_put(struct mmn_sched_pool *pool, void *map, size_t size)
 		pool_stacks_free(pool);
 	if (pool->nstacks < POOL_STACKS) {
 		pool->stack_size = size;
-		pool->stacks[pool->nstacks++] = map;
+		pool->stacks[pool->nstacks++] = *st;
 		kept = true;
 	}
 	pthread_mutex_unlock(&pool->m);

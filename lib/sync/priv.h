@@ -139,11 +139,20 @@ struct sync_det_actor {
 };
 
 struct mmn_sched_pool;
-/* Take a stack of @size bytes (guard page excluded) from @pool's cache,
- * NULL when it has none of that size (det_pool.c). */
-void *mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size);
+/* A kept stack of a user-level actor and the ThreadSanitizer fiber that
+ * went with it (NULL in other builds): creating a fiber costs more than a
+ * context switch by far, so both are reused together. */
+struct sync_stack {
+	void *map;    /* guard page, then the stack */
+	void *fiber;
+};
+/* Take a stack of @size bytes (guard page excluded) from @pool's cache;
+ * false when it has none of that size (det_pool.c). */
+bool mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size, struct sync_stack *out);
 /* Keep a stack for a later run; false when the cache is full. */
-bool mmn__pool_stack_put(struct mmn_sched_pool *pool, void *map, size_t size);
+bool mmn__pool_stack_put(struct mmn_sched_pool *pool, const struct sync_stack *st, size_t size);
+/* Unmap a stack of @size usable bytes and destroy its fiber (det_context.c). */
+void mmn__stack_free(const struct sync_stack *st, size_t size);
 /* A thread of a struct mmn_sched_pool (lib/sync/det_pool.c). */
 struct sync_worker;
 /* Run det_trampoline(@a) on a thread of @pool (idle, or a new one); 0 or -errno. */
