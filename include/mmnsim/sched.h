@@ -8,7 +8,8 @@
  *
  * Only for simulations created with mmn_sim_config::backend =
  * MMN_BACKEND_DETERMINISTIC. A run is started with mmn_sched_run(): its body
- * runs as actor 0 ("main", on a host thread of its own) and may spawn more
+ * runs as actor 0 ("main", a user-level context of its own, or a host thread
+ * with mmn_sched_config::threads) and may spawn more
  * actors with mmn_actor_spawn(); exactly one actor runs at a time, and at
  * every scheduling point (each primitive of sync.h, PTE reads and writes,
  * TLB fills and flushes, notifier callback entry and exit, mmn_sched_point())
@@ -133,14 +134,30 @@ struct mmn_sched_config {
 	bool trace;
 	/** Host threads to run the actors on, reused from run to run
 	 *  (mmn_sched_pool_create()); NULL (the default): a new thread per
-	 *  actor. Does not change the schedule or the trace. */
+	 *  actor. Does not change the schedule or the trace. With user-level
+	 *  actors (@c threads false) the pool keeps their stacks instead. */
 	struct mmn_sched_pool *pool;
+	/** The mechanism that runs the actors (docs/exploration.md). false (the
+	 *  default): each actor is a user-level context on the calling thread,
+	 *  switched in user space. true: each actor is a host thread (or a
+	 *  thread of @c pool) and the token is handed over through a mutex and
+	 *  condition variables. mmn_sched_config_init() sets it when the
+	 *  environment variable MMN_SCHED_MECHANISM is "threads". Does not change
+	 *  the schedule or the trace. */
+	bool threads;
+	/** Stack of a user-level actor in bytes, a guard page below it; 0 (the
+	 *  default): 256 KiB, or MMN_SCHED_STACK_KIB KiB from the environment at
+	 *  mmn_sched_config_init(). mmn_sched_run() refuses a size below 16 KiB
+	 *  or above 1 GiB (-EINVAL). */
+	size_t stack_size;
 };
 
 /**
- * A set of parked host threads that runs the actors of deterministic runs,
- * so that a run need not create and join a thread per actor (the dominant
- * cost of a short schedule; docs/exploration.md). Opaque.
+ * A set of parked host threads that runs the actors of deterministic runs
+ * on the thread mechanism (mmn_sched_config::threads), so that a run need
+ * not create and join a thread per actor (the dominant cost of a short
+ * schedule there; docs/exploration.md); with user-level actors it keeps
+ * their stacks from run to run instead. Opaque.
  */
 struct mmn_sched_pool;
 
@@ -201,12 +218,14 @@ typedef void (*mmn_sched_body_fn)(struct mmn_sim *sim, void *arg);
  * @return 0 when the run took place (whatever its outcome), -EINVAL for NULL
  *         @p sim / @p body, a native simulation, a strategy out of range, a
  *         replay without a list or a PCT depth outside
- *         [1, MMN_SCHED_PCT_MAX_DEPTH] (it was clamped silently before),
- *         -EBUSY when called from inside a run, -EAGAIN/-ENOMEM when the host
- *         cannot create a thread.
+ *         [1, MMN_SCHED_PCT_MAX_DEPTH] (it was clamped silently before)
+ *         or a stack_size outside [16 KiB, 1 GiB], -EBUSY when called from
+ *         inside a run, -EAGAIN/-ENOMEM when the host cannot create a
+ *         thread or map a stack.
  *
  * The calling thread is the controller: it does not run in the schedule and
- * sleeps until the run ends. Actors still blocked at a deadlock, and every
+ * waits until the run ends (with user-level actors, the actors run on it
+ * while it waits). Actors still blocked at a deadlock, and every
  * actor of a livelock that outlives the drain past its budget, are then
  * unwound: their wait returns into their start routine (longjmp), the locks,
  * rwsems and SRCU read sections they hold are released, and their threads

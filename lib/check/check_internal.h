@@ -30,10 +30,58 @@ void mmn_raw_lock_destroy(struct mmn_raw_lock *l);
 void mmn_raw_lock(struct mmn_raw_lock *l);
 void mmn_raw_unlock(struct mmn_raw_lock *l);
 
-/* Raw locks the calling thread holds: a scheduling point passed with one
- * held cannot switch actors under the deterministic backend. */
-extern __thread int mmn__raw_depth
+/*
+ * State that belongs to the running actor, not to the host thread. Under the
+ * native backend (and the deterministic backend's thread mechanism) an actor
+ * is a host thread and uses the thread's own block (mmn__local_own); under
+ * the deterministic backend's user-level actors several actors share one
+ * host thread, each carries a block of its own, and the switch points
+ * mmn__local_cur at the block of the actor it resumes (lib/sync/det_context.c).
+ * Declared here, in the bottom layer, because the actor that carries it is in
+ * lib/sync; each member belongs to the layer named beside it.
+ */
+#define MMN__PAIR_MAX 8
+#define MMN__OWED_MAX 64
+
+/* lib/notifier/mmu_notifier.c: the actor's outstanding invalidate_range_start()s. */
+struct mmn__mn_pairing {
+	int depth;
+	int overflow; /* nested deeper than MMN__PAIR_MAX: counted, not checked */
+	struct {
+		const struct mmn_mm *mm;
+		unsigned long start, end;
+	} e[MMN__PAIR_MAX];
+};
+
+/* lib/notifier/notify.c: frames whose deferred secondary flush the actor owes. */
+struct mmn__owed {
+	struct mmn_sim *sim;
+	unsigned long pfn;
+};
+
+struct mmn__local {
+	int raw_depth;                    /* lib/check: raw locks held */
+	unsigned int nr_owed;             /* lib/notifier/notify.c: entries of @owed */
+	void *owner;                      /* lib/sync: the actor; NULL: the host thread */
+	struct mmn__mn_pairing mn_pairs;  /* lib/notifier/mmu_notifier.c */
+	struct mmn__owed owed[MMN__OWED_MAX];
+};
+
+/* The host thread's own block (general-dynamic TLS: it is large). */
+extern __thread struct mmn__local mmn__local_own __attribute__((visibility("hidden")));
+/* The running actor's block; NULL until the thread first asks (then its own). */
+extern __thread struct mmn__local *mmn__local_cur
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+struct mmn__local *mmn__local_init(void);
+
+/* The running actor's block: one initial-exec TLS load in the common case. */
+static inline struct mmn__local *mmn__local(void)
+{
+	struct mmn__local *l = mmn__local_cur;
+
+	return __builtin_expect(l != NULL, 1) ? l : mmn__local_init();
+}
 
 /* A listener registered for the stale-translation audit. */
 struct mmn_secondary_reg {

@@ -113,29 +113,19 @@ static inline struct mmn_notifier_subscriptions *mn_subs(const struct mmn_mm *mm
 /* ------------------------------------------------------------------ */
 
 /*
- * Each actor's outstanding invalidate_range_start()s. Under the native
- * backend an actor is a thread, so the table is thread-local: no lock, no
- * lookup. Entries name their mm, so one thread acting in two simulations is
- * fine. Deeper nesting than MN_PAIR_MAX is counted, not checked.
+ * Each actor's outstanding invalidate_range_start()s, in the running actor's
+ * block (struct mmn__local, lib/check): under the native backend an actor is
+ * a thread and the block is thread-local, so no lock, no lookup; under the
+ * deterministic backend's user-level actors the switch makes the resumed
+ * actor's block current. Entries name their mm, so one thread acting in two
+ * simulations is fine. Deeper nesting than MMN__PAIR_MAX is counted, not
+ * checked.
  */
-#define MN_PAIR_MAX 8
-
-struct mn_pairing {
-	int depth;
-	int overflow;
-	struct {
-		const struct mmn_mm *mm;
-		unsigned long start, end;
-	} e[MN_PAIR_MAX];
-};
-
-static __thread struct mn_pairing mn_pairs __attribute__((tls_model("initial-exec")));
-
 static inline void mn_pair_push(const struct mmn_notifier_range *r)
 {
-	struct mn_pairing *p = &mn_pairs;
+	struct mmn__mn_pairing *p = &mmn__local()->mn_pairs;
 
-	if (mmn_unlikely(p->depth == MN_PAIR_MAX)) {
+	if (mmn_unlikely(p->depth == MMN__PAIR_MAX)) {
 		p->overflow++;
 		return;
 	}
@@ -148,7 +138,7 @@ static inline void mn_pair_push(const struct mmn_notifier_range *r)
 /* Remove the innermost matching start; false if there is none. */
 static inline bool mn_pair_pop(const struct mmn_notifier_range *r)
 {
-	struct mn_pairing *p = &mn_pairs;
+	struct mmn__mn_pairing *p = &mmn__local()->mn_pairs;
 
 	for (int i = p->depth - 1; i >= 0; i--) {
 		if (p->e[i].mm != r->mm || p->e[i].start != r->start || p->e[i].end != r->end)
@@ -167,12 +157,16 @@ static inline bool mn_pair_pop(const struct mmn_notifier_range *r)
 
 int mmn_notifier_pairing_depth(void)
 {
-	return mn_pairs.depth + mn_pairs.overflow;
+	const struct mmn__mn_pairing *p = &mmn__local()->mn_pairs;
+
+	return p->depth + p->overflow;
 }
 
 void mmn_notifier_pairing_reset(void)
 {
-	memset(&mn_pairs, 0, sizeof(mn_pairs));
+	struct mmn__mn_pairing *p = &mmn__local()->mn_pairs;
+
+	memset(p, 0, sizeof(*p));
 }
 
 /* ------------------------------------------------------------------ */

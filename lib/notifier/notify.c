@@ -44,30 +44,27 @@ void mmn__notify_end_only(struct mmn_notifier_range *range)
  * clear-flush site is marked MMN_PG_SECFLUSH_OWED until the deferred flush
  * runs (mmn__notify_end() / mmn__notify_after_ptl_drop() of the same actor); freeing it
  * before that is reported by the page allocator (lib/mm/page.c). The marks
- * an actor owes are kept per thread (an actor is a thread in both
- * backends); past OPS_OWED_MAX the extra ones go unchecked.
+ * an actor owes are kept in the running actor's block (struct mmn__local,
+ * lib/check: the host thread's own, or under the deterministic backend's
+ * user-level actors the actor's); past MMN__OWED_MAX the extra ones go
+ * unchecked.
  */
-#define OPS_OWED_MAX 64
-static __thread struct {
-	struct mmn_sim *sim;
-	unsigned long pfn;
-} ops_owed[OPS_OWED_MAX];
-static __thread unsigned int ops_nr_owed;
 
 static void ops_owe(struct mmn_mm *mm, mmn_pte_t old)
 {
 	enum mmn_secondary_flush where = ops_profile(mm)->secondary_flush;
 	unsigned long pfn = mmn_pte_pfn(old);
+	struct mmn__local *l = mmn__local();
 
 	if ((where != MMN_SECFLUSH_RANGE_END && where != MMN_SECFLUSH_INVALIDATE_PAGE) ||
 	    !mmn_pte_present(old) || pfn == MMN_ZERO_PFN || !mmn_mm_notifier_subscriptions(mm) ||
-	    ops_nr_owed == OPS_OWED_MAX)
+	    l->nr_owed == MMN__OWED_MAX)
 		return;
 	pfn = mmn_compound_head(mm->sim, pfn);
 	atomic_fetch_or_explicit(&mmn_pfn_to_page(mm->sim, pfn)->flags, MMN_PG_SECFLUSH_OWED,
 				 memory_order_relaxed);
-	ops_owed[ops_nr_owed].sim = mm->sim;
-	ops_owed[ops_nr_owed++].pfn = pfn;
+	l->owed[l->nr_owed].sim = mm->sim;
+	l->owed[l->nr_owed++].pfn = pfn;
 }
 
 /* The deferred secondary flush ran: the frames this actor owed in @sim are
@@ -75,16 +72,17 @@ static void ops_owe(struct mmn_mm *mm, mmn_pte_t old)
  * flushed, stay). */
 static void ops_settle(struct mmn_sim *sim)
 {
+	struct mmn__local *l = mmn__local();
 	unsigned int kept = 0;
 
-	for (unsigned int i = 0; i < ops_nr_owed; i++) {
-		if (ops_owed[i].sim == sim && mmn_pfn_valid(sim, ops_owed[i].pfn))
-			atomic_fetch_and_explicit(&mmn_pfn_to_page(sim, ops_owed[i].pfn)->flags,
+	for (unsigned int i = 0; i < l->nr_owed; i++) {
+		if (l->owed[i].sim == sim && mmn_pfn_valid(sim, l->owed[i].pfn))
+			atomic_fetch_and_explicit(&mmn_pfn_to_page(sim, l->owed[i].pfn)->flags,
 						  ~MMN_PG_SECFLUSH_OWED, memory_order_relaxed);
 		else
-			ops_owed[kept++] = ops_owed[i];
+			l->owed[kept++] = l->owed[i];
 	}
-	ops_nr_owed = kept;
+	l->nr_owed = kept;
 }
 
 mmn_pte_t mmn__ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,

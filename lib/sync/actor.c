@@ -10,7 +10,10 @@
  *
  * Lookup: the thread's last (sim, actor) pair sits in an initial-exec TLS
  * slot, so the common case costs two compares; otherwise a per-simulation
- * pthread key holds the thread's actor. The key's destructor reports an
+ * pthread key holds the thread's actor. A user-level actor of the
+ * deterministic backend shares its host thread with others: the switch
+ * (det_context.c) replaces the pair, and the actor-local block it makes
+ * current names the actor for a miss. The key's destructor reports an
  * actor whose thread ends with locks held, as the kernel's lockdep does when
  * a task exits holding locks (debug_check_no_locks_held()).
  */
@@ -73,7 +76,15 @@ struct mmn_actor *mmn__actor_new_spawned(struct mmn_sim *sim, const char *name, 
 struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim)
 {
 	struct mmn_sync_state *st = sim->sync;
-	struct mmn_actor *a = pthread_getspecific(st->key);
+	struct mmn__local *l = mmn__local_cur;
+	struct mmn_actor *a = l ? l->owner : NULL;
+
+	/* A user-level actor (det_context.c) is not its host thread's key. */
+	if (a && a->sim == sim) {
+		actor_cache(sim, a);
+		return a;
+	}
+	a = pthread_getspecific(st->key);
 
 	if (!a) {
 		a = mmn__actor_new(sim, NULL, "thread");

@@ -15,6 +15,8 @@
  *   det_pool.c      host threads reused from run to run
  *   det_explore.c   exhaustive search and shrinking over choice lists
  *   det_shrink.c    shrinking by preemptions (mmn_sched_shrink_preemptions())
+ *   det_context.c   user-level actors: stacks, the switch, sanitizer fibers
+ *   det_switch.c    the register switch itself (x86-64, aarch64 assembly)
  */
 #ifndef MMN_LIB_SYNC_DET_H
 #define MMN_LIB_SYNC_DET_H
@@ -55,6 +57,13 @@ enum det_back {
 	DET_BACK_BUDGET,
 	DET_BACK_UNWOUND,   /* an aborted actor has finished unwinding */
 };
+
+/* Default stack of a user-level actor, and the limits of the knob. */
+#define DET_STACK_DEFAULT (256UL * 1024)
+#define DET_STACK_MIN (16UL * 1024)
+#define DET_STACK_MAX (1UL << 30)
+/* Stacks a simulation keeps from run to run when the run has no pool. */
+#define DET_STACK_CACHE 16
 
 struct det_obj {
 	const void *obj;
@@ -112,6 +121,15 @@ struct sync_det {
 
 	/* call_srcu() queue, FIFO through head->priv[0] */
 	struct mmn_rcu_head *cbq_head, *cbq_tail;
+
+	/* user-level actors (det_context.c); @contexts: !cfg.threads */
+	bool contexts;
+	struct sync_ctx ctl_ctx;     /* the controller's context */
+	struct sync_ctx *sw_from;    /* the context a switch left (sanitizers) */
+	size_t stack_size;           /* usable bytes of this run's stacks */
+	struct sync_stack stacks[DET_STACK_CACHE]; /* kept without a pool, all of @stacks_size */
+	size_t stacks_size;
+	unsigned int nstacks;
 };
 
 static inline struct sync_det *det_of(const struct mmn_sim *sim)
@@ -172,6 +190,24 @@ int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 void *mmn__det_unwound(struct mmn_actor *a);
 /* The controller unwinds the actors that have not ended, in index order. */
 void mmn__det_unwind_all(struct sync_det *d);
+
+/* det_context.c (user-level actors; switches under d->m, which they drop
+ * and take again around the switch itself) */
+/* Map @a's stack and prepare its context to call @fn(@a) when first resumed. */
+int mmn__det_ctx_create(struct sync_det *d, struct mmn_actor *a, void (*fn)(void *));
+/* Free @a's context (it has ended or unwound: it never runs again). */
+void mmn__det_ctx_destroy(struct sync_det *d, struct mmn_actor *a);
+/* The controller's context, before the first switch of a run. */
+void mmn__det_ctx_begin(struct sync_det *d);
+/* The first thing a new context does once resumed. */
+void mmn__det_ctx_arrived(struct sync_det *d);
+/* Suspend @from and resume the token holder's context (the controller's
+ * when d->cur is NULL); returns when @from is resumed. */
+void mmn__det_switch(struct sync_det *d, struct sync_ctx *from);
+/* The same for a context that has ended: never resumed. */
+__attribute__((noreturn)) void mmn__det_switch_last(struct sync_det *d, struct sync_ctx *from);
+/* Unmap the simulation's kept stacks (mmn__det_fini()). */
+void mmn__det_ctx_fini(struct sync_det *d);
 
 /* det_srcu.c */
 void mmn__det_helper_ensure(struct mmn_sim *sim);

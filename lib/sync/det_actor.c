@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Actors of a deterministic run: each is a host thread (or a pool thread,
- * det_pool.c) parked until the token comes to it; its start routine runs
+ * Actors of a deterministic run: each is a user-level context
+ * (det_context.c), or with the thread mechanism a host thread (or a pool
+ * thread, det_pool.c), parked until the token comes to it; its start routine runs
  * the body, ends the actor and passes the token on, or unwinds it
  * (det_unwind.c). spawn and join from inside a run.
  */
@@ -14,17 +15,12 @@
 
 #include "det.h"
 
-static void *det_trampoline(void *p)
+/* An actor's life once it first holds the token: its body and its end, or
+ * its unwinding (the longjmp lands here, on the actor's own stack). */
+static void *det_life(struct mmn_actor *a)
 {
-	struct mmn_actor *a = p;
-	struct mmn_sim *sim = a->sim;
-	struct sync_det *d = det_of(sim);
+	struct sync_det *d = det_of(a->sim);
 
-	mmn__actor_bind(sim, a);
-	pthread_mutex_lock(&d->m);
-	while (d->cur != a)
-		pthread_cond_wait(&a->det.cv, &d->m);
-	pthread_mutex_unlock(&d->m);
 	if (a->det.abort)
 		goto unwound;
 	if (setjmp(a->det.unwind) != 0)
@@ -40,6 +36,44 @@ static void *det_trampoline(void *p)
 
 unwound:
 	return mmn__det_unwound(a);
+}
+
+/* Start routine of an actor's host thread (the thread mechanism). */
+static void *det_trampoline(void *p)
+{
+	struct mmn_actor *a = p;
+	struct mmn_sim *sim = a->sim;
+	struct sync_det *d = det_of(sim);
+
+	mmn__actor_bind(sim, a);
+	pthread_mutex_lock(&d->m);
+	while (d->cur != a)
+		pthread_cond_wait(&a->det.cv, &d->m);
+	pthread_mutex_unlock(&d->m);
+	return det_life(a);
+}
+
+/* Entry of an actor's user-level context: first resumed when it first gets
+ * the token; its last switch hands the CPU to whoever has it then. */
+static void det_context_main(void *p)
+{
+	struct mmn_actor *a = p;
+	struct sync_det *d = det_of(a->sim);
+
+	mmn__det_ctx_arrived(d);
+	det_life(a);
+	pthread_mutex_lock(&d->m);
+	mmn__det_switch_last(d, &a->det.ctx);
+}
+
+/* Start @a's thread or context, parked until it gets the token. */
+static int det_start(struct sync_det *d, struct mmn_actor *a)
+{
+	if (d->contexts)
+		return mmn__det_ctx_create(d, a, det_context_main);
+	if (d->cfg.pool)
+		return mmn__pool_start(d->cfg.pool, a, det_trampoline);
+	return -pthread_create(&a->thread, NULL, det_trampoline, a);
 }
 
 /*
@@ -89,15 +123,12 @@ int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 	pthread_mutex_lock(&d->m);
 	a->det.idx = (int)idx;
 	a->det.prio = mmn__det_initial_prio(d); /* PCT */
-	if (d->cfg.pool)
-		err = -mmn__pool_start(d->cfg.pool, a, det_trampoline);
-	else
-		err = pthread_create(&a->thread, NULL, det_trampoline, a);
+	err = det_start(d, a);
 	if (err) {
 		pthread_mutex_unlock(&d->m);
 		pthread_cond_destroy(&a->det.cv);
 		mmn__actor_forget(sim, a);
-		return -err;
+		return err;
 	}
 	d->act[d->nact++] = a;
 	mmn__det_trace(d, "%6lu %-8s %-16s %s\n", d->steps,
@@ -138,7 +169,9 @@ int mmn__det_join(struct mmn_actor *actor, void **retval)
 	}
 	if (__atomic_exchange_n(&actor->joined, 1, __ATOMIC_ACQ_REL))
 		return -EINVAL;
-	if (actor->det.worker) {
+	if (d->contexts) {
+		/* An ended context has made its last switch: nothing to wait for. */
+	} else if (actor->det.worker) {
 		mmn__pool_join(actor);
 	} else {
 		err = pthread_join(actor->thread, NULL);

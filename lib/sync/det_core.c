@@ -5,7 +5,12 @@
  * is virtual. The other jobs of the backend are the det_*.c files beside
  * this one (det.h lists them).
  *
- * Mechanism (measured in bench/bench_sched.c, see docs/exploration.md): one
+ * Mechanism: by default every actor is a user-level context on the
+ * controller's thread (det_context.c), and handing the token over is a
+ * switch in user space; a wait below switches to the token holder instead
+ * of waiting on a condition variable. The other mechanism, kept selectable
+ * (mmn_sched_config::threads) so the two can be compared (measured in
+ * bench/bench_sched.c, bench/bench_switch.c, see docs/exploration.md), is one
  * host thread per actor and a token. The scheduler's mutex @m guards every
  * field below and each actor has a condition variable; the token holder
  * (@cur) is the only actor thread not parked. Handing the token over is
@@ -17,11 +22,9 @@
  *
  * so everything the giver did happens before everything the taker does
  * (the mutex orders them): modelled data needs no further synchronisation,
- * and ThreadSanitizer sees it that way. Actors stay host threads, so the
- * thread-local state of the layers above (the notifier's start/end pairing,
- * the actor cache) keeps meaning "this actor"; and the sanitizers need no
- * fiber annotations. The calling thread of mmn_sched_run() is the
- * controller: it holds the token when @cur is NULL.
+ * and ThreadSanitizer sees it that way. Actors are host threads there, so
+ * their thread's own actor-local state is theirs. The calling thread of
+ * mmn_sched_run() is the controller: it holds the token when @cur is NULL.
  *
  * Blocking: a waiting actor marks itself BLOCKED with a wake-up key (the
  * object), and gives the token away; mmn__det_wake(key) makes every actor
@@ -33,8 +36,8 @@
  * End of a run: the controller unwinds every actor that has not ended (the
  * deadlocked ones, or all of them at budget exhaustion): it hands each the
  * token with @abort set; the actor's wait longjmps back to its start
- * routine, which releases what the actor holds (det_unwind.c) and ends the
- * thread. Nothing is leaked but what the interrupted operation had
+ * routine (on its own stack), which releases what the actor holds
+ * (det_unwind.c) and ends the thread or the context. Nothing is leaked but what the interrupted operation had
  * allocated on the host heap itself.
  *
  * Raw locks (check/check_internal.h) are never held across a scheduling
@@ -54,8 +57,12 @@
 /* Wait for the token; unwind if it came with the abort flag. */
 void mmn__det_wait_token(struct sync_det *d, struct mmn_actor *me)
 {
-	while (d->cur != me)
-		pthread_cond_wait(&me->det.cv, &d->m);
+	while (d->cur != me) {
+		if (d->contexts)
+			mmn__det_switch(d, &me->det.ctx);
+		else
+			pthread_cond_wait(&me->det.cv, &d->m);
+	}
 	if (me->det.abort) {
 		pthread_mutex_unlock(&d->m);
 		longjmp(me->det.unwind, 1);
@@ -66,12 +73,14 @@ void mmn__det_wait_token(struct sync_det *d, struct mmn_actor *me)
 void mmn__det_give(struct sync_det *d, struct mmn_actor *next, int back)
 {
 	d->cur = next;
-	if (next) {
-		pthread_cond_signal(&next->det.cv);
-	} else {
+	if (!next)
 		d->back = back;
+	if (d->contexts)
+		return; /* the giver's next wait switches */
+	if (next)
+		pthread_cond_signal(&next->det.cv);
+	else
 		pthread_cond_signal(&d->ctl);
-	}
 }
 
 /* Whether an actor other than an idle helper has not ended. */
@@ -143,7 +152,7 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 
 	if (!a || a->det.idx < 0)
 		return;
-	if (mmn__raw_depth > 0) {
+	if (mmn__local()->raw_depth > 0) {
 		__atomic_add_fetch(&d->raw_points, 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -221,7 +230,7 @@ bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 			    a ? a->name : "?", mmn__det_wait_text(what), name ? name : "?");
 		return false;
 	}
-	if (mmn__raw_depth > 0) {
+	if (mmn__local()->raw_depth > 0) {
 		/* A simulator bug (raw locks may not span a wait): waiting here
 		 * would hang the host, so it is reported and skipped like a
 		 * wait outside a run. */
@@ -291,6 +300,7 @@ void mmn__det_fini(struct mmn_sync_state *st)
 {
 	struct sync_det *d = st->det;
 
+	mmn__det_ctx_fini(d);
 	pthread_cond_destroy(&d->ctl);
 	pthread_mutex_destroy(&d->m);
 	free(d->act);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Host threads reused from run to run of the deterministic backend
- * (struct mmn_sched_pool, sched.h).
+ * (struct mmn_sched_pool, sched.h), and the stacks of its user-level actors
+ * (det_context.c), reused the same way.
  *
  * An exploration runs thousands of short schedules, each with a fresh
  * simulation and three to six actors. Creating and joining a thread costs
@@ -35,12 +36,53 @@ struct sync_worker {
 	struct sync_worker *next_idle, *next_all;
 };
 
+/* Stacks of user-level actors kept for later runs (det_context.c). */
+#define POOL_STACKS 32
+
 struct mmn_sched_pool {
 	pthread_mutex_t m;
 	pthread_cond_t done;            /* some worker finished a job */
 	struct sync_worker *idle, *all;
 	bool quit;
+	struct sync_stack stacks[POOL_STACKS]; /* each of @stack_size usable bytes */
+	size_t stack_size;
+	unsigned int nstacks;
 };
+
+static void pool_stacks_free(struct mmn_sched_pool *pool)
+{
+	while (pool->nstacks)
+		mmn__stack_free(&pool->stacks[--pool->nstacks], pool->stack_size);
+}
+
+bool mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size, struct sync_stack *out)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&pool->m);
+	if (pool->nstacks && pool->stack_size == size) {
+		*out = pool->stacks[--pool->nstacks];
+		got = true;
+	}
+	pthread_mutex_unlock(&pool->m);
+	return got;
+}
+
+bool mmn__pool_stack_put(struct mmn_sched_pool *pool, const struct sync_stack *st, size_t size)
+{
+	bool kept = false;
+
+	pthread_mutex_lock(&pool->m);
+	if (pool->nstacks && pool->stack_size != size)
+		pool_stacks_free(pool);
+	if (pool->nstacks < POOL_STACKS) {
+		pool->stack_size = size;
+		pool->stacks[pool->nstacks++] = *st;
+		kept = true;
+	}
+	pthread_mutex_unlock(&pool->m);
+	return kept;
+}
 
 struct mmn_sched_pool *mmn_sched_pool_create(void)
 {
@@ -150,6 +192,7 @@ void mmn_sched_pool_destroy(struct mmn_sched_pool *pool)
 		pthread_cond_destroy(&w->cv);
 		free(w);
 	}
+	pool_stacks_free(pool);
 	pthread_cond_destroy(&pool->done);
 	pthread_mutex_destroy(&pool->m);
 	free(pool);

@@ -2,15 +2,42 @@
 /*
  * One run of the deterministic backend, from the controller's side (the
  * thread that calls mmn_sched_run()): claim the scheduler, start "main",
- * wait for the token to come back, unwind what has not ended, join and free
- * the actors, and report the run's counters.
+ * wait for the token to come back (with user-level actors, by switching to
+ * its holder), unwind what has not ended, join and free the actors, and
+ * report the run's counters.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <mmnsim/sched.h>
 
 #include "det.h"
+
+/*
+ * The mechanism and the stack size may come from the environment, so that a
+ * program that does not set them (the CLI, an exploration) can be run on
+ * either mechanism: MMN_SCHED_MECHANISM=threads|contexts,
+ * MMN_SCHED_STACK_KIB=N. Values it does not understand are ignored here;
+ * a stack size out of range is refused by mmn_sched_run().
+ */
+static void det_config_env(struct mmn_sched_config *cfg)
+{
+	const char *m = getenv("MMN_SCHED_MECHANISM");
+	const char *k = getenv("MMN_SCHED_STACK_KIB");
+
+	if (m && !strcmp(m, "threads"))
+		cfg->threads = true;
+	if (k && *k) {
+		char *end;
+		unsigned long long v = strtoull(k, &end, 10);
+
+		if (!*end && v <= SIZE_MAX / 1024)
+			cfg->stack_size = (size_t)v * 1024;
+	}
+}
 
 void mmn_sched_config_init(struct mmn_sched_config *cfg)
 {
@@ -23,6 +50,7 @@ void mmn_sched_config_init(struct mmn_sched_config *cfg)
 	cfg->pct_steps = 1000;
 	cfg->max_steps = DET_DEFAULT_STEPS;
 	cfg->trace = true;
+	det_config_env(cfg);
 }
 
 static void *det_main_fn(void *p)
@@ -32,6 +60,17 @@ static void *det_main_fn(void *p)
 
 	d->body(sim, d->body_arg);
 	return NULL;
+}
+
+/* Usable bytes of an actor's stack: the knob rounded up to pages. */
+static size_t det_stack_size(size_t want)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096;
+
+	if (!want)
+		want = DET_STACK_DEFAULT;
+	return (want + page - 1) / page * page;
 }
 
 /* Reset the per-run state; caller holds d->m (the scheduler's host mutex,
@@ -68,6 +107,8 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 	d->helper = NULL;
 	d->back = DET_BACK_NONE;
 	d->cur = NULL;
+	d->contexts = !cfg->threads;
+	d->stack_size = det_stack_size(cfg->stack_size);
 	return 0;
 }
 
@@ -102,9 +143,15 @@ static int det_begin(struct mmn_sim *sim, struct sync_det *d, const struct mmn_s
 static void det_control(struct sync_det *d, struct mmn_actor *main_actor)
 {
 	pthread_mutex_lock(&d->m);
+	if (d->contexts)
+		mmn__det_ctx_begin(d);
 	mmn__det_give(d, main_actor, 0);
-	while (d->back == DET_BACK_NONE)
-		pthread_cond_wait(&d->ctl, &d->m);
+	while (d->back == DET_BACK_NONE) {
+		if (d->contexts)
+			mmn__det_switch(d, &d->ctl_ctx);
+		else
+			pthread_cond_wait(&d->ctl, &d->m);
+	}
 	if (d->back == DET_BACK_BUDGET)
 		d->outcome = MMN_OUTCOME_BUDGET;
 	d->unwinding = true;
@@ -121,7 +168,9 @@ static void det_reap(struct mmn_sim *sim, struct sync_det *d)
 	for (unsigned int i = 0; i < d->nact; i++) {
 		struct mmn_actor *a = d->act[i];
 
-		if (!__atomic_exchange_n(&a->joined, 1, __ATOMIC_ACQ_REL)) {
+		if (d->contexts)
+			mmn__det_ctx_destroy(d, a);
+		else if (!__atomic_exchange_n(&a->joined, 1, __ATOMIC_ACQ_REL)) {
 			if (a->det.worker)
 				mmn__pool_join(a);
 			else
@@ -177,6 +226,8 @@ int mmn_sched_run(struct mmn_sim *sim, const struct mmn_sched_config *cfg,
 	 * strategies ignore the field (replay files carry it as history). */
 	if (cfg->strategy == MMN_STRATEGY_PCT &&
 	    (cfg->pct_depth < 1 || cfg->pct_depth > MMN_SCHED_PCT_MAX_DEPTH))
+		return -EINVAL;
+	if (cfg->stack_size && (cfg->stack_size < DET_STACK_MIN || cfg->stack_size > DET_STACK_MAX))
 		return -EINVAL;
 	d = det_of(sim);
 	err = det_begin(sim, d, cfg, body, arg);

@@ -134,7 +134,11 @@ void mmn__det_unwind_all(struct sync_det *d)
 		a->det.abort = true;
 		d->back = DET_BACK_NONE;
 		mmn__det_give(d, a, 0);
-		while (d->back != DET_BACK_UNWOUND)
-			pthread_cond_wait(&d->ctl, &d->m);
+		while (d->back != DET_BACK_UNWOUND) {
+			if (d->contexts)
+				mmn__det_switch(d, &d->ctl_ctx);
+			else
+				pthread_cond_wait(&d->ctl, &d->m);
+		}
 	}
 }

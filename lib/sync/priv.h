@@ -84,6 +84,35 @@ struct sync_det_held {
 	signed char idx;         /* SRCU index */
 };
 
+/*
+ * Last (sim, actor) pair the thread used: the common case of actor lookup
+ * costs two compares. The serial guards against a new simulation allocated
+ * at the address of a destroyed one.
+ */
+struct sync_tls_cache {
+	struct mmn_sim *sim;
+	unsigned long serial;
+	struct mmn_actor *actor;
+};
+
+/*
+ * A user-level context of the deterministic backend (det_context.c): an
+ * actor's, on a stack of its own, or the controller's, on the host thread's
+ * stack. While it is suspended it keeps what the switch takes from the host
+ * thread's TLS for it: the actor cache and the actor-local block.
+ */
+struct sync_ctx {
+	void *sp;                     /* saved stack pointer while suspended */
+	void *map;                    /* mmap'd stack, guard page first; NULL: host stack */
+	size_t map_size;              /* bytes of @map, guard included */
+	void *tsan_fiber;             /* ThreadSanitizer's fiber */
+	void *asan_fake;              /* AddressSanitizer's fake stack while suspended */
+	const void *asan_bottom;      /* the stack's lowest usable address and size */
+	size_t asan_size;
+	struct sync_tls_cache tls;    /* mmn__tls while suspended */
+	struct mmn__local *local;     /* mmn__local_cur while suspended */
+};
+
 /* Per-actor state of the deterministic backend, under the scheduler's mutex
  * except where noted. */
 struct sync_det_actor {
@@ -106,9 +135,24 @@ struct sync_det_actor {
 	struct sync_det_held held[SYNC_MAX_HELD];
 	struct sync_worker *worker; /* its pool thread (mmn_sched_config::pool), or NULL */
 	unsigned long ticket;       /* the worker's job number for this actor */
+	struct sync_ctx ctx;        /* its user-level context (unless cfg.threads) */
 };
 
 struct mmn_sched_pool;
+/* A kept stack of a user-level actor and the ThreadSanitizer fiber that
+ * went with it (NULL in other builds): creating a fiber costs more than a
+ * context switch by far, so both are reused together. */
+struct sync_stack {
+	void *map;    /* guard page, then the stack */
+	void *fiber;
+};
+/* Take a stack of @size bytes (guard page excluded) from @pool's cache;
+ * false when it has none of that size (det_pool.c). */
+bool mmn__pool_stack_get(struct mmn_sched_pool *pool, size_t size, struct sync_stack *out);
+/* Keep a stack for a later run; false when the cache is full. */
+bool mmn__pool_stack_put(struct mmn_sched_pool *pool, const struct sync_stack *st, size_t size);
+/* Unmap a stack of @size usable bytes and destroy its fiber (det_context.c). */
+void mmn__stack_free(const struct sync_stack *st, size_t size);
 /* A thread of a struct mmn_sched_pool (lib/sync/det_pool.c). */
 struct sync_worker;
 /* Run det_trampoline(@a) on a thread of @pool (idle, or a new one); 0 or -errno. */
@@ -149,6 +193,9 @@ struct mmn_actor {
 	void *ret;
 
 	struct sync_det_actor det;     /* deterministic backend */
+	/* Its actor-local state when it runs as a user-level context (the
+	 * host thread's own otherwise). */
+	struct mmn__local local;
 };
 
 /* Lock-order edge metadata: who first recorded "to taken while from held". */
@@ -201,16 +248,6 @@ struct mmn_sync_state {
 	struct sync_lockdep ld;
 };
 
-/*
- * Last (sim, actor) pair the thread used: the common case of actor lookup
- * costs two compares. The serial guards against a new simulation allocated
- * at the address of a destroyed one.
- */
-struct sync_tls_cache {
-	struct mmn_sim *sim;
-	unsigned long serial;
-	struct mmn_actor *actor;
-};
 extern __thread struct sync_tls_cache mmn__tls
 	__attribute__((tls_model("initial-exec"), visibility("hidden")));
 

@@ -1053,8 +1053,9 @@ static void *nop_actor(void *p)
 }
 
 /* A pool changes which host threads run the actors, nothing else: the same
- * seeds give the same traces, deadlocked actors are unwound on its threads,
- * and its threads are reused (never more than one run's actors). */
+ * seeds give the same traces on pooled threads as on user-level actors (the
+ * default mechanism), deadlocked actors are unwound on its threads, and its
+ * threads are reused (never more than one run's actors). */
 static void test_pool_reuses_threads_and_keeps_the_schedules(void **state)
 {
 	struct mmn_sched_pool *pool = mmn_sched_pool_create();
@@ -1071,8 +1072,10 @@ static void test_pool_reuses_threads_and_keeps_the_schedules(void **state)
 		char *t, *tp;
 
 		cfg_of(&c, seed & 1 ? MMN_STRATEGY_PCT : MMN_STRATEGY_RANDOM, seed);
+		c.threads = false;
 		cp = c;
 		cp.pool = pool;
+		cp.threads = true;
 		t = mix_run(&c, &ch, &n, &r);
 		tp = mix_run(&cp, &chp, &np, &rp);
 		assert_string_equal(tp, t);
@@ -1092,6 +1095,7 @@ static void test_pool_reuses_threads_and_keeps_the_schedules(void **state)
 
 		cfg_of(&c, MMN_STRATEGY_RANDOM, seed);
 		c.pool = pool;
+		c.threads = true;
 		if (dl_run(&c, true, &cap, &r, NULL, NULL) == MMN_OUTCOME_DEADLOCK) {
 			deadlocks++;
 			assert_int_equal(r.unwound, 3);
