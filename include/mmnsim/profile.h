@@ -74,8 +74,9 @@ struct mmn_profile {
 	/** mm tree 2025+: restoring a device-exclusive entry notifies CLEAR
 	 *  (false: MMN_NOTIFY_EXCLUSIVE with a NULL owner). */
 	bool exclusive_restore_clear;
-	/** mm tree 2025+: the OOM reaper (zap_vma_for_reaping()) notifies
-	 *  CLEAR (false: MMN_NOTIFY_UNMAP, __oom_reap_task_mm() 4.19-6.x). */
+	/** mm tree 2025/26 (not in 6.19): the OOM reaper
+	 *  (zap_vma_for_reaping()) notifies CLEAR (false: MMN_NOTIFY_UNMAP,
+	 *  __oom_reap_task_mm() 4.19-6.19). */
 	bool oom_reap_clear;
 	/** x86 tlb_single_page_flush_ceiling: ranges of more pages are flushed
 	 *  whole. Default 33. */
@@ -87,12 +88,26 @@ struct mmn_profile {
 	 *  can: a small value lets a scenario of a few pages show the window
 	 *  between that flush and invalidate_range_end (docs/listeners.md). */
 	unsigned int gather_batch;
+	/** 4.15-4.18: without nonblock, the OOM reaper leaves an mm with
+	 *  notifiers alone (__oom_reap_task_mm()'s mm_has_notifiers() check).
+	 *  false with nonblock false: the reaper zaps such an mm and calls no
+	 *  notifier at all (4.12, 4.13). Not read when nonblock is true. */
+	bool oom_reap_skip_notifiers;
+	/** clear_refs_write() soft-dirty holds mmap_lock for write across
+	 *  the whole operation (5.14+). false: for read (4.12-5.2). */
+	bool clear_refs_write_lock;
+	/** With secondary_flush = invalidate_page: the rmap paths
+	 *  (try_to_unmap_one(), page_mkclean_one()) call ->invalidate_page()
+	 *  under the PTL, after put_page() (4.12, page_vma_mapped_walk()).
+	 *  false: after the PTL is dropped (4.11 and before). */
+	bool invalidate_page_under_ptl;
 };
 
 /**
  * mmn_profile_by_name() - a named profile.
  * @param name  "4.12", "4.13", "4.15", "5.2", "5.14", "6.5", "6.6", "6.10" or
- *              "latest"; NULL means "latest"
+ *              "latest" (which models 6.19, docs/profiles.md); NULL means
+ *              "latest"
  * @return the profile (static, read-only), or NULL for an unknown name.
  */
 MMN_API const struct mmn_profile *mmn_profile_by_name(const char *name);

@@ -53,7 +53,20 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_false(mmn_profile_by_name("6.10")->exclusive_restore_clear);
 	assert_true(mmn_profile_by_name("latest")->exclusive_restore_clear);
 	assert_false(mmn_profile_by_name("6.10")->oom_reap_clear);
-	assert_true(mmn_profile_by_name("latest")->oom_reap_clear);
+	/* 6.19 mm/oom_kill.c __oom_reap_task_mm(): MMU_NOTIFY_UNMAP. */
+	assert_false(mmn_profile_by_name("latest")->oom_reap_clear);
+	/* mm/oom_kill.c __oom_reap_task_mm(): no notifier check in 4.12/4.13,
+	 * mm_has_notifiers() skip in 4.15. */
+	assert_false(mmn_profile_by_name("4.12")->oom_reap_skip_notifiers);
+	assert_false(mmn_profile_by_name("4.13")->oom_reap_skip_notifiers);
+	assert_true(mmn_profile_by_name("4.15")->oom_reap_skip_notifiers);
+	/* fs/proc/task_mmu.c clear_refs_write(): mmap read lock in 5.2, write
+	 * lock in 5.14 and 6.19. */
+	assert_false(mmn_profile_by_name("5.2")->clear_refs_write_lock);
+	assert_true(mmn_profile_by_name("5.14")->clear_refs_write_lock);
+	assert_true(mmn_profile_by_name("latest")->clear_refs_write_lock);
+	/* 4.12 mm/rmap.c try_to_unmap_one(): ->invalidate_page under the PTL. */
+	assert_true(mmn_profile_by_name("4.12")->invalidate_page_under_ptl);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
 }
