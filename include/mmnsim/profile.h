@@ -101,6 +101,10 @@ struct mmn_profile {
 	 *  under the PTL, after put_page() (4.12, page_vma_mapped_walk()).
 	 *  false: after the PTL is dropped (4.11 and before). */
 	bool invalidate_page_under_ptl;
+	/** When a non-blockable start fails, the core calls the end of every
+	 *  subscriber that implements one (5.14, 6.19). false: nobody ends the
+	 *  subscribers whose start succeeded (5.2). */
+	bool start_failure_ends_others;
 };
 
 /**

@@ -923,12 +923,16 @@ static void mn_itree_release(struct mmn_notifier_subscriptions *subs, struct mmn
 /* ------------------------------------------------------------------ */
 
 /*
- * mn_hlist_invalidate_range_start(), 5.13+ behaviour: every subscriber is
- * called even after one fails; then, if any failed, every subscriber that
- * implements invalidate_range_end gets its end (a subscriber whose start
- * can fail must not implement end, the kernel WARNs). The kernel does not
- * wrap those ends in non_block_start(); the model does (they run in the
- * same non-blockable range as any other end).
+ * mn_hlist_invalidate_range_start(), 5.14 and 6.19 (mm/mmu_notifier.c):
+ * every subscriber is called even after one fails; then, if any failed,
+ * every subscriber that implements invalidate_range_end gets its end (a
+ * subscriber whose start can fail must not implement end, the kernel
+ * WARNs). The kernel does not wrap those ends in non_block_start(); the
+ * model does (they run in the same non-blockable range as any other end).
+ * 5.2 __mmu_notifier_invalidate_range_start() (knob
+ * start_failure_ends_others false) calls every start and returns the
+ * failure, and nobody calls the others' end: a subscriber whose start
+ * succeeded stays inside an invalidation that never ends.
  */
 static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
 					   struct mmn_notifier_range *range,
@@ -964,7 +968,7 @@ static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *su
 				    (void *)sub);
 		ret = r;
 	}
-	if (ret) {
+	if (ret && sim->profile.start_failure_ends_others) {
 		const char *prev = NULL;
 
 		if (w->ctx_set)

@@ -67,6 +67,11 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("latest")->clear_refs_write_lock);
 	/* 4.12 mm/rmap.c try_to_unmap_one(): ->invalidate_page under the PTL. */
 	assert_true(mmn_profile_by_name("4.12")->invalidate_page_under_ptl);
+	/* mm/mmu_notifier.c: 5.2 __mmu_notifier_invalidate_range_start() ends
+	 * nobody after a failed start, 5.14 mn_hlist_invalidate_range_start()
+	 * ends the others. */
+	assert_false(mmn_profile_by_name("5.2")->start_failure_ends_others);
+	assert_true(mmn_profile_by_name("5.14")->start_failure_ends_others);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
 }
