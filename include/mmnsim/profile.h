@@ -105,6 +105,10 @@ struct mmn_profile {
 	 *  subscriber that implements one (5.14, 6.19). false: nobody ends the
 	 *  subscribers whose start succeeded (5.2). */
 	bool start_failure_ends_others;
+	/** mprotect's lazy start per P4D entry (change_pud_range(), 6.12+,
+	 *  6.19 read) rather than per PUD entry (change_pmd_range(), up to
+	 *  6.11; 5.14, 6.5, 6.6 read). */
+	bool mprotect_start_per_p4d;
 };
 
 /**

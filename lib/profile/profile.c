@@ -15,7 +15,7 @@
 #include <mmnsim/tlb.h>
 
 #define ERA(n, flush, onlyend, widen, ev, cpte, nb, mremap, itree, mig, excl, exclclear,      \
-	    oomclear, oomskip, crwlock, ipunder, failend)                                       \
+	    oomclear, oomskip, crwlock, ipunder, failend, cpp4d)                                \
 	{ .name = n, .secondary_flush = flush, .only_end_skips_flush = onlyend,                \
 	  .pmd_share_widen = widen, .events = ev, .change_pte = cpte,                           \
 	  .put_page_before_secondary_flush = false, .nonblock = nb,                             \
@@ -24,29 +24,30 @@
 	  .oom_reap_clear = oomclear,                                                           \
 	  .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH,                            \
 	  .oom_reap_skip_notifiers = oomskip, .clear_refs_write_lock = crwlock,                 \
-	  .invalidate_page_under_ptl = ipunder, .start_failure_ends_others = failend }
+	  .invalidate_page_under_ptl = ipunder, .start_failure_ends_others = failend,        \
+	  .mprotect_start_per_p4d = cpp4d }
 
 /* Oldest first. "latest" models 6.19 (6.19.9 as read); docs/profiles.md
  * cites the kernel file and function behind every value. */
 static const struct mmn_profile profiles[] = {
 	ERA("4.12", MMN_SECFLUSH_INVALIDATE_PAGE, false, false, false, true, false, false, false,
-	    false, false, false, false, false, false, true, false),
+	    false, false, false, false, false, false, true, false, false),
 	ERA("4.13", MMN_SECFLUSH_CALL_SITES, false, false, false, true, false, false, false, false,
-	    false, false, false, false, false, false, false),
+	    false, false, false, false, false, false, false, false),
 	ERA("4.15", MMN_SECFLUSH_CALL_SITES, true, false, false, true, false, false, false, false,
-	    false, false, false, true, false, false, false),
+	    false, false, false, true, false, false, false, false),
 	ERA("5.2", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, false, false, false,
-	    false, false, false, false, false, false),
+	    false, false, false, false, false, false, false),
 	ERA("5.14", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
-	    false, false, false, true, false, true),
+	    false, false, false, true, false, true, false),
 	ERA("6.5", MMN_SECFLUSH_CALL_SITES, true, true, true, true, true, true, true, true, true,
-	    false, false, false, true, false, true),
+	    false, false, false, true, false, true, false),
 	ERA("6.6", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, true, true, true, true, true,
-	    true, false, false, false, true, false, true),
+	    true, false, false, false, true, false, true, false),
 	ERA("6.10", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
-	    true, false, false, false, true, false, true),
+	    true, false, false, false, true, false, true, false),
 	ERA("latest", MMN_SECFLUSH_WITH_CPU_FLUSH, false, true, true, false, true, true, true, true,
-	    true, true, false, false, true, false, true),
+	    true, true, false, false, true, false, true, true),
 };
 
 static const char *const flush_names[] = {
@@ -85,6 +86,7 @@ static const struct knob {
 	K(clear_refs_write_lock, KNOB_BOOL),
 	K(invalidate_page_under_ptl, KNOB_BOOL),
 	K(start_failure_ends_others, KNOB_BOOL),
+	K(mprotect_start_per_p4d, KNOB_BOOL),
 #undef KU
 #undef K
 };

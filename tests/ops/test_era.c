@@ -2,8 +2,8 @@
 /*
  * Era fixes that cross operations and the notifier core: 4.12's
  * ptep_clear_flush_notify() at a COW, registration against an rmap walker's
- * bracket (mm_take_all_locks()). Each test names the kernel version and
- * function it follows.
+ * bracket (mm_take_all_locks()), mprotect's lazy start per P4D (6.19) or
+ * per PUD. Each test names the kernel version and function it follows.
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -166,6 +166,57 @@ static void test_registration_takes_every_rmap_lock_without_a_lockdep_report(voi
 	assert_int_equal(mmn_check_total(f->sim), 0);
 }
 
+/*
+ * mprotect's lazy start. 6.5/6.6 mm/mprotect.c change_pmd_range(): one
+ * bracket per PUD entry, from its first populated PMD entry to the PUD
+ * region's end. 6.19 change_pud_range(): one bracket per P4D entry, from
+ * the walk's address at its first non-none PUD entry to the P4D region's
+ * end (knob mprotect_start_per_p4d).
+ */
+static void mprotect_brackets(const char *profile, const char *per_p4d, bool one)
+{
+	struct fa *f = fa_new(profile);
+	struct recorder *r = fa_rec(f, REC_OPS_START_END);
+	unsigned long len = MMN_PUD_SIZE + 2 * MMN_PMD_SIZE;
+	unsigned long a = fa_map(f, BASE, len, RW, ANON | FIXED);
+	unsigned long x = a + 2 * MMN_PMD_SIZE, y = a + MMN_PUD_SIZE + MMN_PMD_SIZE;
+
+	if (per_p4d)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "mprotect_start_per_p4d", per_p4d), 0);
+	fa_write(f, 0, x, 1);
+	fa_write(f, 0, y, 2);
+	rec_reset(r);
+	assert_int_equal(mmn_mprotect(f->mm, a, len, RO), 0);
+	if (one) {
+		const enum rec_kind seq[] = { REC_START, REC_END };
+
+		assert_true(rec_kinds_are(r, seq, 2));
+		assert_int_equal(rec_find(r, REC_START, 0)->start, a);
+		assert_int_equal(rec_find(r, REC_START, 0)->end, a + len);
+	} else {
+		const enum rec_kind seq[] = { REC_START, REC_END, REC_START, REC_END };
+
+		assert_true(rec_kinds_are(r, seq, 4));
+		assert_int_equal(rec_find(r, REC_START, 0)->start, x);
+		assert_int_equal(rec_find(r, REC_START, 0)->end, a + MMN_PUD_SIZE);
+		assert_int_equal(rec_find(r, REC_START, 1)->start, y);
+		assert_int_equal(rec_find(r, REC_START, 1)->end, a + len);
+	}
+	assert_false(mmn_pte_write(fa_pte(f, x)));
+	assert_false(mmn_pte_write(fa_pte(f, y)));
+	fa_free(f);
+}
+
+static void test_mprotect_starts_per_p4d_in_6_19_and_per_pud_before(void **state)
+{
+	(void)state;
+	mprotect_brackets("latest", NULL, true);
+	mprotect_brackets("6.6", NULL, false);
+	mprotect_brackets("6.5", NULL, false);
+	mprotect_brackets("latest", "false", false); /* the 6.6 shape */
+	mprotect_brackets("6.6", "true", true);      /* the 6.19 shape */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +227,7 @@ int main(void)
 		cmocka_unit_test_teardown(
 			test_registration_takes_every_rmap_lock_without_a_lockdep_report,
 			fa_teardown),
+		cmocka_unit_test(test_mprotect_starts_per_p4d_in_6_19_and_per_pud_before),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
