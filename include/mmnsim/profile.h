@@ -41,6 +41,17 @@ enum mmn_secondary_flush {
 	MMN_SECFLUSH_INVALIDATE_PAGE,
 };
 
+/** The CPU architecture whose TLB code the model follows. */
+enum mmn_arch {
+	/** x86: a permission upgrade (ptep_set_access_flags()) flushes no
+	 *  TLB (arch/x86/mm/pgtable.c). */
+	MMN_ARCH_X86 = 0,
+	/** arm64: a permission upgrade flushes the page's TLB entry
+	 *  (arch/arm64/mm/fault.c __ptep_set_access_flags()), and from 6.6
+	 *  that flush calls arch_invalidate_secondary_tlbs() too. */
+	MMN_ARCH_ARM64,
+};
+
 /** The knobs. Every field is documented in docs/profiles.md. */
 struct mmn_profile {
 	const char *name;   /**< "latest", "6.6", ... ("custom" once overridden) */
@@ -109,6 +120,9 @@ struct mmn_profile {
 	 *  6.19 read) rather than per PUD entry (change_pmd_range(), up to
 	 *  6.11; 5.14, 6.5, 6.6 read). */
 	bool mprotect_start_per_p4d;
+	/** The architecture (x86 in every profile): arm64 flushes the TLB,
+	 *  and with it the secondary TLBs from 6.6, on a permission upgrade. */
+	enum mmn_arch arch;
 };
 
 /**
@@ -130,7 +144,8 @@ MMN_API const struct mmn_profile *mmn_profile_at(int idx);
  * mmn_profile_set_knob() - override one knob by name ("only_end_skips_flush",
  * "secondary_flush"...), parsing @p value ("true"/"false"/"1"/"0" for booleans,
  * the enum's short name for secondary_flush: "with_cpu_flush", "call_sites",
- * "range_end", "invalidate_page", a decimal number from 0 to 1000000 for
+ * "range_end", "invalidate_page", "x86" or "arm64" for arch, a decimal
+ * number from 0 to 1000000 for
  * tlb_flush_ceiling and from 1 to MMN_GATHER_BATCH for gather_batch: digits
  * only, no blank, sign or other character). On success
  * @p p->name becomes "custom".

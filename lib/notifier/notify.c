@@ -132,6 +132,12 @@ bool mmn__notify_rmap_unmapped_locked(struct mmn_mm *mm, unsigned long addr)
 	return true;
 }
 
+void mmn__notify_access_upgrade(struct mmn_mm *mm, unsigned long addr)
+{
+	if (ops_profile(mm)->arch == MMN_ARCH_ARM64)
+		mmn_flush_tlb_page(mm, addr);
+}
+
 bool mmn__notify_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end)
 {
 	if (ops_profile(mm)->secondary_flush != MMN_SECFLUSH_CALL_SITES)

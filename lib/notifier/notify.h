@@ -93,6 +93,15 @@ mmn_pte_t mmn__ptep_clear_flush_rmap(struct mmn_mm *mm, struct mmn_ptdesc *pt, u
 bool mmn__notify_rmap_unmapped_locked(struct mmn_mm *mm, unsigned long addr);
 
 /*
+ * ptep_set_access_flags() with dirty (a permission upgrade: wp_page_reuse()):
+ * x86 flushes nothing; arm64 flushes the page's TLB entry (5.x-6.5
+ * flush_tlb_page() with no notifier; 6.6+ with
+ * arch_invalidate_secondary_tlbs() inside it, i.e. mmn_flush_tlb_page()
+ * under the profile's secondary_flush). Caller holds the PTL.
+ */
+void mmn__notify_access_upgrade(struct mmn_mm *mm, unsigned long addr);
+
+/*
  * After the PTL is dropped on an rmap path: ->invalidate_page() in
  * invalidate_page profiles (the <= 4.11 place; 4.12 calls it under the PTL,
  * see mmn__notify_rmap_unmapped_locked()), nothing otherwise.

@@ -25,7 +25,7 @@
 	  .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH,                            \
 	  .oom_reap_skip_notifiers = oomskip, .clear_refs_write_lock = crwlock,                 \
 	  .invalidate_page_under_ptl = ipunder, .start_failure_ends_others = failend,        \
-	  .mprotect_start_per_p4d = cpp4d }
+	  .mprotect_start_per_p4d = cpp4d, .arch = MMN_ARCH_X86 }
 
 /* Oldest first. "latest" models 6.19 (6.19.9 as read); docs/profiles.md
  * cites the kernel file and function behind every value. */
@@ -57,7 +57,12 @@ static const char *const flush_names[] = {
 	[MMN_SECFLUSH_INVALIDATE_PAGE] = "invalidate_page",
 };
 
-enum knob_type { KNOB_BOOL, KNOB_FLUSH, KNOB_UINT };
+static const char *const arch_names[] = {
+	[MMN_ARCH_X86] = "x86",
+	[MMN_ARCH_ARM64] = "arm64",
+};
+
+enum knob_type { KNOB_BOOL, KNOB_FLUSH, KNOB_UINT, KNOB_ARCH };
 
 static const struct knob {
 	const char *name;
@@ -87,6 +92,7 @@ static const struct knob {
 	K(invalidate_page_under_ptl, KNOB_BOOL),
 	K(start_failure_ends_others, KNOB_BOOL),
 	K(mprotect_start_per_p4d, KNOB_BOOL),
+	K(arch, KNOB_ARCH),
 #undef KU
 #undef K
 };
@@ -178,6 +184,14 @@ int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *va
 			}
 		}
 		return -ERANGE;
+	case KNOB_ARCH:
+		for (size_t i = 0; i < sizeof(arch_names) / sizeof(arch_names[0]); i++) {
+			if (!strcmp(arch_names[i], value)) {
+				p->arch = (enum mmn_arch)i;
+				goto done;
+			}
+		}
+		return -ERANGE;
 	case KNOB_UINT: {
 		unsigned long v;
 
@@ -219,6 +233,12 @@ int mmn_profile_knob_value(const struct mmn_profile *p, const char *knob, char *
 		break;
 	case KNOB_UINT:
 		n = snprintf(buf, len, "%u", *(const unsigned int *)((const char *)p + k->offset));
+		break;
+	case KNOB_ARCH:
+		n = snprintf(buf, len, "%s",
+			     (unsigned int)p->arch < sizeof(arch_names) / sizeof(arch_names[0])
+				     ? arch_names[p->arch]
+				     : "unknown");
 		break;
 	}
 	return n < 0 || (unsigned long)n >= len ? -EINVAL : 0;

@@ -217,6 +217,52 @@ static void test_mprotect_starts_per_p4d_in_6_19_and_per_pud_before(void **state
 	mprotect_brackets("6.6", "true", true);      /* the 6.19 shape */
 }
 
+/*
+ * A permission upgrade (wp_page_reuse() → ptep_set_access_flags() with
+ * dirty): x86 (arch/x86/mm/pgtable.c) flushes nothing; arm64
+ * (arch/arm64/mm/fault.c __ptep_set_access_flags()) flushes the page, and
+ * from 6.6 its flush calls arch_invalidate_secondary_tlbs()
+ * (arch/arm64/include/asm/tlbflush.h; 6.19 local_flush_tlb_page()), which
+ * the 6.5 flush_tlb_page() did not. Knob arch.
+ */
+static unsigned long upgrade_flushes(const char *profile, const char *arch, enum rec_ops_mode mode,
+				     enum rec_kind kind)
+{
+	struct fa *f = fa_new(profile);
+	struct recorder *r;
+	unsigned long a = fa_map(f, BASE, PG, RW, ANON | FIXED), n;
+
+	if (arch)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "arch", arch), 0);
+	fa_write(f, 0, a, 1);
+	assert_int_equal(mmn_clear_refs_soft_dirty(f->mm), 0); /* write-protects */
+	assert_false(mmn_pte_write(fa_pte(f, a)));
+	r = fa_rec(f, mode);
+	assert_int_equal(rec_watch_lock(r, fa_ptl(f, a), "ptl"), 0);
+	fa_write(f, 0, a, 2); /* exclusive anon page: reused in place */
+	assert_true(mmn_pte_write(fa_pte(f, a)));
+	n = rec_count_kind(r, kind);
+	if (n)
+		assert_int_equal(rec_find(r, kind, 0)->held, 1); /* under the PTL */
+	assert_null(rec_find(r, REC_START, 0)); /* an upgrade notifies no range */
+	rec_unwatch_locks(r);
+	fa_free(f);
+	return n;
+}
+
+static void test_arm64_permission_upgrade_flushes_secondary_tlbs_from_6_6(void **state)
+{
+	(void)state;
+	assert_int_equal(upgrade_flushes("latest", "arm64", REC_OPS_SECONDARY_TLB,
+					 REC_ARCH_INVALIDATE), 1);
+	assert_int_equal(upgrade_flushes("6.6", "arm64", REC_OPS_SECONDARY_TLB,
+					 REC_ARCH_INVALIDATE), 1);
+	assert_int_equal(upgrade_flushes("latest", NULL, REC_OPS_SECONDARY_TLB,
+					 REC_ARCH_INVALIDATE), 0); /* x86 */
+	assert_int_equal(upgrade_flushes("6.5", "arm64", REC_OPS_LEGACY, REC_INVALIDATE_RANGE),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -228,6 +274,7 @@ int main(void)
 			test_registration_takes_every_rmap_lock_without_a_lockdep_report,
 			fa_teardown),
 		cmocka_unit_test(test_mprotect_starts_per_p4d_in_6_19_and_per_pud_before),
+		cmocka_unit_test(test_arm64_permission_upgrade_flushes_secondary_tlbs_from_6_6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

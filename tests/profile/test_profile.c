@@ -72,6 +72,12 @@ static void test_eras_follow_the_kernel_history(void **state)
 	 * ends the others. */
 	assert_false(mmn_profile_by_name("5.2")->start_failure_ends_others);
 	assert_true(mmn_profile_by_name("5.14")->start_failure_ends_others);
+	/* mm/mprotect.c: change_pmd_range() starts per PUD (6.6), change_pud_range()
+	 * per P4D (6.19). */
+	assert_false(mmn_profile_by_name("6.10")->mprotect_start_per_p4d);
+	assert_true(mmn_profile_by_name("latest")->mprotect_start_per_p4d);
+	for (int i = 0; i < mmn_profile_count(); i++)
+		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
 }
@@ -95,6 +101,14 @@ static void test_set_knob_changes_one_knob_and_marks_the_profile_custom(void **s
 	assert_string_equal(buf, "range_end");
 	assert_int_equal(mmn_profile_knob_value(&p, "tlb_flush_ceiling", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "64");
+	assert_int_equal(mmn_profile_knob_value(&p, "arch", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "x86");
+	assert_int_equal(mmn_profile_set_knob(&p, "arch", "arm64"), 0);
+	assert_int_equal(p.arch, MMN_ARCH_ARM64);
+	assert_int_equal(mmn_profile_knob_value(&p, "arch", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "arm64");
+	assert_int_equal(mmn_profile_set_knob(&p, "arch", "riscv"), -ERANGE);
+	assert_int_equal(p.arch, MMN_ARCH_ARM64);
 }
 
 static void test_bad_knobs_and_values_are_refused_and_change_nothing(void **state)
