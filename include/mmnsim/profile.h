@@ -41,6 +41,17 @@ enum mmn_secondary_flush {
 	MMN_SECFLUSH_INVALIDATE_PAGE,
 };
 
+/** The CPU architecture whose TLB code the model follows. */
+enum mmn_arch {
+	/** x86: a permission upgrade (ptep_set_access_flags()) flushes no
+	 *  TLB (arch/x86/mm/pgtable.c). */
+	MMN_ARCH_X86 = 0,
+	/** arm64: a permission upgrade flushes the page's TLB entry
+	 *  (arch/arm64/mm/fault.c __ptep_set_access_flags()), and from 6.6
+	 *  that flush calls arch_invalidate_secondary_tlbs() too. */
+	MMN_ARCH_ARM64,
+};
+
 /** The knobs. Every field is documented in docs/profiles.md. */
 struct mmn_profile {
 	const char *name;   /**< "latest", "6.6", ... ("custom" once overridden) */
@@ -74,8 +85,9 @@ struct mmn_profile {
 	/** mm tree 2025+: restoring a device-exclusive entry notifies CLEAR
 	 *  (false: MMN_NOTIFY_EXCLUSIVE with a NULL owner). */
 	bool exclusive_restore_clear;
-	/** mm tree 2025+: the OOM reaper (zap_vma_for_reaping()) notifies
-	 *  CLEAR (false: MMN_NOTIFY_UNMAP, __oom_reap_task_mm() 4.19-6.x). */
+	/** mm tree 2025/26 (not in 6.19): the OOM reaper
+	 *  (zap_vma_for_reaping()) notifies CLEAR (false: MMN_NOTIFY_UNMAP,
+	 *  __oom_reap_task_mm() 4.19-6.19). */
 	bool oom_reap_clear;
 	/** x86 tlb_single_page_flush_ceiling: ranges of more pages are flushed
 	 *  whole. Default 33. */
@@ -120,12 +132,37 @@ struct mmn_profile {
 	 *  the migration entry replaces it, and is made present only if the
 	 *  migration fails (5.14, 6.19). */
 	bool numa_map_before_migrate;
+	/** 4.15-4.18: without nonblock, the OOM reaper leaves an mm with
+	 *  notifiers alone (__oom_reap_task_mm()'s mm_has_notifiers() check).
+	 *  false with nonblock false: the reaper zaps such an mm and calls no
+	 *  notifier at all (4.12, 4.13). Not read when nonblock is true. */
+	bool oom_reap_skip_notifiers;
+	/** clear_refs_write() soft-dirty holds mmap_lock for write across
+	 *  the whole operation (5.14+). false: for read (4.12-5.2). */
+	bool clear_refs_write_lock;
+	/** With secondary_flush = invalidate_page: the rmap paths
+	 *  (try_to_unmap_one(), page_mkclean_one()) call ->invalidate_page()
+	 *  under the PTL, after put_page() (4.12, page_vma_mapped_walk()).
+	 *  false: after the PTL is dropped (4.11 and before). */
+	bool invalidate_page_under_ptl;
+	/** When a non-blockable start fails, the core calls the end of every
+	 *  subscriber that implements one (5.14, 6.19). false: nobody ends the
+	 *  subscribers whose start succeeded (5.2). */
+	bool start_failure_ends_others;
+	/** mprotect's lazy start per P4D entry (change_pud_range(), 6.12+,
+	 *  6.19 read) rather than per PUD entry (change_pmd_range(), up to
+	 *  6.11; 5.14, 6.5, 6.6 read). */
+	bool mprotect_start_per_p4d;
+	/** The architecture (x86 in every profile): arm64 flushes the TLB,
+	 *  and with it the secondary TLBs from 6.6, on a permission upgrade. */
+	enum mmn_arch arch;
 };
 
 /**
  * mmn_profile_by_name() - a named profile.
  * @param name  "4.12", "4.13", "4.15", "5.2", "5.14", "6.5", "6.6", "6.10" or
- *              "latest"; NULL means "latest"
+ *              "latest" (which models 6.19, docs/profiles.md); NULL means
+ *              "latest"
  * @return the profile (static, read-only), or NULL for an unknown name.
  */
 MMN_API const struct mmn_profile *mmn_profile_by_name(const char *name);
@@ -140,7 +177,8 @@ MMN_API const struct mmn_profile *mmn_profile_at(int idx);
  * mmn_profile_set_knob() - override one knob by name ("only_end_skips_flush",
  * "secondary_flush"...), parsing @p value ("true"/"false"/"1"/"0" for booleans,
  * the enum's short name for secondary_flush: "with_cpu_flush", "call_sites",
- * "range_end", "invalidate_page", a decimal number from 0 to 1000000 for
+ * "range_end", "invalidate_page", "x86" or "arm64" for arch, a decimal
+ * number from 0 to 1000000 for
  * tlb_flush_ceiling and from 1 to MMN_GATHER_BATCH for gather_batch: digits
  * only, no blank, sign or other character). On success
  * @p p->name becomes "custom".

@@ -390,6 +390,13 @@ MMN_API int mmn_down_read_trylock(struct mmn_rwsem *sem);
 MMN_API void mmn_up_read(struct mmn_rwsem *sem);
 /** down_write(): may sleep. */
 MMN_API void mmn_down_write(struct mmn_rwsem *sem);
+/**
+ * down_write_nest_lock(): down_write() of one of many locks of a class that
+ * the caller takes together while holding @p nest (mm_take_all_locks()
+ * takes every anon_vma and i_mmap_rwsem of an mm under mmap_lock): lockdep
+ * does not call a second hold of the class recursive. May sleep.
+ */
+MMN_API void mmn_down_write_nest_lock(struct mmn_rwsem *sem, const struct mmn_rwsem *nest);
 /** down_write_trylock(): 1 if acquired, 0 otherwise; does not sleep. */
 MMN_API int mmn_down_write_trylock(struct mmn_rwsem *sem);
 /** up_write(). */

@@ -540,6 +540,15 @@ unsigned long mmn_page_rmap_index(struct mmn_sim *sim, unsigned long pfn);
 typedef bool (*mmn_rmap_one_fn)(struct mmn_vma *vma, unsigned long addr, void *arg);
 int mmn_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
 
+/* mm_take_all_locks()/mm_drop_all_locks() (lib/mm/rmap.c): every rmap lock
+ * of @mm's VMAs for write; mmap_lock held for write. -ENOMEM: none taken. */
+struct mmn_all_locks {
+	struct mmn_rwsem **locks;
+	int n;
+};
+int mmn__mm_take_all_locks(struct mmn_mm *mm, struct mmn_all_locks *all);
+void mmn__mm_drop_all_locks(struct mmn_all_locks *all);
+
 /* ------------------------------------------------------------------ */
 /* Device pagemaps (lib/mm/memremap.c)                                  */
 /* ------------------------------------------------------------------ */

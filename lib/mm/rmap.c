@@ -240,3 +240,50 @@ int mmn_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, vo
 		mmn_shmem_put(sim, f);
 	return 0;
 }
+
+/* Whether @lock is already among the @n first of @locks. */
+static bool locks_have(struct mmn_rwsem *const *locks, int n, const struct mmn_rwsem *lock)
+{
+	for (int i = 0; i < n; i++)
+		if (locks[i] == lock)
+			return true;
+	return false;
+}
+
+/*
+ * mm_take_all_locks() (mm/mmap.c up to 6.x, mm/vma.c in 6.19): with
+ * mmap_lock held for write, every i_mmap_rwsem of the mm's file VMAs, then
+ * every anon_vma lock, each once, for write (nested under mmap_lock). An
+ * rmap walker holds one of them for read across its start..end of a mapping
+ * of this mm, so the holder of them all is never inside such a bracket.
+ */
+int mmn__mm_take_all_locks(struct mmn_mm *mm, struct mmn_all_locks *all)
+{
+	all->n = 0;
+	all->locks = calloc(mm->nr_vmas ? (size_t)mm->nr_vmas : 1, sizeof(*all->locks));
+	if (!all->locks)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < mm->nr_vmas; i++) {
+			struct mmn_vma *vma = mm->vmas[i];
+			struct mmn_list_head *head;
+			struct mmn_rwsem *lock = vma_rmap_lock(vma, &head);
+
+			/* i_mmap_rwsem first, anon_vma second, as the kernel. */
+			if (!lock || (pass == 0) != !!vma->file || locks_have(all->locks, all->n, lock))
+				continue;
+			mmn_down_write_nest_lock(lock, &mm->mmap_lock);
+			all->locks[all->n++] = lock;
+		}
+	}
+	return 0;
+}
+
+/* mm_drop_all_locks(). */
+void mmn__mm_drop_all_locks(struct mmn_all_locks *all)
+{
+	while (all->n > 0)
+		mmn_up_write(all->locks[--all->n]);
+	free(all->locks);
+	all->locks = NULL;
+}

@@ -174,6 +174,35 @@ static bool tlb_load_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 	return true;
 }
 
+/*
+ * The lost-write oracle's second test, for a store to a page held stable:
+ * does the page table still map @addr to @pfn writable? A store through a
+ * translation that predates the write-protection (a stale TLB entry: the
+ * flush is still owed) finds it read-only, cleared or remapped, and its
+ * value is lost. A store through a current writable mapping is not lost:
+ * the stabiliser cannot complete (do_wp_page() finds the entry changed by a
+ * racing reuse and drops its copy). A hardware-like walk: atomic loads, no
+ * scheduling point.
+ */
+static bool tlb_pte_maps_writable(struct mmn_sim *sim, struct mmn_mm *mm, unsigned long addr,
+				  unsigned long pfn)
+{
+	struct mmn_ptdesc *pt = mm->pgd;
+	uint64_t e;
+
+	for (int l = MMN_LVL_PGD;; l--) {
+		e = atomic_load_explicit(&pt->e[mmn_pt_index(addr, l)], memory_order_seq_cst);
+		if (!mmn_pte_present(e))
+			return false;
+		if (l == MMN_LVL_PMD && mmn_pmd_leaf(e))
+			return mmn_pte_write(e) &&
+			       mmn_pte_pfn(e) + ((addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT) == pfn;
+		if (l == MMN_LVL_PTE)
+			return mmn_pte_write(e) && mmn_pte_pfn(e) == pfn;
+		pt = mmn_pt_child(sim, e);
+	}
+}
+
 /* A store that hits a writable, dirty TLB entry; under c->lock so that it
  * cannot straddle a shootdown. */
 static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
@@ -190,8 +219,9 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
 	if (hit) {
 		now = atomic_load_explicit(&mmn_pfn_to_page(sim, mmn_compound_head(sim, pfn))->gen,
 					   memory_order_relaxed);
-		/* The lost-write oracle: a relaxed look at PG_STABLE (page.c). */
-		lost = mmn_page_is_stable(sim, pfn);
+		/* The lost-write oracle: a relaxed look at PG_STABLE (page.c),
+		 * then whether the entry went stale. */
+		lost = mmn_page_is_stable(sim, pfn) && !tlb_pte_maps_writable(sim, mm, addr, pfn);
 		atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, data,
 				      memory_order_relaxed);
 		stat_inc(&c->hits);
@@ -211,7 +241,7 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
  * run first. Caller holds c->lock, with c in the mm's cpumask.
  */
 static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
-			 unsigned long addr, bool write, uint64_t *data, unsigned long *lost_pfn)
+			 unsigned long addr, bool write, uint64_t *data)
 {
 	struct mmn_ptdesc *pt = mm->pgd;
 	_Atomic uint64_t *ep = NULL;
@@ -267,8 +297,9 @@ static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 	stat_inc(&c->fills);
 	if (huge)
 		pfn += (addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT;
-	if (write && mmn_unlikely(mmn_page_is_stable(sim, pfn)))
-		*lost_pfn = pfn; /* reported by the caller, after unlock(c) */
+	/* A store through the entry this walk found writable is never lost
+	 * (tlb_pte_maps_writable()), even to a page held stable: only a COW
+	 * that a racing reuse will make drop its copy holds such a page. */
 	if (write)
 		atomic_store_explicit(&mmn_pfn_to_page(sim, pfn)->content, *data,
 				      memory_order_relaxed);
@@ -322,7 +353,6 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 	struct mmn_sim *sim = mm->sim;
 	struct mmn_cpu *c = &sim->cpus[cpu];
 	uint64_t bit = 1ULL << cpu;
-	unsigned long lost_pfn = ~0UL;
 	int err;
 
 	if (write ? tlb_store_hit(sim, c, mm, addr, *val) : tlb_load_hit(sim, c, mm, addr, val))
@@ -332,10 +362,8 @@ static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool 
 	stat_inc(&c->misses);
 	if (!(atomic_load_explicit(&mm->cpumask, memory_order_seq_cst) & bit))
 		atomic_fetch_or_explicit(&mm->cpumask, bit, memory_order_seq_cst);
-	err = tlb_walk_fill(sim, c, mm, addr, write, val, &lost_pfn);
+	err = tlb_walk_fill(sim, c, mm, addr, write, val);
 	mmn_raw_unlock(&c->lock);
-	if (mmn_unlikely(lost_pfn != ~0UL))
-		mmn_page_report_lost_write(sim, lost_pfn, addr);
 	return err;
 }
 

@@ -330,6 +330,14 @@ static struct mmn_notifier_subscriptions *mn_subscriptions_alloc(struct mmn_mm *
 	return subs;
 }
 
+/* An unpublished allocation of mn_subscriptions_alloc(). */
+static void mn_subscriptions_free(struct mmn_notifier_subscriptions *subs)
+{
+	mmn_spin_lock_destroy(&subs->lock);
+	mmn_waitqueue_destroy(&subs->wq);
+	free(subs);
+}
+
 void mmn_notifier_subscriptions_destroy(struct mmn_mm *mm)
 {
 	struct mmn_notifier_subscriptions *subs = mm->notifier_subscriptions;
@@ -384,34 +392,36 @@ static bool mn_ops_valid(const struct mmn_notifier_ops *ops)
 /*
  * __mmu_notifier_register() body; mmap_lock held for write. A NULL @sub
  * switches the mm to interval mode (has_itree), as in the kernel. The
- * kernel's mm_take_all_locks() (which keeps rmap walkers that hold
- * anon_vma/i_mmap locks across start..end out) is not modelled: the mm
- * model has no rmap yet, and every invalidating path holds mmap_lock.
+ * subscription goes on the list (or has_itree is set) between
+ * mm_take_all_locks() and mm_drop_all_locks() (6.19 mm/mmu_notifier.c
+ * __mmu_notifier_register(), the same since 2.6.27): an rmap walker
+ * (try_to_unmap_one(), try_to_migrate_one(), ...) holds an anon_vma or
+ * i_mmap lock for read across its start..end without mmap_lock, so without
+ * them a subscriber could join between a start and its end and get the end
+ * alone:
+ *
+ *   reclaimer (rmap walk)            registration
+ *   ---------------------            ------------
+ *   anon_vma read lock               mmap_write_lock
+ *   start(page): A is called
+ *   L, clear, U                      mm_take_all_locks: waits for the
+ *   end(page): A is called           anon_vma lock
+ *   anon_vma unlock                  ... gets it, adds B, drops it
  */
-static int mn_register(struct mmn_notifier *sub, struct mmn_mm *mm)
+static int mn_register_locked(struct mmn_notifier *sub, struct mmn_mm *mm,
+			      struct mmn_notifier_subscriptions *subs)
 {
-	struct mmn_notifier_subscriptions *subs = mm->notifier_subscriptions;
+	struct mmn_all_locks all;
+	int ret = mmn__mm_take_all_locks(mm, &all);
 
-	if (mmn__mm_dead(mm))
-		return -EINVAL;
-	if (sub) {
-		unsigned char expect = 0;
-
-		if (!__atomic_compare_exchange_n(&sub->registered, &expect, 1, false,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return -EBUSY;
-	}
-	if (!subs) {
-		subs = mn_subscriptions_alloc(mm);
-		if (!subs) {
-			if (sub)
-				__atomic_store_n(&sub->registered, 0, __ATOMIC_RELEASE);
-			return -ENOMEM;
-		}
+	if (ret)
+		return ret;
+	if (subs)
 		__atomic_store_n(&mm->notifier_subscriptions, subs, __ATOMIC_RELEASE);
-	}
+	subs = mm->notifier_subscriptions;
 	if (!sub) {
 		__atomic_store_n(&subs->has_itree, true, __ATOMIC_RELEASE);
+		mmn__mm_drop_all_locks(&all);
 		return 0;
 	}
 	/* Pairs with the mmdrop() of unregister or of the deferred free. */
@@ -424,7 +434,40 @@ static int mn_register(struct mmn_notifier *sub, struct mmn_mm *mm)
 	mmn_spin_lock(&subs->lock);
 	mn_hlist_add_head(subs, sub);
 	mmn_spin_unlock(&subs->lock);
+	mmn__mm_drop_all_locks(&all);
 	return 0;
+}
+
+static int mn_register(struct mmn_notifier *sub, struct mmn_mm *mm)
+{
+	struct mmn_notifier_subscriptions *subs = NULL;
+	int ret;
+
+	if (mmn__mm_dead(mm))
+		return -EINVAL;
+	if (sub) {
+		unsigned char expect = 0;
+
+		if (!__atomic_compare_exchange_n(&sub->registered, &expect, 1, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return -EBUSY;
+	}
+	if (!mm->notifier_subscriptions) {
+		subs = mn_subscriptions_alloc(mm);
+		if (!subs) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+	}
+	ret = mn_register_locked(sub, mm, subs);
+	if (!ret)
+		return 0;
+	if (subs)
+		mn_subscriptions_free(subs);
+fail:
+	if (sub)
+		__atomic_store_n(&sub->registered, 0, __ATOMIC_RELEASE);
+	return ret;
 }
 
 /* mmu_notifier_register() / __mmu_notifier_register(), 2.6.27+. */
@@ -874,12 +917,16 @@ static void mn_itree_release(struct mmn_notifier_subscriptions *subs, struct mmn
 /* ------------------------------------------------------------------ */
 
 /*
- * mn_hlist_invalidate_range_start(), 5.13+ behaviour: every subscriber is
- * called even after one fails; then, if any failed, every subscriber that
- * implements invalidate_range_end gets its end (a subscriber whose start
- * can fail must not implement end, the kernel WARNs). The kernel does not
- * wrap those ends in non_block_start(); the model does (they run in the
- * same non-blockable range as any other end).
+ * mn_hlist_invalidate_range_start(), 5.14 and 6.19 (mm/mmu_notifier.c):
+ * every subscriber is called even after one fails; then, if any failed,
+ * every subscriber that implements invalidate_range_end gets its end (a
+ * subscriber whose start can fail must not implement end, the kernel
+ * WARNs). The kernel does not wrap those ends in non_block_start(); the
+ * model does (they run in the same non-blockable range as any other end).
+ * 5.2 __mmu_notifier_invalidate_range_start() (knob
+ * start_failure_ends_others false) calls every start and returns the
+ * failure, and nobody calls the others' end: a subscriber whose start
+ * succeeded stays inside an invalidation that never ends.
  */
 static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
 					   struct mmn_notifier_range *range,
@@ -915,7 +962,7 @@ static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *su
 				    (void *)sub);
 		ret = r;
 	}
-	if (ret) {
+	if (ret && sim->profile.start_failure_ends_others) {
 		const char *prev = NULL;
 
 		if (w->ctx_set)

@@ -85,15 +85,55 @@ static void ops_settle(struct mmn_sim *sim)
 	l->nr_owed = kept;
 }
 
+/*
+ * ptep_clear_flush_notify(): in call_sites profiles (4.13-6.5) and in
+ * invalidate_page ones (4.12's macro in include/linux/mmu_notifier.h: a
+ * plain ptep_clear_flush() then mmu_notifier_invalidate_range()) the
+ * secondary flush under the PTL; 6.6+ inside the CPU flush.
+ */
 mmn_pte_t mmn__ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
 				      unsigned long addr)
 {
 	mmn_pte_t old = mmn_pte_get_and_clear(mm->sim, pt, idx, addr);
+	unsigned long a = addr & MMN_PAGE_MASK;
 
 	mmn_flush_tlb_page(mm, addr);
-	if (!mmn__notify_call_site_flush(mm, addr & MMN_PAGE_MASK, (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE))
+	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE)
+		mmn_notifier_invalidate_range(mm, a, a + MMN_PAGE_SIZE);
+	else if (!mmn__notify_call_site_flush(mm, a, a + MMN_PAGE_SIZE))
 		ops_owe(mm, old);
 	return old;
+}
+
+mmn_pte_t mmn__ptep_clear_flush_rmap(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				    unsigned long addr)
+{
+	mmn_pte_t old;
+
+	if (ops_profile(mm)->secondary_flush != MMN_SECFLUSH_INVALIDATE_PAGE)
+		return mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
+	/* <= 4.12: plain ptep_clear_flush(); ->invalidate_page follows. */
+	old = mmn_pte_get_and_clear(mm->sim, pt, idx, addr);
+	mmn_flush_tlb_page(mm, addr);
+	ops_owe(mm, old);
+	return old;
+}
+
+bool mmn__notify_rmap_unmapped_locked(struct mmn_mm *mm, unsigned long addr)
+{
+	const struct mmn_profile *p = ops_profile(mm);
+
+	if (p->secondary_flush != MMN_SECFLUSH_INVALIDATE_PAGE || !p->invalidate_page_under_ptl)
+		return false;
+	mmn_notifier_invalidate_page(mm, addr & MMN_PAGE_MASK);
+	ops_settle(mm->sim);
+	return true;
+}
+
+void mmn__notify_access_upgrade(struct mmn_mm *mm, unsigned long addr)
+{
+	if (ops_profile(mm)->arch == MMN_ARCH_ARM64)
+		mmn_flush_tlb_page(mm, addr);
 }
 
 bool mmn__notify_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end)

@@ -12,9 +12,13 @@
  *                    call_sites      mmn__ptep_clear_flush_notify() under the PTL,
  *                                    the gather's tlbonly flush, and end
  *                    range_end       only at end (mmn__notify_end())
- *                    invalidate_page ->invalidate_page after the PTL drop
- *                                    on the rmap paths, plus the 3.19+
- *                                    range calls of the gather and end
+ *                    invalidate_page ->invalidate_page on the rmap paths,
+ *                                    under the PTL (4.12) or after its
+ *                                    drop (<= 4.11: knob
+ *                                    invalidate_page_under_ptl), plus the
+ *                                    3.19+ range calls of the
+ *                                    *_clear_flush_notify() sites, the
+ *                                    gather and end
  *   only_end_skips_flush  mmn__notify_end_only(): end skips ->invalidate_range.
  *
  * Nothing outside lib/notifier, lib/ops and lib/mm/tlb.c branches on them.
@@ -63,15 +67,44 @@ void mmn__notify_end_only(struct mmn_notifier_range *range);
 /*
  * ptep_clear_flush_notify() (3.19-6.5) / ptep_clear_flush() (6.6+): clear the
  * entry, flush the CPU TLB for the page (with F2 inside it in 6.6+ profiles)
- * and, in call_sites profiles, ->invalidate_range() under the PTL. Caller
- * holds the PTL. Returns the old entry.
+ * and, in call_sites and invalidate_page profiles, ->invalidate_range()
+ * under the PTL. Caller holds the PTL. Returns the old entry.
  */
 mmn_pte_t mmn__ptep_clear_flush_notify(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
 				      unsigned long addr);
 
 /*
+ * The clear of try_to_unmap_one() / try_to_migrate_one(): up to 4.12
+ * (invalidate_page profiles) a plain ptep_clear_flush() whose secondary
+ * flush is the ->invalidate_page that follows; from 4.13 as
+ * mmn__ptep_clear_flush_notify(). Caller holds the PTL.
+ */
+mmn_pte_t mmn__ptep_clear_flush_rmap(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				    unsigned long addr);
+
+/*
+ * 4.12 try_to_unmap_one() / page_mkclean_one() (mm/rmap.c, inside the
+ * page_vma_mapped_walk() loop): ->invalidate_page() with the PTL still held,
+ * after the mapping's put_page(). Call it under the PTL once an entry was
+ * unmapped; returns whether it notified (invalidate_page profiles with
+ * invalidate_page_under_ptl), in which case pass unmapped = false to
+ * mmn__notify_rmap_end().
+ */
+bool mmn__notify_rmap_unmapped_locked(struct mmn_mm *mm, unsigned long addr);
+
+/*
+ * ptep_set_access_flags() with dirty (a permission upgrade: wp_page_reuse()):
+ * x86 flushes nothing; arm64 flushes the page's TLB entry (5.x-6.5
+ * flush_tlb_page() with no notifier; 6.6+ with
+ * arch_invalidate_secondary_tlbs() inside it, i.e. mmn_flush_tlb_page()
+ * under the profile's secondary_flush). Caller holds the PTL.
+ */
+void mmn__notify_access_upgrade(struct mmn_mm *mm, unsigned long addr);
+
+/*
  * After the PTL is dropped on an rmap path: ->invalidate_page() in
- * invalidate_page (<= 4.12) profiles, nothing otherwise.
+ * invalidate_page profiles (the <= 4.11 place; 4.12 calls it under the PTL,
+ * see mmn__notify_rmap_unmapped_locked()), nothing otherwise.
  */
 void mmn__notify_after_ptl_drop(struct mmn_mm *mm, unsigned long addr);
 

@@ -182,6 +182,7 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
 				orig | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY |
 					MMN_PTE_ACCESSED);
+		mmn__notify_access_upgrade(vma->mm, addr); /* arm64 only */
 		mmn_spin_unlock(&pt->ptl);
 		fault_stat(&sim->fault_stats.reuse);
 		return 0;

@@ -60,7 +60,7 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 			} else {
 				bool w;
 
-				e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
+				e = mmn__ptep_clear_flush_rmap(mm, pt, idx, addr);
 				w = mmn_pte_write(e);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->src)->flags,
@@ -73,7 +73,8 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 				mmn_page_remove_map(sim, c->src);
 				mmn_put_page(sim, c->src); /* the mapping's reference */
 				c->changed++;
-				unmapped = true;
+				/* 4.12: ->invalidate_page here, PTL held. */
+				unmapped = !mmn__notify_rmap_unmapped_locked(mm, addr);
 			}
 		}
 		mmn_spin_unlock(&pt->ptl);

@@ -34,6 +34,7 @@ struct cp_walk {
 	bool numa;                       /* MM_CP_PROT_NUMA */
 	bool started;
 	struct mmn_notifier_range range;
+	unsigned long start, end;        /* the walk's range */
 	unsigned long changed, unchanged;
 };
 
@@ -137,9 +138,31 @@ static void change_huge_pmd(struct cp_walk *c, struct mmn_ptdesc *pmdt, unsigned
 	mmn_spin_unlock(&pmdt->ptl);
 }
 
-/* change_pmd_range()'s "invoke the mmu notifier if the pmd is populated". */
+/*
+ * The lazy start, per era (knob mprotect_start_per_p4d):
+ *   4.x-6.11 change_pmd_range() (5.14, 6.5, 6.6 read): per PUD entry, at
+ *     the first populated PMD entry, over [that PMD's addr, PUD region end);
+ *     end after that PUD entry's PMD table (cp_region_done()).
+ *   6.12+ change_pud_range() (6.19 read; Peter Xu's "mm/mprotect: push mmu
+ *     notifier to PUDs"): per P4D entry (a PGD entry here, P4D folded), at
+ *     the first non-none PUD entry, over [the walk's address at that PUD
+ *     entry, P4D region end); end after the P4D entry. One bracket where
+ *     the older kernels made one per GiB.
+ */
 static void cp_lazy_start(struct cp_walk *c, unsigned long addr, unsigned long end)
 {
+	if (ops_profile(c->vma->mm)->mprotect_start_per_p4d) {
+		unsigned long p4d_end = (addr & ~(MMN_PGDIR_SIZE - 1)) + MMN_PGDIR_SIZE;
+
+		/* Left the started P4D region: change_pud_range() ended it. */
+		if (c->started && c->range.end <= addr) {
+			mmn__notify_end(&c->range);
+			c->started = false;
+		}
+		addr &= MMN_PUD_MASK;
+		addr = addr < c->start ? c->start : addr;
+		end = p4d_end - 1 < c->end - 1 ? p4d_end : c->end;
+	}
 	if (c->started)
 		return;
 	mmn__notify_range_init(&c->range, MMN_NOTIFY_PROTECTION_VMA, c->vma->mm, addr, end, NULL);
@@ -191,10 +214,17 @@ static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 	mmn_spin_unlock(&pt->ptl);
 }
 
+/* After a present PUD entry's PMD table. */
 static void cp_region_done(struct ops_pmd_walk *w)
 {
 	struct cp_walk *c = mmn_container_of(w, struct cp_walk, w);
 
+	if (ops_profile(w->mm)->mprotect_start_per_p4d) {
+		/* 6.12+: a non-none PUD entry starts the range even when none
+		 * of its PMD entries is populated; the end waits for the P4D. */
+		cp_lazy_start(c, w->region_start, c->end);
+		return;
+	}
 	if (!c->started)
 		return;
 	mmn__notify_end(&c->range);
@@ -268,6 +298,8 @@ static void change_protection(struct cp_walk *c, struct mmn_mmu_gather *tlb,
 	c->vma = vma;
 	c->tlb = tlb;
 	c->started = false;
+	c->start = start;
+	c->end = end;
 	if (vma->vm_flags & MMN_VM_HUGETLB) {
 		hugetlb_change_protection(c, start, end);
 		return;
@@ -275,6 +307,10 @@ static void change_protection(struct cp_walk *c, struct mmn_mmu_gather *tlb,
 	c->w = (struct ops_pmd_walk){ .mm = vma->mm, .pmd_entry = cp_pmd_entry,
 				      .region_done = cp_region_done };
 	mmn__walk_pmds(&c->w, start, end);
+	if (c->started) { /* 6.12+: the last P4D entry's end */
+		mmn__notify_end(&c->range);
+		c->started = false;
+	}
 }
 
 static unsigned long prot_to_vm(int prot)

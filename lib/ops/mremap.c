@@ -12,15 +12,21 @@
  *   entry = get_and_clear(old); set(new)      c may still hold old → page
  *   4.19+: flush_tlb_range(old extent)        (CVE-2018-18281 fix: no TLB
  *   U(new), U(old)                             entry outlives the PTLs)
- *   <4.19: flush only here, after the PTLs    window: c's stale entry to the
- *          are dropped (end of the loop)       page survives U(old); a
- *                                              truncation that takes the PTL
+ *   <4.19, a dirty entry moved: U(new),
+ *          flush_tlb_range(old extent), U(old)
+ *   <4.19, only clean entries moved: flush    window: c's stale entry to a
+ *          only here, after the PTLs are       clean page survives U(old); a
+ *          dropped (end of the loop)           truncation that takes the PTL
  *                                              now can free the page while c
  *                                              still writes it
  *   invalidate_range_end
  *   do_munmap(old range): a second (empty) UNMAP bracket
  *
- * Knob: mremap_flush_under_ptl.
+ * Knob: mremap_flush_under_ptl. The pre-4.19 shape is that of 4.12.0 and
+ * 4.13.4 mm/mremap.c move_ptes(): a present and dirty entry forces the
+ * flush before the old PTL is dropped (against page_mkclean()), so
+ * CVE-2018-18281's window was real only when every entry moved was clean.
+ * 4.19+ (5.2.1, 6.19 read) force it for every present entry.
  */
 #include "ops/walk.h"
 
@@ -66,7 +72,7 @@ static unsigned long move_ptes(struct mmn_mm *mm, struct mmn_ptdesc *opt, unsign
 {
 	struct mmn_sim *sim = mm->sim;
 	bool under_ptl = ops_profile(mm)->mremap_flush_under_ptl;
-	bool force_flush = false;
+	bool force_flush = false, present = false;
 	unsigned long moved = 0;
 
 	mmn_spin_lock(&opt->ptl);
@@ -80,18 +86,28 @@ static unsigned long move_ptes(struct mmn_mm *mm, struct mmn_ptdesc *opt, unsign
 		if (mmn_pte_none(e))
 			continue;
 		e = mmn_pte_get_and_clear(sim, opt, oi, old + off);
-		if (mmn_pte_mapped(e))
+		/* 4.19+: any present entry; before: a present dirty one. */
+		if (mmn_pte_mapped(e) && (under_ptl || mmn_pte_dirty(e)))
 			force_flush = true;
+		present |= mmn_pte_mapped(e);
 		/* move_soft_dirty_pte(): the new location is soft-dirty. */
 		mmn_pte_set(sim, npt, ni, new + off, e | MMN_PTE_SOFT_DIRTY);
 		moved++;
 	}
-	if (force_flush && under_ptl)
-		mmn_flush_tlb_range(mm, old, old + len);
-	else if (force_flush)
-		*need_flush = true;
-	if (npt != opt)
-		mmn_spin_unlock(&npt->ptl);
+	if (under_ptl) {
+		if (force_flush)
+			mmn_flush_tlb_range(mm, old, old + len);
+		if (npt != opt)
+			mmn_spin_unlock(&npt->ptl);
+	} else {
+		/* < 4.19: the new PTL goes first, the flush under the old. */
+		if (npt != opt)
+			mmn_spin_unlock(&npt->ptl);
+		if (force_flush)
+			mmn_flush_tlb_range(mm, old, old + len);
+		else if (present)
+			*need_flush = true;
+	}
 	mmn_spin_unlock(&opt->ptl);
 	return moved;
 }

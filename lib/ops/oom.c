@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The OOM reaper: __oom_reap_task_mm() (4.19-6.x, event UNMAP) and
+ * The OOM reaper: __oom_reap_task_mm() (4.19-6.19, event UNMAP) and
  * zap_vma_for_reaping() (mm tree 2025+, event CLEAR; knob oom_reap_clear).
  *
  *   mmap_read_trylock (busy: give up, the reaper retries later)
@@ -11,9 +11,15 @@
  *     zap (per PTE table L ... U) → invalidate_range_end → tlb_finish_mmu
  *   mmap_read_unlock
  *
- * Before 4.19 (profiles without nonblock) start could not fail, and the
- * reaper refused any mm with notifiers (mm_has_notifiers(): "notifiers can
- * sleep"): every reapable VMA is skipped, nothing is notified.
+ * Before nonblock (profiles without it) start could not fail:
+ *   4.15-4.18 (oom_reap_skip_notifiers): oom_reap_task_mm() refuses any mm
+ *     with notifiers (mm_has_notifiers(), 4.15 mm/oom_kill.c): every
+ *     reapable VMA is skipped, nothing is notified.
+ *   4.12, 4.13 (knob false): __oom_reap_task_mm() zaps every reapable VMA
+ *     (unmap_page_range() under a gather) with no start/end at all: a
+ *     start/end subscriber (KVM) keeps translating the reaped, freed pages,
+ *     a real bug of those kernels; only ->invalidate_range users hear the
+ *     gather's flush.
  */
 #include "ops/ops_internal.h"
 
@@ -28,7 +34,7 @@ int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
 	p = ops_profile(mm);
 	if (!mmn_mmap_read_trylock(mm))
 		return -EAGAIN;
-	refuse = !p->nonblock && mmn_mm_notifier_subscriptions(mm);
+	refuse = !p->nonblock && p->oom_reap_skip_notifiers && mmn_mm_notifier_subscriptions(mm);
 	for (int i = 0; i < mm->nr_vmas; i++) {
 		struct mmn_vma *vma = mm->vmas[i];
 		struct mmn_notifier_range range;
@@ -44,8 +50,8 @@ int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
 		mmn__notify_range_init(&range, p->oom_reap_clear ? MMN_NOTIFY_CLEAR : MMN_NOTIFY_UNMAP, mm,
 			       vma->start, vma->end, NULL);
 		mmn_tlb_gather_mmu(&tlb, mm);
-		/* Before 4.19 the reaper only ran on mms without notifiers and
-		 * called none. */
+		/* Before nonblock the reaper called no start/end: 4.15-4.18 only
+		 * ran on mms without notifiers, 4.12/4.13 ran on every mm. */
 		if (p->nonblock && mmn__notify_start_nonblock(MMN_OP_OOM_REAP, &range)) {
 			mmn_tlb_finish_mmu(&tlb);
 			nskip++;

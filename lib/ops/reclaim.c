@@ -22,6 +22,15 @@
  *
  * Without the knob the reclaimer's own reference keeps the frame until
  * after E, so even a late F2 comes before the free.
+ *
+ * try_to_unmap_one() per era (mm/rmap.c):
+ *   4.12      no start/end; L, ptep_clear_flush() (F1 only), swap entry,
+ *             page_remove_rmap, put_page, ->invalidate_page (F2), U: the
+ *             page_vma_mapped_walk() loop holds the PTL across the call
+ *   <= 4.11   as 4.12 but ->invalidate_page after U (knob
+ *             invalidate_page_under_ptl false)
+ *   4.13-6.5  S(CLEAR) L, ptep_clear_flush_notify() (F1, F2), ..., U, E
+ *   6.6+      S(CLEAR) L, ptep_clear_flush() (F1 with F2 inside), ..., U, E
  */
 #include <stdlib.h>
 
@@ -86,7 +95,7 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 		return false;
 	if (mmn_pfn_is_huge(sim, c->pfn)) /* hugetlb: PMD sharing (hugetlb.c) */
 		return mmn__hugetlb_rmap_one(MMN_OP_RECLAIM, vma, addr, c->pfn, &c->changed);
-	/* Up to 4.12: ->invalidate_page after the PTL, no start/end. */
+	/* Up to 4.12: no start/end, ->invalidate_page per page instead. */
 	started = mmn__notify_rmap_start(MMN_OP_RECLAIM, &range, mm, addr, addr + MMN_PAGE_SIZE);
 	/* page_vma_mapped_walk(): is the page mapped here? */
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
@@ -101,7 +110,7 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 				/* A pinned page may be under DMA: keep it mapped. */
 				c->busy = true;
 			} else {
-				e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
+				e = mmn__ptep_clear_flush_rmap(mm, pt, idx, addr);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->pfn)->flags,
 							MMN_PG_DIRTY);
@@ -119,6 +128,9 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 				if (ops_profile(mm)->put_page_before_secondary_flush &&
 				    !atomic_load(&mmn_pfn_to_page(sim, c->pfn)->mapcount))
 					reclaim_release(c); /* the frame is free before U */
+				/* 4.12: ->invalidate_page here, PTL held. */
+				if (mmn__notify_rmap_unmapped_locked(mm, addr))
+					unmapped = false;
 			}
 		}
 		mmn_spin_unlock(&pt->ptl);

@@ -3,14 +3,21 @@
  * clear_refs_write() with type 4 ("echo 4 > /proc/PID/clear_refs"): clear
  * the soft-dirty bits and write-protect, event SOFT_DIRTY over [0, -1).
  *
- *   mmap_read_lock
+ *   mmap_write_lock (5.14+) / mmap_read_lock (4.12-5.2)
  *   invalidate_range_start(SOFT_DIRTY, [0, ULONG_MAX))
  *   walk_page_range(): per PTE table L, clear_soft_dirty() on every present
  *     entry (ptep_modify_prot_start/commit: write-protect, clear soft-dirty;
  *     pages that may be pinned in a COW mapping are left alone), U
  *   invalidate_range_end
  *   flush_tlb_mm (F1, and F2 inside it in 6.6+)   <- after end
- *   mmap_read_unlock
+ *   mmap unlock
+ *
+ * The lock, per era (fs/proc/task_mmu.c clear_refs_write(); knob
+ * clear_refs_write_lock): 4.12-5.2 walk under mmap_lock for read (taking
+ * it for write only briefly to clear VM_SOFTDIRTY, then downgrading), so
+ * faults, hmm_range_fault() and other readers run during the walk; 5.14 and
+ * 6.19 hold it for write from before start to after the flush, so nothing
+ * that needs mmap_lock runs concurrently.
  *
  * Entries already clean and read-only stay as they were but lie in the
  * notified range: false positives (seed 004, "soft-dirty clearing of clean
@@ -84,10 +91,15 @@ int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
 {
 	struct sd_walk s = { .changed = 0 };
 	struct mmn_notifier_range range;
+	bool wlock;
 
 	if (mmn__mm_dead(mm))
 		return -EINVAL;
-	mmn_mmap_read_lock(mm);
+	wlock = ops_profile(mm)->clear_refs_write_lock;
+	if (wlock)
+		mmn_mmap_write_lock(mm);
+	else
+		mmn_mmap_read_lock(mm);
 	mmn__notify_range_init(&range, MMN_NOTIFY_SOFT_DIRTY, mm, 0, ~0UL, NULL);
 	mmn__notify_start(MMN_OP_SOFT_DIRTY, &range);
 	s.w = (struct ops_pmd_walk){ .mm = mm, .pmd_entry = sd_pmd_entry };
@@ -95,7 +107,10 @@ int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
 		mmn__walk_pmds(&s.w, mm->vmas[i]->start, mm->vmas[i]->end);
 	mmn__notify_end(&range);
 	mmn_flush_tlb_mm(mm);
-	mmn_mmap_read_unlock(mm);
+	if (wlock)
+		mmn_mmap_write_unlock(mm);
+	else
+		mmn_mmap_read_unlock(mm);
 	mmn__op_stat_call(mm->sim, MMN_OP_SOFT_DIRTY);
 	mmn__op_stat_pages(mm->sim, MMN_OP_SOFT_DIRTY, s.changed, s.unchanged);
 	return 0;

@@ -33,6 +33,7 @@ void mmn__walk_pmds(struct ops_pmd_walk *w, unsigned long start, unsigned long e
 			continue;
 		}
 		pmdt = mmn_pt_child(sim, e);
+		w->region_start = addr;
 		/* change_pmd_range(addr, pud_next). */
 		for (unsigned long a = addr, next; a < pud_next; a = next) {
 			unsigned int idx = mmn_pt_index(a, MMN_LVL_PMD);

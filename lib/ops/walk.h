@@ -25,6 +25,8 @@ typedef void (*ops_pmd_entry_fn)(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt
 struct ops_pmd_walk {
 	struct mmn_mm *mm;
 	ops_pmd_entry_fn pmd_entry;
+	/* Where the walk entered the current (present) PUD entry. */
+	unsigned long region_start;
 	/* After each PUD entry's PMD table was walked (change_pmd_range()
 	 * returning: where its lazily started range ends), or NULL. */
 	void (*region_done)(struct ops_pmd_walk *w);

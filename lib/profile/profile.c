@@ -16,11 +16,12 @@
 #include <mmnsim/tlb.h>
 
 /*
- * The profiles, oldest first. A knob an era does not name is false (the
+ * The profiles, oldest first; "latest" models 6.19 (6.19.9 as read). A knob
+ * an era does not name is false (the
  * older shape); docs/profiles.md gives the kernel file and function each
  * value comes from. A new knob is a field set in the eras that have it.
  */
-#define ERA_COMMON .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH
+#define ERA_COMMON .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH, .arch = MMN_ARCH_X86
 
 static const struct mmn_profile profiles[] = {
 	{
@@ -28,6 +29,7 @@ static const struct mmn_profile profiles[] = {
 		.secondary_flush = MMN_SECFLUSH_INVALIDATE_PAGE,
 		.change_pte = true,
 		.numa_map_before_migrate = true,
+		.invalidate_page_under_ptl = true,
 		ERA_COMMON,
 	},
 	{
@@ -44,6 +46,7 @@ static const struct mmn_profile profiles[] = {
 		.change_pte = true,
 		.ksm_secflush_at_end = true,
 		.numa_map_before_migrate = true,
+		.oom_reap_skip_notifiers = true,
 		ERA_COMMON,
 	},
 	{
@@ -77,6 +80,8 @@ static const struct mmn_profile profiles[] = {
 		.hugetlb_prot_secflush_at_end = true,
 		.fork_copy_pinned = true,
 		.range_update_to_read_only = true,
+		.clear_refs_write_lock = true,
+		.start_failure_ends_others = true,
 		ERA_COMMON,
 	},
 	{
@@ -95,6 +100,8 @@ static const struct mmn_profile profiles[] = {
 		.hugetlb_prot_secflush_at_end = true,
 		.fork_copy_pinned = true,
 		.cow_reuse_anon_exclusive = true,
+		.clear_refs_write_lock = true,
+		.start_failure_ends_others = true,
 		ERA_COMMON,
 	},
 	{
@@ -112,6 +119,8 @@ static const struct mmn_profile profiles[] = {
 		.hugetlb_prot_secflush_at_end = true,
 		.fork_copy_pinned = true,
 		.cow_reuse_anon_exclusive = true,
+		.clear_refs_write_lock = true,
+		.start_failure_ends_others = true,
 		ERA_COMMON,
 	},
 	{
@@ -128,6 +137,8 @@ static const struct mmn_profile profiles[] = {
 		.hugetlb_prot_secflush_at_end = true,
 		.fork_copy_pinned = true,
 		.cow_reuse_anon_exclusive = true,
+		.clear_refs_write_lock = true,
+		.start_failure_ends_others = true,
 		ERA_COMMON,
 	},
 	{
@@ -141,11 +152,13 @@ static const struct mmn_profile profiles[] = {
 		.migrate_event = true,
 		.device_exclusive = true,
 		.exclusive_restore_clear = true,
-		.oom_reap_clear = true,
 		.ksm_secflush_at_end = true,
 		.hugetlb_prot_secflush_at_end = true,
 		.fork_copy_pinned = true,
 		.cow_reuse_anon_exclusive = true,
+		.clear_refs_write_lock = true,
+		.start_failure_ends_others = true,
+		.mprotect_start_per_p4d = true,
 		ERA_COMMON,
 	},
 };
@@ -157,7 +170,12 @@ static const char *const flush_names[] = {
 	[MMN_SECFLUSH_INVALIDATE_PAGE] = "invalidate_page",
 };
 
-enum knob_type { KNOB_BOOL, KNOB_FLUSH, KNOB_UINT };
+static const char *const arch_names[] = {
+	[MMN_ARCH_X86] = "x86",
+	[MMN_ARCH_ARM64] = "arm64",
+};
+
+enum knob_type { KNOB_BOOL, KNOB_FLUSH, KNOB_UINT, KNOB_ARCH };
 
 static const struct knob {
 	const char *name;
@@ -188,6 +206,12 @@ static const struct knob {
 	K(cow_reuse_anon_exclusive, KNOB_BOOL),
 	K(range_update_to_read_only, KNOB_BOOL),
 	K(numa_map_before_migrate, KNOB_BOOL),
+	K(oom_reap_skip_notifiers, KNOB_BOOL),
+	K(clear_refs_write_lock, KNOB_BOOL),
+	K(invalidate_page_under_ptl, KNOB_BOOL),
+	K(start_failure_ends_others, KNOB_BOOL),
+	K(mprotect_start_per_p4d, KNOB_BOOL),
+	K(arch, KNOB_ARCH),
 #undef KU
 #undef K
 };
@@ -279,6 +303,14 @@ int mmn_profile_set_knob(struct mmn_profile *p, const char *knob, const char *va
 			}
 		}
 		return -ERANGE;
+	case KNOB_ARCH:
+		for (size_t i = 0; i < sizeof(arch_names) / sizeof(arch_names[0]); i++) {
+			if (!strcmp(arch_names[i], value)) {
+				p->arch = (enum mmn_arch)i;
+				goto done;
+			}
+		}
+		return -ERANGE;
 	case KNOB_UINT: {
 		unsigned long v;
 
@@ -320,6 +352,12 @@ int mmn_profile_knob_value(const struct mmn_profile *p, const char *knob, char *
 		break;
 	case KNOB_UINT:
 		n = snprintf(buf, len, "%u", *(const unsigned int *)((const char *)p + k->offset));
+		break;
+	case KNOB_ARCH:
+		n = snprintf(buf, len, "%s",
+			     (unsigned int)p->arch < sizeof(arch_names) / sizeof(arch_names[0])
+				     ? arch_names[p->arch]
+				     : "unknown");
 		break;
 	}
 	return n < 0 || (unsigned long)n >= len ? -EINVAL : 0;

@@ -15,7 +15,8 @@
  *  - taking a lock the actor already holds is a self-deadlock: reported and
  *    skipped so that the run continues (the kernel would hang);
  *  - a second lock of a held class without a nesting subclass is "possible
- *    recursive locking" (spin_lock_nested() says it is intended);
+ *    recursive locking" (spin_lock_nested() says it is intended; so does
+ *    down_write_nest_lock(), which may take any number of them);
  *  - sleeping calls under a spinlock or in a non-blocking section are
  *    might_sleep() splats.
  *
@@ -487,6 +488,7 @@ static void ld_check_order(struct mmn_actor *a, const struct mmn_lockdep_map *ma
 	const struct mmn_lock_class *cls = map->cls;
 	unsigned int rank = cls ? cls->rank : 0;
 	int c = map->class_id;
+	bool nest = subclass == SYNC_SUBCLASS_NEST;
 
 	if (subclass > SYNC_MAX_SUBCLASS)
 		subclass = SYNC_MAX_SUBCLASS;
@@ -504,7 +506,7 @@ static void ld_check_order(struct mmn_actor *a, const struct mmn_lockdep_map *ma
 		if (c < 0 || h->class_id < 0)
 			continue;
 		if (h->class_id == c) {
-			if (h->subclass == subclass && ld_first_report(ld->reported, c, c))
+			if (!nest && h->subclass == subclass && ld_first_report(ld->reported, c, c))
 				mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
 					       "possible recursive locking: %s (%s) taken while "
 					       "holding %s of the same class without a nesting "

@@ -32,6 +32,9 @@
 #define SYNC_CLASS_HASH 512
 /* Largest subclass kept apart (the kernel's MAX_LOCKDEP_SUBCLASSES is 8). */
 #define SYNC_MAX_SUBCLASS 7
+/* The subclass argument of an acquisition under a nest lock
+ * (down_write_nest_lock()): same-class holds are not recursion. */
+#define SYNC_SUBCLASS_NEST 0x100u
 #define SYNC_ACTOR_NAME 32
 
 /* What kind of object a held-stack entry stands for. */

@@ -322,13 +322,13 @@ static void rwsem_det_downgrade(struct mmn_rwsem *sem, struct mmn_actor *me)
 
 /* ---- lockdep / hook slow paths ---- */
 
-static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
+static void rwsem_down_slow_sub(struct mmn_rwsem *sem, bool write, unsigned int subclass)
 {
 	struct mmn_sim *sim = sem->dep.sim;
 	struct mmn_actor *a = sync_ld_actor(sim);
 
 	mmn__sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
-	if (a && mmn__ld_acquire(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write,
+	if (a && mmn__ld_acquire(a, &sem->dep, subclass, SYNC_KIND_RWSEM, !write,
 				 write ? "down_write" : "down_read") == SYNC_LD_SKIP)
 		return;
 	/* Backend dispatch point. */
@@ -345,6 +345,11 @@ static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
 	}
 	if (a)
 		mmn__ld_push(a, &sem->dep, 0, SYNC_KIND_RWSEM, !write, false);
+}
+
+static void rwsem_down_slow(struct mmn_rwsem *sem, bool write)
+{
+	rwsem_down_slow_sub(sem, write, 0);
 }
 
 static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
@@ -502,6 +507,21 @@ void mmn_down_write(struct mmn_rwsem *sem)
 		return;
 	if (sync_slow(sem->dep.sim)) {
 		rwsem_down_slow(sem, true);
+		return;
+	}
+	rwsem_write_lock(sem);
+	__atomic_store_n(&sem->owner, SYNC_OWNER_ANON, __ATOMIC_RELAXED);
+}
+
+/* down_write_nest_lock(): lockdep takes any number of one class while
+ * @nest is held (mm_take_all_locks() under mmap_lock). */
+void mmn_down_write_nest_lock(struct mmn_rwsem *sem, const struct mmn_rwsem *nest)
+{
+	if (mmn_unlikely(!sem))
+		return;
+	(void)nest;
+	if (sync_slow(sem->dep.sim)) {
+		rwsem_down_slow_sub(sem, true, SYNC_SUBCLASS_NEST);
 		return;
 	}
 	rwsem_write_lock(sem);

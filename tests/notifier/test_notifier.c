@@ -890,6 +890,31 @@ static void test_nonblock_refusal_calls_everyone_and_ends_the_others(void **stat
 	assert_int_equal(f->cap.n, 0);
 }
 
+/*
+ * 5.2 mm/mmu_notifier.c __mmu_notifier_invalidate_range_start(): every
+ * start is called and the failure returned, but nobody calls the end of
+ * the subscribers whose start succeeded (knob start_failure_ends_others
+ * false); 5.14 and 6.19 mn_hlist_invalidate_range_start() end them.
+ */
+static void test_5_2_nonblock_refusal_leaves_the_others_without_end(void **state)
+{
+	struct fixture *f = *state;
+	struct recorder *b, *a;
+	struct mmn_notifier_range range;
+
+	assert_int_equal(mmn_sim_set_knob(f->sim, "start_failure_ends_others", "false"), 0);
+	b = add_rec(f, REC_OPS_START_END, true);
+	a = add_rec(f, REC_OPS_START_ONLY, true);
+	a->start_ret = -EAGAIN;
+	range_init(&range, f, A0, A0 + PG);
+	assert_int_equal(mmn_notifier_invalidate_range_start_nonblock(&range), -EAGAIN);
+	assert_int_equal(rec_count_kind(a, REC_START), 1);
+	assert_int_equal(rec_count_kind(b, REC_START), 1);
+	assert_int_equal(rec_count_kind(b, REC_END), 0); /* never comes */
+	assert_int_equal(mmn_notifier_pairing_depth(), 0);
+	assert_int_equal(f->cap.n, 0);
+}
+
 static void test_nonblock_success_needs_the_end(void **state)
 {
 	struct fixture *f = *state;
@@ -1422,6 +1447,7 @@ int main(void)
 		T(test_nonblock_start_clears_blockable),
 		T(test_every_list_walk_is_inside_the_srcu_read_section),
 		T(test_nonblock_refusal_calls_everyone_and_ends_the_others),
+		T(test_5_2_nonblock_refusal_leaves_the_others_without_end),
 		T(test_nonblock_success_needs_the_end),
 		T(test_blockable_start_failure_is_reported),
 		T(test_failing_start_of_subscriber_with_end_is_reported),

@@ -43,9 +43,14 @@ static void test_move_notifies_unmap_on_the_old_range_and_keeps_the_frames(void 
 	assert_int_equal(fa_stats(f, MMN_OP_MREMAP).ranges, 1);
 }
 
-/* The CVE-2018-18281 window, from a scheduling hook at the old PTL's
- * release: with the flush after the PTL drop (< 4.19) CPU 0's translation
- * of the old address is still cached; with the fix it is gone. */
+/*
+ * The CVE-2018-18281 window, from a scheduling hook at the old PTL's
+ * release. 4.12/4.13 mm/mremap.c move_ptes() (knob mremap_flush_under_ptl
+ * false): a dirty entry is flushed before the old PTL is dropped, a clean
+ * one only after every PTL is dropped, so CPU 0's translation of the old
+ * address survives the unlock only for a clean entry. 4.19+ (5.2, 6.19): any
+ * present entry is flushed under the PTL.
+ */
 struct cve_probe {
 	struct fa *f;
 	const void *old_ptl;
@@ -65,41 +70,55 @@ static void cve_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void
 		p->cached_at_unlock++;
 }
 
+static void cve_window(bool fixed, bool dirty)
+{
+	struct fa *f = fa_new("latest");
+	struct recorder *iommu;
+	unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED), n;
+	struct cve_probe p = { .f = f, .old = a + PG };
+	const struct rec_event *e;
+	bool window = !fixed && !dirty;
+
+	assert_int_equal(mmn_sim_set_knob(f->sim, "mremap_flush_under_ptl", fixed ? "true" : "false"),
+			 0);
+	fa_write(f, 0, a + PG, 7);
+	if (!dirty) {
+		/* Out to swap and back by a read fault: present and clean. */
+		assert_int_equal(mmn_try_to_unmap(f->mm, a + PG, PG), 0);
+		assert_int_equal(fa_read(f, 0, a + PG), 7);
+	}
+	assert_int_equal(mmn_pte_dirty(fa_pte(f, a + PG)), dirty);
+	assert_true(fa_cached(f, 0, a + PG));
+	iommu = fa_rec(f, REC_OPS_SECONDARY_TLB);
+	p.old_ptl = fa_ptl(f, a);
+	assert_int_equal(rec_watch_lock(iommu, p.old_ptl, "old_ptl"), 0);
+	rec_reset(iommu);
+	mmn_sched_set_hook(f->sim, cve_hook, &p);
+	assert_int_equal(mmn_mremap(f->mm, a, 4 * PG, 4 * PG, MMN_MREMAP_MAYMOVE | MMN_MREMAP_FIXED,
+				    BASE + MMN_PMD_SIZE, &n),
+			 0);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	assert_int_equal(n, BASE + MMN_PMD_SIZE);
+	assert_true(p.unlocks >= 1);
+	assert_int_equal(p.cached_at_unlock, window ? 1 : 0);
+	/* The IOMMU's flush comes with F1: under the old PTL unless the window. */
+	e = rec_find(iommu, REC_ARCH_INVALIDATE, 0);
+	assert_non_null(e);
+	assert_int_equal(e->start, a);
+	assert_int_equal(e->held, window ? 0u : 1u);
+	rec_unwatch_locks(iommu); /* the old PTE table was freed by the munmap */
+	assert_false(fa_cached(f, 0, a + PG));
+	assert_int_equal(fa_read(f, 0, n + PG), 7);
+	fa_free(f);
+}
+
 static void test_flush_before_the_ptl_drop_closes_the_cve_2018_18281_window(void **state)
 {
 	(void)state;
-	for (int fixed = 0; fixed < 2; fixed++) {
-		struct fa *f = fa_new("latest");
-		struct recorder *iommu = fa_rec(f, REC_OPS_SECONDARY_TLB);
-		unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED), n;
-		struct cve_probe p = { .f = f, .old = a + PG };
-		const struct rec_event *e;
-
-		assert_int_equal(mmn_sim_set_knob(f->sim, "mremap_flush_under_ptl",
-						  fixed ? "true" : "false"), 0);
-		fa_write(f, 0, a + PG, 7);
-		assert_true(fa_cached(f, 0, a + PG));
-		p.old_ptl = fa_ptl(f, a);
-		assert_int_equal(rec_watch_lock(iommu, p.old_ptl, "old_ptl"), 0);
-		rec_reset(iommu);
-		mmn_sched_set_hook(f->sim, cve_hook, &p);
-		assert_int_equal(mmn_mremap(f->mm, a, 4 * PG, 4 * PG,
-					    MMN_MREMAP_MAYMOVE | MMN_MREMAP_FIXED, BASE + MMN_PMD_SIZE,
-					    &n), 0);
-		mmn_sched_set_hook(f->sim, NULL, NULL);
-		assert_int_equal(n, BASE + MMN_PMD_SIZE);
-		assert_true(p.unlocks >= 1);
-		assert_int_equal(p.cached_at_unlock, fixed ? 0 : 1);
-		/* The IOMMU's flush comes with F1: under the PTL only with the fix. */
-		e = rec_find(iommu, REC_ARCH_INVALIDATE, 0);
-		assert_non_null(e);
-		assert_int_equal(e->start, a);
-		assert_int_equal(e->held, fixed ? 1u : 0u);
-		rec_unwatch_locks(iommu); /* the old PTE table was freed by the munmap */
-		assert_false(fa_cached(f, 0, a + PG));
-		assert_int_equal(fa_read(f, 0, n + PG), 7);
-		fa_free(f);
-	}
+	cve_window(false, false); /* < 4.19, clean entry: the window */
+	cve_window(false, true);  /* < 4.19, dirty entry: flushed under the PTL */
+	cve_window(true, false);  /* 4.19+: flushed under the PTL */
+	cve_window(true, true);
 }
 
 static void test_move_in_4_15_sequence(void **state)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The OOM reaper (lib/ops/oom.c): per reapable VMA a non-blocking start
- * (CLEAR in "latest", UNMAP before), zap, end, flush and free; a refusing
- * subscriber makes the VMA skipped without end; pre-4.19 profiles refuse
- * mms with notifiers; a contended mmap_lock is -EAGAIN.
+ * (UNMAP up to 6.19, CLEAR with oom_reap_clear), zap, end, flush and free;
+ * a refusing subscriber makes the VMA skipped without end; 4.15 refuses mms
+ * with notifiers, 4.12/4.13 zap them without notifying; a contended
+ * mmap_lock is -EAGAIN.
  */
 #include <stdatomic.h>
 
@@ -24,7 +25,7 @@ static void probe_end(struct recorder *r, const struct rec_event *e, void *arg)
 		p->allocated_at_end++;
 }
 
-static void reap_profile(const char *profile, enum mmn_notify_event want)
+static void reap_profile(const char *profile, const char *clear, enum mmn_notify_event want)
 {
 	struct fa *f = fa_new(profile);
 	struct recorder *r = fa_rec(f, REC_OPS_START_END);
@@ -35,6 +36,8 @@ static void reap_profile(const char *profile, enum mmn_notify_event want)
 	unsigned long skipped = 99;
 	const struct rec_event *st;
 
+	if (clear)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "oom_reap_clear", clear), 0);
 	fa_write(f, 0, a + PG, 1);
 	fa_write(f, 0, s, 2);
 	fa_write(f, 0, h, 3);
@@ -66,9 +69,12 @@ static void reap_profile(const char *profile, enum mmn_notify_event want)
 static void test_reaper_zaps_private_memory_with_a_nonblocking_range(void **state)
 {
 	(void)state;
-	reap_profile("latest", MMN_NOTIFY_CLEAR);
-	reap_profile("6.10", MMN_NOTIFY_UNMAP);
-	reap_profile("5.2", MMN_NOTIFY_UNMAP);
+	/* 6.19 mm/oom_kill.c __oom_reap_task_mm(): MMU_NOTIFY_UNMAP; the mm
+	 * tree's zap_vma_for_reaping() (knob oom_reap_clear): CLEAR. */
+	reap_profile("latest", NULL, MMN_NOTIFY_UNMAP);
+	reap_profile("latest", "true", MMN_NOTIFY_CLEAR);
+	reap_profile("6.10", NULL, MMN_NOTIFY_UNMAP);
+	reap_profile("5.2", NULL, MMN_NOTIFY_UNMAP);
 }
 
 /* A subscriber that cannot block refuses: no end, the VMA is skipped. */
@@ -99,7 +105,8 @@ static void test_refused_start_skips_the_vma_without_end(void **state)
 	assert_true(mmn_pte_none(fa_pte(f, b)));
 }
 
-/* Before 4.19 an mm with notifiers was not reaped at all. */
+/* 4.15 mm/oom_kill.c oom_reap_task_mm(): an mm with notifiers is not
+ * reaped at all (mm_has_notifiers()). */
 static void test_pre_4_19_reaper_refuses_mms_with_notifiers(void **state)
 {
 	struct fa *f = fa_new("4.15");
@@ -119,6 +126,44 @@ static void test_pre_4_19_reaper_refuses_mms_with_notifiers(void **state)
 	assert_int_equal(skipped, 1);
 	assert_int_equal(rec_count(r), 0);
 	assert_int_equal(fa_read(f, 0, a), 2);
+}
+
+/*
+ * 4.12/4.13 mm/oom_kill.c __oom_reap_task_mm(): no mm_has_notifiers() check
+ * and no start/end; the mm is zapped and its pages freed while a start/end
+ * subscriber hears nothing (knob oom_reap_skip_notifiers false). The same
+ * mm under the 4.15 shape (knob true) is left alone.
+ */
+static void reap_with_a_subscriber(const char *profile, const char *skip, bool zapped)
+{
+	struct fa *f = fa_new(profile);
+	struct recorder *r;
+	unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED);
+	unsigned long skipped = 9, pfn;
+
+	if (skip)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "oom_reap_skip_notifiers", skip), 0);
+	fa_write(f, 0, a, 1);
+	pfn = fa_walk(f, a).pfn;
+	r = fa_rec(f, REC_OPS_LEGACY);
+	assert_int_equal(mmn_oom_reap(f->mm, &skipped), 0);
+	/* No start/end either way: a start/end subscriber (KVM) is never
+	 * told; only the gather's flush reaches ->invalidate_range users. */
+	assert_null(rec_find(r, REC_START, 0));
+	assert_null(rec_find(r, REC_END, 0));
+	assert_int_equal(skipped, zapped ? 0 : 1);
+	assert_int_equal(mmn_pte_none(fa_pte(f, a)), zapped);
+	assert_int_equal(!!(fa_page(f, pfn).flags & MMN_PG_FREE), zapped);
+	fa_free(f);
+}
+
+static void test_4_12_and_4_13_reaper_zaps_mms_with_notifiers_unnotified(void **state)
+{
+	(void)state;
+	reap_with_a_subscriber("4.12", NULL, true);
+	reap_with_a_subscriber("4.13", NULL, true);
+	reap_with_a_subscriber("4.13", "true", false); /* the 4.15 shape */
+	reap_with_a_subscriber("4.15", "false", true); /* the 4.13 shape */
 }
 
 struct holder {
@@ -168,6 +213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reaper_zaps_private_memory_with_a_nonblocking_range),
 		cmocka_unit_test_teardown(test_refused_start_skips_the_vma_without_end, fa_teardown),
+		cmocka_unit_test(test_4_12_and_4_13_reaper_zaps_mms_with_notifiers_unnotified),
 		cmocka_unit_test_teardown(test_pre_4_19_reaper_refuses_mms_with_notifiers,
 					  fa_teardown),
 		cmocka_unit_test_teardown(test_contended_mmap_lock_is_eagain_and_changes_nothing,

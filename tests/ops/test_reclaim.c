@@ -185,14 +185,20 @@ static void test_reclaim_sequence_6_5(void **state)
 	fb_free(f, 0);
 }
 
-/* Up to 4.12: no start/end, ->invalidate_page after the PTL is dropped. */
-static void test_reclaim_sequence_4_12(void **state)
+/*
+ * 4.12 mm/rmap.c try_to_unmap_one(): no start/end, no ->invalidate_range
+ * (plain ptep_clear_flush()), ->invalidate_page with the PTL held; <= 4.11
+ * (knob invalidate_page_under_ptl false) after the PTL is dropped.
+ */
+static void reclaim_sequence_4_12(const char *under_ptl, unsigned held)
 {
 	struct fb *f = fb_new("4.12");
 	struct recorder r;
 	enum rec_kind k[] = { REC_INVALIDATE_PAGE };
 
-	(void)state;
+	if (under_ptl)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "invalidate_page_under_ptl", under_ptl),
+				 0);
 	fb_map(f, BASE, PG, ANON);
 	fb_write(f->mm, 0, BASE, 1);
 	assert_int_equal(rec_init(&r, f->sim, REC_OPS_LEGACY, 16), 0);
@@ -200,12 +206,19 @@ static void test_reclaim_sequence_4_12(void **state)
 	assert_int_equal(rec_register(&r, f->mm), 0);
 	assert_int_equal(mmn_try_to_unmap(f->mm, BASE, PG), 0);
 	assert_true(rec_kinds_are(&r, k, 1));
-	assert_int_equal(rec_at(&r, 0)->held, 0);
+	assert_int_equal(rec_at(&r, 0)->held, held);
 	assert_int_equal(rec_at(&r, 0)->start, BASE);
 	rec_unregister(&r);
 	rec_fini(&r);
 	assert_int_equal(fb_read(f->mm, 0, BASE), 1);
 	fb_free(f, 0);
+}
+
+static void test_reclaim_sequence_4_12(void **state)
+{
+	(void)state;
+	reclaim_sequence_4_12(NULL, 1);
+	reclaim_sequence_4_12("false", 0); /* the <= 4.11 shape */
 }
 
 static void test_reclaim_rejects_bad_ranges_and_changes_nothing(void **state)
@@ -276,7 +289,8 @@ static void seed000_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, 
 	s->dma_ok = iommu_dma_read(s->io, s->va, &s->dma_val);
 }
 
-static unsigned long run_seed000(const char *profile, const char *flush, bool put_early)
+static unsigned long run_seed000_k(const char *profile, const char *flush, bool put_early,
+				   const char *under_ptl, unsigned long *protocol)
 {
 	struct fb *f = fb_new(profile);
 	struct iommu io;
@@ -286,6 +300,8 @@ static unsigned long run_seed000(const char *profile, const char *flush, bool pu
 
 	if (flush)
 		assert_int_equal(mmn_sim_set_knob(f->sim, "secondary_flush", flush), 0);
+	if (under_ptl)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "invalidate_page_under_ptl", under_ptl), 0);
 	assert_int_equal(mmn_sim_set_knob(f->sim, "put_page_before_secondary_flush",
 					  put_early ? "true" : "false"), 0);
 	fb_map(f, BASE, PG, ANON);
@@ -305,9 +321,17 @@ static unsigned long run_seed000(const char *profile, const char *flush, bool pu
 	assert_int_equal(mmn_notifier_unregister(&io.mn, f->mm), 0);
 	assert_int_equal(fb_read(f->mm, 0, BASE), 0xda7a);
 	/* The free itself, before the flush it owed, is the protocol
-	 * violation behind the use-after-free: the two come together. */
-	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_PROTOCOL), uaf);
-	fb_free(f, 2 * uaf);
+	 * violation behind the use-after-free. */
+	*protocol = mmn_check_count(f->sim, MMN_VIOL_PROTOCOL);
+	fb_free(f, uaf + *protocol);
+	return uaf;
+}
+
+static unsigned long run_seed000(const char *profile, const char *flush, bool put_early)
+{
+	unsigned long protocol, uaf = run_seed000_k(profile, flush, put_early, NULL, &protocol);
+
+	assert_int_equal(protocol, uaf); /* the two come together */
 	return uaf;
 }
 
@@ -319,8 +343,20 @@ static void test_seed000_free_before_range_end_flush_is_a_use_after_free(void **
 
 static void test_seed000_invalidate_page_after_ptl_is_a_use_after_free(void **state)
 {
+	unsigned long protocol;
+
 	(void)state;
-	assert_int_equal(run_seed000("4.12", NULL, true), 1);
+	/* <= 4.11: ->invalidate_page after the unlock, where the frame is
+	 * re-used: the device reads the new owner's data. */
+	assert_int_equal(run_seed000_k("4.12", NULL, true, "false", &protocol), 1);
+	assert_int_equal(protocol, 1);
+	/* 4.12 try_to_unmap_one(): ->invalidate_page before the unlock; the
+	 * early free is still a protocol violation, but no re-use at the
+	 * unlock reaches a stale translation. */
+	assert_int_equal(run_seed000_k("4.12", NULL, true, NULL, &protocol), 0);
+	assert_int_equal(protocol, 1);
+	/* Without the early put, 4.12 is safe. */
+	assert_int_equal(run_seed000("4.12", NULL, false), 0);
 }
 
 static void test_seed000_flush_with_cpu_flush_is_safe(void **state)

@@ -128,6 +128,68 @@ static void test_clear_refs_bad_input(void **state)
 	assert_int_equal(mmn_clear_refs_soft_dirty(NULL), -EINVAL);
 }
 
+/*
+ * fs/proc/task_mmu.c clear_refs_write(): 5.14 and 6.19 hold mmap_lock for
+ * write from before start to after the flush, so a reader (a fault,
+ * hmm_range_fault()) cannot run inside the bracket; 5.2 walks under the
+ * read lock, so one can. Probed from the start callback by another actor's
+ * mmap_read_trylock().
+ */
+struct lock_probe {
+	struct mmn_mm *mm;
+	int got;
+};
+
+static void *try_read(void *arg)
+{
+	struct lock_probe *p = arg;
+
+	p->got = mmn_mmap_read_trylock(p->mm);
+	if (p->got)
+		mmn_mmap_read_unlock(p->mm);
+	return NULL;
+}
+
+static void probe_start(struct recorder *r, const struct rec_event *e, void *arg)
+{
+	struct lock_probe *p = arg;
+	struct mmn_actor *t;
+
+	(void)r;
+	if (e->kind != REC_START)
+		return;
+	assert_int_equal(mmn_actor_spawn(r->sim, "reader", try_read, p, &t), 0);
+	assert_int_equal(mmn_actor_join(t, NULL), 0);
+}
+
+static int reader_inside_bracket(const char *profile, const char *knob)
+{
+	struct fa *f = fa_new(profile);
+	struct recorder *r = fa_rec(f, REC_OPS_START_END);
+	struct lock_probe p = { .mm = f->mm, .got = -1 };
+
+	if (knob)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "clear_refs_write_lock", knob), 0);
+	fa_write(f, 0, fa_map(f, BASE, PG, RW, ANON | FIXED), 1);
+	r->hook = probe_start;
+	r->hook_arg = &p;
+	assert_int_equal(mmn_clear_refs_soft_dirty(f->mm), 0);
+	r->hook = NULL;
+	fa_free(f);
+	return p.got;
+}
+
+static void test_clear_refs_holds_mmap_lock_for_write_from_5_14(void **state)
+{
+	(void)state;
+	assert_int_equal(reader_inside_bracket("latest", NULL), 0);
+	assert_int_equal(reader_inside_bracket("5.14", NULL), 0);
+	assert_int_equal(reader_inside_bracket("5.2", NULL), 1);
+	assert_int_equal(reader_inside_bracket("4.12", NULL), 1);
+	assert_int_equal(reader_inside_bracket("latest", "false"), 1); /* the 5.2 shape */
+	assert_int_equal(reader_inside_bracket("5.2", "true"), 0);     /* the 5.14 shape */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +201,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_clear_refs_leaves_pinned_anonymous_pages_writable,
 					  fa_teardown),
 		cmocka_unit_test(test_clear_refs_bad_input),
+		cmocka_unit_test(test_clear_refs_holds_mmap_lock_for_write_from_5_14),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,9 +53,33 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_false(mmn_profile_by_name("6.10")->exclusive_restore_clear);
 	assert_true(mmn_profile_by_name("latest")->exclusive_restore_clear);
 	assert_false(mmn_profile_by_name("6.10")->oom_reap_clear);
-	assert_true(mmn_profile_by_name("latest")->oom_reap_clear);
 	assert_true(mmn_profile_by_name("5.2")->numa_map_before_migrate);
 	assert_false(mmn_profile_by_name("5.14")->numa_map_before_migrate);
+	/* 6.19 mm/oom_kill.c __oom_reap_task_mm(): MMU_NOTIFY_UNMAP. */
+	assert_false(mmn_profile_by_name("latest")->oom_reap_clear);
+	/* mm/oom_kill.c __oom_reap_task_mm(): no notifier check in 4.12/4.13,
+	 * mm_has_notifiers() skip in 4.15. */
+	assert_false(mmn_profile_by_name("4.12")->oom_reap_skip_notifiers);
+	assert_false(mmn_profile_by_name("4.13")->oom_reap_skip_notifiers);
+	assert_true(mmn_profile_by_name("4.15")->oom_reap_skip_notifiers);
+	/* fs/proc/task_mmu.c clear_refs_write(): mmap read lock in 5.2, write
+	 * lock in 5.14 and 6.19. */
+	assert_false(mmn_profile_by_name("5.2")->clear_refs_write_lock);
+	assert_true(mmn_profile_by_name("5.14")->clear_refs_write_lock);
+	assert_true(mmn_profile_by_name("latest")->clear_refs_write_lock);
+	/* 4.12 mm/rmap.c try_to_unmap_one(): ->invalidate_page under the PTL. */
+	assert_true(mmn_profile_by_name("4.12")->invalidate_page_under_ptl);
+	/* mm/mmu_notifier.c: 5.2 __mmu_notifier_invalidate_range_start() ends
+	 * nobody after a failed start, 5.14 mn_hlist_invalidate_range_start()
+	 * ends the others. */
+	assert_false(mmn_profile_by_name("5.2")->start_failure_ends_others);
+	assert_true(mmn_profile_by_name("5.14")->start_failure_ends_others);
+	/* mm/mprotect.c: change_pmd_range() starts per PUD (6.6), change_pud_range()
+	 * per P4D (6.19). */
+	assert_false(mmn_profile_by_name("6.10")->mprotect_start_per_p4d);
+	assert_true(mmn_profile_by_name("latest")->mprotect_start_per_p4d);
+	for (int i = 0; i < mmn_profile_count(); i++)
+		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_false(mmn_profile_at(i)->put_page_before_secondary_flush);
 }
@@ -79,6 +103,14 @@ static void test_set_knob_changes_one_knob_and_marks_the_profile_custom(void **s
 	assert_string_equal(buf, "range_end");
 	assert_int_equal(mmn_profile_knob_value(&p, "tlb_flush_ceiling", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "64");
+	assert_int_equal(mmn_profile_knob_value(&p, "arch", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "x86");
+	assert_int_equal(mmn_profile_set_knob(&p, "arch", "arm64"), 0);
+	assert_int_equal(p.arch, MMN_ARCH_ARM64);
+	assert_int_equal(mmn_profile_knob_value(&p, "arch", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "arm64");
+	assert_int_equal(mmn_profile_set_knob(&p, "arch", "riscv"), -ERANGE);
+	assert_int_equal(p.arch, MMN_ARCH_ARM64);
 }
 
 static void test_bad_knobs_and_values_are_refused_and_change_nothing(void **state)

@@ -68,17 +68,41 @@ static void test_s1_wrong_every_page_of_a_range(void **state)
 	assert_int_equal(counter(&r, "swapped_back_in"), 4);
 }
 
+/* ->invalidate_page after the PTL drop: the <= 4.11 try_to_unmap_one()
+ * shape (4.12 with invalidate_page_under_ptl=false). */
 static void test_s1_wrong_invalidate_page_profile_4_12(void **state)
+{
+	struct mmn_scenario_params p = { .wrong = true, .variant = -1, .profile = "4.12",
+					 .knobs = { "invalidate_page_under_ptl=false" } };
+	struct mmn_scenario_result r;
+
+	(void)state;
+	r = run(&p);
+	assert_true(r.claim_holds);
+	assert_int_equal(r.by_kind[MMN_VIOL_USE_AFTER_FREE], 1);
+	assert_int_equal(counter(&r, "dma_new_owner_data"), 1);
+}
+
+/*
+ * 4.12 mm/rmap.c try_to_unmap_one() calls ->invalidate_page under the PTL
+ * (inside the page_vma_mapped_walk() loop), after put_page(): at the PTL
+ * unlock, where the interleaved run injects its re-use, the device's caches
+ * are already flushed, so no use-after-free there; the free before that
+ * flush (the seed's wrong setting) is still reported. Exploration, which
+ * can re-use the frame inside the PTL section, still finds the
+ * use-after-free (docs/scenarios.md).
+ */
+static void test_s1_wrong_4_12_flushes_before_the_unlock(void **state)
 {
 	struct mmn_scenario_params p = { .wrong = true, .variant = -1, .profile = "4.12" };
 	struct mmn_scenario_result r;
 
 	(void)state;
 	r = run(&p);
-	assert_true(r.claim_holds);
 	assert_string_equal(r.profile, "4.12");
-	assert_int_equal(r.by_kind[MMN_VIOL_USE_AFTER_FREE], 1);
-	assert_int_equal(counter(&r, "dma_new_owner_data"), 1);
+	assert_int_equal(r.by_kind[MMN_VIOL_USE_AFTER_FREE], 0);
+	assert_int_equal(r.by_kind[MMN_VIOL_PROTOCOL], 1);
+	assert_int_equal(counter(&r, "dma_no_translation"), 1);
 }
 
 static void test_s1_right_flush_under_ptl_is_safe(void **state)
@@ -172,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_s1_wrong_range_end_flush_is_use_after_free),
 		cmocka_unit_test(test_s1_wrong_every_page_of_a_range),
 		cmocka_unit_test(test_s1_wrong_invalidate_page_profile_4_12),
+		cmocka_unit_test(test_s1_wrong_4_12_flushes_before_the_unlock),
 		cmocka_unit_test(test_s1_right_flush_under_ptl_is_safe),
 		cmocka_unit_test(test_s1_range_end_flush_with_late_free_is_safe),
 		cmocka_unit_test(test_s1_defaults_are_the_right_setting),
