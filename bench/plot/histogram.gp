@@ -18,10 +18,13 @@ wm = (M_max > M_min) ? (M_max - M_min) / bins : 1
 bin(x, w, lo) = lo + w * floor((x - lo) / w) + w / 2.0
 set style fill solid 0.7 border -1
 set grid ytics
+# counts span decades (a few violating schedules beside thousands): log scale
+set logscale y
+set yrange [0.8:*]
 set key top right
 set multiplot layout 1,2 title sprintf("%s: %d schedules", title, S_records)
 set xlabel "scheduling points per schedule (steps)"
-set ylabel "schedules"
+set ylabel "schedules (log scale)"
 set title "steps per schedule"
 set boxwidth ws * 0.9
 plot in skip 1 using (bin($2, ws, S_min)):(1) smooth frequency with boxes lc "steelblue" \
