@@ -438,6 +438,7 @@ static void bench_rate(const struct bench_args *a)
 	unsigned long k6 = m6_pct_steps(M6_ROUNDS);
 	struct mmn_sched_pool *pool = mmn_sched_pool_create();
 	double med[5][5], part[3][3];
+	FILE *data;
 
 	if (!pool) {
 		fail("mmn_sched_pool_create", -ENOMEM);
@@ -482,6 +483,9 @@ static void bench_rate(const struct bench_args *a)
 		     TARGET_S1_RATE, allowed_cpus(),
 		     med[1][0] >= TARGET_S1_RATE && med[0][0] >= TARGET_S1_RATE ? "met" : "NOT met",
 		     med[1][0], med[0][0]);
+	data = bench_data_open(a, PROG, "rate",
+			       "scenario\tstrategy\tmechanism\tsched_s\treal_us\tmodelled_us\tsteps\t"
+			       "cpu_real\tcsw");
 	for (int i = 0; i < 5; i++) {
 		char extra[128] = "";
 
@@ -495,7 +499,11 @@ static void bench_rate(const struct bench_args *a)
 			      "csw=%.1f%s",
 			      scn[i], strat[i], pooled[i], allowed_cpus(), n, a->repeats, med[i][0], 1e6 / med[i][0],
 			      med[i][1], med[i][2], med[i][3], med[i][4], extra);
+		bench_data_row(data, "%s\t%s\t%s\t%.1f\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f", scn[i],
+			       strat[i], pooled[i] ? "pool" : "thread_per_actor", med[i][0],
+			       1e6 / med[i][0], med[i][1], med[i][2], med[i][3], med[i][4]);
 	}
+	bench_data_close(data, PROG);
 }
 
 /* ------------------------------------------------------------------ */
@@ -588,6 +596,7 @@ static void bench_cost(const struct bench_args *a)
 	unsigned long n = a->iterations;
 	double med[COST_NR][4];
 	struct mmn_sched_pool *pool = mmn_sched_pool_create();
+	FILE *data;
 
 	if (!pool) {
 		fail("mmn_sched_pool_create", -ENOMEM);
@@ -623,12 +632,18 @@ static void bench_cost(const struct bench_args *a)
 		bench_printf(a, "%-23s %12.0f %10.1f %10.1f %9.2f %10.1f\n", cost_names[k],
 			     med[k][0], 1e6 / med[k][0], med[k][1], med[k][2], med[k][3]);
 	}
-	for (int k = 0; k < COST_NR; k++)
+	data = bench_data_open(a, PROG, "cost", "what\tpool\tper_s\tus\tsteps\tcpu_real\tcsw");
+	for (int k = 0; k < COST_NR; k++) {
+		bench_data_row(data, "%s\t%d\t%.1f\t%.3f\t%.2f\t%.3f\t%.2f", cost_keys[k],
+			       k >= COST_KINDS, med[k][0], 1e6 / med[k][0], med[k][1], med[k][2],
+			       med[k][3]);
 		bench_summary(PROG,
 			      "item=cost what=%s pool=%d n=%lu repeats=%u per_s=%.0f us=%.2f "
 			      "steps=%.1f cpu_real=%.2f csw=%.1f",
 			      cost_keys[k], k >= COST_KINDS, n, a->repeats, med[k][0], 1e6 / med[k][0], med[k][1], med[k][2],
 			      med[k][3]);
+	}
+	bench_data_close(data, PROG);
 }
 
 /* ------------------------------------------------------------------ */
@@ -664,11 +679,25 @@ static void fmt_median(char *buf, size_t len, const unsigned long *v, unsigned i
 		snprintf(buf, len, "%lu.5", (lo + hi) / 2);
 }
 
+/* A count of fmt_count()/fmt_median() as a number for the data file: ">M"
+ * (not found by that seed) as M + 1; rewritten in @buf. */
+static const char *first_str(char *buf, unsigned long max_runs)
+{
+	if (buf[0] == '>')
+		snprintf(buf, 24, "%lu", max_runs + 1);
+	return buf;
+}
+
 static void bench_first(const struct bench_args *a, const char *const *scn, int nr_scn,
 			unsigned int seeds, unsigned long max_runs)
 {
 	static unsigned long first[BENCH_MAX_REPEATS];
 	static const enum mmn_explore_strategy strats[2] = { MMN_EXPLORE_RANDOM, MMN_EXPLORE_PCT };
+	/* found 0: median, min and max are empty; a seed that found nothing
+	 * counts as max_runs + 1 in them */
+	FILE *data = bench_data_open(a, PROG, "first",
+				     "scenario\tstrategy\tseeds\tmax_runs\tfound\tmedian\tmin\tmax\t"
+				     "schedules\tseconds");
 
 	bench_printf(a,
 		     "\n3. schedules to the first violation (wrong setting), %u seeds "
@@ -730,7 +759,12 @@ static void bench_first(const struct bench_args *a, const char *const *scn, int 
 				      scn[s], sname, seeds, max_runs, nfound,
 				      nfound ? m : "not_found", nfound ? lo : "-", nfound ? hi : "-",
 				      total, secs);
+			bench_data_row(data, "%s\t%s\t%u\t%lu\t%lu\t%s\t%s\t%s\t%lu\t%.2f", scn[s],
+				       sname, seeds, max_runs, nfound, nfound ? first_str(m, max_runs) : "",
+				       nfound ? first_str(lo, max_runs) : "",
+				       nfound ? first_str(hi, max_runs) : "", total, secs);
 		}
+	bench_data_close(data, PROG);
 }
 
 /* ------------------------------------------------------------------ */
@@ -750,6 +784,9 @@ static void bench_right(const struct bench_args *a, const char *const *scn, int 
 			unsigned long runs)
 {
 	static const enum mmn_explore_strategy strats[2] = { MMN_EXPLORE_RANDOM, MMN_EXPLORE_PCT };
+	FILE *data = bench_data_open(a, PROG, "right",
+				     "scenario\tstrategy\tschedules\tviolating\tdeadlocks\tbudgets\t"
+				     "sched_s\tseconds");
 
 	bench_printf(a, "\nright settings: %lu schedules per scenario and strategy, keep going\n",
 		     runs);
@@ -793,9 +830,13 @@ static void bench_right(const struct bench_args *a, const char *const *scn, int 
 				      "deadlocks=%lu budgets=%lu sched_s=%.0f seconds=%.1f",
 				      scn[s], sname, st.schedules, st.violating, st.deadlocks,
 				      st.budgets, st.schedules / secs, secs);
+			bench_data_row(data, "%s\t%s\t%lu\t%lu\t%lu\t%lu\t%.1f\t%.2f", scn[s], sname,
+				       st.schedules, st.violating, st.deadlocks, st.budgets,
+				       st.schedules / secs, secs);
 			if (st.violating)
 				failed = true;
 		}
+	bench_data_close(data, PROG);
 }
 
 /* ------------------------------------------------------------------ */

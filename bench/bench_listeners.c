@@ -25,7 +25,9 @@
  *     for reclaim (mmn_try_to_unmap) of 1, 16, 512 and 4096 populated
  *     pages, profiles latest (F2 inside every CPU flush), 6.5
  *     (invalidate_range at the call sites and at end) and 4.12
- *     (invalidate_page per page on the rmap paths).
+ *     (invalidate_page per page on the rmap paths). Its data file (-d) has
+ *     beside each row the host's own munmap() of as many populated pages,
+ *     timed in the same repeat (median), and the ratio to it.
  *
  * Lockdep is off in the simulations built here (bare cost), on in S9 (the
  * NUMA-aware filter needs it). Medians over -r repeats; counts of the
@@ -43,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <mmnsim/mmnsim.h>
 
@@ -356,6 +359,7 @@ static void bench_fault(const struct bench_args *a)
 	static unsigned long hist[L_NR][I_NR][HIST];
 	unsigned long giveups[L_NR][I_NR] = { { 0 } };
 	uint64_t *lat = malloc(a->iterations * sizeof(*lat));
+	FILE *data;
 
 	if (!lat) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
@@ -381,6 +385,10 @@ static void bench_fault(const struct bench_args *a)
 			}
 	free(lat);
 
+	data = bench_data_open(a, PROG, "fault",
+			       "listener\tinv\taccesses_per_s\tns_per_access\tmodelled_ns_per_access\t"
+			       "p50_ns\tp90_ns\tp99_ns\tp999_ns\tmax_ns\tfaults_per_access\t"
+			       "retries_per_fault\tgiveups\tinv_ops");
 	bench_printf(a, "\n1. Device-side faults: %lu reads of a %lu-page range per repeat, zapped "
 			"before every sweep; medians of %u repeats\n",
 		     a->iterations, F_PAGES, a->repeats);
@@ -407,7 +415,13 @@ static void bench_fault(const struct bench_args *a)
 				      "modelled_ns_per_access=%.1f",
 				      lst_names[l], inv_names[i], 1e9 / m[0], m[0], m[1], m[2], m[3],
 				      m[7], m[8], m[4], m[5], giveups[l][i], m[6], h, m[9]);
+			bench_data_row(data,
+				       "%s\t%s\t%.0f\t%.1f\t%.1f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.4f\t"
+				       "%.4f\t%lu\t%.0f",
+				       lst_names[l], inv_names[i], 1e9 / m[0], m[0], m[9], m[1], m[2],
+				       m[3], m[7], m[8], m[4], m[5], giveups[l][i], m[6]);
 		}
+	bench_data_close(data, PROG);
 }
 
 /* ------------------------------------------------------------------ */
@@ -688,13 +702,37 @@ static void flush_run(const char *profile, enum flop op, unsigned long pages, st
 	mmn_sim_destroy(sim);
 }
 
+/* The host's own munmap() of @pages populated private anonymous pages (4 KiB,
+ * MADV_NOHUGEPAGE), in ns: the baseline of the data file's munmap rows. */
+static double host_munmap_ns(unsigned long pages)
+{
+	size_t len = pages * 4096;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t t0;
+
+	if (p == MAP_FAILED) {
+		check(-errno, "host mmap");
+		return 0;
+	}
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] = (char)i;
+	t0 = bench_now_ns();
+	check(munmap(p, len), "host munmap");
+	return (double)(bench_now_ns() - t0);
+}
+
 static void bench_flush(const struct bench_args *a)
 {
 	static double ns[NR_PROF][O_NR][NR_FL][BENCH_MAX_REPEATS];
 	static double mod[NR_PROF][O_NR][NR_FL][BENCH_MAX_REPEATS];
 	static struct flres res[NR_PROF][O_NR][NR_FL];
+	static double host[NR_FL][BENCH_MAX_REPEATS];
+	FILE *data;
 
-	for (unsigned int r = 0; r < a->repeats; r++)
+	for (unsigned int r = 0; r < a->repeats; r++) {
+		for (size_t s = 0; s < NR_FL; s++)
+			host[s][r] = host_munmap_ns(fl_sizes[s]);
 		for (size_t p = 0; p < NR_PROF; p++)
 			for (int o = 0; o < O_NR; o++)
 				for (size_t s = 0; s < NR_FL; s++) {
@@ -703,6 +741,12 @@ static void bench_flush(const struct bench_args *a)
 					ns[p][o][s][r] = res[p][o][s].ns;
 					mod[p][o][s][r] = res[p][o][s].modelled_ns;
 				}
+	}
+	data = bench_data_open(a, PROG, "flush",
+			       "op\tprofile\tpages\tns_per_op\tmodelled_ns_per_op\thost_munmap_ns\t"
+			       "ratio_host\tcpu_flushes\t"
+			       "shootdowns\tcb_arch\tcb_range\tcb_page\tsec_flushes\t"
+			       "sec_per_cpu_flush\tsec_per_page\tentries_dropped");
 	bench_printf(a, "\n4. IOMMU (SVA) flush callbacks per CPU TLB flush, populated private "
 			"anonymous range\n");
 	bench_printf(a, "%-7s %-8s %6s %9s %8s %6s %6s %6s %9s %10s %10s %9s %11s %14s\n",
@@ -717,6 +761,7 @@ static void bench_flush(const struct bench_args *a)
 				double per_cpu = f->cpu_flushes ?
 					(double)f->sec_flushes / (double)f->cpu_flushes : 0;
 				double per_page = (double)f->sec_flushes / (double)fl_sizes[s];
+				double hm = bench_median(host[s], a->repeats);
 
 				bench_printf(a,
 					     "%-7s %-8s %6lu %9lu %8lu %6lu %6lu %6lu %9lu %10.3f %10.4f %9lu %11.1f %14.1f\n",
@@ -732,7 +777,15 @@ static void bench_flush(const struct bench_args *a)
 					      flop_names[o], fl_profiles[p], fl_sizes[s], f->cpu_flushes,
 					      f->shootdowns, f->sec_cb[0], f->sec_cb[1], f->sec_cb[2],
 					      f->sec_flushes, per_cpu, per_page, f->sec_dropped, m, md);
+				bench_data_row(data,
+					       "%s\t%s\t%lu\t%.0f\t%.0f\t%.0f\t%.4f\t%lu\t%lu\t%lu\t%lu\t"
+					       "%lu\t%lu\t%.4f\t%.5f\t%lu",
+					       flop_names[o], fl_profiles[p], fl_sizes[s], m, md, hm, m / hm,
+					       f->cpu_flushes, f->shootdowns, f->sec_cb[0], f->sec_cb[1],
+					       f->sec_cb[2], f->sec_flushes, per_cpu, per_page,
+					       f->sec_dropped);
 			}
+	bench_data_close(data, PROG);
 }
 
 /* ------------------------------------------------------------------ */

@@ -192,6 +192,7 @@ static int bench_dispatch(const struct bench_args *a)
 	unsigned long n = a->iterations;
 	unsigned long warm = n / 10 + 1;
 	int bad = 0;
+	FILE *data;
 
 	for (size_t k = 0; k < NR_SIZES; k++) {
 		if (dispatch_env_init(&off[k], false, nr_subs[k]) ||
@@ -235,6 +236,8 @@ static int bench_dispatch(const struct bench_args *a)
 		}
 	}
 
+	data = bench_data_open(a, PROG, "dispatch",
+			       "subs\tbare_ns\tmmn_ns\tratio\tlockdep_ns\tlockdep_ratio");
 	bench_printf(a, "\n1. start+end of one page: ns per pair, median of %u x %lu\n", a->repeats,
 		     n);
 	bench_printf(a, "%6s %10s %12s %7s %12s %7s\n", "subs", "bare", "mmn (off)", "ratio",
@@ -252,7 +255,10 @@ static int bench_dispatch(const struct bench_args *a)
 			      "lockdep_ns=%.2f lockdep_ratio=%.3f target=%.1f met=%s",
 			      nr_subs[k], n, a->repeats, b, o, o / b, l, l / b, TARGET_RATIO,
 			      met ? "yes" : "no");
+		bench_data_row(data, "%u\t%.3f\t%.3f\t%.4f\t%.3f\t%.4f", nr_subs[k], b, o, o / b, l,
+			       l / b);
 	}
+	bench_data_close(data, PROG);
 	bench_printf(a, "target: mmn with lockdep off <= %.1fx the bare read section + calls\n",
 		     TARGET_RATIO);
 	{
@@ -357,6 +363,8 @@ static int bench_itree(const struct bench_args *a, unsigned long max_size)
 	static const unsigned long sizes[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
 	unsigned long q[NR_QUERIES];
 	int bad = 0;
+	FILE *data = bench_data_open(a, PROG, "itree",
+				     "layout\tintervals\ttree_ns\tscan_ns\tratio\thits_per_op");
 
 	bench_printf(a, "\n2. one-page invalidation against N intervals: ns per start+end, "
 			"median of %u\n",
@@ -423,6 +431,9 @@ static int bench_itree(const struct bench_args *a, unsigned long max_size)
 				      "scan_ns=%.1f scan_n=%lu ratio=%.2f",
 				      clustered ? "clustered" : "random", nr, n_tree, a->repeats, tree,
 				      scan, n_scan, scan / tree);
+			bench_data_row(data, "%s\t%lu\t%.2f\t%.2f\t%.3f\t%.4f",
+				       clustered ? "clustered" : "random", nr, tree, scan, scan / tree,
+				       (double)fhits / (double)(n_scan * a->repeats));
 			for (unsigned long i = 0; i < nr; i++)
 				bad |= mmn_interval_notifier_remove(&itv[i].in) != 0;
 			bad |= mmn_check_total(sim) != 0;
@@ -433,6 +444,7 @@ static int bench_itree(const struct bench_args *a, unsigned long max_size)
 			free(flat);
 		}
 	}
+	bench_data_close(data, PROG);
 	return bad;
 }
 
@@ -532,6 +544,13 @@ static int bench_churn(const struct bench_args *a, unsigned long n)
 		      "busy_per_s=%.0f dispatched_last=%lu",
 		      n, a->repeats, alone / 1000, 1e9 / alone, busy / 1000, 1e9 / busy,
 		      (unsigned long)atomic_load(&c.dispatched));
+	{
+		FILE *data = bench_data_open(a, PROG, "churn", "case\tus_per_pair\tpairs_per_s");
+
+		bench_data_row(data, "alone\t%.3f\t%.0f", alone / 1000, 1e9 / alone);
+		bench_data_row(data, "busy\t%.3f\t%.0f", busy / 1000, 1e9 / busy);
+		bench_data_close(data, PROG);
+	}
 	bad |= mmn_check_total(e.sim) != 0;
 	for (unsigned int i = 0; i < e.nr; i++)
 		bad |= mmn_notifier_unregister(&e.subs[i].mn, e.mm) != 0;

@@ -263,6 +263,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	FILE *data = bench_data_open(&a, PROG, "ops",
+				     "op\tpages\thost_ns\tmmn0_ns\tmmn3_ns\tmmn0_ratio\tmmn3_ratio\t"
+				     "mmn0_modelled_ns\tmmn3_modelled_ns");
+
 	bench_printf(&a, "%-11s %6s %12s %12s %12s %10s %12s %12s\n", "operation", "pages",
 		     "host ns", "mmn 0 lst", "mmn 3 lst", "3lst/host", "mod 0 lst", "mod 3 lst");
 	for (int k = 0; k < K_NR; k++) {
@@ -286,7 +290,12 @@ int main(int argc, char **argv)
 				      med[S_MMN3] / med[S_HOST],
 				      med[S_MMN3] <= med[S_HOST] ? "yes" : "no", mod[S_MMN0],
 				      mod[S_MMN3]);
+			bench_data_row(data, "%s\t%lu\t%.0f\t%.0f\t%.0f\t%.4f\t%.4f\t%.0f\t%.0f",
+				       kind_names[k], sizes[s], med[S_HOST], med[S_MMN0], med[S_MMN3],
+				       med[S_MMN0] / med[S_HOST], med[S_MMN3] / med[S_HOST],
+				       mod[S_MMN0], mod[S_MMN3]);
 		}
 	}
+	bench_data_close(data, PROG);
 	return failed ? 1 : 0;
 }

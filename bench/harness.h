@@ -5,9 +5,14 @@
  * machine-readable line every run prints, in the shape of liburcu's
  * tests/benchmark programs:
  *
- *   bench_X [-n iterations] [-r repeats] [-q] [program flags]
+ *   bench_X [-n iterations] [-r repeats] [-q] [-d dir] [program flags]
  *   ...human-readable table (not with -q)...
  *   SUMMARY bench_X key=value key=value ...
+ *
+ * With -d DIR, each table is also written as a data file for plotting
+ * (scripts/plots.sh, bench/plot/): DIR/<bench>_<table>.tsv, one header line
+ * of tab-separated column names, then one row per measured point with the
+ * same medians, baselines and ratios as the table (bench_data_open()).
  *
  * Header-only (static inline): each benchmark is one translation unit.
  * Rules for the programs: measure the baseline and the simulated operation
@@ -24,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +42,7 @@ struct bench_args {
 	unsigned long iterations;  /* -n: operations per timed repeat */
 	unsigned int repeats;      /* -r: timed repeats; medians over them */
 	bool quiet;                /* -q: only the SUMMARY line */
+	const char *data_dir;      /* -d: write the tables as DIR/<bench>_<table>.tsv */
 };
 
 /* Monotonic time in nanoseconds. */
@@ -86,8 +93,27 @@ static inline unsigned long bench_parse_ulong(const char *prog, int opt, const c
 	return v;
 }
 
+/* -d DIR: an existing, writable directory, or exit(2) with a message. */
+static inline const char *bench_parse_dir(const char *prog, const char *arg)
+{
+	struct stat sb;
+	const char *why = NULL;
+
+	if (!*arg || stat(arg, &sb))
+		why = *arg && errno != ENOENT ? strerror(errno) : "no such directory";
+	else if (!S_ISDIR(sb.st_mode))
+		why = "not a directory";
+	else if (access(arg, W_OK | X_OK))
+		why = strerror(errno);
+	if (why) {
+		fprintf(stderr, "%s: -d %s: %s\n", prog, arg, why);
+		exit(2);
+	}
+	return arg;
+}
+
 /*
- * Parse the common options -n, -r, -q, -h, and the program's own, listed in
+ * Parse the common options -n, -r, -q, -d, -h, and the program's own, listed in
  * @extra (getopt syntax, "" for none) and handed to @fn(@opt, @optarg, @ctx),
  * which returns 0, or -1 for a bad value. @synopsis ("[-m] [-p pages]") and
  * @details (one "  -m    ..." line per option) describe the program's own
@@ -100,7 +126,7 @@ static inline void bench_getopt(int argc, char **argv, struct bench_args *a, con
 	char optstring[64];
 	int opt;
 
-	snprintf(optstring, sizeof(optstring), "n:r:qh%s", extra ? extra : "");
+	snprintf(optstring, sizeof(optstring), "n:r:qd:h%s", extra ? extra : "");
 	while ((opt = getopt(argc, argv, optstring)) != -1) {
 		switch (opt) {
 		case 'n':
@@ -113,6 +139,9 @@ static inline void bench_getopt(int argc, char **argv, struct bench_args *a, con
 		case 'q':
 			a->quiet = true;
 			break;
+		case 'd':
+			a->data_dir = bench_parse_dir(argv[0], optarg);
+			break;
 		case 'h':
 		case '?':
 		default:
@@ -120,10 +149,11 @@ static inline void bench_getopt(int argc, char **argv, struct bench_args *a, con
 				FILE *f = opt == 'h' ? stdout : stderr;
 
 				fprintf(f,
-					"usage: %s [-n iterations] [-r repeats] [-q] %s\n"
+					"usage: %s [-n iterations] [-r repeats] [-q] [-d dir] %s\n"
 					"  -n N  operations per timed repeat (default %lu)\n"
 					"  -r N  timed repeats, medians reported (default %u)\n"
-					"  -q    print only the SUMMARY line\n%s",
+					"  -q    print only the SUMMARY line\n"
+					"  -d D  also write each table as D/<bench>_<table>.tsv\n%s",
 					argv[0], synopsis ? synopsis : "", a->iterations, a->repeats,
 					details ? details : "");
 				exit(opt == 'h' ? 0 : 2);
@@ -169,6 +199,59 @@ static inline void bench_summary(const char *prog, const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+/*
+ * The data file of one table: DIR/@prog_@table.tsv under -d DIR, created
+ * (truncated) with the header line @header (tab-separated column names, no
+ * newline); NULL without -d. Rows go in with bench_data_row(), one per
+ * measured point; bench_data_close() ends it. Exits 1 if the file cannot be
+ * created (the directory was checked by -d already).
+ */
+static inline FILE *bench_data_open(const struct bench_args *a, const char *prog,
+				    const char *table, const char *header)
+{
+	char path[4096];
+	FILE *f;
+
+	if (!a->data_dir)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s_%s.tsv", a->data_dir, prog, table);
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", prog, path, strerror(errno));
+		exit(1);
+	}
+	fprintf(f, "%s\n", header);
+	return f;
+}
+
+/* One row of a data file: @fmt should be tab-separated fields matching the
+ * header; the newline is added. Nothing when @f is NULL (no -d). */
+static inline void bench_data_row(FILE *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline void bench_data_row(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+/* Close a data file of bench_data_open() (NULL: nothing); exits 1 when it
+ * could not be written completely. */
+static inline void bench_data_close(FILE *f, const char *prog)
+{
+	if (!f)
+		return;
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "%s: writing a data file (-d) failed\n", prog);
+		exit(1);
+	}
 }
 
 #endif /* MMN_BENCH_HARNESS_H */

@@ -67,6 +67,8 @@ static const char usage_explore[] =
 	"  --keep-going            explore every schedule (default: stop at the first violation)\n"
 	"  --out DIR               where found schedules are saved (default mmnsim-out)\n"
 	"  --max-saves N           schedules saved per job, at most (default 10; 0: none)\n"
+	"  --schedules FILE        one TSV row per schedule: index, steps, modelled_ns,\n"
+	"                          outcome, violating (not with all)\n"
 	"  --right                 the right setting (the default; with all: only the right rows;\n"
 	"                          --wrong: only the wrong rows; neither: both)\n"
 	"  --json                  one JSON object (mergeable across shards, docs/exploration.md)\n"

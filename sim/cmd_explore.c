@@ -18,6 +18,13 @@
  * inside each run partition the same schedule indexes. Their statistics
  * live in a shared anonymous mapping that the parent polls for the progress
  * line and sums at the end.
+ *
+ * --schedules FILE keeps one TSV row per schedule (index, steps,
+ * modelled_ns, outcome, violating): each job writes its rows to an unnamed
+ * temporary file, from the differences of the cumulative statistics that
+ * the progress callback (called after every schedule then) and the end of
+ * the exploration hand it; the parent merges them into FILE in index order
+ * once the jobs have ended.
  */
 #include <errno.h>
 #include <limits.h>
@@ -61,7 +68,14 @@ struct explore_opts {
 	unsigned int jobs;
 	const char *out_dir;
 	unsigned long max_saves;
+	const char *schedules; /* --schedules FILE, or NULL */
 	bool json, quiet;
+};
+
+/* The cumulative counts a schedule's row is the difference of. */
+struct rows_mark {
+	unsigned long schedules, violating, deadlocks, budgets;
+	uint64_t steps, modelled_ns;
 };
 
 struct job {
@@ -73,6 +87,9 @@ struct job {
 	unsigned int k;
 	bool show_progress; /* jobs == 1: the job prints the progress line itself */
 	uint64_t last_print;
+	FILE *rows;            /* --schedules: this job's rows, or NULL */
+	unsigned int shard, shards; /* this job's sub-shard (the rows' indexes) */
+	struct rows_mark mark; /* the statistics at the last row written */
 };
 
 static uint64_t now_ns(void)
@@ -106,10 +123,34 @@ static void progress_line(const struct mmn_scenario *s, const struct mmn_scenari
 		p->wrong ? "wrong" : "right", st->schedules, runs, st->violating, rate, eta);
 }
 
+/* --schedules: the row of each schedule run since the last one written
+ * (one: the progress callback runs after every schedule, and the
+ * exploration's end catches the last, after which it was not called). */
+static void job_rows(struct job *j, const struct mmn_explore_stats *st)
+{
+	struct rows_mark *m = &j->mark;
+	unsigned long n = st->schedules, index;
+
+	if (!j->rows || n <= m->schedules)
+		return;
+	/* x_seeded() runs shard, shard + shards, ...; exhaustive is one shard */
+	index = j->o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE ? n - 1
+							     : j->shard + (n - 1) * j->shards;
+	fprintf(j->rows, "%lu\t%llu\t%llu\t%s\t%lu\n", index,
+		(unsigned long long)(st->steps - m->steps),
+		(unsigned long long)(st->modelled_ns - m->modelled_ns),
+		st->deadlocks > m->deadlocks ? "deadlock" : st->budgets > m->budgets ? "budget" : "ok",
+		st->violating - m->violating);
+	*m = (struct rows_mark){ .schedules = n, .violating = st->violating,
+				 .deadlocks = st->deadlocks, .budgets = st->budgets,
+				 .steps = st->steps, .modelled_ns = st->modelled_ns };
+}
+
 static bool job_progress(const struct mmn_explore_stats *st, void *arg)
 {
 	struct job *j = arg;
 
+	job_rows(j, st);
 	j->slot->st = *st;
 	if (j->show_progress) {
 		uint64_t t = now_ns();
@@ -153,15 +194,74 @@ static void run_job(struct job *j)
 
 	c.shard = j->o->cfg.shard * j->o->jobs + j->k;
 	c.shards = j->o->cfg.shards * j->o->jobs;
-	c.progress_every = 16;
+	c.progress_every = j->rows ? 1 : 16;
 	c.progress = job_progress;
 	c.found = job_found;
 	c.arg = j;
 	c.trace = j->o->max_saves > 0;
+	j->shard = c.shard;
+	j->shards = c.shards;
 	err = mmn_scenario_explore(j->s->id, j->p, &c, &j->slot->st);
+	job_rows(j, &j->slot->st);
+	if (j->rows && fflush(j->rows) && !err)
+		err = -EIO;
 	if (!j->slot->err)
 		j->slot->err = err;
 	j->slot->finished = true;
+}
+
+/* --schedules: an unnamed temporary file per job (before the fork, so that
+ * the parent reads what the job wrote); false after one line. */
+static bool rows_open(const struct explore_opts *o, FILE **tmp)
+{
+	for (unsigned int k = 0; k < o->jobs; k++) {
+		tmp[k] = o->schedules ? tmpfile() : NULL;
+		if (o->schedules && !tmp[k]) {
+			fprintf(stderr, "mmnsim: --schedules: cannot create a temporary file: %s\n",
+				strerror(errno));
+			while (k--)
+				fclose(tmp[k]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --schedules: the jobs' rows into the file, round robin: job k's rows are
+ * the indexes k, k + jobs, ... of the shard, so that gives index order.
+ * Closes @tmp; 0 or -EIO after one line. */
+static int rows_merge(const struct explore_opts *o, FILE **tmp, bool write)
+{
+	FILE *out = NULL;
+	char line[256];
+	bool more = true;
+	int err = 0;
+
+	if (!o->schedules)
+		return 0;
+	if (write) {
+		out = fopen(o->schedules, "w");
+		if (out)
+			fputs("index\tsteps\tmodelled_ns\toutcome\tviolating\n", out);
+	}
+	for (unsigned int k = 0; k < o->jobs; k++)
+		rewind(tmp[k]);
+	while (out && more) {
+		more = false;
+		for (unsigned int k = 0; k < o->jobs; k++)
+			if (fgets(line, sizeof(line), tmp[k])) {
+				fputs(line, out);
+				more = true;
+			}
+	}
+	for (unsigned int k = 0; k < o->jobs; k++)
+		fclose(tmp[k]);
+	if (write && (!out || ferror(out) | fclose(out))) {
+		fprintf(stderr, "mmnsim: --schedules %s: cannot write it: %s\n", o->schedules,
+			strerror(errno));
+		err = -EIO;
+	}
+	return err;
 }
 
 /* Sum the jobs' statistics into @st. */
@@ -204,6 +304,7 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pids[EXPLORE_MAX_JOBS];
+	FILE *tmp[EXPLORE_MAX_JOBS];
 	bool tty = !o->quiet && !o->json && isatty(STDERR_FILENO);
 	int err = 0;
 
@@ -213,9 +314,13 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 		return -ENOMEM;
 	}
 	memset(sh, 0, sizeof(*sh));
+	if (!rows_open(o, tmp)) {
+		munmap(sh, sizeof(*sh));
+		return -EIO;
+	}
 	if (o->jobs == 1) {
 		struct job j = { .o = o, .s = s, .p = p, .sh = sh, .slot = &sh->slot[0],
-				 .show_progress = tty };
+				 .show_progress = tty, .rows = tmp[0] };
 
 		run_job(&j);
 	} else {
@@ -234,7 +339,8 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 			}
 			if (pids[started] == 0) {
 				struct job j = { .o = o, .s = s, .p = p, .sh = sh,
-						 .slot = &sh->slot[started], .k = started };
+						 .slot = &sh->slot[started], .k = started,
+						 .rows = tmp[started] };
 
 				run_job(&j);
 				_exit(0);
@@ -266,6 +372,7 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 			}
 		}
 		if (started < o->jobs) {
+			rows_merge(o, tmp, false);
 			munmap(sh, sizeof(*sh));
 			return err;
 		}
@@ -275,6 +382,8 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 	merge(sh, o->jobs, st);
 	for (unsigned int k = 0; !err && k < o->jobs; k++)
 		err = sh->slot[k].err;
+	if (rows_merge(o, tmp, true) && !err)
+		err = -EIO;
 	if (err && err != -EIO)
 		fprintf(stderr, "mmnsim: scenario %s could not run with these parameters: %s (%d)\n",
 			s->id, strerror(-err), err);
@@ -576,6 +685,47 @@ static bool set_out_dir(const char *val, void *dest)
 	return true;
 }
 
+/* --schedules FILE: a non-empty file name. */
+static bool set_schedules(const char *val, void *dest)
+{
+	if (!*val) {
+		fprintf(stderr, "mmnsim: --schedules takes a file name\n");
+		return false;
+	}
+	*(const char **)dest = val;
+	return true;
+}
+
+/* --schedules FILE can be written when the exploration ends: an existing
+ * writable regular file, or a new one in an existing writable directory
+ * (nothing is created before the exploration ran); false after one line. */
+static bool schedules_writable(const char *path)
+{
+	char dir[1024];
+	const char *slash = strrchr(path, '/');
+	const char *why = NULL;
+	struct stat sb;
+
+	if (!stat(path, &sb)) {
+		if (S_ISDIR(sb.st_mode))
+			why = "is a directory";
+		else if (access(path, W_OK))
+			why = strerror(errno);
+	} else if (errno != ENOENT) {
+		why = strerror(errno);
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
+			 slash ? (slash == path ? "/" : path) : ".");
+		if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
+			why = "its directory does not exist";
+		else if (access(dir, W_OK | X_OK))
+			why = strerror(errno);
+	}
+	if (why)
+		fprintf(stderr, "mmnsim: --schedules %s: %s\n", path, why);
+	return !why;
+}
+
 /* Parse explore's arguments into @o, @p, *@scenario and *@right_only, and
  * check how they combine: EXIT_OK, EXIT_USAGE after one line, or CLI_HELP. */
 /* Options given that the chosen strategy does not use, and an --out that
@@ -601,6 +751,8 @@ static bool explore_options_apply(const struct cli_syntax *syn, const struct exp
 			return false;
 		}
 	}
+	if (o->schedules && !schedules_writable(o->schedules))
+		return false;
 	if (!o->max_saves)
 		return true;
 	if (stat(o->out_dir, &sb)) {
@@ -649,6 +801,7 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		{ "--max-steps", CLI_ULONG, &c->max_steps, 1, ULONG_MAX, NULL },
 		{ "--max-saves", CLI_ULONG, &o->max_saves, 0, ULONG_MAX, NULL },
 		{ "--out", CLI_CUSTOM, &o->out_dir, 0, 0, set_out_dir },
+		{ "--schedules", CLI_CUSTOM, &o->schedules, 0, 0, set_schedules },
 		{ NULL, CLI_FLAG, NULL, 0, 0, NULL },
 	};
 	bool given[sizeof(opts) / sizeof(opts[0])] = { false };
@@ -667,6 +820,10 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 	if (!sfile_is_path(*scenario) && strcmp(*scenario, "all") &&
 	    !mmn_scenario_by_id(*scenario)) {
 		fprintf(stderr, "mmnsim: unknown scenario '%s' (mmnsim list shows them)\n", *scenario);
+		return EXIT_USAGE;
+	}
+	if (o->schedules && !strcmp(*scenario, "all")) {
+		fprintf(stderr, "mmnsim: --schedules applies to one scenario, not to 'all'\n");
 		return EXIT_USAGE;
 	}
 	if (c->strategy == MMN_EXPLORE_EXHAUSTIVE && (c->shards > 1 || o->jobs > 1)) {
