@@ -21,12 +21,24 @@ for t in munged slurmctld slurmd sbatch squeue sinfo scontrol; do
 	command -v "$t" >/dev/null || { echo "FAIL: $t is not installed (sh scripts/deps.sh installs it)"; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "FAIL: the private Slurm runs its daemons as root"; exit 1; }
+# slurmd (22.05) will not start without a cgroup file system, which a chroot
+# or a container may lack: that is no machine to test a cluster on (77: the
+# test is skipped, and says why).
+if [ ! -e /sys/fs/cgroup/cgroup.controllers ] && [ ! -d /sys/fs/cgroup/cpu ] &&
+	[ ! -d /sys/fs/cgroup/systemd ] && [ ! -d /sys/fs/cgroup/cpuset ]; then
+	echo "SKIP: no cgroup file system at /sys/fs/cgroup (a chroot or a container?): slurmd cannot start here"
+	exit 77
+fi
 
 rm -rf "$work"
-mkdir -p "$work/munge" "$work/state" "$work/spool" "$work/run"
+mkdir -p "$work/munge" "$work/state" "$work/spool"
 chmod 700 "$work/munge"
-chmod 755 "$work/run" "$work"
 dir=$(cd "$work" && pwd)
+# munged refuses a socket in a directory that not everyone can reach through
+# every parent (a build tree under /root is not): its socket, and the pid
+# files beside it, go to a fresh directory under /tmp.
+run=$(mktemp -d "${TMPDIR:-/tmp}/mmnsim-slurm.XXXXXX") || { echo "FAIL: mktemp"; exit 1; }
+chmod 755 "$run"
 pids=""
 cleanup() {
 	[ -n "${SLURM_CONF:-}" ] && scontrol shutdown >/dev/null 2>&1
@@ -34,9 +46,10 @@ cleanup() {
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
 		kill -9 "$p" 2>/dev/null
 	done
-	for f in "$dir/run/munged.pid" "$dir/run/slurmctld.pid" "$dir/run/slurmd.pid"; do
+	for f in "$run/munged.pid" "$run/slurmctld.pid" "$run/slurmd.pid"; do
 		[ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
 	done
+	rm -rf "$run"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -58,11 +71,11 @@ SlurmctldPort=$1
 SlurmdPort=$2
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$dir/run/munge.socket.2
+AuthInfo=socket=$run/munge.socket.2
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
-SlurmctldPidFile=$dir/run/slurmctld.pid
-SlurmdPidFile=$dir/run/slurmd.pid
+SlurmctldPidFile=$run/slurmctld.pid
+SlurmdPidFile=$run/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
 ProctrackType=proctrack/linuxproc
@@ -83,14 +96,14 @@ export SLURM_CONF="$dir/slurm.conf"
 
 head -c 1024 /dev/urandom >"$dir/munge/munge.key"
 chmod 400 "$dir/munge/munge.key"
-munged --socket="$dir/run/munge.socket.2" --key-file="$dir/munge/munge.key" \
-	--pid-file="$dir/run/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/seed" ||
+munged --socket="$run/munge.socket.2" --key-file="$dir/munge/munge.key" \
+	--pid-file="$run/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munge/seed" ||
 	{ echo "FAIL: munged did not start"; cat "$dir/munged.log"; exit 1; }
-pids="$(cat "$dir/run/munged.pid")"
+pids="$(cat "$run/munged.pid")"
 slurmctld -i || { echo "FAIL: slurmctld did not start"; cat "$dir/slurmctld.log"; exit 1; }
 slurmd -N localhost || { echo "FAIL: slurmd did not start"; cat "$dir/slurmd.log"; exit 1; }
-for _ in $(seq 100); do [ -f "$dir/run/slurmctld.pid" ] && [ -f "$dir/run/slurmd.pid" ] && break; sleep 0.1; done
-pids="$(cat "$dir/run/slurmctld.pid") $(cat "$dir/run/slurmd.pid") $pids"
+for _ in $(seq 100); do [ -f "$run/slurmctld.pid" ] && [ -f "$run/slurmd.pid" ] && break; sleep 0.1; done
+pids="$(cat "$run/slurmctld.pid") $(cat "$run/slurmd.pid") $pids"
 state=""
 for _ in $(seq 300); do
 	state=$(sinfo -h -n localhost -o %T 2>/dev/null)
