@@ -156,6 +156,20 @@ struct mmn_profile {
 	/** The architecture (x86 in every profile): arm64 flushes the TLB,
 	 *  and with it the secondary TLBs from 6.6, on a permission upgrade. */
 	enum mmn_arch arch;
+	/** shrink_folio_list() unmaps with TTU_BATCH_FLUSH (4.3+ on x86;
+	 *  read in 4.12, 4.15, 5.2, 5.14, 6.5, 6.19 mm/vmscan.c and mm/rmap.c,
+	 *  every profile): try_to_unmap_one() clears without a CPU flush when
+	 *  the mm may be cached on a CPU, and try_to_unmap_flush() flushes
+	 *  after the rmap walk, before pageout and the free. From 6.6 the
+	 *  secondary TLBs are flushed when the entry is added to the batch (x86:
+	 *  the whole mm, arch_tlbbatch_add_pending()). false: a flush per
+	 *  entry under the PTL. */
+	bool reclaim_batch_flush;
+	/** 6.3+ (read in 6.5 and 6.19 mm/migrate.c migrate_pages_batch();
+	 *  not in 5.19): MIGRATE_ASYNC migration (NUMA hinting faults) unmaps
+	 *  with TTU_BATCH_FLUSH and flushes once before moving. false: a flush
+	 *  per entry under the PTL. */
+	bool migrate_batch_flush;
 };
 
 /**

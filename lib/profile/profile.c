@@ -21,7 +21,9 @@
  * older shape); docs/profiles.md gives the kernel file and function each
  * value comes from. A new knob is a field set in the eras that have it.
  */
-#define ERA_COMMON .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH, .arch = MMN_ARCH_X86
+#define ERA_COMMON                                                                     \
+	.tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH, .arch = MMN_ARCH_X86,  \
+	.reclaim_batch_flush = true
 
 static const struct mmn_profile profiles[] = {
 	{
@@ -102,6 +104,7 @@ static const struct mmn_profile profiles[] = {
 		.cow_reuse_anon_exclusive = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.migrate_batch_flush = true,
 		ERA_COMMON,
 	},
 	{
@@ -121,6 +124,7 @@ static const struct mmn_profile profiles[] = {
 		.cow_reuse_anon_exclusive = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.migrate_batch_flush = true,
 		ERA_COMMON,
 	},
 	{
@@ -139,6 +143,7 @@ static const struct mmn_profile profiles[] = {
 		.cow_reuse_anon_exclusive = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.migrate_batch_flush = true,
 		ERA_COMMON,
 	},
 	{
@@ -159,6 +164,7 @@ static const struct mmn_profile profiles[] = {
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
 		.mprotect_start_per_p4d = true,
+		.migrate_batch_flush = true,
 		ERA_COMMON,
 	},
 };
@@ -212,6 +218,8 @@ static const struct knob {
 	K(start_failure_ends_others, KNOB_BOOL),
 	K(mprotect_start_per_p4d, KNOB_BOOL),
 	K(arch, KNOB_ARCH),
+	K(reclaim_batch_flush, KNOB_BOOL),
+	K(migrate_batch_flush, KNOB_BOOL),
 #undef KU
 #undef K
 };
