@@ -170,6 +170,14 @@ struct mmn_profile {
 	 *  with TTU_BATCH_FLUSH and flushes once before moving. false: a flush
 	 *  per entry under the PTL. */
 	bool migrate_batch_flush;
+	/** 5.14-6.14 (read in 5.14 and 6.5 mm/rmap.c
+	 *  make_device_exclusive_range()): the page is trylocked and an rmap
+	 *  walk converts every mapping of it (page_make_device_exclusive_one(),
+	 *  an EXCLUSIVE start/end per mapping); no retry, a busy or still
+	 *  mapped page is not made exclusive. false (6.15+ make_device_exclusive(),
+	 *  6.19 read): only the caller's entry, the page lock waited for, and a
+	 *  changed entry retried. */
+	bool exclusive_via_rmap;
 };
 
 /**

@@ -84,6 +84,7 @@ static const struct mmn_profile profiles[] = {
 		.range_update_to_read_only = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.exclusive_via_rmap = true,
 		ERA_COMMON,
 	},
 	{
@@ -105,6 +106,7 @@ static const struct mmn_profile profiles[] = {
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
 		.migrate_batch_flush = true,
+		.exclusive_via_rmap = true,
 		ERA_COMMON,
 	},
 	{
@@ -125,6 +127,7 @@ static const struct mmn_profile profiles[] = {
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
 		.migrate_batch_flush = true,
+		.exclusive_via_rmap = true,
 		ERA_COMMON,
 	},
 	{
@@ -144,6 +147,7 @@ static const struct mmn_profile profiles[] = {
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
 		.migrate_batch_flush = true,
+		.exclusive_via_rmap = true,
 		ERA_COMMON,
 	},
 	{
@@ -220,6 +224,7 @@ static const struct knob {
 	K(arch, KNOB_ARCH),
 	K(reclaim_batch_flush, KNOB_BOOL),
 	K(migrate_batch_flush, KNOB_BOOL),
+	K(exclusive_via_rmap, KNOB_BOOL),
 #undef KU
 #undef K
 };

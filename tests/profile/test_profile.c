@@ -78,6 +78,19 @@ static void test_eras_follow_the_kernel_history(void **state)
 	 * per P4D (6.19). */
 	assert_false(mmn_profile_by_name("6.10")->mprotect_start_per_p4d);
 	assert_true(mmn_profile_by_name("latest")->mprotect_start_per_p4d);
+	/* mm/vmscan.c shrink_folio_list(): TTU_BATCH_FLUSH in every era read
+	 * (4.12-6.19); mm/migrate.c migrate_pages_batch() batches from 6.3
+	 * (not in 5.19, in 6.5). */
+	for (int i = 0; i < mmn_profile_count(); i++)
+		assert_true(mmn_profile_at(i)->reclaim_batch_flush);
+	assert_false(mmn_profile_by_name("5.14")->migrate_batch_flush);
+	assert_true(mmn_profile_by_name("6.5")->migrate_batch_flush);
+	assert_true(mmn_profile_by_name("latest")->migrate_batch_flush);
+	/* mm/rmap.c: make_device_exclusive_range()'s rmap walk in 5.14 and
+	 * 6.5, make_device_exclusive() of one PTE in 6.19. */
+	assert_true(mmn_profile_by_name("5.14")->exclusive_via_rmap);
+	assert_true(mmn_profile_by_name("6.10")->exclusive_via_rmap);
+	assert_false(mmn_profile_by_name("latest")->exclusive_via_rmap);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
