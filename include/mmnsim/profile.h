@@ -178,6 +178,11 @@ struct mmn_profile {
 	 *  6.19 read): only the caller's entry, the page lock waited for, and a
 	 *  changed entry retried. */
 	bool exclusive_via_rmap;
+	/** __unmap_hugepage_range() brackets its zap with its own
+	 *  start/end (UNMAP, widened when pmd_share_widen), nested inside its
+	 *  caller's (read in 4.12, 4.15, 5.2.1, 5.10, 5.14 mm/hugetlb.c). false
+	 *  (6.5, 6.19): only the callers notify. */
+	bool hugetlb_unmap_nested_notify;
 };
 
 /**

@@ -99,3 +99,39 @@ void mmn__hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one
 	}
 	mmn_up_write(&f->i_mmap_rwsem);
 }
+
+/*
+ * __unmap_hugepage_range() up to 5.x (read in 4.12, 4.15, 5.2.1, 5.9, 5.10,
+ * 5.14: its own mmu_notifier_invalidate_range_start/end, UNMAP from 5.2,
+ * widened by adjust_range_if_pmd_sharing_possible() where the profile
+ * widens; gone from it in 6.5, whose callers notify). Knob
+ * hugetlb_unmap_nested_notify. Its callers (unmap_vmas(), zap_page_range(),
+ * unmap_mapping_range()...) have their own bracket, so the listeners see a
+ * second range nested in the first, ended before the gather is flushed:
+ *
+ *   munmap (unmap_vmas)                        a KVM-like listener
+ *   -------------------                        -------------------
+ *   S(UNMAP, [start, end))                     count 1: faults retry
+ *   __unmap_hugepage_range:
+ *     S(UNMAP, widened)                        count 2
+ *     per huge page: unshare or clear, gather
+ *     E(widened) (+F2 in call_sites profiles)  count 1: still blocked
+ *   tlb flush (F1), pages freed
+ *   E([start, end))                            count 0
+ *
+ * The nested range is not counted in the operation's statistics (one
+ * bracket per operation there).
+ */
+unsigned long mmn__hugetlb_zap_nested(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				      unsigned long start, unsigned long end)
+{
+	struct mmn_notifier_range range;
+	unsigned long rs = start, re = end, zapped;
+
+	mmn__hugetlb_widen(vma, &rs, &re);
+	mmn__notify_range_init(&range, MMN_NOTIFY_UNMAP, vma->mm, rs, re, NULL);
+	mmn_notifier_invalidate_range_start(&range);
+	zapped = mmn_hugetlb_zap_range(tlb, vma, start, end);
+	mmn__notify_end(&range);
+	return zapped;
+}

@@ -32,6 +32,7 @@ static const struct mmn_profile profiles[] = {
 		.change_pte = true,
 		.numa_map_before_migrate = true,
 		.invalidate_page_under_ptl = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -39,6 +40,7 @@ static const struct mmn_profile profiles[] = {
 		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
 		.change_pte = true,
 		.numa_map_before_migrate = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -49,6 +51,7 @@ static const struct mmn_profile profiles[] = {
 		.ksm_secflush_at_end = true,
 		.numa_map_before_migrate = true,
 		.oom_reap_skip_notifiers = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -64,6 +67,7 @@ static const struct mmn_profile profiles[] = {
 		.hugetlb_prot_secflush_at_end = true,
 		.range_update_to_read_only = true,
 		.numa_map_before_migrate = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -85,6 +89,7 @@ static const struct mmn_profile profiles[] = {
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
 		.exclusive_via_rmap = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -225,6 +230,7 @@ static const struct knob {
 	K(reclaim_batch_flush, KNOB_BOOL),
 	K(migrate_batch_flush, KNOB_BOOL),
 	K(exclusive_via_rmap, KNOB_BOOL),
+	K(hugetlb_unmap_nested_notify, KNOB_BOOL),
 #undef KU
 #undef K
 };

@@ -91,6 +91,10 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("5.14")->exclusive_via_rmap);
 	assert_true(mmn_profile_by_name("6.10")->exclusive_via_rmap);
 	assert_false(mmn_profile_by_name("latest")->exclusive_via_rmap);
+	/* mm/hugetlb.c __unmap_hugepage_range(): own start/end in 5.14, not 6.5. */
+	assert_true(mmn_profile_by_name("4.12")->hugetlb_unmap_nested_notify);
+	assert_true(mmn_profile_by_name("5.14")->hugetlb_unmap_nested_notify);
+	assert_false(mmn_profile_by_name("6.5")->hugetlb_unmap_nested_notify);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
