@@ -183,6 +183,11 @@ struct mmn_profile {
 	 *  caller's (read in 4.12, 4.15, 5.2.1, 5.10, 5.14 mm/hugetlb.c). false
 	 *  (6.5, 6.19): only the callers notify. */
 	bool hugetlb_unmap_nested_notify;
+	/** Cutting a shared hugetlb VMA inside a PUD-aligned area it covers
+	 *  unshares that area's PMD table first, under a CLEAR range (6.5/6.6.9
+	 *  hugetlb_vm_op_split() → hugetlb_unshare_pmds(); 6.19 hugetlb_split()).
+	 *  false (5.14): the table stays shared across the new VMA edge. */
+	bool hugetlb_split_unshares;
 };
 
 /**

@@ -112,6 +112,7 @@ static const struct mmn_profile profiles[] = {
 		.start_failure_ends_others = true,
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 	{
@@ -133,6 +134,7 @@ static const struct mmn_profile profiles[] = {
 		.start_failure_ends_others = true,
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 	{
@@ -153,6 +155,7 @@ static const struct mmn_profile profiles[] = {
 		.start_failure_ends_others = true,
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 	{
@@ -174,6 +177,7 @@ static const struct mmn_profile profiles[] = {
 		.start_failure_ends_others = true,
 		.mprotect_start_per_p4d = true,
 		.migrate_batch_flush = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 };
@@ -231,6 +235,7 @@ static const struct knob {
 	K(migrate_batch_flush, KNOB_BOOL),
 	K(exclusive_via_rmap, KNOB_BOOL),
 	K(hugetlb_unmap_nested_notify, KNOB_BOOL),
+	K(hugetlb_split_unshares, KNOB_BOOL),
 #undef KU
 #undef K
 };

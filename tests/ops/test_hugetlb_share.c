@@ -215,21 +215,40 @@ static void test_no_sharing_without_a_whole_pud_area(void **state)
 /* Unsharing through the zap                                         */
 /* ---------------------------------------------------------------- */
 
-static void test_munmap_in_child_unshares_its_whole_pud_area(void **state)
+/*
+ * munmap of A in the child cuts its 1 GiB VMA inside the shared PUD area.
+ * @split_unshares (6.5+ hugetlb_vm_op_split() / 6.19 hugetlb_split(), knob
+ * hugetlb_split_unshares): the cut first unshares the area under a CLEAR
+ * range of its own, [G, G + GB), then munmap notifies the detached VMA.
+ * Off (5.14 hugetlb_vm_op_split(): alignment check only): munmap's zap
+ * unshares (huge_pmd_unshare()) under munmap's own range alone.
+ */
+static void munmap_in_child_unshares(bool split_unshares)
 {
 	struct hs *h = hs_new("latest");
 	struct mmn_ptdesc *pt = pmd_table(h->parent, A);
 	unsigned long tpfn = pt->pfn;
 	struct recorder r;
+	const struct rec_event *e;
 
-	(void)state;
+	if (!split_unshares)
+		assert_int_equal(mmn_sim_set_knob(h->sim, "hugetlb_split_unshares", "false"), 0);
 	assert_int_equal(rec_init(&r, h->sim, REC_OPS_START_END, 64), 0);
 	assert_int_equal(rec_register(&r, h->child), 0);
 	assert_int_equal(mmn_munmap(h->child, A, HP), 0);
-	/* The notified range is the detached VMA; the child lost B too. */
-	assert_int_equal(rec_count_kind(&r, REC_START), 1);
-	assert_int_equal(rec_find(&r, REC_START, 0)->start, A);
-	assert_int_equal(rec_find(&r, REC_START, 0)->end, A + HP);
+	assert_int_equal(rec_count_kind(&r, REC_START), split_unshares ? 2 : 1);
+	if (split_unshares) {
+		e = rec_find(&r, REC_START, 0);
+		assert_int_equal(e->event, MMN_NOTIFY_CLEAR);
+		assert_int_equal(e->start, G);
+		assert_int_equal(e->end, G + GB);
+		assert_int_equal(rec_at(&r, 1)->kind, REC_END); /* before munmap's */
+	}
+	/* munmap's range is the detached VMA; the child lost B too. */
+	e = rec_find(&r, REC_START, split_unshares ? 1 : 0);
+	assert_int_equal(e->event, MMN_NOTIFY_UNMAP);
+	assert_int_equal(e->start, A);
+	assert_int_equal(e->end, A + HP);
 	assert_null(pmd_table(h->child, A));
 	assert_int_equal(entry(h->child, B), 0);
 	/* The parent keeps its table and entries. */
@@ -253,6 +272,18 @@ static void test_munmap_in_child_unshares_its_whole_pud_area(void **state)
 	assert_int_equal(mmn_munmap(h->parent, G, GB), 0);
 	assert_true(frame_free(h, tpfn));
 	hs_free(h, 0);
+}
+
+static void test_munmap_in_child_unshares_its_whole_pud_area(void **state)
+{
+	(void)state;
+	munmap_in_child_unshares(true);
+}
+
+static void test_munmap_in_child_unshares_at_the_zap_before_6_5(void **state)
+{
+	(void)state;
+	munmap_in_child_unshares(false);
 }
 
 static void test_exit_of_a_sharer_keeps_the_table_for_the_other(void **state)
@@ -865,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_first_fault_shares_the_other_mms_table),
 		cmocka_unit_test(test_no_sharing_without_a_whole_pud_area),
 		cmocka_unit_test(test_munmap_in_child_unshares_its_whole_pud_area),
+		cmocka_unit_test(test_munmap_in_child_unshares_at_the_zap_before_6_5),
 		cmocka_unit_test(test_exit_of_a_sharer_keeps_the_table_for_the_other),
 		cmocka_unit_test(test_free_pgtables_drops_a_share_it_finds),
 		cmocka_unit_test(test_audit_counts_shared_leaves_once),

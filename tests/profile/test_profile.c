@@ -95,6 +95,10 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("4.12")->hugetlb_unmap_nested_notify);
 	assert_true(mmn_profile_by_name("5.14")->hugetlb_unmap_nested_notify);
 	assert_false(mmn_profile_by_name("6.5")->hugetlb_unmap_nested_notify);
+	/* mm/hugetlb.c hugetlb_vm_op_split(): unshares in 6.5, not 5.14. */
+	assert_false(mmn_profile_by_name("5.14")->hugetlb_split_unshares);
+	assert_true(mmn_profile_by_name("6.5")->hugetlb_split_unshares);
+	assert_true(mmn_profile_by_name("latest")->hugetlb_split_unshares);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
