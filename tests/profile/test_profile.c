@@ -31,7 +31,7 @@ static void test_every_era_the_issue_names_exists_and_latest_is_default(void **s
 	assert_null(mmn_profile_at(-1));
 }
 
-/* The history the knobs encode (kernel-mmu-notifier.md section 2). */
+/* The history the knobs encode (docs/profiles.md cites the kernel source of each). */
 static void test_eras_follow_the_kernel_history(void **state)
 {
 	(void)state;
