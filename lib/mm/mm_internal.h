@@ -299,6 +299,8 @@ void mmn_tlb_for_each_entry(struct mmn_sim *sim,
 int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, uint64_t *val);
 int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool write,
 			uint64_t *val);
+/* arch_tlbbatch_flush() for @mm: its CPU entries only, no secondary flush. */
+void mmn__tlbbatch_flush_mm(struct mmn_mm *mm);
 
 /*
  * The secondary-TLB hook: called with the CPU flush (@arch: 6.6+

@@ -414,8 +414,8 @@ static void tlb_charge_shootdown(struct mmn_sim *sim, unsigned long start, unsig
  * on the CPUs (x86 does a full flush then) but tells the secondary TLBs the
  * range asked for, as the kernel does.
  */
-static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long end,
-			  const char *what)
+static void tlb_shootdown_cpus(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			       const char *what, bool secondary)
 {
 	unsigned long drop_start = start, drop_end = end;
 	struct mmn_sim *sim = mm->sim;
@@ -462,8 +462,28 @@ static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long 
 		mmn_raw_unlock(&c->lock);
 	}
 	tlb_charge_shootdown(sim, start, end, full, targets);
-	if (sim->profile.secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH)
+	if (secondary && sim->profile.secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH)
 		tlb_secondary_flush(mm, start, end, true);
+}
+
+static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			  const char *what)
+{
+	tlb_shootdown_cpus(mm, start, end, what, true);
+}
+
+/*
+ * arch_tlbbatch_flush() (x86 4.3+, arm64 6.5+), the flush of
+ * try_to_unmap_flush(): every CPU entry of @mm goes, and no secondary TLB
+ * is told (x86 calls flush_tlb_multi(), not flush_tlb_mm_range(); 6.6+
+ * flushed the secondary TLBs at arch_tlbbatch_add_pending() already).
+ */
+void mmn__tlbbatch_flush_mm(struct mmn_mm *mm)
+{
+	if (!mm)
+		return;
+	atomic_fetch_add_explicit(&mm->sim->flush_stats.mm, 1, memory_order_relaxed);
+	tlb_shootdown_cpus(mm, 0, ~0UL, "arch_tlbbatch_flush", false);
 }
 
 /* flush_tlb_page(), all versions. */

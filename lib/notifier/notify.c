@@ -119,6 +119,69 @@ mmn_pte_t mmn__ptep_clear_flush_rmap(struct mmn_mm *mm, struct mmn_ptdesc *pt, u
 	return old;
 }
 
+/*
+ * The batched clear, 6.6+ x86 (4.13-6.5: F2 is the ->invalidate_range()
+ * under the PTL that try_to_unmap_one() makes after the swap entry is set,
+ * as without batching; 4.12: ->invalidate_page):
+ *
+ *   reclaimer                                 CPU / IOMMU
+ *   ---------                                 -----------
+ *   S(CLEAR) L, ptep_get_and_clear()
+ *   arch_tlbbatch_add_pending(): F2 for the   CPU: stale entry still usable
+ *   whole mm (IOMMU: every entry of the mm)
+ *   U E
+ *   (other mappings of the page ...)
+ *   try_to_unmap_flush(): F1                  CPU: entry gone
+ *   pageout, free
+ */
+mmn_pte_t mmn__ptep_clear_batched(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				  unsigned long addr, struct mmn__tlbbatch *b)
+{
+	const struct mmn_profile *p = ops_profile(mm);
+	mmn_pte_t old;
+	unsigned int i;
+
+	if (!b || !atomic_load_explicit(&mm->cpumask, memory_order_seq_cst))
+		return mmn__ptep_clear_flush_rmap(mm, pt, idx, addr);
+	old = mmn_pte_get_and_clear(mm->sim, pt, idx, addr);
+	/*
+	 * x86 pte_accessible() also calls a PROT_NONE entry accessible while
+	 * mm->tlb_flush_pending (a change_prot_numa() that has not flushed yet)
+	 * and only then skips the batch. The model keeps no such counter, so
+	 * it treats every cleared mapped entry as accessible: a flush more,
+	 * never one less (skipping it let CPUs use freed frames in
+	 * tests/stress/test_stress_file).
+	 */
+	for (i = 0; i < b->nr && b->mm[i] != mm; i++)
+		;
+	if (i == b->nr) {
+		if (b->nr == MMN__TLBBATCH_MAX)
+			mmn__try_to_unmap_flush(b); /* the model's bound, not the kernel's */
+		mmn_mmgrab(mm); /* the model's: the flush below reads the mm */
+		b->mm[b->nr++] = mm;
+	}
+	if (p->secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH) {
+		if (p->arch == MMN_ARCH_X86)
+			mmn_notifier_arch_invalidate_secondary_tlbs(mm, 0, ~0UL);
+		else
+			mmn_notifier_arch_invalidate_secondary_tlbs(mm, addr & MMN_PAGE_MASK,
+								    (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE);
+	} else if (!mmn__notify_call_site_flush(mm, addr & MMN_PAGE_MASK,
+					       (addr & MMN_PAGE_MASK) + MMN_PAGE_SIZE)) {
+		ops_owe(mm, old);
+	}
+	return old;
+}
+
+void mmn__try_to_unmap_flush(struct mmn__tlbbatch *b)
+{
+	for (unsigned int i = 0; i < b->nr; i++) {
+		mmn__tlbbatch_flush_mm(b->mm[i]);
+		mmn_mmdrop(b->mm[i]);
+	}
+	b->nr = 0;
+}
+
 bool mmn__notify_rmap_unmapped_locked(struct mmn_mm *mm, unsigned long addr)
 {
 	const struct mmn_profile *p = ops_profile(mm);

@@ -128,4 +128,35 @@ void mmn__notify_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, b
  */
 bool mmn__notify_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigned long end);
 
+/*
+ * The reclaimer's deferred TLB flush (struct tlbflush_unmap_batch,
+ * current->tlb_ubc): the mms whose entries were cleared unflushed.
+ */
+#define MMN__TLBBATCH_MAX 8
+struct mmn__tlbbatch {
+	struct mmn_mm *mm[MMN__TLBBATCH_MAX];
+	unsigned int nr;
+};
+
+/*
+ * The clear of try_to_unmap_one() / try_to_migrate_one() with
+ * TTU_BATCH_FLUSH (mm/rmap.c, 4.3+; read in 4.12, 4.15, 5.2, 5.14, 6.5,
+ * 6.6.9, 6.19): when should_defer_flush() (x86
+ * arch_tlbbatch_should_defer(): the mm may be cached on a CPU, i.e. a
+ * non-empty cpumask here) a plain ptep_get_and_clear() and
+ * set_tlb_ubc_flush_pending(): no CPU flush; up to 6.5 the secondary flush
+ * stays where the unbatched path has it (4.13-6.5 the ->invalidate_range()
+ * under the PTL after the swap entry is set, 4.12 ->invalidate_page);
+ * from 6.6 arch_tlbbatch_add_pending() calls
+ * mmu_notifier_arch_invalidate_secondary_tlbs() at once, for the whole mm
+ * on x86 (0, -1UL) and for the page on arm64 (__flush_tlb_page_nosync()).
+ * Otherwise, or with a NULL @b, as mmn__ptep_clear_flush_rmap(). Caller
+ * holds the PTL. Returns the old entry.
+ */
+mmn_pte_t mmn__ptep_clear_batched(struct mmn_mm *mm, struct mmn_ptdesc *pt, unsigned int idx,
+				  unsigned long addr, struct mmn__tlbbatch *b);
+
+/* try_to_unmap_flush(): the CPU flush of every mm of @b (arch_tlbbatch_flush()). */
+void mmn__try_to_unmap_flush(struct mmn__tlbbatch *b);
+
 #endif /* MMN_LIB_NOTIFIER_NOTIFY_H */

@@ -23,6 +23,25 @@
  * The exclusive entry keeps the page mapped (mapcount, the mapping's
  * reference), as 6.15+ counts it; a device write to the page goes through
  * the driver's own translation (mmn_phys_access()).
+ *
+ * 5.14-6.14 (knob exclusive_via_rmap; read in 5.14 and 6.5 mm/rmap.c
+ * make_device_exclusive_range() → folio_make_device_exclusive() →
+ * page_make_device_exclusive_one()): after the GUP the page is only
+ * trylocked, then an rmap walk converts EVERY mapping of the page, each in
+ * its own mm with its own EXCLUSIVE start/end and the caller's owner:
+ *
+ *   make_device_exclusive_range               another mapping of the page
+ *   ---------------------------               ---------------------------
+ *   GUP write; trylock page (busy: NULL)
+ *   for each mapping (rmap walk):
+ *     S(EXCLUSIVE, owner) in its mm           its listeners invalidate
+ *     L: present? clear + flush (F1 [+F2])
+ *        writable/readable exclusive entry
+ *     U E
+ *   ours converted from a writable entry and
+ *   no mapping left present? the page, else
+ *   NULL (no retry: the entries converted
+ *   stay exclusive until a CPU touches them)
  */
 #include "ops/device_internal.h"
 
@@ -135,6 +154,99 @@ static int devx_try(struct mmn_mm *mm, unsigned long addr, void *owner, unsigned
 	return 0;
 }
 
+struct devx_rmap {
+	struct mmn_mm *mm;     /* the caller's */
+	unsigned long addr, pfn;
+	void *owner;
+	bool valid;            /* ours converted from a writable entry */
+	bool left;             /* a mapping stayed present */
+};
+
+/* page_make_device_exclusive_one() (5.14-6.14): one mapping of the page. */
+static bool devx_rmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
+{
+	struct devx_rmap *a = arg;
+	struct mmn_mm *mm = vma->mm;
+	struct mmn_sim *sim = mm->sim;
+	struct mmn_notifier_range range;
+	struct mmn_ptdesc *pt;
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PTE);
+	mmn_pte_t e;
+
+	mmn__notify_range_init(&range, MMN_NOTIFY_EXCLUSIVE, mm, addr, addr + MMN_PAGE_SIZE,
+			       a->owner);
+	mmn__notify_start(MMN_OP_EXCLUSIVE, &range);
+	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
+	if (pt) {
+		mmn_spin_lock(&pt->ptl);
+		e = mmn_pte_get(sim, pt, idx, addr);
+		if (mmn_pte_present(e) && mmn_pte_pfn(e) == a->pfn) {
+			e = mmn__ptep_clear_flush_notify(mm, pt, idx, addr);
+			if (mmn_pte_dirty(e))
+				atomic_fetch_or(&mmn_pfn_to_page(sim, a->pfn)->flags, MMN_PG_DIRTY);
+			if (mm == a->mm && addr == a->addr && mmn_pte_write(e))
+				a->valid = true;
+			mmn_pte_set(sim, pt, idx, addr,
+				    mmn_mk_swp_pte(mmn_pte_write(e) ? MMN_SWP_DEVICE_EXCLUSIVE
+								    : MMN_SWP_DEVICE_EXCLUSIVE_READ,
+						   a->pfn) |
+					    (e & MMN_PTE_SOFT_DIRTY));
+		} else if (mmn_pte_present(e)) {
+			a->left = true;
+		}
+		mmn_spin_unlock(&pt->ptl);
+	}
+	mmn__notify_end(&range);
+	return true;
+}
+
+/* make_device_exclusive_range() of one page, 5.14-6.14. */
+static int devx_range_one(struct mmn_mm *mm, unsigned long addr, void *owner, unsigned long *pfnp)
+{
+	struct mmn_sim *sim = mm->sim;
+	struct devx_rmap a = { .mm = mm, .addr = addr, .owner = owner };
+	struct mmn_vma *vma = mmn_vma_lookup(mm, addr);
+	int err;
+
+	if (!vma)
+		return -EFAULT;
+	if (!(vma->vm_flags & MMN_VM_WRITE))
+		return -EACCES;
+	if ((vma->vm_flags & (MMN_VM_SHARED | MMN_VM_HUGETLB)) || vma->file)
+		return -EOPNOTSUPP;
+	err = mmn__split_huge_pmd(mm, addr); /* FOLL_SPLIT_PMD */
+	if (err)
+		return err;
+	a.pfn = devx_follow(mm, addr);
+	if (!a.pfn) {
+		err = mmn_handle_mm_fault(mm, addr, MMN_FAULT_WRITE);
+		if (err)
+			return err;
+		a.pfn = devx_follow(mm, addr);
+		if (!a.pfn)
+			return -EBUSY;
+	}
+	if ((atomic_load(&mmn_pfn_to_page(sim, a.pfn)->flags) &
+	     (MMN_PG_ANON | MMN_PG_KSM | MMN_PG_HUGETLB)) != MMN_PG_ANON) {
+		mmn_put_page(sim, a.pfn);
+		return -EOPNOTSUPP;
+	}
+	if (!mmn_trylock_page(sim, a.pfn)) { /* folio_trylock() */
+		mmn_put_page(sim, a.pfn);
+		return -EBUSY;
+	}
+	mmn_rmap_walk(sim, a.pfn, devx_rmap_one, &a);
+	if (!a.valid || a.left) {
+		mmn__op_stat_pages(sim, MMN_OP_EXCLUSIVE, 0, 1);
+		mmn_unlock_page(sim, a.pfn);
+		mmn_put_page(sim, a.pfn);
+		return -EBUSY; /* the kernel's NULL page */
+	}
+	mmn__op_stat_pages(sim, MMN_OP_EXCLUSIVE, 1, 0);
+	*pfnp = a.pfn;
+	return 0;
+}
+
 int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner,
 			      unsigned long *pfn)
 {
@@ -148,6 +260,8 @@ int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner
 		return -EFAULT;
 	addr &= MMN_PAGE_MASK;
 	mmn_mmap_read_lock(mm);
+	if (ops_profile(mm)->exclusive_via_rmap)
+		err = devx_range_one(mm, addr, owner, pfn);
 	for (int tries = 0; err == -EAGAIN && tries < 100; tries++)
 		err = devx_try(mm, addr, owner, pfn);
 	mmn_mmap_read_unlock(mm);

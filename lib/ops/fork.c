@@ -3,8 +3,8 @@
  * fork(): dup_mmap() and copy_page_range() (kernel/fork.c, mm/memory.c,
  * mm/hugetlb.c copy_hugetlb_page_range()).
  *
- * The COW write-protect and the late CPU flush (kernel-mmu-notifier.md
- * section 4 "fork" and section 6 item 14):
+ * The COW write-protect and the late CPU flush (kernel/fork.c dup_mmap():
+ * flush_tlb_mm(oldmm) after every VMA is copied, i.e. after E):
  *
  *   fork (parent mmap_lock write)          a thread of the parent
  *   -----------------------------          ----------------------

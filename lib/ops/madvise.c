@@ -97,7 +97,10 @@ static unsigned long zap_page_range_single(struct mmn_vma *vma, unsigned long st
 	struct mmn_mmu_gather tlb;
 	unsigned long rs = start, re = end, zapped;
 
-	mmn__hugetlb_widen(vma, &rs, &re);
+	/* 6.5+ widens here; up to 5.14 __unmap_hugepage_range()'s own nested
+	 * range is the widened one (lib/ops/hugetlb.c). */
+	if (!ops_profile(vma->mm)->hugetlb_unmap_nested_notify)
+		mmn__hugetlb_widen(vma, &rs, &re);
 	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, vma->mm, rs, re, NULL);
 	mmn_tlb_gather_mmu(&tlb, vma->mm);
 	mmn__notify_start(MMN_OP_MADV_DONTNEED, &range);

@@ -802,8 +802,11 @@ unsigned long mmn_zap_vma_range(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
 	struct mmn_sim *sim = mm->sim;
 	unsigned long addr = start, zapped = 0;
 
-	if (vma->vm_flags & MMN_VM_HUGETLB) /* PMD sharing: lib/mm/hugetlb.c */
+	if (vma->vm_flags & MMN_VM_HUGETLB) { /* PMD sharing: lib/mm/hugetlb.c */
+		if (ops_profile(mm)->hugetlb_unmap_nested_notify)
+			return mmn__hugetlb_zap_nested(tlb, vma, start, end);
 		return mmn_hugetlb_zap_range(tlb, vma, start, end);
+	}
 	while (addr < end) {
 		struct mmn_ptdesc *pt = mm->pgd;
 		unsigned long next = end;

@@ -21,6 +21,23 @@
  * cleared and flushed would be lost (the copy is already made or being made):
  * the source carries MMN_PG_STABLE from the end of the unmap until its last
  * put, so the oracle reports it as MMN_VIOL_LOST_WRITE.
+ *
+ * MIGRATE_ASYNC (a NUMA hinting fault's migrate_misplaced_folio()) batches
+ * the CPU flush in 6.3+ (knob migrate_batch_flush; migrate_pages_batch():
+ * try_to_migrate(TTU_BATCH_FLUSH), then try_to_unmap_flush() before the
+ * move):
+ *
+ *   migration                                 a CPU of a mapping
+ *   ---------                                 ------------------
+ *   S L clear, migration entry
+ *   (6.6+ x86: F2 for the whole mm)
+ *   U E                                       store through its stale
+ *                                             entry: reaches the source
+ *   try_to_unmap_flush(): F1                  entry gone
+ *   mark stable, copy                         fault: waits for the move
+ *
+ * The store before F1 reaches the source before the copy, so it is kept.
+ * migrate_pages() (MIGRATE_SYNC, MR_SYSCALL) flushes per entry.
  */
 #include <stdlib.h>
 
@@ -31,6 +48,7 @@ struct migrate_ctx {
 	unsigned long src, dst;
 	bool busy;
 	unsigned long changed;
+	struct mmn__tlbbatch *batch; /* TTU_BATCH_FLUSH: current->tlb_ubc */
 };
 
 /* try_to_migrate_one(). */
@@ -60,7 +78,7 @@ static bool try_to_migrate_one(struct mmn_vma *vma, unsigned long addr, void *ar
 			} else {
 				bool w;
 
-				e = mmn__ptep_clear_flush_rmap(mm, pt, idx, addr);
+				e = mmn__ptep_clear_batched(mm, pt, idx, addr, c->batch);
 				w = mmn_pte_write(e);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->src)->flags,
@@ -229,6 +247,7 @@ static unsigned long hugetlb_migrate_pre_4_19(struct mmn_sim *sim, unsigned long
 unsigned long mmn__migrate_one(struct mmn_sim *sim, unsigned long src, int nid)
 {
 	struct mmn_page *sp = mmn_pfn_to_page(sim, src), *dp;
+	struct mmn__tlbbatch batch = { .nr = 0 };
 	struct migrate_ctx c = { .sim = sim, .src = src };
 	unsigned int flags;
 
@@ -254,7 +273,10 @@ unsigned long mmn__migrate_one(struct mmn_sim *sim, unsigned long src, int nid)
 	}
 	dp = mmn_pfn_to_page(sim, c.dst);
 	mmn_trylock_page(sim, c.dst); /* a new page: always succeeds */
+	if (nid >= 0 && sim->profile.migrate_batch_flush)
+		c.batch = &batch; /* MIGRATE_ASYNC */
 	mmn_rmap_walk(sim, src, try_to_migrate_one, &c);
+	mmn__try_to_unmap_flush(&batch); /* migrate_pages_batch(), before the move */
 	if (atomic_load(&sp->mapcount)) {
 		/* Some mapping stayed: put the source back everywhere. */
 		unsigned long dst = c.dst;

@@ -93,6 +93,8 @@ static int munmap_detach(struct mmn_mm *mm, unsigned long start, unsigned long e
 	/* vma_adjust_trans_huge(): a THP straddling an edge is split first. */
 	if (mmn__split_huge_boundary(mm, start) || mmn__split_huge_boundary(mm, end))
 		return -ENOMEM;
+	mmn__hugetlb_split_unshare(mm, lo, start);
+	mmn__hugetlb_split_unshare(mm, hi, end);
 	return mmn__vma_detach_range(mm, start, end, detached);
 }
 
@@ -187,6 +189,8 @@ int mmn__mmap_split_range(struct mmn_mm *mm, unsigned long start, unsigned long 
 		return err;
 	if ((lo && mmn__split_huge_boundary(mm, start)) || (hi && mmn__split_huge_boundary(mm, end)))
 		return -ENOMEM;
+	mmn__hugetlb_split_unshare(mm, lo, start);
+	mmn__hugetlb_split_unshare(mm, hi, end);
 	return mmn_vma_split_range(mm, start, end);
 }
 

@@ -104,6 +104,13 @@ bool mmn__hugetlb_rmap_one(enum mmn_op op, struct mmn_vma *vma, unsigned long ad
  * as try_to_unmap()/try_to_migrate() callers take it for hugetlb
  * (TTU_RMAP_LOCKED): no huge_pmd_share() can run meanwhile. */
 void mmn__hugetlb_rmap_walk(struct mmn_sim *sim, unsigned long pfn, mmn_rmap_one_fn fn, void *arg);
+/* __unmap_hugepage_range() with its own (widened) UNMAP bracket, up to 5.x
+ * (knob hugetlb_unmap_nested_notify; lib/ops/hugetlb.c). */
+/* hugetlb_split() (6.5+): unshare the PUD area around a cut of a shared
+ * hugetlb VMA @vma at @addr (knob hugetlb_split_unshares). */
+void mmn__hugetlb_split_unshare(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr);
+unsigned long mmn__hugetlb_zap_nested(struct mmn_mmu_gather *tlb, struct mmn_vma *vma,
+				      unsigned long start, unsigned long end);
 
 /* Per-operation statistics (lib/ops/stats.c): calls, pages changed and
  * unchanged, skipped; the ranges are counted by mmn__notify_start(). */

@@ -31,6 +31,13 @@
  *             invalidate_page_under_ptl false)
  *   4.13-6.5  S(CLEAR) L, ptep_clear_flush_notify() (F1, F2), ..., U, E
  *   6.6+      S(CLEAR) L, ptep_clear_flush() (F1 with F2 inside), ..., U, E
+ *
+ * With TTU_BATCH_FLUSH (knob reclaim_batch_flush, every profile) and the mm
+ * on a CPU, F1 leaves the PTL section (mmn__ptep_clear_batched()):
+ *   4.12      L, clear, ->invalidate_page (F2), U ... F1 after the walk
+ *   4.13-6.5  S L clear, ->invalidate_range (F2) U E ... F1 after the walk
+ *   6.6+      S L clear, F2 for the whole mm (x86) U E ... F1 after the walk
+ * and try_to_unmap_flush() (F1) comes before pageout and the free.
  */
 #include <stdlib.h>
 
@@ -44,6 +51,7 @@ struct reclaim_ctx {
 	bool busy;            /* a mapping could not be unmapped (pinned) */
 	bool released;        /* written out and the reclaimer's reference dropped */
 	unsigned long changed;
+	struct mmn__tlbbatch *batch; /* TTU_BATCH_FLUSH: current->tlb_ubc */
 };
 
 /*
@@ -110,7 +118,7 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 				/* A pinned page may be under DMA: keep it mapped. */
 				c->busy = true;
 			} else {
-				e = mmn__ptep_clear_flush_rmap(mm, pt, idx, addr);
+				e = mmn__ptep_clear_batched(mm, pt, idx, addr, c->batch);
 				if (mmn_pte_dirty(e))
 					atomic_fetch_or(&mmn_pfn_to_page(sim, c->pfn)->flags,
 							MMN_PG_DIRTY);
@@ -126,8 +134,12 @@ static bool try_to_unmap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 				c->changed++;
 				unmapped = true;
 				if (ops_profile(mm)->put_page_before_secondary_flush &&
-				    !atomic_load(&mmn_pfn_to_page(sim, c->pfn)->mapcount))
+				    !atomic_load(&mmn_pfn_to_page(sim, c->pfn)->mapcount)) {
+					/* The knob frees before F2, never before F1. */
+					if (c->batch)
+						mmn__try_to_unmap_flush(c->batch);
 					reclaim_release(c); /* the frame is free before U */
+				}
 				/* 4.12: ->invalidate_page here, PTL held. */
 				if (mmn__notify_rmap_unmapped_locked(mm, addr))
 					unmapped = false;
@@ -167,6 +179,7 @@ static bool restore_swap_one(struct mmn_vma *vma, unsigned long addr, void *arg)
 unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 {
 	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
+	struct mmn__tlbbatch batch = { .nr = 0 };
 	struct reclaim_ctx c = { .sim = sim, .pfn = pfn };
 
 	mmn_lock_page(sim, pfn);
@@ -176,10 +189,15 @@ unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 		mmn_put_page(sim, pfn);
 		return 0;
 	}
-	if (mmn_pfn_is_huge(sim, pfn)) /* i_mmap_rwsem for write (hugetlb.c) */
+	if (mmn_pfn_is_huge(sim, pfn)) { /* i_mmap_rwsem for write (hugetlb.c) */
 		mmn__hugetlb_rmap_walk(sim, pfn, try_to_unmap_one, &c);
-	else
+	} else {
+		if (sim->profile.reclaim_batch_flush)
+			c.batch = &batch;
 		mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
+		/* shrink_folio_list(): try_to_unmap_flush() before pageout. */
+		mmn__try_to_unmap_flush(&batch);
+	}
 	if (c.released)
 		return c.changed;
 	/*

@@ -21,7 +21,9 @@
  * older shape); docs/profiles.md gives the kernel file and function each
  * value comes from. A new knob is a field set in the eras that have it.
  */
-#define ERA_COMMON .tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH, .arch = MMN_ARCH_X86
+#define ERA_COMMON                                                                     \
+	.tlb_flush_ceiling = 33, .gather_batch = MMN_GATHER_BATCH, .arch = MMN_ARCH_X86,  \
+	.reclaim_batch_flush = true
 
 static const struct mmn_profile profiles[] = {
 	{
@@ -30,6 +32,7 @@ static const struct mmn_profile profiles[] = {
 		.change_pte = true,
 		.numa_map_before_migrate = true,
 		.invalidate_page_under_ptl = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -37,6 +40,7 @@ static const struct mmn_profile profiles[] = {
 		.secondary_flush = MMN_SECFLUSH_CALL_SITES,
 		.change_pte = true,
 		.numa_map_before_migrate = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -47,6 +51,7 @@ static const struct mmn_profile profiles[] = {
 		.ksm_secflush_at_end = true,
 		.numa_map_before_migrate = true,
 		.oom_reap_skip_notifiers = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -62,6 +67,7 @@ static const struct mmn_profile profiles[] = {
 		.hugetlb_prot_secflush_at_end = true,
 		.range_update_to_read_only = true,
 		.numa_map_before_migrate = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -82,6 +88,8 @@ static const struct mmn_profile profiles[] = {
 		.range_update_to_read_only = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.exclusive_via_rmap = true,
+		.hugetlb_unmap_nested_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -102,6 +110,9 @@ static const struct mmn_profile profiles[] = {
 		.cow_reuse_anon_exclusive = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.migrate_batch_flush = true,
+		.exclusive_via_rmap = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 	{
@@ -121,6 +132,9 @@ static const struct mmn_profile profiles[] = {
 		.cow_reuse_anon_exclusive = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.migrate_batch_flush = true,
+		.exclusive_via_rmap = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 	{
@@ -139,6 +153,9 @@ static const struct mmn_profile profiles[] = {
 		.cow_reuse_anon_exclusive = true,
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
+		.migrate_batch_flush = true,
+		.exclusive_via_rmap = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 	{
@@ -159,6 +176,8 @@ static const struct mmn_profile profiles[] = {
 		.clear_refs_write_lock = true,
 		.start_failure_ends_others = true,
 		.mprotect_start_per_p4d = true,
+		.migrate_batch_flush = true,
+		.hugetlb_split_unshares = true,
 		ERA_COMMON,
 	},
 };
@@ -212,6 +231,11 @@ static const struct knob {
 	K(start_failure_ends_others, KNOB_BOOL),
 	K(mprotect_start_per_p4d, KNOB_BOOL),
 	K(arch, KNOB_ARCH),
+	K(reclaim_batch_flush, KNOB_BOOL),
+	K(migrate_batch_flush, KNOB_BOOL),
+	K(exclusive_via_rmap, KNOB_BOOL),
+	K(hugetlb_unmap_nested_notify, KNOB_BOOL),
+	K(hugetlb_split_unshares, KNOB_BOOL),
 #undef KU
 #undef K
 };

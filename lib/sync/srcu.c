@@ -20,7 +20,7 @@
  * registration call. A thread the research code registered itself stays
  * its business: we neither register it twice nor unregister it.
  *
- * ThreadSanitizer: liburcu 0.13 is not TSan-aware (see build-notes.md). The
+ * ThreadSanitizer: liburcu 0.13 is not TSan-aware (0.15.0 is). The
  * read-side wrappers are left uninstrumented, and explicit release/acquire
  * annotations tell TSan what liburcu's barriers guarantee:
  *   - every read_unlock releases srcu_tsan_gp, and synchronize_srcu() and

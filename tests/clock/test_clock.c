@@ -81,7 +81,7 @@ static void map_and_touch(struct mmn_mm *mm, unsigned long npages, int ncpus)
 
 static void test_defaults_are_the_documented_values(void **state)
 {
-	/* docs/clock.md's table, from anchors.md section 3 */
+	/* docs/clock.md's table */
 	static const uint64_t documented[MMN_COST_NR] = {
 		[MMN_COST_TLB_FLUSH_PAGE] = 100,
 		[MMN_COST_TLB_FLUSH_FULL] = 3300,

@@ -862,6 +862,101 @@ static void test_exclusive_fork_waits_for_locked_page(void **state)
 	fb_free(f, 0);
 }
 
+struct devx_arg {
+	struct mmn_mm *mm;
+	atomic_int started, done;
+	int err;
+	unsigned long pfn;
+};
+
+static void *devx_actor(void *arg)
+{
+	struct devx_arg *da = arg;
+
+	atomic_store(&da->started, 1);
+	da->err = mmn_make_device_exclusive(da->mm, BASE, OWNER, &da->pfn);
+	atomic_store(&da->done, 1);
+	return NULL;
+}
+
+/*
+ * make_device_exclusive while someone else holds the mapped page's lock.
+ * 5.14-6.14 make_device_exclusive_range() only trylocks it (knob
+ * exclusive_via_rmap; 5.14, 6.5 mm/rmap.c): the page is not made
+ * exclusive, the NULL page (-EBUSY here), at once. 6.15+
+ * make_device_exclusive() (6.19) waits (folio_lock_killable()) and then
+ * succeeds.
+ */
+static void exclusive_on_locked_page(const char *profile, bool via_rmap)
+{
+	struct fb *f = fb_new(profile);
+	struct devx_arg da = { .started = 0 };
+	struct mmn_actor *a;
+	struct timespec ts = { 0, 20000000 };
+	unsigned long pfn;
+
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 7);
+	pfn = fb_pfn(f->mm, BASE);
+	mmn_lock_page(f->sim, pfn);
+	da.mm = f->mm;
+	assert_int_equal(mmn_actor_spawn(f->sim, NULL, devx_actor, &da, &a), 0);
+	for (int i = 0; i < 50 && !atomic_load(&da.done); i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(atomic_load(&da.done), via_rmap); /* 6.15+: still waiting */
+	mmn_unlock_page(f->sim, pfn);
+	assert_int_equal(mmn_actor_join(a, NULL), 0);
+	if (via_rmap) {
+		assert_int_equal(da.err, -EBUSY);
+		assert_true(mmn_pte_present(fb_entry(f->mm, BASE)));
+	} else {
+		assert_int_equal(da.err, 0);
+		assert_int_equal(da.pfn, pfn);
+		assert_int_equal(mmn_pte_swp_type(fb_entry(f->mm, BASE)), MMN_SWP_DEVICE_EXCLUSIVE);
+		mmn_device_exclusive_release(f->sim, da.pfn);
+	}
+	assert_int_equal(fb_read(f->mm, 0, BASE), 7);
+	fb_free(f, 0);
+}
+
+static void test_exclusive_on_a_locked_page_per_era(void **state)
+{
+	(void)state;
+	exclusive_on_locked_page("6.5", true);
+	exclusive_on_locked_page("5.14", true);
+	exclusive_on_locked_page("latest", false);
+}
+
+/*
+ * 5.14-6.14: every mapping of the page through the rmap, each with its own
+ * EXCLUSIVE start/end and the owner (page_make_device_exclusive_one()); a
+ * readable mapping gets a readable exclusive entry. The one mapping an
+ * anonymous page has after a write GUP is converted, and a listener hears
+ * of it once, with the owner, as in 6.15+.
+ */
+static void test_exclusive_via_rmap_converts_the_mapping(void **state)
+{
+	struct fb *f = fb_new("6.5");
+	struct recorder r;
+	unsigned long pfn;
+
+	(void)state;
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	assert_int_equal(rec_init(&r, f->sim, REC_OPS_START_END, 16), 0);
+	assert_int_equal(rec_register(&r, f->mm), 0);
+	assert_int_equal(mmn_make_device_exclusive(f->mm, BASE, OWNER, &pfn), 0);
+	assert_int_equal(rec_count(&r), 2);
+	assert_int_equal(rec_at(&r, 0)->event, MMN_NOTIFY_EXCLUSIVE);
+	assert_ptr_equal(rec_at(&r, 0)->owner, OWNER);
+	assert_int_equal(mmn_pte_swp_type(fb_entry(f->mm, BASE)), MMN_SWP_DEVICE_EXCLUSIVE);
+	mmn_device_exclusive_release(f->sim, pfn);
+	assert_int_equal(fb_read(f->mm, 0, BASE), 1);
+	rec_unregister(&r);
+	rec_fini(&r);
+	fb_free(f, 0);
+}
+
 /* A THP is split first (FOLL_SPLIT_PMD; migrate_vma_collect_pmd()). */
 static void test_thp_is_split_for_exclusive_and_migrate(void **state)
 {
@@ -1081,6 +1176,8 @@ int main(void)
 		cmocka_unit_test(test_thp_migrates_all_512_subpages_to_device),
 		cmocka_unit_test(test_pinned_thp_is_skipped_by_migration),
 		cmocka_unit_test(test_exclusive_munmap_and_exit),
+		cmocka_unit_test(test_exclusive_on_a_locked_page_per_era),
+		cmocka_unit_test(test_exclusive_via_rmap_converts_the_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -215,21 +215,40 @@ static void test_no_sharing_without_a_whole_pud_area(void **state)
 /* Unsharing through the zap                                         */
 /* ---------------------------------------------------------------- */
 
-static void test_munmap_in_child_unshares_its_whole_pud_area(void **state)
+/*
+ * munmap of A in the child cuts its 1 GiB VMA inside the shared PUD area.
+ * @split_unshares (6.5+ hugetlb_vm_op_split() / 6.19 hugetlb_split(), knob
+ * hugetlb_split_unshares): the cut first unshares the area under a CLEAR
+ * range of its own, [G, G + GB), then munmap notifies the detached VMA.
+ * Off (5.14 hugetlb_vm_op_split(): alignment check only): munmap's zap
+ * unshares (huge_pmd_unshare()) under munmap's own range alone.
+ */
+static void munmap_in_child_unshares(bool split_unshares)
 {
 	struct hs *h = hs_new("latest");
 	struct mmn_ptdesc *pt = pmd_table(h->parent, A);
 	unsigned long tpfn = pt->pfn;
 	struct recorder r;
+	const struct rec_event *e;
 
-	(void)state;
+	if (!split_unshares)
+		assert_int_equal(mmn_sim_set_knob(h->sim, "hugetlb_split_unshares", "false"), 0);
 	assert_int_equal(rec_init(&r, h->sim, REC_OPS_START_END, 64), 0);
 	assert_int_equal(rec_register(&r, h->child), 0);
 	assert_int_equal(mmn_munmap(h->child, A, HP), 0);
-	/* The notified range is the detached VMA; the child lost B too. */
-	assert_int_equal(rec_count_kind(&r, REC_START), 1);
-	assert_int_equal(rec_find(&r, REC_START, 0)->start, A);
-	assert_int_equal(rec_find(&r, REC_START, 0)->end, A + HP);
+	assert_int_equal(rec_count_kind(&r, REC_START), split_unshares ? 2 : 1);
+	if (split_unshares) {
+		e = rec_find(&r, REC_START, 0);
+		assert_int_equal(e->event, MMN_NOTIFY_CLEAR);
+		assert_int_equal(e->start, G);
+		assert_int_equal(e->end, G + GB);
+		assert_int_equal(rec_at(&r, 1)->kind, REC_END); /* before munmap's */
+	}
+	/* munmap's range is the detached VMA; the child lost B too. */
+	e = rec_find(&r, REC_START, split_unshares ? 1 : 0);
+	assert_int_equal(e->event, MMN_NOTIFY_UNMAP);
+	assert_int_equal(e->start, A);
+	assert_int_equal(e->end, A + HP);
 	assert_null(pmd_table(h->child, A));
 	assert_int_equal(entry(h->child, B), 0);
 	/* The parent keeps its table and entries. */
@@ -253,6 +272,18 @@ static void test_munmap_in_child_unshares_its_whole_pud_area(void **state)
 	assert_int_equal(mmn_munmap(h->parent, G, GB), 0);
 	assert_true(frame_free(h, tpfn));
 	hs_free(h, 0);
+}
+
+static void test_munmap_in_child_unshares_its_whole_pud_area(void **state)
+{
+	(void)state;
+	munmap_in_child_unshares(true);
+}
+
+static void test_munmap_in_child_unshares_at_the_zap_before_6_5(void **state)
+{
+	(void)state;
+	munmap_in_child_unshares(false);
 }
 
 static void test_exit_of_a_sharer_keeps_the_table_for_the_other(void **state)
@@ -344,23 +375,44 @@ static void test_audit_counts_shared_leaves_once(void **state)
 /* The notified range: adjust_range_if_pmd_sharing_possible()        */
 /* ---------------------------------------------------------------- */
 
-/* MADV_DONTNEED of A in the child: zap_page_range_single() widened. */
-static void check_dontneed_range(const char *profile, unsigned long start, unsigned long end,
-				 enum mmn_notify_event ev)
+/*
+ * MADV_DONTNEED of A in the child: zap_page_range_single() widened (6.5+),
+ * or (@nested_start != 0: 4.12-5.14 __unmap_hugepage_range(), knob
+ * hugetlb_unmap_nested_notify) the caller's range [A, A + HP) with
+ * __unmap_hugepage_range()'s own UNMAP range [@nested_start, @nested_end)
+ * nested inside it, widened where the profile widens.
+ */
+static void check_dontneed_nested(const char *profile, const char *knob, unsigned long start,
+				  unsigned long end, enum mmn_notify_event ev,
+				  unsigned long nested_start, unsigned long nested_end)
 {
 	struct hs *h = hs_new(profile);
 	struct recorder r;
 	const struct rec_event *e;
+	size_t n = nested_start ? 2 : 1;
 
+	if (knob)
+		assert_int_equal(mmn_sim_set_knob(h->sim, "hugetlb_unmap_nested_notify", knob), 0);
 	assert_int_equal(rec_init(&r, h->sim, REC_OPS_START_END, 64), 0);
 	assert_int_equal(rec_register(&r, h->child), 0);
 	assert_int_equal(mmn_madvise(h->child, A, HP, MMN_MADV_DONTNEED), 0);
-	assert_int_equal(rec_count_kind(&r, REC_START), 1);
-	assert_int_equal(rec_count_kind(&r, REC_END), 1);
+	assert_int_equal(rec_count_kind(&r, REC_START), n);
+	assert_int_equal(rec_count_kind(&r, REC_END), n);
 	e = rec_find(&r, REC_START, 0);
 	assert_int_equal(e->start, start);
 	assert_int_equal(e->end, end);
 	assert_int_equal(e->event, ev);
+	if (nested_start) {
+		/* S(caller) S(nested) E(nested) E(caller) */
+		assert_int_equal(rec_at(&r, 1)->kind, REC_START);
+		assert_int_equal(rec_at(&r, 1)->start, nested_start);
+		assert_int_equal(rec_at(&r, 1)->end, nested_end);
+		assert_int_equal(rec_at(&r, 1)->event, MMN_NOTIFY_UNMAP);
+		assert_int_equal(rec_at(&r, 2)->kind, REC_END);
+		assert_int_equal(rec_at(&r, 2)->start, nested_start);
+		assert_int_equal(rec_at(&r, 3)->kind, REC_END);
+		assert_int_equal(rec_at(&r, 3)->start, start);
+	}
 	/* Unshared either way: the child lost both pages, the parent none. */
 	assert_null(pmd_table(h->child, A));
 	assert_int_equal(rd(h->parent, 0, B), 2);
@@ -368,6 +420,12 @@ static void check_dontneed_range(const char *profile, unsigned long start, unsig
 	assert_int_equal(rec_unregister(&r), 0);
 	rec_fini(&r);
 	hs_free(h, 0);
+}
+
+static void check_dontneed_range(const char *profile, unsigned long start, unsigned long end,
+				 enum mmn_notify_event ev)
+{
+	check_dontneed_nested(profile, NULL, start, end, ev, 0, 0);
 }
 
 static void test_dontneed_widened_latest(void **state)
@@ -379,7 +437,18 @@ static void test_dontneed_widened_latest(void **state)
 static void test_dontneed_not_widened_4_15(void **state)
 {
 	(void)state;
-	check_dontneed_range("4.15", A, A + HP, MMN_NOTIFY_UNMAP);
+	check_dontneed_nested("4.15", NULL, A, A + HP, MMN_NOTIFY_UNMAP, A, A + HP);
+}
+
+/* 5.2.1/5.14 mm/memory.c zap_page_range_single() does not widen; the
+ * nested range of mm/hugetlb.c __unmap_hugepage_range() does. */
+static void test_dontneed_nested_widened_5_2(void **state)
+{
+	(void)state;
+	check_dontneed_nested("5.2", NULL, A, A + HP, MMN_NOTIFY_CLEAR, G, G + GB);
+	check_dontneed_nested("5.14", NULL, A, A + HP, MMN_NOTIFY_CLEAR, G, G + GB);
+	/* The 6.5 shape (knob off): one range, the caller's, widened. */
+	check_dontneed_nested("5.2", "false", G, G + GB, MMN_NOTIFY_CLEAR, 0, 0);
 }
 
 /* Reclaim of A: the rmap walk visits the parent's VMA first (i_mmap
@@ -711,7 +780,13 @@ static void check_seed_002(const char *profile, const char *widen, enum seed_op 
 		assert_int_equal(mmn_migrate_pages(h->child, A, HP), 0);
 		break;
 	}
-	assert_int_equal(atomic_load(&k.starts), 1);
+	/* Up to 5.14 the DONTNEED zap nests __unmap_hugepage_range()'s own
+	 * range in the caller's (knob hugetlb_unmap_nested_notify). */
+	assert_int_equal(atomic_load(&k.starts),
+			 op == SEED_DONTNEED_CHILD &&
+					 mmn_sim_profile(h->sim)->hugetlb_unmap_nested_notify
+				 ? 2
+				 : 1);
 	assert_false(k.valid[0]);
 	assert_int_equal(k.valid[1], stale == 1);
 	assert_int_equal(entry(mm, B), 0); /* unshared: B is gone from this mm */
@@ -821,11 +896,13 @@ int main(void)
 		cmocka_unit_test(test_first_fault_shares_the_other_mms_table),
 		cmocka_unit_test(test_no_sharing_without_a_whole_pud_area),
 		cmocka_unit_test(test_munmap_in_child_unshares_its_whole_pud_area),
+		cmocka_unit_test(test_munmap_in_child_unshares_at_the_zap_before_6_5),
 		cmocka_unit_test(test_exit_of_a_sharer_keeps_the_table_for_the_other),
 		cmocka_unit_test(test_free_pgtables_drops_a_share_it_finds),
 		cmocka_unit_test(test_audit_counts_shared_leaves_once),
 		cmocka_unit_test(test_dontneed_widened_latest),
 		cmocka_unit_test(test_dontneed_not_widened_4_15),
+		cmocka_unit_test(test_dontneed_nested_widened_5_2),
 		cmocka_unit_test(test_reclaim_unshares_widened_latest),
 		cmocka_unit_test(test_reclaim_unshares_not_widened_4_15),
 		cmocka_unit_test(test_reclaim_flushes_secondary_under_the_pmd_lock_latest),

@@ -372,10 +372,112 @@ static void test_seed000_free_after_end_is_safe_even_with_range_end(void **state
 	assert_int_equal(run_seed000("latest", "range_end", false), 0);
 }
 
+
+/* ---- TTU_BATCH_FLUSH (knob reclaim_batch_flush) ---- */
+
+struct flush_probe {
+	struct recorder *r;
+	const char *name[8];
+	size_t seen[8]; /* notifier events recorded before the flush */
+	unsigned int n;
+};
+
+static void flush_probe_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+{
+	struct flush_probe *fp = arg;
+
+	(void)sim;
+	if (ev->kind != MMN_SCHED_TLB_FLUSH || fp->n == 8)
+		return;
+	fp->name[fp->n] = ev->name;
+	fp->seen[fp->n++] = rec_count(fp->r);
+}
+
+/*
+ * One reclaimed page of an mm cached on CPU 0, in @profile on @arch. Batched
+ * (4.3+ shrink_folio_list(), every profile; 6.19/6.6.9/6.5/5.14/4.15 read):
+ * no CPU flush under the PTL; try_to_unmap_flush() (arch_tlbbatch_flush)
+ * after E. Checks where the CPU flush came and that the one secondary flush
+ * of kind @k covered [@want_start, @want_end) under the PTL, before E.
+ */
+static void reclaim_batch(const char *profile, const char *arch, bool batch, enum rec_kind k,
+			  unsigned long want_start, unsigned long want_end)
+{
+	struct fb *f = fb_new(profile);
+	struct recorder r, s;
+	struct flush_probe fp = { .r = &r };
+	const struct rec_event *a;
+
+	if (arch)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "arch", arch), 0);
+	if (!batch)
+		assert_int_equal(mmn_sim_set_knob(f->sim, "reclaim_batch_flush", "false"), 0);
+	fb_map(f, BASE, PG, ANON);
+	fb_write(f->mm, 0, BASE, 1);
+	assert_int_equal(rec_init(&r, f->sim, REC_OPS_START_END, 32), 0);
+	assert_int_equal(rec_init(&s, f->sim,
+				  k == REC_ARCH_INVALIDATE ? REC_OPS_SECONDARY_TLB : REC_OPS_LEGACY, 32),
+			 0);
+	rec_watch_lock(&s, fb_ptl(f->mm, BASE), "ptl");
+	assert_int_equal(rec_register(&r, f->mm), 0);
+	assert_int_equal(rec_register(&s, f->mm), 0);
+	mmn_sched_set_hook(f->sim, flush_probe_hook, &fp);
+	assert_int_equal(mmn_try_to_unmap(f->mm, BASE, PG), 0);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	assert_int_equal(fp.n, 1);
+	assert_int_equal(rec_count(&r), 2); /* start, end */
+	if (batch) {
+		assert_string_equal(fp.name[0], "arch_tlbbatch_flush");
+		assert_int_equal(fp.seen[0], 2); /* after E */
+	} else {
+		assert_string_equal(fp.name[0], "flush_tlb_page");
+		assert_int_equal(fp.seen[0], 1); /* under the PTL, before E */
+	}
+	a = rec_find(&s, k, 0);
+	assert_non_null(a);
+	assert_int_equal(a->start, want_start);
+	assert_int_equal(a->end, want_end);
+	assert_int_equal(a->held, 1); /* under the PTL */
+	assert_true(a->stamp < rec_find(&r, REC_END, 0)->stamp);
+	rec_unregister(&r);
+	rec_unregister(&s);
+	rec_fini(&r);
+	rec_fini(&s);
+	fb_free(f, 0);
+}
+
+/* 6.6+ x86 arch_tlbbatch_add_pending(): F2 for the whole mm at add time. */
+static void test_reclaim_batch_x86_flushes_the_whole_mm_at_add(void **state)
+{
+	(void)state;
+	reclaim_batch("latest", NULL, true, REC_ARCH_INVALIDATE, 0, ~0UL);
+	reclaim_batch("6.6", NULL, true, REC_ARCH_INVALIDATE, 0, ~0UL);
+	/* Unbatched: ptep_clear_flush() with F2 inside, for the page. */
+	reclaim_batch("latest", NULL, false, REC_ARCH_INVALIDATE, BASE, BASE + PG);
+}
+
+/* 6.6+ arm64 arch_tlbbatch_add_pending() → __flush_tlb_page_nosync(): the page. */
+static void test_reclaim_batch_arm64_flushes_the_page_at_add(void **state)
+{
+	(void)state;
+	reclaim_batch("latest", "arm64", true, REC_ARCH_INVALIDATE, BASE, BASE + PG);
+}
+
+/* 4.13-6.5: F2 stays the ->invalidate_range under the PTL; only F1 moves. */
+static void test_reclaim_batch_6_5_defers_only_the_cpu_flush(void **state)
+{
+	(void)state;
+	reclaim_batch("6.5", NULL, true, REC_INVALIDATE_RANGE, BASE, BASE + PG);
+	reclaim_batch("6.5", NULL, false, REC_INVALIDATE_RANGE, BASE, BASE + PG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reclaim_swaps_anon_out_and_faults_it_back),
+		cmocka_unit_test(test_reclaim_batch_x86_flushes_the_whole_mm_at_add),
+		cmocka_unit_test(test_reclaim_batch_arm64_flushes_the_page_at_add),
+		cmocka_unit_test(test_reclaim_batch_6_5_defers_only_the_cpu_flush),
 		cmocka_unit_test(test_reclaim_drops_shmem_from_the_page_cache),
 		cmocka_unit_test(test_reclaim_unmaps_a_cow_page_in_parent_and_child),
 		cmocka_unit_test(test_reclaim_sequence_latest),

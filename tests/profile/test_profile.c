@@ -31,7 +31,7 @@ static void test_every_era_the_issue_names_exists_and_latest_is_default(void **s
 	assert_null(mmn_profile_at(-1));
 }
 
-/* The history the knobs encode (kernel-mmu-notifier.md section 2). */
+/* The history the knobs encode (docs/profiles.md cites the kernel source of each). */
 static void test_eras_follow_the_kernel_history(void **state)
 {
 	(void)state;
@@ -78,6 +78,27 @@ static void test_eras_follow_the_kernel_history(void **state)
 	 * per P4D (6.19). */
 	assert_false(mmn_profile_by_name("6.10")->mprotect_start_per_p4d);
 	assert_true(mmn_profile_by_name("latest")->mprotect_start_per_p4d);
+	/* mm/vmscan.c shrink_folio_list(): TTU_BATCH_FLUSH in every era read
+	 * (4.12-6.19); mm/migrate.c migrate_pages_batch() batches from 6.3
+	 * (not in 5.19, in 6.5). */
+	for (int i = 0; i < mmn_profile_count(); i++)
+		assert_true(mmn_profile_at(i)->reclaim_batch_flush);
+	assert_false(mmn_profile_by_name("5.14")->migrate_batch_flush);
+	assert_true(mmn_profile_by_name("6.5")->migrate_batch_flush);
+	assert_true(mmn_profile_by_name("latest")->migrate_batch_flush);
+	/* mm/rmap.c: make_device_exclusive_range()'s rmap walk in 5.14 and
+	 * 6.5, make_device_exclusive() of one PTE in 6.19. */
+	assert_true(mmn_profile_by_name("5.14")->exclusive_via_rmap);
+	assert_true(mmn_profile_by_name("6.10")->exclusive_via_rmap);
+	assert_false(mmn_profile_by_name("latest")->exclusive_via_rmap);
+	/* mm/hugetlb.c __unmap_hugepage_range(): own start/end in 5.14, not 6.5. */
+	assert_true(mmn_profile_by_name("4.12")->hugetlb_unmap_nested_notify);
+	assert_true(mmn_profile_by_name("5.14")->hugetlb_unmap_nested_notify);
+	assert_false(mmn_profile_by_name("6.5")->hugetlb_unmap_nested_notify);
+	/* mm/hugetlb.c hugetlb_vm_op_split(): unshares in 6.5, not 5.14. */
+	assert_false(mmn_profile_by_name("5.14")->hugetlb_split_unshares);
+	assert_true(mmn_profile_by_name("6.5")->hugetlb_split_unshares);
+	assert_true(mmn_profile_by_name("latest")->hugetlb_split_unshares);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)

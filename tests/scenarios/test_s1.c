@@ -105,6 +105,32 @@ static void test_s1_wrong_4_12_flushes_before_the_unlock(void **state)
 	assert_int_equal(counter(&r, "dma_no_translation"), 1);
 }
 
+/* The exploration the comment above promises: 300 PCT schedules of the
+ * wrong setting under 4.12 find the use-after-free; the right one none. */
+static void test_s1_explore_4_12_finds_the_use_after_free(void **state)
+{
+	for (int wrong = 0; wrong <= 1; wrong++) {
+		struct mmn_scenario_params p = { .wrong = wrong, .variant = -1, .profile = "4.12" };
+		struct mmn_explore_config c;
+		struct mmn_explore_stats st;
+
+		mmn_explore_config_init(&c);
+		c.strategy = MMN_EXPLORE_PCT;
+		c.runs = 300;
+		c.keep_going = true;
+		c.trace = false;
+		assert_int_equal(mmn_scenario_explore("S1", &p, &c, &st), 0);
+		assert_int_equal(st.schedules, 300);
+		if (wrong) {
+			assert_true(st.violating > 0);
+			assert_true(st.by_kind[MMN_VIOL_USE_AFTER_FREE] > 0);
+		} else {
+			assert_int_equal(st.violating, 0);
+		}
+	}
+	(void)state;
+}
+
 static void test_s1_right_flush_under_ptl_is_safe(void **state)
 {
 	static const char *const profiles[] = { NULL, "6.5", "4.15" };
@@ -197,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_s1_wrong_every_page_of_a_range),
 		cmocka_unit_test(test_s1_wrong_invalidate_page_profile_4_12),
 		cmocka_unit_test(test_s1_wrong_4_12_flushes_before_the_unlock),
+		cmocka_unit_test(test_s1_explore_4_12_finds_the_use_after_free),
 		cmocka_unit_test(test_s1_right_flush_under_ptl_is_safe),
 		cmocka_unit_test(test_s1_range_end_flush_with_late_free_is_safe),
 		cmocka_unit_test(test_s1_defaults_are_the_right_setting),
