@@ -64,9 +64,15 @@
  * with no matching start is reported; a per-subscription "dead" flag
  * catches a callback after unregistration returned.
  */
+/* The SRCU read sections of the dispatch take the inline read side of
+ * mmnsim/inline.h (liburcu's, when no slow path is on), as the kernel's
+ * srcu_read_lock() is inline. */
+#define MMN_INLINE_FAST_PATH 1
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <mmnsim/inline.h>
 
 #include "mm/mm_internal.h"
 #include "notifier/notifier_internal.h"
