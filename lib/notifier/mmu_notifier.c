@@ -198,7 +198,11 @@ struct mn_walk {
 static inline void mn_walk_init(struct mn_walk *w, struct mmn_sim *sim)
 {
 	w->sim = sim;
-	w->hook = mmn_sched_hook_active(sim);
+	/* The sync layer's slow flag (lockdep, a hook, the deterministic
+	 * backend) through the notifier domain: clear, there is no hook to ask
+	 * about, and no call is paid for asking. */
+	w->hook = __atomic_load_n(sim->notifier_srcu.slow, __ATOMIC_RELAXED) &&
+		  mmn_sched_hook_active(sim);
 	w->checks = sim->cfg.lockdep;
 	w->ctx_set = false;
 	w->prev_ctx = NULL;
