@@ -393,15 +393,20 @@ static int ld_path(struct sync_lockdep *ld, int src, int dst, int *path)
 	int queue[SYNC_MAX_CLASSES];
 	int head = 0, tail = 0, n = 0;
 
-	for (int i = 0; i < SYNC_MAX_CLASSES; i++)
+	/* Only assigned ids carry bits (@lock held: nr_classes is stable), so
+	 * the search costs the classes the simulation has, not the maximum. */
+	int nr = ld->nr_classes, words = (nr + 63) / 64;
+
+	for (int i = 0; i < nr; i++)
 		parent[i] = -1;
 	parent[src] = (int16_t)src;
 	queue[tail++] = src;
 	while (head < tail && parent[dst] < 0) {
 		int u = queue[head++];
 
-		for (int w = 0; w < SYNC_CLASS_WORDS; w++) {
-			uint64_t bits = __atomic_load_n(ld_word(ld, SYNC_LD_ORDER, u, w * 64), __ATOMIC_RELAXED);
+		for (int w = 0; w < words; w++) {
+			uint64_t bits = __atomic_load_n(ld_word(ld, SYNC_LD_ORDER, u, w * 64),
+							__ATOMIC_RELAXED);
 
 			while (bits) {
 				int v = w * 64 + __builtin_ctzll(bits);
