@@ -15,6 +15,8 @@
  *   srcu_lib     mmn_srcu_read_lock+unlock  vs urcu_memb_read_lock+unlock
  *                                              (liburcu's exported functions,
  *                                              as a non-LGPL user calls them)
+ *   srcu_inline  the same with the opt-in inline fast path (mmnsim/inline.h,
+ *                MMN_INLINE_FAST_PATH) vs urcu_memb_read_lock+unlock inlined
  *
  * The mmn side runs with lockdep off (the target: at most 1.2x the host
  * call) and, for information, with lockdep on (actor lookup, held-lock
@@ -24,6 +26,9 @@
  * primitive is left in the wrong state (a correctness check), never for a
  * missed target: the machines are shared and noisy.
  */
+/* The srcu_inline pair; the other pairs call the library by name in
+ * parentheses, which the inline path's macros do not touch. */
+#define MMN_INLINE_FAST_PATH 1
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,17 +86,22 @@ LOOP(mmn_mutex_loop, struct objs, { mmn_mutex_lock(&o->mutex); mmn_mutex_unlock(
 LOOP(mmn_rd_loop, struct objs, { mmn_down_read(&o->sem); mmn_up_read(&o->sem); })
 LOOP(mmn_wr_loop, struct objs, { mmn_down_write(&o->sem); mmn_up_write(&o->sem); })
 LOOP(mmn_srcu_loop, struct objs, {
+	int idx = (mmn_srcu_read_lock)(&o->srcu);
+	(mmn_srcu_read_unlock)(&o->srcu, idx);
+})
+LOOP(mmn_srcu_inline_loop, struct objs, {
 	int idx = mmn_srcu_read_lock(&o->srcu);
 	mmn_srcu_read_unlock(&o->srcu, idx);
 })
 
-enum pair { P_SPIN, P_MUTEX, P_RD, P_WR, P_SRCU, P_SRCU_LIB, P_NR };
+enum pair { P_SPIN, P_MUTEX, P_RD, P_WR, P_SRCU, P_SRCU_LIB, P_SRCU_INLINE, P_NR };
 
 static const char *const pair_names[P_NR] = { "spin", "mutex", "rwsem_read", "rwsem_write",
-					      "srcu", "srcu_lib" };
+					      "srcu", "srcu_lib", "srcu_inline" };
 static const char *const raw_names[P_NR] = { "pthread_mutex", "pthread_mutex",
 					     "pthread_rwlock_rd", "pthread_rwlock_wr",
-					     "urcu_memb_read", "urcu_memb_read_call" };
+					     "urcu_memb_read", "urcu_memb_read_call",
+					     "urcu_memb_read" };
 
 static uint64_t run_one(enum pair p, int variant, struct objs *off, struct objs *on,
 			unsigned long n)
@@ -111,6 +121,8 @@ static uint64_t run_one(enum pair p, int variant, struct objs *off, struct objs 
 		return variant == V_RAW ? raw_urcu_loop(NULL, n) : mmn_srcu_loop(o, n);
 	case P_SRCU_LIB:
 		return variant == V_RAW ? lib_urcu_loop(NULL, n) : mmn_srcu_loop(o, n);
+	case P_SRCU_INLINE:
+		return variant == V_RAW ? raw_urcu_loop(NULL, n) : mmn_srcu_inline_loop(o, n);
 	default:
 		return 0;
 	}

@@ -35,5 +35,6 @@
 #include <mmnsim/listeners/kvm.h>
 #include <mmnsim/listeners/iommu.h>
 #include <mmnsim/listeners/hmm.h>
+#include <mmnsim/inline.h>
 
 #endif /* MMNSIM_MMNSIM_H */

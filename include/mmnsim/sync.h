@@ -476,6 +476,9 @@ struct mmn_srcu {
 	bool det_gp;                    /* a grace period is in progress */
 	unsigned long det_cb_queued;    /* call_srcu() calls so far */
 	unsigned long det_cb_done;      /* callbacks run so far */
+	/* the simulation's slow-path flag: the inline read side's one test
+	 * (mmnsim/inline.h); NULL before mmn_srcu_init() */
+	const unsigned char *slow;
 	/** @endcond */
 };
 

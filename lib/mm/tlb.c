@@ -27,8 +27,11 @@
  * after the xchg and sees the entry cleared. A CPU never leaves a cpumask
  * (x86 keeps it lazily too), so the fast path skips the fetch_or.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <mmnsim/inline.h>
 
 #include "mm/mm_internal.h"
 
@@ -345,6 +348,29 @@ int mmn_tlb_access(struct mmn_mm *mm, int cpu, unsigned long addr, bool write, u
 	return 0;
 slow:
 	return tlb_access_slow(mm, cpu, addr, write, val);
+}
+
+int mmn_tlb_view_init(struct mmn_tlb_view *v, struct mmn_mm *mm, int cpu)
+{
+	struct mmn_cpu *c;
+
+	if (!v || mmn__mm_dead(mm) || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
+		return -EINVAL;
+	c = &mm->sim->cpus[cpu];
+	_Static_assert(sizeof(struct mmn_tlb_slot) == 2 * sizeof(uint64_t), "slot: tag, val");
+	v->mm = mm;
+	v->cpu = cpu;
+	v->seq = (const volatile unsigned int *)&c->seq;
+	v->slots = (const volatile uint64_t *)c->small;
+	v->slot_mask = c->nr_small - 1;
+	v->tag = tlb_tag(mm, 0);
+	v->pages = (const unsigned char *)mm->sim->pool->pages;
+	v->page_stride = sizeof(struct mmn_page);
+	v->content_off = offsetof(struct mmn_page, content);
+	v->gen_off = offsetof(struct mmn_page, gen);
+	v->hits = (volatile unsigned long *)&c->hits;
+	v->mm_users = (const volatile int *)&mm->mm_users;
+	return 0;
 }
 
 static int tlb_access_slow(struct mmn_mm *mm, int cpu, unsigned long addr, bool write,

@@ -64,9 +64,15 @@
  * with no matching start is reported; a per-subscription "dead" flag
  * catches a callback after unregistration returned.
  */
+/* The SRCU read sections of the dispatch take the inline read side of
+ * mmnsim/inline.h (liburcu's, when no slow path is on), as the kernel's
+ * srcu_read_lock() is inline. */
+#define MMN_INLINE_FAST_PATH 1
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <mmnsim/inline.h>
 
 #include "mm/mm_internal.h"
 #include "notifier/notifier_internal.h"
@@ -192,7 +198,11 @@ struct mn_walk {
 static inline void mn_walk_init(struct mn_walk *w, struct mmn_sim *sim)
 {
 	w->sim = sim;
-	w->hook = mmn_sched_hook_active(sim);
+	/* The sync layer's slow flag (lockdep, a hook, the deterministic
+	 * backend) through the notifier domain: clear, there is no hook to ask
+	 * about, and no call is paid for asking. */
+	w->hook = __atomic_load_n(sim->notifier_srcu.slow, __ATOMIC_RELAXED) &&
+		  mmn_sched_hook_active(sim);
 	w->checks = sim->cfg.lockdep;
 	w->ctx_set = false;
 	w->prev_ctx = NULL;

@@ -22,16 +22,30 @@ static void free_tables_level(struct mmn_mmu_gather *tlb, struct mmn_mm *mm,
 {
 	struct mmn_sim *sim = mm->sim;
 	unsigned long size = mmn_pt_entry_size(level);
+	/*
+	 * exit_mmap() (the whole space, under mmap_write_lock, no VMA left):
+	 * nothing can fill a table any more, so once as many non-none entries
+	 * as the table held are behind us the rest is empty and the walk costs
+	 * what the tables hold, not 512 slots per level. munmap() frees under
+	 * the downgraded mmap_lock, where a fault next door may add an entry:
+	 * it walks every slot.
+	 */
+	bool whole = floor == 0 && ceiling == ~0UL;
+	int left = whole ? atomic_load_explicit(&pt->nr_used, memory_order_relaxed)
+			 : MMN_PTRS_PER_TABLE;
 
-	for (unsigned int i = 0; i < MMN_PTRS_PER_TABLE; i++) {
+	for (unsigned int i = 0; i < MMN_PTRS_PER_TABLE && left > 0; i++) {
 		unsigned long lo = base + i * size, hi = lo + size;
 		struct mmn_ptdesc *child;
 		mmn_pte_t e;
 
-		if (hi <= floor || lo >= ceiling || lo >= MMN_TASK_SIZE + MMN_PAGE_SIZE)
-			continue;
+		if (lo >= ceiling || lo >= MMN_TASK_SIZE + MMN_PAGE_SIZE)
+			break;
 		e = mmn_pte_peek(pt, i);
-		if (!mmn_pte_present(e) || (level == MMN_LVL_PMD && mmn_pmd_leaf(e)))
+		if (mmn_pte_none(e))
+			continue;
+		left--;
+		if (hi <= floor || !mmn_pte_present(e) || (level == MMN_LVL_PMD && mmn_pmd_leaf(e)))
 			continue;
 		child = mmn_pt_child(sim, e);
 		if (level > MMN_LVL_PMD)

@@ -57,6 +57,8 @@ int mmn__ld_state_init(struct mmn_sync_state *st)
 void mmn__ld_state_fini(struct mmn_sync_state *st)
 {
 	pthread_mutex_destroy(&st->ld.lock);
+	for (int i = 0; i < SYNC_MAX_CLASSES / SYNC_LD_CHUNK; i++)
+		free(st->ld.rows[i]);
 	free(st->ld.edges);
 	st->ld.edges = NULL;
 }
@@ -71,6 +73,22 @@ static size_t ld_hash_ptr(const void *p)
 	return (size_t)x;
 }
 
+/* The matrix rows of the next class id exist (allocating their chunk);
+ * false on ENOMEM, when the class goes untracked as if the table were full. */
+static bool ld_rows_reserve(struct sync_lockdep *ld)
+{
+	int c = ld->nr_classes / SYNC_LD_CHUNK;
+	struct sync_ld_row *rows;
+
+	if (ld->rows[c])
+		return true;
+	rows = calloc(SYNC_LD_CHUNK, sizeof(*rows));
+	if (!rows)
+		return false;
+	__atomic_store_n(&ld->rows[c], rows, __ATOMIC_RELEASE);
+	return true;
+}
+
 /* Small id of @cls in this simulation, assigned on first sight; -1 when full. */
 static int ld_class_id(struct mmn_sync_state *st, const struct mmn_lock_class *cls)
 {
@@ -83,7 +101,7 @@ static int ld_class_id(struct mmn_sync_state *st, const struct mmn_lock_class *c
 		int e = ld->class_hash[i];
 
 		if (e == 0) {
-			if (ld->nr_classes < SYNC_MAX_CLASSES) {
+			if (ld->nr_classes < SYNC_MAX_CLASSES && ld_rows_reserve(ld)) {
 				id = ld->nr_classes++;
 				ld->classes[id] = cls;
 				ld->class_hash[i] = (int16_t)(id + 1);
@@ -281,14 +299,22 @@ bool mmn__ld_check_sleep(struct mmn_actor *a, const char *op)
 /* Order graph                                                         */
 /* ------------------------------------------------------------------ */
 
-static bool ld_bit(uint64_t (*m)[SYNC_CLASS_WORDS], int a, int b)
+/* The word of matrix @m holding bit (@a, @b); @a is an assigned class id. */
+static uint64_t *ld_word(struct sync_lockdep *ld, enum sync_ld_matrix m, int a, int b)
 {
-	return (__atomic_load_n(&m[a][b >> 6], __ATOMIC_RELAXED) >> (b & 63)) & 1;
+	struct sync_ld_row *rows = __atomic_load_n(&ld->rows[a / SYNC_LD_CHUNK], __ATOMIC_ACQUIRE);
+
+	return &rows[a % SYNC_LD_CHUNK].m[m][b >> 6];
 }
 
-static void ld_set_bit(uint64_t (*m)[SYNC_CLASS_WORDS], int a, int b)
+static bool ld_bit(struct sync_lockdep *ld, enum sync_ld_matrix m, int a, int b)
 {
-	__atomic_fetch_or(&m[a][b >> 6], 1ULL << (b & 63), __ATOMIC_RELAXED);
+	return (__atomic_load_n(ld_word(ld, m, a, b), __ATOMIC_RELAXED) >> (b & 63)) & 1;
+}
+
+static void ld_set_bit(struct sync_lockdep *ld, enum sync_ld_matrix m, int a, int b)
+{
+	__atomic_fetch_or(ld_word(ld, m, a, b), 1ULL << (b & 63), __ATOMIC_RELAXED);
 }
 
 static size_t ld_edge_slot(size_t cap, int from, int to)
@@ -316,7 +342,9 @@ static void ld_edge_record(struct sync_lockdep *ld, int from, int to, const stru
 	struct sync_edge *e;
 
 	if ((ld->edges_nr + 1) * 2 > ld->edges_cap) {
-		size_t cap = ld->edges_cap ? ld->edges_cap * 2 : 256;
+		/* A schedule records a few dozen edges: start small, the
+		 * zeroing is per simulation. */
+		size_t cap = ld->edges_cap ? ld->edges_cap * 2 : 32;
 		struct sync_edge *old = ld->edges, *fresh = calloc(cap, sizeof(*fresh));
 
 		if (!fresh)
@@ -343,7 +371,14 @@ static void ld_edge_record(struct sync_lockdep *ld, int from, int to, const stru
 	e->used = true;
 	e->from = (uint16_t)from;
 	e->to = (uint16_t)to;
-	snprintf(e->actor, sizeof(e->actor), "%s", a->name);
+	/* A bounded copy, not snprintf(): this runs for every new edge, the
+	 * text only when a report names it. */
+	{
+		size_t len = strnlen(a->name, sizeof(e->actor) - 1);
+
+		memcpy(e->actor, a->name, len);
+		e->actor[len] = '\0';
+	}
 	e->context = a->context;
 	ld->edges_nr++;
 }
@@ -358,15 +393,20 @@ static int ld_path(struct sync_lockdep *ld, int src, int dst, int *path)
 	int queue[SYNC_MAX_CLASSES];
 	int head = 0, tail = 0, n = 0;
 
-	for (int i = 0; i < SYNC_MAX_CLASSES; i++)
+	/* Only assigned ids carry bits (@lock held: nr_classes is stable), so
+	 * the search costs the classes the simulation has, not the maximum. */
+	int nr = ld->nr_classes, words = (nr + 63) / 64;
+
+	for (int i = 0; i < nr; i++)
 		parent[i] = -1;
 	parent[src] = (int16_t)src;
 	queue[tail++] = src;
 	while (head < tail && parent[dst] < 0) {
 		int u = queue[head++];
 
-		for (int w = 0; w < SYNC_CLASS_WORDS; w++) {
-			uint64_t bits = __atomic_load_n(&ld->order[u][w], __ATOMIC_RELAXED);
+		for (int w = 0; w < words; w++) {
+			uint64_t bits = __atomic_load_n(ld_word(ld, SYNC_LD_ORDER, u, w * 64),
+							__ATOMIC_RELAXED);
 
 			while (bits) {
 				int v = w * 64 + __builtin_ctzll(bits);
@@ -433,10 +473,10 @@ static void ld_add_edge(struct mmn_actor *a, int from, int to)
 	int n;
 
 	/* Known edge, or a pair already reported: nothing new to learn. */
-	if (ld_bit(ld->order, from, to) || ld_bit(ld->reported, lo, hi))
+	if (ld_bit(ld, SYNC_LD_ORDER, from, to) || ld_bit(ld, SYNC_LD_REPORTED, lo, hi))
 		return;
 	pthread_mutex_lock(&ld->lock);
-	if (ld_bit(ld->order, from, to)) {
+	if (ld_bit(ld, SYNC_LD_ORDER, from, to)) {
 		pthread_mutex_unlock(&ld->lock);
 		return;
 	}
@@ -444,16 +484,16 @@ static void ld_add_edge(struct mmn_actor *a, int from, int to)
 	if (!n) {
 		/* No cycle: the graph stays acyclic, so the inverse edge is
 		 * the only thing that will ever be reported for this pair. */
-		ld_set_bit(ld->order, from, to);
+		ld_set_bit(ld, SYNC_LD_ORDER, from, to);
 		ld_edge_record(ld, from, to, a);
 		pthread_mutex_unlock(&ld->lock);
 		return;
 	}
-	if (ld_bit(ld->reported, lo, hi)) {
+	if (ld_bit(ld, SYNC_LD_REPORTED, lo, hi)) {
 		pthread_mutex_unlock(&ld->lock);
 		return;
 	}
-	ld_set_bit(ld->reported, lo, hi);
+	ld_set_bit(ld, SYNC_LD_REPORTED, lo, hi);
 	fname = ld_class_name(ld->classes[from]);
 	tname = ld_class_name(ld->classes[to]);
 	{
@@ -471,14 +511,14 @@ static void ld_add_edge(struct mmn_actor *a, int from, int to)
 }
 
 /* Report-once filter for rank and same-class reports (ids may be -1). */
-static bool ld_first_report(uint64_t (*m)[SYNC_CLASS_WORDS], int a, int b)
+static bool ld_first_report(struct sync_lockdep *ld, enum sync_ld_matrix m, int a, int b)
 {
 	uint64_t bit;
 
 	if (a < 0 || b < 0)
 		return true;
 	bit = 1ULL << (b & 63);
-	return !(__atomic_fetch_or(&m[a][b >> 6], bit, __ATOMIC_RELAXED) & bit);
+	return !(__atomic_fetch_or(ld_word(ld, m, a, b), bit, __ATOMIC_RELAXED) & bit);
 }
 
 static void ld_check_order(struct mmn_actor *a, const struct mmn_lockdep_map *map,
@@ -499,14 +539,14 @@ static void ld_check_order(struct mmn_actor *a, const struct mmn_lockdep_map *ma
 		if (h->kind == SYNC_KIND_SRCU || h->phantom)
 			continue;
 		if (rank && hc && hc->rank > rank &&
-		    ld_first_report(ld->rank_reported, h->class_id, c))
+		    ld_first_report(ld, SYNC_LD_RANK_REPORTED, h->class_id, c))
 			mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
 				       "%s (rank %u) taken while holding %s (rank %u)",
 				       ld_class_name(cls), rank, ld_class_name(hc), hc->rank);
 		if (c < 0 || h->class_id < 0)
 			continue;
 		if (h->class_id == c) {
-			if (!nest && h->subclass == subclass && ld_first_report(ld->reported, c, c))
+			if (!nest && h->subclass == subclass && ld_first_report(ld, SYNC_LD_REPORTED, c, c))
 				mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, NULL,
 					       "possible recursive locking: %s (%s) taken while "
 					       "holding %s of the same class without a nesting "

@@ -209,17 +209,29 @@ struct sync_edge {
 	const char *context;
 };
 
+enum sync_ld_matrix {
+	SYNC_LD_ORDER,         /* [from][to]: the order graph */
+	SYNC_LD_REPORTED,      /* inversions, [min][max] */
+	SYNC_LD_RANK_REPORTED, /* [held][taken] */
+	SYNC_LD_NR_MATRICES
+};
+#define SYNC_LD_CHUNK 32
+struct sync_ld_row {
+	uint64_t m[SYNC_LD_NR_MATRICES][SYNC_CLASS_WORDS];
+};
+
 /* Lockdep state of one simulation; everything under @lock unless noted. */
 struct sync_lockdep {
 	pthread_mutex_t lock;
 	int nr_classes;
 	const struct mmn_lock_class *classes[SYNC_MAX_CLASSES];
 	int16_t class_hash[SYNC_CLASS_HASH];        /* class id + 1, open addressing */
-	/* order[a] bit b: some actor took class b while holding class a. Bits
-	 * are only ever set (atomic OR under @lock) and read without @lock. */
-	uint64_t order[SYNC_MAX_CLASSES][SYNC_CLASS_WORDS];
-	uint64_t reported[SYNC_MAX_CLASSES][SYNC_CLASS_WORDS];      /* inversions, [min][max] */
-	uint64_t rank_reported[SYNC_MAX_CLASSES][SYNC_CLASS_WORDS]; /* [held][taken] */
+	/* Row a of the three class matrices (enum sync_ld_matrix), in chunks
+	 * of SYNC_LD_CHUNK classes allocated with the chunk's first class id
+	 * (a simulation registers a few dozen classes: no 24 KiB zeroed per
+	 * simulation). ORDER[a] bit b: some actor took class b while holding
+	 * class a. Bits are only ever set (atomic OR) and read without @lock. */
+	struct sync_ld_row *rows[SYNC_MAX_CLASSES / SYNC_LD_CHUNK];
 	struct sync_edge *edges;   /* hash on (from, to), edges_cap a power of two */
 	size_t edges_cap, edges_nr;
 };

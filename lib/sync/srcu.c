@@ -420,6 +420,7 @@ void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
 	ss->det_idx = 0;
 	ss->det_gp = false;
 	ss->det_cb_queued = ss->det_cb_done = 0;
+	ss->slow = &sim->sync->slow;
 }
 
 /*

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file inline.h
+ * @brief The opt-in inline fast path: the TLB-hit read and the SRCU read side.
+ *
+ * liburcu inlines its read side into programs that define _LGPL_SOURCE;
+ * mmnsim does the same for its two hottest reads. A research program that
+ * defines MMN_INLINE_FAST_PATH (and _LGPL_SOURCE, for liburcu's inline read
+ * side) before including the headers gets:
+ *
+ * - mmn_srcu_read_lock() / mmn_srcu_read_unlock() as inline functions: one
+ *   relaxed load of the simulation's "slow" flag (lockdep, a scheduling hook
+ *   or the deterministic backend set it), then liburcu's inline read side.
+ *   Whenever the flag is set, the thread is not registered with liburcu yet,
+ *   or the build is under ThreadSanitizer, they call the library, so the
+ *   results are the library's.
+ * - mmn_tlb_read_inline(): a load through a struct mmn_tlb_view (one per mm
+ *   and CPU) that hits a 4 KiB TLB entry whose frame generation still
+ *   matches; everything else (a miss, a rewrite under way, a stale
+ *   generation, a dead mm, an address past the task size) calls
+ *   mmn_cpu_read(), which checks again and reports.
+ *
+ * Without the macro nothing here is inline: the ABI stays opaque, and
+ * mmn_tlb_view_init() is an ordinary exported function. The layouts this
+ * header reads (struct mmn_tlb_view, and the private tail of struct
+ * mmn_srcu) are a contract with the library of the same version only: a
+ * program built with the macro must run against the library it was built
+ * with (MMN_VERSION).
+ */
+#ifndef MMNSIM_INLINE_H
+#define MMNSIM_INLINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mmnsim/export.h>
+#include <mmnsim/mm.h>
+#include <mmnsim/pgtable.h>
+#include <mmnsim/sync.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * What the inline TLB-hit read needs of one (mm, CPU): filled by
+ * mmn_tlb_view_init(), valid while the caller holds a reference on the mm
+ * (mmn_mm_get() or the creation's) and the simulation lives. Read only.
+ */
+struct mmn_tlb_view {
+	/** @cond MMN_PRIVATE */
+	struct mmn_mm *mm;
+	int cpu;
+	const volatile unsigned int *seq;      /* odd while slots are rewritten */
+	const volatile uint64_t *slots;        /* tag, val pairs of the 4 KiB TLB */
+	unsigned long slot_mask;
+	uint64_t tag;                          /* valid bit | mm id << 36 */
+	const unsigned char *pages;            /* the frame array */
+	size_t page_stride, content_off, gen_off;
+	volatile unsigned long *hits;          /* the CPU's hit counter */
+	const volatile int *mm_users;
+	/** @endcond */
+};
+
+/**
+ * Fill @p v for reads of @p mm on CPU @p cpu through mmn_tlb_read_inline().
+ * Returns 0, or -EINVAL for a NULL argument, a dead mm or a CPU out of range.
+ * Takes no lock, never sleeps.
+ */
+MMN_API int mmn_tlb_view_init(struct mmn_tlb_view *v, struct mmn_mm *mm, int cpu);
+
+#if defined(MMN_INLINE_FAST_PATH)
+
+#if defined(__SANITIZE_THREAD__)
+#define MMN__INLINE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MMN__INLINE_TSAN 1
+#endif
+#endif
+
+/* liburcu's inline read side exists only under _LGPL_SOURCE; ThreadSanitizer
+ * builds need the library's happens-before annotations. */
+#if defined(_LGPL_SOURCE) && !defined(MMN__INLINE_TSAN)
+#include <urcu/urcu-memb.h>
+#define MMN__INLINE_SRCU 1
+#endif
+
+/**
+ * mmn_srcu_read_lock(), inline when the simulation takes no slow path
+ * (see the file comment); the same index and effects as the library's.
+ */
+static inline int mmn_srcu_read_lock_inline(struct mmn_srcu *ss)
+{
+#ifdef MMN__INLINE_SRCU
+	if (__builtin_expect(ss && ss->slow && !__atomic_load_n(ss->slow, __ATOMIC_RELAXED) &&
+				     URCU_TLS(urcu_memb_reader).registered,
+			     1)) {
+		urcu_memb_read_lock();
+		return 0;
+	}
+#endif
+	return (mmn_srcu_read_lock)(ss);
+}
+
+/** mmn_srcu_read_unlock(), inline under the same conditions as the lock. */
+static inline void mmn_srcu_read_unlock_inline(struct mmn_srcu *ss, int idx)
+{
+#ifdef MMN__INLINE_SRCU
+	if (__builtin_expect(ss && ss->slow && !__atomic_load_n(ss->slow, __ATOMIC_RELAXED) &&
+				     urcu_memb_read_ongoing(),
+			     1)) {
+		urcu_memb_read_unlock();
+		return;
+	}
+#endif
+	(mmn_srcu_read_unlock)(ss, idx);
+}
+
+#define mmn_srcu_read_lock(ss) mmn_srcu_read_lock_inline(ss)
+#define mmn_srcu_read_unlock(ss, idx) mmn_srcu_read_unlock_inline(ss, idx)
+
+/**
+ * mmn_cpu_read(v->mm, v->cpu, @p addr, @p val) with the TLB hit inline: the
+ * library's lockless hit test (the CPU's rewrite count, the slot's tag, the
+ * frame's generation, the count again), else the library call.
+ */
+static inline int mmn_tlb_read_inline(const struct mmn_tlb_view *v, unsigned long addr,
+				      uint64_t *val)
+{
+	unsigned long vpn = addr >> MMN_PAGE_SHIFT;
+	const volatile uint64_t *s = &v->slots[2 * (vpn & v->slot_mask)];
+	const unsigned char *p;
+	unsigned int seq;
+	uint64_t e, data;
+
+	if (__builtin_expect(addr >= MMN_TASK_SIZE || !val, 0) ||
+	    __atomic_load_n(v->mm_users, __ATOMIC_RELAXED) <= 0)
+		goto slow;
+	seq = __atomic_load_n(v->seq, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(seq & 1, 0) || __atomic_load_n(&s[0], __ATOMIC_ACQUIRE) != (v->tag | vpn))
+		goto slow;
+	e = __atomic_load_n(&s[1], __ATOMIC_ACQUIRE);
+	p = v->pages + ((e >> 2) & ((1ULL << 30) - 1)) * v->page_stride;
+	data = __atomic_load_n((const volatile uint64_t *)(p + v->content_off), __ATOMIC_ACQUIRE);
+	if (__builtin_expect(__atomic_load_n((const volatile uint32_t *)(p + v->gen_off),
+					     __ATOMIC_ACQUIRE) != (uint32_t)(e >> 32),
+			     0) ||
+	    __builtin_expect(__atomic_load_n(v->seq, __ATOMIC_RELAXED) != seq, 0))
+		goto slow;
+	__atomic_store_n(v->hits, __atomic_load_n(v->hits, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+	*val = data;
+	return 0;
+slow:
+	return mmn_cpu_read(v->mm, v->cpu, addr, val);
+}
+
+#endif /* MMN_INLINE_FAST_PATH */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_INLINE_H */
