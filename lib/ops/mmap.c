@@ -157,10 +157,12 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	err = munmap_check(addr, len, &end);
 	if (err)
 		return err;
+	mmn_sched_span_begin(mm->sim, "munmap", addr, end, NULL);
 	mmn_mmap_write_lock(mm);
 	n = munmap_detach(mm, addr, end, &detached);
 	if (n <= 0) {
 		mmn_mmap_write_unlock(mm);
+		mmn_sched_span_end(mm->sim, "munmap");
 		return n;
 	}
 	/* The VMAs are gone from the tree: faults can no longer find them. */
@@ -169,6 +171,7 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	mmn_mmap_read_unlock(mm);
 	vmas_free(mm->sim, detached, n);
 	mmn__op_stat_call(mm->sim, MMN_OP_MUNMAP);
+	mmn_sched_span_end(mm->sim, "munmap");
 	return 0;
 }
 

@@ -176,10 +176,12 @@ unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 		mmn_put_page(sim, pfn);
 		return 0;
 	}
+	mmn_sched_span_begin(sim, "try_to_unmap", 0, 0, NULL);
 	if (mmn_pfn_is_huge(sim, pfn)) /* i_mmap_rwsem for write (hugetlb.c) */
 		mmn__hugetlb_rmap_walk(sim, pfn, try_to_unmap_one, &c);
 	else
 		mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
+	mmn_sched_span_end(sim, "try_to_unmap");
 	if (c.released)
 		return c.changed;
 	/*
@@ -203,5 +205,11 @@ unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 
 int mmn_try_to_unmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	return mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, mmn__shrink_one);
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "shrink_folio_list", addr, addr + len, NULL);
+	err = mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, mmn__shrink_one);
+	mmn_sched_span_end(sim, "shrink_folio_list");
+	return err;
 }
