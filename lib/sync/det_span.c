@@ -80,7 +80,7 @@ void mmn_sched_span_begin(struct mmn_sim *sim, const char *name, unsigned long s
 	if (!end)
 		mmn__det_event(sim, "begin", "%s%s%s", name, detail ? " " : "", detail ? detail : "");
 	else
-		mmn__det_event(sim, "begin", "%s [%#lx,%#lx)%s%s", name, start, end,
+		mmn__det_event(sim, "begin", "%s [%#lx, %#lx)%s%s", name, start, end,
 			       detail ? " " : "", detail ? detail : "");
 }
 

@@ -117,7 +117,7 @@ static void test_span_lines_are_no_scheduling_points(void **state)
 	with = two_run(true, &na, a, 512);
 	without = two_run(false, &nb, b, 512);
 	/* the lines are there, with the step of the actor's last point */
-	assert_non_null(strstr(with, "begin            munmap [0x1000,0x3000)\n"));
+	assert_non_null(strstr(with, "begin            munmap [0x1000, 0x3000)\n"));
 	assert_non_null(strstr(with, "end              munmap\n"));
 	assert_non_null(strstr(with, "pte_clear        0x1000 pfn 5\n"));
 	assert_null(strstr(without, " begin "));
