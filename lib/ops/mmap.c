@@ -410,6 +410,7 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	unsigned long zapped = 0;
 	int n;
 
+	mmn_sched_span_begin(mm->sim, "exit_mmap", 0, 0, NULL);
 	mmn_notifier_release(mm);
 	mmn_mmap_read_lock(mm);
 	mmn_tlb_gather_mmu_fullmm(&tlb, mm);
@@ -434,4 +435,5 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	vmas_free(mm->sim, vmas, n);
 	mmn__op_stat_call(mm->sim, MMN_OP_EXIT);
 	mmn__op_stat_pages(mm->sim, MMN_OP_EXIT, zapped, 0);
+	mmn_sched_span_end(mm->sim, "exit_mmap");
 }
