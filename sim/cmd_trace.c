@@ -371,7 +371,9 @@ static int svg_write(const struct tr *t, const struct replay *rp, FILE *f)
 		const struct tr_row *r = &t->rows[i];
 		int x = SVG_LEFT + r->actor * colw + 8 + 10 * r->depth;
 		size_t y = SVG_TOP + i * SVG_ROW + SVG_ROW - 4;
-		int chars = (colw - 12 - 10 * r->depth) / 7;
+		/* the box of depth d spans colw - 8 - 20 d from 4 + 10 d; 11 px
+		 * monospace is about 6.7 px a character */
+		int chars = (int)((colw - 20 - 20 * r->depth) / 6.7);
 
 		if (!i || t->rows[i - 1].step != r->step)
 			fprintf(f, "<text class=\"step\" x=\"4\" y=\"%zu\">%lu</text>\n", y, r->step);
