@@ -275,8 +275,12 @@ MMN_API size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_
  * "#3" numbers objects by first appearance in the run (objects without a
  * name show as "-#N"); "*" marks a choice point, "!" a choice that preempted
  * an actor which could have gone on. Lines without "->" are events (spawn,
- * wake, violation, deadlock, unwound, budget, outcome); the actor "(ctl)"
- * is the controller (mmn_sched_run()'s caller).
+ * wake, violation, deadlock, unwound, budget, outcome; begin and end of a
+ * modelled kernel function, pte_clear, free, access: see
+ * mmn_sched_span_begin()); the actor "(ctl)" is the controller
+ * (mmn_sched_run()'s caller). A violation line carries the address, frame
+ * and generations of the report and, for a use of a freed frame, the step
+ * that freed it ("; cause: step S ACTOR freed pfn N gen G").
  */
 MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
 
