@@ -140,5 +140,6 @@ int cmd_explore(int argc, char **argv, struct cli_env *env); /* sim/cmd_explore.
 int cmd_replay(int argc, char **argv, struct cli_env *env);  /* sim/cmd_replay.c */
 int cmd_shrink(int argc, char **argv, struct cli_env *env);  /* sim/cmd_replay.c */
 int cmd_merge(int argc, char **argv, struct cli_env *env);   /* sim/cmd_merge.c */
+int cmd_trace(int argc, char **argv, struct cli_env *env);   /* sim/cmd_trace.c */
 
 #endif /* MMNSIM_SIM_CLI_H */

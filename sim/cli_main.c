@@ -9,6 +9,7 @@
  *   mmnsim replay FILE [--trace F] [--chrome F] [--json]
  *   mmnsim shrink FILE [--out F] [--json]
  *   mmnsim merge [--json] SHARD.json...
+ *   mmnsim trace FILE [--points] [--width N] [--svg OUT.svg]
  *   mmnsim help | --help
  *   mmnsim --load PATH.so ... COMMAND ...   (and MMNSIM_PLUGINS=a.so:b.so)
  *
@@ -41,6 +42,7 @@ static const struct {
 	{ "replay", cmd_replay },
 	{ "shrink", cmd_shrink },
 	{ "merge", cmd_merge },
+	{ "trace", cmd_trace },
 };
 
 /* Run command @cmd with the arguments after it; -1 when there is no such

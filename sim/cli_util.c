@@ -29,6 +29,7 @@ static const char usage_head[] =
 	"  explore SCENARIO|all [options]  search the scenario's schedules for violations\n"
 	"  replay FILE [options]           re-run a saved schedule (a .replay.json file)\n"
 	"  shrink FILE [options]           shorten a saved violating schedule\n"
+	"  trace FILE [options]            a saved schedule as a timeline, one column per actor\n"
 	"  merge [--json] SHARD.json...    check and merge the --json outputs of explore's shards\n"
 	"  help [COMMAND], --help          this text, or one command's\n"
 	"\n";
@@ -85,6 +86,15 @@ static const char usage_replay[] =
 	"  --json                  one JSON object instead of the human summary\n"
 	"\n";
 
+static const char usage_trace[] =
+	"trace options:\n"
+	"  --points                every scheduling point on its own row (default: the PTE,\n"
+	"                          TLB-fill and SRCU points of a run counted in one row)\n"
+	"  --width N               columns of the timeline (40..1000, default 120)\n"
+	"  --svg OUT.svg           also draw the timeline as SVG: spans as boxes, an arrow\n"
+	"                          from a frame's free to the violation it causes\n"
+	"\n";
+
 static const char usage_tail[] = "exit status: 0 ok, 1 violation found, 2 usage or input error\n";
 
 void usage(FILE *out)
@@ -94,6 +104,7 @@ void usage(FILE *out)
 	fputs(usage_run, out);
 	fputs(usage_explore, out);
 	fputs(usage_replay, out);
+	fputs(usage_trace, out);
 	fputs(usage_tail, out);
 }
 
@@ -113,6 +124,9 @@ static const struct {
 	  { usage_replay } },
 	{ "shrink", "mmnsim shrink FILE [--out F] [--json]\n  shorten a saved violating schedule\n",
 	  { usage_replay } },
+	{ "trace", "mmnsim trace FILE [--points] [--width N] [--svg OUT.svg]\n"
+		   "  replay a saved schedule and print it as a timeline, one column per actor\n",
+	  { usage_trace } },
 	{ "merge", "mmnsim merge [--json] SHARD.json...\n"
 		   "  check that the files are the --json outputs of the shards of one exploration,\n"
 		   "  and merge them (docs/cluster.md)\n", { NULL } },

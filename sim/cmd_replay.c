@@ -87,6 +87,17 @@ static const char *outcome_name(enum mmn_sched_outcome o)
 	return o == MMN_OUTCOME_DEADLOCK ? "deadlock" : o == MMN_OUTCOME_BUDGET ? "budget" : "ok";
 }
 
+char *replay_rerun_trace(const struct replay *rp, bool *violating)
+{
+	struct mmn_scenario_result res;
+	struct rerun x;
+
+	if (rerun(rp, rp->choices, rp->nr_choices, &res, &x))
+		return NULL;
+	*violating = x.violating;
+	return x.trace;
+}
+
 /* Parse FILE and the options of replay or shrink (@opts): EXIT_OK, EXIT_USAGE
  * after one line, or CLI_HELP after printing the usage. */
 static int replay_args(int argc, char **argv, const char *cmd, const struct cli_opt *opts,

@@ -104,6 +104,11 @@ struct replay_outputs {
  */
 int replay_check(const char *file, const struct replay *rp, const struct replay_outputs *o);
 
+/* Re-run @rp's choices (sim/cmd_replay.c): the run's text trace (free()
+ * it) and in *@violating whether it shows the scenario's violation; NULL
+ * after one line on stderr. */
+char *replay_rerun_trace(const struct replay *rp, bool *violating);
+
 /* Write the Chrome trace-event JSON of @trace to @path; 0 or -errno. */
 int write_chrome_file(const char *path, const char *trace);
 

@@ -275,29 +275,116 @@ MMN_API size_t mmn_sched_choices(const struct mmn_sim *sim, uint32_t *out, size_
  * "#3" numbers objects by first appearance in the run (objects without a
  * name show as "-#N"); "*" marks a choice point, "!" a choice that preempted
  * an actor which could have gone on. Lines without "->" are events (spawn,
- * wake, violation, deadlock, unwound, budget, outcome); the actor "(ctl)"
- * is the controller (mmn_sched_run()'s caller).
+ * wake, violation, deadlock, unwound, budget, outcome; begin and end of a
+ * modelled kernel function, pte_clear, free, access: see
+ * mmn_sched_span_begin()); the actor "(ctl)" is the controller
+ * (mmn_sched_run()'s caller). A violation line carries the address, frame
+ * and generations of the report and, for a use of a freed frame, the step
+ * that freed it ("; cause: step S ACTOR freed pfn N gen G").
  */
 MMN_API const char *mmn_sched_trace(const struct mmn_sim *sim, size_t *len);
 
 /**
  * mmn_sched_trace_chrome() - write a trace of mmn_sched_trace()'s format as
- * Chrome trace-event JSON (viewable in Perfetto or chrome://tracing): one
- * track per actor, a 1 µs slice per scheduling point at ts = its step
- * number, named "KIND OBJECT" with the address, the next actor and the
- * choice mark as arguments (blocks and ends, which pass the token, are
- * points too); instant events for the other lines: spawns, wake-ups,
- * violations, deadlocks, unwinding, budget and the outcome.
+ * Chrome trace-event JSON (viewable in Perfetto, chrome://tracing or the
+ * DevTools performance panel). One track per actor with its operations as
+ * nested slices ("B"/"E" from the begin/end lines: munmap, try_to_unmap,
+ * invalidate_range_start/end, the CPU and secondary flushes); a second
+ * track per actor ("ACTOR locks") with a slice per lock held, from its
+ * lock point to its unlock point; instant events for the scheduling points
+ * and the other events; short slices for frees, device accesses and
+ * violations, with a flow arrow ("s"/"f") from the free of a frame to each
+ * violation that names it as its cause. ts is in microseconds: step N is
+ * at N µs and the lines within one step are 1 ns apart, in trace order
+ * (displayTimeUnit "ns"), so no two slices of a track start together.
  * @param trace  the text (NUL-terminated)
  * @param out    where to write
  * @return 0, -EINVAL for NULL arguments or a line that is not of the
- *         format (a step that is not decimal digits fitting an unsigned
- *         long, an address that is not "0x" and 1 to 16 hexadecimal digits,
- *         a missing actor or kind), -EIO when writing fails. On -EINVAL the
- *         output stops after the events before the bad line and is closed
- *         ("]}"), still valid JSON.
+ *         format (mmn_sched_trace_parse_line()), -EIO when writing fails.
+ *         On -EINVAL the output stops after the events before the bad line
+ *         and is closed ("]}"), still valid JSON.
  */
 MMN_API int mmn_sched_trace_chrome(const char *trace, FILE *out);
+
+/** One line of a trace of mmn_sched_trace()'s format, parsed. */
+struct mmn_sched_trace_line {
+	unsigned long step;     /**< the first column */
+	char actor[64];         /**< the actor ("(ctl)": the controller) */
+	char kind[64];          /**< the point's or event's kind */
+	bool point;             /**< a scheduling point ("... -> NEXT") */
+	char object[192];       /**< point: the object label ("ptl#6", "kvm vcpu tlb#2") */
+	unsigned long addr;     /**< point: the address */
+	char next[64];          /**< point: the actor that runs next */
+	char mark;              /**< point: '*' a choice, '!' a preemption, else 0 */
+	char text[512];         /**< event: the rest of the line (truncated to fit) */
+};
+
+/**
+ * mmn_sched_trace_parse_line() - parse one line (without its newline) of a
+ * trace of mmn_sched_trace()'s format.
+ * @param line  the line (need not be NUL-terminated)
+ * @param len   its length in bytes
+ * @param out   receives the fields
+ * @return 1 for a point or event, 0 for a blank line, -EINVAL for NULL
+ *         arguments or a line not of the format (a step that is not decimal
+ *         digits fitting an unsigned long, a point's address that is not
+ *         "0x" and 1 to 16 hexadecimal digits, a missing or over-long actor
+ *         or kind).
+ */
+MMN_API int mmn_sched_trace_parse_line(const char *line, size_t len,
+				       struct mmn_sched_trace_line *out);
+
+/**
+ * mmn_sched_span_begin() - mark in the trace that the current actor enters
+ * the modelled kernel function @p name (munmap, try_to_unmap,
+ * invalidate_range_start, flush_tlb_range, ...) on [@p start, @p end).
+ * Writes the event line "STEP ACTOR begin NAME [START,END) DETAIL" (the step
+ * of the actor's last scheduling point); it is not a scheduling point and
+ * changes no schedule or choice list. A no-op unless a deterministic run
+ * with mmn_sched_config::trace is in progress and the caller is its current
+ * actor (under the native backend, or with tracing off, it costs one test).
+ * Every begin is matched by mmn_sched_span_end() with the same @p name in
+ * the same actor; spans nest.
+ * @param sim     the simulation (NULL: no-op)
+ * @param name    the kernel function (a string literal: not copied beyond
+ *                the call), NULL: no-op
+ * @param start   first address of the range (with @p end == 0: no range)
+ * @param end     end of the range, exclusive
+ * @param detail  what else the line shows ("event=unmap"), or NULL
+ */
+MMN_API void mmn_sched_span_begin(struct mmn_sim *sim, const char *name, unsigned long start,
+				  unsigned long end, const char *detail);
+
+/**
+ * mmn_sched_span_end() - the current actor leaves @p name (the event line
+ * "STEP ACTOR end NAME"). Same conditions as mmn_sched_span_begin().
+ * @param sim   the simulation (NULL: no-op)
+ * @param name  the name given to the matching mmn_sched_span_begin()
+ */
+MMN_API void mmn_sched_span_end(struct mmn_sim *sim, const char *name);
+
+/**
+ * mmn_sched_event() - an event line "STEP ACTOR KIND TEXT" of the current
+ * actor (a PTE cleared: kind "pte_clear", a device access: "access").
+ * Not a scheduling point; same conditions as mmn_sched_span_begin().
+ * @param sim   the simulation (NULL: no-op)
+ * @param kind  one word, at most 16 characters
+ * @param fmt   printf format of the text (one line, no newline)
+ */
+MMN_API void mmn_sched_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
+ * mmn_sched_note_free() - the event line "STEP ACTOR free pfn N gen G": the
+ * frame @p pfn whose generation was @p gen is freed (its generation moves
+ * on). The trace remembers the step, so that a later use-after-free or
+ * stale-translation violation of that frame names it as the cause
+ * ("freed at step S by ACTOR"). Same conditions as mmn_sched_span_begin().
+ * @param sim  the simulation (NULL: no-op)
+ * @param pfn  the frame
+ * @param gen  its generation before the free (the one stale users hold)
+ */
+MMN_API void mmn_sched_note_free(struct mmn_sim *sim, unsigned long pfn, uint32_t gen);
 
 /** Room for an actor's or an object's name in mmn_sched_preemption. */
 #define MMN_SCHED_NAME_MAX 32

@@ -14,6 +14,7 @@
 #include <mmnsim/mm.h>
 #include <mmnsim/page.h>
 #include <mmnsim/pgtable.h>
+#include <mmnsim/sched.h>
 #include <mmnsim/tlb.h>
 
 #include "internal.h"

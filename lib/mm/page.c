@@ -139,6 +139,7 @@ static void page_free(struct mmn_sim *sim, unsigned long pfn)
 	struct mmn_page *p = &pool->pages[pfn];
 	unsigned int flags = atomic_load_explicit(&p->flags, memory_order_relaxed);
 
+	mmn_sched_note_free(sim, pfn, atomic_load_explicit(&p->gen, memory_order_relaxed));
 	if (mmn_unlikely(flags & MMN_PG_SECFLUSH_OWED))
 		mmn_reportf(sim, MMN_VIOL_PROTOCOL, 0, pfn,
 			    "frame %lu freed before the secondary-TLB flush owed since its "
@@ -289,6 +290,7 @@ int mmn_phys_access(struct mmn_sim *sim, unsigned long pfn, uint32_t gen, unsign
 		return -EINVAL;
 	p = mmn_pfn_to_page(sim, pfn);
 	now = mmn_page_gen(sim, pfn);
+	mmn_sched_event(sim, "access", "%s 0x%lx pfn %lu gen %u", write ? "write" : "read", addr, pfn, gen);
 	if (now != gen) {
 		struct mmn_violation v = {
 			.kind = MMN_VIOL_USE_AFTER_FREE, .actor_id = -1, .addr = addr, .pfn = pfn,

@@ -68,6 +68,8 @@ void mmn_pte_set(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int idx,
 		atomic_fetch_add_explicit(&pt->nr_used, 1, memory_order_relaxed);
 	else if (old && !val)
 		atomic_fetch_sub_explicit(&pt->nr_used, 1, memory_order_relaxed);
+	if (old && !val)
+		mmn_sched_event(sim, "pte_clear", "0x%lx pfn %lu", addr, mmn_pte_pfn(old));
 	mmn_sched_point(sim, MMN_SCHED_PTE_WRITE, &pt->e[idx], NULL, addr);
 }
 
@@ -80,6 +82,8 @@ mmn_pte_t mmn_pte_get_and_clear(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsi
 
 	if (old)
 		atomic_fetch_sub_explicit(&pt->nr_used, 1, memory_order_relaxed);
+	if (old)
+		mmn_sched_event(sim, "pte_clear", "0x%lx pfn %lu", addr, mmn_pte_pfn(old));
 	mmn_sched_point(sim, MMN_SCHED_PTE_WRITE, &pt->e[idx], NULL, addr);
 	return old;
 }
@@ -95,6 +99,8 @@ bool mmn_pte_cmpxchg(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int id
 			atomic_fetch_add_explicit(&pt->nr_used, 1, memory_order_relaxed);
 		else if (old && !val)
 			atomic_fetch_sub_explicit(&pt->nr_used, 1, memory_order_relaxed);
+		if (old && !val)
+			mmn_sched_event(sim, "pte_clear", "0x%lx pfn %lu", addr, mmn_pte_pfn(old));
 		mmn_sched_point(sim, MMN_SCHED_PTE_WRITE, &pt->e[idx], NULL, addr);
 	}
 	return ok;

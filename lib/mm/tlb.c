@@ -407,7 +407,9 @@ int mmn__tlb_access_walk(struct mmn_mm *mm, int cpu, unsigned long addr, bool wr
 static void tlb_secondary_flush(struct mmn_mm *mm, unsigned long start, unsigned long end,
 				bool arch)
 {
+	mmn_sched_span_begin(mm->sim, "secondary_flush", start, end, arch ? "arch" : "gather");
 	mm->sim->tlb_secondary_hook(mm, start, end, arch);
+	mmn_sched_span_end(mm->sim, "secondary_flush");
 }
 
 /*
@@ -448,6 +450,7 @@ static void tlb_shootdown_cpus(struct mmn_mm *mm, unsigned long start, unsigned 
 	uint64_t mask, targets = 0;
 	bool full = false;
 
+	mmn_sched_span_begin(sim, what, start, end, NULL);
 	mmn_sched_point(sim, MMN_SCHED_TLB_FLUSH, mm, what, start);
 	if ((end - start) >> MMN_PAGE_SHIFT > sim->profile.tlb_flush_ceiling) {
 		drop_start = 0;
@@ -490,6 +493,7 @@ static void tlb_shootdown_cpus(struct mmn_mm *mm, unsigned long start, unsigned 
 	tlb_charge_shootdown(sim, start, end, full, targets);
 	if (secondary && sim->profile.secondary_flush == MMN_SECFLUSH_WITH_CPU_FLUSH)
 		tlb_secondary_flush(mm, start, end, true);
+	mmn_sched_span_end(sim, what);
 }
 
 static void tlb_shootdown(struct mmn_mm *mm, unsigned long start, unsigned long end,

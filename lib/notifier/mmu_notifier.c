@@ -1049,6 +1049,7 @@ void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
 	if (!range || !range->mm)
 		return;
 	sim = range->mm->sim;
+	mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end, mmn_notify_event_name(range->event));
 	mn_might_sleep(sim);
 	range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
 	subs = mn_range_check(range) ? mn_subs(range->mm) : NULL;
@@ -1061,6 +1062,7 @@ void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
 		mn_ctx_leave(&w);
 	}
 	mn_pair_push(range);
+	mmn_sched_span_end(sim, "invalidate_range_start");
 }
 
 /* mmu_notifier_invalidate_range_start_nonblock(), 4.19+. */
@@ -1073,6 +1075,7 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
 	if (!range || !range->mm)
 		return -EINVAL;
 	sim = range->mm->sim;
+	mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end, mmn_notify_event_name(range->event));
 	range->flags &= ~MMN_NOTIFIER_RANGE_BLOCKABLE;
 	subs = mn_range_check(range) ? mn_subs(range->mm) : NULL;
 	if (subs) {
@@ -1085,6 +1088,7 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
 	}
 	if (!ret)
 		mn_pair_push(range);
+	mmn_sched_span_end(sim, "invalidate_range_start");
 	return ret;
 }
 
@@ -1131,6 +1135,7 @@ mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate
 	if (!range || !range->mm)
 		return;
 	sim = range->mm->sim;
+	mmn_sched_span_begin(sim, "invalidate_range_end", range->start, range->end, mmn_notify_event_name(range->event));
 	if (mmn_notifier_range_blockable(range))
 		mn_might_sleep(sim);
 	if (!mn_pair_pop(range))
@@ -1151,6 +1156,7 @@ mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate
 						&w);
 		mn_ctx_leave(&w);
 	}
+	mmn_sched_span_end(sim, "invalidate_range_end");
 }
 
 void __mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range,

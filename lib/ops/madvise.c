@@ -155,7 +155,7 @@ static int madvise_hugepage(struct mmn_mm *mm, unsigned long addr, unsigned long
 	return err;
 }
 
-int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int advice)
+static int madvise_do(struct mmn_mm *mm, unsigned long addr, unsigned long len, int advice)
 {
 	unsigned long end, changed = 0, unchanged = 0;
 	enum mmn_op op;
@@ -212,4 +212,16 @@ int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int ad
 	mmn__op_stat_call(mm->sim, op);
 	mmn__op_stat_pages(mm->sim, op, changed, unchanged);
 	return 0;
+}
+
+/* The span of the trace around madvise (docs/exploration.md). */
+int mmn_madvise(struct mmn_mm *mm, unsigned long addr, unsigned long len, int advice)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "madvise", addr, addr + len, NULL);
+	err = madvise_do(mm, addr, len, advice);
+	mmn_sched_span_end(sim, "madvise");
+	return err;
 }

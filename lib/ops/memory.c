@@ -589,7 +589,13 @@ static int handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int f
 
 int mmn_handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int flags)
 {
-	return handle_mm_fault(mm, addr, flags, -1);
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "handle_mm_fault", addr, addr + 1, NULL);
+	err = handle_mm_fault(mm, addr, flags, -1);
+	mmn_sched_span_end(sim, "handle_mm_fault");
+	return err;
 }
 
 /*

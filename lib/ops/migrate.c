@@ -326,5 +326,11 @@ static unsigned long migrate_one_any(struct mmn_sim *sim, unsigned long src)
 
 int mmn_migrate_pages(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	return mmn__isolate_apply(mm, addr, len, MMN_OP_MIGRATE, migrate_one_any);
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "migrate_pages", addr, addr + len, NULL);
+	err = mmn__isolate_apply(mm, addr, len, MMN_OP_MIGRATE, migrate_one_any);
+	mmn_sched_span_end(sim, "migrate_pages");
+	return err;
 }

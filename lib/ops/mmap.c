@@ -173,10 +173,12 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	err = munmap_check(addr, len, &end);
 	if (err)
 		return err;
+	mmn_sched_span_begin(mm->sim, "munmap", addr, end, NULL);
 	mmn_mmap_write_lock(mm);
 	n = munmap_detach(mm, addr, end, &detached);
 	if (n <= 0) {
 		mmn_mmap_write_unlock(mm);
+		mmn_sched_span_end(mm->sim, "munmap");
 		return n;
 	}
 	/* The VMAs are gone from the tree: faults can no longer find them. */
@@ -185,6 +187,7 @@ int mmn_munmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 	mmn_mmap_read_unlock(mm);
 	vmas_free(mm->sim, detached, n);
 	mmn__op_stat_call(mm->sim, MMN_OP_MUNMAP);
+	mmn_sched_span_end(mm->sim, "munmap");
 	return 0;
 }
 
@@ -425,6 +428,7 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	unsigned long zapped = 0;
 	int n;
 
+	mmn_sched_span_begin(mm->sim, "exit_mmap", 0, 0, NULL);
 	mmn_notifier_release(mm);
 	mmn_mmap_read_lock(mm);
 	mmn_tlb_gather_mmu_fullmm(&tlb, mm);
@@ -449,4 +453,5 @@ void mmn_exit_mmap(struct mmn_mm *mm)
 	vmas_free(mm->sim, vmas, n);
 	mmn__op_stat_call(mm->sim, MMN_OP_EXIT);
 	mmn__op_stat_pages(mm->sim, MMN_OP_EXIT, zapped, 0);
+	mmn_sched_span_end(mm->sim, "exit_mmap");
 }

@@ -323,7 +323,7 @@ static unsigned long prot_to_vm(int prot)
 /* do_mprotect_pkey() → mprotect_fixup() → change_protection(), 6.x shape
  * (one mmu_gather for the whole call; 4.x-5.x flush_tlb_range() per VMA at
  * the same place: after end). */
-int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot)
+static int mprotect_do(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot)
 {
 	struct cp_walk c = { .op = MMN_OP_MPROTECT };
 	unsigned long end, newflags, s, e;
@@ -412,4 +412,16 @@ int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long le
 	mmn__op_stat_call(mm->sim, MMN_OP_NUMA_HINT);
 	mmn__op_stat_pages(mm->sim, MMN_OP_NUMA_HINT, c.changed, c.unchanged);
 	return 0;
+}
+
+/* The span of the trace around mprotect (docs/exploration.md). */
+int mmn_mprotect(struct mmn_mm *mm, unsigned long addr, unsigned long len, int prot)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "mprotect", addr, addr + len, NULL);
+	err = mprotect_do(mm, addr, len, prot);
+	mmn_sched_span_end(sim, "mprotect");
+	return err;
 }

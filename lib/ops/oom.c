@@ -23,7 +23,7 @@
  */
 #include "ops/ops_internal.h"
 
-int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
+static int oom_reap_do(struct mmn_mm *mm, unsigned long *skipped)
 {
 	const struct mmn_profile *p;
 	unsigned long nskip = 0, zapped = 0;
@@ -69,4 +69,16 @@ int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
 	if (skipped)
 		*skipped = nskip;
 	return 0;
+}
+
+/* The span of the trace around oom_reap (docs/exploration.md). */
+int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "oom_reap", 0, 0, NULL);
+	err = oom_reap_do(mm, skipped);
+	mmn_sched_span_end(sim, "oom_reap");
+	return err;
 }

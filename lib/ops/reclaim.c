@@ -189,15 +189,18 @@ unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 		mmn_put_page(sim, pfn);
 		return 0;
 	}
+	mmn_sched_span_begin(sim, "try_to_unmap", 0, 0, NULL);
 	if (mmn_pfn_is_huge(sim, pfn)) { /* i_mmap_rwsem for write (hugetlb.c) */
 		mmn__hugetlb_rmap_walk(sim, pfn, try_to_unmap_one, &c);
 	} else {
 		if (sim->profile.reclaim_batch_flush)
 			c.batch = &batch;
 		mmn_rmap_walk(sim, pfn, try_to_unmap_one, &c);
-		/* shrink_folio_list(): try_to_unmap_flush() before pageout. */
-		mmn__try_to_unmap_flush(&batch);
 	}
+	mmn_sched_span_end(sim, "try_to_unmap");
+	/* shrink_folio_list(): try_to_unmap_flush() before pageout (a no-op
+	 * for the hugetlb walk, which batches nothing). */
+	mmn__try_to_unmap_flush(&batch);
 	if (c.released)
 		return c.changed;
 	/*
@@ -221,5 +224,11 @@ unsigned long mmn__shrink_one(struct mmn_sim *sim, unsigned long pfn)
 
 int mmn_try_to_unmap(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
-	return mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, mmn__shrink_one);
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "shrink_folio_list", addr, addr + len, NULL);
+	err = mmn__isolate_apply(mm, addr, len, MMN_OP_RECLAIM, mmn__shrink_one);
+	mmn_sched_span_end(sim, "shrink_folio_list");
+	return err;
 }

@@ -6,6 +6,7 @@
  *   det_core.c      token passing, scheduling points, virtual blocking
  *   det_strategy.c  random, PCT and replay choice; the choice record
  *   det_trace.c     the text trace of a run
+ *   det_span.c      span and event lines (kernel functions, frees, accesses)
  *   det_chrome.c    the text trace as Chrome trace-event JSON
  *   det_deadlock.c  the wait-for cycle text of a deadlock report
  *   det_actor.c     actors of a run: creation, start routine, join
@@ -70,6 +71,14 @@ struct det_obj {
 	unsigned int id;
 };
 
+/* The last free of a frame in this run (det_span.c): the cause a later
+ * use-after-free names. */
+struct det_free {
+	unsigned long pfn, step;
+	uint32_t gen;
+	char actor[32];
+};
+
 struct sync_det {
 	pthread_mutex_t m;
 	pthread_cond_t ctl;          /* the controller waits here */
@@ -118,6 +127,10 @@ struct sync_det {
 	/* object numbering for the trace (open addressing) */
 	struct det_obj *objs;
 	size_t objs_cap, nobjs;
+
+	/* frames freed in this run, one entry per frame (det_span.c) */
+	struct det_free *frees;
+	size_t nfrees, cap_frees;
 
 	/* call_srcu() queue, FIFO through head->priv[0] */
 	struct mmn_rcu_head *cbq_head, *cbq_tail;
@@ -176,6 +189,13 @@ const char *mmn__det_label(struct sync_det *d, const void *obj, const char *name
 			   size_t len);
 /* The run's last line: its outcome and counters. */
 void mmn__det_trace_outcome(struct sync_det *d);
+
+/* det_span.c */
+/* The last free of @pfn in this run, or NULL. */
+const struct det_free *mmn__det_free_of(const struct sync_det *d, unsigned long pfn);
+/* An event line of the current actor of @sim (no-op when not tracing). */
+void mmn__det_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* det_deadlock.c */
 const char *mmn__det_wait_text(int what);

@@ -312,6 +312,7 @@ void mmn__det_fini(struct mmn_sync_state *st)
 	free(d->pre);
 	free(d->trace);
 	free(d->objs);
+	free(d->frees);
 	free(d);
 	st->det = NULL;
 }

@@ -103,6 +103,7 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 	if (d->objs)
 		memset(d->objs, 0, d->objs_cap * sizeof(*d->objs));
 	d->nobjs = 0;
+	d->nfrees = 0;
 	d->nact = 0;
 	d->helper = NULL;
 	d->back = DET_BACK_NONE;

@@ -120,16 +120,46 @@ static void det_trace_event(struct mmn_sim *sim, const char *kind, const char *m
 	pthread_mutex_unlock(&d->m);
 }
 
+/* ", cause: step S ACTOR freed pfn N gen G" for a use of a freed frame whose
+ * free this run traced, else "". Called under d->m. */
+static void det_cause(struct sync_det *d, const struct mmn_violation *v, char *buf, size_t len)
+{
+	const struct det_free *f;
+
+	buf[0] = '\0';
+	if (v->kind != MMN_VIOL_USE_AFTER_FREE && v->kind != MMN_VIOL_STALE_TRANSLATION)
+		return;
+	if (!v->pfn || !(f = mmn__det_free_of(d, v->pfn)))
+		return;
+	snprintf(buf, len, "; cause: step %lu %s freed pfn %lu gen %u", f->step, f->actor, f->pfn,
+		 f->gen);
+}
+
 /* lib/check's observer: a violation is an event line of the trace (a
- * deadlock has its own line already, written by mmn__det_reschedule()). */
+ * deadlock has its own line already, written by mmn__det_reschedule()),
+ * with the address, frame and generations it concerns, and for a use of a
+ * freed frame the step that freed it. */
 void mmn__det_observe(struct mmn_sim *sim, const struct mmn_violation *v)
 {
-	char line[320];
+	struct sync_det *d = sim->sync ? sim->sync->det : NULL;
+	char line[480], at[96] = "", cause[96] = "";
+	int n = 0;
 
-	if (v->kind == MMN_VIOL_DEADLOCK)
+	if (v->kind == MMN_VIOL_DEADLOCK || !d || !d->cfg.trace)
 		return;
-	snprintf(line, sizeof(line), "%s: %s", mmn_violation_kind_name(v->kind),
-		 v->msg ? v->msg : "");
+	/* The fields of the stderr line (lib/check), in its words. */
+	if (v->addr)
+		n = snprintf(at, sizeof(at), " [addr 0x%lx", v->addr);
+	if (v->pfn || v->gen_used || v->gen_now)
+		n += snprintf(at + n, sizeof(at) - (size_t)n, "%spfn %lu gen %u->%u",
+			      n ? ", " : " [", v->pfn, v->gen_used, v->gen_now);
+	if (n)
+		snprintf(at + n, sizeof(at) - (size_t)n, "]");
+	pthread_mutex_lock(&d->m);
+	det_cause(d, v, cause, sizeof(cause));
+	pthread_mutex_unlock(&d->m);
+	snprintf(line, sizeof(line), "%s: %s%s%s", mmn_violation_kind_name(v->kind),
+		 v->msg ? v->msg : "", at, cause);
 	for (char *c = line; *c; c++)
 		if (*c == '\n')
 			*c = ' '; /* one trace line per event */

@@ -59,7 +59,7 @@ if [ -e "$bin/sim/mmnsim" ]; then
 		{ ldd "$prefix/bin/mmnsim"; fail "the installed mmnsim does not load libmmnsim.so from $prefix"; }
 	step "mmnsim.1 names every command and option of mmnsim --help"
 	for w in $("$prefix/bin/mmnsim" --help | grep -o -- '--[a-z][a-z-]*' | sort -u) \
-		list run explore replay shrink merge help; do
+		list run explore replay shrink merge trace help; do
 		case $w in
 		--*) pat="^\.O\{0,1\}p\{0,1\} *Fl -${w#--}\b\|Fl -${w#--}\b" ;;
 		*) pat="^\.Cm $w\b" ;;

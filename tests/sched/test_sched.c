@@ -1267,7 +1267,7 @@ static void test_trace_chrome_refuses_bad_steps_and_addresses(void **state)
 			 0);
 	assert_non_null(strstr(out, "\"name\":\"lock kvm vcpu tlb#2\""));
 	assert_non_null(strstr(out, "\"addr\":\"0x0\""));
-	assert_non_null(strstr(out, "\"ts\":2,"));
+	assert_non_null(strstr(out, "\"ts\":2.000,"));
 	assert_int_equal(chrome_of("18446744073709551615 t1 outcome ok\n", out, sizeof(out)), 0);
 	/* the wrong ones (issue 11) */
 	assert_int_equal(chrome_of("     1 t1       lock             lock_A#3 0xZZ -> t1\n", out,
