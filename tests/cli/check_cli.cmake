@@ -1,12 +1,12 @@
 # cmake -DEXE=<mmnsim> -DARGS=a|b|c -DRC=<expected exit status>
 #       [-DSTDOUT=s1|s2] [-DSTDERR=s1|s2] [-DERR_LINES=n]
-#       [-DJSON=ON] [-DJSON_EQ=path.to.key=value|...] -P check_cli.cmake
+#       [-DJSON=ON] [-DJSON_EQ=path.to.key=value|...] [-DTIMEOUT=s] -P check_cli.cmake
 # Runs EXE with ARGS ('|'-separated; empty: no argument) and checks its exit
 # status, that stdout and stderr contain every STDOUT / STDERR substring
 # (literal, case-sensitive), that stderr has exactly ERR_LINES lines, and,
 # with JSON=ON, that stdout parses as one JSON object (CMake's string(JSON))
 # whose members at the '.'-separated paths of JSON_EQ have the given values
-# (CMake reads JSON true/false as ON/OFF).
+# (CMake reads JSON true/false as ON/OFF). EXE gets TIMEOUT seconds (default 100).
 cmake_minimum_required(VERSION 3.25)
 foreach(v EXE RC)
   if(NOT DEFINED ${v})
@@ -14,9 +14,12 @@ foreach(v EXE RC)
   endif()
 endforeach()
 
+if(NOT DEFINED TIMEOUT)
+  set(TIMEOUT 100)
+endif()
 string(REPLACE "|" ";" args "${ARGS}")
 execute_process(COMMAND "${EXE}" ${args}
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 100)
+  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT ${TIMEOUT})
 set(cmd "mmnsim ${args}")
 string(REPLACE ";" " " cmd "${cmd}")
 set(failed "")
