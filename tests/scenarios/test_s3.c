@@ -9,7 +9,7 @@
  * in 4.13 with ptep_clear_flush_notify(), none in 6.6+ with the flush inside
  * the CPU flush); right = ksm_secflush_at_end=false. EXPLORE finds it with
  * PCT under each 4.15-6.5 profile and never under 6.6+ (the 100,000-schedule
- * run is test_s3_long, label long); a found schedule replays.
+ * run is test_fixed_long, label long); a found schedule replays.
  */
 #include <errno.h>
 #include <setjmp.h>
