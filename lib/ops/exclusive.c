@@ -247,7 +247,7 @@ static int devx_range_one(struct mmn_mm *mm, unsigned long addr, void *owner, un
 	return 0;
 }
 
-int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner,
+static int make_device_exclusive_do(struct mmn_mm *mm, unsigned long addr, void *owner,
 			      unsigned long *pfn)
 {
 	int err = -EAGAIN;
@@ -269,6 +269,19 @@ int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner
 		err = -EBUSY;
 	if (!err)
 		mmn__op_stat_call(mm->sim, MMN_OP_EXCLUSIVE);
+	return err;
+}
+
+/* The span of the trace around make_device_exclusive (docs/exploration.md). */
+int mmn_make_device_exclusive(struct mmn_mm *mm, unsigned long addr, void *owner,
+			      unsigned long *pfn)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "make_device_exclusive", addr, addr + MMN_PAGE_SIZE, NULL);
+	err = make_device_exclusive_do(mm, addr, owner, pfn);
+	mmn_sched_span_end(sim, "make_device_exclusive");
 	return err;
 }
 

@@ -440,7 +440,7 @@ static int copy_page_range(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
 	return err;
 }
 
-int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
+static int fork_do(struct mmn_mm *parent, struct mmn_mm **childp)
 {
 	struct fork_stable stable = { NULL, 0, 0 };
 	struct mmn_mm *child;
@@ -495,6 +495,18 @@ int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
 	*childp = child;
 	mmn__op_stat_call(sim, MMN_OP_FORK);
 	return 0;
+}
+
+/* The span of the trace around fork (docs/exploration.md). */
+int mmn_fork(struct mmn_mm *parent, struct mmn_mm **childp)
+{
+	struct mmn_sim *sim = parent ? parent->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "dup_mmap", 0, 0, NULL);
+	err = fork_do(parent, childp);
+	mmn_sched_span_end(sim, "dup_mmap");
+	return err;
 }
 
 /* mmput(): the last user runs exit_mmap(), then drops the users' mm_count. */

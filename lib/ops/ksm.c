@@ -175,7 +175,7 @@ static void ksm_release(struct mmn_sim *sim, struct ksm_page *k, bool locked)
 	mmn_put_page(sim, k->pfn);
 }
 
-int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, unsigned long b)
+static int ksm_merge_do(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, unsigned long b)
 {
 	struct ksm_page ka = { .mm = mm_a, .addr = a }, kb = { .mm = mm_b, .addr = b };
 	struct mmn_sim *sim;
@@ -266,5 +266,17 @@ int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, uns
 out_b:
 	ksm_release(sim, &ka, false);
 	ksm_release(sim, &kb, false);
+	return err;
+}
+
+/* The span of the trace around ksm_merge (docs/exploration.md). */
+int mmn_ksm_merge(struct mmn_mm *mm_a, unsigned long a, struct mmn_mm *mm_b, unsigned long b)
+{
+	struct mmn_sim *sim = mm_a ? mm_a->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "try_to_merge_one_page", b, b + MMN_PAGE_SIZE, NULL);
+	err = ksm_merge_do(mm_a, a, mm_b, b);
+	mmn_sched_span_end(sim, "try_to_merge_one_page");
 	return err;
 }

@@ -526,7 +526,7 @@ static int mvma_check(struct mmn_mm *mm, unsigned long start, unsigned long end,
 	return 0;
 }
 
-int mmn_migrate_vma_to_device(struct mmn_mm *mm, unsigned long start, unsigned long end,
+static int migrate_vma_to_device_do(struct mmn_mm *mm, unsigned long start, unsigned long end,
 			      struct mmn_dev_pagemap *pgmap, unsigned long *dev_pfns)
 {
 	struct mmn_vma *vma;
@@ -540,7 +540,20 @@ int mmn_migrate_vma_to_device(struct mmn_mm *mm, unsigned long start, unsigned l
 	return err == -ENOMEM ? 0 : err;
 }
 
-int mmn_migrate_vma_to_ram(struct mmn_mm *mm, unsigned long start, unsigned long end,
+/* The span of the trace around migrate_vma_to_device (docs/exploration.md). */
+int mmn_migrate_vma_to_device(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			      struct mmn_dev_pagemap *pgmap, unsigned long *dev_pfns)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "migrate_vma_to_device", start, end, NULL);
+	err = migrate_vma_to_device_do(mm, start, end, pgmap, dev_pfns);
+	mmn_sched_span_end(sim, "migrate_vma_to_device");
+	return err;
+}
+
+static int migrate_vma_to_ram_do(struct mmn_mm *mm, unsigned long start, unsigned long end,
 			   struct mmn_dev_pagemap *pgmap, unsigned long *pfns)
 {
 	struct mmn_vma *vma;
@@ -550,5 +563,18 @@ int mmn_migrate_vma_to_ram(struct mmn_mm *mm, unsigned long start, unsigned long
 		return err;
 	err = mmn__mvma_run(mm, vma, start, end, pgmap, false, 0, pfns);
 	mmn_mmap_read_unlock(mm);
+	return err;
+}
+
+/* The span of the trace around migrate_vma_to_ram (docs/exploration.md). */
+int mmn_migrate_vma_to_ram(struct mmn_mm *mm, unsigned long start, unsigned long end,
+			   struct mmn_dev_pagemap *pgmap, unsigned long *pfns)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "migrate_vma_to_ram", start, end, NULL);
+	err = migrate_vma_to_ram_do(mm, start, end, pgmap, pfns);
+	mmn_sched_span_end(sim, "migrate_vma_to_ram");
 	return err;
 }

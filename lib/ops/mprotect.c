@@ -378,7 +378,7 @@ static int mprotect_do(struct mmn_mm *mm, unsigned long addr, unsigned long len,
  * that are not migratable or not accessible are skipped; the model keeps
  * private anonymous, non-hugetlb, accessible ones.
  */
-int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long len)
+static int change_prot_numa_do(struct mmn_mm *mm, unsigned long addr, unsigned long len)
 {
 	struct cp_walk c = { .op = MMN_OP_NUMA_HINT, .numa = true };
 	unsigned long end;
@@ -412,6 +412,18 @@ int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long le
 	mmn__op_stat_call(mm->sim, MMN_OP_NUMA_HINT);
 	mmn__op_stat_pages(mm->sim, MMN_OP_NUMA_HINT, c.changed, c.unchanged);
 	return 0;
+}
+
+/* The span of the trace around change_prot_numa (docs/exploration.md). */
+int mmn_change_prot_numa(struct mmn_mm *mm, unsigned long addr, unsigned long len)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "change_prot_numa", addr, addr + len, NULL);
+	err = change_prot_numa_do(mm, addr, len);
+	mmn_sched_span_end(sim, "change_prot_numa");
+	return err;
 }
 
 /* The span of the trace around mprotect (docs/exploration.md). */

@@ -170,7 +170,7 @@ static int move_vma(struct mmn_mm *mm, const struct mmn_vma *tmpl, unsigned long
 	return mmn_do_munmap(mm, old, old + old_len);
 }
 
-int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long old_len,
+static int mremap_do(struct mmn_mm *mm, unsigned long old_addr, unsigned long old_len,
 	       unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out_addr)
 {
 	unsigned long old_end, moved = 0, result = old_addr;
@@ -259,4 +259,17 @@ out:
 	if (out_addr)
 		*out_addr = result;
 	return 0;
+}
+
+/* The span of the trace around mremap (docs/exploration.md). */
+int mmn_mremap(struct mmn_mm *mm, unsigned long old_addr, unsigned long old_len,
+	       unsigned long new_len, int flags, unsigned long new_addr, unsigned long *out_addr)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "mremap", old_addr, old_addr + old_len, NULL);
+	err = mremap_do(mm, old_addr, old_len, new_len, flags, new_addr, out_addr);
+	mmn_sched_span_end(sim, "mremap");
+	return err;
 }

@@ -87,7 +87,7 @@ static void sd_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 	mmn_spin_unlock(&pt->ptl);
 }
 
-int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
+static int clear_refs_soft_dirty_do(struct mmn_mm *mm)
 {
 	struct sd_walk s = { .changed = 0 };
 	struct mmn_notifier_range range;
@@ -114,4 +114,16 @@ int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
 	mmn__op_stat_call(mm->sim, MMN_OP_SOFT_DIRTY);
 	mmn__op_stat_pages(mm->sim, MMN_OP_SOFT_DIRTY, s.changed, s.unchanged);
 	return 0;
+}
+
+/* The span of the trace around clear_refs_soft_dirty (docs/exploration.md). */
+int mmn_clear_refs_soft_dirty(struct mmn_mm *mm)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "clear_refs_write", 0, 0, NULL);
+	err = clear_refs_soft_dirty_do(mm);
+	mmn_sched_span_end(sim, "clear_refs_write");
+	return err;
 }

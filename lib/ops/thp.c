@@ -145,7 +145,7 @@ int mmn__split_huge_boundary(struct mmn_mm *mm, unsigned long addr)
 	return mmn__split_huge_pmd(mm, addr);
 }
 
-int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
+static int split_huge_pmd_do(struct mmn_mm *mm, unsigned long addr)
 {
 	struct mmn_vma *vma;
 	int err;
@@ -163,6 +163,18 @@ int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
 	else
 		err = split_huge_pmd(mm, addr & MMN_PMD_MASK);
 	mmn_mmap_read_unlock(mm);
+	return err;
+}
+
+/* The span of the trace around split_huge_pmd (docs/exploration.md). */
+int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "__split_huge_pmd", addr, addr + 1, NULL);
+	err = split_huge_pmd_do(mm, addr);
+	mmn_sched_span_end(sim, "__split_huge_pmd");
 	return err;
 }
 
@@ -376,7 +388,7 @@ static int collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 	return 0;
 }
 
-int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+static int collapse_huge_page_do(struct mmn_mm *mm, unsigned long addr)
 {
 	int err;
 
@@ -387,5 +399,17 @@ int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 	mmn_mmap_write_lock(mm);
 	err = collapse_huge_page(mm, addr);
 	mmn_mmap_write_unlock(mm);
+	return err;
+}
+
+/* The span of the trace around collapse_huge_page (docs/exploration.md). */
+int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+{
+	struct mmn_sim *sim = mm ? mm->sim : NULL;
+	int err;
+
+	mmn_sched_span_begin(sim, "collapse_huge_page", addr, addr + 1, NULL);
+	err = collapse_huge_page_do(mm, addr);
+	mmn_sched_span_end(sim, "collapse_huge_page");
 	return err;
 }
