@@ -14,19 +14,17 @@
  * shard measured its own, on its own machine). The exit status is explore's:
  * 0 nothing violating, 1 violating schedules, 2 an input error.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "replay_file.h"
 
 #define MERGE_MAX_FILES 4096
-#define MERGE_MAX_BYTES (16u << 20) /* one shard's object is a few hundred bytes */
 
 /* Fields that must be equal in every shard of one exploration. */
 static const char *const same_fields[] = {
@@ -72,61 +70,45 @@ static bool merge_uint(const char *path, json_object *o, const char *name, uint6
 	return true;
 }
 
+/* One shard output, read with read_text_file() (the replay files' reader:
+ * unreadable files, directories and files over 64 MiB refused in one line). */
 static json_object *merge_read(const char *path)
 {
 	struct json_tokener *tok;
 	json_object *o = NULL;
-	struct stat sb;
+	size_t n, end;
 	char *buf;
-	FILE *f;
-	size_t n;
 
-	f = fopen(path, "r");
-	if (!f || fstat(fileno(f), &sb)) {
-		fprintf(stderr, "mmnsim: merge: cannot read %s: %s\n", path, strerror(errno));
-		if (f)
-			fclose(f);
+	buf = read_text_file(path, &n, "merge: ");
+	if (!buf)
 		return NULL;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size > (off_t)MERGE_MAX_BYTES) {
-		fprintf(stderr, "mmnsim: merge: %s: not a shard output (%s)\n", path,
-			S_ISREG(sb.st_mode) ? "over 16 MiB" : "not a regular file");
-		fclose(f);
-		return NULL;
-	}
-	buf = malloc((size_t)sb.st_size + 1);
 	tok = json_tokener_new();
-	if (buf && tok) {
-		n = fread(buf, 1, (size_t)sb.st_size, f);
-		buf[n] = '\0';
-		o = json_tokener_parse_ex(tok, buf, (int)n);
-		if (json_tokener_get_error(tok) == json_tokener_continue)
-			fprintf(stderr, "mmnsim: merge: %s: not JSON: the text ends inside a value\n",
-				path);
-		else if (json_tokener_get_error(tok) != json_tokener_success)
-			fprintf(stderr, "mmnsim: merge: %s: not JSON: %s\n", path,
-				json_tokener_error_desc(json_tokener_get_error(tok)));
-		else if (buf[strspn(buf + json_tokener_get_parse_end(tok), " \t\r\n") +
-			     json_tokener_get_parse_end(tok)])
-			fprintf(stderr, "mmnsim: merge: %s: not a shard output: text after the object\n",
-				path);
-		else if (json_object_get_type(o) != json_type_object)
-			fprintf(stderr,
-				"mmnsim: merge: %s: not a shard output: expected the object of one "
-				"'mmnsim explore SCENARIO --json' (explore all does not shard)\n",
-				path);
-		else
-			goto out;
-	} else {
+	if (!tok) {
 		fprintf(stderr, "mmnsim: merge: out of memory\n");
+		free(buf);
+		return NULL;
 	}
+	o = json_tokener_parse_ex(tok, buf, (int)n);
+	end = json_tokener_get_parse_end(tok);
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		fprintf(stderr, "mmnsim: merge: %s: not JSON: the text ends inside a value\n", path);
+	else if (json_tokener_get_error(tok) != json_tokener_success)
+		fprintf(stderr, "mmnsim: merge: %s: not JSON: %s\n", path,
+			json_tokener_error_desc(json_tokener_get_error(tok)));
+	else if (buf[end + strspn(buf + end, " \t\r\n")])
+		fprintf(stderr, "mmnsim: merge: %s: not a shard output: text after the object\n", path);
+	else if (json_object_get_type(o) != json_type_object)
+		fprintf(stderr,
+			"mmnsim: merge: %s: not a shard output: expected the object of one "
+			"'mmnsim explore SCENARIO --json' (explore all does not shard)\n",
+			path);
+	else
+		goto out;
 	json_object_put(o);
 	o = NULL;
 out:
-	if (tok)
-		json_tokener_free(tok);
+	json_tokener_free(tok);
 	free(buf);
-	fclose(f);
 	return o;
 }
 

@@ -178,32 +178,50 @@ static bool tlb_load_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 }
 
 /*
+ * The hardware page walk: the leaf entry mapping @addr (a PTE, or a PMD
+ * leaf: *@huge), or NULL when a level is not present. Atomic loads, no
+ * scheduling point; *@e is the leaf's value as read.
+ */
+static _Atomic uint64_t *tlb_walk_leaf(struct mmn_sim *sim, struct mmn_mm *mm, unsigned long addr,
+				       uint64_t *e, bool *huge)
+{
+	struct mmn_ptdesc *pt = mm->pgd;
+
+	*huge = false;
+	for (int l = MMN_LVL_PGD;; l--) {
+		_Atomic uint64_t *ep = &pt->e[mmn_pt_index(addr, l)];
+
+		*e = atomic_load_explicit(ep, memory_order_seq_cst);
+		if (!mmn_pte_present(*e))
+			return NULL;
+		if (l == MMN_LVL_PTE)
+			return ep;
+		if (l == MMN_LVL_PMD && mmn_pmd_leaf(*e)) {
+			*huge = true;
+			return ep;
+		}
+		pt = mmn_pt_child(sim, *e);
+	}
+}
+
+/*
  * The lost-write oracle's second test, for a store to a page held stable:
  * does the page table still map @addr to @pfn writable? A store through a
  * translation that predates the write-protection (a stale TLB entry: the
  * flush is still owed) finds it read-only, cleared or remapped, and its
  * value is lost. A store through a current writable mapping is not lost:
  * the stabiliser cannot complete (do_wp_page() finds the entry changed by a
- * racing reuse and drops its copy). A hardware-like walk: atomic loads, no
- * scheduling point.
+ * racing reuse and drops its copy). The walk is tlb_walk_leaf()'s.
  */
 static bool tlb_pte_maps_writable(struct mmn_sim *sim, struct mmn_mm *mm, unsigned long addr,
 				  unsigned long pfn)
 {
-	struct mmn_ptdesc *pt = mm->pgd;
 	uint64_t e;
+	bool huge;
 
-	for (int l = MMN_LVL_PGD;; l--) {
-		e = atomic_load_explicit(&pt->e[mmn_pt_index(addr, l)], memory_order_seq_cst);
-		if (!mmn_pte_present(e))
-			return false;
-		if (l == MMN_LVL_PMD && mmn_pmd_leaf(e))
-			return mmn_pte_write(e) &&
-			       mmn_pte_pfn(e) + ((addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT) == pfn;
-		if (l == MMN_LVL_PTE)
-			return mmn_pte_write(e) && mmn_pte_pfn(e) == pfn;
-		pt = mmn_pt_child(sim, e);
-	}
+	if (!tlb_walk_leaf(sim, mm, addr, &e, &huge) || !mmn_pte_write(e))
+		return false;
+	return mmn_pte_pfn(e) + (huge ? (addr & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT : 0) == pfn;
 }
 
 /* A store that hits a writable, dirty TLB entry; under c->lock so that it
@@ -246,27 +264,16 @@ static bool tlb_store_hit(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm 
 static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *mm,
 			 unsigned long addr, bool write, uint64_t *data)
 {
-	struct mmn_ptdesc *pt = mm->pgd;
-	_Atomic uint64_t *ep = NULL;
+	_Atomic uint64_t *ep;
 	struct mmn_tlb_slot *slot;
 	unsigned long pfn, vpn;
 	uint64_t e, want;
-	bool huge = false;
+	bool huge;
 	uint32_t gen;
 
-	for (int l = MMN_LVL_PGD;; l--) {
-		ep = &pt->e[mmn_pt_index(addr, l)];
-		e = atomic_load_explicit(ep, memory_order_seq_cst);
-		if (!mmn_pte_present(e))
-			return -EAGAIN;
-		if (l == MMN_LVL_PTE)
-			break;
-		if (l == MMN_LVL_PMD && mmn_pmd_leaf(e)) {
-			huge = true;
-			break;
-		}
-		pt = mmn_pt_child(sim, e);
-	}
+	ep = tlb_walk_leaf(sim, mm, addr, &e, &huge);
+	if (!ep)
+		return -EAGAIN;
 	/* Set accessed/dirty atomically against concurrent PTE updates. */
 	for (;;) {
 		if (write && !mmn_pte_write(e))
