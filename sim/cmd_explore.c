@@ -526,6 +526,16 @@ static bool row_as_claimed(const struct mmn_scenario *s, const struct mmn_scenar
  * over the schedules of each setting, wrong beside right. @meas holds two
  * stats per scenario (wrong, right); @ran says which ran.
  */
+/* Counter @name of @st in @buf, "-" when @st is NULL (its setting did not
+ * run) or has no such counter. */
+static void counter_text(const struct mmn_explore_stats *st, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "-");
+	for (int k = 0; st && k < st->nr_counters; k++)
+		if (!strcmp(st->counter_name[k], name))
+			snprintf(buf, len, "%llu", (unsigned long long)st->counters[k]);
+}
+
 static void print_measures(const struct mmn_explore_stats *meas, const bool *ran)
 {
 	bool header = false;
@@ -542,15 +552,11 @@ static void print_measures(const struct mmn_explore_stats *meas, const bool *ran
 			       "%-3s %-28s %12s %12s\n", "id", "counter", "wrong", "right");
 		header = true;
 		for (int c = 0; c < names->nr_counters; c++) {
-			char w[24] = "-", r[24] = "-";
+			char w[24], r[24];
 			const char *name = names->counter_name[c];
 
-			for (int k = 0; ran[2 * i] && k < wr->nr_counters; k++)
-				if (!strcmp(wr->counter_name[k], name))
-					snprintf(w, sizeof(w), "%llu", (unsigned long long)wr->counters[k]);
-			for (int k = 0; ran[2 * i + 1] && k < rt->nr_counters; k++)
-				if (!strcmp(rt->counter_name[k], name))
-					snprintf(r, sizeof(r), "%llu", (unsigned long long)rt->counters[k]);
+			counter_text(ran[2 * i] ? wr : NULL, name, w, sizeof(w));
+			counter_text(ran[2 * i + 1] ? rt : NULL, name, r, sizeof(r));
 			printf("%-3s %-28s %12s %12s\n", s->id, name, w, r);
 		}
 	}
