@@ -43,17 +43,7 @@ check "replay with --load exit status" 1 $?
 contains "replay with --load identical" replay-load.txt "identical to the saved trace"
 
 # 3. shrink: shorter, still violating, its replay identical.
-"$M" shrink "$replay" --json >shrink.json 2>&1
-check "shrink exit status" 1 $?
-before=$(sed -n 's/.*"choices_before": \([0-9]*\).*/\1/p' shrink.json)
-after=$(sed -n 's/.*"choices_after": \([0-9]*\).*/\1/p' shrink.json)
-[ -n "$before" ] && [ -n "$after" ] && [ "$after" -lt "$before" ]
-check "shrunk list shorter ($after < $before)" 0 $?
-shrunk=${replay%.replay.json}.shrunk.replay.json
-contains "shrunk file names the plugin" "$shrunk" "\"kind\": \"plugin\""
-"$M" replay "$shrunk" >replay2.txt 2>&1
-check "replay of the shrunk schedule" 1 $?
-contains "shrunk replay identical" replay2.txt "identical to the saved trace"
+shrink_and_replay "$M" "$replay" "plugin" "plugin"
 
 # 4. the right variant: nothing, by PCT (MMNSIM_PLUGINS this time).
 MMNSIM_PLUGINS="/nonexistent-dir-is-not-used::$W/my_plugin.so" "$M" explore gpu-mirror --quiet \

@@ -36,17 +36,7 @@ cmp -s again.txt "${replay%.replay.json}.trace.txt"
 check "written trace equals the saved one" 0 $?
 
 # 3. shrink: shorter, still violating, its replay identical.
-"$M" shrink "$replay" --json >shrink.json 2>&1
-check "shrink exit status" 1 $?
-before=$(sed -n 's/.*"choices_before": \([0-9]*\).*/\1/p' shrink.json)
-after=$(sed -n 's/.*"choices_after": \([0-9]*\).*/\1/p' shrink.json)
-[ -n "$before" ] && [ -n "$after" ] && [ "$after" -lt "$before" ]
-check "shrunk list shorter ($after < $before)" 0 $?
-shrunk=${replay%.replay.json}.shrunk.replay.json
-contains "shrunk file names the scenario file" "$shrunk" "\"kind\": \"scenario-file\""
-"$M" replay "$shrunk" >replay2.txt 2>&1
-check "replay of the shrunk schedule" 1 $?
-contains "shrunk replay identical" replay2.txt "identical to the saved trace"
+shrink_and_replay "$M" "$replay" "scenario file" "scenario-file"
 
 # 4. the right setting: nothing, by PCT; run runs one schedule.
 "$M" explore race.yaml --runs 1000 --quiet --out out >right.txt 2>&1
