@@ -25,6 +25,7 @@
 #include <mmnsim/tlb.h>
 #include <mmnsim/fault.h>
 #include <mmnsim/mmu_notifier.h>
+#include <mmnsim/corepath.h>
 #include <mmnsim/ops.h>
 #include <mmnsim/device.h>
 #include <mmnsim/file.h>
