@@ -524,6 +524,38 @@ MMN_API int mmn_split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
  */
 MMN_API int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr);
 
+/**
+ * mmn_collapse_pte_mapped_thp() - khugepaged's retraction of the PTE table
+ * of a shmem/file range (mm/khugepaged.c collapse_pte_mapped_thp(), 5.4+,
+ * and retract_page_tables(), 4.8+): the PTE table mapping the 2 MiB range
+ * around @p addr of a shared file or shmem mapping is taken out and freed so
+ * that the range can be mapped by a PMD. Under mmap_lock and i_mmap_rwsem
+ * for write:
+ *
+ *   PTL: every present PTE must map the page cached at its index →
+ *   [S(CLEAR, the 2 MiB range)] → PTL: rmap -1 per PTE (a dirty bit moves
+ *   to the page) → pmd L, pmdp_collapse_flush() (F1; F2 inside it in 6.6+)
+ *   → U → [E] → the table freed, the mappings' references dropped (the
+ *   pages stay cached).
+ *
+ * The bracket is the profile knob file_collapse_notify: 6.1+ (commit
+ * f268f6cf875f, "mm/khugepaged: invoke MMU notifiers in shmem/file
+ * collapse paths"); the 4.12-5.14 profiles retract with no notification, so
+ * a secondary MMU (KVM, an IOMMU before 6.6) keeps translations of pages
+ * the primary no longer maps there. The model's page cache holds no huge
+ * pages: the copy into one (collapse_file()) is not modelled, and the next
+ * fault maps the pages by PTE again (the kernel: by a PMD).
+ * @param mm    the address space
+ * @param addr  any address of the 2 MiB range
+ * @return 0 (also when no PTE table is there, or a PMD leaf maps the range);
+ *         -EINVAL for a NULL or torn-down @p mm, a VMA that is not a shared
+ *         file or shmem mapping (hugetlb included) covering the whole
+ *         range, or a range whose file index is not 2 MiB aligned; -EFAULT
+ *         for an address outside user space; -EAGAIN when a PTE maps
+ *         something else than the cached page of its index (nothing done).
+ */
+MMN_API int mmn_collapse_pte_mapped_thp(struct mmn_mm *mm, unsigned long addr);
+
 #ifdef __cplusplus
 }
 #endif

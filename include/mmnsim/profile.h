@@ -188,6 +188,14 @@ struct mmn_profile {
 	 *  hugetlb_vm_op_split() → hugetlb_unshare_pmds(); 6.19 hugetlb_split()).
 	 *  false (5.14): the table stays shared across the new VMA edge. */
 	bool hugetlb_split_unshares;
+	/** khugepaged's retraction of a shmem/file range's PTE table
+	 *  (collapse_pte_mapped_thp(), retract_page_tables() in
+	 *  mm/khugepaged.c) brackets pmdp_collapse_flush() with a CLEAR
+	 *  start/end over the 2 MiB range: commit f268f6cf875f ("mm/khugepaged:
+	 *  invoke MMU notifiers in shmem/file collapse paths"), in 6.1 (and the
+	 *  4.19, 5.4, 5.10, 5.15 stable trees). false (4.12-5.14 as released):
+	 *  the table goes with no notification (mmn_collapse_pte_mapped_thp()). */
+	bool file_collapse_notify;
 };
 
 /**

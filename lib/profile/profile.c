@@ -113,6 +113,7 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
+		.file_collapse_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -135,6 +136,7 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
+		.file_collapse_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -156,6 +158,7 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
+		.file_collapse_notify = true,
 		ERA_COMMON,
 	},
 	{
@@ -178,6 +181,7 @@ static const struct mmn_profile profiles[] = {
 		.mprotect_start_per_p4d = true,
 		.migrate_batch_flush = true,
 		.hugetlb_split_unshares = true,
+		.file_collapse_notify = true,
 		ERA_COMMON,
 	},
 };
@@ -236,6 +240,7 @@ static const struct knob {
 	K(exclusive_via_rmap, KNOB_BOOL),
 	K(hugetlb_unmap_nested_notify, KNOB_BOOL),
 	K(hugetlb_split_unshares, KNOB_BOOL),
+	K(file_collapse_notify, KNOB_BOOL),
 #undef KU
 #undef K
 };
