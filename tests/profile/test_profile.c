@@ -54,6 +54,9 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("latest")->exclusive_restore_clear);
 	assert_false(mmn_profile_by_name("6.10")->oom_reap_clear);
 	assert_true(mmn_profile_by_name("5.2")->numa_map_before_migrate);
+	/* mm/khugepaged.c: f268f6cf875f (6.1) brackets the table retraction. */
+	assert_false(mmn_profile_by_name("5.14")->file_collapse_notify);
+	assert_true(mmn_profile_by_name("6.5")->file_collapse_notify);
 	assert_false(mmn_profile_by_name("5.14")->numa_map_before_migrate);
 	/* 6.19 mm/oom_kill.c __oom_reap_task_mm(): MMU_NOTIFY_UNMAP. */
 	assert_false(mmn_profile_by_name("latest")->oom_reap_clear);
