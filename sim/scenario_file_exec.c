@@ -146,6 +146,8 @@ static int op_mm(struct sf_ctx *c, struct mmn_mm *mm, const struct sfile_op *o)
 		return mmn_split_huge_pmd(mm, o->addr);
 	case SF_COLLAPSE_HUGE_PAGE:
 		return mmn_collapse_huge_page(mm, o->addr);
+	case SF_COLLAPSE_PTE_MAPPED_THP:
+		return mmn_collapse_pte_mapped_thp(mm, o->addr);
 	case SF_CHANGE_PROT_NUMA:
 		return mmn_change_prot_numa(mm, o->addr, o->length);
 	case SF_CLEAR_REFS_SOFT_DIRTY:

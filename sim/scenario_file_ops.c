@@ -56,6 +56,7 @@ static const struct {
 	[SF_MIGRATE_VMA_TO_DEVICE] = { "migrate_vma_to_device", F(ADDR) | F(LENGTH) | F(DEVICE), F(MM) },
 	[SF_MIGRATE_VMA_TO_RAM] = { "migrate_vma_to_ram", F(ADDR) | F(LENGTH) | F(DEVICE), F(MM) },
 	[SF_MAKE_DEVICE_EXCLUSIVE] = { "make_device_exclusive", F(ADDR), F(DEVICE) | F(MM) },
+	[SF_COLLAPSE_PTE_MAPPED_THP] = { "collapse_pte_mapped_thp", F(ADDR), F(MM) },
 };
 
 static const char *const advice_names[] = { "dontneed", "free", "hugepage", "nohugepage", NULL };
