@@ -86,7 +86,8 @@ struct mmn_pte_slot {
  * Locking: the caller holds @p mm's mmap_lock (read or write), which keeps
  * page tables from being freed (the kernel also allows an rmap lock; the
  * model asks for the mmap_lock). Not holding it is reported as
- * MMN_VIOL_PROTOCOL (lockdep) and refused.
+ * MMN_VIOL_PROTOCOL and refused (with lockdep off, only an mmap_lock nobody
+ * holds is refused, unreported).
  * @param mm    the address space
  * @param addr  a page-aligned user address
  * @param slot  receives the slot, locked

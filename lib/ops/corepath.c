@@ -27,13 +27,18 @@ static struct mmn_ptdesc *slot_pt(const struct mmn_pte_slot *slot)
 static int cp_map(struct mmn_mm *mm, unsigned long addr, struct mmn_pte_slot *slot)
 {
 	struct mmn_ptdesc *pt;
+	int held;
 
 	if (!slot || mmn__mm_dead(mm) || addr & ~MMN_PAGE_MASK)
 		return -EINVAL;
 	if (addr >= MMN_TASK_SIZE)
 		return -EFAULT;
-	mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
-	if (!mmn_rwsem_is_locked(&mm->mmap_lock))
+	held = mmn_lockdep_is_held(&mm->mmap_lock);
+	if (!held) { /* lockdep knows this caller does not hold it */
+		mmn__lockdep_assert_held(&mm->mmap_lock, "mmap_lock");
+		return -EINVAL;
+	}
+	if (held < 0 && !mmn_rwsem_is_locked(&mm->mmap_lock)) /* lockdep off: nobody holds it */
 		return -EINVAL;
 	pt = mmn_pt_walk(mm, addr, MMN_LVL_PTE);
 	if (!pt)

@@ -77,6 +77,34 @@ static void test_map_lock_refuses_bad_arguments_and_a_missing_mmap_lock(void **s
 	fx_fini(&f);
 }
 
+static void test_map_lock_without_lockdep_refuses_an_unheld_mmap_lock_quietly(void **state)
+{
+	struct mmn_sim_config cfg;
+	struct mmn_pte_slot s;
+	struct mmn_sim *sim;
+	struct mmn_mm *mm;
+	unsigned long addr;
+
+	(void)state;
+	mmn_sim_config_init(&cfg);
+	cfg.nr_frames = 64;
+	cfg.lockdep = false;
+	sim = mmn_sim_create(&cfg);
+	assert_non_null(sim);
+	mm = mmn_mm_create(sim);
+	assert_int_equal(mmn_mmap(mm, 0, PG, MMN_PROT_READ | MMN_PROT_WRITE,
+				  MMN_MAP_PRIVATE | MMN_MAP_ANONYMOUS, &addr), 0);
+	assert_int_equal(mmn_cpu_write(mm, 0, addr, 1), 0);
+	assert_int_equal(mmn_pte_offset_map_lock(mm, addr, &s), -EINVAL);
+	mmn_mmap_read_lock(mm);
+	assert_int_equal(mmn_pte_offset_map_lock(mm, addr, &s), 0);
+	assert_int_equal(mmn_pte_unmap_unlock(&s), 0);
+	mmn_mmap_read_unlock(mm);
+	assert_int_equal(mmn_check_total(sim), 0);
+	mmn_mm_put(mm);
+	mmn_sim_destroy(sim);
+}
+
 static void test_entry_change_without_the_ptl_is_reported_and_refused(void **state)
 {
 	struct fx f;
@@ -292,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_map_lock_refuses_bad_arguments_and_a_missing_mmap_lock),
+		cmocka_unit_test(test_map_lock_without_lockdep_refuses_an_unheld_mmap_lock_quietly),
 		cmocka_unit_test(test_entry_change_without_the_ptl_is_reported_and_refused),
 		cmocka_unit_test(test_set_pte_at_refuses_a_used_slot_a_huge_entry_and_a_bad_frame),
 		cmocka_unit_test(test_folio_misuse_is_reported),
