@@ -139,10 +139,12 @@ static const struct mmn_scenario_def zap_race = { /* variants: "right" and "wron
 	.setup = race_setup, .actors = race_actors, .teardown = race_teardown,
 };
 
+/* The first violating schedule: the guest's use-after-free is the find. */
 static bool print_first(const struct mmn_explore_found *f, void *arg)
 {
-	(void)arg;
-	printf("  found at schedule %lu: %s\n", f->index, f->result->note);
+	*(unsigned long *)arg += f->result->by_kind[MMN_VIOL_USE_AFTER_FREE];
+	printf("  found at schedule %lu: %s; use-after-free %lu\n", f->index, f->result->note,
+	       f->result->by_kind[MMN_VIOL_USE_AFTER_FREE]);
 	return false; /* stop at the first */
 }
 
@@ -150,11 +152,12 @@ int main(int argc, char **argv) /* argv[1]: schedules per exploration (1000) */
 {
 	struct mmn_explore_config c;
 	struct mmn_explore_stats st;
+	unsigned long uaf = 0;
 	int ok = !mmn_scenario_register(&zap_race);
 
 	mmn_explore_config_init(&c);
 	c.runs = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
-	c.found = print_first;
+	c.found = print_first, c.arg = &uaf;
 	for (int i = 0; ok && i < 4; i++) { /* right: PCT, exhaustive; wrong: PCT, exhaustive */
 		struct mmn_scenario_params p = { .variant_name = i < 2 ? "right" : "wrong" };
 
@@ -163,5 +166,5 @@ int main(int argc, char **argv) /* argv[1]: schedules per exploration (1000) */
 		printf("%s %-10s %4lu schedules, %lu violating\n", p.variant_name,
 		       mmn_explore_strategy_name(c.strategy), st.schedules, st.violating);
 	}
-	return ok ? 0 : 1;
+	return ok && uaf ? 0 : 1;
 }
