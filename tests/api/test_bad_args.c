@@ -880,6 +880,19 @@ static void test_torn_down_mm_refused(void **state)
 	ERR(mmn_ksm_merge(mm, BASE, mm, BASE + PG), EINVAL);
 	ERR(mmn_split_huge_pmd(mm, BASE), EINVAL);
 	ERR(mmn_collapse_huge_page(mm, BASE), EINVAL);
+	ERR(mmn_collapse_pte_mapped_thp(mm, BASE), EINVAL);
+	{
+		struct mmn_notifier_range r;
+		struct mmn_pte_slot s;
+
+		ERR(mmn_pte_offset_map_lock(mm, BASE, &s), EINVAL);
+		ERR(mmn_pte_offset_map_nolock(mm, BASE, &s), EINVAL);
+		ERR(mmn_corepath_range_init(&r, MMN_NOTIFY_CLEAR, mm, BASE, BASE + PG, NULL), EINVAL);
+		r = (struct mmn_notifier_range){ .mm = mm, .start = BASE, .end = BASE + PG };
+		ERR(mmn_corepath_range_start(&r), EINVAL);
+		ERR(mmn_corepath_range_end(&r), EINVAL);
+		ERR(mmn_corepath_range_only_end(&r), EINVAL);
+	}
 	ERR(mmn_make_device_exclusive(mm, BASE, NULL, &pfn), EINVAL);
 	ERR(mmn_notifier_register(&sub, mm), EINVAL);
 	ERR(mmn_interval_notifier_insert(&isub, mm, BASE, PG, &iops), EINVAL);
@@ -903,6 +916,69 @@ static void test_torn_down_mm_refused(void **state)
 	VIOL(mmn_mm_put(mm), MMN_VIOL_ACCOUNTING);
 	RET(mmn_mm_users(mm), 0);
 	OK(mmn_mmdrop(mm));  /* the grab's reference: frees it, silently */
+}
+
+/* corepath.h: NULL, misaligned, out of range, a slot in the wrong state;
+ * the kernel-bug misuses reported (PTL, folio lock, mapcount). */
+static void test_corepath_bad_args(void **state)
+{
+	struct fx *f = *state;
+	struct mmn_notifier_range r;
+	struct mmn_pte_slot s = { 0 };
+	unsigned long pfn;
+	mmn_pte_t e;
+
+	map_base(f, 1);
+	ERR(mmn_pte_offset_map_lock(NULL, BASE, &s), EINVAL);
+	ERR(mmn_pte_offset_map_lock(f->mm, BASE, NULL), EINVAL);
+	ERR(mmn_pte_offset_map_nolock(f->mm, BASE + 1, &s), EINVAL);
+	ERRV(mmn_pte_offset_map_lock(f->mm, BASE, &s), EINVAL, MMN_VIOL_PROTOCOL); /* no mmap_lock */
+	mmn_mmap_read_lock(f->mm);
+	ERR(mmn_pte_offset_map_lock(f->mm, ~0UL & MMN_PAGE_MASK, &s), EFAULT);
+	ERR(mmn_pte_offset_map_lock(f->mm, 1UL << 40, &s), ENOENT);
+	ERR(mmn_pte_lock(NULL), EINVAL);
+	ERR(mmn_pte_unmap_unlock(NULL), EINVAL);
+	ERR(mmn_pte_unmap(NULL), EINVAL);
+	ERR(mmn_ptep_get(NULL, &e), EINVAL);
+	ERR(mmn_ptep_get(&s, &e), EINVAL); /* not mapped */
+	ERR(mmn_ptep_get_and_clear(NULL, &e), EINVAL);
+	ERR(mmn_set_pte_at(NULL, 0), EINVAL);
+	ERR(mmn_ptep_clear_flush(NULL, &e), EINVAL);
+	ERR(mmn_ptep_clear_flush_notify(NULL, &e), EINVAL);
+	ERR(mmn_set_pte_at_notify(NULL, 0), EINVAL);
+	RET(mmn_pte_offset_map_nolock(f->mm, BASE, &s), 0);
+	RET(mmn_ptep_get(&s, NULL) == -EINVAL, 1);
+	ERRV(mmn_ptep_clear_flush(&s, &e), EINVAL, MMN_VIOL_PROTOCOL); /* PTL not held */
+	ERRV(mmn_set_pte_at_notify(&s, 0), EINVAL, MMN_VIOL_PROTOCOL);
+	RET(mmn_pte_lock(&s), 0);
+	RET(mmn_ptep_get(&s, &e), 0);
+	ERR(mmn_set_pte_at(&s, e), EBUSY);
+	ERR(mmn_set_pte_at(&s, mmn_mk_pte(~0UL >> 13, 0)), EINVAL);
+	RET(mmn_pte_unmap_unlock(&s), 0);
+	mmn_mmap_read_unlock(f->mm);
+	ERR(mmn_folio_lock(NULL, 1), EINVAL);
+	ERR(mmn_folio_lock(f->sim, ~0UL), EINVAL);
+	ERR(mmn_folio_trylock(f->sim, MMN_ZERO_PFN), EINVAL);
+	ERR(mmn_folio_unlock(f->sim, ~0UL), EINVAL);
+	ERR(mmn_folio_add_rmap_pte(NULL, 1), EINVAL);
+	ERR(mmn_folio_remove_rmap_pte(f->sim, ~0UL), EINVAL);
+	pfn = mmn_alloc_page(f->sim, 0);
+	ERRV(mmn_folio_unlock(f->sim, pfn), EINVAL, MMN_VIOL_PROTOCOL);
+	ERRV(mmn_folio_remove_rmap_pte(f->sim, pfn), EINVAL, MMN_VIOL_ACCOUNTING);
+	RET(mmn_put_page(f->sim, pfn), 0);
+	ERR(mmn_folio_lock(f->sim, pfn), ENOENT);
+	ERR(mmn_corepath_range_init(NULL, MMN_NOTIFY_CLEAR, f->mm, BASE, BASE + PG, NULL), EINVAL);
+	ERR(mmn_corepath_range_init(&r, MMN_NOTIFY_CLEAR, f->mm, BASE, BASE, NULL), EINVAL);
+	ERR(mmn_corepath_range_init(&r, MMN_NOTIFY_CLEAR, f->mm, BASE + 1, BASE + PG, NULL), EINVAL);
+	ERR(mmn_corepath_range_init(&r, MMN_NOTIFY_NR_EVENTS, f->mm, BASE, BASE + PG, NULL), EINVAL);
+	ERR(mmn_corepath_range_init(&r, MMN_NOTIFY_CLEAR, f->mm, BASE, MMN_TASK_SIZE + PG, NULL),
+	    EINVAL);
+	ERR(mmn_corepath_range_start(NULL), EINVAL);
+	ERR(mmn_corepath_range_end(NULL), EINVAL);
+	ERR(mmn_corepath_range_only_end(NULL), EINVAL);
+	ERR(mmn_collapse_pte_mapped_thp(NULL, BASE), EINVAL);
+	ERR(mmn_collapse_pte_mapped_thp(f->mm, MMN_TASK_SIZE), EFAULT);
+	ERR(mmn_collapse_pte_mapped_thp(f->mm, BASE), EINVAL); /* private anonymous */
 }
 
 static void test_mm_refcount_misuse_reported(void **state)
@@ -1233,6 +1309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_addresses_and_cpus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interval_notifier_ranges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enums_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corepath_bad_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pfns_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torn_down_mm_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mm_refcount_misuse_reported, setup, teardown),
