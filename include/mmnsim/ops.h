@@ -542,7 +542,10 @@ MMN_API int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr);
  * f268f6cf875f, "mm/khugepaged: invoke MMU notifiers in shmem/file
  * collapse paths"); the 4.12-5.14 profiles retract with no notification, so
  * a secondary MMU (KVM, an IOMMU before 6.6) keeps translations of pages
- * the primary no longer maps there. The model's page cache holds no huge
+ * the primary no longer maps there. Before 5.4 only collapse_file()'s
+ * retract_page_tables() existed, and it retracted empty tables; the 4.12
+ * and 4.15 profiles still run this function, with those kernels' missing
+ * bracket. The model's page cache holds no huge
  * pages: the copy into one (collapse_file()) is not modelled, and the next
  * fault maps the pages by PTE again (the kernel: by a PMD).
  * @param mm    the address space
