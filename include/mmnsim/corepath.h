@@ -92,7 +92,8 @@ struct mmn_pte_slot {
  * @param addr  a page-aligned user address
  * @param slot  receives the slot, locked
  * @return 0 (PTL held); -EINVAL for NULL, a torn-down @p mm, a misaligned
- *         @p addr, or an mmap_lock nobody holds; -EFAULT for an address
+ *         @p addr, or an mmap_lock the caller does not hold (as lockdep
+ *         knows; with lockdep off: nobody holds); -EFAULT for an address
  *         outside user space; -ENOENT when no PTE table covers @p addr (an
  *         upper level is none, or a 2 MiB PMD leaf maps it: split it first).
  */
