@@ -132,6 +132,7 @@ static long iommu_stale_after_retraction(const char *profile)
 	struct mmn_mm *mm;
 	struct mmn_file *file;
 	struct mmn_iommu *io;
+	struct capture cap;
 	unsigned long got;
 	int pasid;
 	long stale;
@@ -142,6 +143,7 @@ static long iommu_stale_after_retraction(const char *profile)
 	cfg.profile = profile;
 	sim = mmn_sim_create(&cfg);
 	assert_non_null(sim);
+	capture_install(sim, &cap);
 	mm = mmn_mm_create(sim);
 	file = mmn_file_create(sim, MMN_PMD_SIZE);
 	assert_int_equal(mmn_mmap_file(mm, BASE, MMN_PMD_SIZE, MMN_PROT_READ | MMN_PROT_WRITE,
