@@ -330,8 +330,8 @@ static const double sens_factors[] = { 0.1, 0.3, 1, 3, 10 };
 #define NR_SC 3
 #define NR_SF 5
 
-/* "a<b<c" of the designs sorted by @ns (ties keep the table's order); an
- * unsafe design carries a '!'. */
+/* "a < b < c" of the designs sorted by @ns (ties keep the table's order);
+ * a design with cells found unsafe carries "!" and their number. */
 static void ranking(const double *ns, const int *unsafe, char *buf, size_t len)
 {
 	int idx[NR_DESIGNS];
@@ -350,10 +350,11 @@ static void ranking(const double *ns, const int *unsafe, char *buf, size_t len)
 	for (int i = 0; i < NR_DESIGNS && off < len; i++) {
 		int d = idx[i];
 
-		off += (size_t)snprintf(buf + off, len - off, "%s%s/%s%s", i ? " < " : "",
+		off += (size_t)snprintf(buf + off, len - off, "%s%s/%s", i ? " < " : "",
 					sens_designs[d][1] == OG_SVA ? "sva" : "amdv2",
-					og_order_name((enum og_order)sens_designs[d][0]),
-					unsafe[d] ? "!" : "");
+					og_order_name((enum og_order)sens_designs[d][0]));
+		if (unsafe[d] && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "!%d", unsafe[d]);
 	}
 }
 
@@ -364,7 +365,7 @@ static void print_sensitivity(const struct bench_args *a, const struct opts *o, 
 	int z = size_index(o, o->sens_pages);
 
 	bench_printf(a, "\nSensitivity at %lu pages: the IOMMU designs ranked by modelled us per "
-			"operation (cheapest first; ! = found unsafe), one cost swept, the others "
+			"operation (cheapest first; !N: N cells found unsafe), one cost swept, the others "
 			"at their defaults\n", o->sens_pages);
 	for (int c = 0; c < NR_SC; c++)
 		for (int f = 0; f < NR_SF; f++) {
