@@ -264,6 +264,28 @@ static int design_sum(const struct grid *g, int ord, int l, int z, unsigned long
 	return n;
 }
 
+/* The device's re-faults and give-ups per explored schedule, over the
+ * operations of (ord, l) at size index @z. */
+static void per_schedule(const struct grid *g, int ord, int l, int z, unsigned long pages,
+			 double *refaults, double *giveups)
+{
+	uint64_t rf = 0, gu = 0, sched = 0;
+
+	for (int op = 0; op < OG_NR_OP; op++) {
+		const struct og_safety *s = &g->safe[ord][l][op][z];
+		struct og_cell c;
+
+		cell_of(&c, ord, l, op, pages);
+		if (og_na_reason(&c))
+			continue;
+		rf += s->refaults;
+		gu += s->giveups;
+		sched += s->schedules;
+	}
+	*refaults = sched ? (double)rf / (double)sched : 0;
+	*giveups = sched ? (double)gu / (double)sched : 0;
+}
+
 static void default_costs(uint64_t *cost)
 {
 	for (int c = 0; c < MMN_COST_NR; c++)
@@ -273,7 +295,8 @@ static void default_costs(uint64_t *cost)
 static void print_tradeoff(const struct bench_args *a, const struct opts *o, const struct grid *g)
 {
 	FILE *tr = bench_data_open(a, PROG, "tradeoff",
-				   "listener\torder\tmodelled_us_per_op\tunsafe_cells\tcells\tunsafe_frac");
+				   "listener\torder\tmodelled_us_per_op\tunsafe_cells\tcells\tunsafe_frac\t"
+				   "refaults_per_schedule\tgiveups_per_schedule");
 	FILE *sz = bench_data_open(a, PROG, "size",
 				   "design\tpages\tmodelled_us_per_op\tsec_flushes_per_op\trefaults_per_op");
 	int z = size_index(o, o->sens_pages);
@@ -281,23 +304,27 @@ static void print_tradeoff(const struct bench_args *a, const struct opts *o, con
 
 	default_costs(cost);
 	bench_printf(a, "\nCost against safety at %lu pages: modelled us per operation (mean over "
-			"the operations), cells found unsafe\n", o->sens_pages);
-	bench_printf(a, "%-11s %-15s %12s %8s\n", "listener", "ordering", "model_us/op", "unsafe");
+			"the operations), cells found unsafe, and the device's re-faults and give-ups "
+			"per explored schedule\n", o->sens_pages);
+	bench_printf(a, "%-11s %-15s %12s %8s %13s %13s\n", "listener", "ordering", "model_us/op",
+		     "unsafe", "refault/sched", "giveup/sched");
 	for (int l = 0; l < OG_NR_LST; l++)
 		for (int ord = 0; ord < OG_NR_ORDER; ord++) {
-			double ns;
+			double ns, rps, gps;
 			int unsafe, n;
 
 			if (pair_reason(ord, l))
 				continue;
 			n = design_sum(g, ord, l, z, o->sens_pages, cost, &ns, &unsafe);
-			bench_printf(a, "%-11s %-15s %12.2f %5d/%d\n",
+			per_schedule(g, ord, l, z, o->sens_pages, &rps, &gps);
+			bench_printf(a, "%-11s %-15s %12.2f %5d/%d %13.3f %13.3f\n",
 				     og_listener_name((enum og_listener)l),
-				     og_order_name((enum og_order)ord), ns / n / 1e3, unsafe, n);
-			bench_data_row(tr, "%s\t%s\t%.3f\t%d\t%d\t%.3f",
+				     og_order_name((enum og_order)ord), ns / n / 1e3, unsafe, n, rps,
+				     gps);
+			bench_data_row(tr, "%s\t%s\t%.3f\t%d\t%d\t%.3f\t%.4f\t%.4f",
 				       og_listener_name((enum og_listener)l),
 				       og_order_name((enum og_order)ord), ns / n / 1e3, unsafe, n,
-				       (double)unsafe / n);
+				       (double)unsafe / n, rps, gps);
 			for (int s = 0; s < o->nr_sizes; s++) {
 				unsigned long fl = 0, rf = 0;
 				int m = design_sum(g, ord, l, s, o->sizes[s], cost, &ns, &unsafe);
