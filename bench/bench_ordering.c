@@ -243,9 +243,12 @@ static double cell_ns(const struct og_cost *k, const uint64_t *cost)
 
 /* The sum over the operations of (ord, l) at size index @z, at @cost:
  * modelled ns, and how many of those cells were found unsafe. THP split is
- * left out below 512 pages (n/a). Returns the number of cells. */
+ * left out below 512 pages (n/a). @contended adds, per cell, the device's
+ * re-faults per explored schedule (one operation racing the device) at the
+ * device-fault cost: what the operation costs the device under contention.
+ * Returns the number of cells. */
 static int design_sum(const struct grid *g, int ord, int l, int z, unsigned long pages,
-		      const uint64_t *cost, double *ns, int *unsafe)
+		      const uint64_t *cost, bool contended, double *ns, int *unsafe)
 {
 	int n = 0;
 
@@ -257,8 +260,13 @@ static int design_sum(const struct grid *g, int ord, int l, int z, unsigned long
 		cell_of(&c, ord, l, op, pages);
 		if (og_na_reason(&c))
 			continue;
+		const struct og_safety *sf = &g->safe[ord][l][op][z];
+
 		*ns += cell_ns(&g->cost[ord][l][op][z], cost);
-		*unsafe += g->safe[ord][l][op][z].violating ? 1 : 0;
+		if (contended && sf->schedules)
+			*ns += (double)sf->refaults / (double)sf->schedules *
+			       (double)cost[MMN_COST_DEVICE_FAULT];
+		*unsafe += sf->violating ? 1 : 0;
 		n++;
 	}
 	return n;
@@ -315,7 +323,7 @@ static void print_tradeoff(const struct bench_args *a, const struct opts *o, con
 
 			if (pair_reason(ord, l))
 				continue;
-			n = design_sum(g, ord, l, z, o->sens_pages, cost, &ns, &unsafe);
+			n = design_sum(g, ord, l, z, o->sens_pages, cost, false, &ns, &unsafe);
 			per_schedule(g, ord, l, z, o->sens_pages, &rps, &gps);
 			bench_printf(a, "%-11s %-15s %12.2f %5d/%d %13.3f %13.3f\n",
 				     og_listener_name((enum og_listener)l),
@@ -327,7 +335,8 @@ static void print_tradeoff(const struct bench_args *a, const struct opts *o, con
 				       (double)unsafe / n, rps, gps);
 			for (int s = 0; s < o->nr_sizes; s++) {
 				unsigned long fl = 0, rf = 0;
-				int m = design_sum(g, ord, l, s, o->sizes[s], cost, &ns, &unsafe);
+				int m = design_sum(g, ord, l, s, o->sizes[s], cost, false, &ns,
+						   &unsafe);
 
 				for (int op = 0; op < OG_NR_OP; op++) {
 					fl += g->cost[ord][l][op][s].sec_flushes;
@@ -385,44 +394,65 @@ static void ranking(const double *ns, const int *unsafe, char *buf, size_t len)
 	}
 }
 
+/* One sweep point: the designs' modelled us per operation at @cost, alone
+ * (@ns[0]) and under contention (@ns[1]), ranked. */
+static void sens_point(const struct opts *o, const struct grid *g, int z, const uint64_t *cost,
+		       double ns[2][NR_DESIGNS], int *unsafe, char rank[2][512])
+{
+	for (int k = 0; k < 2; k++) {
+		for (int d = 0; d < NR_DESIGNS; d++) {
+			int n = design_sum(g, sens_designs[d][0], sens_designs[d][1], z,
+					   o->sens_pages, cost, k == 1, &ns[k][d], &unsafe[d]);
+
+			ns[k][d] /= n;
+		}
+		ranking(ns[k], unsafe, rank[k], 512);
+	}
+}
+
+static int rank_of(const double *ns, int d)
+{
+	int r = 1;
+
+	for (int e = 0; e < NR_DESIGNS; e++)
+		r += ns[e] < ns[d];
+	return r;
+}
+
 static void print_sensitivity(const struct bench_args *a, const struct opts *o, const struct grid *g)
 {
 	FILE *data = bench_data_open(a, PROG, "sens",
-				     "cost\tfactor\tcost_ns\tdesign\tmodelled_us_per_op\trank");
+				     "cost\tfactor\tcost_ns\tdesign\tmodelled_us_per_op\trank\t"
+				     "contended_us_per_op\trank_contended");
 	int z = size_index(o, o->sens_pages);
 
 	bench_printf(a, "\nSensitivity at %lu pages: the IOMMU designs ranked by modelled us per "
 			"operation (cheapest first; !N: N cells found unsafe), one cost swept, the others "
-			"at their defaults\n", o->sens_pages);
+			"at their defaults; alone (the cost run) and contended (plus the device's "
+			"re-faults per explored schedule at the device-fault cost)\n", o->sens_pages);
 	for (int c = 0; c < NR_SC; c++)
 		for (int f = 0; f < NR_SF; f++) {
 			uint64_t cost[MMN_COST_NR];
-			double ns[NR_DESIGNS];
-			int unsafe[NR_DESIGNS], n[NR_DESIGNS];
-			char rank[512];
+			double ns[2][NR_DESIGNS];
+			int unsafe[NR_DESIGNS];
+			char rank[2][512];
 
 			default_costs(cost);
 			cost[sens_costs[c]] = (uint64_t)((double)cost[sens_costs[c]] * sens_factors[f]);
+			sens_point(o, g, z, cost, ns, unsafe, rank);
+			for (int k = 0; k < 2; k++)
+				bench_printf(a, "%-12s x%-4g %7lu ns %-9s: %s\n",
+					     mmn_cost_name(sens_costs[c]), sens_factors[f],
+					     (unsigned long)cost[sens_costs[c]], k ? "contended" : "alone",
+					     rank[k]);
 			for (int d = 0; d < NR_DESIGNS; d++)
-				n[d] = design_sum(g, sens_designs[d][0], sens_designs[d][1], z,
-						  o->sens_pages, cost, &ns[d], &unsafe[d]);
-			for (int d = 0; d < NR_DESIGNS; d++)
-				ns[d] /= n[d];
-			ranking(ns, unsafe, rank, sizeof(rank));
-			bench_printf(a, "%-12s x%-4g %7lu ns: %s\n", mmn_cost_name(sens_costs[c]),
-				     sens_factors[f], (unsigned long)cost[sens_costs[c]], rank);
-			for (int d = 0; d < NR_DESIGNS; d++) {
-				int r = 1;
-
-				for (int e = 0; e < NR_DESIGNS; e++)
-					r += ns[e] < ns[d];
-				bench_data_row(data, "%s\t%g\t%lu\t%s/%s\t%.3f\t%d",
+				bench_data_row(data, "%s\t%g\t%lu\t%s/%s\t%.3f\t%d\t%.3f\t%d",
 					       mmn_cost_name(sens_costs[c]), sens_factors[f],
 					       (unsigned long)cost[sens_costs[c]],
 					       sens_designs[d][1] == OG_SVA ? "sva" : "amdv2",
 					       og_order_name((enum og_order)sens_designs[d][0]),
-					       ns[d] / 1e3, r);
-			}
+					       ns[0][d] / 1e3, rank_of(ns[0], d), ns[1][d] / 1e3,
+					       rank_of(ns[1], d));
 		}
 	bench_data_close(data, PROG);
 }

@@ -2,7 +2,9 @@
 # docs/clock.md. One panel per cost (iotlb_inv, ats_inv, device_fault),
 # swept from 0.1x to 10x its default with the others at theirs; one line per
 # design: modelled us per operation (mean over the operation families at the
-# trade-off size). Where two lines cross, the ranking changes:
+# trade-off size), alone (solid) and under contention (dashed: plus the
+# device's re-faults per explored schedule at the device-fault cost). Where
+# two lines of one kind cross, the ranking changes:
 #   gnuplot -e "in='bench_ordering_sens.tsv'; out='ordering_sens.svg'" bench/plot/ordering_sens.gp
 if (!exists("in")) in = 'bench_ordering_sens.tsv'
 if (!exists("out")) out = 'ordering_sens.svg'
@@ -23,6 +25,9 @@ do for [c = 1:3] {
     if (c == 3) { set key outside right font "sans,9" } else { unset key }
     plot for [i = 1:8] in skip 1 \
              using (strcol(1) eq word(costs, c) && strcol(4) eq word(designs, i) ? $2 : NaN):5 \
-             with linespoints lw 2 lc i pt i title word(designs, i)
+             with linespoints lw 2 lc i pt i title word(designs, i), \
+         for [i = 1:8] in skip 1 \
+             using (strcol(1) eq word(costs, c) && strcol(4) eq word(designs, i) ? $2 : NaN):7 \
+             with linespoints lw 1 dt 2 lc i pt i notitle
 }
 unset multiplot

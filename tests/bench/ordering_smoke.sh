@@ -28,7 +28,7 @@ check "the SVA blocking row says why" 1 \
 check "measured rows" 80 "$(grep -cE ' (none in [0-9]+|found at #[0-9]+ \([a-z_,]+\))$' "$W/out.txt")"
 check "range_end reclaim: S1's use-after-free found" 1 \
 	"$(grep -cE '^range_end  *iommu_sva  *reclaim  *1 .* found at #[0-9]+ \(use_after_free\)$' "$W/out.txt")"
-check "sensitivity rows" 15 "$(grep -cE '^(iotlb_inv|ats_inv|device_fault) +x[0-9.]+ ' "$W/out.txt")"
+check "sensitivity rows" 30 "$(grep -cE '^(iotlb_inv|ats_inv|device_fault) +x[0-9.]+ +[0-9]+ ns (alone|contended) *: ' "$W/out.txt")"
 check "SUMMARY line" 1 "$(grep -cE '^SUMMARY bench_ordering cells=80 na=172 unsafe=[0-9]+ schedules=20 strategy=pct sizes=1 quick=1$' "$W/out.txt")"
 
 data() { # data FILE HEADER ROWS
@@ -45,8 +45,8 @@ data bench_ordering_tradeoff.tsv "$(echo listener order modelled_us_per_op unsaf
 	unsafe_frac refaults_per_schedule giveups_per_schedule | tr ' ' "$tab")" 10
 data bench_ordering_size.tsv "$(echo design pages modelled_us_per_op sec_flushes_per_op \
 	refaults_per_op | tr ' ' "$tab")" 10
-data bench_ordering_sens.tsv "$(echo cost factor cost_ns design modelled_us_per_op rank |
-	tr ' ' "$tab")" 120
+data bench_ordering_sens.tsv "$(echo cost factor cost_ns design modelled_us_per_op rank \
+	contended_us_per_op rank_contended | tr ' ' "$tab")" 120
 
 # JSON: 7 x 4 x 9 cells at one size, n/a ones with their reason
 check "JSON: one entry per cell" 252 "$(grep -c '"order": ' "$W/o.json")"
