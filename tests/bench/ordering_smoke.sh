@@ -42,7 +42,7 @@ data bench_ordering_grid.tsv "$(echo order listener op pages sec_flushes entries
 	refaults giveups op_modelled_us refill_modelled_us modelled_us real_us schedules violating \
 	safety | tr ' ' "$tab")" 80
 data bench_ordering_tradeoff.tsv "$(echo listener order modelled_us_per_op unsafe_cells cells \
-	unsafe_frac refaults_per_schedule giveups_per_schedule | tr ' ' "$tab")" 10
+	unsafe_frac refaults_per_schedule giveups_per_schedule contended_us_per_op | tr ' ' "$tab")" 10
 data bench_ordering_size.tsv "$(echo design pages modelled_us_per_op sec_flushes_per_op \
 	refaults_per_op | tr ' ' "$tab")" 10
 data bench_ordering_sens.tsv "$(echo cost factor cost_ns design modelled_us_per_op rank \
