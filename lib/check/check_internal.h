@@ -157,7 +157,8 @@ struct mmn_check_state {
 	struct mmn_raw_lock reg_lock;    /* guards @secondaries */
 	struct mmn_secondary_reg *secondaries;
 	/* lib/check/inflight.c, under reg_lock: invalidations in flight, kept
-	 * only while some listener has a linked subscription (@nr_links). */
+	 * only while some listener is registered (@nr_links counts the
+	 * registrations and their linked subscriptions). */
 	_Atomic unsigned int nr_links;
 	unsigned long seq;                  /* orders opens and told events */
 	unsigned long inval_overflow;       /* open ones beyond MMN__INVAL_MAX */
@@ -171,7 +172,7 @@ struct mmn_check_state {
  * changes protections, PROTECTION_VMA/PAGE or SOFT_DIRTY) opens before its first start
  * callback and closes after its last end callback (or when its start
  * fails); @sub was told (MMN__TOLD_*) about [start, end). Each returns at
- * once while no subscription is linked.
+ * once while no listener is registered.
  */
 void mmn__check_inval_open(struct mmn_check_state *c, const void *mm, unsigned long start,
 			   unsigned long end, const char *event, bool keeps_frames);

@@ -8,7 +8,7 @@
  * still inside an invalidation the listener has not heard about.
  *
  * Bookkeeping of the oracle, not of the model: a raw lock, no scheduling
- * point, nothing in the trace. Kept only while some subscription is linked,
+ * point, nothing in the trace. Kept only while some listener is registered,
  * so a simulation without listeners pays one relaxed load per call.
  */
 #include <errno.h>

@@ -32,6 +32,8 @@ static int q_register(struct mmn_sim *sim, const char *name, mmn_secondary_iter_
 	if (!err) {
 		r->next = sim->check.secondaries;
 		sim->check.secondaries = r;
+		/* From now on invalidations in flight are tracked (inflight.c). */
+		atomic_fetch_add_explicit(&sim->check.nr_links, 1, memory_order_relaxed);
 	}
 	mmn_raw_unlock(&sim->check.reg_lock);
 	if (err)
@@ -75,7 +77,7 @@ int mmn_check_unregister_secondary(struct mmn_sim *sim, void *ctx)
 		if ((*pp)->ctx == ctx) {
 			found = *pp;
 			*pp = found->next;
-			atomic_fetch_sub_explicit(&sim->check.nr_links, found->nr_subs,
+			atomic_fetch_sub_explicit(&sim->check.nr_links, found->nr_subs + 1,
 						  memory_order_relaxed);
 			break;
 		}
