@@ -372,6 +372,76 @@ static void test_frame_computed_elsewhere_is_caught(void **state)
 	fx_fini(&f);
 }
 
+
+/* ---- the IOMMU's superpage entries ----------------------------------------- */
+
+/* A DMA into a THP caches one 2 MiB entry: a DMA elsewhere in the 2 MiB hits
+ * it; mprotect(READ) of one page splits the PMD and flushes the superpage
+ * (its flush callback covers it), so a store there faults and is refused.
+ * With the flush skipped (a broken driver), the store through the kept
+ * superpage is caught at access time, and only there. */
+static void iommu_superpage(bool skip_flush, unsigned long *stale, unsigned long *hits)
+{
+	struct mmn_iommu_config ic;
+	struct mmn_iommu_stats st;
+	struct mmn_iommu *io;
+	struct fx f;
+	uint64_t v = 0;
+	int pasid, r;
+
+	fx_init(&f, "latest");
+	thp_map(&f);
+	mmn_iommu_config_init(&ic);
+	ic.skip_flush = skip_flush;
+	io = mmn_iommu_create(f.sim, &ic);
+	assert_non_null(io);
+	assert_int_equal(mmn_iommu_bind(io, f.mm, &pasid), 0);
+	assert_int_equal(mmn_iommu_dma_read(io, pasid, BASE2, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(mmn_iommu_dma_write(io, pasid, BASE2 + 9 * PG, 9), 0);
+	assert_int_equal(mmn_iommu_get_stats(io, &st), 0);
+	*hits = st.atc_hits + st.iotlb_hits;
+	assert_int_equal(st.walks, 1); /* one walk, one 2 MiB entry */
+	/* A flush of one 4 KiB page inside it drops the whole superpage (and,
+	 * with skip_flush, nothing): the next DMA walks again, or hits. */
+	mmn_notifier_arch_invalidate_secondary_tlbs(f.mm, BASE2 + 9 * PG, BASE2 + 10 * PG);
+	assert_int_equal(mmn_iommu_dma_read(io, pasid, BASE2 + 2 * PG, &v), 0);
+	assert_int_equal(mmn_iommu_get_stats(io, &st), 0);
+	assert_int_equal(st.walks, skip_flush ? 1 : 2);
+	assert_int_equal(mmn_mprotect(f.mm, BASE2 + 9 * PG, PG, MMN_PROT_READ), 0);
+	r = mmn_iommu_dma_write(io, pasid, BASE2 + 9 * PG, 10);
+	assert_int_equal(r, skip_flush ? 0 : -EACCES);
+	assert_int_equal(mmn_iommu_dma_write(io, pasid, BASE2 + 10 * PG, 11), 0);
+	*stale = mmn_check_count(f.sim, MMN_VIOL_STALE_TRANSLATION);
+	if (*stale)
+		assert_non_null(strstr(f.cap.last_msg, "store of 0x80009000 through frame"));
+	if (*stale)
+		assert_non_null(strstr(f.cap.last_msg, "(a 0x200000 block), the primary maps it "
+						       "read-only; invalidation in flight: none"));
+	mmn_iommu_destroy(io);
+	fx_fini(&f);
+}
+
+static void test_iommu_superpage_flushed_is_silent(void **state)
+{
+	unsigned long stale, hits;
+
+	(void)state;
+	iommu_superpage(false, &stale, &hits);
+	assert_int_equal(hits, 1);
+	assert_int_equal(stale, 0);
+}
+
+static void test_iommu_superpage_kept_is_caught(void **state)
+{
+	unsigned long stale, hits;
+
+	(void)state;
+	iommu_superpage(true, &stale, &hits);
+	assert_int_equal(hits, 1);
+	assert_int_equal(stale, 1);
+}
+
 /* ---- bad input ----------------------------------------------------------- */
 
 static void test_bad_input_is_refused(void **state)
@@ -428,6 +498,8 @@ int main(void)
 		cmocka_unit_test(test_coherent_block_is_silent),
 		cmocka_unit_test(test_block_partly_stale_is_caught_page_by_page),
 		cmocka_unit_test(test_frame_computed_elsewhere_is_caught),
+		cmocka_unit_test(test_iommu_superpage_flushed_is_silent),
+		cmocka_unit_test(test_iommu_superpage_kept_is_caught),
 		cmocka_unit_test(test_bad_input_is_refused),
 	};
 
