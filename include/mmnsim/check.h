@@ -329,7 +329,8 @@ MMN_API int mmn_check_secondary_unlink(struct mmn_sim *sim, void *ctx, const voi
  * @param t      the translation used
  * @param addr   the address accessed, inside @p t
  * @param write  the access stores
- * @return 0 coherent (or excused), 1 reported, -EINVAL for NULL arguments,
+ * @return 0 coherent (or excused), 1 reported, -EINVAL for NULL arguments
+ *         (@p t->mm included),
  *         a block whose size is not 4 KiB, 2 MiB or 1 GiB, a misaligned one,
  *         or @p addr outside it, -ENOENT if @p ctx is not registered.
  */

@@ -236,6 +236,8 @@ static bool q_primary(struct mmn_mm *mm, unsigned long addr, unsigned long *pfn,
 	struct mmn_walk w;
 	mmn_pte_t e;
 
+	if (addr >= MMN_TASK_SIZE)
+		return false;
 	mmn_raw_lock(&mm->walk_lock);
 	mmn_pt_walk_raw(mm, addr, &w);
 	mmn_raw_unlock(&mm->walk_lock);
@@ -292,7 +294,8 @@ int mmn_check_secondary_access(struct mmn_sim *sim, void *ctx,
 	bool mapped, now_write = false;
 	int err;
 
-	if (!sim || !ctx || !t || !q_block_ok(t) || addr < t->addr || addr - t->addr >= t->size)
+	if (!sim || !ctx || !t || !t->mm || !q_block_ok(t) || addr < t->addr ||
+	    addr - t->addr >= t->size)
 		return -EINVAL;
 	err = mmn__check_excuse(&sim->check, ctx, t->mm, addr, &x);
 	if (err)

@@ -461,6 +461,9 @@ static void test_bad_input_is_refused(void **state)
 	assert_int_equal(mmn_check_secondary_access(f.sim, &d, NULL, BASE, false), -EINVAL);
 	assert_int_equal(mmn_check_secondary_access(f.sim, &d, &b, BASE + PG, false), -EINVAL);
 	assert_int_equal(mmn_check_secondary_access(f.sim, &d, &b, BASE - 1, false), -EINVAL);
+	b.mm = NULL;
+	assert_int_equal(mmn_check_secondary_access(f.sim, &d, &b, BASE, false), -EINVAL);
+	b = d.t;
 	b.size = 2 * PG;
 	assert_int_equal(mmn_check_secondary_access(f.sim, &d, &b, BASE, false), -EINVAL);
 	b.size = MMN_PMD_SIZE; /* BASE + ... is not 2 MiB aligned for this one */
