@@ -56,7 +56,9 @@ enum mmn_violation_kind {
 	/** A write through a translation that predates a write-protect made
 	 *  to keep the page stable (KSM, migration copy, fork, soft-dirty). */
 	MMN_VIOL_LOST_WRITE,
-	/** At quiescence a secondary translation disagrees with the primary. */
+	/** A secondary translation disagrees with the primary: at quiescence
+	 *  (mmn_check_quiescent()), or at an access through it
+	 *  (mmn_check_secondary_access(): "stale translation at access"). */
 	MMN_VIOL_STALE_TRANSLATION,
 	/** The notifier protocol was broken (unpaired start/end, callback after
 	 *  unregister, release not exactly once, start/end under the PTL...). */
@@ -211,6 +213,130 @@ MMN_API int mmn_check_unregister_secondary(struct mmn_sim *sim, void *ctx);
  *         operations.
  */
 MMN_API long mmn_check_quiescent(struct mmn_sim *sim);
+
+/* ------------------------------------------------------------------ */
+/* Blocks, and stale translations at access time                        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * One secondary translation of a naturally aligned block: a 4 KiB page, a
+ * 2 MiB block (a huge SPTE, an IOMMU superpage, an HMM PMD entry) or a
+ * 1 GiB one. Frame i of the block (i = 0 .. size/4 KiB - 1) is @c pfn + i.
+ */
+struct mmn_secondary_block {
+	struct mmn_mm *mm;    /**< the address space it translates */
+	unsigned long addr;   /**< first virtual address, aligned to @c size */
+	unsigned long size;   /**< MMN_PAGE_SIZE, MMN_PMD_SIZE or MMN_PUD_SIZE */
+	unsigned long pfn;    /**< first frame; the block maps pfn .. pfn + size/4 KiB - 1 */
+	uint32_t gen;         /**< generation of the frames when it was made (one
+	                           compound page: its head's generation) */
+	bool write;           /**< it allows stores */
+};
+
+/** Callback through which a listener reports one block translation. */
+typedef void (*mmn_secondary_emit_block_fn)(void *cookie, const struct mmn_secondary_block *b);
+
+/**
+ * A listener's block iterator: call @p emit(@p cookie, block) once for every
+ * translation it holds now, 4 KiB entries as blocks of MMN_PAGE_SIZE. Same
+ * context as mmn_secondary_iter_fn.
+ * @param ctx     the pointer given to mmn_check_register_secondary_blocks()
+ * @param emit    the oracle's collector
+ * @param cookie  pass it back to @p emit
+ */
+typedef void (*mmn_secondary_iter_block_fn)(void *ctx, mmn_secondary_emit_block_fn emit,
+					    void *cookie);
+
+/**
+ * When a listener counts as told about an invalidation, which decides how
+ * long it may still use a translation the primary no longer has
+ * (mmn_check_secondary_access(); the rule is in docs/notifier.md, "Stale
+ * translations at access time").
+ */
+enum mmn_secondary_told {
+	/** When its invalidate_range_start (or interval ->invalidate) for a
+	 *  covering range has returned: KVM, HMM mirrors, AMD IOMMUv2. From
+	 *  then until end it blocks new translations and uses no old one. */
+	MMN_SECONDARY_TOLD_AT_START = 0,
+	/** When its secondary-TLB callback for a covering range has run
+	 *  (->arch_invalidate_secondary_tlbs from the CPU flush, 6.6+;
+	 *  ->invalidate_range at the call site or in range_end, 3.19-6.5): an
+	 *  SVA IOMMU may use its IOTLB entry until then. */
+	MMN_SECONDARY_TOLD_AT_TLB_FLUSH = 1,
+};
+
+/**
+ * mmn_check_register_secondary_blocks() - mmn_check_register_secondary()
+ * with a block iterator and a rule for access-time checks.
+ * @param sim   the simulation
+ * @param name  the listener's name, for reports (not copied)
+ * @param iter  the listener's block iterator
+ * @param ctx   passed to @p iter; the key for every other call
+ * @param told  when the listener counts as told (enum mmn_secondary_told)
+ * @return 0, -EINVAL for NULL arguments or an unknown @p told, -EEXIST if
+ *         @p ctx is registered, -ENOMEM when the host cannot allocate.
+ *
+ * A listener registered with mmn_check_register_secondary() (4 KiB
+ * entries) counts as told at start.
+ */
+MMN_API int mmn_check_register_secondary_blocks(struct mmn_sim *sim, const char *name,
+						mmn_secondary_iter_block_fn iter, void *ctx,
+						enum mmn_secondary_told told);
+
+/**
+ * mmn_check_secondary_link() - name a notifier subscription of the
+ * registered listener @p ctx: a struct mmn_notifier or a struct
+ * mmn_interval_notifier. The callbacks the core delivers to it are what
+ * "told" means for the listener (mmn_check_secondary_access()). Link each
+ * subscription before it can be called (before mmn_notifier_register() or
+ * mmn_interval_notifier_insert() returns is best: link first).
+ * @param sim  the simulation
+ * @param ctx  a registered listener
+ * @param sub  its subscription (only compared, never dereferenced)
+ * @return 0, -EINVAL for NULL, -ENOENT if @p ctx is not registered,
+ *         -EEXIST if @p sub is linked already, -ENOMEM.
+ */
+MMN_API int mmn_check_secondary_link(struct mmn_sim *sim, void *ctx, const void *sub);
+
+/**
+ * mmn_check_secondary_unlink() - forget a subscription linked with
+ * mmn_check_secondary_link() (unregistering the listener forgets them all).
+ * @return 0, -EINVAL for NULL, -ENOENT if @p sub is not linked to @p ctx.
+ */
+MMN_API int mmn_check_secondary_unlink(struct mmn_sim *sim, void *ctx, const void *sub);
+
+/**
+ * mmn_check_secondary_access() - the access-time stale-translation check:
+ * a device or vCPU access of the registered listener @p ctx at @p addr
+ * through the translation @p t (a 4 KiB entry or a block). The frame used
+ * (@p t->pfn + the page index of @p addr in the block) must be the frame the
+ * primary maps at @p addr now (a present, PROT_NONE, device-private or
+ * device-exclusive entry, a PTE or a PMD leaf), with stores allowed for a
+ * store, unless the listener has not yet been told about an invalidation in
+ * flight that covers @p addr (enum mmn_secondary_told), or a secondary flush
+ * of the frame is still owed (the <= 4.12 invalidate_page protocol).
+ * Otherwise it reports MMN_VIOL_STALE_TRANSLATION, "stale translation at
+ * access", naming the address, the frame used, the frame mapped and the
+ * covering invalidation in flight if any. A frame freed since @p t was made
+ * (generation moved) is mmn_phys_access()'s use-after-free and is not
+ * reported again here.
+ *
+ * Call it at every access, beside mmn_phys_access(), under the lock that
+ * makes the lookup and the access one step (the listener's own). It reads
+ * state only: no scheduling point, no modelled lock, no trace event.
+ * @param sim    the simulation
+ * @param ctx    the listener, as registered
+ * @param t      the translation used
+ * @param addr   the address accessed, inside @p t
+ * @param write  the access stores
+ * @return 0 coherent (or excused), 1 reported, -EINVAL for NULL arguments
+ *         (@p t->mm included),
+ *         a block whose size is not 4 KiB, 2 MiB or 1 GiB, a misaligned one,
+ *         or @p addr outside it, -ENOENT if @p ctx is not registered.
+ */
+MMN_API int mmn_check_secondary_access(struct mmn_sim *sim, void *ctx,
+				       const struct mmn_secondary_block *t, unsigned long addr,
+				       bool write);
 
 #ifdef __cplusplus
 }

@@ -183,6 +183,7 @@ void mmn_check_sim_fini(struct mmn_sim *sim)
 		struct mmn_secondary_reg *r = sim->check.secondaries;
 
 		sim->check.secondaries = r->next;
+		free(r->subs);
 		free(r);
 	}
 	mmn_raw_lock_destroy(&sim->check.reg_lock);

@@ -83,12 +83,59 @@ static inline struct mmn__local *mmn__local(void)
 	return __builtin_expect(l != NULL, 1) ? l : mmn__local_init();
 }
 
+/*
+ * What tells a listener about an invalidation (lib/check/inflight.c): the
+ * kinds of callback the notifier core reports with mmn__check_told().
+ */
+enum {
+	MMN__TOLD_START = 1u << 0, /* invalidate_range_start / interval invalidate returned */
+	MMN__TOLD_TLB = 1u << 1,   /* arch_invalidate_secondary_tlbs / invalidate_range ran */
+	MMN__TOLD_PAGE = 1u << 2,  /* invalidate_page ran (<= 4.12) */
+};
+
+#define MMN__TOLD_RING 32  /* told events kept per listener */
+#define MMN__INVAL_MAX 64  /* invalidations in flight tracked per simulation */
+
+/* One told event: the listener heard about [start, end) of @mm at @seq. */
+struct mmn__told {
+	const void *mm;
+	unsigned long start, end;
+	unsigned long seq;
+};
+
 /* A listener registered for the stale-translation audit. */
 struct mmn_secondary_reg {
 	const char *name;
-	mmn_secondary_iter_fn iter;
+	mmn_secondary_iter_fn iter;             /* 4 KiB form, or NULL */
+	mmn_secondary_iter_block_fn iter_block; /* block form, or NULL */
 	void *ctx;
+	unsigned int told_mask;                 /* MMN__TOLD_* that tell it */
+	const void **subs;                      /* linked subscriptions */
+	unsigned int nr_subs, cap_subs;
+	struct mmn__told told[MMN__TOLD_RING];  /* the last told events, a ring */
+	unsigned long nr_told;                  /* told events ever (ring head) */
 	struct mmn_secondary_reg *next;
+};
+
+#define MMN__INVAL_COVERED 4 /* listeners an ended invalidation waits for */
+
+/*
+ * An invalidation in flight: between its start and its end, and after its
+ * end while a listener told at the TLB flush has not had its flush yet (the
+ * CPU flush of 6.x's mmu_gather comes after range_end: tlb_finish_mmu()).
+ */
+struct mmn__inval {
+	const void *mm;
+	unsigned long start, end;
+	const char *event;   /* the event's name (static string) */
+	const void *owner;   /* the actor's block (struct mmn__local) */
+	unsigned long seq;   /* when it opened */
+	bool used;
+	bool keeps_frames;   /* a protection change: no frame changes under it */
+	bool ended;          /* its end ran; kept for TLB-flush listeners */
+	unsigned int pending;                       /* such listeners at its end */
+	unsigned int nr_covered;                    /* of them, flushed all of it */
+	const void *covered[MMN__INVAL_COVERED];
 };
 
 /*
@@ -109,7 +156,47 @@ struct mmn_check_state {
 	struct mmn_raw_lock print_lock;  /* serialises the default handler's lines */
 	struct mmn_raw_lock reg_lock;    /* guards @secondaries */
 	struct mmn_secondary_reg *secondaries;
+	/* lib/check/inflight.c, under reg_lock: invalidations in flight, kept
+	 * only while some listener is registered (@nr_links counts the
+	 * registrations and their linked subscriptions). */
+	_Atomic unsigned int nr_links;
+	unsigned long seq;                  /* orders opens and told events */
+	unsigned long inval_overflow;       /* open ones beyond MMN__INVAL_MAX */
+	_Atomic unsigned long nr_open;      /* open ones, tracked or not */
+	struct mmn__inval inval[MMN__INVAL_MAX];
 };
+
+/*
+ * The notifier core's reports to the access-time check (lib/check/inflight.c):
+ * an invalidation of [start, end) of @mm (@keeps_frames: its event only
+ * changes protections, PROTECTION_VMA/PAGE or SOFT_DIRTY) opens before its first start
+ * callback and closes after its last end callback (or when its start
+ * fails); @sub was told (MMN__TOLD_*) about [start, end). Each returns at
+ * once while no listener is registered.
+ */
+void mmn__check_inval_open(struct mmn_check_state *c, const void *mm, unsigned long start,
+			   unsigned long end, const char *event, bool keeps_frames);
+void mmn__check_inval_close(struct mmn_check_state *c, const void *mm, unsigned long start,
+			    unsigned long end);
+void mmn__check_told(struct mmn_check_state *c, const void *sub, const void *mm,
+		     unsigned long start, unsigned long end, unsigned int kind);
+
+/* The verdict on one stale access (lib/check/inflight.c, for lib/mm). */
+struct mmn__check_excuse {
+	const char *name;         /* the listener's name */
+	bool excused;             /* an invalidation it was not told about covers it */
+	bool inflight;            /* some invalidation covering it is in flight */
+	bool keeps_frames;        /* one of them changes protections only */
+	const char *event;        /* one covering invalidation: its event, */
+	unsigned long start, end; /* and its range */
+};
+
+/*
+ * Whether listener @ctx may still use an old translation at @addr of @mm
+ * (see struct mmn__check_excuse). Returns -ENOENT if @ctx is not registered.
+ */
+int mmn__check_excuse(struct mmn_check_state *c, const void *ctx, const void *mm,
+		      unsigned long addr, struct mmn__check_excuse *out);
 
 void mmn_check_sim_init(struct mmn_sim *sim);
 void mmn_check_sim_fini(struct mmn_sim *sim);

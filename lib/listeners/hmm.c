@@ -604,6 +604,23 @@ static int hmm_fault(struct mmn_hmm *m, unsigned long start, unsigned long end, 
 /* Device accesses                                                     */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The oracle's access-time check (mmn_check_secondary_access()) of a device
+ * access at @addr through mirror entry @e; told at start (the interval
+ * ->invalidate, or the valid-flag variant's invalidate_range_start). The
+ * mirror keeps 4 KiB entries, as dmirror's xarray does.
+ */
+static void hmm_check_access(struct mmn_hmm *m, const struct hmm_entry *e, unsigned long addr,
+			     bool write)
+{
+	struct mmn_secondary_block b = {
+		.mm = m->mm, .addr = addr & MMN_PAGE_MASK, .size = PG, .pfn = e->pfn,
+		.gen = e->gen, .write = e->flags & E_WRITE,
+	};
+
+	(void)mmn_check_secondary_access(m->sim, m, &b, addr, write);
+}
+
 static bool range_ok(const struct mmn_hmm *m, unsigned long addr, unsigned long npages)
 {
 	return m && npages && !(addr & ~MMN_PAGE_MASK) && addr >= m->start && addr < m->end &&
@@ -633,6 +650,7 @@ static long hmm_access(struct mmn_hmm *m, unsigned long addr, unsigned long npag
 
 			if (!(e->flags & E_VALID) || (write && !(e->flags & E_WRITE)))
 				break;
+			hmm_check_access(m, e, addr + i * PG, write);
 			mmn_phys_access(m->sim, e->pfn, e->gen, addr + i * PG, write, &v);
 			if (!write)
 				buf[i] = v;
@@ -688,9 +706,10 @@ static bool exclusive_in_place(struct mmn_hmm *m, unsigned long addr, unsigned l
 
 	if (mmn_pgtable_walk(m->mm, addr, &w) || w.level != MMN_PT_PTE)
 		return false;
-	return (mmn_pte_swp_type(w.entry) == MMN_SWP_DEVICE_EXCLUSIVE ||
-		mmn_pte_swp_type(w.entry) == MMN_SWP_DEVICE_EXCLUSIVE_READ) &&
-	       mmn_pte_pfn(w.entry) == pfn;
+	/* Only the writable kind: an mprotect() since the conversion made it a
+	 * read one (pre-6.15), and a store through an ATOMIC entry programmed
+	 * writable over it is caught at access time (mmn_check_secondary_access()). */
+	return mmn_pte_swp_type(w.entry) == MMN_SWP_DEVICE_EXCLUSIVE && mmn_pte_pfn(w.entry) == pfn;
 }
 
 int mmn_hmm_atomic(struct mmn_hmm *m, unsigned long addr, uint64_t add, uint64_t *old)
@@ -719,10 +738,12 @@ int mmn_hmm_atomic(struct mmn_hmm *m, unsigned long addr, uint64_t add, uint64_t
 				mmn_mutex_unlock(&m->mutex);
 				return -EPERM;
 			}
+			hmm_check_access(m, e, addr, false);
 			mmn_phys_access(m->sim, e->pfn, e->gen, addr, false, &v);
 			if (old)
 				*old = v;
 			v += add;
+			hmm_check_access(m, e, addr, true);
 			mmn_phys_access(m->sim, e->pfn, e->gen, addr, true, &v);
 			mmn_mutex_unlock(&m->mutex);
 			STAT_INC(m, atomics);
@@ -1165,9 +1186,15 @@ int mmn_hmm_create(struct mmn_mm *mm, unsigned long start, unsigned long length,
 	if (r)
 		goto fail;
 	m->audited = true;
+	r = mmn_check_secondary_link(m->sim, m,
+				     m->registered ? (const void *)&m->mn : (const void *)&m->notifier);
+	if (r)
+		goto fail;
 	*out = m;
 	return 0;
 fail:
+	if (m->audited)
+		mmn_check_unregister_secondary(m->sim, m);
 	if (m->registered)
 		mmn_notifier_unregister(&m->mn, mm);
 	if (m->inserted)

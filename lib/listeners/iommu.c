@@ -67,8 +67,9 @@ struct io_tlb_entry {
 	bool valid;
 	bool write;
 	int pasid;
-	unsigned long va;   /* page-aligned */
-	unsigned long pfn;
+	unsigned long va;   /* aligned to @size */
+	unsigned long pfn;  /* frame of @va (the first of a superpage) */
+	unsigned long size; /* MMN_PAGE_SIZE, or MMN_PMD_SIZE for a superpage */
 	uint32_t gen;
 };
 
@@ -137,7 +138,7 @@ static unsigned long __io_flush_cache(struct io_tlb_entry *c, unsigned int n, in
 
 	for (unsigned int i = 0; i < n; i++) {
 		if (c[i].valid && c[i].pasid == pasid && c[i].va < end &&
-		    c[i].va + MMN_PAGE_SIZE > start) {
+		    c[i].va + c[i].size > start) {
 			c[i].valid = false;
 			dropped++;
 		}
@@ -325,26 +326,30 @@ const char *mmn_iommu_cb_name(enum mmn_iommu_cb cb)
 /* The quiescent audit                                                 */
 /* ------------------------------------------------------------------ */
 
+/* One cached entry as the oracle sees it: a 4 KiB page or a superpage. */
+static struct mmn_secondary_block io_block(const struct mmn_iommu *io,
+					   const struct io_tlb_entry *e)
+{
+	return (struct mmn_secondary_block){
+		.mm = io->pasids[e->pasid - 1].mm, .addr = e->va, .size = e->size,
+		.pfn = e->pfn, .gen = e->gen, .write = e->write,
+	};
+}
+
 static void io_emit_cache(struct mmn_iommu *io, const struct io_tlb_entry *c, unsigned int n,
-			  mmn_secondary_emit_fn emit, void *cookie)
+			  mmn_secondary_emit_block_fn emit, void *cookie)
 {
 	for (unsigned int i = 0; i < n; i++) {
-		struct mmn_secondary_entry e;
-		struct io_pasid *p;
+		struct mmn_secondary_block b;
 
 		if (!c[i].valid)
 			continue;
-		p = &io->pasids[c[i].pasid - 1];
-		e.mm = p->mm;
-		e.addr = c[i].va;
-		e.pfn = c[i].pfn;
-		e.gen = c[i].gen;
-		e.write = c[i].write;
-		emit(cookie, &e);
+		b = io_block(io, &c[i]);
+		emit(cookie, &b);
 	}
 }
 
-static void io_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
+static void io_iter(void *ctx, mmn_secondary_emit_block_fn emit, void *cookie)
 {
 	struct mmn_iommu *io = ctx;
 
@@ -403,7 +408,12 @@ struct mmn_iommu *mmn_iommu_create(struct mmn_sim *sim, const struct mmn_iommu_c
 	}
 	mmn_spin_lock_init(&io->cache_lock, sim, &io_cache_class, NULL);
 	mmn_mutex_init(&io->bind_lock, sim, &io_bind_class, NULL);
-	if (mmn_check_register_secondary(sim, "iommu", io_iter, io) < 0) {
+	/* SVA flushes its IOTLB in the secondary-TLB callback, AMDv2 blocks
+	 * the PASID at start: that is when each counts as told. */
+	if (mmn_check_register_secondary_blocks(sim, "iommu", io_iter, io,
+						c.mode == MMN_IOMMU_SVA
+							? MMN_SECONDARY_TOLD_AT_TLB_FLUSH
+							: MMN_SECONDARY_TOLD_AT_START) < 0) {
 		mmn_mutex_destroy(&io->bind_lock);
 		mmn_spin_lock_destroy(&io->cache_lock);
 		goto nomem;
@@ -459,7 +469,12 @@ int mmn_iommu_bind(struct mmn_iommu *io, struct mmn_mm *mm, int *pasid)
 	slot->mm = mm;
 	slot->state = IO_PASID_BOUND;
 	mmn_spin_unlock(&io->cache_lock);
-	ret = mmn_notifier_register(&slot->mn, mm);
+	ret = mmn_check_secondary_link(io->sim, io, &slot->mn);
+	if (!ret) {
+		ret = mmn_notifier_register(&slot->mn, mm);
+		if (ret < 0)
+			(void)mmn_check_secondary_unlink(io->sim, io, &slot->mn);
+	}
 	if (ret < 0) {
 		mmn_spin_lock(&io->cache_lock);
 		slot->state = IO_PASID_FREE;
@@ -489,6 +504,7 @@ int mmn_iommu_unbind(struct mmn_iommu *io, int pasid)
 	mm = p->mm;
 	/* Calls release unless exit_mmap did; waits for callbacks in flight. */
 	(void)mmn_notifier_unregister(&p->mn, mm);
+	(void)mmn_check_secondary_unlink(io->sim, io, &p->mn);
 	mmn_spin_lock(&io->cache_lock);
 	__io_flush(io, p->pasid, 0, ~0UL);
 	p->state = IO_PASID_FREE;
@@ -526,27 +542,49 @@ enum io_xlate {
 	IO_XLATE_UNBOUND,     /* PASID not bound */
 };
 
+/*
+ * A cached translation of @va: a 4 KiB entry in @va's slot, or a superpage
+ * entry in the slot of its 2 MiB base (the IOTLB caches the size the page
+ * walk found, as VT-d and SMMUv3 cache first-level large pages).
+ */
 static struct io_tlb_entry *io_lookup(struct io_tlb_entry *c, unsigned int n, int pasid,
 				      unsigned long va, bool write)
 {
 	struct io_tlb_entry *e = &c[io_slot(n, pasid, va)];
 
-	if (e->valid && e->pasid == pasid && e->va == va && (!write || e->write))
+	if (e->valid && e->pasid == pasid && e->va == va && e->size == MMN_PAGE_SIZE &&
+	    (!write || e->write))
+		return e;
+	e = &c[io_slot(n, pasid, va & MMN_PMD_MASK)];
+	if (e->valid && e->pasid == pasid && e->va == (va & MMN_PMD_MASK) &&
+	    e->size == MMN_PMD_SIZE && (!write || e->write))
 		return e;
 	return NULL;
 }
 
-static void io_fill(struct io_tlb_entry *c, unsigned int n, int pasid, unsigned long va,
-		    unsigned long pfn, uint32_t gen, bool write)
+/* Cache @t (@t->addr aligned to @t->size) in @c; returns the entry. */
+static struct io_tlb_entry *io_fill(struct io_tlb_entry *c, unsigned int n, int pasid,
+				    const struct io_tlb_entry *t)
 {
-	struct io_tlb_entry *e = &c[io_slot(n, pasid, va)];
+	struct io_tlb_entry *e = &c[io_slot(n, pasid, t->va)];
 
+	*e = *t;
 	e->valid = true;
 	e->pasid = pasid;
-	e->va = va;
-	e->pfn = pfn;
-	e->gen = gen;
-	e->write = write;
+	return e;
+}
+
+/*
+ * The access-time check (mmn_check_secondary_access()) of a device access
+ * at @addr through entry @e: SVA may use an entry until its secondary-TLB
+ * flush ran, AMDv2 none once its start returned (told at registration).
+ */
+static void io_check_access(struct mmn_iommu *io, const struct io_tlb_entry *e, unsigned long addr,
+			    bool write)
+{
+	struct mmn_secondary_block b = io_block(io, e);
+
+	(void)mmn_check_secondary_access(io->sim, io, &b, addr, write);
 }
 
 /*
@@ -578,16 +616,12 @@ static enum io_xlate io_translate_access(struct mmn_iommu *io, int pasid, unsign
 	e = io_lookup(io->atc, io->cfg.atc_entries, pasid, va, write);
 	if (e) {
 		IO_STAT_INC(io, atc_hits);
-		pfn = e->pfn;
-		gen = e->gen;
 		goto access;
 	}
 	e = io_lookup(io->iotlb, io->cfg.iotlb_entries, pasid, va, write);
 	if (e) {
 		IO_STAT_INC(io, iotlb_hits);
-		pfn = e->pfn;
-		gen = e->gen;
-		io_fill(io->atc, io->cfg.atc_entries, pasid, va, pfn, gen, e->write);
+		e = io_fill(io->atc, io->cfg.atc_entries, pasid, e);
 		goto access;
 	}
 	*invalidating = p->invalidating > 0;
@@ -595,21 +629,29 @@ static enum io_xlate io_translate_access(struct mmn_iommu *io, int pasid, unsign
 		goto fault; /* AMDv2: the PASID points at the empty table */
 	{
 		struct mmn_walk w;
-		bool wr;
+		struct io_tlb_entry t = { .va = va, .size = MMN_PAGE_SIZE };
 
 		IO_STAT_INC(io, walks);
 		if (mmn_pgtable_walk(p->mm, addr, &w) < 0 || w.level == MMN_PT_NONE ||
 		    !mmn_pte_present(w.entry))
 			goto fault;
-		wr = mmn_pte_write(w.entry);
-		if (write && !wr)
+		t.write = mmn_pte_write(w.entry);
+		if (write && !t.write)
 			goto fault;
-		pfn = w.pfn;
-		gen = w.gen;
-		io_fill(io->iotlb, io->cfg.iotlb_entries, pasid, va, pfn, gen, wr);
-		io_fill(io->atc, io->cfg.atc_entries, pasid, va, pfn, gen, wr);
+		t.pfn = w.pfn;
+		t.gen = w.gen;
+		if (w.level == MMN_PT_PMD) { /* a PMD leaf: one superpage entry */
+			t.va = addr & MMN_PMD_MASK;
+			t.size = MMN_PMD_SIZE;
+			t.pfn -= (addr - t.va) >> MMN_PAGE_SHIFT;
+		}
+		(void)io_fill(io->iotlb, io->cfg.iotlb_entries, pasid, &t);
+		e = io_fill(io->atc, io->cfg.atc_entries, pasid, &t);
 	}
 access:
+	pfn = e->pfn + ((va - e->va) >> MMN_PAGE_SHIFT);
+	gen = e->gen;
+	io_check_access(io, e, addr, write);
 	(void)mmn_phys_access(io->sim, pfn, gen, addr, write, val);
 	ret = IO_XLATE_DONE;
 	goto out;

@@ -728,6 +728,21 @@ static int kvm_faultin(struct mmn_kvm *kvm, uint64_t gfn, bool write)
 	return err;
 }
 
+/*
+ * The oracle's access-time check of a guest access through vCPU TLB entry
+ * @t (mmn_check_secondary_access()): a vCPU uses no old translation once
+ * KVM's invalidate_range_start has returned (told at start).
+ */
+static void kvm_check_access(struct mmn_kvm *kvm, const struct kvm_tlb_entry *t, bool write)
+{
+	struct mmn_secondary_block b = {
+		.mm = kvm->mm, .addr = t->hva & MMN_PAGE_MASK, .size = MMN_PAGE_SIZE,
+		.pfn = t->pfn, .gen = t->gen, .write = t->write,
+	};
+
+	(void)mmn_check_secondary_access(kvm->sim, kvm, &b, t->hva, write);
+}
+
 /* One guest access: vCPU TLB, shadow-table walk, fault; then the access. */
 static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool write,
 			   uint64_t *val)
@@ -752,6 +767,7 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 		/* guest mode: a TLB hit */
 		mmn_spin_lock(&vc->tlb_lock);
 		if (t->valid && t->gfn == gfn && (!write || t->write)) {
+			kvm_check_access(kvm, t, write);
 			mmn_phys_access(kvm->sim, t->pfn, t->gen, t->hva, write, val);
 			mmn_spin_unlock(&vc->tlb_lock);
 			STAT_INC(kvm, tlb_hits);
@@ -776,6 +792,7 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 			t->pfn = sp->pfn;
 			t->gen = sp->gen;
 			t->write = sp->write;
+			kvm_check_access(kvm, t, write);
 			mmn_phys_access(kvm->sim, t->pfn, t->gen, t->hva, write, val);
 			mmn_spin_unlock(&vc->tlb_lock);
 			mmn_spin_unlock(&kvm->mmu_lock);
@@ -903,6 +920,8 @@ struct mmn_kvm *mmn_kvm_create(struct mmn_mm *mm, const struct mmn_kvm_config *c
 		return NULL;
 	}
 	err = mmn_check_register_secondary(kvm->sim, "kvm", kvm_audit_iter, kvm);
+	if (!err && (err = mmn_check_secondary_link(kvm->sim, kvm, &kvm->mn)) != 0)
+		(void)mmn_check_unregister_secondary(kvm->sim, kvm);
 	if (err) {
 		mmn_notifier_unregister(&kvm->mn, mm);
 		kvm_free(kvm);

@@ -863,6 +863,9 @@ static bool mn_call_interval(const struct mn_walk *w, struct mmn_interval_notifi
 			    "mmn_interval_notifier_remove() returned",
 			    (void *)isub);
 	ok = isub->ops->invalidate(isub, range, cur_seq);
+	if (ok)
+		mmn__check_told(&w->sim->check, isub, range->mm, range->start, range->end,
+				MMN__TOLD_START);
 	if (nonblock && w->checks)
 		mmn_non_block_end(w->sim);
 	if (w->hook)
@@ -958,8 +961,11 @@ static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *su
 		mn_cb_enter(w, sub, "invalidate_range_start", range->start, nonblock);
 		r = ops->invalidate_range_start(sub, range);
 		mn_cb_exit(w, sub, "invalidate_range_start", range->start, nonblock);
-		if (mmn_likely(!r))
+		if (mmn_likely(!r)) {
+			mmn__check_told(&sim->check, sub, range->mm, range->start, range->end,
+					MMN__TOLD_START);
 			continue;
+		}
 		if (!nonblock || r != -EAGAIN)
 			mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
 				    "invalidate_range_start of %p failed with %d in a %sblockable "
@@ -1040,6 +1046,13 @@ static bool mn_range_check(const struct mmn_notifier_range *range)
 	return true;
 }
 
+/* For the access-time check: an event under which no frame changes. */
+static bool mn_keeps_frames(const struct mmn_notifier_range *range)
+{
+	return range->event == MMN_NOTIFY_PROTECTION_VMA ||
+	       range->event == MMN_NOTIFY_PROTECTION_PAGE || range->event == MMN_NOTIFY_SOFT_DIRTY;
+}
+
 /* mmu_notifier_invalidate_range_start(), 2.6.27+. */
 void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
 {
@@ -1056,6 +1069,8 @@ void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
 	if (subs) {
 		struct mn_walk w;
 
+		mmn__check_inval_open(&sim->check, range->mm, range->start, range->end,
+				      mmn_notify_event_name(range->event), mn_keeps_frames(range));
 		mn_walk_init(&w, sim);
 		mn_ctx_enter(&w, "invalidate_range_start");
 		(void)mn_invalidate_range_start(subs, range, &w);
@@ -1081,10 +1096,14 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
 	if (subs) {
 		struct mn_walk w;
 
+		mmn__check_inval_open(&sim->check, range->mm, range->start, range->end,
+				      mmn_notify_event_name(range->event), mn_keeps_frames(range));
 		mn_walk_init(&w, sim);
 		mn_ctx_enter(&w, "invalidate_range_start");
 		ret = mn_invalidate_range_start(subs, range, &w);
 		mn_ctx_leave(&w);
+		if (ret)
+			mmn__check_inval_close(&sim->check, range->mm, range->start, range->end);
 	}
 	if (!ret)
 		mn_pair_push(range);
@@ -1114,6 +1133,8 @@ static void mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs,
 			mn_cb_enter(w, sub, "invalidate_range", range->start, true);
 			ops->invalidate_range(sub, range->mm, range->start, range->end);
 			mn_cb_exit(w, sub, "invalidate_range", range->start, true);
+			mmn__check_told(&sim->check, sub, range->mm, range->start, range->end,
+					MMN__TOLD_TLB);
 		}
 		if (ops->invalidate_range_end) {
 			mn_cb_enter(w, sub, "invalidate_range_end", range->start, nonblock);
@@ -1155,6 +1176,7 @@ mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate
 			mn_hlist_invalidate_end(subs, range, legacy_invalidate_range && !only_end,
 						&w);
 		mn_ctx_leave(&w);
+		mmn__check_inval_close(&sim->check, range->mm, range->start, range->end);
 	}
 	mmn_sched_span_end(sim, "invalidate_range_end");
 }
@@ -1234,6 +1256,7 @@ static void mn_secondary_flush_walk(struct mmn_mm *mm, unsigned long start, unsi
 		mn_cb_enter(&w, sub, name, start, true);
 		fn(sub, mm, start, end);
 		mn_cb_exit(&w, sub, name, start, true);
+		mmn__check_told(&mm->sim->check, sub, mm, start, end, MMN__TOLD_TLB);
 	}
 	mn_list_walk_end(mm, idx, &w);
 }
@@ -1347,6 +1370,8 @@ void mmn_notifier_invalidate_page(struct mmn_mm *mm, unsigned long address)
 			mn_cb_enter(&w, sub, name, address, false);
 			sub->ops->invalidate_page(sub, mm, address);
 			mn_cb_exit(&w, sub, name, address, false);
+			mmn__check_told(&mm->sim->check, sub, mm, address,
+					address + MMN_PAGE_SIZE, MMN__TOLD_PAGE);
 		}
 	}
 	mn_list_walk_end(mm, idx, &w);

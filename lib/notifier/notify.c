@@ -210,8 +210,16 @@ bool mmn__notify_call_site_flush(struct mmn_mm *mm, unsigned long start, unsigne
 bool mmn__notify_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, struct mmn_mm *mm,
 		    unsigned long start, unsigned long end)
 {
-	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE)
+	if (ops_profile(mm)->secondary_flush == MMN_SECFLUSH_INVALIDATE_PAGE) {
+		/* <= 4.12: the invalidation runs from the clear to ->invalidate_page;
+		 * the access-time check (mmn_check_secondary_access()) sees it as
+		 * one in flight, closed by mmn__notify_rmap_end(). */
+		range->mm = mm;
+		range->start = start;
+		range->end = end;
+		mmn__check_inval_open(&mm->sim->check, mm, start, end, "invalidate_page", false);
 		return false;
+	}
 	mmn__notify_range_init(range, MMN_NOTIFY_CLEAR, mm, start, end, NULL);
 	mmn__notify_start(op, range);
 	return true;
@@ -220,10 +228,13 @@ bool mmn__notify_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, st
 void mmn__notify_rmap_end(struct mmn_notifier_range *range, struct mmn_mm *mm, bool started,
 		  bool unmapped, unsigned long addr)
 {
-	if (started)
+	if (started) {
 		mmn__notify_end(range);
-	else if (unmapped)
-		mmn__notify_after_ptl_drop(mm, addr);
+	} else {
+		if (unmapped)
+			mmn__notify_after_ptl_drop(mm, addr);
+		mmn__check_inval_close(&mm->sim->check, mm, range->start, range->end);
+	}
 }
 
 void mmn__notify_after_ptl_drop(struct mmn_mm *mm, unsigned long addr)

@@ -512,11 +512,14 @@ static void test_change_pte_outside_start_end_retargets_spte(void **state)
 	assert_true(si.present);
 	assert_int_equal(si.pfn, other);
 	assert_false(si.write);
+	/* the primary still maps the old page: the access through the SPTE
+	 * is caught at access time, */
 	assert_int_equal(vread(&t, 0, GFN0), 2);
-	/* the primary still maps the old page: the audit sees the mismatch
-	 * (the SPTE and the vCPU TLB entry made from it) */
+	assert_int_equal(mmn_check_count(t.sim, MMN_VIOL_STALE_TRANSLATION), 1);
+	/* and the audit sees the mismatch (the SPTE and the vCPU TLB entry
+	 * made from it) */
 	assert_int_equal(mmn_check_quiescent(t.sim), 2);
-	assert_int_equal(mmn_check_total(t.sim), 2);
+	assert_int_equal(mmn_check_total(t.sim), 3);
 	kt_teardown(&t);
 }
 
@@ -844,7 +847,11 @@ static unsigned long explore_seeds(enum mmn_kvm_variant variant, unsigned long n
 		if (res.steps > *max_steps)
 			*max_steps = res.steps;
 		assert_true(x.err == 0 || x.err == -EFAULT);
-		assert_int_equal(mmn_check_total(sim), 0);
+		/* In the run, only the access-time check may fire: the seq-only
+		 * variant's vCPU reading through an SPTE installed after start,
+		 * before munmap freed the page (not yet a use-after-free). */
+		assert_int_equal(mmn_check_total(sim),
+				 mmn_check_count(sim, MMN_VIOL_STALE_TRANSLATION));
 		{
 			struct mmn_kvm_stats st;
 
@@ -855,9 +862,12 @@ static unsigned long explore_seeds(enum mmn_kvm_variant variant, unsigned long n
 		}
 		/* the guest touches the page again after the munmap */
 		mmn_kvm_vcpu_read(x.kvm, 0, GFN0, &v);
-		if (mmn_check_count(sim, MMN_VIOL_USE_AFTER_FREE))
+		if (mmn_check_count(sim, MMN_VIOL_USE_AFTER_FREE) ||
+		    mmn_check_count(sim, MMN_VIOL_STALE_TRANSLATION))
 			bad++;
-		assert_int_equal(mmn_check_total(sim), mmn_check_count(sim, MMN_VIOL_USE_AFTER_FREE));
+		assert_int_equal(mmn_check_total(sim),
+				 mmn_check_count(sim, MMN_VIOL_USE_AFTER_FREE) +
+					 mmn_check_count(sim, MMN_VIOL_STALE_TRANSLATION));
 		mmn_kvm_destroy(x.kvm);
 		mmn_mm_put(x.mm);
 		mmn_sim_destroy(sim);
@@ -872,7 +882,7 @@ static void test_explore_seq_only_found_range_check_never(void **state)
 	(void)state;
 	bad_seq = explore_seeds(MMN_KVM_CHECK_SEQ_ONLY, EXPLORE_SEEDS, &steps_seq, &def_seq);
 	bad_range = explore_seeds(MMN_KVM_CHECK_RANGE, EXPLORE_SEEDS, &steps_range, &def_range);
-	print_message("PCT d=3 over %d seeds: seq-only %lu use-after-free runs, range check %lu "
+	print_message("PCT d=3 over %d seeds: seq-only %lu runs with a stale or freed frame used, range check %lu "
 		      "(%lu runs retried on in_progress; max steps %lu / %lu)\n",
 		      EXPLORE_SEEDS, bad_seq, bad_range, def_range, steps_seq, steps_range);
 	assert_true(bad_seq > 0);
