@@ -29,6 +29,7 @@
 #include <mmnsim/device.h>
 #include <mmnsim/file.h>
 #include <mmnsim/aging.h>
+#include <mmnsim/userfaultfd.h>
 #include <mmnsim/numa.h>
 #include <mmnsim/scenario.h>
 #include <mmnsim/explore.h>

@@ -188,6 +188,27 @@ struct mmn_profile {
 	 *  hugetlb_vm_op_split() → hugetlb_unshare_pmds(); 6.19 hugetlb_split()).
 	 *  false (5.14): the table stays shared across the new VMA edge. */
 	bool hugetlb_split_unshares;
+	/** userfaultfd write-protect mode (5.7+; read in 5.8.1, 5.10, 5.14,
+	 *  6.5, 6.19 mm/userfaultfd.c mwriteprotect_range(); absent in 5.2.1):
+	 *  registering with MMN_UFFDIO_REGISTER_MODE_WP and
+	 *  mmn_uffd_writeprotect(). false: -EOPNOTSUPP. */
+	bool uffd_wp;
+	/** Un-protecting (UFFDIO_WRITEPROTECT without MODE_WP) makes an
+	 *  exclusive anonymous page writable again in a writable VMA
+	 *  (uffd_wp_range() with MM_CP_TRY_CHANGE_WRITABLE; read in 6.5, 6.6.9,
+	 *  6.19). false (5.8.1-5.19 mwriteprotect_range(), MM_CP_UFFD_WP_RESOLVE
+	 *  alone): the entry stays read-only and the next store takes a write
+	 *  fault that reuses the page. */
+	bool uffd_wp_unprotect_writable;
+	/** UFFDIO_MOVE (6.8+; read in 6.19 mm/userfaultfd.c move_pages(),
+	 *  absent in 6.6.9): mmn_uffd_move(). false: -EOPNOTSUPP. */
+	bool uffd_move;
+	/** Unregistering (and closing) a userfaultfd un-protects the entries
+	 *  of its WP ranges (uffd_wp_range(false): a PROTECTION_VMA range;
+	 *  read in 6.5, 6.6.9 fs/userfaultfd.c userfaultfd_unregister(), 6.19
+	 *  mm/userfaultfd.c userfaultfd_clear_vma()). false (5.8.1-5.19): only
+	 *  the VMA flags are cleared; the bits stay, inert. */
+	bool uffd_unregister_unprotects;
 };
 
 /**

@@ -223,6 +223,9 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn
 		st->unchanged++;
 	}
 	child = e & ~MMN_PTE_ACCESSED; /* pte_mkold() */
+	/* copy_present_pte(): the child's VMA is never uffd-wp registered here
+	 * (dup_userfaultfd() without EVENT_FORK), so pte_clear_uffd_wp(). */
+	child &= ~MMN_PTE_UFFD_WP;
 	if (!cow)
 		child &= ~MMN_PTE_DIRTY; /* pte_mkclean() for shared mappings */
 	if (mmn_pte_pfn(e) != MMN_ZERO_PFN) {
@@ -477,6 +480,10 @@ static int fork_do(struct mmn_mm *parent, struct mmn_mm **childp)
 		/* vm_area_dup() + anon_vma_fork() / the file's i_mmap. */
 		*dst = *src;
 		dst->mm = child;
+		/* dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child's
+		 * VMA is not registered (fs/userfaultfd.c, 5.8-6.19). */
+		dst->vm_flags &= ~MMN_VM_UFFD_WP;
+		dst->uffd = NULL;
 		if (dst->file)
 			atomic_fetch_add_explicit(&dst->file->refcount, 1, memory_order_relaxed);
 		mmn_vma_rmap_dup(dst);

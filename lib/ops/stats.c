@@ -28,6 +28,8 @@ static const char *const op_names[MMN_OP_NR] = {
 	[MMN_OP_WRITEBACK] = "writeback",
 	[MMN_OP_UNMAP_MAPPING] = "unmap_mapping",
 	[MMN_OP_AGING] = "aging",
+	[MMN_OP_UFFD_WP] = "uffd_wp",
+	[MMN_OP_UFFD_MOVE] = "uffd_move",
 };
 
 const char *mmn_op_name(enum mmn_op op)

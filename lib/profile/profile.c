@@ -90,6 +90,7 @@ static const struct mmn_profile profiles[] = {
 		.start_failure_ends_others = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_unmap_nested_notify = true,
+		.uffd_wp = true,
 		ERA_COMMON,
 	},
 	{
@@ -113,6 +114,9 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
 		ERA_COMMON,
 	},
 	{
@@ -135,6 +139,9 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
 		ERA_COMMON,
 	},
 	{
@@ -156,6 +163,10 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
+		.uffd_move = true,
 		ERA_COMMON,
 	},
 	{
@@ -178,6 +189,10 @@ static const struct mmn_profile profiles[] = {
 		.mprotect_start_per_p4d = true,
 		.migrate_batch_flush = true,
 		.hugetlb_split_unshares = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
+		.uffd_move = true,
 		ERA_COMMON,
 	},
 };
@@ -236,6 +251,10 @@ static const struct knob {
 	K(exclusive_via_rmap, KNOB_BOOL),
 	K(hugetlb_unmap_nested_notify, KNOB_BOOL),
 	K(hugetlb_split_unshares, KNOB_BOOL),
+	K(uffd_wp, KNOB_BOOL),
+	K(uffd_wp_unprotect_writable, KNOB_BOOL),
+	K(uffd_move, KNOB_BOOL),
+	K(uffd_unregister_unprotects, KNOB_BOOL),
 #undef KU
 #undef K
 };

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/**
+ * @file userfaultfd.h
+ * A minimal userfaultfd (lib/ops/userfaultfd.c): write-protect mode on
+ * private anonymous memory (UFFDIO_REGISTER_MODE_WP, UFFDIO_WRITEPROTECT,
+ * 5.7+) and UFFDIO_MOVE (6.8+).
+ *
+ * A userfaultfd belongs to one mm (it holds an mmgrab() on it). Registering
+ * a range in WP mode marks its VMAs (VM_UFFD_WP); mmn_uffd_writeprotect()
+ * then runs the change_protection() walk with MM_CP_UFFD_WP, which sets the
+ * uffd-wp bit (MMN_PTE_UFFD_WP) and clears the write bit of each populated
+ * entry under one lazily started PROTECTION_VMA range, as mprotect() does.
+ * A CPU store (mmn_cpu_write(), or a write fault through
+ * mmn_handle_mm_fault()) to such an entry is not resolved: the fault is
+ * queued on the userfaultfd as a message (mmn_uffd_read_msg()) and the store
+ * returns -EPERM without writing; no handler thread is needed. Un-protecting
+ * clears the bit (and, per profile, makes the page writable again).
+ *
+ * Not modelled: MISSING and MINOR modes, shmem and hugetlb registration
+ * (5.19+), pte markers on unpopulated entries (UFFD_FEATURE_WP_UNPOPULATED),
+ * UFFD_FEATURE_WP_ASYNC, the fork/remap/remove events. Fork drops the
+ * registration in the child and clears the child's uffd-wp bits
+ * (dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK). Reclaim, migration
+ * and device migration rebuild entries without the uffd-wp bit, so a page
+ * swapped or migrated out and back is no longer write-protected (the kernel
+ * keeps the bit in the swap and migration entries).
+ *
+ * Profiles: the uffd_wp knob (5.14+ profiles), uffd_wp_unprotect_writable
+ * and uffd_unregister_unprotects (6.5+), uffd_move (6.10, latest);
+ * docs/profiles.md.
+ */
+#ifndef MMNSIM_USERFAULTFD_H
+#define MMNSIM_USERFAULTFD_H
+
+#include <stdbool.h>
+
+#include <mmnsim/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct mmn_mm;
+struct mmn_uffd;
+
+#define MMN_UFFDIO_REGISTER_MODE_MISSING 0x1UL /**< not modelled (-EOPNOTSUPP) */
+#define MMN_UFFDIO_REGISTER_MODE_WP 0x2UL      /**< write-protect faults */
+#define MMN_UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES 0x2UL /**< a hole in the source is skipped */
+
+/** A fault reported to the userfaultfd (struct uffd_msg, UFFD_EVENT_PAGEFAULT). */
+struct mmn_uffd_msg {
+	unsigned long address; /**< the faulting address, page aligned */
+	bool write;            /**< always true: a store (UFFD_PAGEFAULT_FLAG_WRITE) */
+	bool wp;               /**< always true: UFFD_PAGEFAULT_FLAG_WP */
+};
+
+/**
+ * mmn_uffd_create() - userfaultfd(2) for @p mm: an empty context with an
+ * mmgrab() on the mm.
+ * @param mm   the mm (alive)
+ * @param out  receives the context
+ * @return 0; -EINVAL for NULL or a torn-down @p mm; -ENOMEM.
+ */
+MMN_API int mmn_uffd_create(struct mmn_mm *mm, struct mmn_uffd **out);
+
+/**
+ * mmn_uffd_release() - close the userfaultfd (userfaultfd_release()):
+ * under mmap_lock for write every VMA registered with it is unregistered
+ * as mmn_uffd_unregister() does (the entries are un-protected in
+ * uffd_unregister_unprotects profiles), the queued messages are dropped and
+ * the mm is mmdrop()ped. NULL is ignored.
+ * @param uffd  the context
+ */
+MMN_API void mmn_uffd_release(struct mmn_uffd *uffd);
+
+/**
+ * mmn_uffd_register() - UFFDIO_REGISTER (fs/userfaultfd.c
+ * userfaultfd_register(), 5.7+ for WP): under mmap_lock for write, split the
+ * VMAs at the edges of [@p start, @p start + @p len) and mark them
+ * VM_UFFD_WP, owned by @p uffd. No page-table change, no notification.
+ * @param uffd   the context
+ * @param start  page aligned
+ * @param len    page aligned, not 0
+ * @param mode   MMN_UFFDIO_REGISTER_MODE_WP
+ * @return 0; -EINVAL for NULL, a torn-down mm, an unaligned or empty range,
+ *         a hole in the range, or a VMA that is not private anonymous
+ *         memory (shared, file, hugetlb: refused as vma_can_userfault() does
+ *         for WP before 5.19; not modelled after); -EBUSY when a VMA is
+ *         registered with another userfaultfd; -EOPNOTSUPP for a mode other
+ *         than WP (MISSING, MINOR: not modelled) or a profile without
+ *         uffd_wp (before 5.7); -ENOMEM.
+ */
+MMN_API int mmn_uffd_register(struct mmn_uffd *uffd, unsigned long start, unsigned long len,
+			      unsigned long mode);
+
+/**
+ * mmn_uffd_unregister() - UFFDIO_UNREGISTER: under mmap_lock for write, the
+ * VMAs of the range registered with @p uffd lose the registration (split at
+ * the edges). In uffd_unregister_unprotects profiles (6.5, 6.19
+ * userfaultfd_clear_vma()) their entries are un-protected first as
+ * mmn_uffd_writeprotect(false) does (a PROTECTION_VMA range); before (5.8-5.19)
+ * the uffd-wp bits stay in the entries, inert without the VMA flag.
+ * @param uffd   the context
+ * @param start  page aligned
+ * @param len    page aligned, not 0
+ * @return 0; -EINVAL as mmn_uffd_register(); -ENOMEM.
+ */
+MMN_API int mmn_uffd_unregister(struct mmn_uffd *uffd, unsigned long start, unsigned long len);
+
+/**
+ * mmn_uffd_writeprotect() - UFFDIO_WRITEPROTECT (mm/userfaultfd.c
+ * mwriteprotect_range() → 5.8-5.19 change_protection(), 6.5+
+ * uffd_wp_range()): under mmap_lock for read, per VMA of the range,
+ * change_protection() with MM_CP_UFFD_WP (@p wp) or MM_CP_UFFD_WP_RESOLVE:
+ * gather → S(PROTECTION_VMA) lazily per PUD entry (per P4D in 6.12+, as
+ * mmn_mprotect()) → per PTE table: L, each populated entry (present, PROT_NONE
+ * or swap-style) gets or loses MMN_PTE_UFFD_WP, protecting clears the write
+ * bit (a writable migration/device entry becomes a read one), U → E →
+ * tlb_finish_mmu() F1 (+F2). Anonymous THP leaves are changed whole under
+ * the PMD lock. Un-protecting leaves the entry read-only (5.8-5.19) or
+ * makes an exclusive anonymous page of a writable VMA writable
+ * (uffd_wp_unprotect_writable, 6.5+ MM_CP_TRY_CHANGE_WRITABLE). Empty
+ * entries are left empty (no pte markers). Counted as MMN_OP_UFFD_WP.
+ * @param uffd   the context
+ * @param start  page aligned
+ * @param len    page aligned, not 0
+ * @param wp     true: protect; false: un-protect
+ * @return 0; -EINVAL for NULL, a torn-down mm, an unaligned, empty or
+ *         wrapping range; -ENOENT when a part of the range is not mapped by
+ *         a VMA registered in WP mode with @p uffd; -EOPNOTSUPP in a profile
+ *         without uffd_wp.
+ */
+MMN_API int mmn_uffd_writeprotect(struct mmn_uffd *uffd, unsigned long start, unsigned long len,
+				  bool wp);
+
+/**
+ * mmn_uffd_move() - UFFDIO_MOVE (6.8+; mm/userfaultfd.c move_pages() →
+ * move_pages_pte() → move_present_ptes(), 6.19 read): move the anonymous
+ * pages of [@p src, @p src + @p len) to the empty [@p dst, @p dst + @p len)
+ * of the same mm, page by page, without copying. Under mmap_lock for read
+ * (6.19 takes per-VMA locks first, not modelled), per source page:
+ * S(CLEAR over the source page) → folio lock → both PTLs in address order
+ * (double_pt_lock()) → recheck → source entry cleared → the folio's
+ * anon_vma and index moved to the destination VMA (folio_move_anon_rmap(),
+ * folio->index = linear_page_index()) → destination entry writable, dirty
+ * if the source was, soft-dirty → CPU flush of the source page (F1 (+F2))
+ * → U, U → folio unlock → E. 6.19 batches consecutive small pages of one
+ * PTE table under one range and one flush; the model moves one page per
+ * range. Counted as MMN_OP_UFFD_MOVE.
+ * @param uffd   the context; the destination VMA must be registered with it
+ * @param dst    page aligned
+ * @param src    page aligned
+ * @param len    page aligned, not 0
+ * @param mode   0 or MMN_UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES
+ * @return the bytes moved (len on success; fewer when a page fails after
+ *         others moved, as the kernel's ioctl reports in uffdio_move.move);
+ *         -EINVAL for NULL, a torn-down mm, an unaligned, empty or wrapping
+ *         range, an unknown mode bit, ranges that overlap or leave their VMA,
+ *         VMAs that are not private anonymous, not writable, of different
+ *         protection, or a destination not registered with @p uffd;
+ *         -ENOENT when the source has no VMA or (without ALLOW_SRC_HOLES) a
+ *         page of it is not populated; -EEXIST when a destination entry is
+ *         not empty; -EBUSY for a page that is not exclusively mapped
+ *         (fork shared it, KSM, a THP: not split here), pinned, or not a
+ *         present entry (swap, migration, device); -EOPNOTSUPP in a profile
+ *         without uffd_move (before 6.8); -ENOMEM.
+ */
+MMN_API long mmn_uffd_move(struct mmn_uffd *uffd, unsigned long dst, unsigned long src,
+			   unsigned long len, unsigned long mode);
+
+/**
+ * mmn_uffd_read_msg() - read(2) of the userfaultfd, non-blocking: the
+ * oldest queued write-protect fault. The queue holds 64 messages; faults
+ * beyond are counted by mmn_uffd_dropped() and lost.
+ * @param uffd  the context
+ * @param msg   receives the message
+ * @return 0; -EAGAIN when nothing is queued; -EINVAL for NULL.
+ */
+MMN_API int mmn_uffd_read_msg(struct mmn_uffd *uffd, struct mmn_uffd_msg *msg);
+
+/**
+ * mmn_uffd_dropped() - the faults lost because the queue was full.
+ * @param uffd  the context (NULL: 0)
+ * @return the count.
+ */
+MMN_API unsigned long mmn_uffd_dropped(const struct mmn_uffd *uffd);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMNSIM_USERFAULTFD_H */
