@@ -209,6 +209,11 @@ struct mmn_profile {
 	 *  mm/userfaultfd.c userfaultfd_clear_vma()). false (5.8.1-5.19): only
 	 *  the VMA flags are cleared; the bits stay, inert. */
 	bool uffd_unregister_unprotects;
+	/** UFFD_FEATURE_WP_ASYNC and the PAGEMAP_SCAN ioctl (6.7+; read in
+	 *  6.19 fs/proc/task_mmu.c do_pagemap_scan(), mm/memory.c do_wp_page();
+	 *  absent in 6.6.9): mmn_uffd_api() with MMN_UFFD_FEATURE_WP_ASYNC and
+	 *  mmn_pagemap_scan(). false: -EOPNOTSUPP. */
+	bool uffd_wp_async;
 };
 
 /**

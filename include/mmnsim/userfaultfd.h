@@ -16,9 +16,14 @@
  * returns -EPERM without writing; no handler thread is needed. Un-protecting
  * clears the bit (and, per profile, makes the page writable again).
  *
+ * UFFD_FEATURE_WP_ASYNC (6.7+, mmn_uffd_api()) resolves such a store in
+ * the fault instead (the bit dropped, the store done), and
+ * mmn_pagemap_scan() (PAGEMAP_SCAN) reports the pages written since and
+ * write-protects them again.
+ *
  * Not modelled: MISSING and MINOR modes, shmem and hugetlb registration
  * (5.19+), pte markers on unpopulated entries (UFFD_FEATURE_WP_UNPOPULATED),
- * UFFD_FEATURE_WP_ASYNC, the fork/remap/remove events. Fork drops the
+ * the fork/remap/remove events. Fork drops the
  * registration in the child and clears the child's uffd-wp bits
  * (dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK). Reclaim, migration
  * and device migration rebuild entries without the uffd-wp bit, so a page
@@ -26,13 +31,15 @@
  * keeps the bit in the swap and migration entries).
  *
  * Profiles: the uffd_wp knob (5.14+ profiles), uffd_wp_unprotect_writable
- * and uffd_unregister_unprotects (6.5+), uffd_move (6.10, latest);
+ * and uffd_unregister_unprotects (6.5+), uffd_move and uffd_wp_async
+ * (6.10, latest);
  * docs/profiles.md.
  */
 #ifndef MMNSIM_USERFAULTFD_H
 #define MMNSIM_USERFAULTFD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <mmnsim/export.h>
 
@@ -46,6 +53,20 @@ struct mmn_uffd;
 #define MMN_UFFDIO_REGISTER_MODE_MISSING 0x1UL /**< not modelled (-EOPNOTSUPP) */
 #define MMN_UFFDIO_REGISTER_MODE_WP 0x2UL      /**< write-protect faults */
 #define MMN_UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES 0x2UL /**< a hole in the source is skipped */
+/** UFFD_FEATURE_WP_ASYNC (6.7+): a store to a write-protected page drops
+ *  the uffd-wp bit and goes on, nothing is reported (implies
+ *  WP_UNPOPULATED in the kernel: pte markers, not modelled). */
+#define MMN_UFFD_FEATURE_WP_ASYNC (1UL << 15)
+/** PAGEMAP_SCAN: write-protect the pages found written (PM_SCAN_WP_MATCHING). */
+#define MMN_PM_SCAN_WP_MATCHING 0x1UL
+/** PAGEMAP_SCAN: fail with -EPERM on a VMA that is not WP_ASYNC registered. */
+#define MMN_PM_SCAN_CHECK_WPASYNC 0x2UL
+
+/** A range of written pages reported by mmn_pagemap_scan() (struct page_region). */
+struct mmn_page_region {
+	unsigned long start; /**< first byte */
+	unsigned long end;   /**< one past the last byte */
+};
 
 /** A fault reported to the userfaultfd (struct uffd_msg, UFFD_EVENT_PAGEFAULT). */
 struct mmn_uffd_msg {
@@ -62,6 +83,16 @@ struct mmn_uffd_msg {
  * @return 0; -EINVAL for NULL or a torn-down @p mm; -ENOMEM.
  */
 MMN_API int mmn_uffd_create(struct mmn_mm *mm, struct mmn_uffd **out);
+
+/**
+ * mmn_uffd_api() - UFFDIO_API: enable features, once, before registering.
+ * @param uffd      the context
+ * @param features  0 or MMN_UFFD_FEATURE_WP_ASYNC
+ * @return 0; -EINVAL for NULL, an unknown feature bit or a second call;
+ *         -EOPNOTSUPP for WP_ASYNC in a profile without uffd_wp_async
+ *         (before 6.7).
+ */
+MMN_API int mmn_uffd_api(struct mmn_uffd *uffd, unsigned long features);
 
 /**
  * mmn_uffd_release() - close the userfaultfd (userfaultfd_release()):
@@ -167,6 +198,45 @@ MMN_API int mmn_uffd_writeprotect(struct mmn_uffd *uffd, unsigned long start, un
  */
 MMN_API long mmn_uffd_move(struct mmn_uffd *uffd, unsigned long dst, unsigned long src,
 			   unsigned long len, unsigned long mode);
+
+/**
+ * mmn_pagemap_scan() - ioctl(PAGEMAP_SCAN) on /proc/pid/pagemap with
+ * category_mask = return_mask = PAGE_IS_WRITTEN (6.7+; fs/proc/task_mmu.c
+ * do_pagemap_scan(), pagemap_scan_test_walk(), pagemap_scan_pmd_entry(),
+ * pagemap_scan_thp_entry(), make_uffd_wp_pte(); 6.19 read): the ranges of
+ * written pages (a populated entry without the uffd-wp bit) of
+ * [@p start, @p start + @p len), merged. With MMN_PM_SCAN_WP_MATCHING they
+ * are write-protected as they are reported, in VMAs registered in WP mode
+ * with a WP_ASYNC userfaultfd (others are skipped, or -EPERM with
+ * MMN_PM_SCAN_CHECK_WPASYNC). Under mmap_lock for read: (WP_MATCHING)
+ * S(PROTECTION_VMA, [start, end)) → per PTE table: L, each written entry
+ * reported and given the uffd-wp bit with write cleared, the changed
+ * extent flushed (F1 (+F2)) under the PTL, U → E. A THP leaf covered
+ * whole is protected whole and flushed under the PMD lock, a part of one
+ * is split first. Empty entries are neither reported nor marked (the
+ * kernel installs uffd-wp pte markers; a later read fault here maps the
+ * zero page unprotected, reported as written: a false positive). With
+ * @p vec NULL and @p vec_len 0 every written page is protected and none
+ * reported (the kernel's exclusive-WP fast path). When @p vec is full the
+ * walk stops at the next written page (*@p walk_end), which stays
+ * unprotected. Counted as MMN_OP_PAGEMAP_SCAN.
+ * @param mm        the mm
+ * @param start     page aligned
+ * @param len       page aligned, not 0
+ * @param flags     MMN_PM_SCAN_WP_MATCHING, MMN_PM_SCAN_CHECK_WPASYNC
+ * @param vec       receives the regions (may be NULL with @p vec_len 0)
+ * @param vec_len   its capacity
+ * @param walk_end  receives where the walk stopped (may be NULL)
+ * @return the number of regions stored in @p vec; -EINVAL for a NULL or
+ *         torn-down @p mm, an unaligned, empty or wrapping range, an unknown
+ *         flag, NULL @p vec with @p vec_len > 0, or neither a vector nor
+ *         WP_MATCHING; -EPERM (CHECK_WPASYNC) for a VMA of the range not
+ *         registered with a WP_ASYNC userfaultfd; -EOPNOTSUPP in a profile
+ *         without uffd_wp_async (before 6.7).
+ */
+MMN_API long mmn_pagemap_scan(struct mmn_mm *mm, unsigned long start, unsigned long len,
+			      unsigned long flags, struct mmn_page_region *vec, size_t vec_len,
+			      unsigned long *walk_end);
 
 /**
  * mmn_uffd_read_msg() - read(2) of the userfaultfd, non-blocking: the

@@ -180,9 +180,17 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	}
 	if (mmn__uffd_pte_wp(vma, orig)) {
 		/* userfaultfd_pte_wp() → handle_userfault(VM_UFFD_WP) (5.8-6.19
-		 * do_wp_page()): reported, not resolved. */
-		mmn_spin_unlock(&pt->ptl);
-		return mmn__uffd_wp_fault(vma, addr);
+		 * do_wp_page()): reported, not resolved. WP_ASYNC (6.7+): the
+		 * bit is dropped with no flush and the fault goes on. */
+		if (!mmn__uffd_wp_async(vma)) {
+			mmn_spin_unlock(&pt->ptl);
+			return mmn__uffd_wp_fault(vma, addr);
+		}
+		if (!mmn_pte_cmpxchg(sim, pt, idx, addr, orig, orig & ~MMN_PTE_UFFD_WP)) {
+			mmn_spin_unlock(&pt->ptl);
+			return 0;
+		}
+		orig &= ~MMN_PTE_UFFD_WP;
 	}
 	reuse = (vma->vm_flags & MMN_VM_SHARED) || wp_can_reuse_anon(mm, old_pfn);
 	if (reuse) {
@@ -383,7 +391,8 @@ static int do_huge_pmd_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_
 	if (!write || mmn_pte_write(e))
 		return 0;
 	if (mmn__uffd_pte_wp(vma, e)) /* wp_huge_pmd(): userfaultfd_huge_pmd_wp() */
-		return mmn__uffd_wp_fault(vma, addr);
+		return mmn__uffd_wp_async(vma) ? mmn__split_huge_pmd(mm, haddr)
+					       : mmn__uffd_wp_fault(vma, addr);
 	p = mmn_pfn_to_page(sim, mmn_pte_pfn(e));
 	mmn_spin_lock(&pmd->ptl);
 	reuse = mmn_pte_get(sim, pmd, idx, haddr) == e && atomic_load(&p->refcount) == 1 &&

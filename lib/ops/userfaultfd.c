@@ -41,6 +41,8 @@
 
 struct mmn_uffd {
 	struct mmn_mm *mm;          /* mmgrab()ed */
+	unsigned long features;     /* UFFDIO_API */
+	bool api_done;
 	struct mmn_spinlock lock;   /* the message queue (fault_pending_wqh) */
 	struct mmn_uffd_msg msgs[UFFD_QUEUE];
 	unsigned int head, count;
@@ -66,6 +68,23 @@ int mmn_uffd_create(struct mmn_mm *mm, struct mmn_uffd **out)
 	mmn_mmgrab(mm);
 	*out = u;
 	return 0;
+}
+
+int mmn_uffd_api(struct mmn_uffd *uffd, unsigned long features)
+{
+	if (!uffd || mmn__mm_dead(uffd->mm) || uffd->api_done ||
+	    (features & ~MMN_UFFD_FEATURE_WP_ASYNC))
+		return -EINVAL;
+	if (features && !ops_profile(uffd->mm)->uffd_wp_async)
+		return -EOPNOTSUPP;
+	uffd->features = features;
+	uffd->api_done = true;
+	return 0;
+}
+
+bool mmn__uffd_wp_async(const struct mmn_vma *vma)
+{
+	return vma->uffd && (vma->uffd->features & MMN_UFFD_FEATURE_WP_ASYNC);
 }
 
 int mmn__uffd_wp_fault(struct mmn_vma *vma, unsigned long addr)
@@ -467,5 +486,206 @@ long mmn_uffd_move(struct mmn_uffd *uffd, unsigned long dst, unsigned long src,
 	mmn_sched_span_begin(sim, "uffd_move", src, send, NULL);
 	ret = uffd_move_do(uffd, dst, src, len, mode);
 	mmn_sched_span_end(sim, "uffd_move");
+	return ret;
+}
+
+/* ---- PAGEMAP_SCAN (fs/proc/task_mmu.c, 6.7+) ----------------------- */
+
+struct pm_scan {
+	struct mmn_mm *mm;
+	unsigned long flags;
+	struct mmn_page_region *vec;
+	size_t vec_len, nr;
+	unsigned long walk_end;  /* where a full vector stopped the walk */
+	bool full;
+	unsigned long changed, unchanged;
+};
+
+/* pagemap_scan_output(): merge with the last region or append; false
+ * (the walk stops at @addr) when the vector is full. No vector: nothing
+ * is reported (the exclusive-WP path). */
+static bool pm_output(struct pm_scan *p, unsigned long addr, unsigned long end)
+{
+	if (!p->vec)
+		return true;
+	if (p->nr && p->vec[p->nr - 1].end == addr) {
+		p->vec[p->nr - 1].end = end;
+		return true;
+	}
+	if (p->nr == p->vec_len) {
+		p->full = true;
+		p->walk_end = addr;
+		return false;
+	}
+	p->vec[p->nr++] = (struct mmn_page_region){ addr, end };
+	return true;
+}
+
+/* make_uffd_wp_pte() / make_uffd_wp_pmd(): pte_mkuffd_wp() (which
+ * write-protects on x86 6.x) or pte_swp_mkuffd_wp(). */
+static mmn_pte_t pm_wp_pte(void *arg, mmn_pte_t old, unsigned long addr)
+{
+	(void)arg;
+	(void)addr;
+	if (mmn_pte_mapped(old))
+		return (old & ~MMN_PTE_WRITE) | MMN_PTE_UFFD_WP;
+	return old | MMN_PTE_UFFD_WP;
+}
+
+/* PAGE_IS_WRITTEN: a populated entry without the uffd-wp bit. */
+static bool pm_written(mmn_pte_t e)
+{
+	return !mmn_pte_none(e) && !mmn_pte_uffd_wp(e);
+}
+
+/* pagemap_scan_thp_entry(): 1 handled, 0 not a THP leaf (or split now). */
+static int pm_thp_entry(struct pm_scan *p, struct mmn_ptdesc *pmdt, unsigned long addr,
+			unsigned long end)
+{
+	struct mmn_sim *sim = p->mm->sim;
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	unsigned long haddr = addr & MMN_PMD_MASK;
+	mmn_pte_t e;
+
+	mmn_spin_lock(&pmdt->ptl);
+	e = mmn_pte_get(sim, pmdt, idx, haddr);
+	if (!mmn_pmd_mapped_leaf(e)) {
+		mmn_spin_unlock(&pmdt->ptl);
+		return 0;
+	}
+	if (!pm_written(e) || !(p->flags & MMN_PM_SCAN_WP_MATCHING)) {
+		if (pm_written(e))
+			(void)pm_output(p, addr, end);
+		mmn_spin_unlock(&pmdt->ptl);
+		return 1;
+	}
+	if (addr != haddr || end != haddr + MMN_PMD_SIZE) {
+		/* A part of the THP: split_huge_pmd(), then as PTEs. */
+		mmn_spin_unlock(&pmdt->ptl);
+		(void)mmn__split_huge_pmd(p->mm, haddr);
+		return 0;
+	}
+	if (pm_output(p, addr, end) && mmn__pte_modify(sim, pmdt, idx, haddr, pm_wp_pte, NULL)) {
+		mmn_flush_tlb_range(p->mm, haddr, haddr + MMN_PMD_SIZE);
+		p->changed += MMN_HPAGE_NR;
+	}
+	mmn_spin_unlock(&pmdt->ptl);
+	return 1;
+}
+
+/* pagemap_scan_pmd_entry() over [addr, end) within one PMD entry. */
+static void pm_pmd_entry(struct pm_scan *p, unsigned long addr, unsigned long end)
+{
+	struct mmn_sim *sim = p->mm->sim;
+	struct mmn_ptdesc *pmdt = mmn_pt_walk(p->mm, addr, MMN_LVL_PMD), *pt;
+	unsigned long fs = 0, fe = 0;
+
+	if (!pmdt || pm_thp_entry(p, pmdt, addr, end))
+		return;
+	pt = mmn_pt_walk(p->mm, addr, MMN_LVL_PTE);
+	if (!pt)
+		return; /* pagemap_scan_pte_hole(): nothing written */
+	mmn_spin_lock(&pt->ptl);
+	for (unsigned long a = addr; a < end && !p->full; a += MMN_PAGE_SIZE) {
+		unsigned int i = mmn_pt_index(a, MMN_LVL_PTE);
+
+		if (!pm_written(mmn_pte_get(sim, pt, i, a)) || !pm_output(p, a, a + MMN_PAGE_SIZE))
+			continue;
+		if (!(p->flags & MMN_PM_SCAN_WP_MATCHING))
+			continue;
+		if (mmn__pte_modify(sim, pt, i, a, pm_wp_pte, NULL)) {
+			fs = fe ? fs : a;
+			fe = a + MMN_PAGE_SIZE;
+			p->changed++;
+		}
+	}
+	/* flush_tlb_range() of the changed extent, still under the PTL. */
+	if (fe)
+		mmn_flush_tlb_range(p->mm, fs, fe);
+	mmn_spin_unlock(&pt->ptl);
+}
+
+/* pagemap_scan_test_walk(): 1 walk the VMA, 0 skip it, -EPERM. */
+static int pm_test_walk(const struct pm_scan *p, const struct mmn_vma *vma)
+{
+	bool wp_allowed = (vma->vm_flags & MMN_VM_UFFD_WP) && mmn__uffd_wp_async(vma);
+
+	if (wp_allowed)
+		return 1;
+	if (p->flags & MMN_PM_SCAN_CHECK_WPASYNC)
+		return -EPERM;
+	return p->flags & MMN_PM_SCAN_WP_MATCHING ? 0 : 1;
+}
+
+/* walk_page_range() over the VMAs of [start, end); mmap_lock held. */
+static int pm_walk(struct pm_scan *p, unsigned long start, unsigned long end)
+{
+	struct mmn_mm *mm = p->mm;
+
+	for (int i = mmn_vma_first_above(mm, start);
+	     i < mm->nr_vmas && mm->vmas[i]->start < end && !p->full; i++) {
+		struct mmn_vma *vma = mm->vmas[i];
+		unsigned long a = start > vma->start ? start : vma->start;
+		unsigned long e = end < vma->end ? end : vma->end;
+		int t = pm_test_walk(p, vma);
+
+		if (t < 0)
+			return t;
+		while (t && a < e && !p->full) {
+			unsigned long next = (a & MMN_PMD_MASK) + MMN_PMD_SIZE;
+
+			next = next < e ? next : e;
+			pm_pmd_entry(p, a, next);
+			a = next;
+		}
+	}
+	return 0;
+}
+
+static long pagemap_scan_do(struct pm_scan *p, unsigned long start, unsigned long end)
+{
+	struct mmn_notifier_range range;
+	bool wp = p->flags & MMN_PM_SCAN_WP_MATCHING;
+	int err;
+
+	mmn_mmap_read_lock(p->mm);
+	if (wp) { /* "Protection change for the range is going to happen." */
+		mmn__notify_range_init(&range, MMN_NOTIFY_PROTECTION_VMA, p->mm, start, end, NULL);
+		mmn__notify_start(MMN_OP_PAGEMAP_SCAN, &range);
+	}
+	err = pm_walk(p, start, end);
+	if (wp)
+		mmn__notify_end(&range);
+	mmn_mmap_read_unlock(p->mm);
+	if (err)
+		return err;
+	mmn__op_stat_call(p->mm->sim, MMN_OP_PAGEMAP_SCAN);
+	mmn__op_stat_pages(p->mm->sim, MMN_OP_PAGEMAP_SCAN, p->changed, p->unchanged);
+	return (long)p->nr;
+}
+
+long mmn_pagemap_scan(struct mmn_mm *mm, unsigned long start, unsigned long len,
+		      unsigned long flags, struct mmn_page_region *vec, size_t vec_len,
+		      unsigned long *walk_end)
+{
+	struct pm_scan p = { .mm = mm, .flags = flags, .vec = vec, .vec_len = vec_len };
+	unsigned long end;
+	long ret;
+
+	if (mmn__mm_dead(mm) || !len || (len & ~MMN_PAGE_MASK) ||
+	    (flags & ~(MMN_PM_SCAN_WP_MATCHING | MMN_PM_SCAN_CHECK_WPASYNC)) ||
+	    (!vec && vec_len) || (vec && !vec_len) || (!vec && !(flags & MMN_PM_SCAN_WP_MATCHING)))
+		return -EINVAL;
+	end = mmn__walk_range_end(start, len);
+	if (!end)
+		return -EINVAL;
+	if (!ops_profile(mm)->uffd_wp_async)
+		return -EOPNOTSUPP;
+	p.walk_end = end;
+	mmn_sched_span_begin(mm->sim, "pagemap_scan", start, end, NULL);
+	ret = pagemap_scan_do(&p, start, end);
+	mmn_sched_span_end(mm->sim, "pagemap_scan");
+	if (walk_end && ret >= 0)
+		*walk_end = p.walk_end;
 	return ret;
 }

@@ -24,6 +24,9 @@ static inline bool mmn__uffd_pte_wp(const struct mmn_vma *vma, mmn_pte_t e)
  * mmap_lock held for read and no PTL. */
 int mmn__uffd_wp_fault(struct mmn_vma *vma, unsigned long addr);
 
+/* userfaultfd_wp_async(): @vma's userfaultfd has UFFD_FEATURE_WP_ASYNC. */
+bool mmn__uffd_wp_async(const struct mmn_vma *vma);
+
 /*
  * change_protection() over [start, end) of @vma with MM_CP_UFFD_WP (@wp) or
  * MM_CP_UFFD_WP_RESOLVE, in its own mmu_gather (5.8-5.19

@@ -167,6 +167,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_wp_unprotect_writable = true,
 		.uffd_unregister_unprotects = true,
 		.uffd_move = true,
+		.uffd_wp_async = true,
 		ERA_COMMON,
 	},
 	{
@@ -193,6 +194,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_wp_unprotect_writable = true,
 		.uffd_unregister_unprotects = true,
 		.uffd_move = true,
+		.uffd_wp_async = true,
 		ERA_COMMON,
 	},
 };
@@ -255,6 +257,7 @@ static const struct knob {
 	K(uffd_wp_unprotect_writable, KNOB_BOOL),
 	K(uffd_move, KNOB_BOOL),
 	K(uffd_unregister_unprotects, KNOB_BOOL),
+	K(uffd_wp_async, KNOB_BOOL),
 #undef KU
 #undef K
 };

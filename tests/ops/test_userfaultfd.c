@@ -391,6 +391,171 @@ static void test_move_refuses_what_the_kernel_refuses(void **state)
 	mmn_uffd_release(u);
 }
 
+/* ---- WP_ASYNC and PAGEMAP_SCAN ------------------------------------- */
+
+static struct mmn_uffd *fa_uffd_async(struct fa *f, unsigned long a, unsigned long len)
+{
+	struct mmn_uffd *u = fa_uffd(f, 0, 0);
+
+	assert_int_equal(mmn_uffd_api(u, MMN_UFFD_FEATURE_WP_ASYNC), 0);
+	assert_int_equal(mmn_uffd_register(u, a, len, MMN_UFFDIO_REGISTER_MODE_WP), 0);
+	assert_int_equal(mmn_uffd_writeprotect(u, a, len, true), 0);
+	return u;
+}
+
+/* 6.19 do_wp_page() with userfaultfd_wp_async(): the bit is dropped and
+ * the store done; nothing is reported. */
+static void test_async_store_drops_the_bit_and_writes(void **state)
+{
+	struct fa *f = fa_new("latest");
+	unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED);
+	struct mmn_uffd *u;
+	struct mmn_uffd_msg m;
+
+	*state = f;
+	fa_write(f, 0, a, 1);
+	u = fa_uffd_async(f, a, 4 * PG);
+	assert_true(mmn_pte_uffd_wp(fa_pte(f, a)));
+	fa_write(f, 1, a, 2);
+	assert_int_equal(fa_read(f, 0, a), 2);
+	assert_false(mmn_pte_uffd_wp(fa_pte(f, a)));
+	assert_true(mmn_pte_write(fa_pte(f, a)));
+	assert_int_equal(mmn_uffd_read_msg(u, &m), -EAGAIN);
+	mmn_uffd_release(u);
+}
+
+/* do_pagemap_scan() with PM_SCAN_WP_MATCHING: one PROTECTION_VMA range
+ * over the scan, the written pages reported merged and write-protected
+ * again, the flush under the PTL (6.19 pagemap_scan_pmd_entry()). */
+static void test_pagemap_scan_reports_written_pages_and_protects_them(void **state)
+{
+	struct fa *f = fa_new("latest");
+	struct recorder *r = fa_rec(f, REC_OPS_START_END);
+	struct recorder *t = fa_rec(f, REC_OPS_SECONDARY_TLB);
+	unsigned long a = fa_map(f, BASE, 8 * PG, RW, ANON | FIXED);
+	const unsigned long fl = MMN_PM_SCAN_WP_MATCHING | MMN_PM_SCAN_CHECK_WPASYNC;
+	struct mmn_page_region vec[8];
+	unsigned long we = 0;
+	struct mmn_uffd *u;
+
+	*state = f;
+	for (int i = 0; i < 8; i++)
+		fa_write(f, 0, a + (unsigned long)i * PG, (uint64_t)i);
+	u = fa_uffd_async(f, a, 8 * PG);
+	fa_write(f, 0, a + PG, 11);
+	fa_write(f, 0, a + 2 * PG, 12);
+	fa_write(f, 0, a + 5 * PG, 15);
+	assert_int_equal(rec_watch_lock(t, fa_ptl(f, a), "ptl"), 0);
+	rec_reset(r);
+	rec_reset(t);
+
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 8 * PG, fl, vec, 8, &we), 2);
+
+	assert_int_equal(vec[0].start, a + PG);
+	assert_int_equal(vec[0].end, a + 3 * PG);
+	assert_int_equal(vec[1].start, a + 5 * PG);
+	assert_int_equal(vec[1].end, a + 6 * PG);
+	assert_int_equal(we, a + 8 * PG);
+	FA_KINDS(r, REC_START, REC_END);
+	assert_int_equal(rec_find(r, REC_START, 0)->event, MMN_NOTIFY_PROTECTION_VMA);
+	assert_int_equal(rec_find(r, REC_START, 0)->start, a);
+	assert_int_equal(rec_find(r, REC_START, 0)->end, a + 8 * PG);
+	assert_int_equal(rec_count_kind(t, REC_ARCH_INVALIDATE), 1);
+	assert_int_equal(rec_find(t, REC_ARCH_INVALIDATE, 0)->held, 1);
+	assert_true(fa_stamp(t, REC_ARCH_INVALIDATE, 0) < fa_stamp(r, REC_END, 0));
+	assert_true(mmn_pte_uffd_wp(fa_pte(f, a + 5 * PG)));
+	assert_false(mmn_pte_write(fa_pte(f, a + 5 * PG)));
+	assert_int_equal(fa_stats(f, MMN_OP_PAGEMAP_SCAN).pages_changed, 3);
+	/* Nothing written since: nothing reported. */
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 8 * PG, fl, vec, 8, NULL), 0);
+	fa_write(f, 1, a + 2 * PG, 22);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 8 * PG, fl, vec, 8, NULL), 1);
+	assert_int_equal(vec[0].start, a + 2 * PG);
+	/* The exclusive-WP path: no vector, everything protected. */
+	fa_write(f, 1, a + 7 * PG, 27);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 8 * PG, MMN_PM_SCAN_WP_MATCHING, NULL, 0, NULL),
+			 0);
+	assert_true(mmn_pte_uffd_wp(fa_pte(f, a + 7 * PG)));
+	mmn_uffd_release(u);
+}
+
+/* A full vector stops the walk at the next written page, left as it was. */
+static void test_pagemap_scan_stops_when_the_vector_is_full(void **state)
+{
+	struct fa *f = fa_new("latest");
+	unsigned long a = fa_map(f, BASE, 8 * PG, RW, ANON | FIXED);
+	struct mmn_page_region vec[1];
+	unsigned long we = 0;
+	struct mmn_uffd *u;
+
+	*state = f;
+	for (int i = 0; i < 8; i++)
+		fa_write(f, 0, a + (unsigned long)i * PG, (uint64_t)i);
+	u = fa_uffd_async(f, a, 8 * PG);
+	fa_write(f, 0, a + PG, 1);
+	fa_write(f, 0, a + 4 * PG, 4);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 8 * PG, MMN_PM_SCAN_WP_MATCHING, vec, 1, &we),
+			 1);
+	assert_int_equal(vec[0].start, a + PG);
+	assert_int_equal(we, a + 4 * PG);
+	assert_true(mmn_pte_uffd_wp(fa_pte(f, a + PG)));
+	assert_false(mmn_pte_uffd_wp(fa_pte(f, a + 4 * PG)));
+	mmn_uffd_release(u);
+}
+
+/* pagemap_scan_test_walk(): a VMA without a WP_ASYNC registration is
+ * -EPERM with CHECK_WPASYNC, skipped with WP_MATCHING alone, and only
+ * reported without WP_MATCHING. */
+static void test_pagemap_scan_without_wp_async(void **state)
+{
+	struct fa *f = fa_new("latest");
+	unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED);
+	struct mmn_page_region vec[4];
+	struct mmn_uffd *u;
+
+	*state = f;
+	fa_write(f, 0, a, 1);
+	u = fa_uffd(f, a, 4 * PG); /* synchronous WP */
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 4 * PG,
+					  MMN_PM_SCAN_WP_MATCHING | MMN_PM_SCAN_CHECK_WPASYNC, vec, 4,
+					  NULL),
+			 -EPERM);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 4 * PG, MMN_PM_SCAN_WP_MATCHING, vec, 4, NULL),
+			 0);
+	assert_false(mmn_pte_uffd_wp(fa_pte(f, a)));
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 4 * PG, 0, vec, 4, NULL), 1);
+	assert_false(mmn_pte_uffd_wp(fa_pte(f, a)));
+	/* Bad input. */
+	assert_int_equal(mmn_pagemap_scan(NULL, a, PG, 0, vec, 4, NULL), -EINVAL);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a + 1, PG, 0, vec, 4, NULL), -EINVAL);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 0, 0, vec, 4, NULL), -EINVAL);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, PG, 0x10, vec, 4, NULL), -EINVAL);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, PG, 0, NULL, 4, NULL), -EINVAL);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, PG, 0, NULL, 0, NULL), -EINVAL);
+	assert_int_equal(mmn_uffd_api(u, MMN_UFFD_FEATURE_WP_ASYNC), 0);
+	assert_int_equal(mmn_uffd_api(u, MMN_UFFD_FEATURE_WP_ASYNC), -EINVAL);
+	assert_int_equal(mmn_uffd_api(NULL, 0), -EINVAL);
+	mmn_uffd_release(u);
+	u = fa_uffd(f, 0, 0);
+	assert_int_equal(mmn_uffd_api(u, 1UL << 3), -EINVAL);
+	mmn_uffd_release(u);
+}
+
+/* Before 6.7 (6.6.9 has neither): -EOPNOTSUPP. */
+static void test_pagemap_scan_and_wp_async_need_6_7(void **state)
+{
+	struct fa *f = fa_new("6.6");
+	unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED);
+	struct mmn_page_region vec[4];
+	struct mmn_uffd *u = fa_uffd(f, 0, 0);
+
+	*state = f;
+	assert_int_equal(mmn_uffd_api(u, MMN_UFFD_FEATURE_WP_ASYNC), -EOPNOTSUPP);
+	assert_int_equal(mmn_uffd_api(u, 0), 0);
+	assert_int_equal(mmn_pagemap_scan(f->mm, a, 4 * PG, 0, vec, 4, NULL), -EOPNOTSUPP);
+	mmn_uffd_release(u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +574,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_move_clears_each_source_page_and_moves_the_rmap,
 					  fa_teardown),
 		cmocka_unit_test_teardown(test_move_refuses_what_the_kernel_refuses, fa_teardown),
+		cmocka_unit_test_teardown(test_async_store_drops_the_bit_and_writes, fa_teardown),
+		cmocka_unit_test_teardown(test_pagemap_scan_reports_written_pages_and_protects_them,
+					  fa_teardown),
+		cmocka_unit_test_teardown(test_pagemap_scan_stops_when_the_vector_is_full, fa_teardown),
+		cmocka_unit_test_teardown(test_pagemap_scan_without_wp_async, fa_teardown),
+		cmocka_unit_test_teardown(test_pagemap_scan_and_wp_async_need_6_7, fa_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,8 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("6.5")->uffd_unregister_unprotects);
 	assert_false(mmn_profile_by_name("6.6")->uffd_move);
 	assert_true(mmn_profile_by_name("latest")->uffd_move);
+	assert_false(mmn_profile_by_name("6.6")->uffd_wp_async);
+	assert_true(mmn_profile_by_name("latest")->uffd_wp_async);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
