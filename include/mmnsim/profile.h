@@ -214,6 +214,12 @@ struct mmn_profile {
 	 *  absent in 6.6.9): mmn_uffd_api() with MMN_UFFD_FEATURE_WP_ASYNC and
 	 *  mmn_pagemap_scan(). false: -EOPNOTSUPP. */
 	bool uffd_wp_async;
+	/** fork's copy_hugetlb_page_range() leaves the secondary flush of the
+	 *  private hugetlb entries it write-protects to end (4.15+; read in
+	 *  4.15, 5.2.1, 5.14, 6.5, 6.19 mm/hugetlb.c). false (4.12, 4.13.4):
+	 *  mmu_notifier_invalidate_range() over the VMA after each
+	 *  huge_ptep_set_wrprotect(), under both PTLs. */
+	bool hugetlb_fork_secflush_at_end;
 };
 
 /**

@@ -52,6 +52,7 @@ static const struct mmn_profile profiles[] = {
 		.numa_map_before_migrate = true,
 		.oom_reap_skip_notifiers = true,
 		.hugetlb_unmap_nested_notify = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -68,6 +69,7 @@ static const struct mmn_profile profiles[] = {
 		.range_update_to_read_only = true,
 		.numa_map_before_migrate = true,
 		.hugetlb_unmap_nested_notify = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -91,6 +93,7 @@ static const struct mmn_profile profiles[] = {
 		.exclusive_via_rmap = true,
 		.hugetlb_unmap_nested_notify = true,
 		.uffd_wp = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -117,6 +120,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_wp = true,
 		.uffd_wp_unprotect_writable = true,
 		.uffd_unregister_unprotects = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -142,6 +146,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_wp = true,
 		.uffd_wp_unprotect_writable = true,
 		.uffd_unregister_unprotects = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -168,6 +173,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_unregister_unprotects = true,
 		.uffd_move = true,
 		.uffd_wp_async = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -195,6 +201,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_unregister_unprotects = true,
 		.uffd_move = true,
 		.uffd_wp_async = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 };
@@ -258,6 +265,7 @@ static const struct knob {
 	K(uffd_move, KNOB_BOOL),
 	K(uffd_unregister_unprotects, KNOB_BOOL),
 	K(uffd_wp_async, KNOB_BOOL),
+	K(hugetlb_fork_secflush_at_end, KNOB_BOOL),
 #undef KU
 #undef K
 };

@@ -112,6 +112,10 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_true(mmn_profile_by_name("latest")->uffd_move);
 	assert_false(mmn_profile_by_name("6.6")->uffd_wp_async);
 	assert_true(mmn_profile_by_name("latest")->uffd_wp_async);
+	/* mm/hugetlb.c copy_hugetlb_page_range(): ->invalidate_range() after
+	 * the write-protect in 4.13.4, not in 4.15. */
+	assert_false(mmn_profile_by_name("4.13")->hugetlb_fork_secflush_at_end);
+	assert_true(mmn_profile_by_name("4.15")->hugetlb_fork_secflush_at_end);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
