@@ -30,6 +30,7 @@
 #include <mmnsim/file.h>
 #include <mmnsim/aging.h>
 #include <mmnsim/userfaultfd.h>
+#include <mmnsim/memory_failure.h>
 #include <mmnsim/numa.h>
 #include <mmnsim/scenario.h>
 #include <mmnsim/explore.h>

@@ -657,6 +657,8 @@ static int handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int f
 		mmn_wait_on_page_locked(sim, mmn_pte_pfn(e));
 		return 0;
 	}
+	if (mmn_pte_swp_type(e) == MMN_SWP_HWPOISON)
+		return -EHWPOISON; /* do_swap_page(): VM_FAULT_HWPOISON (SIGBUS) */
 	if (mmn_pte_device(e))
 		/* Device-private (migrate_to_ram) or device-exclusive (restore). */
 		return mmn_do_device_fault(mm, vma, pt, idx, addr, e, write);
