@@ -28,7 +28,9 @@
  * (dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK). Reclaim, migration
  * and device migration rebuild entries without the uffd-wp bit, so a page
  * swapped or migrated out and back is no longer write-protected (the kernel
- * keeps the bit in the swap and migration entries).
+ * keeps the bit in the swap and migration entries). mremap() keeps the
+ * registration and the bits on the moved VMA (6.19 drops both without
+ * UFFD_FEATURE_EVENT_REMAP: mremap_userfaultfd_prep(), move_ptes()).
  *
  * Profiles: the uffd_wp knob (5.14+ profiles), uffd_wp_unprotect_writable
  * and uffd_unregister_unprotects (6.5+), uffd_move and uffd_wp_async

@@ -242,6 +242,27 @@ static void test_register_and_writeprotect_refuse_bad_input(void **state)
 	mmn_uffd_release(NULL);
 }
 
+/* A userfaultfd outlives its mm (mmgrab()): the release after the last
+ * mmput() only drops the grab. */
+static void test_release_after_the_mm_is_gone(void **state)
+{
+	struct fa *f = fa_new("latest");
+	unsigned long a = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED);
+	struct mmn_mm *child = NULL;
+	struct mmn_uffd *u = NULL;
+
+	*state = f;
+	fa_write(f, 0, a, 1);
+	assert_int_equal(mmn_fork(f->mm, &child), 0);
+	assert_int_equal(mmn_uffd_create(child, &u), 0);
+	assert_int_equal(mmn_uffd_register(u, a, 4 * PG, MMN_UFFDIO_REGISTER_MODE_WP), 0);
+	assert_int_equal(mmn_uffd_writeprotect(u, a, 4 * PG, true), 0);
+	mmn_mm_put(child);
+	assert_int_equal(mmn_uffd_writeprotect(u, a, 4 * PG, false), -EINVAL);
+	assert_int_equal(mmn_uffd_register(u, a, PG, MMN_UFFDIO_REGISTER_MODE_WP), -EINVAL);
+	mmn_uffd_release(u);
+}
+
 /* dup_userfaultfd() without EVENT_FORK: the child is not registered and
  * its copies lose the bit; the parent's stores are still reported. */
 static void test_fork_drops_the_registration_in_the_child(void **state)
@@ -570,6 +591,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_register_and_writeprotect_refuse_bad_input,
 					  fa_teardown),
 		cmocka_unit_test_teardown(test_fork_drops_the_registration_in_the_child, fa_teardown),
+		cmocka_unit_test_teardown(test_release_after_the_mm_is_gone, fa_teardown),
 		cmocka_unit_test_teardown(test_writeprotect_of_a_thp_keeps_it_whole, fa_teardown),
 		cmocka_unit_test_teardown(test_move_clears_each_source_page_and_moves_the_rmap,
 					  fa_teardown),
