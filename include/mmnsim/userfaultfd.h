@@ -160,8 +160,9 @@ MMN_API int mmn_uffd_unregister(struct mmn_uffd *uffd, unsigned long start, unsi
  * @param wp     true: protect; false: un-protect
  * @return 0; -EINVAL for NULL, a torn-down mm, an unaligned, empty or
  *         wrapping range; -ENOENT when a part of the range is not mapped by
- *         a VMA registered in WP mode with @p uffd; -EOPNOTSUPP in a profile
- *         without uffd_wp.
+ *         a VMA registered in WP mode with @p uffd (a range over several
+ *         such VMAs is accepted in every era, as 6.5+ do; 5.8-5.19 want
+ *         one VMA); -EOPNOTSUPP in a profile without uffd_wp.
  */
 MMN_API int mmn_uffd_writeprotect(struct mmn_uffd *uffd, unsigned long start, unsigned long len,
 				  bool wp);
