@@ -102,6 +102,14 @@ static int memory_failure_do(struct mmn_sim *sim, unsigned long pfn)
 		err = mmn_rmap_walk(sim, pfn, mf_unmap_one, &c);
 	if (!err && atomic_load(&p->mapcount))
 		err = -EBUSY; /* "failed to unmap page" */
+	if (!err && p->mapping) {
+		/* Unmapped for good: the model's page->mapping holds an
+		 * anon_vma reference, which the kept frame must not pin. */
+		struct mmn_anon_vma *av = p->mapping;
+
+		p->mapping = NULL;
+		mmn_anon_vma_put(av);
+	}
 	mmn_unlock_page(sim, pfn);
 	mmn__op_stat_call(sim, MMN_OP_MEMORY_FAILURE);
 	mmn__op_stat_pages(sim, MMN_OP_MEMORY_FAILURE, c.changed, 0);

@@ -55,9 +55,23 @@ static void test_poison_unmaps_every_mapping_with_hwpoison_entries(void **state)
 	assert_int_equal(fa_read(f, 1, a + PG), 8);
 	assert_int_equal(mmn_memory_failure(f->sim, pfn), -EHWPOISON);
 	mmn_mm_put(child);
-	/* Unmapping the hwpoison entry frees nothing; the audit accepts the
-	 * frame's one reference. */
+}
+
+/* Unmapping a hwpoison entry frees nothing; the audit accepts the frame's
+ * one reference (no recorder here: it would watch the freed PTL). */
+static void test_unmapping_a_hwpoison_entry_keeps_the_frame(void **state)
+{
+	struct fa *f = fa_new("latest");
+	unsigned long a = fa_map(f, BASE, 2 * PG, RW, ANON | FIXED);
+	unsigned long pfn;
+
+	*state = f;
+	fa_write(f, 0, a, 7);
+	pfn = mmn_pte_pfn(fa_pte(f, a));
+	assert_int_equal(mmn_memory_failure(f->sim, pfn), 0);
 	assert_int_equal(mmn_munmap(f->mm, a, 2 * PG), 0);
+	assert_int_equal(fa_page(f, pfn).refcount, 1);
+	assert_false(fa_page(f, pfn).flags & MMN_PG_FREE);
 	assert_int_equal(mmn_audit(f->sim), 0);
 }
 
@@ -125,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_poison_unmaps_every_mapping_with_hwpoison_entries,
 					  fa_teardown),
+		cmocka_unit_test_teardown(test_unmapping_a_hwpoison_entry_keeps_the_frame, fa_teardown),
 		cmocka_unit_test_teardown(test_poison_in_6_5_flushes_secondary_tlbs_under_the_ptl,
 					  fa_teardown),
 		cmocka_unit_test_teardown(test_poison_in_4_12_calls_invalidate_page_under_the_ptl,
