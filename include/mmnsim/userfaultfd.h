@@ -169,18 +169,20 @@ MMN_API int mmn_uffd_writeprotect(struct mmn_uffd *uffd, unsigned long start, un
 
 /**
  * mmn_uffd_move() - UFFDIO_MOVE (6.8+; mm/userfaultfd.c move_pages() →
- * move_pages_pte() → move_present_ptes(), 6.19 read): move the anonymous
- * pages of [@p src, @p src + @p len) to the empty [@p dst, @p dst + @p len)
- * of the same mm, page by page, without copying. Under mmap_lock for read
- * (6.19 takes per-VMA locks first, not modelled), per source page:
- * S(CLEAR over the source page) → folio lock → both PTLs in address order
- * (double_pt_lock()) → recheck → source entry cleared → the folio's
- * anon_vma and index moved to the destination VMA (folio_move_anon_rmap(),
- * folio->index = linear_page_index()) → destination entry writable, dirty
- * if the source was, soft-dirty → CPU flush of the source page (F1 (+F2))
- * → U, U → folio unlock → E. 6.19 batches consecutive small pages of one
- * PTE table under one range and one flush; the model moves one page per
- * range. Counted as MMN_OP_UFFD_MOVE.
+ * move_pages_ptes() → move_present_ptes() / move_zeropage_pte(), 6.19
+ * read): move the anonymous pages of [@p src, @p src + @p len) to the empty
+ * [@p dst, @p dst + @p len) of the same mm without copying. Under mmap_lock
+ * for read (6.19 tries per-VMA locks first, not modelled), per step:
+ * S(CLEAR over the rest of the source, [src, src + len)) → the first page's
+ * folio lock → both PTLs in address order (double_pt_lock()) → recheck →
+ * per page, while the next pair of the same two PTE tables qualifies
+ * (check_ptes_for_batched_move(): empty destination, present exclusive
+ * small page, folio trylock): source entry cleared, the folio's anon_vma
+ * and index moved to the destination VMA (folio_move_anon_rmap(),
+ * folio->index = linear_page_index()), destination entry writable, dirty if
+ * the source was, soft-dirty, folio unlocked → one CPU flush of the moved
+ * source extent (F1 (+F2)) → U, U → E. The zero page moves alone, flushed at
+ * once. Counted as MMN_OP_UFFD_MOVE (ranges: one per step).
  * @param uffd   the context; the destination VMA must be registered with it
  * @param dst    page aligned
  * @param src    page aligned

@@ -342,40 +342,101 @@ struct uffd_move {
 	unsigned long mode;
 };
 
-/* Under both PTLs and the folio lock: the entries are still the ones read,
- * the page still exclusive and not pinned: move it. 0 or -EAGAIN/-EBUSY. */
-static int move_present_pte(struct uffd_move *m, struct mmn_ptdesc *dpt, struct mmn_ptdesc *spt,
-			    unsigned long dst, unsigned long src, mmn_pte_t orig)
+/* move_zeropage_pte(): the zero page's entry moves, no rmap, flushed at once. */
+static long move_zeropage_pte(struct uffd_move *m, struct mmn_ptdesc *dpt,
+			      struct mmn_ptdesc *spt, unsigned long dst, unsigned long src)
 {
 	struct mmn_sim *sim = m->sv->mm->sim;
-	unsigned int di = mmn_pt_index(dst, MMN_LVL_PTE), si = mmn_pt_index(src, MMN_LVL_PTE);
-	unsigned long pfn = mmn_pte_pfn(orig);
-	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
-	struct mmn_anon_vma *old;
-	mmn_pte_t e;
+	mmn_pte_t e = mmn_pte_get_and_clear(sim, spt, mmn_pt_index(src, MMN_LVL_PTE), src);
 
-	if (mmn_pte_get(sim, spt, si, src) != orig || !mmn_pte_none(mmn_pte_get(sim, dpt, di, dst)))
-		return -EAGAIN;
-	if (pfn != MMN_ZERO_PFN && (!uffd_page_exclusive(sim, pfn) || atomic_load(&p->pincount)))
+	mmn_flush_tlb_range(m->sv->mm, src, src + MMN_PAGE_SIZE); /* ptep_clear_flush() */
+	mmn_pte_set(sim, dpt, mmn_pt_index(dst, MMN_LVL_PTE), dst, e & ~MMN_PTE_UFFD_WP);
+	return MMN_PAGE_SIZE;
+}
+
+/* One page under both PTLs and its folio lock: cleared, its rmap moved,
+ * mapped at @dst. -EBUSY (entry restored) if it got pinned meanwhile. */
+static int move_one_locked(struct uffd_move *m, struct mmn_ptdesc *dpt, struct mmn_ptdesc *spt,
+			   unsigned long dst, unsigned long src)
+{
+	struct mmn_sim *sim = m->sv->mm->sim;
+	unsigned int si = mmn_pt_index(src, MMN_LVL_PTE);
+	mmn_pte_t e = mmn_pte_get_and_clear(sim, spt, si, src);
+	unsigned long pfn = mmn_pte_pfn(e);
+	struct mmn_page *p = mmn_pfn_to_page(sim, pfn);
+	struct mmn_anon_vma *old = p->mapping;
+
+	if (atomic_load(&p->pincount)) {
+		mmn_pte_set(sim, spt, si, src, e);
 		return -EBUSY;
-	e = mmn_pte_get_and_clear(sim, spt, si, src);
-	if (pfn == MMN_ZERO_PFN) {
-		/* move_zeropage_pte(): the zero page's entry, no rmap. */
-		mmn_pte_set(sim, dpt, di, dst, e & ~MMN_PTE_UFFD_WP);
-	} else {
-		/* folio_move_anon_rmap() + folio->index = linear_page_index(). */
-		old = p->mapping;
-		mmn_page_set_anon_rmap(sim, pfn, m->dv, dst);
-		if (old)
-			mmn_anon_vma_put(old);
-		mmn_pte_set(sim, dpt, di, dst,
-			    mmn_mk_pte(pfn, MMN_PTE_WRITE | MMN_PTE_ACCESSED | MMN_PTE_SOFT_DIRTY |
-						    (e & MMN_PTE_DIRTY)));
 	}
-	/* 6.8 ptep_clear_flush(); 6.19 flush_tlb_range() after the batch,
-	 * still under both PTLs. */
-	mmn_flush_tlb_range(m->sv->mm, src, src + MMN_PAGE_SIZE);
+	/* folio_move_anon_rmap() + folio->index = linear_page_index(). */
+	mmn_page_set_anon_rmap(sim, pfn, m->dv, dst);
+	if (old)
+		mmn_anon_vma_put(old);
+	mmn_pte_set(sim, dpt, mmn_pt_index(dst, MMN_LVL_PTE), dst,
+		    mmn_mk_pte(pfn, MMN_PTE_WRITE | MMN_PTE_ACCESSED | MMN_PTE_SOFT_DIRTY |
+					    (e & MMN_PTE_DIRTY)));
 	return 0;
+}
+
+/* check_ptes_for_batched_move(): the next pair can join the batch; its
+ * page is then trylocked. */
+static bool move_batch_next(struct uffd_move *m, struct mmn_ptdesc *dpt, struct mmn_ptdesc *spt,
+			    unsigned long dst, unsigned long src)
+{
+	struct mmn_sim *sim = m->sv->mm->sim;
+	mmn_pte_t e = mmn_pte_get(sim, spt, mmn_pt_index(src, MMN_LVL_PTE), src);
+
+	if (!mmn_pte_none(mmn_pte_get(sim, dpt, mmn_pt_index(dst, MMN_LVL_PTE), dst)) ||
+	    !mmn_pte_present(e) || mmn_pte_pfn(e) == MMN_ZERO_PFN ||
+	    !uffd_page_exclusive(sim, mmn_pte_pfn(e)))
+		return false;
+	return mmn_trylock_page(sim, mmn_pte_pfn(e));
+}
+
+/*
+ * move_present_ptes() (6.19): under both PTLs, the first page (locked and
+ * referenced by the caller; *@consumed once this takes both over), then
+ * the following ones of the same two PTE tables while they qualify, each
+ * unlocked once moved; one flush of the moved source extent, still under
+ * the PTLs. Returns the bytes moved, or -EAGAIN / -EBUSY.
+ */
+static long move_present_ptes(struct uffd_move *m, struct mmn_ptdesc *dpt,
+			      struct mmn_ptdesc *spt, unsigned long dst, unsigned long src,
+			      unsigned long src_end, mmn_pte_t orig, bool *consumed)
+{
+	struct mmn_sim *sim = m->sv->mm->sim;
+	unsigned long start = src, pfn = mmn_pte_pfn(orig);
+	unsigned long dend = (dst & MMN_PMD_MASK) + MMN_PMD_SIZE, send;
+	int err = 0;
+
+	if (dend - dst > src_end - src)
+		dend = dst + (src_end - src);
+	send = (src & MMN_PMD_MASK) + MMN_PMD_SIZE;
+	if (send - src > dend - dst)
+		send = src + (dend - dst);
+	if (mmn_pte_get(sim, spt, mmn_pt_index(src, MMN_LVL_PTE), src) != orig ||
+	    !mmn_pte_none(mmn_pte_get(sim, dpt, mmn_pt_index(dst, MMN_LVL_PTE), dst)))
+		return -EAGAIN;
+	if (!uffd_page_exclusive(sim, pfn) || atomic_load(&mmn_pfn_to_page(sim, pfn)->pincount))
+		return -EBUSY;
+	*consumed = true;
+	mmn_put_page(sim, pfn); /* the page table holds one */
+	for (;;) {
+		err = move_one_locked(m, dpt, spt, dst, src);
+		mmn_unlock_page(sim, pfn);
+		if (err)
+			break;
+		src += MMN_PAGE_SIZE;
+		dst += MMN_PAGE_SIZE;
+		if (src == send || !move_batch_next(m, dpt, spt, dst, src))
+			break;
+		pfn = mmn_pte_pfn(mmn_pte_get(sim, spt, mmn_pt_index(src, MMN_LVL_PTE), src));
+	}
+	if (src > start)
+		mmn_flush_tlb_range(m->sv->mm, start, src);
+	return src > start ? (long)(src - start) : err;
 }
 
 /* The entry of @src and the PTE tables, or why not. */
@@ -403,41 +464,52 @@ static int move_lookup(struct uffd_move *m, unsigned long dst, unsigned long src
 	return 0;
 }
 
-/* move_pages_pte() for one page: its CLEAR range around the move. */
-static int move_pages_pte(struct uffd_move *m, unsigned long dst, unsigned long src)
+/* move_pages_ptes() (6.19): a CLEAR range over the rest of the source,
+ * [src, src_end), around one batch. Returns the bytes moved, 1 for a
+ * skipped hole, or -errno. */
+static long move_pages_pte(struct uffd_move *m, unsigned long dst, unsigned long src,
+			   unsigned long src_end)
 {
 	struct mmn_mm *mm = m->sv->mm;
 	struct mmn_notifier_range range;
 	struct mmn_ptdesc *dpt = NULL, *spt = NULL;
 	unsigned long pfn;
 	mmn_pte_t orig;
-	int err;
+	long ret;
 
-	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, src, src + MMN_PAGE_SIZE, NULL);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, src, src_end, NULL);
 	mmn__notify_start(MMN_OP_UFFD_MOVE, &range);
 	do {
-		err = move_lookup(m, dst, src, &dpt, &spt, &orig);
-		if (err)
+		bool consumed = false;
+
+		ret = move_lookup(m, dst, src, &dpt, &spt, &orig);
+		if (ret)
 			break;
 		pfn = mmn_pte_pfn(orig);
-		if (pfn != MMN_ZERO_PFN) {
-			if (!uffd_page_exclusive(mm->sim, pfn)) {
-				err = -EBUSY;
-				break;
-			}
-			mmn_get_page(mm->sim, pfn);
-			mmn_lock_page(mm->sim, pfn);
+		if (pfn == MMN_ZERO_PFN) {
+			uffd_double_pt_lock(dpt, spt, true);
+			ret = mmn_pte_get(mm->sim, spt, mmn_pt_index(src, MMN_LVL_PTE), src) == orig
+				      ? move_zeropage_pte(m, dpt, spt, dst, src)
+				      : -EAGAIN;
+			uffd_double_pt_lock(dpt, spt, false);
+			continue;
 		}
+		if (!uffd_page_exclusive(mm->sim, pfn)) {
+			ret = -EBUSY;
+			break;
+		}
+		mmn_get_page(mm->sim, pfn);
+		mmn_lock_page(mm->sim, pfn);
 		uffd_double_pt_lock(dpt, spt, true);
-		err = move_present_pte(m, dpt, spt, dst, src, orig);
+		ret = move_present_ptes(m, dpt, spt, dst, src, src_end, orig, &consumed);
 		uffd_double_pt_lock(dpt, spt, false);
-		if (pfn != MMN_ZERO_PFN) {
+		if (!consumed) {
 			mmn_unlock_page(mm->sim, pfn);
 			mmn_put_page(mm->sim, pfn);
 		}
-	} while (err == -EAGAIN);
+	} while (ret == -EAGAIN);
 	mmn__notify_end(&range);
-	return err;
+	return ret;
 }
 
 static long uffd_move_do(struct mmn_uffd *u, unsigned long dst, unsigned long src,
@@ -452,14 +524,16 @@ static long uffd_move_do(struct mmn_uffd *u, unsigned long dst, unsigned long sr
 	m.dv = mmn_vma_lookup(mm, dst);
 	m.sv = mmn_vma_lookup(mm, src);
 	err = uffd_move_check(u, m.dv, m.sv, dst, src, len);
-	for (unsigned long off = 0; !err && off < len; off += MMN_PAGE_SIZE) {
-		int r = move_pages_pte(&m, dst + off, src + off);
+	while (!err && moved < len) {
+		long r = move_pages_pte(&m, dst + moved, src + moved, src + len);
 
 		if (r < 0) {
-			err = r;
-		} else {
+			err = (int)r;
+		} else if (r == 1) {
 			moved += MMN_PAGE_SIZE; /* a skipped hole counts, as in move_pages() */
-			changed += !r;
+		} else {
+			moved += (unsigned long)r;
+			changed += (unsigned long)r / MMN_PAGE_SIZE;
 		}
 	}
 	mmn_mmap_read_unlock(mm);

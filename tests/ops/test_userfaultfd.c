@@ -318,10 +318,11 @@ static void test_writeprotect_of_a_thp_keeps_it_whole(void **state)
 
 /* ---- UFFDIO_MOVE --------------------------------------------------- */
 
-/* move_pages_pte(): one CLEAR range over each source page, the source
- * flushed under both PTLs, the page's rmap moved (a migration through the
- * destination finds it), no copy. */
-static void test_move_clears_each_source_page_and_moves_the_rmap(void **state)
+/* 6.19 move_pages_ptes() / move_present_ptes(): one CLEAR range over the
+ * rest of the source around a batch of the pages of one PTE table, one
+ * flush of the moved extent under the source PTL, the pages' rmap moved (a
+ * migration through the destination finds them), no copy. */
+static void test_move_clears_the_source_and_moves_the_rmap(void **state)
 {
 	struct fa *f = fa_new("latest");
 	struct recorder *r = fa_rec(f, REC_OPS_START_END);
@@ -343,15 +344,15 @@ static void test_move_clears_each_source_page_and_moves_the_rmap(void **state)
 
 	assert_int_equal(mmn_uffd_move(u, dst, src, 4 * PG, 0), 4 * PG);
 
-	FA_KINDS(r, REC_START, REC_END, REC_START, REC_END, REC_START, REC_END, REC_START, REC_END);
-	for (size_t i = 0; i < 4; i++) {
-		assert_int_equal(rec_find(r, REC_START, i)->event, MMN_NOTIFY_CLEAR);
-		assert_int_equal(rec_find(r, REC_START, i)->start, src + i * PG);
-		assert_int_equal(rec_find(r, REC_START, i)->end, src + (i + 1) * PG);
-	}
-	/* F1 with F2 inside it (6.6+), under the source PTL. */
-	assert_int_equal(rec_count_kind(t, REC_ARCH_INVALIDATE), 4);
+	FA_KINDS(r, REC_START, REC_END);
+	assert_int_equal(rec_find(r, REC_START, 0)->event, MMN_NOTIFY_CLEAR);
+	assert_int_equal(rec_find(r, REC_START, 0)->start, src);
+	assert_int_equal(rec_find(r, REC_START, 0)->end, src + 4 * PG);
+	/* F1 with F2 inside it (6.6+), once, under the source PTL. */
+	assert_int_equal(rec_count_kind(t, REC_ARCH_INVALIDATE), 1);
 	assert_int_equal(rec_find(t, REC_ARCH_INVALIDATE, 0)->held, 1);
+	assert_int_equal(rec_find(t, REC_ARCH_INVALIDATE, 0)->start, src);
+	assert_int_equal(rec_find(t, REC_ARCH_INVALIDATE, 0)->end, src + 4 * PG);
 	assert_true(mmn_pte_none(fa_walk(f, src + PG).entry));
 	assert_int_equal(mmn_pte_pfn(fa_pte(f, dst + PG)), pfn);
 	assert_true(mmn_pte_write(fa_pte(f, dst + PG)));
@@ -360,12 +361,41 @@ static void test_move_clears_each_source_page_and_moves_the_rmap(void **state)
 		assert_int_equal(fa_read(f, 1, dst + (unsigned long)i * PG), 20 + (uint64_t)i);
 	st = fa_stats(f, MMN_OP_UFFD_MOVE);
 	assert_int_equal(st.calls, 1);
-	assert_int_equal(st.ranges, 4);
+	assert_int_equal(st.ranges, 1);
 	assert_int_equal(st.pages_changed, 4);
 	/* The page's index names its new address: migration finds it there. */
 	assert_int_equal(mmn_migrate_pages(f->mm, dst + PG, PG), 0);
 	assert_int_not_equal(mmn_pte_pfn(fa_pte(f, dst + PG)), pfn);
 	assert_int_equal(fa_read(f, 0, dst + PG), 21);
+	mmn_uffd_release(u);
+}
+
+/* The batch stops at a page that cannot join it (here a hole): the next
+ * range starts there, over the rest of the source. */
+static void test_move_batch_stops_at_a_hole(void **state)
+{
+	struct fa *f = fa_new("latest");
+	struct recorder *r = fa_rec(f, REC_OPS_START_END);
+	unsigned long src = fa_map(f, BASE, 4 * PG, RW, ANON | FIXED);
+	unsigned long dst = fa_map(f, BASE + MMN_PMD_SIZE, 4 * PG, RW, ANON | FIXED);
+	struct mmn_uffd *u;
+
+	*state = f;
+	fa_write(f, 0, src, 1);
+	fa_write(f, 0, src + PG, 2);
+	fa_write(f, 0, src + 3 * PG, 4);
+	u = fa_uffd(f, dst, 4 * PG);
+	rec_reset(r);
+	assert_int_equal(mmn_uffd_move(u, dst, src, 4 * PG, MMN_UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES),
+			 4 * PG);
+	FA_KINDS(r, REC_START, REC_END, REC_START, REC_END, REC_START, REC_END);
+	assert_int_equal(rec_find(r, REC_START, 0)->start, src);
+	assert_int_equal(rec_find(r, REC_START, 1)->start, src + 2 * PG);
+	assert_int_equal(rec_find(r, REC_START, 2)->start, src + 3 * PG);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(rec_find(r, REC_START, i)->end, src + 4 * PG);
+	assert_int_equal(fa_read(f, 0, dst + PG), 2);
+	assert_int_equal(fa_read(f, 0, dst + 3 * PG), 4);
 	mmn_uffd_release(u);
 }
 
@@ -593,8 +623,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fork_drops_the_registration_in_the_child, fa_teardown),
 		cmocka_unit_test_teardown(test_release_after_the_mm_is_gone, fa_teardown),
 		cmocka_unit_test_teardown(test_writeprotect_of_a_thp_keeps_it_whole, fa_teardown),
-		cmocka_unit_test_teardown(test_move_clears_each_source_page_and_moves_the_rmap,
-					  fa_teardown),
+		cmocka_unit_test_teardown(test_move_clears_the_source_and_moves_the_rmap, fa_teardown),
+		cmocka_unit_test_teardown(test_move_batch_stops_at_a_hole, fa_teardown),
 		cmocka_unit_test_teardown(test_move_refuses_what_the_kernel_refuses, fa_teardown),
 		cmocka_unit_test_teardown(test_async_store_drops_the_bit_and_writes, fa_teardown),
 		cmocka_unit_test_teardown(test_pagemap_scan_reports_written_pages_and_protects_them,
