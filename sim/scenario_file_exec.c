@@ -115,6 +115,36 @@ static int op_exclusive(struct sf_ctx *c, struct mmn_mm *mm, const struct sfile_
 	return err;
 }
 
+/* The userfaultfd operations: mm slot o->mm's userfaultfd, made by its
+ * first one (a racing actor's creation is kept, ours dropped). A move
+ * that moved less than asked fails with -EAGAIN. */
+static int op_uffd(struct sf_ctx *c, struct mmn_mm *mm, const struct sfile_op *o)
+{
+	struct mmn_uffd *u = atomic_load(&c->uffd[o->mm]), *none = NULL;
+	long moved;
+	int err;
+
+	if (!u) {
+		err = mmn_uffd_create(mm, &u);
+		if (err)
+			return err;
+		if (!atomic_compare_exchange_strong(&c->uffd[o->mm], &none, u)) {
+			mmn_uffd_release(u);
+			u = none;
+		}
+	}
+	switch (o->op) {
+	case SF_UFFD_REGISTER:
+		return mmn_uffd_register(u, o->addr, o->length, MMN_UFFDIO_REGISTER_MODE_WP);
+	case SF_UFFD_WRITEPROTECT:
+	case SF_UFFD_UNPROTECT:
+		return mmn_uffd_writeprotect(u, o->addr, o->length, o->op == SF_UFFD_WRITEPROTECT);
+	default:
+		moved = mmn_uffd_move(u, o->addr, o->addr_b, o->length, 0);
+		return moved < 0 ? (int)moved : (uint64_t)moved == o->length ? 0 : -EAGAIN;
+	}
+}
+
 /* The operations on one mm's address space. */
 static int op_mm(struct sf_ctx *c, struct mmn_mm *mm, const struct sfile_op *o)
 {
@@ -179,6 +209,11 @@ static int sf_op(struct sf_ctx *c, const struct sfile_op *o)
 		return op_migrate_vma(c, mm, o);
 	case SF_MAKE_DEVICE_EXCLUSIVE:
 		return op_exclusive(c, mm, o);
+	case SF_UFFD_REGISTER:
+	case SF_UFFD_WRITEPROTECT:
+	case SF_UFFD_UNPROTECT:
+	case SF_UFFD_MOVE:
+		return op_uffd(c, mm, o);
 	default:
 		return op_mm(c, mm, o);
 	}

@@ -57,6 +57,10 @@ static const struct {
 	[SF_MIGRATE_VMA_TO_RAM] = { "migrate_vma_to_ram", F(ADDR) | F(LENGTH) | F(DEVICE), F(MM) },
 	[SF_MAKE_DEVICE_EXCLUSIVE] = { "make_device_exclusive", F(ADDR), F(DEVICE) | F(MM) },
 	[SF_COLLAPSE_PTE_MAPPED_THP] = { "collapse_pte_mapped_thp", F(ADDR), F(MM) },
+	[SF_UFFD_REGISTER] = { "uffd_register", F(ADDR) | F(LENGTH), F(MM) },
+	[SF_UFFD_WRITEPROTECT] = { "uffd_writeprotect", F(ADDR) | F(LENGTH), F(MM) },
+	[SF_UFFD_UNPROTECT] = { "uffd_unprotect", F(ADDR) | F(LENGTH), F(MM) },
+	[SF_UFFD_MOVE] = { "uffd_move", F(ADDR) | F(ADDR_B) | F(LENGTH), F(MM) },
 };
 
 static const char *const advice_names[] = { "dontneed", "free", "hugepage", "nohugepage", NULL };

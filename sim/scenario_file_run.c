@@ -203,6 +203,7 @@ static int sf_teardown(void *ctx, int err)
 	for (int m = 0; m < SFILE_MAX_MMS; m++) {
 		struct mmn_mm *mm = atomic_load(&c->mm[m]);
 
+		mmn_uffd_release(atomic_load(&c->uffd[m]));
 		if (mm)
 			mmn_mm_put(mm);
 	}

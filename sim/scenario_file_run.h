@@ -30,6 +30,8 @@ struct sf_ctx {
 	_Atomic(void *) lis[SFILE_MAX_LISTENERS];
 	struct mmn_dev_pagemap *dev[SFILE_MAX_DEVICES];
 	char dev_owner[SFILE_MAX_DEVICES]; /* pgmap->owner of device i: &dev_owner[i] */
+	/* Each mm slot's userfaultfd, made by its first uffd_* operation. */
+	_Atomic(struct mmn_uffd *) uffd[SFILE_MAX_MMS];
 	struct sf_actor_arg args[SFILE_MAX_ACTORS];
 	atomic_ulong ops_run, ops_failed;
 };

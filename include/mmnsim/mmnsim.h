@@ -30,6 +30,8 @@
 #include <mmnsim/device.h>
 #include <mmnsim/file.h>
 #include <mmnsim/aging.h>
+#include <mmnsim/userfaultfd.h>
+#include <mmnsim/memory_failure.h>
 #include <mmnsim/numa.h>
 #include <mmnsim/scenario.h>
 #include <mmnsim/explore.h>

@@ -56,6 +56,10 @@ enum mmn_op {
 	MMN_OP_WRITEBACK,      /**< mmn_file_writeback() (folio_mkclean) */
 	MMN_OP_UNMAP_MAPPING,  /**< unmap_mapping_range(): truncate, hole punch, MADV_REMOVE */
 	MMN_OP_AGING,          /**< accessed-bit aging (folio_referenced, page_idle, DAMON) */
+	MMN_OP_UFFD_WP,        /**< mmn_uffd_writeprotect() (UFFDIO_WRITEPROTECT) */
+	MMN_OP_UFFD_MOVE,      /**< mmn_uffd_move() (UFFDIO_MOVE) */
+	MMN_OP_PAGEMAP_SCAN,   /**< mmn_pagemap_scan() (PAGEMAP_SCAN) */
+	MMN_OP_MEMORY_FAILURE, /**< mmn_memory_failure() */
 	MMN_OP_NR              /**< number of operations (not an operation) */
 };
 

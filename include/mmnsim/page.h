@@ -76,6 +76,9 @@ enum mmn_page_flag {
 	 *  (secondary) store is a lost write; a CPU store through a stale TLB
 	 *  entry is the kernel's accepted fork-versus-threads race */
 	MMN_PG_FORK_WP = 1u << 17,
+	/** PG_hwpoison: memory_failure() poisoned it (memory_failure.h); it
+	 *  keeps that call's reference and is never reused */
+	MMN_PG_HWPOISON = 1u << 18,
 };
 
 /**

@@ -57,6 +57,13 @@ typedef uint64_t mmn_pte_t;
  * Made by mprotect(PROT_NONE) and by NUMA hinting (change_prot_numa()).
  */
 #define MMN_PTE_PROTNONE (1ULL << 8)
+/**
+ * userfaultfd write-protected (x86 _PAGE_UFFD_WP, software bit 10; 5.7+,
+ * include/mmnsim/userfaultfd.h): set with the write bit cleared by
+ * UFFDIO_WRITEPROTECT; a store faults to the userfaultfd instead of being
+ * resolved. Kept in swap-style entries too (x86 keeps it in _PAGE_SWP_UFFD_WP).
+ */
+#define MMN_PTE_UFFD_WP (1ULL << 10)
 #define MMN_PTE_SOFT_DIRTY (1ULL << 11) /**< kept in swap entries too */
 #define MMN_PTE_PFN_SHIFT 12            /**< position of the frame number */
 #define MMN_PTE_PFN_MASK (((1ULL << 40) - 1) << MMN_PTE_PFN_SHIFT) /**< frame-number bits */
@@ -90,6 +97,8 @@ static inline bool mmn_pte_dirty(mmn_pte_t e) { return e & MMN_PTE_DIRTY; }
 static inline bool mmn_pte_young(mmn_pte_t e) { return e & MMN_PTE_ACCESSED; }
 /** pte_soft_dirty(). */
 static inline bool mmn_pte_soft_dirty(mmn_pte_t e) { return e & MMN_PTE_SOFT_DIRTY; }
+/** pte_uffd_wp() / pte_swp_uffd_wp(). */
+static inline bool mmn_pte_uffd_wp(mmn_pte_t e) { return e & MMN_PTE_UFFD_WP; }
 /** pmd_leaf(): a present 2 MiB leaf. */
 static inline bool mmn_pmd_leaf(mmn_pte_t e)
 {

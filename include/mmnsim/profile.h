@@ -196,6 +196,38 @@ struct mmn_profile {
 	 *  4.19, 5.4, 5.10, 5.15 stable trees). false (4.12-5.14 as released):
 	 *  the table goes with no notification (mmn_collapse_pte_mapped_thp()). */
 	bool file_collapse_notify;
+	/** userfaultfd write-protect mode (5.7+; read in 5.8.1, 5.10, 5.14,
+	 *  6.5, 6.19 mm/userfaultfd.c mwriteprotect_range(); absent in 5.2.1):
+	 *  registering with MMN_UFFDIO_REGISTER_MODE_WP and
+	 *  mmn_uffd_writeprotect(). false: -EOPNOTSUPP. */
+	bool uffd_wp;
+	/** Un-protecting (UFFDIO_WRITEPROTECT without MODE_WP) makes an
+	 *  exclusive anonymous page writable again in a writable VMA
+	 *  (uffd_wp_range() with MM_CP_TRY_CHANGE_WRITABLE; read in 6.5, 6.6.9,
+	 *  6.19). false (5.8.1-5.19 mwriteprotect_range(), MM_CP_UFFD_WP_RESOLVE
+	 *  alone): the entry stays read-only and the next store takes a write
+	 *  fault that reuses the page. */
+	bool uffd_wp_unprotect_writable;
+	/** UFFDIO_MOVE (6.8+; read in 6.19 mm/userfaultfd.c move_pages(),
+	 *  absent in 6.6.9): mmn_uffd_move(). false: -EOPNOTSUPP. */
+	bool uffd_move;
+	/** Unregistering (and closing) a userfaultfd un-protects the entries
+	 *  of its WP ranges (uffd_wp_range(false): a PROTECTION_VMA range;
+	 *  read in 6.5, 6.6.9 fs/userfaultfd.c userfaultfd_unregister(), 6.19
+	 *  mm/userfaultfd.c userfaultfd_clear_vma()). false (5.8.1-5.19): only
+	 *  the VMA flags are cleared; the bits stay, inert. */
+	bool uffd_unregister_unprotects;
+	/** UFFD_FEATURE_WP_ASYNC and the PAGEMAP_SCAN ioctl (6.7+; read in
+	 *  6.19 fs/proc/task_mmu.c do_pagemap_scan(), mm/memory.c do_wp_page();
+	 *  absent in 6.6.9): mmn_uffd_api() with MMN_UFFD_FEATURE_WP_ASYNC and
+	 *  mmn_pagemap_scan(). false: -EOPNOTSUPP. */
+	bool uffd_wp_async;
+	/** fork's copy_hugetlb_page_range() leaves the secondary flush of the
+	 *  private hugetlb entries it write-protects to end (4.15+; read in
+	 *  4.15, 5.2.1, 5.14, 6.5, 6.19 mm/hugetlb.c). false (4.12, 4.13.4):
+	 *  mmu_notifier_invalidate_range() over the VMA after each
+	 *  huge_ptep_set_wrprotect(), under both PTLs. */
+	bool hugetlb_fork_secflush_at_end;
 };
 
 /**

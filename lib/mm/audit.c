@@ -198,6 +198,8 @@ static void audit_frames(struct audit *a)
 		if (map != a->maps[pfn])
 			audit_err(a, 0, pfn, "mapcount %ld, mappings found %ld", (long)map,
 				  (long)a->maps[pfn]);
+		/* A poisoned frame keeps memory_failure()'s reference. */
+		pin += !!(flags & MMN_PG_HWPOISON);
 		if (!a->refs[pfn] && !pin)
 			audit_err(a, 0, pfn, "frame %ld is allocated but unreachable (leak), flags %lx",
 				  pfn, flags);

@@ -318,6 +318,8 @@ void mmn__tlbbatch_flush_mm(struct mmn_mm *mm);
 #define MMN_VM_READ 0x1UL
 #define MMN_VM_WRITE 0x2UL
 #define MMN_VM_SHARED 0x8UL
+/* Registered with a userfaultfd in write-protect mode (VM_UFFD_WP, 5.7+). */
+#define MMN_VM_UFFD_WP 0x1000UL
 #define MMN_VM_HUGETLB 0x400000UL
 /* THP eligibility (madvise MADV_HUGEPAGE / MADV_NOHUGEPAGE; lib/ops/thp.c). */
 #define MMN_VM_HUGEPAGE 0x20000000UL
@@ -380,6 +382,9 @@ struct mmn_vma {
 	unsigned long pgoff;
 	struct mmn_anon_vma *anon_vma;  /* private mappings (a reference) */
 	struct mmn_list_head rmap_link; /* in anon_vma->vmas or file->i_mmap */
+	/* vm_userfaultfd_ctx: the userfaultfd the VMA is registered with
+	 * (lib/ops/userfaultfd.c), or NULL; copied by splits, cleared by fork. */
+	struct mmn_uffd *uffd;
 };
 
 struct mmn_notifier_subscriptions;

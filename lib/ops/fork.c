@@ -223,6 +223,9 @@ static int copy_one_pte(struct mmn_sim *sim, struct mmn_vma *dst_vma, struct mmn
 		st->unchanged++;
 	}
 	child = e & ~MMN_PTE_ACCESSED; /* pte_mkold() */
+	/* copy_present_pte(): the child's VMA is never uffd-wp registered here
+	 * (dup_userfaultfd() without EVENT_FORK), so pte_clear_uffd_wp(). */
+	child &= ~MMN_PTE_UFFD_WP;
 	if (!cow)
 		child &= ~MMN_PTE_DIRTY; /* pte_mkclean() for shared mappings */
 	if (mmn_pte_pfn(e) != MMN_ZERO_PFN) {
@@ -273,6 +276,60 @@ again:
 	return 0;
 }
 
+/*
+ * copy_hugetlb_page_range()'s copy of one private leaf @e (both PMD locks
+ * held; 4.12, 4.13.4, 4.15, 5.2.1, 5.14, 6.5, 6.19 read): shared
+ * copy-on-write in every era, the parent's entry write-protected
+ * (huge_ptep_set_wrprotect()) and the child mapping the same huge page
+ * read-only; 4.12/4.13 call ->invalidate_range() over the whole VMA right
+ * there under the PTLs, 4.15+ leave the secondary flush to end
+ * (hugetlb_fork_secflush_at_end, commit 0f10851ea475). A maybe-pinned page
+ * in a fork_copy_pinned profile is copied for the child at once (5.14
+ * copy_hugetlb_page_range() page_needs_cow_for_dma(), 6.5/6.19
+ * hugetlb_try_dup_anon_rmap() failing); @copy is that page, preallocated.
+ * Returns true when @copy was used.
+ */
+static bool copy_hugetlb_cow_leaf(struct mmn_vma *dst_vma, struct mmn_vma *src_vma,
+				  struct mmn_ptdesc *src, struct mmn_ptdesc *dst, unsigned long addr,
+				  mmn_pte_t e, unsigned long copy, struct fork_stats *st)
+{
+	struct mmn_sim *sim = src_vma->mm->sim;
+	unsigned int idx = mmn_pt_index(addr, MMN_LVL_PMD);
+	unsigned long pfn = mmn_pte_pfn(e);
+
+	if (copy && fork_must_copy_pinned(sim, src_vma, e)) {
+		for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+			atomic_store_explicit(
+				&mmn_pfn_to_page(sim, copy + i)->content,
+				atomic_load_explicit(&mmn_pfn_to_page(sim, pfn + i)->content,
+						     memory_order_relaxed),
+				memory_order_relaxed);
+		mmn_page_set_anon_rmap(sim, copy, dst_vma, addr);
+		mmn_page_add_map(sim, copy);
+		mmn_pte_set(sim, dst, idx, addr,
+			    (e & ~(MMN_PTE_PFN_MASK | MMN_PTE_ACCESSED)) |
+				    ((uint64_t)copy << MMN_PTE_PFN_SHIFT));
+		st->unchanged += MMN_HPAGE_NR;
+		return true;
+	}
+	fork_mark_shared(sim, pfn);
+	if (mmn_pte_write(e)) {
+		while (!mmn_pte_cmpxchg(sim, src, idx, addr, e, e & ~MMN_PTE_WRITE))
+			e = mmn_pte_get(sim, src, idx, addr);
+		e &= ~MMN_PTE_WRITE;
+		fork_hold_stable(sim, st, pfn);
+		st->changed += MMN_HPAGE_NR;
+		if (!ops_profile(src_vma->mm)->hugetlb_fork_secflush_at_end)
+			(void)mmn__notify_call_site_flush(src_vma->mm, src_vma->start, src_vma->end);
+	} else {
+		st->unchanged += MMN_HPAGE_NR;
+	}
+	mmn_get_page(sim, pfn);
+	mmn_page_add_map(sim, pfn);
+	mmn_pte_set(sim, dst, idx, addr, e);
+	return false;
+}
+
 /* copy_hugetlb_page_range() for the PMD leaf at @addr. */
 static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsigned long addr,
 			 struct fork_stats *st)
@@ -299,12 +356,12 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
 		return err ? err : -ENOMEM;
 	if (dst == src)
 		return 0;
-	if (cow) {
-		/* The eager copy (instead of sharing copy-on-write). */
+	/* The copy for a pinned page is allocated before the locks (the
+	 * kernel drops them to allocate and retries). */
+	if (cow && fork_must_copy_pinned(sim, src_vma, mmn_pte_get(sim, src, idx, addr))) {
 		copy = mmn_alloc_huge_page(sim, MMN_PG_ANON | MMN_PG_HUGETLB);
 		if (!copy)
 			return -ENOMEM;
-		mmn_page_set_anon_rmap(sim, copy, dst_vma, addr);
 	}
 	mmn_spin_lock(&dst->ptl);
 	mmn_spin_lock_nested(&src->ptl, 1);
@@ -314,18 +371,8 @@ static int copy_huge_pmd(struct mmn_vma *dst_vma, struct mmn_vma *src_vma, unsig
 		unsigned long pfn = mmn_pte_pfn(e);
 
 		if (cow) {
-			for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
-				atomic_store_explicit(
-					&mmn_pfn_to_page(sim, copy + i)->content,
-					atomic_load_explicit(&mmn_pfn_to_page(sim, pfn + i)->content,
-							     memory_order_relaxed),
-					memory_order_relaxed);
-			mmn_page_add_map(sim, copy);
-			mmn_pte_set(sim, dst, idx, addr,
-				    (e & ~(MMN_PTE_PFN_MASK | MMN_PTE_ACCESSED)) |
-					    ((uint64_t)copy << MMN_PTE_PFN_SHIFT));
-			copy = 0;
-			st->unchanged += MMN_HPAGE_NR;
+			if (copy_hugetlb_cow_leaf(dst_vma, src_vma, src, dst, addr, e, copy, st))
+				copy = 0;
 		} else {
 			mmn_get_page(sim, pfn);
 			mmn_page_add_map(sim, pfn);
@@ -477,6 +524,10 @@ static int fork_do(struct mmn_mm *parent, struct mmn_mm **childp)
 		/* vm_area_dup() + anon_vma_fork() / the file's i_mmap. */
 		*dst = *src;
 		dst->mm = child;
+		/* dup_userfaultfd() without UFFD_FEATURE_EVENT_FORK: the child's
+		 * VMA is not registered (fs/userfaultfd.c, 5.8-6.19). */
+		dst->vm_flags &= ~MMN_VM_UFFD_WP;
+		dst->uffd = NULL;
 		if (dst->file)
 			atomic_fetch_add_explicit(&dst->file->refcount, 1, memory_order_relaxed);
 		mmn_vma_rmap_dup(dst);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "ops/ops_internal.h"
+#include "ops/userfaultfd_internal.h"
 
 static inline void fault_stat(_Atomic unsigned long *c)
 {
@@ -177,6 +178,20 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		mmn_spin_unlock(&pt->ptl);
 		return 0;
 	}
+	if (mmn__uffd_pte_wp(vma, orig)) {
+		/* userfaultfd_pte_wp() → handle_userfault(VM_UFFD_WP) (5.8-6.19
+		 * do_wp_page()): reported, not resolved. WP_ASYNC (6.7+): the
+		 * bit is dropped with no flush and the fault goes on. */
+		if (!mmn__uffd_wp_async(vma)) {
+			mmn_spin_unlock(&pt->ptl);
+			return mmn__uffd_wp_fault(vma, addr);
+		}
+		if (!mmn_pte_cmpxchg(sim, pt, idx, addr, orig, orig & ~MMN_PTE_UFFD_WP)) {
+			mmn_spin_unlock(&pt->ptl);
+			return 0;
+		}
+		orig &= ~MMN_PTE_UFFD_WP;
+	}
 	reuse = (vma->vm_flags & MMN_VM_SHARED) || wp_can_reuse_anon(mm, old_pfn);
 	if (reuse) {
 		mmn_pte_cmpxchg(sim, pt, idx, addr, orig,
@@ -235,7 +250,80 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	return 0;
 }
 
-/* hugetlb_fault() → hugetlb_no_page() / hugetlb_wp() for exclusive pages. */
+/*
+ * hugetlb_wp() (hugetlb_cow() before 6.1; 4.12, 4.13.4, 4.15, 5.2.1, 5.14,
+ * 6.5, 6.19 mm/hugetlb.c): a store to a read-only private hugetlb entry.
+ * A page mapped once is reused (made writable; 6.5+ also exclusive again);
+ * one fork shares is copied: the huge page allocated and copied first (the
+ * old one stable from there), then S(CLEAR, the 2 MiB page) → PMD lock,
+ * recheck → huge_ptep_clear_flush() (F1 (+F2 in 6.6+); 3.19-6.5 call
+ * ->invalidate_range() right after it, under the lock) → rmap moved to the
+ * new page, writable dirty entry → U → the full end (never only_end) →
+ * the old page's reference dropped. No huge page left: -ENOMEM (the
+ * kernel's unmap_ref_private() of the owner's children is not modelled).
+ */
+static int hugetlb_wp(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc *pmd,
+		      unsigned long haddr, mmn_pte_t e)
+{
+	struct mmn_sim *sim = mm->sim;
+	unsigned int idx = mmn_pt_index(haddr, MMN_LVL_PMD);
+	unsigned long old = mmn_pte_pfn(e), copy;
+	struct mmn_notifier_range range;
+	bool replaced = false;
+
+	mmn_spin_lock(&pmd->ptl);
+	if (mmn_pte_get(sim, pmd, idx, haddr) != e) {
+		mmn_spin_unlock(&pmd->ptl);
+		return 0;
+	}
+	if ((vma->vm_flags & MMN_VM_SHARED) || atomic_load(&mmn_pfn_to_page(sim, old)->mapcount) == 1) {
+		/* set_huge_ptep_writable(); PageAnonExclusive again (6.5+). */
+		if (!(vma->vm_flags & MMN_VM_SHARED))
+			atomic_fetch_and(&mmn_pfn_to_page(sim, old)->flags,
+					 ~(unsigned int)MMN_PG_ANON_SHARED);
+		mmn_pte_cmpxchg(sim, pmd, idx, haddr, e,
+				e | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY);
+		mmn_spin_unlock(&pmd->ptl);
+		fault_stat(&sim->fault_stats.reuse);
+		return 0;
+	}
+	mmn_spin_unlock(&pmd->ptl);
+	copy = mmn_alloc_huge_page(sim, MMN_PG_ANON | MMN_PG_HUGETLB);
+	if (!copy)
+		return -ENOMEM;
+	mmn_page_mark_stable(sim, old);
+	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+		atomic_store_explicit(&mmn_pfn_to_page(sim, copy + i)->content,
+				      atomic_load(&mmn_pfn_to_page(sim, old + i)->content),
+				      memory_order_relaxed);
+	mmn_page_set_anon_rmap(sim, copy, vma, haddr);
+	mmn__notify_range_init(&range, MMN_NOTIFY_CLEAR, mm, haddr, haddr + MMN_PMD_SIZE, NULL);
+	mmn__notify_start(MMN_OP_COW, &range);
+	mmn_spin_lock(&pmd->ptl);
+	if (mmn_pte_get(sim, pmd, idx, haddr) == e) {
+		(void)mmn_pte_get_and_clear(sim, pmd, idx, haddr);
+		mmn_flush_tlb_range(mm, haddr, haddr + MMN_PMD_SIZE);
+		(void)mmn__notify_call_site_flush(mm, haddr, haddr + MMN_PMD_SIZE);
+		mmn_page_remove_map(sim, old);
+		mmn_page_add_map(sim, copy);
+		mmn_pte_set(sim, pmd, idx, haddr,
+			    mmn_mk_pte(copy, MMN_PTE_HUGE | MMN_PTE_ACCESSED | MMN_PTE_WRITE |
+						     MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY));
+		replaced = true;
+	}
+	mmn_spin_unlock(&pmd->ptl);
+	mmn__notify_end(&range);
+	mmn_page_clear_stable(sim, old);
+	mmn_put_page(sim, replaced ? old : copy);
+	if (replaced) {
+		fault_stat(&sim->fault_stats.cow);
+		mmn__op_stat_call(sim, MMN_OP_COW);
+		mmn__op_stat_pages(sim, MMN_OP_COW, MMN_HPAGE_NR, 0);
+	}
+	return 0;
+}
+
+/* hugetlb_fault() → hugetlb_no_page() / hugetlb_wp(). */
 static int __hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long addr,
 			   bool write)
 {
@@ -269,15 +357,8 @@ static int __hugetlb_fault(struct mmn_mm *mm, struct mmn_vma *vma, unsigned long
 		fault_stat(&sim->fault_stats.huge);
 		return 0;
 	}
-	if (mmn_pte_present(e) && write && !mmn_pte_write(e)) {
-		/* Private hugetlb pages are exclusive: fork copies them eagerly
-		 * (lib/ops/fork.c) instead of sharing them copy-on-write. */
-		mmn_spin_lock(&pmd->ptl);
-		mmn_pte_cmpxchg(sim, pmd, idx, haddr, e,
-				e | MMN_PTE_WRITE | MMN_PTE_DIRTY | MMN_PTE_SOFT_DIRTY);
-		mmn_spin_unlock(&pmd->ptl);
-		fault_stat(&sim->fault_stats.reuse);
-	}
+	if (mmn_pte_present(e) && write && !mmn_pte_write(e))
+		return hugetlb_wp(mm, vma, pmd, haddr, e);
 	return 0;
 }
 
@@ -375,6 +456,9 @@ static int do_huge_pmd_fault(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_
 	}
 	if (!write || mmn_pte_write(e))
 		return 0;
+	if (mmn__uffd_pte_wp(vma, e)) /* wp_huge_pmd(): userfaultfd_huge_pmd_wp() */
+		return mmn__uffd_wp_async(vma) ? mmn__split_huge_pmd(mm, haddr)
+					       : mmn__uffd_wp_fault(vma, addr);
 	p = mmn_pfn_to_page(sim, mmn_pte_pfn(e));
 	mmn_spin_lock(&pmd->ptl);
 	reuse = mmn_pte_get(sim, pmd, idx, haddr) == e && atomic_load(&p->refcount) == 1 &&
@@ -573,6 +657,8 @@ static int handle_mm_fault(struct mmn_mm *mm, unsigned long addr, unsigned int f
 		mmn_wait_on_page_locked(sim, mmn_pte_pfn(e));
 		return 0;
 	}
+	if (mmn_pte_swp_type(e) == MMN_SWP_HWPOISON)
+		return -EHWPOISON; /* do_swap_page(): VM_FAULT_HWPOISON (SIGBUS) */
 	if (mmn_pte_device(e))
 		/* Device-private (migrate_to_ram) or device-exclusive (restore). */
 		return mmn_do_device_fault(mm, vma, pt, idx, addr, e, write);

@@ -24,7 +24,11 @@
  * lock, flush (F1) before end and end with the full end (which flushes
  * the secondary TLBs in 3.19-6.5; see hugetlb_change_protection() below).
  */
+#include "ops/userfaultfd_internal.h"
 #include "ops/walk.h"
+
+/* cp_flags' userfaultfd bits. */
+enum cp_uffd { CP_UFFD_NONE, CP_UFFD_WP, CP_UFFD_WP_RESOLVE };
 
 struct cp_walk {
 	struct ops_pmd_walk w;
@@ -32,6 +36,7 @@ struct cp_walk {
 	struct mmn_mmu_gather *tlb;
 	enum mmn_op op;
 	bool numa;                       /* MM_CP_PROT_NUMA */
+	enum cp_uffd uffd;               /* MM_CP_UFFD_WP / MM_CP_UFFD_WP_RESOLVE */
 	bool started;
 	struct mmn_notifier_range range;
 	unsigned long start, end;        /* the walk's range */
@@ -55,6 +60,9 @@ static bool cp_may_write(const struct mmn_vma *vma, mmn_pte_t e)
 	if (vma->vm_flags & MMN_VM_SHARED)
 		return true;
 	if ((vma->vm_flags & MMN_VM_HUGETLB) || pfn == MMN_ZERO_PFN || !mmn_pfn_valid(sim, pfn))
+		return false;
+	/* can_change_private_pte_writable(): never a uffd-wp entry (6.x). */
+	if (mmn__uffd_pte_wp(vma, e))
 		return false;
 	p = mmn_pfn_to_page(sim, pfn);
 	return (atomic_load(&p->flags) & MMN_PG_ANON) && atomic_load(&p->refcount) == 1 &&
@@ -116,6 +124,55 @@ static mmn_pte_t cp_numa_pte(void *arg, mmn_pte_t old, unsigned long addr)
 }
 
 /*
+ * change_pte_range() with MM_CP_UFFD_WP / MM_CP_UFFD_WP_RESOLVE (5.8.1,
+ * 5.10, 5.14, 6.5, 6.19 mm/mprotect.c): the VMA's protection is unchanged;
+ * a present or PROT_NONE entry gets the uffd-wp bit with the write bit
+ * cleared (x86 pte_mkuffd_wp() wrprotects from 6.x; 5.8 clears both
+ * explicitly), or loses the bit, keeping write cleared (pte_modify() with
+ * the private VMA's read-only vm_page_prot) unless the profile tries to
+ * make it writable (6.5+ MM_CP_TRY_CHANGE_WRITABLE in a writable VMA:
+ * can_change_pte_writable(), an exclusive anonymous page). Swap-style
+ * entries get or lose the bit (pte_swp_mkuffd_wp()); a writable migration
+ * or device-private entry becomes a read one, as in every change_protection().
+ */
+static mmn_pte_t cp_uffd_pte(void *arg, mmn_pte_t old, unsigned long addr)
+{
+	const struct cp_walk *c = arg;
+	const struct mmn_vma *vma = c->vma;
+	mmn_pte_t val = old;
+
+	(void)addr;
+	if (!mmn_pte_mapped(old)) {
+		enum mmn_swp_type t = mmn_pte_swp_type(old);
+
+		if (t == MMN_SWP_MIGRATION_WRITE)
+			val = (old & ~MMN_SWP_TYPE_MASK) |
+			      ((uint64_t)MMN_SWP_MIGRATION_READ << MMN_SWP_TYPE_SHIFT);
+		else if (t == MMN_SWP_DEVICE_PRIVATE_WRITE)
+			val = (old & ~MMN_SWP_TYPE_MASK) |
+			      ((uint64_t)MMN_SWP_DEVICE_PRIVATE_READ << MMN_SWP_TYPE_SHIFT);
+		return c->uffd == CP_UFFD_WP ? val | MMN_PTE_UFFD_WP : val & ~MMN_PTE_UFFD_WP;
+	}
+	val &= ~MMN_PTE_WRITE;
+	if (c->uffd == CP_UFFD_WP)
+		return val | MMN_PTE_UFFD_WP;
+	val &= ~MMN_PTE_UFFD_WP;
+	if (ops_profile(vma->mm)->uffd_wp_unprotect_writable && (vma->vm_flags & MMN_VM_WRITE) &&
+	    mmn_pte_present(val) && cp_may_write(vma, val))
+		val |= MMN_PTE_WRITE;
+	return val;
+}
+
+/* The entry function and its argument for the walk's flags. */
+static ops_pte_fn cp_pte_fn(struct cp_walk *c, void **arg)
+{
+	*arg = c->uffd != CP_UFFD_NONE ? (void *)c : (void *)c->vma;
+	if (c->uffd != CP_UFFD_NONE)
+		return cp_uffd_pte;
+	return c->numa ? cp_numa_pte : cp_prot_pte;
+}
+
+/*
  * change_huge_pmd() for an anonymous THP leaf covered whole: under the PMD
  * lock, the leaf rewritten (pmdp_invalidate_ad(): the CPU TLB flushed for
  * the area under the lock, F1 with F2 inside it in 6.6+), and the range
@@ -125,10 +182,12 @@ static void change_huge_pmd(struct cp_walk *c, struct mmn_ptdesc *pmdt, unsigned
 			    unsigned long addr)
 {
 	struct mmn_mm *mm = c->vma->mm;
+	void *arg;
+	ops_pte_fn fn = cp_pte_fn(c, &arg);
 
 	mmn_spin_lock(&pmdt->ptl);
 	if (mmn_pmd_mapped_leaf(mmn_pte_get(mm->sim, pmdt, idx, addr)) &&
-	    mmn__pte_modify(mm->sim, pmdt, idx, addr, cp_prot_pte, c->vma)) {
+	    mmn__pte_modify(mm->sim, pmdt, idx, addr, fn, arg)) {
 		mmn_flush_tlb_range(mm, addr, addr + MMN_PMD_SIZE);
 		mmn_tlb_flush_pte_range(c->tlb, addr, MMN_PMD_SIZE);
 		c->changed += MMN_HPAGE_NR;
@@ -176,7 +235,8 @@ static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 {
 	struct cp_walk *c = mmn_container_of(w, struct cp_walk, w);
 	struct mmn_sim *sim = w->mm->sim;
-	ops_pte_fn fn = c->numa ? cp_numa_pte : cp_prot_pte;
+	void *arg;
+	ops_pte_fn fn = cp_pte_fn(c, &arg);
 	struct mmn_ptdesc *pt;
 
 	if (mmn_pmd_mapped_leaf(pmde) && !(c->vma->vm_flags & MMN_VM_HUGETLB)) {
@@ -204,7 +264,7 @@ static void cp_pmd_entry(struct ops_pmd_walk *w, struct mmn_ptdesc *pmdt, unsign
 
 		if (mmn_pte_none(mmn_pte_get(sim, pt, i, a)))
 			continue;
-		if (mmn__pte_modify(sim, pt, i, a, fn, c->vma)) {
+		if (mmn__pte_modify(sim, pt, i, a, fn, arg)) {
 			c->changed++;
 			mmn_tlb_flush_pte_range(c->tlb, a, MMN_PAGE_SIZE);
 		} else {
@@ -412,6 +472,19 @@ static int change_prot_numa_do(struct mmn_mm *mm, unsigned long addr, unsigned l
 	mmn__op_stat_call(mm->sim, MMN_OP_NUMA_HINT);
 	mmn__op_stat_pages(mm->sim, MMN_OP_NUMA_HINT, c.changed, c.unchanged);
 	return 0;
+}
+
+void mmn__uffd_change_protection(struct mmn_vma *vma, unsigned long start, unsigned long end,
+				 bool wp, unsigned long *changed, unsigned long *unchanged)
+{
+	struct cp_walk c = { .op = MMN_OP_UFFD_WP, .uffd = wp ? CP_UFFD_WP : CP_UFFD_WP_RESOLVE };
+	struct mmn_mmu_gather tlb;
+
+	mmn_tlb_gather_mmu(&tlb, vma->mm);
+	change_protection(&c, &tlb, vma, start, end);
+	mmn_tlb_finish_mmu(&tlb);
+	*changed += c.changed;
+	*unchanged += c.unchanged;
 }
 
 /* The span of the trace around change_prot_numa (docs/exploration.md). */

@@ -28,6 +28,10 @@ static const char *const op_names[MMN_OP_NR] = {
 	[MMN_OP_WRITEBACK] = "writeback",
 	[MMN_OP_UNMAP_MAPPING] = "unmap_mapping",
 	[MMN_OP_AGING] = "aging",
+	[MMN_OP_UFFD_WP] = "uffd_wp",
+	[MMN_OP_UFFD_MOVE] = "uffd_move",
+	[MMN_OP_PAGEMAP_SCAN] = "pagemap_scan",
+	[MMN_OP_MEMORY_FAILURE] = "memory_failure",
 };
 
 const char *mmn_op_name(enum mmn_op op)

@@ -52,6 +52,7 @@ static const struct mmn_profile profiles[] = {
 		.numa_map_before_migrate = true,
 		.oom_reap_skip_notifiers = true,
 		.hugetlb_unmap_nested_notify = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -68,6 +69,7 @@ static const struct mmn_profile profiles[] = {
 		.range_update_to_read_only = true,
 		.numa_map_before_migrate = true,
 		.hugetlb_unmap_nested_notify = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -90,6 +92,8 @@ static const struct mmn_profile profiles[] = {
 		.start_failure_ends_others = true,
 		.exclusive_via_rmap = true,
 		.hugetlb_unmap_nested_notify = true,
+		.uffd_wp = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -114,6 +118,10 @@ static const struct mmn_profile profiles[] = {
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
 		.file_collapse_notify = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -137,6 +145,10 @@ static const struct mmn_profile profiles[] = {
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
 		.file_collapse_notify = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -159,6 +171,12 @@ static const struct mmn_profile profiles[] = {
 		.exclusive_via_rmap = true,
 		.hugetlb_split_unshares = true,
 		.file_collapse_notify = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
+		.uffd_move = true,
+		.uffd_wp_async = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 	{
@@ -182,6 +200,12 @@ static const struct mmn_profile profiles[] = {
 		.migrate_batch_flush = true,
 		.hugetlb_split_unshares = true,
 		.file_collapse_notify = true,
+		.uffd_wp = true,
+		.uffd_wp_unprotect_writable = true,
+		.uffd_unregister_unprotects = true,
+		.uffd_move = true,
+		.uffd_wp_async = true,
+		.hugetlb_fork_secflush_at_end = true,
 		ERA_COMMON,
 	},
 };
@@ -241,6 +265,12 @@ static const struct knob {
 	K(hugetlb_unmap_nested_notify, KNOB_BOOL),
 	K(hugetlb_split_unshares, KNOB_BOOL),
 	K(file_collapse_notify, KNOB_BOOL),
+	K(uffd_wp, KNOB_BOOL),
+	K(uffd_wp_unprotect_writable, KNOB_BOOL),
+	K(uffd_move, KNOB_BOOL),
+	K(uffd_unregister_unprotects, KNOB_BOOL),
+	K(uffd_wp_async, KNOB_BOOL),
+	K(hugetlb_fork_secflush_at_end, KNOB_BOOL),
 #undef KU
 #undef K
 };

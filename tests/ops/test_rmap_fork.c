@@ -258,7 +258,9 @@ static void test_fork_notifies_then_invalidate_range_at_end_4_15(void **state)
 	check_fork_sequence("4.15");
 }
 
-static void test_fork_copies_private_hugetlb_eagerly(void **state)
+/* copy_hugetlb_page_range() (4.12-6.19): a private hugetlb page is shared
+ * copy-on-write, not copied; the first store copies it (hugetlb_wp()). */
+static void test_fork_shares_private_hugetlb_copy_on_write(void **state)
 {
 	struct fb *f = fb_new("latest");
 	struct mmn_mm *child;
@@ -274,10 +276,13 @@ static void test_fork_copies_private_hugetlb_eagerly(void **state)
 	huge_free = st.huge_pages_free;
 	assert_int_equal(mmn_fork(f->mm, &child), 0);
 	mmn_sim_get_stats(f->sim, &st);
-	assert_int_equal(st.huge_pages_free, huge_free - 1);
+	assert_int_equal(st.huge_pages_free, huge_free);
 	assert_int_equal(fb_read(child, 1, BASE + 3 * PG), 42);
 	fb_write(child, 1, BASE + 3 * PG, 44);
+	mmn_sim_get_stats(f->sim, &st);
+	assert_int_equal(st.huge_pages_free, huge_free - 1);
 	assert_int_equal(fb_read(f->mm, 0, BASE + 3 * PG), 42);
+	assert_int_equal(fb_read(child, 0, BASE + 3 * PG), 44);
 	fb_write(child, 1, BASE + MMN_PMD_SIZE + PG, 45);
 	assert_int_equal(fb_read(f->mm, 0, BASE + MMN_PMD_SIZE + PG), 45);
 	assert_int_equal(mmn_audit(f->sim), 0);
@@ -614,7 +619,7 @@ int main(void)
 		cmocka_unit_test(test_fork_cow_each_side_sees_its_own_writes),
 		cmocka_unit_test(test_fork_notifies_protection_page_then_flushes_late_latest),
 		cmocka_unit_test(test_fork_notifies_then_invalidate_range_at_end_4_15),
-		cmocka_unit_test(test_fork_copies_private_hugetlb_eagerly),
+		cmocka_unit_test(test_fork_shares_private_hugetlb_copy_on_write),
 		cmocka_unit_test(test_fork_swap_entries_are_shared_by_the_child),
 		cmocka_unit_test(test_fork_shares_a_pinned_page_in_5_2),
 		cmocka_unit_test(test_fork_copies_a_pinned_page_eagerly_from_5_9),

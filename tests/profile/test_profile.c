@@ -102,6 +102,23 @@ static void test_eras_follow_the_kernel_history(void **state)
 	assert_false(mmn_profile_by_name("5.14")->hugetlb_split_unshares);
 	assert_true(mmn_profile_by_name("6.5")->hugetlb_split_unshares);
 	assert_true(mmn_profile_by_name("latest")->hugetlb_split_unshares);
+	/* mm/userfaultfd.c mwriteprotect_range(): absent in 5.2.1, present
+	 * 5.8.1+; uffd_wp_range() with MM_CP_TRY_CHANGE_WRITABLE and the
+	 * unregister's un-protect from 6.5 (not 5.19); move_pages() 6.8+. */
+	assert_false(mmn_profile_by_name("5.2")->uffd_wp);
+	assert_true(mmn_profile_by_name("5.14")->uffd_wp);
+	assert_false(mmn_profile_by_name("5.14")->uffd_wp_unprotect_writable);
+	assert_false(mmn_profile_by_name("5.14")->uffd_unregister_unprotects);
+	assert_true(mmn_profile_by_name("6.5")->uffd_wp_unprotect_writable);
+	assert_true(mmn_profile_by_name("6.5")->uffd_unregister_unprotects);
+	assert_false(mmn_profile_by_name("6.6")->uffd_move);
+	assert_true(mmn_profile_by_name("latest")->uffd_move);
+	assert_false(mmn_profile_by_name("6.6")->uffd_wp_async);
+	assert_true(mmn_profile_by_name("latest")->uffd_wp_async);
+	/* mm/hugetlb.c copy_hugetlb_page_range(): ->invalidate_range() after
+	 * the write-protect in 4.13.4, not in 4.15. */
+	assert_false(mmn_profile_by_name("4.13")->hugetlb_fork_secflush_at_end);
+	assert_true(mmn_profile_by_name("4.15")->hugetlb_fork_secflush_at_end);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
