@@ -27,6 +27,7 @@
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/ops.h>
 #include <mmnsim/device.h>
+#include <mmnsim/hmm_range.h>
 #include <mmnsim/file.h>
 #include <mmnsim/aging.h>
 #include <mmnsim/numa.h>
