@@ -12,10 +12,10 @@
  *   slots_lock (mutex)      serialises memslot updates (kvm->slots_lock)
  *   mn_invalidate_lock      guards mn_active_invalidate_count (spinlock)
  *   mmu_lock (spinlock)     memslots, SPTEs, mmu_invalidate_* (kvm->mmu_lock)
- *   vcpu tlb lock           one vCPU's TLB; a flush takes it, so it waits
- *                           for an access in "guest mode" to finish, as
- *                           kvm_flush_remote_tlbs() waits for the vCPUs to
- *                           acknowledge the request
+ *   vcpu guest lock         held while the vCPU runs guest code (its TLB is
+ *                           used only then); kvm_flush_remote_tlbs() is
+ *                           kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH),
+ *                           whose wait takes it (lib/listeners/kvm_request.c)
  * The invalidating caller's locks (mmap_lock, i_mmap, PTL...) come before
  * all of them: callbacks take mmu_lock under them.
  */
