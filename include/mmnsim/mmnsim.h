@@ -33,6 +33,7 @@
 #include <mmnsim/numa.h>
 #include <mmnsim/scenario.h>
 #include <mmnsim/explore.h>
+#include <mmnsim/compat.h>
 #include <mmnsim/listeners/kvm.h>
 #include <mmnsim/listeners/iommu.h>
 #include <mmnsim/listeners/hmm.h>
