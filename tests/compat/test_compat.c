@@ -15,6 +15,7 @@
  * oracle. Each check both ways.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,6 +309,44 @@ static void test_lock_outside_any_simulation_is_not_modelled(void **state)
 	assert_int_equal(f->cap.n, 0);
 }
 
+static void *current_body(void *arg)
+{
+	(void)arg;
+	return mmn_sim_current();
+}
+
+static void *no_sim_thread(void *arg)
+{
+	(void)arg;
+	return mmn_sim_current();
+}
+
+static void test_current_simulation_is_the_actors(void **state)
+{
+	struct fx *f = *state;
+	struct mmn_sim_config cfg;
+	struct mmn_sim *other;
+	struct mmn_actor *a;
+	pthread_t t;
+	void *ret = NULL;
+
+	mmn_sim_config_init(&cfg);
+	other = mmn_sim_create(&cfg);
+	/* an actor of the other simulation, spawned from this thread: its own */
+	assert_int_equal(mmn_actor_spawn(other, "x", current_body, NULL, &a), 0);
+	assert_int_equal(mmn_actor_join(a, &ret), 0);
+	assert_ptr_equal(ret, other);
+	assert_ptr_equal(mmn_sim_current(), f->sim);
+	assert_int_not_equal(mmn_sim_serial(other), mmn_sim_serial(f->sim));
+	mmn_sim_destroy(other);
+	assert_ptr_equal(mmn_sim_current(), f->sim); /* not the destroyed one's */
+	/* a plain thread that set nothing has none */
+	assert_int_equal(pthread_create(&t, NULL, no_sim_thread, NULL), 0);
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_null(ret);
+	assert_int_equal(mmn_sim_serial(NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +363,7 @@ int main(void)
 		T(test_lockdep_assert_held_both_ways),
 		T(test_warn_on_is_a_finding),
 		T(test_lock_outside_any_simulation_is_not_modelled),
+		T(test_current_simulation_is_the_actors),
 #undef T
 	};
 
