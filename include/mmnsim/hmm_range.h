@@ -3,7 +3,8 @@
  * @file hmm_range.h
  * @brief hmm_range_fault(): snapshot (and fault in) the CPU page table over a
  *        range for a device that mirrors it, with the contract of the
- *        kernel's mm/hmm.c and include/linux/hmm.h (5.10-6.x).
+ *        kernel's mm/hmm.c and include/linux/hmm.h (as in 6.x; the mapping
+ *        order of the results since 5.9).
  *
  * What an interval-notifier user (the dmirror of lib/test_hmm.c, nouveau,
  * amdgpu's SVM, RDMA ODP) calls between mmn_interval_read_begin() and
@@ -41,7 +42,7 @@ extern "C" {
 struct mmn_mm;
 struct mmn_interval_notifier;
 
-/* enum hmm_pfn_flags of include/linux/hmm.h (5.10+), for 64-bit longs. */
+/* enum hmm_pfn_flags of include/linux/hmm.h (as in 6.x; ORDER since 5.9), for 64-bit longs. */
 /** Output: the pfn is valid and at least readable. Input: fault it in (REQ_FAULT). */
 #define MMN_HMM_PFN_VALID (1UL << 63)
 /** Output: the CPU entry allows stores. Input: fault for write (REQ_WRITE). */
@@ -111,8 +112,8 @@ struct mmn_hmm_range {
 };
 
 /**
- * mmn_hmm_range_fault() - hmm_range_fault() (mm/hmm.c, 5.7-6.x contract;
- * the output order of 5.10+): for each page of [start, end), give up with
+ * mmn_hmm_range_fault() - hmm_range_fault() (mm/hmm.c, the contract as in 6.x;
+ * the mapping order since 5.9): for each page of [start, end), give up with
  * -EBUSY as soon as the notifier's sequence moved, read the CPU entry, and
  * where the request (hmm_pfns[i] & pfn_flags_mask | default_flags) asks for
  * more than it finds (REQ_FAULT: a valid entry; REQ_WRITE: a writable one)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * hmm_range_fault() (include/mmnsim/hmm_range.h): mm/hmm.c of 5.7-6.x, the
+ * hmm_range_fault() (include/mmnsim/hmm_range.h): mm/hmm.c as in 6.x, the
  * walk every interval-notifier user shares. Per page, in the kernel's
  * order:
  *

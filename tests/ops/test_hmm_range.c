@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * mmn_hmm_range_fault(): the kernel's contract (mm/hmm.c, include/linux/
- * hmm.h 5.10-6.x), each rule both ways: -EBUSY exactly when the interval
+ * hmm.h as in 6.x), each rule both ways: -EBUSY exactly when the interval
  * notifier's sequence moved, faults exactly where the request asks
  * (default_flags, and per page through pfn_flags_mask), WRITE only for
  * writable entries, ERROR for unreadable VMAs without a fault, -EFAULT and
