@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* mmnsim kernel-compatibility layer (docs/compat.md): <linux/hmm.h> as in
  * 6.x (the mapping order since 5.9): struct hmm_range, hmm_range_fault() (the
- * simulation's
- * mmn_hmm_range_fault(), include/mmnsim/hmm_range.h) and the pfn flags.
+ * simulation's mmn_hmm_range_fault(), include/mmnsim/hmm_range.h) and the pfn
+ * flags.
  * There is no struct page: hmm_pfn_to_page() is not provided; the frame is
  * hmm_pfn & ~HMM_PFN_FLAGS. The model's optional extension fields of the
  * range (gens: the generation of each frame, for device accesses through
