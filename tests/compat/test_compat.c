@@ -210,10 +210,11 @@ static void two_init(struct two *t)
 static void test_classes_come_from_the_init_sites(void **state)
 {
 	struct fx *f = *state;
-	struct two t1, t2;
+	struct two t1, t2, t3;
 
 	two_init(&t1);
 	two_init(&t2);
+	two_init(&t3);
 	/* a then b, on two objects of each site: one order, no report */
 	mutex_lock(&t1.a);
 	mutex_lock(&t1.b);
@@ -224,11 +225,13 @@ static void test_classes_come_from_the_init_sites(void **state)
 	mutex_unlock(&t2.b);
 	mutex_unlock(&t2.a);
 	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOCK_ORDER), 0);
-	/* b then a, on the second pair: the classes (not the objects) invert */
-	mutex_lock(&t2.b);
-	mutex_lock(&t2.a);
-	mutex_unlock(&t2.a);
-	mutex_unlock(&t2.b);
+	/* b then a, on a third pair never taken before: the classes (not the
+	 * objects) invert (and ThreadSanitizer's own instance-based detector,
+	 * which sees no cycle of objects, stays quiet) */
+	mutex_lock(&t3.b);
+	mutex_lock(&t3.a);
+	mutex_unlock(&t3.a);
+	mutex_unlock(&t3.b);
 	assert_int_equal(mmn_check_count(f->sim, MMN_VIOL_LOCK_ORDER), 1);
 }
 
