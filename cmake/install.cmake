@@ -8,6 +8,10 @@
 #   LIBDIR/cmake/mmnsim/                  find_package(mmnsim CONFIG)
 #   LIBDIR/pkgconfig/mmnsim.pc            pkg-config, shared library
 #   LIBDIR/pkgconfig/mmnsim-static.pc     pkg-config, static library
+#   INCLUDEDIR/mmnsim/compat/linux/*.h    the kernel-compatibility headers
+#   LIBDIR/pkgconfig/mmnsim-compat.pc     pkg-config: -I.../mmnsim/compat, Requires mmnsim
+#                                         (CMake: target mmnsim::compat, variable
+#                                         mmnsim_COMPAT_INCLUDE_DIR; docs/compat.md)
 #   BINDIR/mmnsim                         the command line (when sim/ is built)
 #   MANDIR/man1/mmnsim.1, man5/mmnsim-scenario.5
 #
@@ -61,7 +65,7 @@ install(FILES
   DESTINATION ${MMN_INSTALL_CMAKEDIR}
   COMPONENT Development)
 
-# --- pkg-config: mmnsim.pc, mmnsim-static.pc ---------------------------------
+# --- pkg-config: mmnsim.pc, mmnsim-static.pc, mmnsim-compat.pc ---------------
 # The .pc files carry absolute paths, so they are finished at install time,
 # when the real prefix is known (`cmake --install build --prefix DIR` works).
 # Configure time fills in everything else and leaves the @MMN_PC_PREFIX@ token.
@@ -73,7 +77,7 @@ foreach(dir LIBDIR INCLUDEDIR)
   endif()
 endforeach()
 set(MMN_PC_PREFIX "@MMN_PC_PREFIX@")
-foreach(pc mmnsim mmnsim-static)
+foreach(pc mmnsim mmnsim-static mmnsim-compat)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${pc}.pc.in
                  ${PROJECT_BINARY_DIR}/pkgconfig/${pc}.pc.in @ONLY)
   install(CODE "

@@ -79,6 +79,13 @@ MMN_API void mmn_mm_get(struct mmn_mm *mm);
  */
 MMN_API void mmn_mm_put(struct mmn_mm *mm);
 
+/**
+ * mmn_mm_get_not_zero() - mmget_not_zero(): take a user reference unless
+ * none is left (the mm is being or has been torn down), atomically.
+ * @return true if a reference was taken; false for NULL or no user left.
+ */
+MMN_API bool mmn_mm_get_not_zero(struct mmn_mm *mm);
+
 /** mmn_mmgrab() - mmgrab(): keep the struct alive (not the mappings). */
 MMN_API void mmn_mmgrab(struct mmn_mm *mm);
 

@@ -28,6 +28,7 @@
 #include <mmnsim/corepath.h>
 #include <mmnsim/ops.h>
 #include <mmnsim/device.h>
+#include <mmnsim/hmm_range.h>
 #include <mmnsim/file.h>
 #include <mmnsim/aging.h>
 #include <mmnsim/userfaultfd.h>
@@ -35,6 +36,7 @@
 #include <mmnsim/numa.h>
 #include <mmnsim/scenario.h>
 #include <mmnsim/explore.h>
+#include <mmnsim/compat.h>
 #include <mmnsim/listeners/kvm.h>
 #include <mmnsim/listeners/iommu.h>
 #include <mmnsim/listeners/hmm.h>

@@ -116,6 +116,34 @@ MMN_API const char *mmn_actor_name(const struct mmn_actor *actor);
  */
 MMN_API const char *mmn_actor_set_context(struct mmn_sim *sim, const char *ctx);
 
+/**
+ * mmn_sim_current() - the calling actor's simulation, for code that names
+ * none (the kernel-compatibility headers, docs/compat.md): the simulation of
+ * the actor running on this thread (spawned with mmn_actor_spawn(), or a
+ * deterministic run's actor), else the one this thread last set with
+ * mmn_sim_set_current(). Thread-local; no process-wide state.
+ * @return the simulation, or NULL when the thread has none (or it was
+ *         destroyed by this thread).
+ */
+MMN_API struct mmn_sim *mmn_sim_current(void);
+
+/**
+ * mmn_sim_set_current() - make @p sim the calling thread's simulation for
+ * mmn_sim_current() when it runs no actor (a test's main thread, a
+ * scenario's setup hook). mmn_sim_destroy() clears it on the destroying
+ * thread; another thread that set it must clear it (NULL) before the
+ * simulation goes.
+ * @return the previous value.
+ */
+MMN_API struct mmn_sim *mmn_sim_set_current(struct mmn_sim *sim);
+
+/**
+ * mmn_sim_serial() - a number no other simulation of this process had or
+ * will have (so a simulation created at a freed one's address is told
+ * apart); 0 for NULL.
+ */
+MMN_API unsigned long mmn_sim_serial(const struct mmn_sim *sim);
+
 /* ------------------------------------------------------------------ */
 /* Scheduling points                                                   */
 /* ------------------------------------------------------------------ */

@@ -20,6 +20,7 @@
 #include <mmnsim/clock.h>
 #include <mmnsim/device.h>
 #include <mmnsim/fault.h>
+#include <mmnsim/hmm_range.h>
 #include <mmnsim/listeners/hmm.h>
 #include <mmnsim/mm.h>
 #include <mmnsim/mmu_notifier.h>
@@ -59,6 +60,14 @@ struct hmm_pfn {
 	unsigned long pfn;
 	uint32_t gen;
 	uint32_t flags;
+};
+
+/* One chunk's buffers: the helper's words and generations, and the same
+ * pages in the mirror's form. */
+struct hmm_buf {
+	struct hmm_pfn *hp;
+	unsigned long *pfns;
+	uint32_t *gens;
 };
 
 struct mmn_hmm {
@@ -394,19 +403,11 @@ static void hmm_flag_release(struct mmn_notifier *sub, struct mmn_mm *mm)
 /* ------------------------------------------------------------------ */
 
 struct collide {
+	struct mmn_hmm *m;
 	struct mmn_interval_notifier *sub; /* NULL: the VALID_FLAG mirror */
 	unsigned long seq;
 	unsigned long own;
 };
-
-static bool collided(struct mmn_hmm *m, const struct collide *c)
-{
-	if (atomic_load(&m->own_seq) != c->own || atomic_load(&m->mig_active))
-		return true;
-	if (!c->sub)
-		return !atomic_load(&m->valid);
-	return mmn_interval_check_retry(c->sub, c->seq);
-}
 
 /* Under the device mutex: the final check (mmu_interval_read_retry()). */
 static bool collided_locked(struct mmn_hmm *m, const struct collide *c)
@@ -432,6 +433,7 @@ static void collide_begin(struct mmn_hmm *m, struct collide *c, struct mmn_inter
 {
 	if (atomic_load(&m->mig_active))
 		mmn_wait_event(&m->wq, no_migration_cond, m);
+	c->m = m;
 	c->sub = sub;
 	c->seq = 0;
 	if (sub)
@@ -441,63 +443,87 @@ static void collide_begin(struct mmn_hmm *m, struct collide *c, struct mmn_inter
 	c->own = atomic_load(&m->own_seq);
 }
 
-/*
- * hmm_range_fault() over [start, end): per page, give up with -EBUSY when
- * a collision is already visible, read the CPU entry the way a hardware
- * walker does, and with @fault set call handle_mm_fault() for what is not
- * mapped as requested (HMM_PFN_REQ_FAULT, | REQ_WRITE with @write).
- * Own device-private pages are reported, not faulted (dev_private_owner).
- */
-static int hmm_walk(struct mmn_hmm *m, const struct collide *c, unsigned long start,
-		    unsigned long end, bool fault, bool write, struct hmm_pfn *out)
+static bool hmm_collided_cb(void *arg)
 {
+	const struct collide *c = arg;
+
+	/* The notifier's sequence is the helper's own test: only the mirror's
+	 * extra reasons here (own migrations; the VALID_FLAG mirror's flag). */
+	if (atomic_load(&c->m->own_seq) != c->own || atomic_load(&c->m->mig_active))
+		return true;
+	return !c->sub && !atomic_load(&c->m->valid);
+}
+
+/*
+ * hmm_range_fault() over [start, end) through the public helper
+ * (mmn_hmm_range_fault(), hmm_range.h): REQ_FAULT (| REQ_WRITE) for every
+ * page when @fault is set, own device-private pages reported, not faulted
+ * (dev_private_owner = the mirror, the pgmap owner). The results go to
+ * @out in the mirror's own form.
+ */
+static int hmm_walk(struct mmn_hmm *m, struct collide *c, unsigned long start,
+		    unsigned long end, bool fault, bool write, struct hmm_buf *out)
+{
+	struct mmn_hmm_range range = {
+		.notifier = c->sub,
+		.notifier_seq = c->seq,
+		.start = start,
+		.end = end,
+		.hmm_pfns = out->pfns,
+		.default_flags = fault ? MMN_HMM_PFN_REQ_FAULT | (write ? MMN_HMM_PFN_REQ_WRITE : 0) : 0,
+		.pfn_flags_mask = 0,
+		.dev_private_owner = m->pgmap ? m : NULL,
+		.mm = m->mm,
+		.gens = out->gens,
+		.collided = hmm_collided_cb,
+		.collided_arg = c,
+		.fault_budget = m->cfg.retry_budget,
+	};
+	unsigned long n = (end - start) / PG;
+	int r;
+
 	mmn_mmap_assert_locked(m->mm);
-	for (unsigned long addr = start, i = 0; addr < end; addr += PG, i++) {
-		unsigned int tries = 0;
+	r = mmn_hmm_range_fault(&range);
+	if (r)
+		return r;
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long w = out->pfns[i];
+		struct hmm_pfn *h = &out->hp[i];
+		struct mmn_page_info pi;
 
-		for (;;) {
-			struct mmn_walk w;
-			mmn_pte_t e;
-			bool ok = false;
-			int r;
-
-			if (collided(m, c))
-				return -EBUSY;
-			r = mmn_pgtable_walk(m->mm, addr, &w);
-			if (r)
-				return r;
-			e = w.entry;
-			out[i] = (struct hmm_pfn){ 0 };
-			if ((w.level == MMN_PT_PMD && mmn_pmd_leaf(e)) ||
-			    (w.level == MMN_PT_PTE && mmn_pte_present(e))) {
-				out[i].pfn = w.pfn;
-				out[i].gen = w.gen;
-				out[i].flags = H_VALID | (mmn_pte_write(e) ? H_WRITE : 0) |
-					       (w.pfn == MMN_ZERO_PFN ? H_ZERO : 0) |
-					       (w.level == MMN_PT_PMD ? H_PMD : 0);
-				ok = !write || mmn_pte_write(e);
-			} else if (w.level == MMN_PT_PTE && mmn_pte_device(e) && m->pgmap &&
-				   (mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_READ ||
-				    mmn_pte_swp_type(e) == MMN_SWP_DEVICE_PRIVATE_WRITE) &&
-				   dev_pfn_is_ours(m, mmn_pte_pfn(e))) {
-				out[i].pfn = mmn_pte_pfn(e);
-				out[i].gen = mmn_page_gen(m->sim, out[i].pfn);
-				out[i].flags = H_VALID | H_DEVICE |
-					       (mmn_pte_device_write(e) ? H_WRITE : 0);
-				ok = !write || mmn_pte_device_write(e);
-			}
-			if (ok || !fault)
-				break;
-			if (++tries > m->cfg.retry_budget)
-				return -EBUSY;
-			r = mmn_handle_mm_fault(m->mm, addr, write ? MMN_FAULT_WRITE : 0);
-			if (r == -EACCES)
-				return write ? -EPERM : -EFAULT;
-			if (r)
-				return r;
-		}
+		*h = (struct hmm_pfn){ 0 };
+		if (!(w & MMN_HMM_PFN_VALID))
+			continue;
+		h->pfn = mmn_hmm_pfn_to_pfn(w);
+		h->gen = out->gens[i];
+		h->flags = H_VALID | ((w & MMN_HMM_PFN_WRITE) ? H_WRITE : 0) |
+			   (h->pfn == MMN_ZERO_PFN ? H_ZERO : 0) |
+			   (mmn_hmm_pfn_to_map_order(w) ? H_PMD : 0);
+		if (m->pgmap && !mmn_page_info(m->sim, h->pfn, &pi) &&
+		    (pi.flags & MMN_PG_DEVICE_PRIVATE))
+			h->flags |= H_DEVICE;
 	}
 	return 0;
+}
+
+static int hmm_buf_alloc(const struct mmn_hmm *m, struct hmm_buf *b)
+{
+	b->hp = calloc(m->cfg.chunk_pages, sizeof(*b->hp));
+	b->pfns = calloc(m->cfg.chunk_pages, sizeof(*b->pfns));
+	b->gens = calloc(m->cfg.chunk_pages, sizeof(*b->gens));
+	if (b->hp && b->pfns && b->gens)
+		return 0;
+	free(b->hp);
+	free(b->pfns);
+	free(b->gens);
+	return -ENOMEM;
+}
+
+static void hmm_buf_free(struct hmm_buf *b)
+{
+	free(b->hp);
+	free(b->pfns);
+	free(b->gens);
 }
 
 static void hist_record(struct mmn_hmm *m, unsigned long retries)
@@ -527,9 +553,10 @@ static void hmm_charge_timeout(struct mmn_hmm *m)
  * read_retry (again) → program (dmirror_do_fault()) → unlock. Bounded by
  * the retry budget instead of HMM_RANGE_DEFAULT_TIMEOUT.
  */
-static int hmm_range_fault(struct mmn_hmm *m, unsigned long start, unsigned long end, bool fault,
-			   bool write, struct hmm_pfn *hp)
+static int hmm_fault_chunk(struct mmn_hmm *m, unsigned long start, unsigned long end, bool fault,
+			   bool write, struct hmm_buf *buf)
 {
+	struct hmm_pfn *hp = buf->hp;
 	unsigned long retries = 0, n = (end - start) / PG, first = (start - m->start) / PG;
 	bool flag = m->cfg.variant == MMN_HMM_VALID_FLAG;
 
@@ -544,7 +571,7 @@ static int hmm_range_fault(struct mmn_hmm *m, unsigned long start, unsigned long
 		}
 		collide_begin(m, &c, flag ? NULL : &m->notifier);
 		mmn_mmap_read_lock(m->mm);
-		r = hmm_walk(m, &c, start, end, fault, write, hp);
+		r = hmm_walk(m, &c, start, end, fault, write, buf);
 		mmn_mmap_read_unlock(m->mm);
 		if (r == -EBUSY) {
 			retries++;
@@ -586,17 +613,17 @@ static int hmm_fault(struct mmn_hmm *m, unsigned long start, unsigned long end, 
 		     bool write)
 {
 	unsigned long chunk = (unsigned long)m->cfg.chunk_pages * PG;
-	struct hmm_pfn *hp = calloc(m->cfg.chunk_pages, sizeof(*hp));
+	struct hmm_buf buf;
 	int r = 0;
 
-	if (!hp)
+	if (hmm_buf_alloc(m, &buf))
 		return -ENOMEM;
 	for (unsigned long a = start; a < end && !r; a += chunk) {
 		unsigned long e = end - a > chunk ? a + chunk : end;
 
-		r = hmm_range_fault(m, a, e, fault, write, hp);
+		r = hmm_fault_chunk(m, a, e, fault, write, &buf);
 	}
-	free(hp);
+	hmm_buf_free(&buf);
 	return r;
 }
 
@@ -822,8 +849,9 @@ static bool snap_invalidate(struct mmn_interval_notifier *sub,
 static const struct mmn_interval_notifier_ops snap_ops = { .invalidate = snap_invalidate };
 
 static int snapshot_chunk(struct mmn_hmm *m, unsigned long start, unsigned long end,
-			  struct hmm_pfn *hp, uint8_t *vma_err, uint8_t *out)
+			  struct hmm_buf *buf, uint8_t *vma_err, uint8_t *out)
 {
+	const struct hmm_pfn *hp = buf->hp;
 	struct snap_notifier s = { .m = m };
 	unsigned long n = (end - start) / PG, retries = 0;
 	int r;
@@ -848,7 +876,7 @@ static int snapshot_chunk(struct mmn_hmm *m, unsigned long start, unsigned long 
 				     !(vi.prot & MMN_PROT_READ);
 		}
 		mmn_mmap_read_lock(m->mm);
-		r = hmm_walk(m, &c, start, end, false, false, hp);
+		r = hmm_walk(m, &c, start, end, false, false, buf);
 		mmn_mmap_read_unlock(m->mm);
 		if (r == -EBUSY) {
 			retries++;
@@ -894,7 +922,7 @@ int mmn_hmm_snapshot(struct mmn_hmm *m, unsigned long addr, unsigned long npages
 		     uint8_t *prot_out)
 {
 	unsigned long chunk, end;
-	struct hmm_pfn *hp;
+	struct hmm_buf buf;
 	uint8_t *vma_err;
 	int r = 0;
 
@@ -905,19 +933,19 @@ int mmn_hmm_snapshot(struct mmn_hmm *m, unsigned long addr, unsigned long npages
 		return -EINVAL;
 	chunk = (unsigned long)m->cfg.chunk_pages * PG;
 	end = addr + npages * PG;
-	hp = calloc(m->cfg.chunk_pages, sizeof(*hp));
+	if (hmm_buf_alloc(m, &buf))
+		return -ENOMEM;
 	vma_err = calloc(m->cfg.chunk_pages, 1);
-	if (!hp || !vma_err) {
-		free(hp);
-		free(vma_err);
+	if (!vma_err) {
+		hmm_buf_free(&buf);
 		return -ENOMEM;
 	}
 	for (unsigned long a = addr; a < end && !r; a += chunk) {
 		unsigned long e = end - a > chunk ? a + chunk : end;
 
-		r = snapshot_chunk(m, a, e, hp, vma_err, prot_out + (a - addr) / PG);
+		r = snapshot_chunk(m, a, e, &buf, vma_err, prot_out + (a - addr) / PG);
 	}
-	free(hp);
+	hmm_buf_free(&buf);
 	free(vma_err);
 	return r;
 }

@@ -12,10 +12,10 @@
  *   slots_lock (mutex)      serialises memslot updates (kvm->slots_lock)
  *   mn_invalidate_lock      guards mn_active_invalidate_count (spinlock)
  *   mmu_lock (spinlock)     memslots, SPTEs, mmu_invalidate_* (kvm->mmu_lock)
- *   vcpu tlb lock           one vCPU's TLB; a flush takes it, so it waits
- *                           for an access in "guest mode" to finish, as
- *                           kvm_flush_remote_tlbs() waits for the vCPUs to
- *                           acknowledge the request
+ *   vcpu guest lock         held while the vCPU runs guest code (its TLB is
+ *                           used only then); kvm_flush_remote_tlbs() is
+ *                           kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH),
+ *                           whose wait takes it (lib/listeners/kvm_request.c)
  * The invalidating caller's locks (mmap_lock, i_mmap, PTL...) come before
  * all of them: callbacks take mmu_lock under them.
  */
@@ -56,8 +56,11 @@ struct kvm_tlb_entry {
 	uint32_t gen;
 };
 
+/* The vCPU: its request state (vcpu->requests, vcpu->mode and the guest
+ * lock held while it runs guest code, which a kick waits for) and its TLB,
+ * read and written only in guest mode. */
 struct kvm_vcpu {
-	struct mmn_spinlock tlb_lock;
+	struct mmn_kvm_vcpu_req req;
 	struct kvm_tlb_entry *tlb;
 };
 
@@ -83,6 +86,7 @@ struct mmn_kvm {
 	bool released; /* under mmu_lock; read atomically */
 
 	struct kvm_vcpu *vcpus;
+	struct mmn_kvm_vcpu_req *reqs[MMN_KVM_MAX_VCPUS]; /* &vcpus[i].req */
 	struct mmn_kvm_stats st; /* atomic builtins, relaxed */
 	bool audit_registered;
 };
@@ -107,32 +111,45 @@ static struct mmn_kvm *mn_to_kvm(struct mmn_notifier *mn)
 /* ------------------------------------------------------------------ */
 
 /*
- * kvm_flush_remote_tlbs(): every vCPU's TLB emptied before the caller goes
- * on. Called under mmu_lock, as the kernel does at the end of a zap
- * (flush_on_ret) before start returns.
+ * kvm_flush_remote_tlbs() → kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH):
+ * every vCPU gets the request, the ones in guest mode are kicked, and the
+ * caller waits for their acknowledgement; each vCPU drops its TLB when it
+ * services the request at its next guest entry (vcpu_flush_tlb()). Called
+ * under mmu_lock, as the kernel does at the end of a zap (flush_on_ret)
+ * before start returns.
  */
 static void kvm_flush_remote_tlbs(struct mmn_kvm *kvm)
 {
+	(void)mmn_kvm_make_all_cpus_request(kvm->reqs, kvm->cfg.nr_vcpus, MMN_KVM_REQ_TLB_FLUSH);
+	STAT_INC(kvm, tlb_flushes);
+	/* Modelled time: one IPI per vCPU, as before the vCPUs had modes
+	 * (the kernel kicks only those in guest mode, mmn_kvm_vcpu_kicks();
+	 * charging all keeps the clock of the recorded runs). */
+	mmn_clock_charge(kvm->sim, MMN_COST_IPI, kvm->cfg.nr_vcpus);
+}
+
+/* In guest mode: service the vCPU's requests before its TLB is used
+ * (vcpu_enter_guest(): kvm_check_request(KVM_REQ_TLB_FLUSH) →
+ * kvm_vcpu_flush_tlb_all()). */
+static void vcpu_service_requests(struct mmn_kvm *kvm, struct kvm_vcpu *vc)
+{
 	unsigned long dropped = 0;
 
-	for (unsigned int v = 0; v < kvm->cfg.nr_vcpus; v++) {
-		struct kvm_vcpu *vc = &kvm->vcpus[v];
-
-		mmn_spin_lock(&vc->tlb_lock);
-		for (unsigned int i = 0; i < kvm->cfg.tlb_entries; i++) {
-			if (vc->tlb[i].valid) {
-				vc->tlb[i].valid = false;
-				dropped++;
-			}
+	if (!mmn_kvm_check_request(MMN_KVM_REQ_TLB_FLUSH, &vc->req))
+		return;
+	for (unsigned int i = 0; i < kvm->cfg.tlb_entries; i++) {
+		if (vc->tlb[i].valid) {
+			vc->tlb[i].valid = false;
+			dropped++;
 		}
-		mmn_spin_unlock(&vc->tlb_lock);
 	}
-	STAT_INC(kvm, tlb_flushes);
 	STAT_ADD(kvm, tlb_entries_dropped, dropped);
-	/* Modelled time: kvm_make_all_cpus_request(KVM_REQ_TLB_FLUSH) kicks
-	 * every vCPU and waits for it; one IPI each (the model does not track
-	 * which vCPUs are in guest mode, so all of them count). */
-	mmn_clock_charge(kvm->sim, MMN_COST_IPI, kvm->cfg.nr_vcpus);
+}
+
+static void vcpu_enter(struct mmn_kvm *kvm, struct kvm_vcpu *vc)
+{
+	mmn_kvm_vcpu_enter_guest(&vc->req);
+	vcpu_service_requests(kvm, vc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -602,7 +619,8 @@ static void kvm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
 	for (unsigned int v = 0; v < kvm->cfg.nr_vcpus; v++) {
 		struct kvm_vcpu *vc = &kvm->vcpus[v];
 
-		mmn_spin_lock(&vc->tlb_lock);
+		/* the TLB as the vCPU would use it: pending flushes first */
+		vcpu_enter(kvm, vc);
 		for (unsigned int i = 0; i < kvm->cfg.tlb_entries; i++) {
 			struct kvm_tlb_entry *t = &vc->tlb[i];
 			struct mmn_secondary_entry e = {
@@ -613,7 +631,7 @@ static void kvm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
 			if (t->valid)
 				emit(cookie, &e);
 		}
-		mmn_spin_unlock(&vc->tlb_lock);
+		mmn_kvm_vcpu_exit_guest(&vc->req);
 	}
 	mmn_spin_unlock(&kvm->mmu_lock);
 }
@@ -765,15 +783,15 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 			return -EFAULT;
 
 		/* guest mode: a TLB hit */
-		mmn_spin_lock(&vc->tlb_lock);
+		vcpu_enter(kvm, vc);
 		if (t->valid && t->gfn == gfn && (!write || t->write)) {
 			kvm_check_access(kvm, t, write);
 			mmn_phys_access(kvm->sim, t->pfn, t->gen, t->hva, write, val);
-			mmn_spin_unlock(&vc->tlb_lock);
+			mmn_kvm_vcpu_exit_guest(&vc->req);
 			STAT_INC(kvm, tlb_hits);
 			return 0;
 		}
-		mmn_spin_unlock(&vc->tlb_lock);
+		mmn_kvm_vcpu_exit_guest(&vc->req);
 
 		/* TLB miss: the walk of the shadow table */
 		mmn_spin_lock(&kvm->mmu_lock);
@@ -785,7 +803,7 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 		sp = &s->sptes[gfn - s->base_gfn];
 		if (sp->present && (!write || sp->write)) {
 			sp->accessed = true;
-			mmn_spin_lock(&vc->tlb_lock);
+			vcpu_enter(kvm, vc);
 			t->valid = true;
 			t->gfn = gfn;
 			t->hva = s->hva + (gfn - s->base_gfn) * MMN_PAGE_SIZE;
@@ -794,7 +812,7 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 			t->write = sp->write;
 			kvm_check_access(kvm, t, write);
 			mmn_phys_access(kvm->sim, t->pfn, t->gen, t->hva, write, val);
-			mmn_spin_unlock(&vc->tlb_lock);
+			mmn_kvm_vcpu_exit_guest(&vc->req);
 			mmn_spin_unlock(&kvm->mmu_lock);
 			STAT_INC(kvm, spte_hits);
 			return 0;
@@ -808,6 +826,13 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 		if (err)
 			return err;
 	}
+}
+
+struct mmn_kvm_vcpu_req *mmn_kvm_vcpu_requests(struct mmn_kvm *kvm, int vcpu)
+{
+	if (!kvm || vcpu < 0 || (unsigned int)vcpu >= kvm->cfg.nr_vcpus)
+		return NULL;
+	return &kvm->vcpus[vcpu].req;
 }
 
 int mmn_kvm_vcpu_read(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, uint64_t *val)
@@ -853,7 +878,7 @@ static void kvm_free(struct mmn_kvm *kvm)
 	if (kvm->vcpus) {
 		for (unsigned int v = 0; v < kvm->cfg.nr_vcpus; v++) {
 			free(kvm->vcpus[v].tlb);
-			mmn_spin_lock_destroy(&kvm->vcpus[v].tlb_lock);
+			mmn_kvm_vcpu_req_destroy(&kvm->vcpus[v].req);
 		}
 		free(kvm->vcpus);
 	}
@@ -904,7 +929,8 @@ struct mmn_kvm *mmn_kvm_create(struct mmn_mm *mm, const struct mmn_kvm_config *c
 		return NULL;
 	}
 	for (unsigned int v = 0; v < c.nr_vcpus; v++) {
-		mmn_spin_lock_init(&kvm->vcpus[v].tlb_lock, kvm->sim, &kvm_tlb_lock_class, NULL);
+		mmn_kvm_vcpu_req_init(&kvm->vcpus[v].req, kvm->sim, &kvm_tlb_lock_class, NULL);
+		kvm->reqs[v] = &kvm->vcpus[v].req;
 		kvm->vcpus[v].tlb = calloc(c.tlb_entries, sizeof(*kvm->vcpus[v].tlb));
 		if (!kvm->vcpus[v].tlb) {
 			kvm_free(kvm);

@@ -73,6 +73,22 @@ void mmn_mm_get(struct mmn_mm *mm)
 		(void)mmn__mm_users_add(mm, 1, "mmget()");
 }
 
+/* mmget_not_zero() (2.6.34+ as atomic_inc_not_zero(&mm->mm_users)). */
+bool mmn_mm_get_not_zero(struct mmn_mm *mm)
+{
+	int users;
+
+	if (!mm)
+		return false;
+	users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);
+	do {
+		if (users <= 0)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users + 1,
+							memory_order_acq_rel, memory_order_relaxed));
+	return true;
+}
+
 int mmn__mm_users_add(struct mmn_mm *mm, int delta, const char *what)
 {
 	int users = atomic_load_explicit(&mm->mm_users, memory_order_relaxed);

@@ -28,6 +28,10 @@ __thread struct sync_tls_cache mmn__tls __attribute__((tls_model("initial-exec")
 
 struct mmn_actor mmn__owner_anon = { .id = -1, .name = "?" };
 
+/* The thread's simulation for code that names none (mmn_sim_current()):
+ * set while a spawned actor's body runs, or by mmn_sim_set_current(). */
+static __thread struct mmn_sim *sync_cur_sim;
+
 /* Never 0, so a zeroed TLS cache never matches a live simulation. */
 static unsigned long sync_serial_next;
 
@@ -168,6 +172,7 @@ static void *actor_trampoline(void *p)
 
 	(void)pthread_setspecific(sim->sync->key, a);
 	actor_cache(sim, a);
+	sync_cur_sim = sim;
 	a->ret = a->fn(a->arg);
 	mmn__actor_exit(a);
 	return a->ret;
@@ -340,6 +345,8 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	}
 	if (mmn__tls.sim == sim)
 		memset(&mmn__tls, 0, sizeof(mmn__tls));
+	if (sync_cur_sim == sim)
+		sync_cur_sim = NULL;
 	mmn__ld_state_fini(st);
 	if (st->det)
 		mmn__det_fini(st);
@@ -348,4 +355,34 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	sim->sync = NULL;
 	mmn__check_set_observer(sim, NULL);
 	mmn__check_set_describe(sim, NULL);
+}
+
+/* A deterministic run's actor (det_actor.c) starts its body here too. */
+void mmn__sync_enter_actor(struct mmn_sim *sim)
+{
+	sync_cur_sim = sim;
+}
+
+struct mmn_sim *mmn_sim_current(void)
+{
+	struct mmn__local *l = mmn__local_cur;
+	struct mmn_actor *a = l ? l->owner : NULL;
+
+	/* A user-level actor shares its host thread with others: its own. */
+	if (a && a != SYNC_OWNER_ANON)
+		return a->sim;
+	return sync_cur_sim;
+}
+
+struct mmn_sim *mmn_sim_set_current(struct mmn_sim *sim)
+{
+	struct mmn_sim *old = sync_cur_sim;
+
+	sync_cur_sim = sim;
+	return old;
+}
+
+unsigned long mmn_sim_serial(const struct mmn_sim *sim)
+{
+	return sim && sim->sync ? sim->sync->serial : 0;
 }

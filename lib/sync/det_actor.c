@@ -25,6 +25,7 @@ static void *det_life(struct mmn_actor *a)
 		goto unwound;
 	if (setjmp(a->det.unwind) != 0)
 		goto unwound;
+	mmn__sync_enter_actor(a->sim);
 	a->ret = a->fn(a->arg);
 	mmn__actor_exit(a);
 	pthread_mutex_lock(&d->m);

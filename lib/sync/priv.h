@@ -271,6 +271,8 @@ extern struct mmn_actor mmn__owner_anon __attribute__((visibility("hidden")));
 #define SYNC_OWNER_ANON (&mmn__owner_anon)
 
 struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim);
+/* The calling thread now runs an actor of @sim (mmn_sim_current()). */
+void mmn__sync_enter_actor(struct mmn_sim *sim);
 
 /* The calling thread's actor in @sim (adopting the thread), NULL on ENOMEM. */
 static inline struct mmn_actor *sync_actor(struct mmn_sim *sim)

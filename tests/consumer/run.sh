@@ -45,7 +45,9 @@ for f in include/mmnsim/mmnsim.h include/mmnsim/version.h \
 	 "$libdir/cmake/mmnsim/mmnsimConfig.cmake" \
 	 "$libdir/cmake/mmnsim/mmnsimConfigVersion.cmake" \
 	 "$libdir/cmake/mmnsim/mmnsimTargets.cmake" \
-	 "$libdir/pkgconfig/mmnsim.pc" "$libdir/pkgconfig/mmnsim-static.pc"; do
+	 "$libdir/pkgconfig/mmnsim.pc" "$libdir/pkgconfig/mmnsim-static.pc" \
+	 "$libdir/pkgconfig/mmnsim-compat.pc" include/mmnsim/compat/linux/mmu_notifier.h \
+	 include/mmnsim/compat/linux/hmm.h include/mmnsim/compat.h; do
 	[ -e "$prefix/$f" ] || fail "not installed: $f"
 done
 # The command and its man pages, where the build has the command.
@@ -93,6 +95,7 @@ quiet "$cmake" -S "$src/tests/consumer/project" -B "$work/cmake-build" -G "$gene
 quiet "$cmake" --build "$work/cmake-build"
 check_and_run "$work/cmake-build/consumer_shared" shared
 check_and_run "$work/cmake-build/consumer_static" static
+check_and_run "$work/cmake-build/consumer_compat" shared
 
 step "pkg-config with PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig"
 PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
@@ -115,4 +118,11 @@ quiet "$cc" $warn $flags -o "$work/pc_static" "$src/tests/consumer/consumer.c" \
 	$("$pkgconfig" --static --cflags --libs mmnsim-static)
 check_and_run "$work/pc_static" static
 
-echo "consumer check passed: find_package shared+static, pkg-config shared+static"
+step "a kernel-style file with pkg-config mmnsim-compat"
+# shellcheck disable=SC2046,SC2086
+quiet "$cc" $warn -Wno-unused-parameter $flags -o "$work/pc_compat" "$src/tests/consumer/compat_main.c" \
+	"$src/docs/examples/compat/dmirror_compat.c" -I"$src/docs/examples/compat" \
+	$("$pkgconfig" --cflags --libs mmnsim-compat) -Wl,-rpath,"$prefix/$libdir"
+check_and_run "$work/pc_compat" shared
+
+echo "consumer check passed: find_package shared+static+compat, pkg-config shared+static+compat"

@@ -56,6 +56,7 @@
 
 #include <mmnsim/export.h>
 #include <mmnsim/mmu_notifier.h>
+#include <mmnsim/sync.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -316,6 +317,143 @@ MMN_API int mmn_kvm_get_stats(const struct mmn_kvm *kvm, struct mmn_kvm_stats *o
 
 /** mmn_kvm_variant_name() - "check_range", "check_seq_only", "numa_aware" or "unknown". */
 MMN_API const char *mmn_kvm_variant_name(enum mmn_kvm_variant variant);
+
+/* ------------------------------------------------------------------ */
+/* vCPU requests: make a request, kick, wait for the acknowledgement   */
+/* ------------------------------------------------------------------ */
+
+struct mmn_sim;
+struct mmn_lock_class;
+
+/** vcpu->mode (include/linux/kvm_host.h). */
+enum mmn_kvm_vcpu_mode {
+	MMN_KVM_OUTSIDE_GUEST_MODE = 0, /**< not running guest code */
+	MMN_KVM_IN_GUEST_MODE,          /**< running guest code (holding its guest lock) */
+	MMN_KVM_EXITING_GUEST_MODE,     /**< kicked: leaves guest mode at its next exit */
+};
+
+/** Request number bits of a request word (KVM_REQUEST_MASK). */
+#define MMN_KVM_REQUEST_MASK 0xffu
+/** The requester waits until every vCPU in guest mode acknowledged the kick
+ *  (KVM_REQUEST_WAIT). */
+#define MMN_KVM_REQUEST_WAIT (1u << 9)
+/** KVM_REQ_TLB_FLUSH: drop every cached guest translation before the next
+ *  guest entry (KVM_REQUEST_WAIT set, as in the kernel). */
+#define MMN_KVM_REQ_TLB_FLUSH (0u | MMN_KVM_REQUEST_WAIT)
+/** First request number free for research code. */
+#define MMN_KVM_REQ_FIRST_FREE 8u
+
+/**
+ * The request side of one vCPU (vcpu->requests, vcpu->mode), embedded in a
+ * listener's vCPU. A vCPU "runs guest code" between
+ * mmn_kvm_vcpu_enter_guest() and mmn_kvm_vcpu_exit_guest(), holding its
+ * guest lock (a struct mmn_spinlock): a kick's acknowledgement is that lock
+ * being released, as the kernel's is the IPI handler running once the vCPU
+ * has left guest mode. Fields are private.
+ */
+struct mmn_kvm_vcpu_req {
+	/** @cond MMN_PRIVATE */
+	struct mmn_spinlock guest;
+	unsigned long requests; /* atomic builtins */
+	int mode;               /* atomic builtins */
+	unsigned long kicks;    /* IPIs sent to this vCPU */
+	/** @endcond */
+};
+
+/**
+ * mmn_kvm_vcpu_req_init() - kvm_vcpu_init()'s part: no request, outside
+ * guest mode, the guest lock in @p sim with class @p cls.
+ * @param v     the vCPU's request state
+ * @param sim   the simulation
+ * @param cls   the guest lock's class (NULL: "kvm vcpu guest mode")
+ * @param name  the lock's name in reports (NULL: the class name); not copied
+ * @return 0, -EINVAL for NULL @p v or @p sim.
+ */
+MMN_API int mmn_kvm_vcpu_req_init(struct mmn_kvm_vcpu_req *v, struct mmn_sim *sim,
+				  const struct mmn_lock_class *cls, const char *name);
+
+/** mmn_kvm_vcpu_req_destroy() - release @p v's lock (no vCPU may use it). NULL: no-op. */
+MMN_API void mmn_kvm_vcpu_req_destroy(struct mmn_kvm_vcpu_req *v);
+
+/**
+ * mmn_kvm_make_request() - kvm_make_request(): set request @p req of @p v
+ * (release order: what the requester wrote before is seen by the vCPU that
+ * sees the request). No kick. NULL or a request number over 63: no-op.
+ */
+MMN_API void mmn_kvm_make_request(unsigned int req, struct mmn_kvm_vcpu_req *v);
+
+/** mmn_kvm_request_pending() - kvm_request_pending(): any request set? (false for NULL) */
+MMN_API bool mmn_kvm_request_pending(const struct mmn_kvm_vcpu_req *v);
+
+/** mmn_kvm_test_request() - kvm_test_request(): is @p req set? (false for NULL) */
+MMN_API bool mmn_kvm_test_request(unsigned int req, const struct mmn_kvm_vcpu_req *v);
+
+/**
+ * mmn_kvm_check_request() - kvm_check_request(): test and clear @p req
+ * (acquire order). What the vCPU calls, in or before guest entry, for each
+ * request it services. false for NULL.
+ */
+MMN_API bool mmn_kvm_check_request(unsigned int req, struct mmn_kvm_vcpu_req *v);
+
+/**
+ * mmn_kvm_vcpu_kick() - kvm_vcpu_kick(): if @p v is in guest mode, move it
+ * to EXITING_GUEST_MODE and send it an IPI (counted by
+ * mmn_kvm_vcpu_kicks(); the caller charges its modelled time); it services its requests at its next guest entry. Does
+ * not wait. NULL: no-op.
+ */
+MMN_API void mmn_kvm_vcpu_kick(struct mmn_kvm_vcpu_req *v);
+
+/**
+ * mmn_kvm_make_all_cpus_request() - kvm_make_all_cpus_request() (virt/kvm/
+ * kvm_main.c, as in 6.x): set @p req on each of the @p n vCPUs, kick those
+ * in guest mode (kvm_request_needs_ipi(): in guest mode, or for a
+ * MMN_KVM_REQUEST_WAIT request any mode but OUTSIDE), and with
+ * MMN_KVM_REQUEST_WAIT wait for each to acknowledge (leave guest mode).
+ *
+ * After it returns with MMN_KVM_REQUEST_WAIT, no vCPU still runs guest code
+ * that began before the request: each either ran no guest code since, or
+ * services the request at its next entry, before guest code runs. This is
+ * what lets an invalidation free a page once kvm_flush_remote_tlbs()
+ * returns. Model: the wait takes and releases every vCPU's guest lock (free,
+ * so no wait, for a vCPU outside guest mode): one scheduling point per
+ * vCPU where the kernel has none for the idle ones.
+ *
+ * May be called with spinlocks held (the kernel calls it under mmu_lock);
+ * the caller must not hold a vCPU's guest lock.
+ * @param vcpus  @p n pointers (NULL entries skipped)
+ * @param n      how many
+ * @param req    request number | MMN_KVM_REQUEST_WAIT as wanted
+ * @return true when at least one vCPU was kicked (an IPI sent), as the
+ *         kernel's "called"; false otherwise or for NULL @p vcpus.
+ */
+MMN_API bool mmn_kvm_make_all_cpus_request(struct mmn_kvm_vcpu_req *const *vcpus, unsigned int n,
+					   unsigned int req);
+
+/**
+ * mmn_kvm_vcpu_enter_guest() - vcpu_enter_guest()'s entry: take the guest
+ * lock, set IN_GUEST_MODE. The caller then services its requests
+ * (mmn_kvm_check_request()) before it uses any cached translation, and
+ * leaves with mmn_kvm_vcpu_exit_guest(). May spin (a kicker holds the
+ * lock only for the instant of its acknowledgement). NULL: no-op.
+ */
+MMN_API void mmn_kvm_vcpu_enter_guest(struct mmn_kvm_vcpu_req *v);
+
+/** mmn_kvm_vcpu_exit_guest() - the VM exit: OUTSIDE_GUEST_MODE, guest lock released. NULL: no-op. */
+MMN_API void mmn_kvm_vcpu_exit_guest(struct mmn_kvm_vcpu_req *v);
+
+/** mmn_kvm_vcpu_mode() - @p v's mode now (OUTSIDE for NULL). */
+MMN_API enum mmn_kvm_vcpu_mode mmn_kvm_vcpu_mode(const struct mmn_kvm_vcpu_req *v);
+
+/** mmn_kvm_vcpu_kicks() - IPIs sent to @p v so far (0 for NULL). */
+MMN_API unsigned long mmn_kvm_vcpu_kicks(const struct mmn_kvm_vcpu_req *v);
+
+/**
+ * mmn_kvm_vcpu_requests() - the request state of vCPU @p vcpu of @p kvm
+ * (the reference listener's vCPUs use the primitive above; tests read their
+ * requests and kicks through it).
+ * @return the state, or NULL for a NULL @p kvm or @p vcpu out of range.
+ */
+MMN_API struct mmn_kvm_vcpu_req *mmn_kvm_vcpu_requests(struct mmn_kvm *kvm, int vcpu);
 
 #ifdef __cplusplus
 }
