@@ -94,8 +94,9 @@ struct mmn_explore_stats {
 	 *  schedules counted (mmn_sched_explorer_last()): for DPOR of their
 	 *  classes. Shards' digests add up to the unsharded search's. */
 	uint64_t digest;
-	/** DPOR: schedules were left out for the preemption bound or a step
-	 *  budget: the result is bounded, not complete. */
+	/** DPOR: the search ended having left schedules out for the
+	 *  preemption bound or a step budget: the result is bounded, not
+	 *  complete (false when it stopped early, at a violation or the cap). */
 	bool bounded;
 };
 

@@ -338,6 +338,7 @@ static int x_exhaustive(struct x_run *xr, const struct mmn_explore_config *c, ui
 			break;
 		if (!mmn_sched_explorer_next(xr->x, &xr->sc)) {
 			st->complete = mmn_sched_explorer_complete(xr->x);
+			st->bounded = mmn_sched_explorer_bounded(xr->x);
 			break;
 		}
 		err = x_run_one(xr);
@@ -350,7 +351,6 @@ static int x_exhaustive(struct x_run *xr, const struct mmn_explore_config *c, ui
 		if (!x_account(xr, c, st->schedules, t0, st))
 			break;
 	}
-	st->bounded = mmn_sched_explorer_bounded(xr->x);
 	mmn_sched_explorer_destroy(xr->x);
 	xr->x = NULL;
 	return err;

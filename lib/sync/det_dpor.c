@@ -19,6 +19,14 @@
  * run a sleeping actor is not a new class (it is redirected: its node gets
  * an awake actor, and the next run goes there).
  *
+ * Preemption bounding (Musuvathi and Qadeer, PLDI 2007) with iterative
+ * deepening: the search runs with a bound of 0, then 1, ... up to the bound
+ * asked for, and stops deepening as soon as a search left nothing out for
+ * the bound (then it was complete). A class is counted the first time it
+ * is seen, in whichever round: the shallow rounds find the bugs of few
+ * preemptions first, as the depth-first enumeration does, and the last
+ * round is the plain search.
+ *
  * A step that blocked having done nothing (a failed lock attempt) is a
  * "phantom": it takes part in race detection (whom it waited for) but not
  * in the happens-before relation, the sleep sets or the class.
@@ -82,6 +90,7 @@ struct dp_map {
 
 struct mmn__dpor {
 	unsigned int bound, shard, shards, split;
+	unsigned int max_bound; /* the bound asked for; @bound deepens up to it */
 	struct dp_map *map;  /* pointer -> identity, for the run being taken */
 	size_t map_cap;
 	struct dp_node *nd;
@@ -90,7 +99,9 @@ struct mmn__dpor {
 	size_t diverge;      /* the node where the handed-out run leaves the last */
 	uint32_t *prefix;
 	size_t prefix_cap;
-	bool started, recorded, done, bounded, inited;
+	bool started, recorded, done, inited;
+	bool pruned;         /* the bound left a schedule out (this round) */
+	bool bounded;        /* a run was cut (step budget) or went astray */
 	bool last_counted;
 	uint64_t last_id;
 	unsigned long runs, counted;
@@ -103,7 +114,8 @@ struct mmn__dpor *mmn__dpor_create(unsigned int bound)
 	struct mmn__dpor *p = calloc(1, sizeof(*p));
 
 	if (p) {
-		p->bound = bound;
+		p->bound = 0;
+		p->max_bound = bound;
 		p->shards = 1;
 	}
 	return p;
@@ -143,12 +155,12 @@ unsigned long mmn__dpor_counted(const struct mmn__dpor *p)
 
 bool mmn__dpor_complete(const struct mmn__dpor *p)
 {
-	return p->done && !p->bounded;
+	return p->done && !p->bounded && !p->pruned;
 }
 
 bool mmn__dpor_bounded(const struct mmn__dpor *p)
 {
-	return p->bounded;
+	return p->bounded || p->pruned;
 }
 
 int mmn__dpor_last(const struct mmn__dpor *p, uint64_t *id)
@@ -188,7 +200,7 @@ static int dp_pick(struct mmn__dpor *p, const struct dp_node *nd, uint64_t cand)
 			break;
 		}
 	if (nd->pre + dp_preempts(&nd->ev, (uint32_t)best) > p->bound) {
-		p->bounded = true;
+		p->pruned = true;
 		return -1;
 	}
 	return best;
@@ -278,6 +290,16 @@ bool mmn__dpor_next(struct mmn__dpor *p, struct mmn_sched_config *cfg)
 			return dp_handout(p, cfg);
 		}
 		p->n--;
+	}
+	if (p->pruned && p->bound < p->max_bound) {
+		/* Deepen: the same search with one more preemption allowed; the
+		 * classes seen already are not counted again. */
+		p->bound++;
+		p->pruned = false;
+		p->inited = false;
+		p->n = 0;
+		p->diverge = 0;
+		return dp_handout(p, cfg);
 	}
 	p->done = true;
 	return false;
