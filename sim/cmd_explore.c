@@ -427,11 +427,14 @@ static void citation(char *buf, size_t len, const struct explore_opts *o,
 		snprintf(state, sizeof(state), "complete");
 	else if (st->complete)
 		snprintf(state, sizeof(state), "complete within preemption bound %u", b);
+	else if (st->bounded && b != UINT_MAX && !st->budgets)
+		snprintf(state, sizeof(state), "bounded (preemption bound %u)", b);
 	else if (st->bounded && b != UINT_MAX)
-		snprintf(state, sizeof(state), "bounded (preemption bound %u, step budget %lu)", b,
-			 o->cfg.max_steps);
+		snprintf(state, sizeof(state), "bounded (preemption bound %u; %lu over step budget %lu)",
+			 b, st->budgets, o->cfg.max_steps);
 	else if (st->bounded)
-		snprintf(state, sizeof(state), "bounded (step budget %lu)", o->cfg.max_steps);
+		snprintf(state, sizeof(state), "bounded (%lu over step budget %lu)", st->budgets,
+			 o->cfg.max_steps);
 	else
 		snprintf(state, sizeof(state), "stopped after %lu runs", st->runs);
 	snprintf(buf, len, "%s %s setting, profile %s: %lu %s, %s, %lu violations, %.2f s", s->id,
