@@ -48,13 +48,16 @@ static void span_vevent(struct mmn_sim *sim, struct sync_det *d, const char *kin
 	pthread_mutex_unlock(&d->m);
 }
 
-/* DPOR: the current step touches a frame (a free, a device's access). */
-static void span_rec_frame(struct mmn_sim *sim)
+/* DPOR: the current step touches a frame (a free; an event of @kind
+ * "access", a device's access; NULL: a free). */
+static void span_rec_frame(struct mmn_sim *sim, const char *kind)
 {
 	struct sync_det *d = sim && sim->sync ? sim->sync->det : NULL;
 	struct mmn_actor *a;
 
 	if (!d || !__atomic_load_n(&d->rec, __ATOMIC_RELAXED))
+		return;
+	if (kind && strcmp(kind, "access"))
 		return;
 	a = mmn_actor_current(sim);
 	pthread_mutex_lock(&d->m);
@@ -80,8 +83,8 @@ void mmn_sched_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...
 	struct sync_det *d;
 	va_list ap;
 
-	if (kind && !strcmp(kind, "access"))
-		span_rec_frame(sim);
+	if (kind)
+		span_rec_frame(sim, kind);
 	d = span_det(sim);
 	if (!d || !kind || !fmt)
 		return;
@@ -146,7 +149,7 @@ void mmn_sched_note_free(struct mmn_sim *sim, unsigned long pfn, uint32_t gen)
 	struct sync_det *d;
 	struct mmn_actor *a;
 
-	span_rec_frame(sim);
+	span_rec_frame(sim, NULL);
 	d = span_det(sim);
 	if (!d)
 		return;
