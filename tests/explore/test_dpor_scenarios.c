@@ -8,7 +8,8 @@
  * 1; the HMM mirror's valid flag, S7 wrong; the IOMMU flush at
  * invalidate_range_end, S1 wrong) is found by DPOR wherever the plain
  * enumeration at preemption bound 2 finds it; DPOR over 2 and 4 shards
- * counts the classes of the unsharded search, each in one shard.
+ * counts the classes of the unsharded search, each in one shard, and the
+ * sharded enumeration runs the unsharded one's schedules.
  * Figures in docs/benchmarks.md ("DPOR").
  */
 #include <errno.h>
@@ -107,7 +108,7 @@ static void test_dpor_finds_planted_listener_bugs(void **state)
 }
 
 struct ids {
-	uint64_t v[64];
+	uint64_t v[4096];
 	unsigned int n;
 	bool dup;
 };
@@ -119,22 +120,24 @@ static void collect(uint64_t id, bool violating, void *arg)
 	(void)violating;
 	for (unsigned int i = 0; i < s->n; i++)
 		s->dup |= s->v[i] == id;
-	assert_true(s->n < 64);
+	assert_true(s->n < 4096);
 	s->v[s->n++] = id;
 }
 
-static void shards_of(const char *id, bool wrong, unsigned int shards, const struct ids *whole)
+static void shards_of(const char *id, bool wrong, enum mmn_explore_strategy strategy,
+		      unsigned int shards, const struct ids *whole)
 {
-	struct ids all = { .n = 0 };
+	static struct ids all;
 	struct mmn_scenario_params p = setting_params(wrong, NULL);
 
+	memset(&all, 0, sizeof(all));
 	for (unsigned int k = 0; k < shards; k++) {
 		struct mmn_explore_config c;
 		struct mmn_explore_stats st;
 
 		mmn_explore_config_init(&c);
-		c.strategy = MMN_EXPLORE_DPOR;
-		c.preemption_bound = UINT_MAX;
+		c.strategy = strategy;
+		c.preemption_bound = strategy == MMN_EXPLORE_DPOR ? UINT_MAX : 2;
 		c.keep_going = true;
 		c.trace = false;
 		c.runs = 100000;
@@ -157,28 +160,50 @@ static void shards_of(const char *id, bool wrong, unsigned int shards, const str
 	}
 }
 
+/* The unsharded search of S8 into @whole. */
+static void whole_of(bool wrong, enum mmn_explore_strategy strategy, struct ids *whole)
+{
+	struct mmn_scenario_params p = setting_params(wrong, NULL);
+	struct mmn_explore_config c;
+	struct mmn_explore_stats st;
+
+	memset(whole, 0, sizeof(*whole));
+	mmn_explore_config_init(&c);
+	c.strategy = strategy;
+	c.preemption_bound = strategy == MMN_EXPLORE_DPOR ? UINT_MAX : 2;
+	c.keep_going = true;
+	c.trace = false;
+	c.runs = 100000;
+	c.schedule = collect;
+	c.arg = whole;
+	assert_int_equal(mmn_scenario_explore("S8", &p, &c, &st), 0);
+	assert_true(st.complete);
+	assert_false(whole->dup);
+	assert_int_equal(whole->n, st.schedules);
+}
+
 static void test_dpor_shards_count_the_unsharded_classes(void **state)
 {
+	static struct ids whole;
+
 	(void)state;
 	for (int wrong = 0; wrong < 2; wrong++) {
-		struct mmn_scenario_params p = setting_params(wrong, NULL);
-		struct ids whole = { .n = 0 };
-		struct mmn_explore_config c;
-		struct mmn_explore_stats st;
-
-		mmn_explore_config_init(&c);
-		c.strategy = MMN_EXPLORE_DPOR;
-		c.preemption_bound = UINT_MAX;
-		c.keep_going = true;
-		c.trace = false;
-		c.schedule = collect;
-		c.arg = &whole;
-		assert_int_equal(mmn_scenario_explore("S8", &p, &c, &st), 0);
-		assert_true(st.complete);
-		assert_false(whole.dup);
+		whole_of(wrong, MMN_EXPLORE_DPOR, &whole);
 		assert_int_equal(whole.n, wrong ? 6 : 5);
-		shards_of("S8", wrong, 2, &whole);
-		shards_of("S8", wrong, 4, &whole);
+		shards_of("S8", wrong, MMN_EXPLORE_DPOR, 2, &whole);
+		shards_of("S8", wrong, MMN_EXPLORE_DPOR, 4, &whole);
+	}
+}
+
+static void test_exhaustive_shards_run_the_unsharded_schedules(void **state)
+{
+	static struct ids whole;
+
+	(void)state;
+	for (int wrong = 0; wrong < 2; wrong++) {
+		whole_of(wrong, MMN_EXPLORE_EXHAUSTIVE, &whole);
+		shards_of("S8", wrong, MMN_EXPLORE_EXHAUSTIVE, 2, &whole);
+		shards_of("S8", wrong, MMN_EXPLORE_EXHAUSTIVE, 4, &whole);
 	}
 }
 
@@ -189,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_dpor_right_settings_clean_to_their_bound),
 		cmocka_unit_test(test_dpor_finds_planted_listener_bugs),
 		cmocka_unit_test(test_dpor_shards_count_the_unsharded_classes),
+		cmocka_unit_test(test_exhaustive_shards_run_the_unsharded_schedules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
