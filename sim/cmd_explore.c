@@ -904,6 +904,12 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		fprintf(stderr, "mmnsim: --schedules applies to one scenario, not to 'all'\n");
 		return EXIT_USAGE;
 	}
+	if (o->schedules && o->jobs > 1 && c->strategy >= MMN_EXPLORE_EXHAUSTIVE) {
+		/* a job of a search by subtrees has no global schedule index */
+		fprintf(stderr, "mmnsim: --schedules with --jobs applies to random and pct, not to %s\n",
+			mmn_explore_strategy_name(c->strategy));
+		return EXIT_USAGE;
+	}
 	/* DPOR claims completeness: no preemption bound unless asked for */
 	if (c->strategy == MMN_EXPLORE_DPOR && !cli_given(&syn, "--preemption-bound"))
 		c->preemption_bound = UINT_MAX;
