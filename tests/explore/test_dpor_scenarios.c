@@ -207,6 +207,37 @@ static void test_exhaustive_shards_run_the_unsharded_schedules(void **state)
 	}
 }
 
+/* S8 is small enough for the whole enumeration (no bound): DPOR's few
+ * classes show every kind of violation that its ~100,000 schedules show. */
+static void test_dpor_agrees_with_the_whole_enumeration_of_s8(void **state)
+{
+	(void)state;
+	for (int wrong = 0; wrong < 2; wrong++) {
+		struct mmn_scenario_params p = setting_params(wrong, NULL);
+		struct mmn_explore_stats st[2];
+
+		for (int k = 0; k < 2; k++) {
+			struct mmn_explore_config c;
+
+			mmn_explore_config_init(&c);
+			c.strategy = k ? MMN_EXPLORE_DPOR : MMN_EXPLORE_EXHAUSTIVE;
+			c.preemption_bound = UINT_MAX;
+			c.keep_going = true;
+			c.trace = false;
+			c.runs = 1000000;
+			assert_int_equal(mmn_scenario_explore("S8", &p, &c, &st[k]), 0);
+			assert_true(st[k].complete);
+		}
+		printf("S8 %s: enumeration %lu schedules (%lu violating), dpor %lu classes "
+		       "(%lu violating)\n", wrong ? "wrong" : "right", st[0].schedules,
+		       st[0].violating, st[1].schedules, st[1].violating);
+		assert_true(st[1].schedules < st[0].schedules);
+		assert_int_equal(st[0].violating > 0, st[1].violating > 0);
+		for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
+			assert_int_equal(st[0].by_kind[k] > 0, st[1].by_kind[k] > 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_dpor_finds_planted_listener_bugs),
 		cmocka_unit_test(test_dpor_shards_count_the_unsharded_classes),
 		cmocka_unit_test(test_exhaustive_shards_run_the_unsharded_schedules),
+		cmocka_unit_test(test_dpor_agrees_with_the_whole_enumeration_of_s8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
