@@ -52,7 +52,7 @@ struct merge {
 	/* exhaustive and dpor shards: runs made, the digest of the schedules
 	 * (classes) counted, whether every shard completed or left some out */
 	bool search;
-	uint64_t runs_made, digest, real_ns;
+	uint64_t runs_made, digest, real_ns, shard_depth;
 	bool complete, bounded;
 };
 
@@ -178,7 +178,7 @@ static bool merge_place(struct merge *m, int i)
 static bool merge_search(struct merge *m, int i)
 {
 	json_object *v;
-	uint64_t n;
+	uint64_t n, depth;
 	char *end;
 
 	if (!json_object_object_get_ex(m->obj[i], "digest", &v) || !v)
@@ -196,6 +196,14 @@ static bool merge_search(struct merge *m, int i)
 	if (!i) {
 		m->search = true;
 		m->complete = true;
+	}
+	if (!merge_uint(m->path[i], m->obj[i], "shard_depth", &depth))
+		return false;
+	if (!i) {
+		m->shard_depth = depth;
+	} else if (depth != m->shard_depth) {
+		merge_bad(m->path[i], "shard_depth", "differs from the first file's: not one partition");
+		return false;
 	}
 	m->digest += n;
 	if (!merge_uint(m->path[i], m->obj[i], "runs_made", &n))
