@@ -100,6 +100,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* The denominator of the progress line: a seeded exploration's share of
+ * --runs; an exhaustive or dpor search's cap, runs per job (of @jobs). */
+static unsigned long progress_total(const struct mmn_explore_config *c, unsigned int jobs)
+{
+	if (c->strategy >= MMN_EXPLORE_EXHAUSTIVE)
+		return c->runs * jobs;
+	return c->runs / c->shards;
+}
+
 static void progress_line(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
 			  const struct mmn_explore_stats *st, unsigned long runs)
 {
@@ -157,7 +166,7 @@ static bool job_progress(const struct mmn_explore_stats *st, void *arg)
 		uint64_t t = now_ns();
 
 		if (t - j->last_print > 250000000u) {
-			progress_line(j->s, j->p, st, j->o->cfg.runs / j->o->cfg.shards);
+			progress_line(j->s, j->p, st, progress_total(&j->o->cfg, 1));
 			j->last_print = t;
 		}
 	}
@@ -371,7 +380,7 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 
 				merge(sh, started, &now);
 				now.real_ns = now_ns() - t0;
-				progress_line(s, p, &now, o->cfg.runs / o->cfg.shards);
+				progress_line(s, p, &now, progress_total(&o->cfg, o->jobs));
 				last = now_ns();
 			}
 		}
