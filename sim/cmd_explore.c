@@ -100,6 +100,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* The denominator of the progress line: a seeded exploration's share of
+ * --runs; an exhaustive or dpor search's cap, runs per job (of @jobs). */
+static unsigned long progress_total(const struct mmn_explore_config *c, unsigned int jobs)
+{
+	if (c->strategy >= MMN_EXPLORE_EXHAUSTIVE)
+		return c->runs * jobs;
+	return c->runs / c->shards;
+}
+
 static void progress_line(const struct mmn_scenario *s, const struct mmn_scenario_params *p,
 			  const struct mmn_explore_stats *st, unsigned long runs)
 {
@@ -133,8 +142,9 @@ static void job_rows(struct job *j, const struct mmn_explore_stats *st)
 
 	if (!j->rows || n <= m->schedules)
 		return;
-	/* x_seeded() runs shard, shard + shards, ...; exhaustive is one shard */
-	index = j->o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE ? n - 1
+	/* x_seeded() runs shard, shard + shards, ...; an exhaustive or DPOR
+	 * shard counts its own schedules */
+	index = j->o->cfg.strategy >= MMN_EXPLORE_EXHAUSTIVE ? n - 1
 							     : j->shard + (n - 1) * j->shards;
 	fprintf(j->rows, "%lu\t%llu\t%llu\t%s\t%lu\n", index,
 		(unsigned long long)(st->steps - m->steps),
@@ -156,7 +166,7 @@ static bool job_progress(const struct mmn_explore_stats *st, void *arg)
 		uint64_t t = now_ns();
 
 		if (t - j->last_print > 250000000u) {
-			progress_line(j->s, j->p, st, j->o->cfg.runs / j->o->cfg.shards);
+			progress_line(j->s, j->p, st, progress_total(&j->o->cfg, 1));
 			j->last_print = t;
 		}
 	}
@@ -291,6 +301,9 @@ static void merge(const struct shared *sh, unsigned int jobs, struct mmn_explore
 		for (int i = 0; i < x->nr_counters; i++)
 			(void)mmn_explore_stats_add_counter(st, x->counter_name[i], x->counters[i]);
 		st->complete = st->complete && x->complete;
+		st->runs += x->runs;
+		st->digest += x->digest;
+		st->bounded = st->bounded || x->bounded;
 	}
 	if (st->violating)
 		st->first_after = st->first_index + 1;
@@ -367,7 +380,7 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 
 				merge(sh, started, &now);
 				now.real_ns = now_ns() - t0;
-				progress_line(s, p, &now, o->cfg.runs / o->cfg.shards);
+				progress_line(s, p, &now, progress_total(&o->cfg, o->jobs));
 				last = now_ns();
 			}
 		}
@@ -406,6 +419,37 @@ static void fmt_time(char *buf, size_t len, uint64_t ns)
 static bool explore_unjudged(const struct mmn_explore_stats *st)
 {
 	return st->schedules && st->budgets >= st->schedules && !st->violating;
+}
+
+/* The line a person can cite for an exhaustive or DPOR search ("S1 right
+ * setting, profile latest: 812 equivalence classes, complete, 0
+ * violations, 3.41 s"). */
+static void citation(char *buf, size_t len, const struct explore_opts *o,
+		     const struct mmn_scenario *s, const struct mmn_scenario_params *p,
+		     const struct mmn_explore_stats *st)
+{
+	bool dpor = o->cfg.strategy == MMN_EXPLORE_DPOR;
+	unsigned int b = o->cfg.preemption_bound;
+	char state[96];
+
+	if (st->complete && (dpor || b == UINT_MAX))
+		snprintf(state, sizeof(state), "complete");
+	else if (st->complete)
+		snprintf(state, sizeof(state), "complete within preemption bound %u", b);
+	else if (st->bounded && b != UINT_MAX && !st->budgets)
+		snprintf(state, sizeof(state), "bounded (preemption bound %u)", b);
+	else if (st->bounded && b != UINT_MAX)
+		snprintf(state, sizeof(state), "bounded (preemption bound %u; %lu over step budget %lu)",
+			 b, st->budgets, o->cfg.max_steps);
+	else if (st->bounded)
+		snprintf(state, sizeof(state), "bounded (%lu over step budget %lu)", st->budgets,
+			 o->cfg.max_steps);
+	else
+		snprintf(state, sizeof(state), "stopped after %lu runs", st->runs);
+	snprintf(buf, len, "%s %s setting, profile %s: %lu %s, %s, %lu violations, %.2f s", s->id,
+		 p->wrong ? "wrong" : "right", p->profile ? p->profile : "latest", st->schedules,
+		 dpor ? "equivalence classes" : "schedules", state, st->violating,
+		 st->real_ns / 1e9);
 }
 
 static void json_stats(struct jw *j, const struct explore_opts *o, const struct mmn_scenario *s,
@@ -451,7 +495,18 @@ static void json_stats(struct jw *j, const struct explore_opts *o, const struct 
 	jw_ulong(j, "budgets", st->budgets);
 	jw_bool(j, "judged", !explore_unjudged(st));
 	jw_ulong(j, "claims_held", st->claims_held);
-	jw_bool(j, "complete", o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE && st->complete);
+	jw_bool(j, "complete", o->cfg.strategy >= MMN_EXPLORE_EXHAUSTIVE && st->complete);
+	if (o->cfg.strategy >= MMN_EXPLORE_EXHAUSTIVE) {
+		char cite[256], digest[32];
+
+		citation(cite, sizeof(cite), o, s, p, st);
+		snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)st->digest);
+		jw_ulong(j, "shard_depth", o->cfg.shard_depth);
+		jw_ulong(j, "runs_made", st->runs);
+		jw_str(j, "digest", digest);
+		jw_bool(j, "bounded", st->bounded);
+		jw_str(j, "citation", cite);
+	}
 	jw_open(j, "by_kind", '{');
 	for (int k = 0; k < MMN_VIOL_NR_KINDS; k++)
 		jw_ulong(j, mmn_violation_kind_name((enum mmn_violation_kind)k), st->by_kind[k]);
@@ -477,13 +532,29 @@ static void print_one(const struct explore_opts *o, const struct mmn_scenario *s
 	printf("scenario    %s (seed %s): %s\n", s->id, s->seed, s->title);
 	printf("setting     %s\n", p->wrong ? "wrong" : "right");
 	printf("strategy    %s", mmn_explore_strategy_name(o->cfg.strategy));
-	if (o->cfg.strategy == MMN_EXPLORE_EXHAUSTIVE)
-		printf(", preemption bound %u%s", o->cfg.preemption_bound,
-		       st->complete ? ", enumeration complete" : "");
-	else
+	if (o->cfg.strategy >= MMN_EXPLORE_EXHAUSTIVE) {
+		if (o->cfg.preemption_bound == UINT_MAX)
+			printf(", no preemption bound");
+		else
+			printf(", preemption bound %u", o->cfg.preemption_bound);
+		printf("%s, shard %u/%u, %u job(s)",
+		       st->complete ? (o->cfg.strategy == MMN_EXPLORE_DPOR ? ", search complete"
+									  : ", enumeration complete")
+				    : "",
+		       o->cfg.shard, o->cfg.shards, o->jobs);
+	} else
 		printf(", schedule seeds %llu.., shard %u/%u, %u job(s)",
 		       (unsigned long long)o->cfg.seed, o->cfg.shard, o->cfg.shards, o->jobs);
 	printf("\n");
+	if (o->cfg.strategy >= MMN_EXPLORE_EXHAUSTIVE) {
+		char cite[256];
+
+		citation(cite, sizeof(cite), o, s, p, st);
+		printf("result      %s\n", cite);
+		printf("runs        %lu made (%lu counted; the rest repeated a class or learnt "
+		       "another shard's subtree), digest %016llx\n",
+		       st->runs, st->schedules, (unsigned long long)st->digest);
+	}
 	fmt_time(t1, sizeof(t1), st->real_ns);
 	printf("schedules   %lu in %s (%.0f/s), %llu steps, %lu deadlocks, %lu over budget\n",
 	       st->schedules, t1, st->real_ns ? st->schedules / (st->real_ns / 1e9) : 0.0,
@@ -656,7 +727,8 @@ static bool set_strategy(const char *val, void *dest)
 	int st = mmn_explore_strategy_by_name(val);
 
 	if (st < 0) {
-		fprintf(stderr, "mmnsim: --strategy takes random, pct or exhaustive, not '%s'\n", val);
+		fprintf(stderr, "mmnsim: --strategy takes random, pct, exhaustive or dpor, not '%s'\n",
+			val);
 		return false;
 	}
 	*(enum mmn_explore_strategy *)dest = (enum mmn_explore_strategy)st;
@@ -746,13 +818,21 @@ static bool explore_options_apply(const struct cli_syntax *syn, const struct exp
 		{ "--pct-depth", MMN_EXPLORE_PCT },
 		{ "--pct-steps", MMN_EXPLORE_PCT },
 		{ "--preemption-bound", MMN_EXPLORE_EXHAUSTIVE },
+		{ "--shard-depth", MMN_EXPLORE_EXHAUSTIVE },
 	};
 	struct stat sb;
 
 	for (size_t i = 0; i < sizeof(only_for) / sizeof(only_for[0]); i++) {
-		if (cli_given(syn, only_for[i].opt) && o->cfg.strategy != only_for[i].only) {
+		bool applies = o->cfg.strategy == only_for[i].only ||
+			       (only_for[i].only == MMN_EXPLORE_EXHAUSTIVE &&
+				o->cfg.strategy == MMN_EXPLORE_DPOR);
+
+		if (cli_given(syn, only_for[i].opt) && !applies) {
 			fprintf(stderr, "mmnsim: %s applies to the %s strategy only, not to %s\n",
-				only_for[i].opt, mmn_explore_strategy_name(only_for[i].only),
+				only_for[i].opt,
+				only_for[i].only == MMN_EXPLORE_EXHAUSTIVE
+					? "exhaustive and dpor"
+					: mmn_explore_strategy_name(only_for[i].only),
 				mmn_explore_strategy_name(o->cfg.strategy));
 			return false;
 		}
@@ -804,6 +884,7 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		{ "--pct-depth", CLI_UINT, &c->pct_depth, 1, 16, NULL },
 		{ "--pct-steps", CLI_ULONG, &c->pct_steps, 1, ULONG_MAX, NULL },
 		{ "--preemption-bound", CLI_UINT, &c->preemption_bound, 0, UINT_MAX, NULL },
+		{ "--shard-depth", CLI_UINT, &c->shard_depth, 1, 64, NULL },
 		{ "--max-steps", CLI_ULONG, &c->max_steps, 1, ULONG_MAX, NULL },
 		{ "--max-saves", CLI_ULONG, &o->max_saves, 0, ULONG_MAX, NULL },
 		{ "--out", CLI_CUSTOM, &o->out_dir, 0, 0, set_out_dir },
@@ -832,10 +913,15 @@ static int explore_args(int argc, char **argv, struct explore_opts *o,
 		fprintf(stderr, "mmnsim: --schedules applies to one scenario, not to 'all'\n");
 		return EXIT_USAGE;
 	}
-	if (c->strategy == MMN_EXPLORE_EXHAUSTIVE && (c->shards > 1 || o->jobs > 1)) {
-		fprintf(stderr, "mmnsim: the exhaustive strategy runs as one job (no --shard, no --jobs)\n");
+	if (o->schedules && o->jobs > 1 && c->strategy >= MMN_EXPLORE_EXHAUSTIVE) {
+		/* a job of a search by subtrees has no global schedule index */
+		fprintf(stderr, "mmnsim: --schedules with --jobs applies to random and pct, not to %s\n",
+			mmn_explore_strategy_name(c->strategy));
 		return EXIT_USAGE;
 	}
+	/* DPOR claims completeness: no preemption bound unless asked for */
+	if (c->strategy == MMN_EXPLORE_DPOR && !cli_given(&syn, "--preemption-bound"))
+		c->preemption_bound = UINT_MAX;
 	if (*right_only && p->wrong) {
 		fprintf(stderr, "mmnsim: --wrong and --right exclude each other\n");
 		return EXIT_USAGE;

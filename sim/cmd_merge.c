@@ -14,6 +14,7 @@
  * shard measured its own, on its own machine). The exit status is explore's:
  * 0 nothing violating, 1 violating schedules, 2 an input error.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,11 @@ struct merge {
 	bool have_first;
 	uint64_t first_index;
 	struct mmn_explore_stats counters; /* the scenario's counters, summed */
+	/* exhaustive and dpor shards: runs made, the digest of the schedules
+	 * (classes) counted, whether every shard completed or left some out */
+	bool search;
+	uint64_t runs_made, digest, real_ns, shard_depth;
+	bool complete, bounded;
 };
 
 static int merge_bad(const char *path, const char *field, const char *what)
@@ -168,6 +174,51 @@ static bool merge_place(struct merge *m, int i)
 	return true;
 }
 
+/* The exhaustive and dpor fields of file @i (none in random or pct files). */
+static bool merge_search(struct merge *m, int i)
+{
+	json_object *v;
+	uint64_t n, depth;
+	char *end;
+
+	if (!json_object_object_get_ex(m->obj[i], "digest", &v) || !v)
+		return true;
+	if (json_object_get_type(v) != json_type_string) {
+		merge_bad(m->path[i], "digest", "not a string of hexadecimal digits");
+		return false;
+	}
+	errno = 0;
+	n = strtoull(json_object_get_string(v), &end, 16);
+	if (errno || *end || end == json_object_get_string(v)) {
+		merge_bad(m->path[i], "digest", "not a string of hexadecimal digits");
+		return false;
+	}
+	if (!i) {
+		m->search = true;
+		m->complete = true;
+	}
+	if (!merge_uint(m->path[i], m->obj[i], "shard_depth", &depth))
+		return false;
+	if (!i) {
+		m->shard_depth = depth;
+	} else if (depth != m->shard_depth) {
+		merge_bad(m->path[i], "shard_depth", "differs from the first file's: not one partition");
+		return false;
+	}
+	m->digest += n;
+	if (!merge_uint(m->path[i], m->obj[i], "runs_made", &n))
+		return false;
+	m->runs_made += n;
+	if (!merge_uint(m->path[i], m->obj[i], "real_ns", &n))
+		return false;
+	m->real_ns = n > m->real_ns ? n : m->real_ns;
+	m->complete = m->complete && json_object_object_get_ex(m->obj[i], "complete", &v) &&
+		      json_object_get_boolean(v);
+	m->bounded = m->bounded || (json_object_object_get_ex(m->obj[i], "bounded", &v) &&
+				    json_object_get_boolean(v));
+	return true;
+}
+
 /* Add file @i's counts into @m. */
 static bool merge_add(struct merge *m, int i)
 {
@@ -213,7 +264,7 @@ static bool merge_add(struct merge *m, int i)
 			m->first_index = v;
 		m->have_first = true;
 	}
-	return true;
+	return merge_search(m, i);
 }
 
 static uint64_t merge_sum(const struct merge *m, const char *name)
@@ -259,6 +310,16 @@ static void merge_print_json(const struct merge *m)
 						      json_object_get(json_object_array_get_idx(list, k)));
 	}
 	json_object_object_add(o, "saved", saved);
+	if (m->search) {
+		char digest[32];
+
+		snprintf(digest, sizeof(digest), "%016llx", (unsigned long long)m->digest);
+		json_object_object_add(o, "runs_made", json_object_new_uint64(m->runs_made));
+		json_object_object_add(o, "digest", json_object_new_string(digest));
+		json_object_object_add(o, "complete", json_object_new_boolean(m->complete));
+		json_object_object_add(o, "bounded", json_object_new_boolean(m->bounded));
+		json_object_object_add(o, "real_ns", json_object_new_uint64(m->real_ns));
+	}
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
@@ -280,6 +341,10 @@ static void merge_print_text(const struct merge *m)
 		printf(" (first at schedule #%" PRIu64 ")", m->first_index);
 	printf(", deadlocks %" PRIu64 ", over budget %" PRIu64 ", steps %" PRIu64 "\n",
 	       merge_sum(m, "deadlocks"), merge_sum(m, "budgets"), merge_sum(m, "steps"));
+	if (m->search)
+		printf("  %s, %" PRIu64 " runs made, digest %016llx, %.2f s (the slowest shard)\n",
+		       m->complete ? "complete" : m->bounded ? "bounded" : "stopped", m->runs_made,
+		       (unsigned long long)m->digest, m->real_ns / 1e9);
 	if (merge_sum(m, "violating")) {
 		unsigned long by_kind[MMN_VIOL_NR_KINDS];
 

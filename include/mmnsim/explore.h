@@ -13,7 +13,10 @@
  * the shards of one exploration together run exactly the schedules of the
  * unsharded one and their statistics add up (docs/exploration.md has the
  * merge command for the CLI's JSON). The exhaustive strategy enumerates
- * schedules depth-first with a preemption bound and does not shard.
+ * schedules depth-first with a preemption bound; the DPOR strategy runs one
+ * schedule per equivalence class (mmn_sched_dpor_create()). Both shard by
+ * subtrees (mmn_sched_explorer_shard(), depth @c shard_depth): the shards
+ * together count exactly the schedules (classes) of the unsharded search.
  */
 #ifndef MMNSIM_EXPLORE_H
 #define MMNSIM_EXPLORE_H
@@ -39,9 +42,12 @@ enum mmn_explore_strategy {
 	MMN_EXPLORE_PCT,
 	/** Depth-first enumeration with a preemption bound (mmn_sched_explorer_create()). */
 	MMN_EXPLORE_EXHAUSTIVE,
+	/** Dynamic partial-order reduction: source-set DPOR with sleep sets,
+	 *  one schedule per Mazurkiewicz trace (mmn_sched_dpor_create()). */
+	MMN_EXPLORE_DPOR,
 };
 
-/** mmn_explore_strategy_name() - "random", "pct", "exhaustive"; NULL out of range. */
+/** mmn_explore_strategy_name() - "random", "pct", "exhaustive", "dpor"; NULL out of range. */
 MMN_API const char *mmn_explore_strategy_name(enum mmn_explore_strategy s);
 
 /** mmn_explore_strategy_by_name() - the strategy named @p name, or -ENOENT
@@ -67,7 +73,9 @@ struct mmn_explore_stats {
 	unsigned long budgets;     /**< schedules that ran out of their step budget */
 	unsigned long claims_held; /**< schedules whose result's claim_holds was true */
 	unsigned long by_kind[MMN_VIOL_NR_KINDS]; /**< violations per kind, summed */
-	/** EXHAUSTIVE: the enumeration ended before the @c runs cap. */
+	/** EXHAUSTIVE: the enumeration ended before the @c runs cap. DPOR:
+	 *  every class was explored: the search ended before the cap and no
+	 *  schedule was left out for the preemption bound or a step budget. */
 	bool complete;
 	/** How many entries of @c counter_name and @c counters are set. */
 	int nr_counters;
@@ -78,6 +86,18 @@ struct mmn_explore_stats {
 	/** Each counter summed over the schedules: what a count scenario
 	 *  measures (S5's teardowns, S9's needless shootdowns, ...). */
 	uint64_t counters[MMN_SCENARIO_MAX_COUNTERS];
+	/** EXHAUSTIVE and DPOR: runs made, counted or not (a run that repeated
+	 *  an explored class, or that learnt the top of another shard's
+	 *  subtree, is made but not counted in @c schedules). */
+	unsigned long runs;
+	/** EXHAUSTIVE and DPOR: the sum (mod 2^64) of the identities of the
+	 *  schedules counted (mmn_sched_explorer_last()): for DPOR of their
+	 *  classes. Shards' digests add up to the unsharded search's. */
+	uint64_t digest;
+	/** DPOR: the search ended having left schedules out for the
+	 *  preemption bound or a step budget: the result is bounded, not
+	 *  complete (false when it stopped early, at a violation or the cap). */
+	bool bounded;
 };
 
 /**
@@ -107,7 +127,8 @@ struct mmn_explore_config {
 	/** Strategy. Default MMN_EXPLORE_RANDOM. */
 	enum mmn_explore_strategy strategy;
 	/** Schedules of the whole exploration (all shards), or for the
-	 *  exhaustive strategy the most to enumerate. Default 1000. */
+	 *  exhaustive and DPOR strategies the most runs to make (per shard).
+	 *  Default 1000. */
 	unsigned long runs;
 	/** Seed of schedule 0. Default 1. */
 	uint64_t seed;
@@ -124,8 +145,16 @@ struct mmn_explore_config {
 	unsigned long pct_steps;
 	/** Step budget of each schedule. Default 100000. */
 	unsigned long max_steps;
-	/** EXHAUSTIVE: the preemption bound. Default 2. */
+	/** EXHAUSTIVE and DPOR: the preemption bound (UINT_MAX: none).
+	 *  Default 2. */
 	unsigned int preemption_bound;
+	/** EXHAUSTIVE and DPOR with @c shards > 1: the depth of the subtrees
+	 *  dealt to the shards (choice points for EXHAUSTIVE, steps for DPOR,
+	 *  mmn_sched_explorer_shard()). Default 6. */
+	unsigned int shard_depth;
+	/** EXHAUSTIVE and DPOR: called for each schedule counted, with its
+	 *  identity (mmn_sched_explorer_last()); may be NULL. */
+	void (*schedule)(uint64_t id, bool violating, void *arg);
 	/** Explore every schedule (true) or stop at the first violating one
 	 *  (false, the default). */
 	bool keep_going;
@@ -184,8 +213,9 @@ MMN_API bool mmn_explore_violating_def(const struct mmn_scenario_def *def,
  *         strategy out of range, a PCT depth outside
  *         [1, MMN_SCHED_PCT_MAX_DEPTH] with MMN_EXPLORE_PCT, or
  *         parameters the scenario refuses (its args, variant_name,
- *         validate hook); -EOPNOTSUPP when it has no EXPLORE body; -ENOENT for an unknown scenario;
- *         -EOPNOTSUPP for a sharded exhaustive search; -ENOMEM; -EIO when
+ *         validate hook), a zero @c shard_depth for a sharded exhaustive
+ *         or DPOR search; -EOPNOTSUPP when it has no EXPLORE body; -ENOENT
+ *         for an unknown scenario; -ENOMEM; -EIO when
  *         the traced re-run of a violating schedule did not violate (a
  *         determinism bug of the library; the statistics stop there).
  */

@@ -150,7 +150,39 @@ struct mmn_sched_config {
 	 *  mmn_sched_config_init(). mmn_sched_run() refuses a size below 16 KiB
 	 *  or above 1 GiB (-EINVAL). */
 	size_t stack_size;
+	/** Record what each step of the run touches, for dynamic partial-order
+	 *  reduction (mmn_sched_dpor_create() sets it in the configurations it
+	 *  hands out). Default false: no record, no cost beyond one test per
+	 *  scheduling decision. Does not change the schedule or the trace. */
+	bool record_access;
 };
+
+/** mmn_sched_access() mode: the step reads the object. */
+#define MMN_SCHED_ACCESS_READ 0u
+/** mmn_sched_access() mode: the step writes the object. */
+#define MMN_SCHED_ACCESS_WRITE 1u
+
+/**
+ * mmn_sched_access() - declare that the current step of the calling actor
+ * (the code it runs from its last scheduling point to its next) touches
+ * @p obj: what dynamic partial-order reduction (mmn_sched_dpor_create(),
+ * docs/exploration.md "DPOR") needs to know about state the library cannot
+ * see, such as a user listener's own fields or a litmus program's
+ * variables. Two steps of different actors are dependent when both
+ * declare the same object and one of them writes it; a step that begins at
+ * an explicit point (mmn_sched_point() with MMN_SCHED_EXPLICIT,
+ * mmn_sched_yield()) counts as touching everything unless it declares what
+ * it touches. Not a scheduling point: it changes no schedule and no trace.
+ * A no-op unless the run records accesses (mmn_sched_config::record_access)
+ * and the caller is its current actor; under the native backend it costs
+ * one test.
+ * @param sim   the simulation (NULL: no-op)
+ * @param obj   the object (its address is its identity); NULL: the step is
+ *              dependent with every step
+ * @param mode  MMN_SCHED_ACCESS_READ or MMN_SCHED_ACCESS_WRITE (other bits
+ *              ignored)
+ */
+MMN_API void mmn_sched_access(struct mmn_sim *sim, const void *obj, unsigned int mode);
 
 /**
  * A set of parked host threads that runs the actors of deterministic runs
@@ -528,6 +560,70 @@ struct mmn_sched_explorer;
  * @return the explorer, or NULL when the host is out of memory.
  */
 MMN_API struct mmn_sched_explorer *mmn_sched_explorer_create(unsigned int preemption_bound);
+
+/**
+ * mmn_sched_dpor_create() - start a search by dynamic partial-order
+ * reduction: source-set DPOR with sleep sets (Abdulla et al., POPL 2014),
+ * which runs one schedule per Mazurkiewicz trace (equivalence class of
+ * schedules that order every pair of dependent steps alike) instead of
+ * every schedule. Steps are related as docs/exploration.md ("DPOR") says;
+ * user code declares what the library cannot see with mmn_sched_access().
+ * Used like mmn_sched_explorer_create()'s explorer (mmn_sched_explorer_next(),
+ * mmn_sched_explorer_record(), mmn_sched_explore()); the configurations it
+ * hands out set mmn_sched_config::record_access. A run that would repeat an
+ * explored class is made (the explorer learns only afterwards) but not
+ * counted: mmn_sched_explorer_last() says which runs were new classes.
+ * @param preemption_bound  most preemptions of a schedule; UINT_MAX: none.
+ *        A search that left out a schedule for the bound (or whose run ran
+ *        out of its step budget) ends bounded, not complete
+ *        (mmn_sched_explorer_bounded()).
+ * @return the explorer, or NULL when the host is out of memory.
+ */
+MMN_API struct mmn_sched_explorer *mmn_sched_dpor_create(unsigned int preemption_bound);
+
+/**
+ * mmn_sched_explorer_shard() - make @p x one shard of a sharded search:
+ * the subtree of schedules under each list of the first @p depth choices
+ * belongs to shard (hash of that list) % @p shards, and @p x counts only
+ * the schedules of subtrees of shard @p shard. It still runs one schedule
+ * of a foreign subtree where it needs to learn the top of the tree (not
+ * counted). The shards together count exactly the schedules (classes, for
+ * DPOR) of the unsharded search with the same @p depth; with DPOR the top
+ * @p depth choice points are explored exhaustively (with sleep sets), so the
+ * classes are the same as the unsharded search's, each counted once.
+ * Call before the first mmn_sched_explorer_next().
+ * @param x       the explorer
+ * @param shard   this shard, < @p shards
+ * @param shards  number of shards (1: no sharding)
+ * @param depth   choice points of the prefix that names a subtree (>= 1
+ *                when @p shards > 1)
+ * @return 0, or -EINVAL for NULL @p x, a bad shard or depth, or an explorer
+ *         already started.
+ */
+MMN_API int mmn_sched_explorer_shard(struct mmn_sched_explorer *x, unsigned int shard,
+				     unsigned int shards, unsigned int depth);
+
+/**
+ * mmn_sched_explorer_last() - whether the run last recorded by @p x was a
+ * schedule of this search: for the depth-first explorer one of this
+ * shard's schedules, for DPOR a new equivalence class of this shard (not
+ * a run that repeated a class, nor one of another shard's subtree).
+ * @param x   the explorer
+ * @param id  receives (may be NULL) the schedule's identity: for DPOR a
+ *            hash of its class (the same for every schedule of the class,
+ *            in every shard), else a hash of its choice list
+ * @return 1 or 0, -EINVAL for NULL @p x.
+ */
+MMN_API int mmn_sched_explorer_last(const struct mmn_sched_explorer *x, uint64_t *id);
+
+/** mmn_sched_explorer_schedules() - runs that mmn_sched_explorer_last()
+ *  counted so far (classes, for DPOR); 0 for NULL. */
+MMN_API unsigned long mmn_sched_explorer_schedules(const struct mmn_sched_explorer *x);
+
+/** mmn_sched_explorer_bounded() - whether a DPOR search left out schedules
+ *  for its preemption bound or a run's step budget (false for NULL and for
+ *  the depth-first explorer, whose bound is its definition). */
+MMN_API bool mmn_sched_explorer_bounded(const struct mmn_sched_explorer *x);
 
 /** mmn_sched_explorer_destroy() - free @p x (NULL: no-op). */
 MMN_API void mmn_sched_explorer_destroy(struct mmn_sched_explorer *x);

@@ -22,7 +22,7 @@
 
 #include "scenarios_internal.h"
 
-static const char *const x_strategy_names[] = { "random", "pct", "exhaustive" };
+static const char *const x_strategy_names[] = { "random", "pct", "exhaustive", "dpor" };
 
 const char *mmn_explore_strategy_name(enum mmn_explore_strategy s)
 {
@@ -53,6 +53,7 @@ void mmn_explore_config_init(struct mmn_explore_config *c)
 	c->pct_steps = 0;
 	c->max_steps = 100000;
 	c->preemption_bound = 2;
+	c->shard_depth = 6;
 	c->trace = true;
 }
 
@@ -318,24 +319,36 @@ static bool x_account(struct x_run *xr, const struct mmn_explore_config *c, unsi
 	return go_on;
 }
 
-/* The exhaustive enumeration into @st. */
+/* The exhaustive enumeration or the DPOR search (this shard's) into @st. */
 static int x_exhaustive(struct x_run *xr, const struct mmn_explore_config *c, uint64_t t0,
 			struct mmn_explore_stats *st)
 {
+	bool dpor = c->strategy == MMN_EXPLORE_DPOR;
 	int err = 0;
 
-	xr->x = mmn_sched_explorer_create(c->preemption_bound);
+	xr->x = dpor ? mmn_sched_dpor_create(c->preemption_bound)
+		     : mmn_sched_explorer_create(c->preemption_bound);
 	if (!xr->x)
 		return -ENOMEM;
-	for (;;) {
-		if (st->schedules == c->runs)
+	err = mmn_sched_explorer_shard(xr->x, c->shard, c->shards, c->shard_depth);
+	while (!err) {
+		uint64_t id;
+
+		if (st->runs == c->runs)
 			break;
 		if (!mmn_sched_explorer_next(xr->x, &xr->sc)) {
-			st->complete = true;
+			st->complete = mmn_sched_explorer_complete(xr->x);
+			st->bounded = mmn_sched_explorer_bounded(xr->x);
 			break;
 		}
 		err = x_run_one(xr);
-		if (err || !x_account(xr, c, st->schedules, t0, st))
+		st->runs++;
+		if (err || mmn_sched_explorer_last(xr->x, &id) != 1)
+			continue; /* a class again, or another shard's */
+		st->digest += id;
+		if (c->schedule)
+			c->schedule(id, xr->violating, c->arg);
+		if (!x_account(xr, c, st->schedules, t0, st))
 			break;
 	}
 	mmn_sched_explorer_destroy(xr->x);
@@ -381,14 +394,14 @@ static int x_explore(const struct mmn_scenario_def *d, const struct mmn_scenario
 	else
 		mmn_explore_config_init(&c);
 	if (!c.shards || c.shard >= c.shards || !c.runs ||
-	    (unsigned int)c.strategy > MMN_EXPLORE_EXHAUSTIVE)
+	    (unsigned int)c.strategy > MMN_EXPLORE_DPOR)
 		return -EINVAL;
 	/* As mmn_sched_run() would refuse every schedule: say so once. */
 	if (c.strategy == MMN_EXPLORE_PCT &&
 	    (c.pct_depth < 1 || c.pct_depth > MMN_SCHED_PCT_MAX_DEPTH))
 		return -EINVAL;
-	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE && c.shards > 1)
-		return -EOPNOTSUPP;
+	if (c.strategy >= MMN_EXPLORE_EXHAUSTIVE && c.shards > 1 && !c.shard_depth)
+		return -EINVAL;
 	err = x_run_init(&xr, d, p);
 	if (err) {
 		x_run_fini(&xr);
@@ -400,7 +413,7 @@ static int x_explore(const struct mmn_scenario_def *d, const struct mmn_scenario
 	memset(st, 0, sizeof(*st));
 	st->first_index = ULONG_MAX;
 	t0 = x_now_ns();
-	if (c.strategy == MMN_EXPLORE_EXHAUSTIVE)
+	if (c.strategy >= MMN_EXPLORE_EXHAUSTIVE)
 		err = x_exhaustive(&xr, &c, t0, st);
 	else
 		err = x_seeded(&xr, &c, t0, st);

@@ -18,6 +18,8 @@
  *   det_shrink.c    shrinking by preemptions (mmn_sched_shrink_preemptions())
  *   det_context.c   user-level actors: stacks, the switch, sanitizer fibers
  *   det_switch.c    the register switch itself (x86-64, aarch64 assembly)
+ *   det_dpor_rec.c  DPOR: what each step of a run touches (only when asked)
+ *   det_dpor.c      DPOR: source sets and sleep sets over the recorded steps
  */
 #ifndef MMN_LIB_SYNC_DET_H
 #define MMN_LIB_SYNC_DET_H
@@ -65,6 +67,39 @@ enum det_back {
 #define DET_STACK_MAX (1UL << 30)
 /* Stacks a simulation keeps from run to run when the run has no pool. */
 #define DET_STACK_CACHE 16
+
+/*
+ * DPOR's record of a run (det_dpor_rec.c): one entry per step, the code an
+ * actor runs from one scheduling decision to the next. Kept only when the
+ * run's configuration asks for it (mmn_sched_config::record_access).
+ */
+enum det_acc_cls {
+	DET_C_OBJ = 0, /* a lock, rwsem, SRCU domain, wait key, listener, actor, user object */
+	DET_C_PTE,     /* one PTE slot */
+	DET_C_WALK,    /* a page-table walk or TLB fill (reads PTEs of some mm) */
+	DET_C_FLUSH,   /* a TLB flush of an mm */
+	DET_C_FRAME,   /* a frame freed or accessed (any frame) */
+};
+#define DET_STEP_ACC 6
+
+struct det_acc {
+	const void *obj;
+	unsigned char cls, write;
+};
+
+struct det_step {
+	int32_t actor;       /* run-local index of the actor that ran it */
+	int32_t cur;         /* the actor that could have gone on, -1 if none */
+	int32_t choice;      /* its index in the choice list, -1: forced */
+	uint64_t mask;       /* runnable actors at the decision */
+	unsigned char nacc;
+	bool all;            /* dependent with every step */
+	bool vague;          /* began at an explicit point or at the start */
+	bool declared;       /* mmn_sched_access() was called in it */
+	bool blocked;        /* it ended with its actor blocking */
+	bool phantom;        /* blocked having done nothing: a failed attempt */
+	struct det_acc acc[DET_STEP_ACC];
+};
 
 struct det_obj {
 	const void *obj;
@@ -115,6 +150,12 @@ struct sync_det {
 	uint64_t *masks;             /* runnable actors (indices < 64) */
 	int32_t *curs;               /* the current actor if runnable, else -1 */
 	size_t nchoices, cap_choices;
+
+	/* DPOR record of the last run (det_dpor_rec.c); @rec: keep it */
+	bool rec;
+	bool rec_cut;                /* the budget ran out: the record stops there */
+	struct det_step *rsteps;
+	size_t nrsteps, cap_rsteps;
 
 	/* preemptions of the last run (mmn_sched_preemptions()) */
 	struct mmn_sched_preemption *pre;
@@ -228,6 +269,25 @@ void mmn__det_switch(struct sync_det *d, struct sync_ctx *from);
 __attribute__((noreturn)) void mmn__det_switch_last(struct sync_det *d, struct sync_ctx *from);
 /* Unmap the simulation's kept stacks (mmn__det_fini()). */
 void mmn__det_ctx_fini(struct sync_det *d);
+
+/* det_dpor_rec.c (under d->m; every function returns at once unless d->rec) */
+/* A scheduling point (@kind, @obj, @name) passed by the token holder @a. */
+void mmn__det_rec_point(struct sync_det *d, struct mmn_actor *a, enum mmn_sched_kind kind,
+			const void *obj, const char *name);
+/* @next runs the next step (the decision just made; NULL: none). */
+void mmn__det_rec_open(struct sync_det *d, struct mmn_actor *next);
+/* The current step touches @obj (class @cls). */
+void mmn__det_rec_touch(struct sync_det *d, const void *obj, int cls, bool write);
+/* The current step ends with its actor blocking on @key. */
+void mmn__det_rec_block(struct sync_det *d, struct mmn_actor *a, const void *key);
+/* A new actor @a (its first step is linked to the spawning one). */
+void mmn__det_rec_spawn(struct sync_det *d, struct mmn_actor *a);
+/* Reset at the start of a run (@rec from the configuration). */
+void mmn__det_rec_reset(struct sync_det *d, bool rec);
+/* Whether two accesses conflict; @same: they are to the same object. */
+bool mmn__det_acc_conflict(const struct det_acc *e, const struct det_acc *f, bool same);
+/* Whether two steps are dependent (the relation DPOR explores by). */
+bool mmn__det_dependent(const struct det_step *x, const struct det_step *y);
 
 /* det_srcu.c */
 void mmn__det_helper_ensure(struct mmn_sim *sim);

@@ -132,6 +132,8 @@ int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 		return err;
 	}
 	d->act[d->nact++] = a;
+	if (mmn_unlikely(d->rec))
+		mmn__det_rec_spawn(d, a);
 	mmn__det_trace(d, "%6lu %-8s %-16s %s\n", d->steps,
 		       d->cur ? d->cur->name : "(ctl)", "spawn", a->name);
 	pthread_mutex_unlock(&d->m);
@@ -163,6 +165,8 @@ int mmn__det_join(struct mmn_actor *actor, void **retval)
 	for (;;) {
 		pthread_mutex_lock(&d->m);
 		state = actor->det.state;
+		if (mmn_unlikely(d->rec))
+			mmn__det_rec_touch(d, actor, DET_C_OBJ, false);
 		pthread_mutex_unlock(&d->m);
 		if (state == SYNC_DET_ENDED)
 			break;

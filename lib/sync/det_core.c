@@ -109,8 +109,14 @@ void mmn__det_reschedule(struct sync_det *d, struct mmn_actor *me, const char *w
 			 const void *obj, const char *name)
 {
 	int how;
-	struct mmn_actor *next = mmn__det_pick(d, me, &how);
+	struct mmn_actor *next;
 	char label[96];
+
+	if (mmn_unlikely(d->rec) && me->det.state == SYNC_DET_ENDED)
+		mmn__det_rec_touch(d, me, DET_C_OBJ, true); /* its joiners wait for this */
+	next = mmn__det_pick(d, me, &how);
+	if (mmn_unlikely(d->rec))
+		mmn__det_rec_open(d, next);
 
 	if (d->cfg.trace)
 		mmn__det_trace(d, "%6lu %-8s %-16s %s 0x0 -> %s%s\n", d->steps, me->name, what,
@@ -180,7 +186,11 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 		if (a->det.yielding)
 			mmn__det_pct_yield(d, a);
 	}
+	if (mmn_unlikely(d->rec))
+		mmn__det_rec_point(d, a, kind, obj, name);
 	next = mmn__det_pick(d, a, &how);
+	if (mmn_unlikely(d->rec))
+		mmn__det_rec_open(d, next);
 	if (how == DET_PREEMPT)
 		mmn__det_note_preemption(d, a, next, kind, name, addr);
 	if (d->cfg.trace) /* the label numbers objects: not worth it untraced */
@@ -247,6 +257,8 @@ bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 	a->det.wait_holder = holder;
 	a->det.wait_idx = idx;
 	a->det.wait_name = name ? name : "?";
+	if (mmn_unlikely(d->rec))
+		mmn__det_rec_block(d, a, key);
 	mmn__det_reschedule(d, a, "block", key, name);
 	pthread_mutex_unlock(&d->m);
 	return true;
@@ -254,6 +266,8 @@ bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 
 void mmn__det_wake_locked(struct sync_det *d, const void *key)
 {
+	if (mmn_unlikely(d->rec) && !d->unwinding)
+		mmn__det_rec_touch(d, key, DET_C_OBJ, true);
 	for (unsigned int i = 0; i < d->nact; i++) {
 		struct mmn_actor *a = d->act[i];
 
@@ -309,6 +323,7 @@ void mmn__det_fini(struct mmn_sync_state *st)
 	free(d->choices);
 	free(d->masks);
 	free(d->curs);
+	free(d->rsteps);
 	free(d->pre);
 	free(d->trace);
 	free(d->objs);

@@ -25,6 +25,7 @@
 
 #include <mmnsim/sched.h>
 
+#include "det_dpor.h"
 #include "priv.h"
 
 struct x_node {
@@ -45,21 +46,103 @@ struct mmn_sched_explorer {
 	bool started, recorded, done;
 	bool complete;      /* done because every schedule was handed out */
 	bool stopped;       /* the last mmn_sched_explore() stopped on fn's 1 */
+	struct mmn__dpor *dp; /* DPOR (mmn_sched_dpor_create()): everything is its */
+	/* sharding: the subtree under the first @depth choices is shard
+	 * hash(choices) % shards's */
+	unsigned int shard, shards, depth;
+	unsigned long counted;
+	bool last_counted;
+	uint64_t last_id;
 };
+
+static uint64_t x_fnv(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++) {
+		h ^= (v >> (8 * i)) & 0xff;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Hash of the choices of the first @n nodes. */
+static uint64_t x_key(const struct mmn_sched_explorer *x, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = x_fnv(h, x->st[i].chosen);
+	return h;
+}
+
+static bool x_foreign(const struct mmn_sched_explorer *x, size_t n)
+{
+	return x->shards > 1 && x_key(x, n < x->depth ? n : x->depth) % x->shards != x->shard;
+}
 
 struct mmn_sched_explorer *mmn_sched_explorer_create(unsigned int preemption_bound)
 {
 	struct mmn_sched_explorer *x = calloc(1, sizeof(*x));
 
-	if (x)
+	if (x) {
 		x->bound = preemption_bound;
+		x->shards = 1;
+	}
 	return x;
+}
+
+struct mmn_sched_explorer *mmn_sched_dpor_create(unsigned int preemption_bound)
+{
+	struct mmn_sched_explorer *x = mmn_sched_explorer_create(preemption_bound);
+
+	if (x && !(x->dp = mmn__dpor_create(preemption_bound))) {
+		free(x);
+		return NULL;
+	}
+	return x;
+}
+
+int mmn_sched_explorer_shard(struct mmn_sched_explorer *x, unsigned int shard,
+			     unsigned int shards, unsigned int depth)
+{
+	if (!x || !shards || shard >= shards || (shards > 1 && !depth) || x->started ||
+	    (x->dp && mmn__dpor_runs(x->dp)))
+		return -EINVAL;
+	x->shard = shard;
+	x->shards = shards;
+	x->depth = depth;
+	if (x->dp)
+		mmn__dpor_shard(x->dp, shard, shards, depth);
+	return 0;
+}
+
+int mmn_sched_explorer_last(const struct mmn_sched_explorer *x, uint64_t *id)
+{
+	if (!x)
+		return -EINVAL;
+	if (x->dp)
+		return mmn__dpor_last(x->dp, id);
+	if (id)
+		*id = x->last_id;
+	return x->last_counted;
+}
+
+unsigned long mmn_sched_explorer_schedules(const struct mmn_sched_explorer *x)
+{
+	if (!x)
+		return 0;
+	return x->dp ? mmn__dpor_counted(x->dp) : x->counted;
+}
+
+bool mmn_sched_explorer_bounded(const struct mmn_sched_explorer *x)
+{
+	return x && x->dp && mmn__dpor_bounded(x->dp);
 }
 
 void mmn_sched_explorer_destroy(struct mmn_sched_explorer *x)
 {
 	if (!x)
 		return;
+	mmn__dpor_destroy(x->dp);
 	free(x->st);
 	free(x->prefix);
 	free(x);
@@ -67,7 +150,9 @@ void mmn_sched_explorer_destroy(struct mmn_sched_explorer *x)
 
 unsigned long mmn_sched_explorer_count(const struct mmn_sched_explorer *x)
 {
-	return x ? x->count : 0;
+	if (!x)
+		return 0;
+	return x->dp ? mmn__dpor_runs(x->dp) : x->count;
 }
 
 static unsigned int x_preempts(const struct x_node *nd, uint32_t y)
@@ -91,6 +176,8 @@ bool mmn_sched_explorer_complete(const struct mmn_sched_explorer *x)
 {
 	if (!x)
 		return false;
+	if (x->dp)
+		return mmn__dpor_complete(x->dp);
 	if (x->done)
 		return x->complete;
 	/* Not asked yet, but nothing is left: the last run was recorded and
@@ -112,6 +199,8 @@ bool mmn_sched_explorer_next(struct mmn_sched_explorer *x, struct mmn_sched_conf
 {
 	if (!x || !cfg || x->done)
 		return false;
+	if (x->dp)
+		return mmn__dpor_next(x->dp, cfg);
 	if (x->started) {
 		bool found = false;
 
@@ -132,6 +221,8 @@ bool mmn_sched_explorer_next(struct mmn_sched_explorer *x, struct mmn_sched_conf
 					continue;
 				nd->tried |= bit;
 				nd->chosen = y;
+				if (x->n == x->depth && x_foreign(x, x->n))
+					continue; /* another shard's subtree */
 				found = true;
 				break;
 			}
@@ -175,6 +266,8 @@ int mmn_sched_explorer_record(struct mmn_sched_explorer *x, const struct mmn_sim
 
 	if (!x || !sim || !sim->sync->det)
 		return -EINVAL;
+	if (x->dp)
+		return mmn__dpor_record(x->dp, sim);
 	n = mmn__det_choice_points(sim, &chosen, &masks, &curs, &nact);
 	if (nact >= 64)
 		return -EINVAL;
@@ -208,6 +301,11 @@ int mmn_sched_explorer_record(struct mmn_sched_explorer *x, const struct mmn_sim
 	}
 	x->n = n;
 	x->recorded = true;
+	x->last_counted = !x_foreign(x, n);
+	x->last_id = x_key(x, n);
+	x->counted += x->last_counted;
+	if (!x->last_counted && x->n > x->depth)
+		x->n = x->depth; /* learnt the top; the rest is another shard's */
 	return 0;
 }
 

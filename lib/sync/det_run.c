@@ -80,6 +80,7 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 	int err;
 
 	d->cfg = *cfg;
+	mmn__det_rec_reset(d, cfg->record_access);
 	/* Only a strategy that does not use it gets here with it out of range. */
 	if (d->cfg.pct_depth < 1)
 		d->cfg.pct_depth = 1;
@@ -146,6 +147,7 @@ static void det_control(struct sync_det *d, struct mmn_actor *main_actor)
 	pthread_mutex_lock(&d->m);
 	if (d->contexts)
 		mmn__det_ctx_begin(d);
+	mmn__det_rec_open(d, main_actor);
 	mmn__det_give(d, main_actor, 0);
 	while (d->back == DET_BACK_NONE) {
 		if (d->contexts)

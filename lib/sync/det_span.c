@@ -48,6 +48,24 @@ static void span_vevent(struct mmn_sim *sim, struct sync_det *d, const char *kin
 	pthread_mutex_unlock(&d->m);
 }
 
+/* DPOR: the current step touches a frame (a free; an event of @kind
+ * "access", a device's access; NULL: a free). */
+static void span_rec_frame(struct mmn_sim *sim, const char *kind)
+{
+	struct sync_det *d = sim && sim->sync ? sim->sync->det : NULL;
+	struct mmn_actor *a;
+
+	if (!d || !__atomic_load_n(&d->rec, __ATOMIC_RELAXED))
+		return;
+	if (kind && strcmp(kind, "access"))
+		return;
+	a = mmn_actor_current(sim);
+	pthread_mutex_lock(&d->m);
+	if (d->running && a && d->cur == a)
+		mmn__det_rec_touch(d, NULL, DET_C_FRAME, true);
+	pthread_mutex_unlock(&d->m);
+}
+
 void mmn__det_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...)
 {
 	struct sync_det *d = span_det(sim);
@@ -62,9 +80,12 @@ void mmn__det_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...)
 
 void mmn_sched_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...)
 {
-	struct sync_det *d = span_det(sim);
+	struct sync_det *d;
 	va_list ap;
 
+	if (kind)
+		span_rec_frame(sim, kind);
+	d = span_det(sim);
 	if (!d || !kind || !fmt)
 		return;
 	va_start(ap, fmt);
@@ -125,9 +146,11 @@ static void span_remember_free(struct sync_det *d, const struct mmn_actor *a, un
 
 void mmn_sched_note_free(struct mmn_sim *sim, unsigned long pfn, uint32_t gen)
 {
-	struct sync_det *d = span_det(sim);
+	struct sync_det *d;
 	struct mmn_actor *a;
 
+	span_rec_frame(sim, NULL);
+	d = span_det(sim);
 	if (!d)
 		return;
 	a = mmn_actor_current(sim);

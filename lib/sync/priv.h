@@ -139,6 +139,11 @@ struct sync_det_actor {
 	struct sync_worker *worker; /* its pool thread (mmn_sched_config::pool), or NULL */
 	unsigned long ticket;       /* the worker's job number for this actor */
 	struct sync_ctx ctx;        /* its user-level context (unless cfg.threads) */
+	/* DPOR recording (det_dpor_rec.c): what the step it runs next touches,
+	 * from the "before" point it stands at (token holder and controller) */
+	const void *pend_obj;
+	unsigned char pend_cls, pend_write;
+	bool pend_vague;            /* an explicit point or its start: unknown */
 };
 
 struct mmn_sched_pool;

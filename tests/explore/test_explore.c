@@ -44,11 +44,12 @@ static struct mmn_explore_stats explore(const char *id, bool wrong, enum mmn_exp
 static void test_strategy_names_round_trip(void **state)
 {
 	(void)state;
-	for (int s = MMN_EXPLORE_RANDOM; s <= MMN_EXPLORE_EXHAUSTIVE; s++)
+	for (int s = MMN_EXPLORE_RANDOM; s <= MMN_EXPLORE_DPOR; s++)
 		assert_int_equal(mmn_explore_strategy_by_name(
 					 mmn_explore_strategy_name((enum mmn_explore_strategy)s)),
 				 s);
-	assert_null(mmn_explore_strategy_name((enum mmn_explore_strategy)3));
+	assert_string_equal(mmn_explore_strategy_name(MMN_EXPLORE_DPOR), "dpor");
+	assert_null(mmn_explore_strategy_name((enum mmn_explore_strategy)4));
 	assert_int_equal(mmn_explore_strategy_by_name("dfs"), -ENOENT);
 	assert_int_equal(mmn_explore_strategy_by_name(NULL), -ENOENT);
 }
@@ -78,7 +79,13 @@ static void test_bad_arguments_are_refused(void **state)
 	c.runs = 3;
 	c.strategy = MMN_EXPLORE_EXHAUSTIVE;
 	c.shards = 2;
-	assert_int_equal(mmn_scenario_explore("S1", NULL, &c, &st), -EOPNOTSUPP);
+	c.shard_depth = 0; /* a sharded search needs subtrees */
+	assert_int_equal(mmn_scenario_explore("S1", NULL, &c, &st), -EINVAL);
+	c.strategy = MMN_EXPLORE_DPOR;
+	assert_int_equal(mmn_scenario_explore("S1", NULL, &c, &st), -EINVAL);
+	c.strategy = (enum mmn_explore_strategy)4;
+	c.shards = 1;
+	assert_int_equal(mmn_scenario_explore("S1", NULL, &c, &st), -EINVAL);
 }
 
 /* S1 wrong: the use-after-free shows in the trace of the schedule found. */
