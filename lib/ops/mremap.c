@@ -153,8 +153,8 @@ static unsigned long move_page_tables(struct mmn_mm *mm, unsigned long old, unsi
  *
  *   S(CLEAR, [old, old + len) widened by
  *     adjust_range_if_pmd_sharing_possible())
- *   i_mmap_rwsem W (6.1+ also the hugetlb VMA lock: not modelled; the
- *     model's private hugetlb has no object, hence no i_mmap)
+ *   i_mmap_rwsem W (6.5, 6.6.9, 6.19 also the hugetlb VMA lock: not
+ *     modelled; the model's private hugetlb has no object, hence no i_mmap)
  *   per huge page: empty → skipped; in a shared PMD table →
  *     huge_pmd_unshare(): this mm loses the whole PUD area, nothing is
  *     moved from it (the new range faults the pages back from the object),
@@ -168,9 +168,9 @@ static unsigned long move_page_tables(struct mmn_mm *mm, unsigned long old, unsi
  * The model takes the PMD lock around huge_pmd_unshare() (its lockdep
  * wants it; the kernel relies on i_mmap_rwsem there), never shares a PMD
  * table at the destination (huge_pte_alloc() may: 5.19 with i_mmap_rwsem
- * held, 6.1+ huge_pmd_share() would take it for read under the writer),
+ * held, 6.5+ huge_pmd_share() would take it for read under the writer),
  * and advances the old and the new address by the same amount when it
- * skips (6.1+ ORs both with the last-page mask). Returns the 4 KiB pages
+ * skips (6.5+ OR both with the last-page mask). Returns the 4 KiB pages
  * moved.
  */
 static unsigned long move_hugetlb_page_tables(struct mmn_mm *mm, struct mmn_vma *vma,
