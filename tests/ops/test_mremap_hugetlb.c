@@ -132,6 +132,26 @@ static void test_5_14_refuses_the_move_after_unmapping_the_target(void **state)
 	assert_int_equal(fa_stats(f, MMN_OP_MREMAP).calls, 0);
 }
 
+/* The knob alone decides: latest with mremap_hugetlb off refuses as 5.14. */
+static void test_latest_with_the_knob_off_refuses(void **state)
+{
+	struct fa *f = fa_new("latest");
+	unsigned long a = fa_map(f, BASE, 2 * HP, RW, ANON | HUGE | FIXED), got = 0;
+	struct recorder *r;
+
+	*state = f;
+	assert_int_equal(mmn_sim_set_knob(f->sim, "mremap_hugetlb", "false"), 0);
+	fa_write(f, 0, a, 11);
+	r = fa_rec(f, REC_OPS_START_END);
+	assert_int_equal(mmn_mremap(f->mm, a, 2 * HP, 2 * HP, MF, BASE + GB, &got), -EINVAL);
+	assert_int_equal(rec_count_kind(r, REC_START), 0);
+	assert_int_equal(fa_read(f, 0, a), 11);
+	assert_int_equal(mmn_sim_set_knob(f->sim, "mremap_hugetlb", "true"), 0);
+	assert_int_equal(mmn_mremap(f->mm, a, 2 * HP, 2 * HP, MF, BASE + GB, &got), 0);
+	assert_int_equal(rec_find(r, REC_START, 0)->event, MMN_NOTIFY_CLEAR);
+	assert_int_equal(fa_read(f, 0, BASE + GB), 11);
+}
+
 /* A shrink unmaps the tail in every era; 5.17+ first rounds the new
  * length up to the huge page (here: no change at all). */
 static void shrink_in(const char *profile, bool rounds)
@@ -221,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_6_5_invalidate_range_from_the_full_end),
 		cmocka_unit_test_teardown(test_5_14_refuses_the_move_after_unmapping_the_target,
 					  fa_teardown),
+		cmocka_unit_test_teardown(test_latest_with_the_knob_off_refuses, fa_teardown),
 		cmocka_unit_test(test_5_14_shrink_unmaps_the_tail),
 		cmocka_unit_test(test_latest_shrink_rounds_up_to_the_huge_page),
 		cmocka_unit_test_teardown(test_latest_unshares_a_shared_pmd_table_instead_of_moving,
