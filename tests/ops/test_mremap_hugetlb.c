@@ -41,6 +41,9 @@ static struct fa *moved_private(const char *profile, unsigned long to, struct re
 	assert_int_equal(rec_watch_lock(*r, &mmn_pt_walk(f->mm, a, MMN_LVL_PMD)->ptl, "pmd"), 0);
 	assert_int_equal(rec_watch_lock(*t, &mmn_pt_walk(f->mm, a, MMN_LVL_PMD)->ptl, "pmd"), 0);
 	*ret = mmn_mremap(f->mm, a, 2 * HP, 2 * HP, MF, to, &got);
+	/* The old PMD table may be gone with the old range's munmap. */
+	rec_unwatch_locks(*r);
+	rec_unwatch_locks(*t);
 	if (!*ret)
 		assert_int_equal(got, to);
 	return f;
