@@ -255,7 +255,7 @@ MMN_API int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped);
 #define MMN_MREMAP_FIXED 2
 
 /**
- * mmn_mremap() - mremap() of part or all of one non-hugetlb VMA.
+ * mmn_mremap() - mremap() of part or all of one VMA.
  *
  * Takes mmap_lock for write. Shrinking unmaps the tail (as munmap). Growing
  * extends the VMA in place when the space above is free; otherwise, with
@@ -272,6 +272,15 @@ MMN_API int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped);
  * FIXED target replaces what was mapped there (munmap first). The page
  * index of moved anonymous pages is not updated (the kernel keeps it too;
  * rmap uses the VMA's pgoff).
+ *
+ * A hugetlb VMA follows the profile's mremap_hugetlb (docs/profiles.md):
+ * 5.17+ rounds both lengths up to 2 MiB, wants both addresses 2 MiB aligned
+ * and no growth, and moves with MMN_MREMAP_FIXED by
+ * move_hugetlb_page_tables(): one CLEAR range over the old range (widened
+ * to the PUD area when its PMD table may be shared), a shared PMD table
+ * unshared rather than moved, the CPU flush after the PMD locks, then end;
+ * older profiles only shrink (munmap of the tail) and refuse the rest with
+ * -EINVAL, a FIXED target being unmapped first, as vma_to_resize() did.
  * @param mm        the address space
  * @param old_addr  page-aligned start of the range to remap
  * @param old_len   its length, rounded up to pages
@@ -283,7 +292,8 @@ MMN_API int mmn_oom_reap(struct mmn_mm *mm, unsigned long *skipped);
  *         flags, FIXED without MAYMOVE, a zero @p old_len or @p new_len,
  *         overlapping old and new ranges with FIXED, a FIXED range that
  *         leaves user space (as the kernel's mremap_to() refuses a new range
- *         past TASK_SIZE, 2.4-6.x), or a hugetlb VMA; -EFAULT when the old
+ *         past TASK_SIZE, 2.4-6.x), or a hugetlb VMA the profile cannot
+ *         remap that way (above); -EFAULT when the old
  *         range is not inside one VMA; -ENOMEM when it cannot grow in place
  *         without MAYMOVE, no free range is large enough, or the host cannot
  *         allocate; -EPERM for a FIXED target below

@@ -228,6 +228,13 @@ struct mmn_profile {
 	 *  mmu_notifier_invalidate_range() over the VMA after each
 	 *  huge_ptep_set_wrprotect(), under both PTLs. */
 	bool hugetlb_fork_secflush_at_end;
+	/** mremap() of a hugetlb VMA (5.17+; read in 5.19, 6.5, 6.6.9, 6.19
+	 *  mm/mremap.c and mm/hugetlb.c move_hugetlb_page_tables()): lengths
+	 *  rounded up to 2 MiB, addresses 2 MiB aligned, no growth, a
+	 *  MREMAP_FIXED move under a CLEAR range. false (4.12-5.14
+	 *  vma_to_resize()): a shrink unmaps the tail; growing or moving is
+	 *  -EINVAL, a FIXED target being unmapped first. */
+	bool mremap_hugetlb;
 };
 
 /**

@@ -122,6 +122,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_wp_unprotect_writable = true,
 		.uffd_unregister_unprotects = true,
 		.hugetlb_fork_secflush_at_end = true,
+		.mremap_hugetlb = true,
 		ERA_COMMON,
 	},
 	{
@@ -149,6 +150,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_wp_unprotect_writable = true,
 		.uffd_unregister_unprotects = true,
 		.hugetlb_fork_secflush_at_end = true,
+		.mremap_hugetlb = true,
 		ERA_COMMON,
 	},
 	{
@@ -177,6 +179,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_move = true,
 		.uffd_wp_async = true,
 		.hugetlb_fork_secflush_at_end = true,
+		.mremap_hugetlb = true,
 		ERA_COMMON,
 	},
 	{
@@ -206,6 +209,7 @@ static const struct mmn_profile profiles[] = {
 		.uffd_move = true,
 		.uffd_wp_async = true,
 		.hugetlb_fork_secflush_at_end = true,
+		.mremap_hugetlb = true,
 		ERA_COMMON,
 	},
 };
@@ -271,6 +275,7 @@ static const struct knob {
 	K(uffd_unregister_unprotects, KNOB_BOOL),
 	K(uffd_wp_async, KNOB_BOOL),
 	K(hugetlb_fork_secflush_at_end, KNOB_BOOL),
+	K(mremap_hugetlb, KNOB_BOOL),
 #undef KU
 #undef K
 };

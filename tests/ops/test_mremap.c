@@ -204,7 +204,13 @@ static void test_mremap_bad_input_changes_nothing(void **state)
 	assert_int_equal(mmn_mremap(f->mm, a, 0, PG, 0, 0, &n), -EINVAL);
 	assert_int_equal(mmn_mremap(f->mm, a, 4 * PG, 4 * PG, mf, a + 2 * PG, &n), -EINVAL);
 	assert_int_equal(mmn_mremap(f->mm, a, PG, PG, mf, BASE + 64 * PG + 1, &n), -EINVAL);
-	assert_int_equal(mmn_mremap(f->mm, h, MMN_PMD_SIZE, MMN_PMD_SIZE, mf, BASE + MMN_PUD_SIZE, &n),
+	/* hugetlb (5.17+ mremap): a misaligned address or a growth. */
+	assert_int_equal(mmn_mremap(f->mm, h + PG, PG, PG, mf, BASE + MMN_PUD_SIZE, &n), -EINVAL);
+	assert_int_equal(mmn_mremap(f->mm, h, MMN_PMD_SIZE, MMN_PMD_SIZE, mf, BASE + MMN_PUD_SIZE + PG,
+				    &n),
+			 -EINVAL);
+	assert_int_equal(mmn_mremap(f->mm, h, MMN_PMD_SIZE, 2 * MMN_PMD_SIZE, MMN_MREMAP_MAYMOVE, 0,
+				    &n),
 			 -EINVAL);
 	assert_int_equal(mmn_mremap(f->mm, s, 2 * PG, 4 * PG, MMN_MREMAP_MAYMOVE, 0, &n), -EINVAL);
 	/* Not inside one VMA, or not mapped. */

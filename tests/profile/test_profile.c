@@ -119,6 +119,11 @@ static void test_eras_follow_the_kernel_history(void **state)
 	 * the write-protect in 4.13.4, not in 4.15. */
 	assert_false(mmn_profile_by_name("4.13")->hugetlb_fork_secflush_at_end);
 	assert_true(mmn_profile_by_name("4.15")->hugetlb_fork_secflush_at_end);
+	/* mm/mremap.c: vma_to_resize() refuses hugetlb in 5.14;
+	 * move_hugetlb_page_tables() in 5.19 (6.5 profile on). */
+	assert_false(mmn_profile_by_name("5.14")->mremap_hugetlb);
+	assert_true(mmn_profile_by_name("6.5")->mremap_hugetlb);
+	assert_true(mmn_profile_by_name("latest")->mremap_hugetlb);
 	for (int i = 0; i < mmn_profile_count(); i++)
 		assert_int_equal(mmn_profile_at(i)->arch, MMN_ARCH_X86);
 	for (int i = 0; i < mmn_profile_count(); i++)
