@@ -202,11 +202,21 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 		fault_stat(&sim->fault_stats.reuse);
 		return 0;
 	}
+	/* do_wp_page() takes a reference on the old page under the PTL
+	 * (get_page()/folio_get(), every era) and wp_page_copy() drops it at
+	 * the end: while this copy is in flight a racing write fault sees a
+	 * second reference and copies too, instead of reusing the page the
+	 * copy is being taken from. */
+	if (old_pfn != MMN_ZERO_PFN)
+		mmn_get_page(sim, old_pfn);
 	mmn_spin_unlock(&pt->ptl);
 
 	new_pfn = mmn_alloc_page(sim, MMN_PG_ANON);
-	if (!new_pfn)
+	if (!new_pfn) {
+		if (old_pfn != MMN_ZERO_PFN)
+			mmn_put_page(sim, old_pfn);
 		return -ENOMEM;
+	}
 	/* From the copy on, a store into the old page is lost (the oracle's
 	 * MMN_PG_STABLE): only a translation that survived the flush of the
 	 * entry's write-protection can make one (S3). */
@@ -236,8 +246,10 @@ static int do_wp_page(struct mmn_mm *mm, struct mmn_vma *vma, struct mmn_ptdesc 
 	}
 	mmn_spin_unlock(&pt->ptl);
 	mmn__notify_end_only(&range);
-	if (old_pfn != MMN_ZERO_PFN)
+	if (old_pfn != MMN_ZERO_PFN) {
 		mmn_page_clear_stable(sim, old_pfn);
+		mmn_put_page(sim, old_pfn); /* do_wp_page()'s reference */
+	}
 	if (!replaced) {
 		mmn_put_page(sim, new_pfn);
 		return 0;
