@@ -383,7 +383,8 @@ MMN_API void mmn_hmm_device_lock(struct mmn_hmm *m);
 MMN_API void mmn_hmm_device_unlock(struct mmn_hmm *m);
 
 /**
- * mmn_hmm_nr_entries() - entries in the device page table now (any tag).
+ * mmn_hmm_nr_entries() - entries in the device page table now (any tag;
+ * a 2 MiB entry counts its 512 pages).
  * @return the count, 0 for NULL.
  */
 MMN_API unsigned long mmn_hmm_nr_entries(struct mmn_hmm *m);

@@ -22,6 +22,9 @@
  * - the **shadow page table**: one SPTE per guest page of each memslot
  *   (pfn, the frame's generation, write, accessed), guarded by
  *   kvm->mmu_lock (a struct mmn_spinlock named "kvm->mmu_lock");
+ *   with mmn_kvm_config::huge_pages, 2 MiB SPTEs where the host maps a PMD
+ *   leaf and the memslot is aligned for it, zapped whole by an invalidation
+ *   of any part;
  * - **vCPUs**: each has a direct-mapped TLB of SPTE copies, filled on a
  *   TLB miss by a walk of the shadow table (which sets the SPTE's accessed
  *   bit; a TLB hit does not, as with hardware A bits) and emptied by
