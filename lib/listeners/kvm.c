@@ -204,7 +204,7 @@ static bool spte_zap(struct kvm_spte *sp)
 	return true;
 }
 
-/* The first gfn of the 2 MiB group of @gfn, and its index in @s. */
+/* The first gfn of the 2 MiB-aligned group of @gfn. */
 static uint64_t huge_base(uint64_t gfn)
 {
 	return gfn & ~(uint64_t)(MMN_HPAGE_NR - 1);
