@@ -154,6 +154,34 @@ static void test_block_sticking_out_of_the_mirror_gets_4k_entries(void **state)
 	hh_teardown(&t);
 }
 
+/* fork write-protects the THP (PROTECTION_PAGE): the event-aware mirror
+ * write-protects the whole 2 MiB entry and keeps it; a device store faults
+ * again and finds the primary's new mapping. */
+static void test_fork_write_protects_the_whole_block(void **state)
+{
+	struct hh t;
+	struct mmn_mm *child = NULL;
+	uint64_t v = 5;
+	bool w = true;
+
+	(void)state;
+	hh_setup(&t, true, false, TWO_M);
+	assert_true(mmn_hmm_write(t.m, BASE, 1, &v) >= 0);
+	assert_int_equal(mmn_hmm_entry(t.m, BASE + 400 * PG, NULL, &w, NULL), 0);
+	assert_true(w);
+	assert_int_equal(mmn_fork(t.mm, &child), 0);
+	assert_int_equal(mmn_hmm_entry(t.m, BASE + 400 * PG, NULL, &w, NULL), 0);
+	assert_false(w);
+	assert_int_equal(hh_stats(&t).pmd_dropped, 0);
+	assert_int_equal(mmn_check_quiescent(t.sim), 0);
+	v = 6;
+	assert_true(mmn_hmm_write(t.m, BASE + 400 * PG, 1, &v) >= 0);
+	assert_int_equal(mmn_check_quiescent(t.sim), 0);
+	assert_int_equal(t.cap.n, 0);
+	mmn_mm_put(child);
+	hh_teardown(&t);
+}
+
 /* ---- invalidations of part of the block ---- */
 
 static void test_munmap_of_half_the_thp_drops_the_whole_block(void **state)
@@ -287,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_order_9_page_programs_one_pmd_entry),
 		cmocka_unit_test(test_default_mirror_keeps_4k_entries_as_dmirror),
 		cmocka_unit_test(test_block_sticking_out_of_the_mirror_gets_4k_entries),
+		cmocka_unit_test(test_fork_write_protects_the_whole_block),
 		cmocka_unit_test(test_munmap_of_half_the_thp_drops_the_whole_block),
 		cmocka_unit_test(test_thp_split_drops_the_block_and_refault_maps_4k),
 		cmocka_unit_test(test_invalidation_of_one_page_drops_the_whole_block),
