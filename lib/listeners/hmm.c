@@ -39,6 +39,8 @@ enum {
 	E_DEVICE = 1u << 3,    /* the frame is a device-private page of ours */
 	E_LOST = 1u << 4,      /* erased by a notification: the next program is a re-fault */
 	E_LOST_WRITE = 1u << 5, /* WRITE removed by a notification */
+	E_PMD = 1u << 6,       /* part of a 2 MiB entry (pmd_entries): every page of
+				* its aligned block has it, pfn = block's first + i */
 };
 
 struct hmm_entry {
@@ -144,11 +146,48 @@ static void entry_erase(struct mmn_hmm *m, struct hmm_entry *e, bool lost)
 	__atomic_fetch_sub(&m->nr_entries, 1, __ATOMIC_RELAXED);
 }
 
+/*
+ * The 2 MiB block of page index @i: false when it does not lie whole in the
+ * mirror (no 2 MiB entry there), else its first index in *@first.
+ */
+static bool pmd_block(const struct mmn_hmm *m, unsigned long i, unsigned long *first)
+{
+	unsigned long base = (m->start + i * PG) & MMN_PMD_MASK;
+
+	if (base < m->start || base + MMN_PMD_SIZE > m->end)
+		return false;
+	*first = (base - m->start) / PG;
+	return true;
+}
+
+/* Erase the whole 2 MiB entry page @i is part of; returns the pages erased. */
+static unsigned long pmd_drop(struct mmn_hmm *m, unsigned long i, bool lost)
+{
+	unsigned long b, n = 0;
+
+	if (!pmd_block(m, i, &b))
+		return 0;
+	for (unsigned long k = 0; k < MMN_HPAGE_NR; k++) {
+		if (m->pt[b + k].flags & E_VALID)
+			n++;
+		entry_erase(m, &m->pt[b + k], lost);
+	}
+	STAT_INC(m, pmd_dropped);
+	return n;
+}
+
 static void entry_set(struct mmn_hmm *m, struct hmm_entry *e, unsigned long pfn, uint32_t gen,
 		      uint32_t tags)
 {
 	uint32_t old = e->flags;
-	bool refault = (old & E_LOST) || ((old & E_LOST_WRITE) && (tags & E_WRITE));
+	bool refault;
+
+	/* a 4 KiB entry inside a 2 MiB one: the block goes first */
+	if ((old & E_PMD) && !(tags & E_PMD)) {
+		(void)pmd_drop(m, (unsigned long)(e - m->pt), false);
+		old = e->flags;
+	}
+	refault = (old & E_LOST) || ((old & E_LOST_WRITE) && (tags & E_WRITE));
 
 	if (refault)
 		STAT_INC(m, refaults);
@@ -187,6 +226,35 @@ static bool clip(const struct mmn_hmm *m, unsigned long start, unsigned long end
  */
 enum inval_action { ACT_ERASE, ACT_DOWNGRADE, ACT_DOWNGRADE_PAGE };
 
+/*
+ * An invalidation covering any page of a 2 MiB entry acts on the whole
+ * entry (a device PTE is one translation: nouveau_svmm_invalidate() clears
+ * the range it is given in the GPU's page table, and the model drops the
+ * large PTE the range touches rather than splitting it); its pages are
+ * counted once in *@zapped or *@down. A 2 MiB entry is never ATOMIC.
+ */
+static void pmd_invalidate(struct mmn_hmm *m, unsigned long i, enum inval_action act,
+			   unsigned long *zapped, unsigned long *down)
+{
+	unsigned long b;
+
+	if (act == ACT_ERASE) {
+		*zapped += pmd_drop(m, i, true);
+		return;
+	}
+	if (!pmd_block(m, i, &b) || !(m->pt[i].flags & E_WRITE))
+		return;
+	for (unsigned long k = 0; k < MMN_HPAGE_NR; k++) {
+		struct hmm_entry *e = &m->pt[b + k];
+
+		if ((e->flags & E_VALID) && (e->flags & E_WRITE)) {
+			e->flags &= ~E_WRITE;
+			e->flags |= E_LOST_WRITE;
+			(*down)++;
+		}
+	}
+}
+
 /* Apply an invalidation to the covered entries; count it. */
 static void invalidate_entries(struct mmn_hmm *m, unsigned long start, unsigned long end,
 			       enum inval_action act)
@@ -200,6 +268,11 @@ static void invalidate_entries(struct mmn_hmm *m, unsigned long start, unsigned 
 			if (!(e->flags & E_VALID))
 				continue;
 			covered++;
+			if (e->flags & E_PMD) {
+				if (!m->cfg.pmd_zap_4k_only)
+					pmd_invalidate(m, i, act, &zapped, &down);
+				continue;
+			}
 			if (act == ACT_DOWNGRADE_PAGE && (e->flags & E_ATOMIC)) {
 				entry_erase(m, e, true);
 				zapped++;
@@ -240,6 +313,10 @@ static void own_begin(struct mmn_hmm *m, unsigned long first, unsigned long last
 		if (!(e->flags & E_VALID) || (device_only && !(e->flags & E_DEVICE)) ||
 		    (dev_pfn && ((e->flags & E_DEVICE) == 0 || e->pfn != dev_pfn)))
 			continue;
+		if (e->flags & E_PMD) {
+			n += pmd_drop(m, i, false);
+			continue;
+		}
 		entry_erase(m, e, false);
 		n++;
 	}
@@ -548,6 +625,34 @@ static void hmm_charge_timeout(struct mmn_hmm *m)
 }
 
 /*
+ * nouveau_range_fault() with an order-9 page (5.14-6.x trees read): one
+ * 2 MiB entry for the aligned block of page index @i, when configured and
+ * the block lies in the mirror. Device mutex held, read_retry passed: the
+ * interval notifier covers the whole mirror, so no invalidation of the
+ * block ran since the walk saw the PMD leaf. Returns false to program a
+ * 4 KiB entry instead.
+ */
+static bool pmd_program(struct mmn_hmm *m, unsigned long i, const struct hmm_pfn *h,
+			uint32_t tags)
+{
+	unsigned long b, base;
+	const struct hmm_entry *e = &m->pt[i];
+
+	if (!m->cfg.pmd_entries || !pmd_block(m, i, &b))
+		return false;
+	base = h->pfn - (i - b);
+	/* already mapped by this very block (a later page of it in the chunk) */
+	if ((e->flags & (E_VALID | E_PMD)) == (E_VALID | E_PMD) && e->pfn == h->pfn &&
+	    e->gen == h->gen && (e->flags & E_WRITE) == (tags & E_WRITE))
+		return true;
+	for (unsigned long k = 0; k < MMN_HPAGE_NR; k++)
+		entry_set(m, &m->pt[b + k], base + k, h->gen, tags | E_PMD);
+	STAT_INC(m, pmd_programmed);
+	STAT_INC(m, programmed);
+	return true;
+}
+
+/*
  * dmirror_range_fault() for one chunk: read_begin → mmap_read_lock →
  * hmm_range_fault → mmap_read_unlock → (-EBUSY: again) → device mutex →
  * read_retry (again) → program (dmirror_do_fault()) → unlock. Bounded by
@@ -597,6 +702,8 @@ static int hmm_fault_chunk(struct mmn_hmm *m, unsigned long start, unsigned long
 				dev_pfn_record(m, hp[i].pfn);
 			tags = ((hp[i].flags & H_WRITE) ? E_WRITE : 0) |
 			       ((hp[i].flags & H_DEVICE) ? E_DEVICE : 0);
+			if ((hp[i].flags & H_PMD) && pmd_program(m, first + i, &hp[i], tags))
+				continue;
 			entry_set(m, &m->pt[first + i], hp[i].pfn, hp[i].gen, tags);
 			STAT_INC(m, programmed);
 		}
@@ -634,8 +741,8 @@ static int hmm_fault(struct mmn_hmm *m, unsigned long start, unsigned long end, 
 /*
  * The oracle's access-time check (mmn_check_secondary_access()) of a device
  * access at @addr through mirror entry @e; told at start (the interval
- * ->invalidate, or the valid-flag variant's invalidate_range_start). The
- * mirror keeps 4 KiB entries, as dmirror's xarray does.
+ * ->invalidate, or the valid-flag variant's invalidate_range_start). A
+ * 2 MiB entry (pmd_entries) is checked as its block.
  */
 static void hmm_check_access(struct mmn_hmm *m, const struct hmm_entry *e, unsigned long addr,
 			     bool write)
@@ -645,6 +752,11 @@ static void hmm_check_access(struct mmn_hmm *m, const struct hmm_entry *e, unsig
 		.gen = e->gen, .write = e->flags & E_WRITE,
 	};
 
+	if (e->flags & E_PMD) { /* the access goes through the 2 MiB entry */
+		b.addr = addr & MMN_PMD_MASK;
+		b.size = MMN_PMD_SIZE;
+		b.pfn = e->pfn - ((addr & MMN_PAGE_MASK) - b.addr) / PG;
+	}
 	(void)mmn_check_secondary_access(m->sim, m, &b, addr, write);
 }
 
@@ -1087,7 +1199,7 @@ static void report_stale(struct mmn_hmm *m, unsigned long addr, const struct hmm
  * device-exclusive entry, read-only entries under a PROT_NONE (NUMA hint)
  * entry of the same frame (still mapped: coherent).
  */
-static void hmm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
+static void hmm_audit_iter(void *ctx, mmn_secondary_emit_block_fn emit, void *cookie)
 {
 	struct mmn_hmm *m = ctx;
 
@@ -1126,11 +1238,16 @@ static void hmm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
 		    mmn_pte_pfn(w.entry) == e->pfn && mmn_page_gen(m->sim, e->pfn) == e->gen)
 			continue;
 		{
-			struct mmn_secondary_entry se = {
-				.mm = m->mm, .addr = addr, .pfn = e->pfn, .gen = e->gen, .write = write,
+			struct mmn_secondary_block b = {
+				.mm = m->mm, .addr = addr, .size = PG, .pfn = e->pfn, .gen = e->gen,
+				.write = write,
 			};
 
-			emit(cookie, &se);
+			if (e->flags & E_PMD) { /* the block starts here (pmd_block()) */
+				b.size = MMN_PMD_SIZE;
+				i += MMN_HPAGE_NR - 1;
+			}
+			emit(cookie, &b);
 		}
 	}
 	mmn_mutex_unlock(&m->mutex);
@@ -1210,7 +1327,8 @@ int mmn_hmm_create(struct mmn_mm *mm, unsigned long start, unsigned long length,
 			goto fail;
 		m->inserted = true;
 	}
-	r = mmn_check_register_secondary(m->sim, m->cfg.name, hmm_audit_iter, m);
+	r = mmn_check_register_secondary_blocks(m->sim, m->cfg.name, hmm_audit_iter, m,
+						MMN_SECONDARY_TOLD_AT_START);
 	if (r)
 		goto fail;
 	m->audited = true;

@@ -32,6 +32,9 @@ struct kvm_spte {
 	bool present;
 	bool write;
 	bool accessed;
+	/* part of a 2 MiB SPTE: every gfn of the 2 MiB-aligned group is present
+	 * with huge set, the same gen and write, pfn = the block's first + i */
+	bool huge;
 	/* what the last invalidation zapped here, for re-fault accounting */
 	bool zapped;
 	unsigned long zapped_pfn;
@@ -54,6 +57,7 @@ struct kvm_tlb_entry {
 	unsigned long hva;
 	unsigned long pfn;
 	uint32_t gen;
+	bool huge; /* filled from a 2 MiB SPTE: checked as that block */
 };
 
 /* The vCPU: its request state (vcpu->requests, vcpu->mode and the guest
@@ -196,7 +200,46 @@ static bool spte_zap(struct kvm_spte *sp)
 	sp->zapped_gen = sp->gen;
 	sp->zapped_write = sp->write;
 	sp->present = false;
+	sp->huge = false;
 	return true;
+}
+
+/* The first gfn of the 2 MiB-aligned group of @gfn. */
+static uint64_t huge_base(uint64_t gfn)
+{
+	return gfn & ~(uint64_t)(MMN_HPAGE_NR - 1);
+}
+
+/*
+ * Zap the whole 2 MiB SPTE that @sp is part of (a zap of any gfn in it
+ * drops the leaf: tdp_mmu_zap_leafs() iterates from the range's start
+ * rounded down to each level, 5.10-6.x). Under mmu_lock. The group lies in
+ * @s (huge_allowed()).
+ */
+static void huge_zap(struct mmn_kvm *kvm, struct kvm_memslot *s, uint64_t gfn)
+{
+	uint64_t b = huge_base(gfn) - s->base_gfn;
+
+	for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+		(void)spte_zap(&s->sptes[b + i]);
+	STAT_INC(kvm, huge_sptes_zapped);
+}
+
+/*
+ * Whether @gfn of @s may be mapped by a 2 MiB SPTE as far as the memslot
+ * goes: kvm_alloc_memslot_metadata()'s disallow_lpage (4.12-6.x) refuses
+ * the groups at the slot's edges that stick out of it, and every group of
+ * a slot whose gfn and hva differ in alignment modulo 2 MiB.
+ */
+static bool huge_allowed(const struct mmn_kvm *kvm, const struct kvm_memslot *s, uint64_t gfn)
+{
+	uint64_t b = huge_base(gfn);
+
+	if (!kvm->cfg.huge_pages)
+		return false;
+	if ((s->base_gfn ^ (s->hva >> MMN_PAGE_SHIFT)) & (MMN_HPAGE_NR - 1))
+		return false;
+	return b >= s->base_gfn && b + MMN_HPAGE_NR <= s->base_gfn + s->npages;
 }
 
 /* kvm_mmu_invalidate_begin(): the first tracking start resets the range. */
@@ -347,15 +390,19 @@ static int kvm_mn_invalidate_range_start(struct mmn_notifier *mn,
 		for (uint64_t g = gs; g < ge; g++) {
 			struct kvm_spte *sp = &s->sptes[g - s->base_gfn];
 
-			if (!sp->present)
+			if (!sp->present || (sp->huge && kvm->cfg.huge_zap_4k_only))
 				continue;
 			if (filter && vma_allows(&vs, s->hva + (g - s->base_gfn) * MMN_PAGE_SIZE,
 						 sp->write)) {
 				kept++;
 				continue;
 			}
-			if (spte_zap(sp))
+			if (sp->huge) {
+				huge_zap(kvm, s, g); /* the whole leaf, also past [gs, ge) */
 				zapped++;
+			} else if (spte_zap(sp)) {
+				zapped++;
+			}
 		}
 	}
 	/* flush_on_ret: the vCPUs lose the translations before start returns */
@@ -527,7 +574,10 @@ static void kvm_mn_change_pte(struct mmn_notifier *mn, struct mmn_mm *mm, unsign
 			if (!sp->present)
 				continue;
 			found = true;
-			if (mmn_pte_present(pte) && !mmn_pte_write(pte)) {
+			if (sp->huge) {
+				/* kvm_set_spte_gfn() on a huge leaf: zap it */
+				huge_zap(kvm, s, g);
+			} else if (mmn_pte_present(pte) && !mmn_pte_write(pte)) {
 				sp->pfn = mmn_pte_pfn(pte);
 				sp->gen = mmn_page_gen(kvm->sim, sp->pfn);
 				sp->write = false;
@@ -559,6 +609,7 @@ static unsigned long kvm_zap_all(struct mmn_kvm *kvm)
 		for (unsigned long j = 0; j < s->npages; j++)
 			if (s->sptes[j].present) {
 				s->sptes[j].present = false;
+				s->sptes[j].huge = false;
 				n++;
 			}
 	}
@@ -594,8 +645,12 @@ static const struct mmn_notifier_ops kvm_mmu_notifier_ops = {
 /* The quiescent audit's iterator                                      */
 /* ------------------------------------------------------------------ */
 
-/* Every present SPTE and every vCPU TLB entry, as the oracle sees them. */
-static void kvm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
+/*
+ * Every present SPTE (a 2 MiB SPTE as one block) and every vCPU TLB entry
+ * (4 KiB: what the vCPU caches of a huge SPTE is the page it used), as the
+ * oracle sees them.
+ */
+static void kvm_audit_iter(void *ctx, mmn_secondary_emit_block_fn emit, void *cookie)
 {
 	struct mmn_kvm *kvm = ctx;
 
@@ -607,13 +662,20 @@ static void kvm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
 			continue;
 		for (unsigned long j = 0; j < s->npages; j++) {
 			struct kvm_spte *sp = &s->sptes[j];
-			struct mmn_secondary_entry e = {
+			struct mmn_secondary_block b = {
 				.mm = kvm->mm, .addr = s->hva + j * MMN_PAGE_SIZE,
-				.pfn = sp->pfn, .gen = sp->gen, .write = sp->write,
+				.size = MMN_PAGE_SIZE, .pfn = sp->pfn, .gen = sp->gen,
+				.write = sp->write,
 			};
 
-			if (sp->present)
-				emit(cookie, &e);
+			if (!sp->present)
+				continue;
+			if (sp->huge) {
+				/* the group starts here (huge_allowed(): aligned, inside) */
+				b.size = MMN_PMD_SIZE;
+				j += MMN_HPAGE_NR - 1;
+			}
+			emit(cookie, &b);
 		}
 	}
 	for (unsigned int v = 0; v < kvm->cfg.nr_vcpus; v++) {
@@ -623,13 +685,13 @@ static void kvm_audit_iter(void *ctx, mmn_secondary_emit_fn emit, void *cookie)
 		vcpu_enter(kvm, vc);
 		for (unsigned int i = 0; i < kvm->cfg.tlb_entries; i++) {
 			struct kvm_tlb_entry *t = &vc->tlb[i];
-			struct mmn_secondary_entry e = {
-				.mm = kvm->mm, .addr = t->hva, .pfn = t->pfn, .gen = t->gen,
-				.write = t->write,
+			struct mmn_secondary_block b = {
+				.mm = kvm->mm, .addr = t->hva, .size = MMN_PAGE_SIZE,
+				.pfn = t->pfn, .gen = t->gen, .write = t->write,
 			};
 
 			if (t->valid)
-				emit(cookie, &e);
+				emit(cookie, &b);
 		}
 		mmn_kvm_vcpu_exit_guest(&vc->req);
 	}
@@ -649,6 +711,76 @@ static unsigned int log2_bucket(unsigned long retries)
 		retries >>= 1;
 	}
 	return b < MMN_KVM_HIST_BUCKETS ? b : MMN_KVM_HIST_BUCKETS - 1;
+}
+
+static void spte_set(struct mmn_kvm *kvm, struct kvm_spte *sp, unsigned long pfn, uint32_t gen,
+		     bool write, bool huge)
+{
+	if (sp->zapped) {
+		STAT_INC(kvm, refaults);
+		if (sp->zapped_pfn == pfn && sp->zapped_gen == gen && sp->zapped_write == write)
+			STAT_INC(kvm, refaults_same);
+		sp->zapped = false;
+	}
+	sp->pfn = pfn;
+	sp->gen = gen;
+	sp->write = write;
+	sp->accessed = false;
+	sp->huge = huge;
+	sp->present = true;
+}
+
+/*
+ * The host mapping level of @hva for the fault that pinned @pfn (generation
+ * @gen): true when the primary maps it by a PMD leaf that grants what the
+ * fault needs, with *@base the leaf's first frame. Models
+ * host_pfn_mapping_level() (5.10-6.x: a lockless walk of the primary
+ * table, safe because the caller holds mmu_lock and has just passed the
+ * invalidation retry check, so no invalidation of @hva is in flight).
+ * 1 GiB SPTEs are not modelled (the primary has no PUD leaves).
+ */
+static bool host_level_is_pmd(struct mmn_kvm *kvm, unsigned long hva, unsigned long pfn,
+			      uint32_t gen, bool write, unsigned long *base)
+{
+	struct mmn_walk w;
+
+	if (mmn_pgtable_walk(kvm->mm, hva, &w) || w.level != MMN_PT_PMD ||
+	    !mmn_pte_present(w.entry) || w.pfn != pfn || w.gen != gen ||
+	    (write && !mmn_pte_write(w.entry)))
+		return false;
+	*base = pfn - ((hva & ~MMN_PMD_MASK) >> MMN_PAGE_SHIFT);
+	return true;
+}
+
+/*
+ * Install the SPTE of @gfn after the retry check passed (under mmu_lock):
+ * kvm_mmu_hugepage_adjust() picks 2 MiB when the memslot allows it and the
+ * host maps a PMD leaf, then kvm_tdp_mmu_map() installs the leaf; a 4 KiB
+ * install inside a 2 MiB SPTE (the host split its THP meanwhile) zaps the
+ * huge leaf first and flushes (5.10-6.x).
+ */
+static void kvm_install(struct mmn_kvm *kvm, struct kvm_memslot *s, uint64_t gfn,
+			unsigned long hva, unsigned long pfn, uint32_t gen, bool write)
+{
+	struct kvm_spte *sp = &s->sptes[gfn - s->base_gfn];
+	unsigned long base;
+
+	if (huge_allowed(kvm, s, gfn) && host_level_is_pmd(kvm, hva, pfn, gen, write, &base)) {
+		uint64_t b = huge_base(gfn) - s->base_gfn;
+
+		/* a new leaf over whatever 4 KiB SPTEs the group had: the
+		 * kernel replaces the page table by the leaf (same frames, as the
+		 * retry check passed) */
+		for (unsigned long i = 0; i < MMN_HPAGE_NR; i++)
+			spte_set(kvm, &s->sptes[b + i], base + i, gen, write, true);
+		STAT_INC(kvm, huge_sptes_mapped);
+		return;
+	}
+	if (sp->present && sp->huge) {
+		huge_zap(kvm, s, gfn);
+		kvm_flush_remote_tlbs(kvm);
+	}
+	spte_set(kvm, sp, pfn, gen, write, false);
 }
 
 /*
@@ -704,22 +836,8 @@ static int kvm_faultin(struct mmn_kvm *kvm, uint64_t gfn, bool write)
 			why = 3;
 		else
 			why = kvm_retry_gfn(kvm, mmu_seq, gfn);
-		if (!why) {
-			struct kvm_spte *sp = &s->sptes[gfn - s->base_gfn];
-
-			if (sp->zapped) {
-				STAT_INC(kvm, refaults);
-				if (sp->zapped_pfn == pfn && sp->zapped_gen == gen &&
-				    sp->zapped_write == write)
-					STAT_INC(kvm, refaults_same);
-				sp->zapped = false;
-			}
-			sp->pfn = pfn;
-			sp->gen = gen;
-			sp->write = write;
-			sp->accessed = false;
-			sp->present = true;
-		}
+		if (!why)
+			kvm_install(kvm, s, gfn, hva, pfn, gen, write);
 		mmn_spin_unlock(&kvm->mmu_lock);
 		/* kvm_release_pfn_clean(): the GUP reference goes */
 		mmn_unpin_user_page(kvm->sim, pfn);
@@ -758,6 +876,11 @@ static void kvm_check_access(struct mmn_kvm *kvm, const struct kvm_tlb_entry *t,
 		.pfn = t->pfn, .gen = t->gen, .write = t->write,
 	};
 
+	if (t->huge) { /* filled from a 2 MiB SPTE: the access goes through it */
+		b.addr = t->hva & MMN_PMD_MASK;
+		b.size = MMN_PMD_SIZE;
+		b.pfn = t->pfn - ((t->hva - b.addr) >> MMN_PAGE_SHIFT);
+	}
 	(void)mmn_check_secondary_access(kvm->sim, kvm, &b, t->hva, write);
 }
 
@@ -810,6 +933,7 @@ static int kvm_vcpu_access(struct mmn_kvm *kvm, int vcpu, uint64_t gfn, bool wri
 			t->pfn = sp->pfn;
 			t->gen = sp->gen;
 			t->write = sp->write;
+			t->huge = sp->huge;
 			kvm_check_access(kvm, t, write);
 			mmn_phys_access(kvm->sim, t->pfn, t->gen, t->hva, write, val);
 			mmn_kvm_vcpu_exit_guest(&vc->req);
@@ -945,7 +1069,8 @@ struct mmn_kvm *mmn_kvm_create(struct mmn_mm *mm, const struct mmn_kvm_config *c
 		errno = -err;
 		return NULL;
 	}
-	err = mmn_check_register_secondary(kvm->sim, "kvm", kvm_audit_iter, kvm);
+	err = mmn_check_register_secondary_blocks(kvm->sim, "kvm", kvm_audit_iter, kvm,
+						  MMN_SECONDARY_TOLD_AT_START);
 	if (!err && (err = mmn_check_secondary_link(kvm->sim, kvm, &kvm->mn)) != 0)
 		(void)mmn_check_unregister_secondary(kvm->sim, kvm);
 	if (err) {
@@ -1026,8 +1151,10 @@ int mmn_kvm_set_memslot(struct mmn_kvm *kvm, int slot, uint64_t gfn_start, unsig
 	}
 	if (!err) {
 		if (s->used) {
-			for (unsigned long j = 0; j < s->npages; j++)
+			for (unsigned long j = 0; j < s->npages; j++) {
 				s->sptes[j].present = false;
+				s->sptes[j].huge = false;
+			}
 			kvm_flush_remote_tlbs(kvm);
 		}
 		old = s->sptes;
@@ -1073,6 +1200,7 @@ int mmn_kvm_spte(struct mmn_kvm *kvm, uint64_t gfn, struct mmn_kvm_spte_info *ou
 			out->accessed = sp->accessed;
 			out->pfn = sp->pfn;
 			out->gen = sp->gen;
+			out->huge = sp->huge;
 		}
 	}
 	mmn_spin_unlock(&kvm->mmu_lock);
@@ -1092,7 +1220,8 @@ unsigned long mmn_kvm_nr_sptes(struct mmn_kvm *kvm)
 		if (!s->used)
 			continue;
 		for (unsigned long j = 0; j < s->npages; j++)
-			n += s->sptes[j].present;
+			n += s->sptes[j].present &&
+			     (!s->sptes[j].huge || !((s->base_gfn + j) & (MMN_HPAGE_NR - 1)));
 	}
 	mmn_spin_unlock(&kvm->mmu_lock);
 	return n;

@@ -46,7 +46,8 @@
  * sleep. Every device access is reported with mmn_phys_access() with the
  * generation its entry recorded, so a stale entry shows as
  * MMN_VIOL_USE_AFTER_FREE; the entries are audited by mmn_check_quiescent()
- * through mmn_check_register_secondary().
+ * through mmn_check_register_secondary_blocks() (a 2 MiB entry as one block)
+ * and every device access by mmn_check_secondary_access().
  *
  * Errors are negative errno values; on a bad argument nothing changes.
  */
@@ -133,6 +134,25 @@ struct mmn_hmm_config {
 	bool exclusive_null_owner;
 	/** Name for reports and the quiescent audit (not copied). Default "hmm". */
 	const char *name;
+	/**
+	 * Keep one 2 MiB entry where the walk reports order 9 (a PMD leaf,
+	 * mmn_hmm_pfn_to_map_order()) and the 2 MiB-aligned block lies inside
+	 * the mirror, as nouveau's SVM does (nouveau_range_fault() maps
+	 * 1 << (order + PAGE_SHIFT) bytes at the aligned address: in the 5.14
+	 * and 6.6 trees read, not in 5.10). An invalidation of any page of the
+	 * block drops (or write-protects) the whole block; a 4 KiB entry
+	 * programmed inside it (an atomic) drops it first. false (default):
+	 * 4 KiB entries only, as lib/test_hmm.c's dmirror stores them (one
+	 * xarray entry per page, 5.9-6.x; the order only shows in its snapshot,
+	 * MMN_HMM_PROT_PMD).
+	 */
+	bool pmd_entries;
+	/**
+	 * Deliberately wrong, for tests of the checker: an invalidation erases
+	 * (or write-protects) 4 KiB entries only and keeps every 2 MiB entry it
+	 * covers. Default false.
+	 */
+	bool pmd_zap_4k_only;
 };
 
 /** Buckets of the fault-loop histogram (mmn_hmm_stats::retry_hist). */
@@ -194,6 +214,11 @@ struct mmn_hmm_stats {
 	unsigned long migrated_to_device;
 	/** migrate_to_ram() calls of the CPU fault path for this mirror's pages. */
 	unsigned long migrate_to_ram;
+	/** 2 MiB entries programmed (mmn_hmm_config::pmd_entries). */
+	unsigned long pmd_programmed;
+	/** 2 MiB entries dropped whole (by a notification covering any part of
+	 *  them, or to program a 4 KiB entry inside them). */
+	unsigned long pmd_dropped;
 };
 
 /* Snapshot bytes (our own encoding, after test_hmm's HMM_DMIRROR_PROT_*). */
@@ -358,7 +383,8 @@ MMN_API void mmn_hmm_device_lock(struct mmn_hmm *m);
 MMN_API void mmn_hmm_device_unlock(struct mmn_hmm *m);
 
 /**
- * mmn_hmm_nr_entries() - entries in the device page table now (any tag).
+ * mmn_hmm_nr_entries() - entries in the device page table now (any tag;
+ * a 2 MiB entry counts its 512 pages).
  * @return the count, 0 for NULL.
  */
 MMN_API unsigned long mmn_hmm_nr_entries(struct mmn_hmm *m);

@@ -22,6 +22,9 @@
  * - the **shadow page table**: one SPTE per guest page of each memslot
  *   (pfn, the frame's generation, write, accessed), guarded by
  *   kvm->mmu_lock (a struct mmn_spinlock named "kvm->mmu_lock");
+ *   with mmn_kvm_config::huge_pages, 2 MiB SPTEs where the host maps a PMD
+ *   leaf and the memslot is aligned for it, zapped whole by an invalidation
+ *   of any part;
  * - **vCPUs**: each has a direct-mapped TLB of SPTE copies, filled on a
  *   TLB miss by a walk of the shadow table (which sets the SPTE's accessed
  *   bit; a TLB hit does not, as with hardware A bits) and emptied by
@@ -129,6 +132,27 @@ struct mmn_kvm_config {
 	/** Retries of one fault before it gives up with -EAGAIN (KVM itself
 	 *  re-enters the guest forever). Default 1000. */
 	unsigned int max_retries;
+	/**
+	 * Map 2 MiB SPTEs where the host maps the page by a PMD leaf (THP or
+	 * hugetlb) and the memslot allows it (kvm_mmu_hugepage_adjust() →
+	 * kvm_mmu_max_mapping_level(): the memslot's gfn and hva equally
+	 * aligned modulo 2 MiB and the 2 MiB gfn range inside the slot,
+	 * lpage_info's disallow_lpage, 4.12-6.x; the host level from a walk of
+	 * the primary table, host_pfn_mapping_level(), 5.10-6.x). KVM does this
+	 * by default; the model's default is false (4 KiB SPTEs only) so that
+	 * the recorded scenario traces and the counts of existing users stay
+	 * as they were. See docs/listeners.md, "Huge SPTEs".
+	 */
+	bool huge_pages;
+	/**
+	 * Deliberately wrong, for tests of the checker: the zap of an
+	 * invalidation looks at 4 KiB SPTEs only and keeps a huge SPTE in the
+	 * range (a leaf test at the 4 KiB level only). The kernel's zap
+	 * (kvm_tdp_mmu_unmap_gfn_range() → tdp_mmu_zap_leafs(), whose iterator
+	 * rounds to each level) drops every leaf the range touches. Default
+	 * false.
+	 */
+	bool huge_zap_4k_only;
 };
 
 /** Notifier callbacks, for mmn_kvm_stats::callbacks. */
@@ -214,6 +238,11 @@ struct mmn_kvm_stats {
 	unsigned long release_zapped;
 	/** Memslot changes (creations, moves, deletions). */
 	unsigned long memslot_changes;
+	/** 2 MiB SPTEs installed by faults (mmn_kvm_config::huge_pages). */
+	unsigned long huge_sptes_mapped;
+	/** 2 MiB SPTEs zapped whole (by an invalidation, also one covering
+	 *  only part of them, by change_pte, or to map 4 KiB in their place). */
+	unsigned long huge_sptes_zapped;
 };
 
 /** mmn_kvm_config_init() - fill @p cfg with the documented defaults (NULL: no-op). */
@@ -222,8 +251,10 @@ MMN_API void mmn_kvm_config_init(struct mmn_kvm_config *cfg);
 /**
  * mmn_kvm_create() - kvm_create_vm(): a VM bound to @p mm, its
  * mmu_notifier registered (kvm_init_mmu_notifier()) and its translations
- * registered with the quiescent audit (mmn_check_register_secondary(),
- * name "kvm"). Takes mmap_lock for write (registration); may sleep.
+ * registered with the quiescent audit and the access-time check as blocks
+ * (mmn_check_register_secondary_blocks(), name "kvm", told at start: a
+ * 2 MiB SPTE is one block). Takes mmap_lock for write (registration); may
+ * sleep.
  * @param mm   the address space (the caller keeps mm_users > 0 during the call)
  * @param cfg  configuration, copied; NULL: the defaults
  * @return the VM, or NULL with errno set: EINVAL for a NULL @p mm, a field
@@ -298,6 +329,7 @@ struct mmn_kvm_spte_info {
 	bool accessed;    /**< its accessed (young) bit */
 	unsigned long pfn; /**< frame, when present */
 	uint32_t gen;     /**< the frame's generation at install, when present */
+	bool huge;        /**< it is part of a 2 MiB SPTE (@c pfn: this gfn's frame in it) */
 };
 
 /**
@@ -306,7 +338,7 @@ struct mmn_kvm_spte_info {
  */
 MMN_API int mmn_kvm_spte(struct mmn_kvm *kvm, uint64_t gfn, struct mmn_kvm_spte_info *out);
 
-/** mmn_kvm_nr_sptes() - present SPTEs now; 0 for NULL. */
+/** mmn_kvm_nr_sptes() - present SPTEs now (a 2 MiB SPTE counts once); 0 for NULL. */
 MMN_API unsigned long mmn_kvm_nr_sptes(struct mmn_kvm *kvm);
 
 /**
