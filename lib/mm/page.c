@@ -61,10 +61,12 @@ void mmn_page_sim_fini(struct mmn_sim *sim)
 
 	if (!pool)
 		return;
-	/* Page-table pages carry a host allocation. */
-	for (unsigned long pfn = 0; pfn < pool->nr_frames; pfn++)
-		if (atomic_load(&pool->pages[pfn].flags) & MMN_PG_TABLE)
-			free(pool->pages[pfn].mapping);
+	/* Page-table pages carry a host allocation (none left, the common
+	 * case after exit_mmap(): pgtables counts them, no walk). */
+	if (atomic_load_explicit(&pool->pgtables, memory_order_relaxed) > 0)
+		for (unsigned long pfn = 0; pfn < pool->nr_frames; pfn++)
+			if (atomic_load(&pool->pages[pfn].flags) & MMN_PG_TABLE)
+				free(pool->pages[pfn].mapping);
 	mmn_swap_sim_fini(sim);
 	mmn_waitqueue_destroy(&pool->folio_wq);
 	mmn_raw_lock_destroy(&pool->lock);
