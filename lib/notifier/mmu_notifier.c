@@ -222,7 +222,7 @@ static inline void mn_walk_init_slow(struct mn_walk *w, struct mmn_sim *sim, boo
 {
 	w->sim = sim;
 	w->hook = slow && mmn_sched_hook_active(sim);
-	w->checks = sim->cfg.lockdep;
+	w->checks = slow && sim->cfg.lockdep; /* lockdep sets the slow flag */
 	w->ctx_set = false;
 	w->prev_ctx = NULL;
 }
@@ -965,9 +965,9 @@ static void mn_itree_release(struct mmn_notifier_subscriptions *subs, struct mmn
  * failure, and nobody calls the others' end: a subscriber whose start
  * succeeded stays inside an invalidation that never ends.
  */
-static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
-					   struct mmn_notifier_range *range,
-					   const struct mn_walk *w)
+static inline __attribute__((always_inline)) int
+mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
+				struct mmn_notifier_range *range, const struct mn_walk *w)
 {
 	struct mmn_sim *sim = w->sim;
 	bool nonblock = !mmn_notifier_range_blockable(range);
@@ -1194,7 +1194,12 @@ static __attribute__((noinline)) int mn_start_full(struct mmn_notifier_range *ra
 		if (!nonblock)
 			mn_might_sleep(sim);
 	}
-	ret = mn_start_dispatch(range, sim, slow, nonblock);
+	/* Two copies: with the slow flag clear the walk's hook and check
+	 * tests fold away. */
+	if (slow)
+		ret = mn_start_dispatch(range, sim, true, nonblock);
+	else
+		ret = mn_start_dispatch(range, sim, false, nonblock);
 	if (slow)
 		mmn_sched_span_end(sim, "invalidate_range_start");
 	return ret;
@@ -1231,9 +1236,9 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
  * not only_end) each subscriber's ->invalidate_range runs before its
  * ->invalidate_range_end, as 3.19-6.5 did.
  */
-static void mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs,
-				    struct mmn_notifier_range *range, bool call_invalidate_range,
-				    const struct mn_walk *w)
+static inline __attribute__((always_inline)) void
+mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs, struct mmn_notifier_range *range,
+			bool call_invalidate_range, const struct mn_walk *w)
 {
 	struct mmn_sim *sim = w->sim;
 	bool nonblock = !mmn_notifier_range_blockable(range);
@@ -1283,6 +1288,24 @@ static __attribute__((noinline)) void mn_unmatched_end(struct mmn_sim *sim,
 		    range->start, range->end);
 }
 
+/* The callbacks of an end; inlined twice, so that with the slow flag clear
+ * the walk's hook and check tests fold away. */
+static inline __attribute__((always_inline)) void
+mn_end_dispatch(struct mmn_notifier_subscriptions *subs, struct mmn_notifier_range *range,
+		struct mmn_sim *sim, bool slow, bool call_invalidate_range)
+{
+	struct mn_walk w;
+
+	mn_walk_init_slow(&w, sim, slow);
+	mn_ctx_enter(&w, "invalidate_range_end");
+	if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+		mn_itree_inv_end(sim, subs);
+	if (mn_hlist_first(subs))
+		mn_hlist_invalidate_end(subs, range, call_invalidate_range, &w);
+	mn_ctx_leave(&w);
+	mn_check_close(sim, range);
+}
+
 /* The end past the fast path: the spans and checks when the slow flag is set. */
 static __attribute__((noinline)) void mn_end_full(struct mmn_notifier_range *range,
 						  bool call_invalidate_range)
@@ -1300,18 +1323,10 @@ static __attribute__((noinline)) void mn_end_full(struct mmn_notifier_range *ran
 	if (!mn_pair_pop(range))
 		mn_unmatched_end(sim, range);
 	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
-	if (subs) {
-		struct mn_walk w;
-
-		mn_walk_init_slow(&w, sim, slow);
-		mn_ctx_enter(&w, "invalidate_range_end");
-		if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
-			mn_itree_inv_end(sim, subs);
-		if (mn_hlist_first(subs))
-			mn_hlist_invalidate_end(subs, range, call_invalidate_range, &w);
-		mn_ctx_leave(&w);
-		mn_check_close(sim, range);
-	}
+	if (subs && slow)
+		mn_end_dispatch(subs, range, sim, true, call_invalidate_range);
+	else if (subs)
+		mn_end_dispatch(subs, range, sim, false, call_invalidate_range);
 	if (slow)
 		mmn_sched_span_end(sim, "invalidate_range_end");
 }
