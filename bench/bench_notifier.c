@@ -8,7 +8,9 @@
  *               _LGPL_SOURCE) around the same number of indirect calls
  *               through a linked list of ops tables (N start calls, N end
  *               calls). Lockdep off for the comparison (target: at most
- *               2x); lockdep on for information.
+ *               2x); lockdep on for information; and the inline wrappers
+ *               of mmnsim/inline.h (MMN_INLINE_FAST_PATH, lockdep off),
+ *               which return at once when nobody listens.
  * 2. itree      one invalidation of one page against 1 .. 1,000,000
  *               inserted intervals, laid out at random over 64 GiB or in 16
  *               dense clusters, against a linear scan of the same intervals
@@ -35,6 +37,8 @@
 
 #include <urcu/urcu-memb.h>
 
+#define MMN_INLINE_FAST_PATH 1
+#include <mmnsim/inline.h>
 #include <mmnsim/mmnsim.h>
 
 #include "harness.h"
@@ -143,6 +147,24 @@ static __attribute__((noinline)) uint64_t mmn_loop(struct mmn_mm *mm, unsigned l
 	return bench_now_ns() - t0;
 }
 
+/* The same loop through the inline wrappers (the kernel's inline test). */
+static __attribute__((noinline)) uint64_t mmn_loop_inline(struct mmn_mm *mm, unsigned long n)
+{
+	struct mmn_notifier_view v;
+	struct mmn_notifier_range range;
+	uint64_t t0;
+
+	if (mmn_notifier_view_init(&v, mm))
+		return 0;
+	mmn_notifier_range_init(&range, MMN_NOTIFY_CLEAR, 0, mm, ADDR, ADDR + PG);
+	t0 = bench_now_ns();
+	for (unsigned long i = 0; i < n; i++) {
+		mmn_notifier_invalidate_range_start_inline(&v, &range);
+		mmn_notifier_invalidate_range_end_inline(&v, &range);
+	}
+	return bench_now_ns() - t0;
+}
+
 static int dispatch_env_init(struct dispatch_env *e, bool lockdep, unsigned int nr)
 {
 	struct mmn_sim_config cfg;
@@ -185,7 +207,7 @@ static int dispatch_env_fini(struct dispatch_env *e, unsigned long expect_calls)
 static int bench_dispatch(const struct bench_args *a)
 {
 	static double s_bare[NR_SIZES][BENCH_MAX_REPEATS], s_off[NR_SIZES][BENCH_MAX_REPEATS],
-		s_on[NR_SIZES][BENCH_MAX_REPEATS];
+		s_on[NR_SIZES][BENCH_MAX_REPEATS], s_inl[NR_SIZES][BENCH_MAX_REPEATS];
 	struct dispatch_env off[NR_SIZES], on[NR_SIZES];
 	struct bare bare[MAX_SUBS];
 	struct bare *heads[NR_SIZES];
@@ -218,6 +240,7 @@ static int bench_dispatch(const struct bench_args *a)
 	for (size_t k = 0; k < NR_SIZES; k++) {
 		mmn_loop(off[k].mm, warm);
 		mmn_loop(on[k].mm, warm);
+		mmn_loop_inline(off[k].mm, warm);
 	}
 	for (size_t k = 0; k < NR_SIZES; k++)
 		bare_loop(heads[k], warm);
@@ -226,11 +249,13 @@ static int bench_dispatch(const struct bench_args *a)
 			/* Alternate the order so that drift hits every side. */
 			if (r & 1) {
 				s_on[k][r] = (double)mmn_loop(on[k].mm, n) / (double)n;
+				s_inl[k][r] = (double)mmn_loop_inline(off[k].mm, n) / (double)n;
 				s_off[k][r] = (double)mmn_loop(off[k].mm, n) / (double)n;
 				s_bare[k][r] = (double)bare_loop(heads[k], n) / (double)n;
 			} else {
 				s_bare[k][r] = (double)bare_loop(heads[k], n) / (double)n;
 				s_off[k][r] = (double)mmn_loop(off[k].mm, n) / (double)n;
+				s_inl[k][r] = (double)mmn_loop_inline(off[k].mm, n) / (double)n;
 				s_on[k][r] = (double)mmn_loop(on[k].mm, n) / (double)n;
 			}
 		}
@@ -240,21 +265,23 @@ static int bench_dispatch(const struct bench_args *a)
 			       "subs\tbare_ns\tmmn_ns\tratio\tlockdep_ns\tlockdep_ratio");
 	bench_printf(a, "\n1. start+end of one page: ns per pair, median of %u x %lu\n", a->repeats,
 		     n);
-	bench_printf(a, "%6s %10s %12s %7s %12s %7s\n", "subs", "bare", "mmn (off)", "ratio",
-		     "mmn (on)", "ratio");
+	bench_printf(a, "%6s %10s %12s %7s %12s %7s %12s %7s\n", "subs", "bare", "mmn (off)",
+		     "ratio", "mmn (on)", "ratio", "inline", "ratio");
 	for (size_t k = 0; k < NR_SIZES; k++) {
 		double b = bench_median(s_bare[k], a->repeats);
 		double o = bench_median(s_off[k], a->repeats);
 		double l = bench_median(s_on[k], a->repeats);
+		double in = bench_median(s_inl[k], a->repeats);
 		bool met = o / b <= TARGET_RATIO;
 
-		bench_printf(a, "%6u %10.2f %12.2f %7.2f %12.2f %7.2f%s\n", nr_subs[k], b, o, o / b,
-			     l, l / b, met ? "" : "  (over target)");
+		bench_printf(a, "%6u %10.2f %12.2f %7.2f %12.2f %7.2f %12.2f %7.2f%s\n", nr_subs[k],
+			     b, o, o / b, l, l / b, in, in / b, met ? "" : "  (over target)");
 		bench_summary(PROG,
 			      "part=dispatch subs=%u n=%lu r=%u bare_ns=%.2f mmn_ns=%.2f ratio=%.3f "
-			      "lockdep_ns=%.2f lockdep_ratio=%.3f target=%.1f met=%s",
+			      "lockdep_ns=%.2f lockdep_ratio=%.3f target=%.1f met=%s inline_ns=%.2f "
+			      "inline_ratio=%.3f",
 			      nr_subs[k], n, a->repeats, b, o, o / b, l, l / b, TARGET_RATIO,
-			      met ? "yes" : "no");
+			      met ? "yes" : "no", in, in / b);
 		bench_data_row(data, "%u\t%.3f\t%.3f\t%.4f\t%.3f\t%.4f", nr_subs[k], b, o, o / b, l,
 			       l / b);
 	}
@@ -262,10 +289,11 @@ static int bench_dispatch(const struct bench_args *a)
 	bench_printf(a, "target: mmn with lockdep off <= %.1fx the bare read section + calls\n",
 		     TARGET_RATIO);
 	{
+		/* the inline loop runs on the lockdep-off set up too */
 		unsigned long calls = 2 * (warm + n * a->repeats);
 
 		for (size_t k = 0; k < NR_SIZES; k++) {
-			bad |= dispatch_env_fini(&off[k], calls);
+			bad |= dispatch_env_fini(&off[k], 2 * calls);
 			bad |= dispatch_env_fini(&on[k], calls);
 		}
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /**
  * @file inline.h
- * @brief The opt-in inline fast path: the TLB-hit read and the SRCU read side.
+ * @brief The opt-in inline fast path: the TLB-hit read, the SRCU read side and
+ *        the notifier dispatch with nobody listening.
  *
  * liburcu inlines its read side into programs that define _LGPL_SOURCE;
  * mmnsim does the same for its two hottest reads. A research program that
@@ -19,11 +20,19 @@
  *   matches; everything else (a miss, a rewrite under way, a stale
  *   generation, a dead mm, an address past the task size) calls
  *   mmn_cpu_read(), which checks again and reports.
+ * - mmn_notifier_invalidate_range_start_inline() / _end_inline(): the
+ *   kernel's inline mmu_notifier_invalidate_range_start()/end(), which test
+ *   mm_has_notifiers() and return: through a struct mmn_notifier_view (one
+ *   per mm), they return at once under the conditions of the library's own
+ *   fast path (mmn_notifier_fast_stats(): no subscription struct, the slow
+ *   flag clear, a range the checks pass) and count the dispatch as the
+ *   library does; otherwise they call the library.
  *
  * Without the macro nothing here is inline: the ABI stays opaque, and
- * mmn_tlb_view_init() is an ordinary exported function. The layouts this
- * header reads (struct mmn_tlb_view, and the private tail of struct
- * mmn_srcu) are a contract with the library of the same version only: a
+ * mmn_tlb_view_init() and mmn_notifier_view_init() are ordinary exported
+ * functions. The layouts this
+ * header reads (struct mmn_tlb_view, struct mmn_notifier_view, and the
+ * private tail of struct mmn_srcu) are a contract with the library of the same version only: a
  * program built with the macro must run against the library it was built
  * with (MMN_VERSION).
  */
@@ -35,6 +44,7 @@
 
 #include <mmnsim/export.h>
 #include <mmnsim/mm.h>
+#include <mmnsim/mmu_notifier.h>
 #include <mmnsim/pgtable.h>
 #include <mmnsim/sync.h>
 
@@ -68,6 +78,31 @@ struct mmn_tlb_view {
  * Takes no lock, never sleeps.
  */
 MMN_API int mmn_tlb_view_init(struct mmn_tlb_view *v, struct mmn_mm *mm, int cpu);
+
+struct mmn_notifier_subscriptions;
+
+/**
+ * What the inline notifier wrappers need of one mm: filled by
+ * mmn_notifier_view_init(), valid while the caller holds a reference on the
+ * mm and the simulation lives. Read only (the two counters are the
+ * library's, advanced as the library advances them).
+ */
+struct mmn_notifier_view {
+	/** @cond MMN_PRIVATE */
+	struct mmn_mm *mm;
+	struct mmn_notifier_subscriptions *const *subs; /* mm_has_notifiers() */
+	const unsigned char *slow;       /* the simulation's slow flag */
+	unsigned long *fast_starts, *fast_ends;
+	/** @endcond */
+};
+
+/**
+ * Fill @p v for the dispatch of @p mm through
+ * mmn_notifier_invalidate_range_start_inline() and
+ * mmn_notifier_invalidate_range_end_inline(). Returns 0, or -EINVAL for a
+ * NULL argument or a dead mm. Takes no lock, never sleeps.
+ */
+MMN_API int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *mm);
 
 #if defined(MMN_INLINE_FAST_PATH)
 
@@ -153,6 +188,50 @@ static inline int mmn_tlb_read_inline(const struct mmn_tlb_view *v, unsigned lon
 	return 0;
 slow:
 	return mmn_cpu_read(v->mm, v->cpu, addr, val);
+}
+
+/* The library's fast-path test (mmn_notifier_fast_stats()) on @p range. */
+static inline int mmn__notifier_view_fast(const struct mmn_notifier_view *v,
+					  const struct mmn_notifier_range *range)
+{
+	return __builtin_expect(range && range->mm == v->mm &&
+					!__atomic_load_n(v->subs, __ATOMIC_ACQUIRE) &&
+					!__atomic_load_n(v->slow, __ATOMIC_RELAXED) &&
+					range->start < range->end &&
+					(unsigned int)range->event < MMN_NOTIFY_NR_EVENTS,
+				1);
+}
+
+/**
+ * mmn_notifier_invalidate_range_start(@p range) for a range of the view's
+ * mm, with the nobody-listens test inline (the kernel's inline wrapper).
+ */
+static inline void mmn_notifier_invalidate_range_start_inline(const struct mmn_notifier_view *v,
+							      struct mmn_notifier_range *range)
+{
+	if (mmn__notifier_view_fast(v, range)) {
+		range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
+		__atomic_store_n(v->fast_starts,
+				 __atomic_load_n(v->fast_starts, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		return;
+	}
+	mmn_notifier_invalidate_range_start(range);
+}
+
+/**
+ * mmn_notifier_invalidate_range_end(@p range) for a range of the view's mm,
+ * with the nobody-listens test inline.
+ */
+static inline void mmn_notifier_invalidate_range_end_inline(const struct mmn_notifier_view *v,
+							    struct mmn_notifier_range *range)
+{
+	if (mmn__notifier_view_fast(v, range)) {
+		__atomic_store_n(v->fast_ends, __atomic_load_n(v->fast_ends, __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+		return;
+	}
+	mmn_notifier_invalidate_range_end(range);
 }
 
 #endif /* MMN_INLINE_FAST_PATH */

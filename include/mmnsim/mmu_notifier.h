@@ -420,7 +420,8 @@ MMN_API void mmn_notifier_synchronize(struct mmn_sim *sim);
  * overlapping the range are invalidated first, then every subscription's
  * invalidate_range_start. Must be paired with
  * mmn_notifier_invalidate_range_end() on the same range by the same actor.
- * NULL @p range or @p range->mm: no-op.
+ * Returns at once when nobody listens and no check is on: see
+ * mmn_notifier_fast_stats(). NULL @p range or @p range->mm: no-op.
  */
 MMN_API void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range);
 
@@ -447,10 +448,55 @@ MMN_API int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_ran
  * @p range have changed. Blockable ranges call might_sleep() first. Interval
  * notifiers first (the odd sequence period may end here), then every
  * subscription's invalidate_range_end. An end with no outstanding start on
- * the same range by the calling actor is reported (MMN_VIOL_PROTOCOL).
+ * the same range by the calling actor is reported (MMN_VIOL_PROTOCOL),
+ * except on the fast path (mmn_notifier_fast_stats()).
  * NULL @p range or @p range->mm: no-op.
  */
 MMN_API void mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range);
+
+/**
+ * What the dispatch's fast path skipped on one mm: see
+ * mmn_notifier_fast_stats().
+ */
+struct mmn_notifier_fast_stats {
+	/** starts (blocking or not) that took the fast path */
+	unsigned long starts;
+	/** ends that took the fast path */
+	unsigned long ends;
+	/** ends found unmatched but not reported, since an unchecked start of
+	 *  the mm may be theirs (starts > ends + excused at that moment) */
+	unsigned long excused;
+};
+
+/**
+ * mmn_notifier_fast_stats() - how often the start/end dispatch of @p mm took
+ * its fast path, the kernel's inline mm_has_notifiers() test.
+ *
+ * mmn_notifier_invalidate_range_start(), _start_nonblock() and
+ * mmn_notifier_invalidate_range_end() (and the inline wrappers of
+ * mmnsim/inline.h) return at once, after setting or clearing
+ * MMN_NOTIFIER_RANGE_BLOCKABLE, when all of these hold: the mm has never had
+ * a subscription (no struct of subscriptions yet, as in the kernel), lockdep
+ * is off, no scheduling-point hook is installed, the backend is the native
+ * one (so no trace is written), and the range passes the checks (start <
+ * end, a known event). What they skip is what has nothing to do then: the
+ * span lines of a deterministic run's trace (not written by the native
+ * backend anyway), might_sleep() (a no-op with lockdep off) and the start/end
+ * pairing check, whose MMN_VIOL_PROTOCOL report of an unmatched end is lost
+ * for such dispatches: they are counted here instead. With lockdep on, a
+ * hook installed or the deterministic backend, every dispatch takes the full
+ * path and every check runs.
+ *
+ * A pair whose inputs change between its start and its end (a first
+ * subscription registered, a hook installed or removed) may be checked on
+ * one side only: an end whose unchecked start the pairing record misses is
+ * counted as excused while the mm has more unchecked starts than unchecked
+ * and excused ends. The counters are relaxed: exact when one actor at a time
+ * dispatches on the mm.
+ *
+ * @return 0, or -EINVAL for a NULL argument.
+ */
+MMN_API int mmn_notifier_fast_stats(const struct mmn_mm *mm, struct mmn_notifier_fast_stats *out);
 
 /**
  * mmn_notifier_arch_invalidate_secondary_tlbs() -

@@ -410,6 +410,10 @@ struct mmn_mm {
 	/* mm->notifier_subscriptions (lib/notifier): NULL until the first
 	 * registration; published with a release store. */
 	struct mmn_notifier_subscriptions *notifier_subscriptions;
+	/* The notifier's fast path (lib/notifier, mmn_notifier_fast_stats()):
+	 * unchecked starts and ends, and ends excused by them. Relaxed
+	 * counters, also written by the inline wrappers of mmnsim/inline.h. */
+	unsigned long notifier_fast_starts, notifier_fast_ends, notifier_excused;
 	struct mmn_mm *next;            /* sim->mm_list */
 };
 

@@ -13,6 +13,9 @@
 
 #include "mm/mm_internal.h"
 
+/* A free frame: generation 1, every other field zero. */
+static const struct mmn_page page_free_tmpl = { .gen = 1, .flags = MMN_PG_FREE };
+
 int mmn_page_sim_init(struct mmn_sim *sim)
 {
 	struct mmn_frame_pool *pool;
@@ -24,7 +27,8 @@ int mmn_page_sim_init(struct mmn_sim *sim)
 	pool->nr_frames = sim->cfg.nr_frames;
 	pool->nr_huge = sim->cfg.nr_huge_pages;
 	total = pool->nr_frames + pool->nr_huge * MMN_HPAGE_NR;
-	pool->pages = calloc(total, sizeof(*pool->pages));
+	/* Not calloc(): the loop below writes every frame once, whole. */
+	pool->pages = malloc(total * sizeof(*pool->pages));
 	pool->free_stack = malloc(pool->nr_frames * sizeof(*pool->free_stack));
 	pool->huge_free_stack = malloc((pool->nr_huge + 1) * sizeof(*pool->huge_free_stack));
 	if (!pool->pages || !pool->free_stack || !pool->huge_free_stack) {
@@ -37,10 +41,8 @@ int mmn_page_sim_init(struct mmn_sim *sim)
 	mmn_raw_lock_init(&pool->lock);
 	mmn_waitqueue_init(&pool->folio_wq, sim, "folio_wait_table");
 	mmn_raw_lock_init(&pool->swap_lock);
-	for (unsigned long pfn = 0; pfn < total; pfn++) {
-		atomic_init(&pool->pages[pfn].gen, 1);
-		atomic_init(&pool->pages[pfn].flags, MMN_PG_FREE);
-	}
+	for (unsigned long pfn = 0; pfn < total; pfn++)
+		memcpy(&pool->pages[pfn], &page_free_tmpl, sizeof(page_free_tmpl));
 	/* The zero page: reserved, never on the free list. */
 	atomic_init(&pool->pages[MMN_ZERO_PFN].flags, MMN_PG_ZERO);
 	atomic_init(&pool->pages[MMN_ZERO_PFN].refcount, 1);
@@ -59,10 +61,12 @@ void mmn_page_sim_fini(struct mmn_sim *sim)
 
 	if (!pool)
 		return;
-	/* Page-table pages carry a host allocation. */
-	for (unsigned long pfn = 0; pfn < pool->nr_frames; pfn++)
-		if (atomic_load(&pool->pages[pfn].flags) & MMN_PG_TABLE)
-			free(pool->pages[pfn].mapping);
+	/* Page-table pages carry a host allocation (none left, the common
+	 * case after exit_mmap(): pgtables counts them, no walk). */
+	if (atomic_load_explicit(&pool->pgtables, memory_order_relaxed) > 0)
+		for (unsigned long pfn = 0; pfn < pool->nr_frames; pfn++)
+			if (atomic_load(&pool->pages[pfn].flags) & MMN_PG_TABLE)
+				free(pool->pages[pfn].mapping);
 	mmn_swap_sim_fini(sim);
 	mmn_waitqueue_destroy(&pool->folio_wq);
 	mmn_raw_lock_destroy(&pool->lock);

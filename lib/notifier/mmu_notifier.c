@@ -114,6 +114,16 @@ static inline struct mmn_notifier_subscriptions *mn_subs(const struct mmn_mm *mm
 	return __atomic_load_n(&mm->notifier_subscriptions, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * The oracle's bookkeeping of invalidations in flight (lib/check/inflight.c)
+ * is kept only while a listener is linked, and its functions return at once
+ * otherwise: the same tests here save the calls.
+ */
+static inline bool mn_check_links(struct mmn_sim *sim)
+{
+	return atomic_load_explicit(&sim->check.nr_links, memory_order_relaxed) != 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The start/end pairing check                                         */
 /* ------------------------------------------------------------------ */
@@ -195,17 +205,31 @@ struct mn_walk {
 	const char *prev_ctx;
 };
 
-static inline void mn_walk_init(struct mn_walk *w, struct mmn_sim *sim)
+/*
+ * The sync layer's slow flag, through the notifier domain: set while lockdep
+ * is on, a scheduling-point hook is installed or the backend is the
+ * deterministic one (the only one that writes a trace). Clear: no hook to
+ * ask about, no span to write, no lock class to check.
+ */
+static inline bool mn_slow(const struct mmn_sim *sim)
+{
+	const unsigned char *slow = sim->notifier_srcu.slow;
+
+	return !slow || __atomic_load_n(slow, __ATOMIC_RELAXED);
+}
+
+static inline void mn_walk_init_slow(struct mn_walk *w, struct mmn_sim *sim, bool slow)
 {
 	w->sim = sim;
-	/* The sync layer's slow flag (lockdep, a hook, the deterministic
-	 * backend) through the notifier domain: clear, there is no hook to ask
-	 * about, and no call is paid for asking. */
-	w->hook = __atomic_load_n(sim->notifier_srcu.slow, __ATOMIC_RELAXED) &&
-		  mmn_sched_hook_active(sim);
-	w->checks = sim->cfg.lockdep;
+	w->hook = slow && mmn_sched_hook_active(sim);
+	w->checks = slow && sim->cfg.lockdep; /* lockdep sets the slow flag */
 	w->ctx_set = false;
 	w->prev_ctx = NULL;
+}
+
+static inline void mn_walk_init(struct mn_walk *w, struct mmn_sim *sim)
+{
+	mn_walk_init_slow(w, sim, mn_slow(sim));
 }
 
 /* Name what the actor does while the core walks (mmn_actor_set_context()). */
@@ -863,7 +887,7 @@ static bool mn_call_interval(const struct mn_walk *w, struct mmn_interval_notifi
 			    "mmn_interval_notifier_remove() returned",
 			    (void *)isub);
 	ok = isub->ops->invalidate(isub, range, cur_seq);
-	if (ok)
+	if (ok && mn_check_links(w->sim))
 		mmn__check_told(&w->sim->check, isub, range->mm, range->start, range->end,
 				MMN__TOLD_START);
 	if (nonblock && w->checks)
@@ -941,9 +965,9 @@ static void mn_itree_release(struct mmn_notifier_subscriptions *subs, struct mmn
  * failure, and nobody calls the others' end: a subscriber whose start
  * succeeded stays inside an invalidation that never ends.
  */
-static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
-					   struct mmn_notifier_range *range,
-					   const struct mn_walk *w)
+static inline __attribute__((always_inline)) int
+mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
+				struct mmn_notifier_range *range, const struct mn_walk *w)
 {
 	struct mmn_sim *sim = w->sim;
 	bool nonblock = !mmn_notifier_range_blockable(range);
@@ -962,8 +986,9 @@ static int mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *su
 		r = ops->invalidate_range_start(sub, range);
 		mn_cb_exit(w, sub, "invalidate_range_start", range->start, nonblock);
 		if (mmn_likely(!r)) {
-			mmn__check_told(&sim->check, sub, range->mm, range->start, range->end,
-					MMN__TOLD_START);
+			if (mn_check_links(sim))
+				mmn__check_told(&sim->check, sub, range->mm, range->start,
+						range->end, MMN__TOLD_START);
 			continue;
 		}
 		if (!nonblock || r != -EAGAIN)
@@ -1053,62 +1078,157 @@ static bool mn_keeps_frames(const struct mmn_notifier_range *range)
 	       range->event == MMN_NOTIFY_PROTECTION_PAGE || range->event == MMN_NOTIFY_SOFT_DIRTY;
 }
 
-/* mmu_notifier_invalidate_range_start(), 2.6.27+. */
-void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
+/*
+ * The fast path (docs/notifier.md "Nothing paid when nobody listens"): the
+ * kernel's inline mmu_notifier_invalidate_range_start()/end() test
+ * mm_has_notifiers() and return. mmnsim does the same when, besides, the
+ * sync layer's slow flag is clear (no lockdep, no scheduling hook, not the
+ * deterministic backend, hence no trace) and the range is one the checks
+ * would pass (start < end, a known event). Skipped then: the span lines
+ * (written only by a deterministic run's trace anyway) and the start/end
+ * pairing check; the dispatch is counted in the mm instead
+ * (mmn_notifier_fast_stats()). Start and end decide alike, so a pair is
+ * either checked on both sides or on neither, except across a change of the
+ * inputs between the two: a subscription registered (or a hook installed)
+ * after an unchecked start makes its end look unmatched, and such an end is
+ * excused, counted, while the mm has more unchecked starts than unchecked
+ * ends and excused ends; a hook removed after a checked start leaves that
+ * start in the actor's pairing record.
+ */
+static inline bool mn_range_ok(const struct mmn_notifier_range *range)
+{
+	return mmn_likely(range->start < range->end) &&
+	       mmn_likely((unsigned int)range->event < MMN_NOTIFY_NR_EVENTS);
+}
+
+/* A relaxed counter of the mm: exact with one dispatching actor per mm. */
+static inline void mn_count(unsigned long *c)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+static inline bool mn_fast(const struct mmn_notifier_range *range)
+{
+	return !mn_subs(range->mm) && !mn_slow(range->mm->sim) && mn_range_ok(range);
+}
+
+int mmn_notifier_fast_stats(const struct mmn_mm *mm, struct mmn_notifier_fast_stats *out)
+{
+	if (!mm || !out)
+		return -EINVAL;
+	out->starts = __atomic_load_n(&mm->notifier_fast_starts, __ATOMIC_RELAXED);
+	out->ends = __atomic_load_n(&mm->notifier_fast_ends, __ATOMIC_RELAXED);
+	out->excused = __atomic_load_n(&mm->notifier_excused, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *mm)
+{
+	if (!v || mmn__mm_dead(mm))
+		return -EINVAL;
+	v->mm = mm;
+	v->subs = &mm->notifier_subscriptions;
+	v->slow = mm->sim->notifier_srcu.slow;
+	v->fast_starts = &mm->notifier_fast_starts;
+	v->fast_ends = &mm->notifier_fast_ends;
+	return v->slow ? 0 : -EINVAL;
+}
+
+static inline void mn_check_open(struct mmn_sim *sim, const struct mmn_notifier_range *range)
+{
+	if (mn_check_links(sim))
+		mmn__check_inval_open(&sim->check, range->mm, range->start, range->end,
+				      mmn_notify_event_name(range->event), mn_keeps_frames(range));
+}
+
+static inline void mn_check_close(struct mmn_sim *sim, const struct mmn_notifier_range *range)
+{
+	if (atomic_load_explicit(&sim->check.nr_open, memory_order_relaxed))
+		mmn__check_inval_close(&sim->check, range->mm, range->start, range->end);
+}
+
+/*
+ * The body of both starts: @range->flags set, the span begun when @slow.
+ * Returns the callbacks' result when @nonblock (0 otherwise); pushes the
+ * pairing record unless it fails.
+ */
+static inline __attribute__((always_inline)) int
+mn_start_dispatch(struct mmn_notifier_range *range, struct mmn_sim *sim, bool slow,
+		  bool nonblock)
 {
 	struct mmn_notifier_subscriptions *subs;
-	struct mmn_sim *sim;
+	int ret = 0;
 
-	if (!range || !range->mm)
-		return;
-	sim = range->mm->sim;
-	mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end, mmn_notify_event_name(range->event));
-	mn_might_sleep(sim);
-	range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
 	subs = mn_range_check(range) ? mn_subs(range->mm) : NULL;
 	if (subs) {
 		struct mn_walk w;
 
-		mmn__check_inval_open(&sim->check, range->mm, range->start, range->end,
-				      mmn_notify_event_name(range->event), mn_keeps_frames(range));
-		mn_walk_init(&w, sim);
+		mn_check_open(sim, range);
+		mn_walk_init_slow(&w, sim, slow);
 		mn_ctx_enter(&w, "invalidate_range_start");
-		(void)mn_invalidate_range_start(subs, range, &w);
+		ret = mn_invalidate_range_start(subs, range, &w);
 		mn_ctx_leave(&w);
+		/* A blocking start's failure is reported, not returned: its
+		 * end still comes. */
+		if (!nonblock)
+			ret = 0;
+		if (ret)
+			mn_check_close(sim, range);
 	}
-	mn_pair_push(range);
-	mmn_sched_span_end(sim, "invalidate_range_start");
+	if (!ret)
+		mn_pair_push(range);
+	return ret;
+}
+
+/* The start past the fast path: the spans and checks when @slow. */
+static __attribute__((noinline)) int mn_start_full(struct mmn_notifier_range *range,
+						   bool nonblock)
+{
+	struct mmn_sim *sim = range->mm->sim;
+	bool slow = mn_slow(sim);
+	int ret;
+
+	if (slow) {
+		mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end,
+				     mmn_notify_event_name(range->event));
+		if (!nonblock)
+			mn_might_sleep(sim);
+	}
+	/* Two copies: with the slow flag clear the walk's hook and check
+	 * tests fold away. */
+	if (slow)
+		ret = mn_start_dispatch(range, sim, true, nonblock);
+	else
+		ret = mn_start_dispatch(range, sim, false, nonblock);
+	if (slow)
+		mmn_sched_span_end(sim, "invalidate_range_start");
+	return ret;
+}
+
+/* mmu_notifier_invalidate_range_start(), 2.6.27+. */
+void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
+{
+	if (!range || !range->mm)
+		return;
+	range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
+	if (mn_fast(range)) {
+		mn_count(&range->mm->notifier_fast_starts);
+		return;
+	}
+	(void)mn_start_full(range, false);
 }
 
 /* mmu_notifier_invalidate_range_start_nonblock(), 4.19+. */
 int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *range)
 {
-	struct mmn_notifier_subscriptions *subs;
-	struct mmn_sim *sim;
-	int ret = 0;
-
 	if (!range || !range->mm)
 		return -EINVAL;
-	sim = range->mm->sim;
-	mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end, mmn_notify_event_name(range->event));
 	range->flags &= ~MMN_NOTIFIER_RANGE_BLOCKABLE;
-	subs = mn_range_check(range) ? mn_subs(range->mm) : NULL;
-	if (subs) {
-		struct mn_walk w;
-
-		mmn__check_inval_open(&sim->check, range->mm, range->start, range->end,
-				      mmn_notify_event_name(range->event), mn_keeps_frames(range));
-		mn_walk_init(&w, sim);
-		mn_ctx_enter(&w, "invalidate_range_start");
-		ret = mn_invalidate_range_start(subs, range, &w);
-		mn_ctx_leave(&w);
-		if (ret)
-			mmn__check_inval_close(&sim->check, range->mm, range->start, range->end);
+	if (mn_fast(range)) {
+		mn_count(&range->mm->notifier_fast_starts);
+		return 0;
 	}
-	if (!ret)
-		mn_pair_push(range);
-	mmn_sched_span_end(sim, "invalidate_range_start");
-	return ret;
+	return mn_start_full(range, true);
 }
 
 /*
@@ -1116,9 +1236,9 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
  * not only_end) each subscriber's ->invalidate_range runs before its
  * ->invalidate_range_end, as 3.19-6.5 did.
  */
-static void mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs,
-				    struct mmn_notifier_range *range, bool call_invalidate_range,
-				    const struct mn_walk *w)
+static inline __attribute__((always_inline)) void
+mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs, struct mmn_notifier_range *range,
+			bool call_invalidate_range, const struct mn_walk *w)
 {
 	struct mmn_sim *sim = w->sim;
 	bool nonblock = !mmn_notifier_range_blockable(range);
@@ -1145,40 +1265,84 @@ static void mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs,
 	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
 }
 
+/*
+ * An end whose start the pairing record does not hold: reported, unless an
+ * unchecked start of the mm (the fast path, see mn_range_ok()) may be its
+ * start, which is counted as excused instead.
+ */
+static __attribute__((noinline)) void mn_unmatched_end(struct mmn_sim *sim,
+							const struct mmn_notifier_range *range)
+{
+	struct mmn_mm *mm = range->mm;
+	unsigned long starts = __atomic_load_n(&mm->notifier_fast_starts, __ATOMIC_RELAXED);
+	unsigned long ends = __atomic_load_n(&mm->notifier_fast_ends, __ATOMIC_RELAXED);
+	unsigned long excused = __atomic_load_n(&mm->notifier_excused, __ATOMIC_RELAXED);
+
+	if (starts > ends + excused) {
+		mn_count(&mm->notifier_excused);
+		return;
+	}
+	mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
+		    "invalidate_range_end [0x%lx, 0x%lx) with no matching "
+		    "invalidate_range_start by this actor",
+		    range->start, range->end);
+}
+
+/* The callbacks of an end; inlined twice, so that with the slow flag clear
+ * the walk's hook and check tests fold away. */
+static inline __attribute__((always_inline)) void
+mn_end_dispatch(struct mmn_notifier_subscriptions *subs, struct mmn_notifier_range *range,
+		struct mmn_sim *sim, bool slow, bool call_invalidate_range)
+{
+	struct mn_walk w;
+
+	mn_walk_init_slow(&w, sim, slow);
+	mn_ctx_enter(&w, "invalidate_range_end");
+	if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
+		mn_itree_inv_end(sim, subs);
+	if (mn_hlist_first(subs))
+		mn_hlist_invalidate_end(subs, range, call_invalidate_range, &w);
+	mn_ctx_leave(&w);
+	mn_check_close(sim, range);
+}
+
+/* The end past the fast path: the spans and checks when the slow flag is set. */
+static __attribute__((noinline)) void mn_end_full(struct mmn_notifier_range *range,
+						  bool call_invalidate_range)
+{
+	struct mmn_notifier_subscriptions *subs;
+	struct mmn_sim *sim = range->mm->sim;
+	bool slow = mn_slow(sim);
+
+	if (slow) {
+		mmn_sched_span_begin(sim, "invalidate_range_end", range->start, range->end,
+				     mmn_notify_event_name(range->event));
+		if (mmn_notifier_range_blockable(range))
+			mn_might_sleep(sim);
+	}
+	if (!mn_pair_pop(range))
+		mn_unmatched_end(sim, range);
+	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
+	if (subs && slow)
+		mn_end_dispatch(subs, range, sim, true, call_invalidate_range);
+	else if (subs)
+		mn_end_dispatch(subs, range, sim, false, call_invalidate_range);
+	if (slow)
+		mmn_sched_span_end(sim, "invalidate_range_end");
+}
+
 /* __mmu_notifier_invalidate_range_end(range, only_end), 4.15-6.5 signature. */
 static inline __attribute__((always_inline)) void
 mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate_range,
 			bool only_end)
 {
-	struct mmn_notifier_subscriptions *subs;
-	struct mmn_sim *sim;
-
 	if (!range || !range->mm)
 		return;
-	sim = range->mm->sim;
-	mmn_sched_span_begin(sim, "invalidate_range_end", range->start, range->end, mmn_notify_event_name(range->event));
-	if (mmn_notifier_range_blockable(range))
-		mn_might_sleep(sim);
-	if (!mn_pair_pop(range))
-		mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
-			    "invalidate_range_end [0x%lx, 0x%lx) with no matching "
-			    "invalidate_range_start by this actor",
-			    range->start, range->end);
-	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
-	if (subs) {
-		struct mn_walk w;
-
-		mn_walk_init(&w, sim);
-		mn_ctx_enter(&w, "invalidate_range_end");
-		if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE))
-			mn_itree_inv_end(sim, subs);
-		if (mn_hlist_first(subs))
-			mn_hlist_invalidate_end(subs, range, legacy_invalidate_range && !only_end,
-						&w);
-		mn_ctx_leave(&w);
-		mmn__check_inval_close(&sim->check, range->mm, range->start, range->end);
+	if (mn_fast(range)) {
+		mn_count(&range->mm->notifier_fast_ends);
+		return;
 	}
-	mmn_sched_span_end(sim, "invalidate_range_end");
+	mn_end_full(range, legacy_invalidate_range && !only_end);
 }
 
 void __mmn_notifier_invalidate_range_end(struct mmn_notifier_range *range,

@@ -160,6 +160,16 @@ void mmn_scenario_collect_violations(struct mmn_sim *sim, struct mmn_scenario_re
 	}
 }
 
+/* snprintf(@dst, @size, "%s", @src) without the formatting: judged once
+ * per schedule. */
+static void scn_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void mmn_scenario_judge(struct mmn_sim *sim, unsigned int found_kinds,
 			const struct mmn_scenario_params *p, struct mmn_scenario_result *out)
 {
@@ -175,8 +185,8 @@ void mmn_scenario_judge(struct mmn_sim *sim, unsigned int found_kinds,
 		if (mask & (1u << k))
 			counted += out->by_kind[k];
 	out->claim_holds = p && p->wrong ? counted > 0 : out->violations == 0;
-	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
-	snprintf(out->setting, sizeof(out->setting), "%s",
+	scn_copy(out->profile, sizeof(out->profile), mmn_sim_profile(sim)->name);
+	scn_copy(out->setting, sizeof(out->setting),
 		 p && p->variant_name ? p->variant_name : p && p->wrong ? "wrong" : "right");
 	snprintf(out->note, sizeof(out->note), "%lu violations (%lu counted), %ld stale at quiescence",
 		 out->violations, counted, stale > 0 ? stale : 0);
