@@ -225,7 +225,8 @@ static void dp_save_done(struct dp_node *nd, size_t k)
 
 		*f = nd->ev;
 		for (unsigned int i = 0; i < f->nacc; i++)
-			if (f->acc[i].obj && DP_ID_STEP(f->acc[i].obj) >= k)
+			if (f->acc[i].obj && f->acc[i].cls != DET_C_FRAME &&
+			    DP_ID_STEP(f->acc[i].obj) >= k)
 				f->acc[i].obj = DP_FRESH;
 	} else
 		nd->sleep &= ~(1ULL << a); /* no memory: it cannot sleep */
@@ -337,7 +338,8 @@ static bool dp_sleep_dep(const struct det_step *f, size_t at, const struct det_s
 	for (unsigned int i = 0; i < f->nacc; i++)
 		for (unsigned int j = 0; j < e->nacc; j++) {
 			const void *x = f->acc[i].obj, *y = e->acc[j].obj;
-			bool same = x == y || (x == DP_FRESH && y && DP_ID_STEP(y) >= at);
+			bool same = x == y || (x == DP_FRESH && y && e->acc[j].cls != DET_C_FRAME &&
+					       DP_ID_STEP(y) >= at);
 
 			if (mmn__det_acc_conflict(&f->acc[i], &e->acc[j], same))
 				return true;
@@ -597,7 +599,8 @@ static int dp_take(struct mmn__dpor *p, const struct sync_det *d, size_t k, size
 			p->bounded = true; /* the replay went elsewhere: not deterministic */
 		nd->ev = *e;
 		for (unsigned int a = 0; a < e->nacc; a++)
-			nd->ev.acc[a].obj = dp_id(p, e->acc[a].obj, i, a);
+			if (e->acc[a].cls != DET_C_FRAME) /* frames keep their pfn */
+				nd->ev.acc[a].obj = dp_id(p, e->acc[a].obj, i, a);
 		if (i > k) {
 			const struct dp_node *pv = &p->nd[i - 1];
 

@@ -81,7 +81,7 @@ static void test_dpor_right_settings_clean_to_their_bound(void **state)
 	st = search("S8", setting_params(false, NULL), MMN_EXPLORE_DPOR, UINT_MAX, 10000);
 	assert_true(st.complete);
 	assert_int_equal(st.violating, 0);
-	assert_int_equal(st.schedules, 5);
+	assert_int_equal(st.schedules, 4);
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		st = search(ids[i], setting_params(false, NULL), MMN_EXPLORE_DPOR, 1, 100000);
 		assert_int_equal(st.violating, 0);
@@ -202,7 +202,7 @@ static void test_dpor_shards_count_the_unsharded_classes(void **state)
 	(void)state;
 	for (int wrong = 0; wrong < 2; wrong++) {
 		whole_of(wrong, MMN_EXPLORE_DPOR, &whole);
-		assert_int_equal(whole.n, wrong ? 6 : 5);
+		assert_int_equal(whole.n, wrong ? 5 : 4);
 		shards_of("S8", wrong, MMN_EXPLORE_DPOR, 2, &whole);
 		shards_of("S8", wrong, MMN_EXPLORE_DPOR, 4, &whole);
 	}
