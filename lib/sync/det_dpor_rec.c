@@ -259,6 +259,28 @@ bool mmn__det_dependent(const struct det_step *x, const struct det_step *y)
 	return false;
 }
 
+/*
+ * The step that begins at an rwsem's lock point takes it for reading: two
+ * readers' increments of the count commute (an unlock, a writer, a wake of
+ * the rwsem and a failed attempt stay dependent with them: they write).
+ */
+void mmn__det_rec_read_lock(struct mmn_sim *sim, const void *sem)
+{
+	struct sync_det *d = sim && sim->sync ? sim->sync->det : NULL;
+	struct mmn_actor *a;
+	struct det_step *s;
+
+	if (!d || !__atomic_load_n(&d->rec, __ATOMIC_RELAXED))
+		return;
+	a = mmn_actor_current(sim);
+	pthread_mutex_lock(&d->m);
+	s = d->running && a && d->cur == a ? rec_cur(d) : NULL;
+	if (s && s->actor == a->det.idx && s->nacc == 1 && s->acc[0].obj == sem &&
+	    s->acc[0].cls == DET_C_OBJ)
+		s->acc[0].write = false;
+	pthread_mutex_unlock(&d->m);
+}
+
 void mmn_sched_access(struct mmn_sim *sim, const void *obj, unsigned int mode)
 {
 	struct sync_det *d;
