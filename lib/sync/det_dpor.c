@@ -20,9 +20,9 @@
  * an awake actor, and the next run goes there).
  *
  * Preemption bounding (Musuvathi and Qadeer, PLDI 2007) with iterative
- * deepening: the search runs with a bound of 0, then 1, ... up to the bound
- * asked for, and stops deepening as soon as a search left nothing out for
- * the bound (then it was complete). A class is counted the first time it
+ * deepening: the search runs with a bound of 0, 1, ... DP_DEEPEN, then the
+ * bound asked for, and stops deepening as soon as a search left nothing out
+ * for the bound (then it was complete). A class is counted the first time it
  * is seen, in whichever round: the shallow rounds find the bugs of few
  * preemptions first, as the depth-first enumeration does, and the last
  * round is the plain search.
@@ -59,6 +59,9 @@
 #include "det_dpor.h"
 
 #define DP_MAXACT 64
+/* The last bound of the iterative deepening taken one by one (then the
+ * bound asked for): the shallow rounds find the bugs of few preemptions. */
+#define DP_DEEPEN 2U
 
 struct dp_node {
 	struct det_step ev;  /* the step of the last run at this node */
@@ -293,9 +296,12 @@ bool mmn__dpor_next(struct mmn__dpor *p, struct mmn_sched_config *cfg)
 		p->n--;
 	}
 	if (p->pruned && p->bound < p->max_bound) {
-		/* Deepen: the same search with one more preemption allowed; the
-		 * classes seen already are not counted again. */
-		p->bound++;
+		/* Deepen: the same search with one more preemption allowed,
+		 * and past DP_DEEPEN with the bound asked for (each round runs
+		 * the classes of the rounds before it again: S1's right setting
+		 * with two rounds took 921,047 runs deepening one by one, 109,163
+		 * in one round); the classes seen already are not counted again. */
+		p->bound = p->bound < DP_DEEPEN ? p->bound + 1 : p->max_bound;
 		p->pruned = false;
 		p->inited = false;
 		p->n = 0;
