@@ -4,8 +4,10 @@
  * setting with two rounds of each actor (reclaimer, device, re-user) is
  * explored whole by DPOR with no preemption bound, with no violation, in
  * the same number of classes twice and in shards 0/2 and 1/2 together
- * (each class counted in one shard). About a minute per search in a
- * release build: label long (`ctest -L long`), not in CI.
+ * (each class counted in one shard). A few seconds unsharded in a release
+ * build, but one to two minutes per shard (docs/benchmarks.md, "DPOR":
+ * every class of S1 falls in one shard's subtree): label long (`ctest -L
+ * long`), not in CI.
  */
 #include <limits.h>
 #include <setjmp.h>

@@ -9,7 +9,9 @@
  * invalidate_range_end, S1 wrong) is found by DPOR wherever the plain
  * enumeration at preemption bound 2 finds it; DPOR over 2 and 4 shards
  * counts the classes of the unsharded search, each in one shard, and the
- * sharded enumeration runs the unsharded one's schedules.
+ * sharded enumeration runs the unsharded one's schedules. S1's right
+ * setting with one round of each actor is explored whole (88 classes, the
+ * same twice and over 2 shards; test_dpor_long.c does two rounds).
  * Figures in docs/benchmarks.md ("DPOR").
  */
 #include <errno.h>
