@@ -26,6 +26,7 @@
 #include <mmnsim/mmu_notifier.h>
 #include <mmnsim/page.h>
 #include <mmnsim/pgtable.h>
+#include <mmnsim/sched.h>
 #include <mmnsim/sync.h>
 
 #define PG MMN_PAGE_SIZE
@@ -686,6 +687,7 @@ static int hmm_fault_chunk(struct mmn_hmm *m, unsigned long start, unsigned long
 		if (r)
 			return r;
 		mmn_sched_point(m->sim, MMN_SCHED_EXPLICIT, m, point_names[0], start);
+		mmn_sched_access(m->sim, m, MMN_SCHED_ACCESS_READ); /* DPOR: up to the mutex */
 		mmn_mutex_lock(&m->mutex);
 		if (collided_locked(m, &c)) {
 			mmn_mutex_unlock(&m->mutex);
@@ -711,6 +713,7 @@ static int hmm_fault_chunk(struct mmn_hmm *m, unsigned long start, unsigned long
 		STAT_INC(m, fault_loops);
 		hist_record(m, retries);
 		mmn_sched_point(m->sim, MMN_SCHED_EXPLICIT, m, point_names[1], start);
+		mmn_sched_access(m->sim, m, MMN_SCHED_ACCESS_READ); /* DPOR: back to the caller */
 		return 0;
 	}
 }

@@ -824,6 +824,7 @@ static int kvm_faultin(struct mmn_kvm *kvm, uint64_t gfn, bool write)
 		/* The window of seed 001: an invalidation may start (or run
 		 * whole) here. */
 		mmn_sched_point(kvm->sim, MMN_SCHED_EXPLICIT, kvm, MMN_KVM_SCHED_FAULT_WINDOW, hva);
+		mmn_sched_access(kvm->sim, kvm, MMN_SCHED_ACCESS_READ); /* DPOR: up to mmu_lock */
 
 		mmn_spin_lock(&kvm->mmu_lock);
 		if (kvm->released) {

@@ -78,8 +78,13 @@ enum det_acc_cls {
 	DET_C_PTE,     /* one PTE slot */
 	DET_C_WALK,    /* a page-table walk or TLB fill (reads PTEs of some mm) */
 	DET_C_FLUSH,   /* a TLB flush of an mm */
-	DET_C_FRAME,   /* a frame freed or accessed (any frame) */
+	DET_C_FRAME,   /* a frame: obj NULL any frame (a free), else DET_FRAME_ID(pfn) */
+	DET_C_SPAWN,   /* a new actor: its spawn and its first step */
+	DET_C_WAKE,    /* a wake of a key: against its blocks and lock steps, not other wakes */
 };
+/* A frame by its pfn: the same frame in every run (the frame array is fixed),
+ * so it is not renamed across runs as pointers are (det_dpor.c). */
+#define DET_FRAME_ID(pfn) ((const void *)(uintptr_t)((pfn) + 1))
 #define DET_STEP_ACC 6
 
 struct det_acc {

@@ -267,7 +267,7 @@ bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 void mmn__det_wake_locked(struct sync_det *d, const void *key)
 {
 	if (mmn_unlikely(d->rec) && !d->unwinding)
-		mmn__det_rec_touch(d, key, DET_C_OBJ, true);
+		mmn__det_rec_touch(d, key, DET_C_WAKE, true);
 	for (unsigned int i = 0; i < d->nact; i++) {
 		struct mmn_actor *a = d->act[i];
 

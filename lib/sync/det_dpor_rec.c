@@ -202,20 +202,20 @@ void mmn__det_rec_block(struct sync_det *d, struct mmn_actor *a, const void *key
 
 void mmn__det_rec_spawn(struct sync_det *d, struct mmn_actor *a)
 {
-	/* Its first step runs after the spawn: both touch the new actor. */
+	/* Its first step runs after the spawn: both touch the new actor, as a
+	 * spawn (a join, which touches the actor's end, is not ordered with
+	 * the first step unless that step ends the actor). */
 	a->det.pend_obj = a;
-	a->det.pend_cls = DET_C_OBJ;
+	a->det.pend_cls = DET_C_SPAWN;
 	a->det.pend_write = true;
 	a->det.pend_vague = false;
-	mmn__det_rec_touch(d, a, DET_C_OBJ, true);
+	mmn__det_rec_touch(d, a, DET_C_SPAWN, true);
 }
 
 bool mmn__det_acc_conflict(const struct det_acc *e, const struct det_acc *f, bool same)
 {
 	int a = e->cls, b = f->cls;
 
-	if (same && (e->write || f->write))
-		return true;
 	if (a > b) {
 		const struct det_acc *t = e;
 
@@ -224,6 +224,15 @@ bool mmn__det_acc_conflict(const struct det_acc *e, const struct det_acc *f, boo
 		a = e->cls;
 		b = f->cls;
 	}
+	/* One object touched alike, one of them writing. Frames and wakes
+	 * have their own rules below. */
+	if (same && a == b && a != DET_C_FRAME && a != DET_C_WAKE && (e->write || f->write))
+		return true;
+	/* A wake makes the key's waiters runnable: ordered with a block on
+	 * the key (and a lock step of it), not with another wake, as waking
+	 * twice is waking once in either order. */
+	if (a == DET_C_OBJ && b == DET_C_WAKE)
+		return same;
 	/* A walk or fill reads PTEs of an mm the slot may belong to; a flush
 	 * drops what a fill of any CPU or device may have loaded. */
 	if (a == DET_C_PTE && b == DET_C_WALK)
@@ -232,8 +241,9 @@ bool mmn__det_acc_conflict(const struct det_acc *e, const struct det_acc *f, boo
 		return e->write;
 	if (a == DET_C_WALK && b == DET_C_FLUSH)
 		return true;
+	/* A frame by its pfn; an unknown one (a free) is any frame. */
 	if (a == DET_C_FRAME && b == DET_C_FRAME)
-		return e->write || f->write;
+		return (e->write || f->write) && (same || !e->obj || !f->obj);
 	return false;
 }
 
@@ -247,6 +257,28 @@ bool mmn__det_dependent(const struct det_step *x, const struct det_step *y)
 						  x->acc[i].obj == y->acc[j].obj))
 				return true;
 	return false;
+}
+
+/*
+ * The step that begins at an rwsem's lock point takes it for reading: two
+ * readers' increments of the count commute (an unlock, a writer, a wake of
+ * the rwsem and a failed attempt stay dependent with them: they write).
+ */
+void mmn__det_rec_read_lock(struct mmn_sim *sim, const void *sem)
+{
+	struct sync_det *d = sim && sim->sync ? sim->sync->det : NULL;
+	struct mmn_actor *a;
+	struct det_step *s;
+
+	if (!d || !__atomic_load_n(&d->rec, __ATOMIC_RELAXED))
+		return;
+	a = mmn_actor_current(sim);
+	pthread_mutex_lock(&d->m);
+	s = d->running && a && d->cur == a ? rec_cur(d) : NULL;
+	if (s && s->actor == a->det.idx && s->nacc == 1 && s->acc[0].obj == sem &&
+	    s->acc[0].cls == DET_C_OBJ)
+		s->acc[0].write = false;
+	pthread_mutex_unlock(&d->m);
 }
 
 void mmn_sched_access(struct mmn_sim *sim, const void *obj, unsigned int mode)

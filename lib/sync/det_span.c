@@ -48,22 +48,46 @@ static void span_vevent(struct mmn_sim *sim, struct sync_det *d, const char *kin
 	pthread_mutex_unlock(&d->m);
 }
 
-/* DPOR: the current step touches a frame (a free; an event of @kind
- * "access", a device's access; NULL: a free). */
-static void span_rec_frame(struct mmn_sim *sim, const char *kind)
+/* The run of @sim if it records for DPOR, else NULL. */
+static struct sync_det *span_rec(const struct mmn_sim *sim)
 {
 	struct sync_det *d = sim && sim->sync ? sim->sync->det : NULL;
-	struct mmn_actor *a;
 
-	if (!d || !__atomic_load_n(&d->rec, __ATOMIC_RELAXED))
-		return;
-	if (kind && strcmp(kind, "access"))
-		return;
-	a = mmn_actor_current(sim);
+	return d && __atomic_load_n(&d->rec, __ATOMIC_RELAXED) ? d : NULL;
+}
+
+/* DPOR: the current step touches @frame (DET_FRAME_ID(); NULL: any frame). */
+static void span_rec_frame(struct mmn_sim *sim, struct sync_det *d, const void *frame,
+			   bool write)
+{
+	struct mmn_actor *a = mmn_actor_current(sim);
+
 	pthread_mutex_lock(&d->m);
 	if (d->running && a && d->cur == a)
-		mmn__det_rec_touch(d, NULL, DET_C_FRAME, true);
+		mmn__det_rec_touch(d, frame, DET_C_FRAME, write);
 	pthread_mutex_unlock(&d->m);
+}
+
+/*
+ * DPOR: a device's access, an event of kind "access" whose text is "read
+ * ..." or "write ..." and names the frame as "pfn N": it reads or writes
+ * frame N (without a pfn in the text: writes any frame).
+ */
+static void span_rec_access(struct mmn_sim *sim, struct sync_det *d, const char *fmt, va_list ap)
+{
+	const void *frame = NULL;
+	bool write = true;
+	unsigned long pfn;
+	const char *at;
+	char text[256];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	at = strstr(text, " pfn ");
+	if (at && sscanf(at, " pfn %lu", &pfn) == 1) {
+		frame = DET_FRAME_ID(pfn);
+		write = strncmp(text, "read ", 5) != 0;
+	}
+	span_rec_frame(sim, d, frame, write);
 }
 
 void mmn__det_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...)
@@ -83,8 +107,11 @@ void mmn_sched_event(struct mmn_sim *sim, const char *kind, const char *fmt, ...
 	struct sync_det *d;
 	va_list ap;
 
-	if (kind)
-		span_rec_frame(sim, kind);
+	if (kind && fmt && !strcmp(kind, "access") && (d = span_rec(sim))) {
+		va_start(ap, fmt);
+		span_rec_access(sim, d, fmt, ap);
+		va_end(ap);
+	}
 	d = span_det(sim);
 	if (!d || !kind || !fmt)
 		return;
@@ -149,7 +176,12 @@ void mmn_sched_note_free(struct mmn_sim *sim, unsigned long pfn, uint32_t gen)
 	struct sync_det *d;
 	struct mmn_actor *a;
 
-	span_rec_frame(sim, NULL);
+	/* The free stack's order decides what a later allocation gets, and a
+	 * huge page's tails go with its head, which this layer cannot tell:
+	 * a free writes any frame. */
+	d = span_rec(sim);
+	if (d)
+		span_rec_frame(sim, d, NULL, true);
 	d = span_det(sim);
 	if (!d)
 		return;

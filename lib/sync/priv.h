@@ -374,6 +374,9 @@ bool mmn__det_in_run(struct mmn_sim *sim, const struct mmn_actor *a);
 bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, int what,
 		    const void *holder, int idx, const char *name);
 void mmn__det_wake(struct mmn_sim *sim, const void *key);
+/* DPOR (det_dpor_rec.c): the step the calling actor has just begun at the
+ * lock point of @sem takes it for reading (readers commute). */
+void mmn__det_rec_read_lock(struct mmn_sim *sim, const void *sem);
 void mmn__det_held_push(struct mmn_actor *a, const void *obj, enum sync_kind kind, bool read,
 			int idx);
 /* Drop the latest entry for @obj (@read: -1 any, 0 write, 1 read; @idx: -1

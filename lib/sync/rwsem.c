@@ -328,6 +328,8 @@ static void rwsem_down_slow_sub(struct mmn_rwsem *sem, bool write, unsigned int 
 	struct mmn_actor *a = sync_ld_actor(sim);
 
 	mmn__sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
+	if (!write)
+		mmn__det_rec_read_lock(sim, sem);
 	if (a && mmn__ld_acquire(a, &sem->dep, subclass, SYNC_KIND_RWSEM, !write,
 				 write ? "down_write" : "down_read") == SYNC_LD_SKIP)
 		return;
@@ -359,6 +361,8 @@ static int rwsem_try_slow(struct mmn_rwsem *sem, bool write)
 
 	/* Backend dispatch point. */
 	mmn__sched(sim, a, MMN_SCHED_LOCK, sem, sem->dep.name);
+	if (!write)
+		mmn__det_rec_read_lock(sim, sem);
 	if (a) {
 		int r = mmn__ld_try(a, &sem->dep, SYNC_KIND_RWSEM, !write,
 				    write ? "down_write_trylock" : "down_read_trylock");
