@@ -492,6 +492,47 @@ static void test_bad_input_is_refused(void **state)
 	fx_fini(&f);
 }
 
+/*
+ * The transient none of make_device_exclusive(): an access through a kept
+ * translation to the page while its entry is cleared under an EXCLUSIVE
+ * invalidation is excused (the owning mirror skips its own EXCLUSIVE and
+ * the exclusive entry maps the same page); the same access under a CLEAR
+ * invalidation is reported. Returns the check's verdict of the store.
+ */
+static int store_in_transient_none(enum mmn_notify_event event)
+{
+	struct mmn_notifier_range range;
+	struct mmn_pte_slot slot;
+	mmn_pte_t old;
+	struct fx f;
+	struct toy d;
+	int verdict;
+
+	fx_init(&f, "latest");
+	toy_init(&d, f.mm, MMN_SECONDARY_TOLD_AT_START, true, "owner");
+	toy_fill(&d, BASE);
+	assert_int_equal(mmn_corepath_range_init(&range, event, f.mm, BASE, BASE + PG, &d), 0);
+	assert_int_equal(mmn_corepath_range_start(&range), 0);
+	mmn_mmap_read_lock(f.mm);
+	assert_int_equal(mmn_pte_offset_map_lock(f.mm, BASE, &slot), 0);
+	assert_int_equal(mmn_ptep_get_and_clear(&slot, &old), 0);
+	verdict = toy_access(&d, BASE, true);
+	assert_int_equal(mmn_set_pte_at(&slot, old), 0);
+	assert_int_equal(mmn_pte_unmap_unlock(&slot), 0);
+	mmn_mmap_read_unlock(f.mm);
+	assert_int_equal(mmn_corepath_range_end(&range), 0);
+	toy_fini(&d);
+	fx_fini(&f);
+	return verdict;
+}
+
+static void test_exclusive_transient_none_is_excused_clear_is_not(void **state)
+{
+	(void)state;
+	assert_int_equal(store_in_transient_none(MMN_NOTIFY_EXCLUSIVE), 0);
+	assert_int_equal(store_in_transient_none(MMN_NOTIFY_CLEAR), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_iommu_superpage_flushed_is_silent),
 		cmocka_unit_test(test_iommu_superpage_kept_is_caught),
 		cmocka_unit_test(test_bad_input_is_refused),
+		cmocka_unit_test(test_exclusive_transient_none_is_excused_clear_is_not),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
