@@ -292,21 +292,28 @@ int mmn_check_secondary_access(struct mmn_sim *sim, void *ctx,
 {
 	struct mmn__check_excuse x;
 	unsigned long used, now = 0;
-	bool mapped, now_write = false;
+	bool dead, mapped, now_write = false;
 	int err;
 
 	if (!sim || !ctx || !t || !t->mm || !q_block_ok(t) || addr < t->addr ||
 	    addr - t->addr >= t->size)
 		return -EINVAL;
+	/* The primary first, the invalidations in flight second: an
+	 * invalidation opens before its first entry changes and is told (the
+	 * listener's callback returned, which waits for the access holding
+	 * the listener's lock) before it closes, so an entry seen changed here
+	 * is still covered by its record below. The other order races with a
+	 * native operator: no record yet, then the entry cleared. */
+	used = t->pfn + ((addr - t->addr) >> MMN_PAGE_SHIFT);
+	dead = mmn__mm_dead(t->mm);
+	mapped = !dead && q_primary(t->mm, addr, &now, &now_write);
 	err = mmn__check_excuse(&sim->check, ctx, t->mm, addr, &x);
 	if (err)
 		return err;
 	/* An access after the address space went away is the listener's
 	 * release protocol, not a translation going stale. */
-	if (mmn__mm_dead(t->mm))
+	if (dead)
 		return 0;
-	used = t->pfn + ((addr - t->addr) >> MMN_PAGE_SHIFT);
-	mapped = q_primary(t->mm, addr, &now, &now_write);
 	if (mapped && now == used && (!write || now_write))
 		return 0;
 	/* Freed since: mmn_phys_access() reports the use-after-free. */
