@@ -83,6 +83,8 @@ static void hf_free(struct hf *f, unsigned long violations)
 		assert_int_equal(mmn_hmm_destroy(f->m), 0);
 	}
 	assert_int_equal(mmn_audit(f->sim), 0);
+	if (mmn_check_total(f->sim) != violations)
+		capture_say_last(&f->cap);
 	assert_int_equal(mmn_check_total(f->sim), violations);
 	mmn_mm_put(f->mm);
 	mmn_sim_destroy(f->sim);

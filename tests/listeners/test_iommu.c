@@ -76,6 +76,8 @@ static void fx_free_mm(struct fx *f, unsigned long expected, bool mm_alive)
 {
 	assert_int_equal(mmn_check_quiescent(f->sim), 0);
 	assert_int_equal(mmn_audit(f->sim), 0);
+	if (mmn_check_total(f->sim) != expected)
+		capture_say_last(&f->cap);
 	assert_int_equal(mmn_check_total(f->sim), expected);
 	mmn_iommu_destroy(f->io);
 	if (mm_alive)

@@ -41,4 +41,13 @@ static inline void capture_install(struct mmn_sim *sim, struct capture *c)
 	mmn_check_set_handler(sim, capture_fn, c);
 }
 
+/* Print the last violation captured (before an assertion on the count
+ * fails, so a rare failure in CI says what fired). */
+static inline void capture_say_last(const struct capture *c)
+{
+	if (c->n)
+		fprintf(stderr, "%lu violation(s) captured, the last: %s: %s\n", c->n,
+			mmn_violation_kind_name(c->last.kind), c->last_msg);
+}
+
 #endif /* MMN_TEST_CAPTURE_H */
