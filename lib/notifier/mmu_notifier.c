@@ -1390,8 +1390,12 @@ static __attribute__((noinline)) void mn_end_full(struct mmn_notifier_range *ran
 	}
 	mn_end_pair(sim, range);
 	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
-	if (subs)
-		mn_end_dispatch(subs, range, sim, false, call_invalidate_range);
+	/* Two copies again: the 6.6+ end (no ->invalidate_range) folds the
+	 * legacy call's test away. */
+	if (subs && call_invalidate_range)
+		mn_end_dispatch(subs, range, sim, false, true);
+	else if (subs)
+		mn_end_dispatch(subs, range, sim, false, false);
 }
 
 /* __mmu_notifier_invalidate_range_end(range, only_end), 4.15-6.5 signature. */
