@@ -23,6 +23,12 @@
  *               start/end on the same mm in a loop (8 subscriptions).
  *
  *   bench_notifier [-n iterations] [-r repeats] [-q] [-s max_intervals] [-u churn]
+ *                  [-c subs]
+ *
+ * -c SUBS runs only part 1's lockdep-off loops (bare_loop, mmn_loop,
+ * mmn_loop_inline), -n pairs each with SUBS subscriptions, once, and prints
+ * nothing but the check: for instruction counts under callgrind
+ * (--toggle-collect=mmn_loop, for instance; docs/benchmarks.md).
  *
  * Defaults: -n 200000 -r 5 -s 1000000 -u 2000 (about 7 s). Part 2 runs
  * -n/4 invalidations per size and caps the linear scan's work.
@@ -597,7 +603,33 @@ static int bench_churn(const struct bench_args *a, unsigned long n)
 struct opts {
 	unsigned long max_intervals;
 	unsigned long churn;
+	long count_subs; /* -c: -1 unless given */
 };
+
+/* -c: each lockdep-off loop of part 1 once, for an instruction counter. */
+static int count_loops(const struct bench_args *a, unsigned int nr)
+{
+	struct dispatch_env e;
+	struct bare bare[MAX_SUBS];
+	unsigned long n = a->iterations;
+	int bad;
+
+	if (nr > MAX_SUBS || dispatch_env_init(&e, false, nr)) {
+		fprintf(stderr, "%s: cannot set up %u subscriptions\n", PROG, nr);
+		return 1;
+	}
+	memset(bare, 0, sizeof(bare));
+	for (unsigned int i = 0; i < MAX_SUBS; i++) {
+		bare[i].ops = &bare_ops;
+		bare[i].next = i + 1 < MAX_SUBS ? &bare[i + 1] : NULL;
+	}
+	mmn_loop(e.mm, 1); /* registers this thread with liburcu */
+	bare_loop(nr ? &bare[MAX_SUBS - nr] : NULL, n);
+	mmn_loop(e.mm, n);
+	mmn_loop_inline(e.mm, n);
+	bad = dispatch_env_fini(&e, 2 * (2 * n + 1));
+	return bad;
+}
 
 static int parse(int opt, const char *arg, void *ctx)
 {
@@ -610,6 +642,12 @@ static int parse(int opt, const char *arg, void *ctx)
 	case 'u':
 		o->churn = bench_parse_ulong(PROG, opt, arg, 100000000UL);
 		return 0;
+	case 'c':
+		/* 0 is a size of part 1 too (bench_parse_ulong() wants >= 1) */
+		o->count_subs = strcmp(arg, "0") == 0
+					? 0
+					: (long)bench_parse_ulong(PROG, opt, arg, MAX_SUBS);
+		return 0;
 	default:
 		return -1;
 	}
@@ -618,14 +656,23 @@ static int parse(int opt, const char *arg, void *ctx)
 int main(int argc, char **argv)
 {
 	struct bench_args args = { .iterations = 200000, .repeats = 5 };
-	struct opts o = { 0 };
+	struct opts o = { .count_subs = -1 };
 	int bad = 0;
 
-	bench_getopt(argc, argv, &args, "s:u:", parse, &o, "[-s max_intervals] [-u churn]",
+	bench_getopt(argc, argv, &args, "s:u:c:", parse, &o,
+		     "[-s max_intervals] [-u churn] [-c subs]",
 		     "  -s N  largest interval count of part 2 (default 1000000, or 5 x -n\n"
 		     "        when that is smaller, so that a tiny -n stays quick)\n"
 		     "  -u N  register+unregister pairs per repeat in part 3 (default 2000,\n"
-		     "        or -n when that is smaller)\n");
+		     "        or -n when that is smaller)\n"
+		     "  -c N  only run part 1's lockdep-off loops once each with N\n"
+		     "        subscriptions, -n pairs, no output (for callgrind)\n");
+	if (o.count_subs >= 0) {
+		bad = count_loops(&args, (unsigned int)o.count_subs);
+		if (bad)
+			fprintf(stderr, "%s: a check failed\n", PROG);
+		return bad ? 1 : 0;
+	}
 	if (!o.max_intervals)
 		o.max_intervals = args.iterations * 5 < 1000000 ? args.iterations * 5 : 1000000;
 	if (!o.churn)
