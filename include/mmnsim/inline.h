@@ -23,10 +23,11 @@
  * - mmn_notifier_invalidate_range_start_inline() / _end_inline(): the
  *   kernel's inline mmu_notifier_invalidate_range_start()/end(), which test
  *   mm_has_notifiers() and return: through a struct mmn_notifier_view (one
- *   per mm), they return at once under the conditions of the library's own
- *   fast path (mmn_notifier_fast_stats(): no subscription struct, the slow
- *   flag clear, a range the checks pass) and count the dispatch as the
- *   library does; otherwise they call the library.
+ *   per mm), they test what the kernel tests and the simulation's slow flag
+ *   (no subscription struct on the mm, the flag clear) and return at once,
+ *   marking the range as the library's fast path does; otherwise they call
+ *   the library. Unlike the library's fast path they neither check the
+ *   range nor count the dispatch (mmn_notifier_fast_stats()).
  *
  * Without the macro nothing here is inline: the ABI stays opaque, and
  * mmn_tlb_view_init() and mmn_notifier_view_init() are ordinary exported
@@ -84,15 +85,13 @@ struct mmn_notifier_subscriptions;
 /**
  * What the inline notifier wrappers need of one mm: filled by
  * mmn_notifier_view_init(), valid while the caller holds a reference on the
- * mm and the simulation lives. Read only (the two counters are the
- * library's, advanced as the library advances them).
+ * mm and the simulation lives. Read only.
  */
 struct mmn_notifier_view {
 	/** @cond MMN_PRIVATE */
 	struct mmn_mm *mm;
 	struct mmn_notifier_subscriptions *const *subs; /* mm_has_notifiers() */
 	const unsigned char *slow;       /* the simulation's slow flag */
-	unsigned long *fast_starts, *fast_ends;
 	/** @endcond */
 };
 
@@ -190,30 +189,32 @@ slow:
 	return mmn_cpu_read(v->mm, v->cpu, addr, val);
 }
 
-/* The library's fast-path test (mmn_notifier_fast_stats()) on @p range. */
-static inline int mmn__notifier_view_fast(const struct mmn_notifier_view *v,
-					  const struct mmn_notifier_range *range)
+/*
+ * The kernel's inline test, mm_has_notifiers(), and the simulation's slow
+ * flag (lockdep, a scheduling hook, the deterministic backend): nothing
+ * else, so that nobody listening costs what it costs the kernel.
+ */
+static inline int mmn__notifier_view_fast(const struct mmn_notifier_view *v)
 {
-	return __builtin_expect(range && range->mm == v->mm &&
-					!__atomic_load_n(v->subs, __ATOMIC_ACQUIRE) &&
-					!__atomic_load_n(v->slow, __ATOMIC_RELAXED) &&
-					range->start < range->end &&
-					(unsigned int)range->event < MMN_NOTIFY_NR_EVENTS,
+	return __builtin_expect(!__atomic_load_n(v->subs, __ATOMIC_ACQUIRE) &&
+					!__atomic_load_n(v->slow, __ATOMIC_RELAXED),
 				1);
 }
 
 /**
  * mmn_notifier_invalidate_range_start(@p range) for a range of the view's
- * mm, with the nobody-listens test inline (the kernel's inline wrapper).
+ * mm (@p range->mm must be the view's: the test reads the view's mm), with
+ * the nobody-listens test inline (the kernel's inline wrapper). On that path
+ * the range is neither checked nor counted; it gets
+ * MMN_NOTIFIER_RANGE_BLOCKABLE and the library's mark of an unchecked start,
+ * so that its end is excused, not reported, if it takes the library's full
+ * path (mmn_notifier_fast_stats()). NULL @p range: no-op.
  */
 static inline void mmn_notifier_invalidate_range_start_inline(const struct mmn_notifier_view *v,
 							      struct mmn_notifier_range *range)
 {
-	if (mmn__notifier_view_fast(v, range)) {
-		range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
-		__atomic_store_n(v->fast_starts,
-				 __atomic_load_n(v->fast_starts, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELAXED);
+	if (__builtin_expect(range != NULL, 1) && mmn__notifier_view_fast(v)) {
+		range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE | MMN__NOTIFIER_RANGE_UNCHECKED;
 		return;
 	}
 	mmn_notifier_invalidate_range_start(range);
@@ -221,14 +222,14 @@ static inline void mmn_notifier_invalidate_range_start_inline(const struct mmn_n
 
 /**
  * mmn_notifier_invalidate_range_end(@p range) for a range of the view's mm,
- * with the nobody-listens test inline.
+ * with the nobody-listens test inline: on that path only the mark of an
+ * unchecked start is cleared. NULL @p range: no-op.
  */
 static inline void mmn_notifier_invalidate_range_end_inline(const struct mmn_notifier_view *v,
 							    struct mmn_notifier_range *range)
 {
-	if (mmn__notifier_view_fast(v, range)) {
-		__atomic_store_n(v->fast_ends, __atomic_load_n(v->fast_ends, __ATOMIC_RELAXED) + 1,
-				 __ATOMIC_RELAXED);
+	if (__builtin_expect(range != NULL, 1) && mmn__notifier_view_fast(v)) {
+		range->flags &= ~MMN__NOTIFIER_RANGE_UNCHECKED;
 		return;
 	}
 	mmn_notifier_invalidate_range_end(range);

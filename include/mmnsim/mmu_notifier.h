@@ -115,6 +115,14 @@ MMN_API const char *mmn_notify_event_name(enum mmn_notify_event event);
 /** The range's callbacks may sleep (MMU_NOTIFIER_RANGE_BLOCKABLE, 5.2+). */
 #define MMN_NOTIFIER_RANGE_BLOCKABLE (1u << 0)
 
+/** @cond MMN_PRIVATE */
+/* The model's mark of a start that took the fast path (nothing recorded by
+ * the pairing check): set by such a start, cleared by every other start and
+ * by every end. Not the kernel's; never passed by callers (range_init masks
+ * it out). */
+#define MMN__NOTIFIER_RANGE_UNCHECKED (1u << 31)
+/** @endcond */
+
 /**
  * struct mmu_notifier_range (5.0+; @c event and @c flags 5.2+, @c owner 5.9+ as
  * migrate_pgmap_owner, renamed 5.14). The kernel's former @c vma member
@@ -141,7 +149,7 @@ static inline void mmn_notifier_range_init(struct mmn_notifier_range *range,
 	range->mm = mm;
 	range->start = start;
 	range->end = end;
-	range->flags = flags;
+	range->flags = flags & ~MMN__NOTIFIER_RANGE_UNCHECKED;
 	range->event = event;
 	range->owner = NULL;
 }
@@ -463,8 +471,9 @@ struct mmn_notifier_fast_stats {
 	unsigned long starts;
 	/** ends that took the fast path */
 	unsigned long ends;
-	/** ends found unmatched but not reported, since an unchecked start of
-	 *  the mm may be theirs (starts > ends + excused at that moment) */
+	/** ends that took the full path after a start that took the fast path
+	 *  (its range marked): not matched against the pairing record, since
+	 *  their start was never recorded */
 	unsigned long excused;
 };
 
@@ -473,9 +482,8 @@ struct mmn_notifier_fast_stats {
  * its fast path, the kernel's inline mm_has_notifiers() test.
  *
  * mmn_notifier_invalidate_range_start(), _start_nonblock() and
- * mmn_notifier_invalidate_range_end() (and the inline wrappers of
- * mmnsim/inline.h) return at once, after setting or clearing
- * MMN_NOTIFIER_RANGE_BLOCKABLE, when all of these hold: the mm has never had
+ * mmn_notifier_invalidate_range_end() return at once, after setting or
+ * clearing MMN_NOTIFIER_RANGE_BLOCKABLE, when all of these hold: the mm has never had
  * a subscription (no struct of subscriptions yet, as in the kernel), lockdep
  * is off, no scheduling-point hook is installed, the backend is the native
  * one (so no trace is written), and the range passes the checks (start <
@@ -487,11 +495,19 @@ struct mmn_notifier_fast_stats {
  * hook installed or the deterministic backend, every dispatch takes the full
  * path and every check runs.
  *
+ * The inline wrappers of mmnsim/inline.h test only what the kernel's inline
+ * wrappers test (a subscription struct on the mm, and the slow flag): their
+ * fast returns are not counted here, and a bad range is not reported on that
+ * path (it costs what the kernel's test costs and nothing more).
+ *
  * A pair whose inputs change between its start and its end (a first
  * subscription registered, a hook installed or removed) may be checked on
- * one side only: an end whose unchecked start the pairing record misses is
- * counted as excused while the mm has more unchecked starts than unchecked
- * and excused ends. The counters are relaxed: exact when one actor at a time
+ * one side only. A start that took the fast path (library or inline) marks
+ * its range; an end on the full path that finds the mark has no recorded
+ * start to match: it clears the mark and is counted as excused instead of
+ * checked. Every other start, and every end, clears the mark. A hook
+ * removed between a checked start and its end leaves that start in the
+ * actor's record. The counters are relaxed: exact when one actor at a time
  * dispatches on the mm.
  *
  * @return 0, or -EINVAL for a NULL argument.

@@ -64,10 +64,6 @@
  * with no matching start is reported; a per-subscription "dead" flag
  * catches a callback after unregistration returned.
  */
-/* The SRCU read sections of the dispatch take the inline read side of
- * mmnsim/inline.h (liburcu's, when no slow path is on), as the kernel's
- * srcu_read_lock() is inline. */
-#define MMN_INLINE_FAST_PATH 1
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +72,10 @@
 
 #include "mm/mm_internal.h"
 #include "notifier/notifier_internal.h"
+#include "sync/srcu_fast.h"
+
+/* The mark of a start that took the fast path (mmn_notifier_fast_stats()). */
+#define MN_UNCHECKED MMN__NOTIFIER_RANGE_UNCHECKED
 
 static const struct mmn_lock_class mn_subscriptions_lock_class = {
 	.name = "notifier_subscriptions",
@@ -151,11 +151,10 @@ static inline void mn_pair_push(const struct mmn_notifier_range *r)
 	p->depth++;
 }
 
-/* Remove the innermost matching start; false if there is none. */
-static inline bool mn_pair_pop(const struct mmn_notifier_range *r)
+/* mn_pair_pop() past its first test: a deeper match, or the overflow. */
+static __attribute__((noinline)) bool mn_pair_pop_deep(struct mmn__mn_pairing *p,
+							const struct mmn_notifier_range *r)
 {
-	struct mmn__mn_pairing *p = &mmn__local()->mn_pairs;
-
 	for (int i = p->depth - 1; i >= 0; i--) {
 		if (p->e[i].mm != r->mm || p->e[i].start != r->start || p->e[i].end != r->end)
 			continue;
@@ -169,6 +168,23 @@ static inline bool mn_pair_pop(const struct mmn_notifier_range *r)
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Remove the innermost matching start; false if there is none. The
+ * innermost start is the common match (pairs nest): tested first, inline.
+ */
+static inline bool mn_pair_pop(const struct mmn_notifier_range *r)
+{
+	struct mmn__mn_pairing *p = &mmn__local()->mn_pairs;
+	int top = p->depth - 1;
+
+	if (mmn_likely(top >= 0) && p->e[top].mm == r->mm && p->e[top].start == r->start &&
+	    p->e[top].end == r->end) {
+		p->depth = top;
+		return true;
+	}
+	return mn_pair_pop_deep(p, r);
 }
 
 int mmn_notifier_pairing_depth(void)
@@ -199,6 +215,7 @@ void mmn_notifier_pairing_reset(void)
  */
 struct mn_walk {
 	struct mmn_sim *sim;
+	bool slow;      /* the sync layer's slow flag, when the walk began */
 	bool hook;      /* a scheduling-point hook is installed */
 	bool checks;    /* cfg.lockdep: might_sleep, non_block, context */
 	bool ctx_set;   /* prev_ctx must be restored */
@@ -221,6 +238,7 @@ static inline bool mn_slow(const struct mmn_sim *sim)
 static inline void mn_walk_init_slow(struct mn_walk *w, struct mmn_sim *sim, bool slow)
 {
 	w->sim = sim;
+	w->slow = slow;
 	w->hook = slow && mmn_sched_hook_active(sim);
 	w->checks = slow && sim->cfg.lockdep; /* lockdep sets the slow flag */
 	w->ctx_set = false;
@@ -230,6 +248,28 @@ static inline void mn_walk_init_slow(struct mn_walk *w, struct mmn_sim *sim, boo
 static inline void mn_walk_init(struct mn_walk *w, struct mmn_sim *sim)
 {
 	mn_walk_init_slow(w, sim, mn_slow(sim));
+}
+
+/*
+ * srcu_read_lock(&srcu) / srcu_read_unlock() of a walk: with the slow flag
+ * clear when the walk began, the sync layer's inline read side (what
+ * mmn_srcu_read_lock() does then, lib/sync/srcu_fast.h); else the library's
+ * calls, which take their slow path (lockdep, the hook, the deterministic
+ * backend's own SRCU). One walk locks and unlocks the same way.
+ */
+static inline int mn_srcu_lock(const struct mn_walk *w)
+{
+	if (w->slow)
+		return mmn_srcu_read_lock(&w->sim->notifier_srcu);
+	return mmn__srcu_read_lock_fast(&w->sim->notifier_srcu);
+}
+
+static inline void mn_srcu_unlock(const struct mn_walk *w, int idx)
+{
+	if (w->slow)
+		mmn_srcu_read_unlock(&w->sim->notifier_srcu, idx);
+	else
+		mmn__srcu_read_unlock_fast(&w->sim->notifier_srcu, idx);
 }
 
 /* Name what the actor does while the core walks (mmn_actor_set_context()). */
@@ -574,9 +614,9 @@ int mmn_notifier_unregister(struct mmn_notifier *sub, struct mmn_mm *mm)
 
 			mn_walk_init(&w, sim);
 			mn_ctx_enter(&w, "release");
-			idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+			idx = mn_srcu_lock(&w);
 			mn_call_release(&w, sub, mm);
-			mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+			mn_srcu_unlock(&w, idx);
 			mn_ctx_leave(&w);
 		}
 		mmn_spin_lock(&subs->lock);
@@ -975,7 +1015,7 @@ mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
 	int ret = 0;
 	int idx;
 
-	idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+	idx = mn_srcu_lock(w);
 	mn_hlist_for_each(sub, subs) {
 		const struct mmn_notifier_ops *ops = sub->ops;
 		int r;
@@ -1018,7 +1058,7 @@ mn_hlist_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
 		if (w->ctx_set)
 			mmn_actor_set_context(sim, prev);
 	}
-	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+	mn_srcu_unlock(w, idx);
 	return ret;
 }
 
@@ -1036,7 +1076,11 @@ mn_invalidate_range_start(struct mmn_notifier_subscriptions *subs,
 	int ret;
 
 	if (__atomic_load_n(&subs->has_itree, __ATOMIC_ACQUIRE)) {
-		ret = mn_itree_invalidate(subs, range, w);
+		/* A copy: @w's address must not escape, or its constant
+		 * hook and check fields would be reloaded in the list walk. */
+		struct mn_walk wc = *w;
+
+		ret = mn_itree_invalidate(subs, range, &wc);
 		if (ret)
 			return ret;
 	}
@@ -1090,10 +1134,11 @@ static bool mn_keeps_frames(const struct mmn_notifier_range *range)
  * (mmn_notifier_fast_stats()). Start and end decide alike, so a pair is
  * either checked on both sides or on neither, except across a change of the
  * inputs between the two: a subscription registered (or a hook installed)
- * after an unchecked start makes its end look unmatched, and such an end is
- * excused, counted, while the mm has more unchecked starts than unchecked
- * ends and excused ends; a hook removed after a checked start leaves that
- * start in the actor's pairing record.
+ * after an unchecked start sends its end down the full path with no start
+ * recorded. The unchecked start marks its range (MN_UNCHECKED) for that
+ * case: such an end clears the mark and is excused, counted, instead of
+ * matched. A hook removed after a checked start leaves that start in the
+ * actor's pairing record.
  */
 static inline bool mn_range_ok(const struct mmn_notifier_range *range)
 {
@@ -1129,8 +1174,6 @@ int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *mm)
 	v->mm = mm;
 	v->subs = &mm->notifier_subscriptions;
 	v->slow = mm->sim->notifier_srcu.slow;
-	v->fast_starts = &mm->notifier_fast_starts;
-	v->fast_ends = &mm->notifier_fast_ends;
 	return v->slow ? 0 : -EINVAL;
 }
 
@@ -1180,29 +1223,34 @@ mn_start_dispatch(struct mmn_notifier_range *range, struct mmn_sim *sim, bool sl
 	return ret;
 }
 
-/* The start past the fast path: the spans and checks when @slow. */
+/* The start with the slow flag set: the spans and the checks. */
+static __attribute__((noinline)) int mn_start_slow(struct mmn_notifier_range *range,
+						   struct mmn_sim *sim, bool nonblock)
+{
+	int ret;
+
+	mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end,
+			     mmn_notify_event_name(range->event));
+	if (!nonblock)
+		mn_might_sleep(sim);
+	ret = mn_start_dispatch(range, sim, true, nonblock);
+	mmn_sched_span_end(sim, "invalidate_range_start");
+	return ret;
+}
+
+/*
+ * The start past the fast path. With the slow flag clear the walk runs in a
+ * copy where the hook and check tests fold away; the slow flag's copy is
+ * a function of its own, so that this one stays small.
+ */
 static __attribute__((noinline)) int mn_start_full(struct mmn_notifier_range *range,
 						   bool nonblock)
 {
 	struct mmn_sim *sim = range->mm->sim;
-	bool slow = mn_slow(sim);
-	int ret;
 
-	if (slow) {
-		mmn_sched_span_begin(sim, "invalidate_range_start", range->start, range->end,
-				     mmn_notify_event_name(range->event));
-		if (!nonblock)
-			mn_might_sleep(sim);
-	}
-	/* Two copies: with the slow flag clear the walk's hook and check
-	 * tests fold away. */
-	if (slow)
-		ret = mn_start_dispatch(range, sim, true, nonblock);
-	else
-		ret = mn_start_dispatch(range, sim, false, nonblock);
-	if (slow)
-		mmn_sched_span_end(sim, "invalidate_range_start");
-	return ret;
+	if (mn_slow(sim))
+		return mn_start_slow(range, sim, nonblock);
+	return mn_start_dispatch(range, sim, false, nonblock);
 }
 
 /* mmu_notifier_invalidate_range_start(), 2.6.27+. */
@@ -1210,11 +1258,13 @@ void mmn_notifier_invalidate_range_start(struct mmn_notifier_range *range)
 {
 	if (!range || !range->mm)
 		return;
-	range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE;
 	if (mn_fast(range)) {
+		range->flags |= MMN_NOTIFIER_RANGE_BLOCKABLE | MN_UNCHECKED;
 		mn_count(&range->mm->notifier_fast_starts);
 		return;
 	}
+	/* Checked from here: a mark a fast start left is this start's now. */
+	range->flags = (range->flags | MMN_NOTIFIER_RANGE_BLOCKABLE) & ~MN_UNCHECKED;
 	(void)mn_start_full(range, false);
 }
 
@@ -1223,11 +1273,12 @@ int mmn_notifier_invalidate_range_start_nonblock(struct mmn_notifier_range *rang
 {
 	if (!range || !range->mm)
 		return -EINVAL;
-	range->flags &= ~MMN_NOTIFIER_RANGE_BLOCKABLE;
 	if (mn_fast(range)) {
+		range->flags = (range->flags & ~MMN_NOTIFIER_RANGE_BLOCKABLE) | MN_UNCHECKED;
 		mn_count(&range->mm->notifier_fast_starts);
 		return 0;
 	}
+	range->flags &= ~(MMN_NOTIFIER_RANGE_BLOCKABLE | MN_UNCHECKED);
 	return mn_start_full(range, true);
 }
 
@@ -1245,7 +1296,7 @@ mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs, struct mmn_noti
 	struct mmn_notifier *sub;
 	int idx;
 
-	idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+	idx = mn_srcu_lock(w);
 	mn_hlist_for_each(sub, subs) {
 		const struct mmn_notifier_ops *ops = sub->ops;
 
@@ -1262,30 +1313,33 @@ mn_hlist_invalidate_end(struct mmn_notifier_subscriptions *subs, struct mmn_noti
 			mn_cb_exit(w, sub, "invalidate_range_end", range->start, nonblock);
 		}
 	}
-	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+	mn_srcu_unlock(w, idx);
 }
 
-/*
- * An end whose start the pairing record does not hold: reported, unless an
- * unchecked start of the mm (the fast path, see mn_range_ok()) may be its
- * start, which is counted as excused instead.
- */
-static __attribute__((noinline)) void mn_unmatched_end(struct mmn_sim *sim,
-							const struct mmn_notifier_range *range)
+/* An end whose start the pairing record does not hold. */
+static __attribute__((noinline, cold)) void
+mn_unmatched_end(struct mmn_sim *sim, const struct mmn_notifier_range *range)
 {
-	struct mmn_mm *mm = range->mm;
-	unsigned long starts = __atomic_load_n(&mm->notifier_fast_starts, __ATOMIC_RELAXED);
-	unsigned long ends = __atomic_load_n(&mm->notifier_fast_ends, __ATOMIC_RELAXED);
-	unsigned long excused = __atomic_load_n(&mm->notifier_excused, __ATOMIC_RELAXED);
-
-	if (starts > ends + excused) {
-		mn_count(&mm->notifier_excused);
-		return;
-	}
 	mmn_reportf(sim, MMN_VIOL_PROTOCOL, range->start, 0,
 		    "invalidate_range_end [0x%lx, 0x%lx) with no matching "
 		    "invalidate_range_start by this actor",
 		    range->start, range->end);
+}
+
+/*
+ * The pairing check of an end: its start is popped from the actor's record,
+ * or reported missing; unless the start took the fast path (the range's
+ * mark), which recorded nothing: the mark is cleared and the end excused.
+ */
+static inline void mn_end_pair(struct mmn_sim *sim, struct mmn_notifier_range *range)
+{
+	if (mmn_unlikely(range->flags & MN_UNCHECKED)) {
+		range->flags &= ~MN_UNCHECKED;
+		mn_count(&range->mm->notifier_excused);
+		return;
+	}
+	if (!mn_pair_pop(range))
+		mn_unmatched_end(sim, range);
 }
 
 /* The callbacks of an end; inlined twice, so that with the slow flag clear
@@ -1306,29 +1360,42 @@ mn_end_dispatch(struct mmn_notifier_subscriptions *subs, struct mmn_notifier_ran
 	mn_check_close(sim, range);
 }
 
-/* The end past the fast path: the spans and checks when the slow flag is set. */
+/* The end with the slow flag set: the spans and the checks. */
+static __attribute__((noinline)) void mn_end_slow(struct mmn_notifier_range *range,
+						  struct mmn_sim *sim, bool call_invalidate_range)
+{
+	struct mmn_notifier_subscriptions *subs;
+
+	mmn_sched_span_begin(sim, "invalidate_range_end", range->start, range->end,
+			     mmn_notify_event_name(range->event));
+	if (mmn_notifier_range_blockable(range))
+		mn_might_sleep(sim);
+	mn_end_pair(sim, range);
+	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
+	if (subs)
+		mn_end_dispatch(subs, range, sim, true, call_invalidate_range);
+	mmn_sched_span_end(sim, "invalidate_range_end");
+}
+
+/* The end past the fast path; the slow flag's copy is a function of its own. */
 static __attribute__((noinline)) void mn_end_full(struct mmn_notifier_range *range,
 						  bool call_invalidate_range)
 {
 	struct mmn_notifier_subscriptions *subs;
 	struct mmn_sim *sim = range->mm->sim;
-	bool slow = mn_slow(sim);
 
-	if (slow) {
-		mmn_sched_span_begin(sim, "invalidate_range_end", range->start, range->end,
-				     mmn_notify_event_name(range->event));
-		if (mmn_notifier_range_blockable(range))
-			mn_might_sleep(sim);
+	if (mn_slow(sim)) {
+		mn_end_slow(range, sim, call_invalidate_range);
+		return;
 	}
-	if (!mn_pair_pop(range))
-		mn_unmatched_end(sim, range);
+	mn_end_pair(sim, range);
 	subs = mn_event_bad(range) ? NULL : mn_subs(range->mm);
-	if (subs && slow)
-		mn_end_dispatch(subs, range, sim, true, call_invalidate_range);
+	/* Two copies again: the 6.6+ end (no ->invalidate_range) folds the
+	 * legacy call's test away. */
+	if (subs && call_invalidate_range)
+		mn_end_dispatch(subs, range, sim, false, true);
 	else if (subs)
-		mn_end_dispatch(subs, range, sim, false, call_invalidate_range);
-	if (slow)
-		mmn_sched_span_end(sim, "invalidate_range_end");
+		mn_end_dispatch(subs, range, sim, false, false);
 }
 
 /* __mmu_notifier_invalidate_range_end(range, only_end), 4.15-6.5 signature. */
@@ -1339,6 +1406,7 @@ mn_invalidate_range_end(struct mmn_notifier_range *range, bool legacy_invalidate
 	if (!range || !range->mm)
 		return;
 	if (mn_fast(range)) {
+		range->flags &= ~MN_UNCHECKED;
 		mn_count(&range->mm->notifier_fast_ends);
 		return;
 	}
@@ -1380,10 +1448,10 @@ static struct mmn_notifier *mn_list_walk_begin(struct mmn_mm *mm, const char *ct
 		return NULL;
 	mn_walk_init(w, mm->sim);
 	mn_ctx_enter(w, ctx);
-	*idx = mmn_srcu_read_lock(&mm->sim->notifier_srcu);
+	*idx = mn_srcu_lock(w);
 	first = mn_hlist_first(subs);
 	if (!first) {
-		mmn_srcu_read_unlock(&mm->sim->notifier_srcu, *idx);
+		mn_srcu_unlock(w, *idx);
 		mn_ctx_leave(w);
 	}
 	return first;
@@ -1391,7 +1459,8 @@ static struct mmn_notifier *mn_list_walk_begin(struct mmn_mm *mm, const char *ct
 
 static void mn_list_walk_end(struct mmn_mm *mm, int idx, struct mn_walk *w)
 {
-	mmn_srcu_read_unlock(&mm->sim->notifier_srcu, idx);
+	(void)mm;
+	mn_srcu_unlock(w, idx);
 	mn_ctx_leave(w);
 }
 
@@ -1588,7 +1657,7 @@ static void mn_hlist_release(struct mmn_notifier_subscriptions *subs, struct mmn
 	struct mmn_notifier *sub;
 	int idx;
 
-	idx = mmn_srcu_read_lock(&sim->notifier_srcu);
+	idx = mn_srcu_lock(w);
 	mn_hlist_for_each(sub, subs) {
 		if (mn_claim_release(sub) && sub->ops->release)
 			mn_call_release(w, sub, mm);
@@ -1599,7 +1668,7 @@ static void mn_hlist_release(struct mmn_notifier_subscriptions *subs, struct mmn
 		__atomic_store_n(&sub->hashed, 0, __ATOMIC_RELAXED);
 	}
 	mmn_spin_unlock(&subs->lock);
-	mmn_srcu_read_unlock(&sim->notifier_srcu, idx);
+	mn_srcu_unlock(w, idx);
 	mmn_synchronize_srcu(&sim->notifier_srcu);
 }
 

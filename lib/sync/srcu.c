@@ -35,16 +35,18 @@
 #include <urcu/urcu-memb.h>
 
 #include "priv.h"
+#include "srcu_fast.h"
 
+#ifndef MMN__SRCU_FAST_TSAN
 /*
- * liburcu's per-thread reader state lives in static TLS whenever libmmnsim
- * does (this layer's own TLS is initial-exec already, and liburcu-memb is a
- * dependency loaded with us). Saying so lets the read side address it
- * directly instead of through __tls_get_addr(), which cost 3 ns of the 4 of
- * an inlined read lock+unlock in the shared-object build.
+ * liburcu's per-thread reader state in static TLS (declared in srcu_fast.h):
+ * addressed directly instead of through __tls_get_addr(), which cost 3 ns
+ * of the 4 of an inlined read lock+unlock in the shared-object build.
  */
+#else
 extern URCU_TLS_STORAGE_CLASS struct urcu_reader urcu_memb_reader
 	__attribute__((tls_model("initial-exec")));
+#endif
 
 #if defined(__SANITIZE_THREAD__)
 #define SRCU_TSAN 1
@@ -133,6 +135,12 @@ static __attribute__((noinline)) void srcu_register_slow(void)
 	if (srcu_key_ok)
 		(void)pthread_setspecific(srcu_key, (void *)1);
 	__atomic_add_fetch(&srcu_nr_register, 1, __ATOMIC_RELAXED);
+}
+
+/* srcu_fast.h's first-section registration, for the inline read side. */
+void mmn__srcu_register_thread(void)
+{
+	srcu_register_slow();
 }
 
 static inline void srcu_register(void)
