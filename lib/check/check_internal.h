@@ -132,6 +132,7 @@ struct mmn__inval {
 	unsigned long seq;   /* when it opened */
 	bool used;
 	bool keeps_frames;   /* a protection change: no frame changes under it */
+	bool exclusive;      /* make_device_exclusive(): the entry comes back */
 	bool ended;          /* its end ran; kept for TLB-flush listeners */
 	unsigned int pending;                       /* such listeners at its end */
 	unsigned int nr_covered;                    /* of them, flushed all of it */
@@ -168,14 +169,17 @@ struct mmn_check_state {
 
 /*
  * The notifier core's reports to the access-time check (lib/check/inflight.c):
- * an invalidation of [start, end) of @mm (@keeps_frames: its event only
- * changes protections, PROTECTION_VMA/PAGE or SOFT_DIRTY) opens before its first start
+ * an invalidation of [start, end) of @mm (@flags: MMN__INVAL_KEEPS_FRAMES when
+ * its event only changes protections, PROTECTION_VMA/PAGE or SOFT_DIRTY;
+ * MMN__INVAL_EXCLUSIVE for EXCLUSIVE) opens before its first start
  * callback and closes after its last end callback (or when its start
  * fails); @sub was told (MMN__TOLD_*) about [start, end). Each returns at
  * once while no listener is registered.
  */
+#define MMN__INVAL_KEEPS_FRAMES 1u
+#define MMN__INVAL_EXCLUSIVE 2u
 void mmn__check_inval_open(struct mmn_check_state *c, const void *mm, unsigned long start,
-			   unsigned long end, const char *event, bool keeps_frames);
+			   unsigned long end, const char *event, unsigned int flags);
 void mmn__check_inval_close(struct mmn_check_state *c, const void *mm, unsigned long start,
 			    unsigned long end);
 void mmn__check_told(struct mmn_check_state *c, const void *sub, const void *mm,
@@ -187,6 +191,7 @@ struct mmn__check_excuse {
 	bool excused;             /* an invalidation it was not told about covers it */
 	bool inflight;            /* some invalidation covering it is in flight */
 	bool keeps_frames;        /* one of them changes protections only */
+	bool exclusive;           /* one of them is make_device_exclusive()'s */
 	const char *event;        /* one covering invalidation: its event, */
 	unsigned long start, end; /* and its range */
 };

@@ -29,7 +29,7 @@ static void inf_free(struct mmn_check_state *c, struct mmn__inval *v)
 }
 
 void mmn__check_inval_open(struct mmn_check_state *c, const void *mm, unsigned long start,
-			   unsigned long end, const char *event, bool keeps_frames)
+			   unsigned long end, const char *event, unsigned int flags)
 {
 	struct mmn__inval *slot = NULL, *oldest = NULL;
 
@@ -51,7 +51,8 @@ void mmn__check_inval_open(struct mmn_check_state *c, const void *mm, unsigned l
 	if (slot) {
 		*slot = (struct mmn__inval){ .mm = mm, .start = start, .end = end, .event = event,
 					     .owner = mmn__local(), .seq = ++c->seq, .used = true,
-					     .keeps_frames = keeps_frames };
+					     .keeps_frames = flags & MMN__INVAL_KEEPS_FRAMES,
+					     .exclusive = flags & MMN__INVAL_EXCLUSIVE };
 	} else {
 		c->inval_overflow++; /* untracked: excuses every access until it closes */
 	}
@@ -204,6 +205,7 @@ int mmn__check_excuse(struct mmn_check_state *c, const void *ctx, const void *mm
 			continue;
 		out->inflight = true;
 		out->keeps_frames |= v->keeps_frames && !v->ended;
+		out->exclusive |= v->exclusive && !v->ended;
 		out->event = v->event;
 		out->start = v->start;
 		out->end = v->end;

@@ -338,7 +338,7 @@ int mmn_check_secondary_access(struct mmn_sim *sim, void *ctx,
 	 * the owning device's mirror skips its own EXCLUSIVE invalidation (as
 	 * lib/test_hmm.c's does) and keeps using the page through the
 	 * transient none, as it may once the exclusive entry is set. */
-	if (!mapped && x.inflight && x.event && !strcmp(x.event, "exclusive"))
+	if (!mapped && x.exclusive)
 		return 0;
 	q_report_access(sim, &x, t, addr, used, mapped, now, write);
 	return 1;

@@ -1115,11 +1115,14 @@ static bool mn_range_check(const struct mmn_notifier_range *range)
 	return true;
 }
 
-/* For the access-time check: an event under which no frame changes. */
-static bool mn_keeps_frames(const struct mmn_notifier_range *range)
+/* For the access-time check: an event under which no frame changes, or
+ * make_device_exclusive()'s, whose entry comes back as a device one. */
+static unsigned int mn_inval_flags(const struct mmn_notifier_range *range)
 {
-	return range->event == MMN_NOTIFY_PROTECTION_VMA ||
-	       range->event == MMN_NOTIFY_PROTECTION_PAGE || range->event == MMN_NOTIFY_SOFT_DIRTY;
+	if (range->event == MMN_NOTIFY_PROTECTION_VMA ||
+	    range->event == MMN_NOTIFY_PROTECTION_PAGE || range->event == MMN_NOTIFY_SOFT_DIRTY)
+		return MMN__INVAL_KEEPS_FRAMES;
+	return range->event == MMN_NOTIFY_EXCLUSIVE ? MMN__INVAL_EXCLUSIVE : 0;
 }
 
 /*
@@ -1181,7 +1184,7 @@ static inline void mn_check_open(struct mmn_sim *sim, const struct mmn_notifier_
 {
 	if (mn_check_links(sim))
 		mmn__check_inval_open(&sim->check, range->mm, range->start, range->end,
-				      mmn_notify_event_name(range->event), mn_keeps_frames(range));
+				      mmn_notify_event_name(range->event), mn_inval_flags(range));
 }
 
 static inline void mn_check_close(struct mmn_sim *sim, const struct mmn_notifier_range *range)

@@ -217,7 +217,7 @@ bool mmn__notify_rmap_start(enum mmn_op op, struct mmn_notifier_range *range, st
 		range->mm = mm;
 		range->start = start;
 		range->end = end;
-		mmn__check_inval_open(&mm->sim->check, mm, start, end, "invalidate_page", false);
+		mmn__check_inval_open(&mm->sim->check, mm, start, end, "invalidate_page", 0);
 		return false;
 	}
 	mmn__notify_range_init(range, MMN_NOTIFY_CLEAR, mm, start, end, NULL);
