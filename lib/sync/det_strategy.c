@@ -114,24 +114,23 @@ static struct mmn_actor *det_drain_pick(struct sync_det *d, struct mmn_actor *me
 struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *how)
 {
 	struct mmn_actor *cur = me && me->det.state == SYNC_DET_RUNNABLE ? me : NULL;
-	struct mmn_actor *next = NULL;
-	unsigned int n = 0;
+	struct mmn_actor *next = NULL, **act = d->act, **run = d->scratch;
+	unsigned int n = 0, nact = d->nact;
 	uint64_t mask = 0;
 
 	*how = DET_FORCED;
-	for (unsigned int i = 0; i < d->nact; i++) {
-		struct mmn_actor *a = d->act[i];
+	/* locals: the stores to run[] would otherwise reload d's fields */
+	for (unsigned int i = 0; i < nact; i++) {
+		struct mmn_actor *a = act[i];
 
 		if (a->det.state != SYNC_DET_RUNNABLE)
 			continue;
-		d->scratch[n++] = a;
+		run[n++] = a;
 		if (i < 64)
 			mask |= 1ULL << i;
 	}
-	if (n == 0)
-		return NULL;
-	if (n == 1)
-		return d->scratch[0];
+	if (n <= 1)
+		return n ? run[0] : NULL;
 	if (d->draining)
 		return det_drain_pick(d, me, cur, n);
 	switch (d->cfg.strategy) {
