@@ -133,6 +133,11 @@ struct sync_det {
 	struct mmn_actor **act;      /* the run's actors by index */
 	struct mmn_actor **scratch;  /* runnable set, as big as @act */
 	unsigned int nact, cap_act;
+	/* Actors of @act that are RUNNABLE, kept where a state changes (create,
+	 * block, wake, exit) but not while unwinding: mmn__det_pick() trusts
+	 * it only outside the unwinding, to skip its scan when the token
+	 * holder is the only runnable actor. */
+	unsigned int nrunnable;
 	unsigned int last_nact;      /* actors of the last run */
 	struct mmn_actor *helper;    /* SRCU callback helper of this run */
 

@@ -179,7 +179,7 @@ static inline void det_unlock_lazy(struct sync_det *d, bool locked)
 }
 
 /* Past the budget: the run drains, and ends if it drains too long. */
-static void det_point_budget(struct sync_det *d, struct mmn_actor *a, bool *locked)
+static __attribute__((noinline)) void det_point_budget(struct sync_det *d, struct mmn_actor *a, bool *locked)
 {
 	if (d->steps > d->cfg.max_steps && !d->draining) {
 		mmn__det_trace(d, "%6lu %-8s %-16s step budget of %lu exhausted: the actors run on in turn\n",
@@ -197,13 +197,26 @@ static void det_point_budget(struct sync_det *d, struct mmn_actor *a, bool *lock
 	}
 }
 
+/* The trace line of a point (out of line: the hot path keeps no buffer). */
+static __attribute__((noinline)) void det_point_trace(struct sync_det *d, struct mmn_actor *a,
+						      enum mmn_sched_kind kind, const void *obj,
+						      const char *name, unsigned long addr,
+						      const struct mmn_actor *next, int how)
+{
+	char label[96];
+
+	mmn__det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
+		       a->det.yielding ? "yield" : mmn_sched_kind_name(kind),
+		       mmn__det_label(d, obj, name, label, sizeof(label)), addr, next->name,
+		       det_mark(how));
+}
+
 /* A scheduling point passed by @a. */
 static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
 		      const void *obj, const char *name, unsigned long addr)
 {
 	struct sync_det *d = det_of(sim);
 	struct mmn_actor *next;
-	char label[96];
 	bool locked;
 	int how;
 
@@ -234,10 +247,7 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 	if (how == DET_PREEMPT)
 		mmn__det_note_preemption(d, a, next, kind, name, addr);
 	if (d->cfg.trace) /* the label numbers objects: not worth it untraced */
-		mmn__det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
-			       a->det.yielding ? "yield" : mmn_sched_kind_name(kind),
-			       mmn__det_label(d, obj, name, label, sizeof(label)), addr, next->name,
-			       det_mark(how));
+		det_point_trace(d, a, kind, obj, name, addr, next, how);
 	if (next != a) {
 		det_lock_for_switch(d, &locked);
 		mmn__det_give(d, next, 0);
@@ -292,6 +302,8 @@ bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 		return false;
 	}
 	pthread_mutex_lock(&d->m);
+	if (a->det.state == SYNC_DET_RUNNABLE)
+		d->nrunnable--;
 	a->det.state = SYNC_DET_BLOCKED;
 	a->det.wait = key;
 	a->det.wait_what = what;
@@ -314,6 +326,7 @@ void mmn__det_wake_locked(struct sync_det *d, const void *key)
 
 		if (a->det.state == SYNC_DET_BLOCKED && a->det.wait == key) {
 			a->det.state = SYNC_DET_RUNNABLE;
+			d->nrunnable++;
 			/* numbered only for a trace, as the labels of det_point() */
 			if (!d->unwinding && d->cfg.trace)
 				mmn__det_trace(d, "%6lu %-8s %-16s %s#%u\n", d->steps, a->name, "wake",
