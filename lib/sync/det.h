@@ -210,7 +210,8 @@ static inline const char *det_mark(int how)
 	return how == DET_PREEMPT ? " !" : how == DET_CHOICE ? " *" : "";
 }
 
-/* det_core.c (everything under d->m unless said otherwise) */
+/* det_core.c (everything under d->m unless said otherwise; with user-level
+ * actors the run's state needs d->m only around a switch, see det_core.c) */
 void mmn__det_wait_token(struct sync_det *d, struct mmn_actor *me);
 void mmn__det_give(struct sync_det *d, struct mmn_actor *next, int back);
 void mmn__det_reschedule(struct sync_det *d, struct mmn_actor *me, const char *what,

@@ -179,7 +179,8 @@ static inline void det_unlock_lazy(struct sync_det *d, bool locked)
 }
 
 /* Past the budget: the run drains, and ends if it drains too long. */
-static __attribute__((noinline)) void det_point_budget(struct sync_det *d, struct mmn_actor *a, bool *locked)
+static __attribute__((noinline)) void det_point_budget(struct sync_det *d, struct mmn_actor *a,
+							bool *locked)
 {
 	if (d->steps > d->cfg.max_steps && !d->draining) {
 		mmn__det_trace(d, "%6lu %-8s %-16s step budget of %lu exhausted: the actors run on in turn\n",
