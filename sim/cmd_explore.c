@@ -361,7 +361,10 @@ static int explore_one(const struct explore_opts *o, const struct mmn_scenario *
 		}
 		for (unsigned int left = started; left;) {
 			int status;
-			pid_t pid = waitpid(-1, &status, WNOHANG);
+			/* Without a progress line to refresh, wait for the
+			 * next job to end instead of polling (the last one's
+			 * end is seen at once, not up to 20 ms later). */
+			pid_t pid = waitpid(-1, &status, tty ? WNOHANG : 0);
 
 			if (pid > 0) {
 				left--;

@@ -6,6 +6,8 @@
  * public helpers a scenario's hooks call (scenario.h).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +162,110 @@ void mmn_scenario_collect_violations(struct mmn_sim *sim, struct mmn_scenario_re
 	}
 }
 
+/* Append @s to @buf (room for @len - 1 characters) at *@at. */
+static void scn_put(char *buf, size_t len, size_t *at, const char *s, size_t n)
+{
+	size_t room = len - 1 - *at;
+
+	if (n > room)
+		n = room;
+	memcpy(buf + *at, s, n);
+	*at += n;
+}
+
+/* Decimal text of @v (negative when @neg) ending at @end; its start. */
+static const char *scn_dec(char *end, unsigned long v, bool neg)
+{
+	char *p = end;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (neg)
+		*--p = '-';
+	return p;
+}
+
+static unsigned long scn_abs(long v)
+{
+	return v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+}
+
+/* The conversion of mmn__scn_fmt() at @f (past the '%', one scn_simple()
+ * accepts): its text in *@s (in @tmp for a number), its length in *@n;
+ * returns the characters of the conversion. */
+static size_t scn_conv(const char *f, va_list *ap, char (*tmp)[24], const char **s, size_t *n)
+{
+	char *end = *tmp + sizeof(*tmp);
+	size_t used = f[0] == 'l' ? 2 : 1;
+	char c = f[used - 1];
+
+	if (c == '%') {
+		*s = "%";
+	} else if (c == 's') {
+		*s = va_arg(*ap, const char *);
+		if (!*s)
+			*s = "(null)"; /* as glibc's snprintf */
+		*n = strlen(*s);
+		return used;
+	} else if (c == 'u') {
+		*s = used == 2 ? scn_dec(end, va_arg(*ap, unsigned long), false)
+			       : scn_dec(end, va_arg(*ap, unsigned int), false);
+	} else {
+		long v = used == 2 ? va_arg(*ap, long) : va_arg(*ap, int);
+
+		*s = scn_dec(end, scn_abs(v), v < 0);
+	}
+	*n = c == '%' ? 1 : (size_t)(end - *s);
+	return used;
+}
+
+/* Whether every conversion of @fmt is one scn_conv() handles. */
+static bool scn_simple(const char *fmt)
+{
+	for (const char *f = fmt; (f = strchr(f, '%')) != NULL;) {
+		f++;
+		if (*f == 's' || *f == 'd' || *f == 'u' || *f == '%')
+			f++;
+		else if (f[0] == 'l' && (f[1] == 'u' || f[1] == 'd'))
+			f += 2;
+		else
+			return false;
+	}
+	return true;
+}
+
+void mmn__scn_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	char tmp[24];
+	size_t at = 0;
+	va_list ap;
+
+	if (!len)
+		return;
+	va_start(ap, fmt);
+	if (!scn_simple(fmt)) {
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	while (*fmt) {
+		const char *pct = strchr(fmt, '%'), *s;
+		size_t n;
+
+		if (!pct) {
+			scn_put(buf, len, &at, fmt, strlen(fmt));
+			break;
+		}
+		scn_put(buf, len, &at, fmt, (size_t)(pct - fmt));
+		fmt = pct + 1 + scn_conv(pct + 1, &ap, &tmp, &s, &n);
+		scn_put(buf, len, &at, s, n);
+	}
+	va_end(ap);
+	buf[at] = '\0';
+}
+
 /* snprintf(@dst, @size, "%s", @src) without the formatting: judged once
  * per schedule. */
 static void scn_copy(char *dst, size_t size, const char *src)
@@ -188,7 +294,7 @@ void mmn_scenario_judge(struct mmn_sim *sim, unsigned int found_kinds,
 	scn_copy(out->profile, sizeof(out->profile), mmn_sim_profile(sim)->name);
 	scn_copy(out->setting, sizeof(out->setting),
 		 p && p->variant_name ? p->variant_name : p && p->wrong ? "wrong" : "right");
-	snprintf(out->note, sizeof(out->note), "%lu violations (%lu counted), %ld stale at quiescence",
+	mmn__scn_fmt(out->note, sizeof(out->note), "%lu violations (%lu counted), %ld stale at quiescence",
 		 out->violations, counted, stale > 0 ? stale : 0);
 }
 

@@ -25,6 +25,7 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
 #include "scn_iommu.h"
 
 #define S1_PG MMN_PAGE_SIZE
@@ -295,8 +296,8 @@ static void s1_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 		     struct mmn_scenario_result *out)
 {
 	(void)ctx;
-	snprintf(out->profile, sizeof(out->profile), "%s", p->profile ? p->profile : "latest");
-	snprintf(out->setting, sizeof(out->setting), "%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", p->profile ? p->profile : "latest");
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "%s",
 		 !p->wrong ? "flush under the PTL (profile default)" :
 		 !p->profile ? "secondary_flush=range_end put_page_before_secondary_flush=true" :
 			       "profile flush, put_page_before_secondary_flush=true");
@@ -306,7 +307,7 @@ static void s1_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 		out->claim_holds = out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0;
 	else
 		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note),
+	mmn__scn_fmt(out->note, sizeof(out->note),
 		 "%s: %lu use-after-free, %lu protocol (early free), %lu violations in all",
 		 mmn_scenario_mode_name(p->mode), out->by_kind[MMN_VIOL_USE_AFTER_FREE],
 		 out->by_kind[MMN_VIOL_PROTOCOL], out->violations);

@@ -56,6 +56,7 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
 #include "scn_iommu.h"
 
 #define S2_PG MMN_PAGE_SIZE
@@ -501,12 +502,12 @@ static int s2_explore(const struct mmn_scenario_params *p, const char *profile,
 	mmn_scenario_add_counter(out, "invalidations", atomic_load(&r->unmaps));
 	mmn_scenario_add_counter(out, "dma_refaults", is.refaults);
 	mmn_scenario_add_counter(out, "dma_ok", atomic_load(&r->dma_ok));
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", profile);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2",
 		 mmn_kvm_variant_name(variant));
 	out->claim_holds = p->wrong ? out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0
 				    : out->violations == 0;
-	snprintf(out->note, sizeof(out->note),
+	mmn__scn_fmt(out->note, sizeof(out->note),
 		 "explore: KVM %lu use-after-free, %lu stale, %lu retries (%lu in progress); "
 		 "device %lu re-faults",
 		 out->by_kind[MMN_VIOL_USE_AFTER_FREE], out->by_kind[MMN_VIOL_STALE_TRANSLATION],
@@ -687,8 +688,8 @@ static int s2_body(const struct mmn_scenario_params *p, const int64_t *values,
 	mmn_scenario_add_counter(out, "amdv2_ok", amd.ok);
 	mmn_scenario_add_counter(out, "amdv2_give_ups", amd.give_ups);
 	mmn_scenario_add_counter(out, "sva_refaults", sva.refaults);
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2 vs SVA",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", profile);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "KVM retry check %s; IOMMU AMDv2 vs SVA",
 		 mmn_kvm_variant_name(variant));
 	/* The IOMMU part of the claim holds in both settings: AMDv2 re-faults
 	 * (the design's cost), SVA never does. */
@@ -697,7 +698,7 @@ static int s2_body(const struct mmn_scenario_params *p, const int64_t *values,
 		out->claim_holds = out->claim_holds && out->by_kind[MMN_VIOL_USE_AFTER_FREE] > 0;
 	else
 		out->claim_holds = out->claim_holds && out->violations == 0;
-	snprintf(out->note, sizeof(out->note),
+	mmn__scn_fmt(out->note, sizeof(out->note),
 		 "%s: KVM %lu use-after-free; AMDv2 %lu re-faults / %lu ok = %lu.%03lu, %lu give-ups; "
 		 "SVA %lu re-faults",
 		 native ? "native" : "interleaved", out->by_kind[MMN_VIOL_USE_AFTER_FREE], amd.refaults,

@@ -49,6 +49,7 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
 #include "scn_iommu.h"
 
 #define S3_PG MMN_PAGE_SIZE
@@ -303,17 +304,17 @@ static void s3_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	char v[8] = "?";
 
 	(void)ctx;
-	snprintf(out->profile, sizeof(out->profile), "%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s",
 		 p->profile ? p->profile : S3_DEFAULT_PROFILE);
 	(void)mmn_profile_knob_value(mmn_sim_profile(sim), "ksm_secflush_at_end", v, sizeof(v));
-	snprintf(out->setting, sizeof(out->setting), "ksm_secflush_at_end=%s (secondary_flush=%s)",
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "ksm_secflush_at_end=%s (secondary_flush=%s)",
 		 v, mmn_secondary_flush_name(mmn_sim_profile(sim)->secondary_flush));
 	mmn_scenario_collect_violations(sim, out);
 	if (p->wrong)
 		out->claim_holds = out->by_kind[MMN_VIOL_LOST_WRITE] > 0;
 	else
 		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note), "%s: %lu lost device writes, %lu violations in all",
+	mmn__scn_fmt(out->note, sizeof(out->note), "%s: %lu lost device writes, %lu violations in all",
 		 mmn_scenario_mode_name(p->mode), out->by_kind[MMN_VIOL_LOST_WRITE],
 		 out->violations);
 }

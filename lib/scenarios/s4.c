@@ -49,6 +49,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
+
 #define S4_PG MMN_PAGE_SIZE
 #define S4_HP MMN_PMD_SIZE
 #define S4_GB MMN_PUD_SIZE
@@ -476,15 +478,15 @@ static int s4_explore(const struct mmn_scenario_params *p, const char *profile, 
 static void s4_judge(const struct mmn_scenario_params *p, const char *profile,
 		     struct mmn_scenario_result *out)
 {
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", profile);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "%s",
 		 !p->wrong ? "pmd_share_widen (profile default)" :
 		 !p->profile ? "pmd_share_widen=false" : "profile without the range widening");
 	if (p->wrong)
 		out->claim_holds = out->by_kind[MMN_VIOL_STALE_TRANSLATION] > 0;
 	else
 		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note),
+	mmn__scn_fmt(out->note, sizeof(out->note),
 		 "%s: %lu stale translations at quiescence, %lu violations in all",
 		 p->mode == MMN_SCENARIO_INTERLEAVED ? "interleaved (dontneed, migrate)"
 		 : p->mode == MMN_SCENARIO_NATIVE    ? "native"

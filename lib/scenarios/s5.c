@@ -62,6 +62,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
+
 #define S5_BASE 0x40000000UL
 #define S5_MIRROR_PAGES 64UL
 #define S5_DEFAULT_PAGES 16UL
@@ -525,8 +527,8 @@ static void s5_judge(int v, const struct s5_obs *mine,
 	mmn_scenario_add_counter(out, "needless", mine->needless);
 	mmn_scenario_add_counter(out, "change_pte_found", mine->cp_found);
 	mmn_scenario_add_counter(out, "change_pte_missed", mine->cp_missed);
-	snprintf(out->profile, sizeof(out->profile), "%s", prof);
-	snprintf(out->setting, sizeof(out->setting), "variant=%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", prof);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "variant=%s",
 		 v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
 	if (other) {
 		const struct s5_obs *aware = v == MMN_HMM_EVENT_AWARE ? mine : other;
@@ -534,7 +536,7 @@ static void s5_judge(int v, const struct s5_obs *mine,
 
 		out->claim_holds = aware->teardowns < blind->teardowns &&
 				   aware->refaults < blind->refaults && mine->violations == 0;
-		snprintf(out->note, sizeof(out->note),
+		mmn__scn_fmt(out->note, sizeof(out->note),
 			 "teardowns %lu vs %lu, refaults %lu vs %lu (aware vs blind); change_pte %lu found %lu missed",
 			 aware->teardowns, blind->teardowns, aware->refaults, blind->refaults,
 			 mine->cp_found, mine->cp_missed);
@@ -549,7 +551,7 @@ static void s5_judge(int v, const struct s5_obs *mine,
 	else
 		out->claim_holds = mine->violations == 0 && mine->teardowns == 0 &&
 				   mine->zapped == 0;
-	snprintf(out->note, sizeof(out->note),
+	mmn__scn_fmt(out->note, sizeof(out->note),
 		 "explore %s: %lu of %lu notifications tore down (%lu entries), %lu refaults; change_pte %lu found %lu missed",
 		 v == MMN_HMM_EVENT_BLIND ? "blind" : "aware", mine->teardowns, mine->callbacks,
 		 mine->zapped, mine->refaults, mine->cp_found, mine->cp_missed);

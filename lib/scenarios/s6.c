@@ -59,6 +59,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
+
 #define S6_BASE 0x40000000UL
 #define S6_MIRROR_PAGES 64UL
 #define S6_DEFAULT_PAGES 8UL
@@ -543,7 +545,7 @@ static int s6_explore(struct mmn_sim *sim, const struct mmn_scenario_params *p,
 				   st.teardowns + st.needless + st.nonblock_refused == st.callbacks;
 		else
 			*decided = *decided && st.teardowns <= erasing;
-		snprintf(out->note, sizeof(out->note),
+		mmn__scn_fmt(out->note, sizeof(out->note),
 			 "explore %s: %lu conversions, %lu restore ranges (%lu+%lu at the end), "
 			 "fp %lu/%lu/%lu, %lu of %lu notifications tore down",
 			 v == MMN_HMM_EVENT_BLIND ? "blind" : "aware", conversions, restores,
@@ -631,7 +633,7 @@ static void s6_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 
 	(void)mmn_check_quiescent(sim);
 	mmn_scenario_collect_violations(sim, out);
-	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
 
 	out->runs = p->mode == MMN_SCENARIO_INTERLEAVED ? 1 : r->iters;
 	mmn_scenario_add_counter(out, "restores", o->restores);
@@ -660,14 +662,14 @@ static void s6_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	} else {
 		out->claim_holds = out->violations == 0;
 	}
-	snprintf(out->setting, sizeof(out->setting), "variant=%s",
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "variant=%s",
 		 r->v == MMN_HMM_EVENT_BLIND ? "event_blind" : "event_aware");
 	if (p->mode == MMN_SCENARIO_NATIVE)
-		snprintf(out->note, sizeof(out->note),
+		mmn__scn_fmt(out->note, sizeof(out->note),
 			 "%lu CLEAR ranges; false positives mprotect/numa/soft-dirty %lu/%lu/%lu; %lu entries zapped",
 			 o->restores, o->fp[0], o->fp[1], o->fp[2], o->zaps[0]);
 	else if (p->mode == MMN_SCENARIO_INTERLEAVED)
-		snprintf(out->note, sizeof(out->note),
+		mmn__scn_fmt(out->note, sizeof(out->note),
 			 "%lu restores (%s); false positives mprotect/numa/soft-dirty %lu/%lu/%lu; needless zaps %lu/%lu/%lu",
 			 o->restores, o->restore_event_excl ? "EXCLUSIVE" : "CLEAR", o->fp[0], o->fp[1],
 			 o->fp[2], o->zaps[0], o->zaps[1], o->zaps[2]);

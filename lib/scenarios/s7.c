@@ -45,6 +45,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
+
 #define S7_BASE 0x40000000UL
 #define S7_MIRROR_PAGES 64UL
 #define S7_DEFAULT_PAGES 4UL
@@ -290,11 +292,11 @@ static void s7_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 		out->claim_holds = c->variant == MMN_HMM_VALID_FLAG ? out->violations > 0
 								     : out->violations == 0;
 	}
-	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
-	snprintf(out->setting, sizeof(out->setting), "variant=%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "variant=%s",
 		 c->variant == MMN_HMM_VALID_FLAG ? "valid_flag" :
 		 c->variant == MMN_HMM_EVENT_BLIND ? "event_blind" : "sequence(event_aware)");
-	snprintf(out->note, sizeof(out->note), "%lu use-after-free reads, %lu stale entries, %lu retries",
+	mmn__scn_fmt(out->note, sizeof(out->note), "%lu use-after-free reads, %lu stale entries, %lu retries",
 		 uaf, stale, st.retries);
 }
 

@@ -32,6 +32,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
+
 #define S8_PG MMN_PAGE_SIZE
 #define S8_BASE 0x40000000UL
 #define S8_NR_THREADS 3 /* actors of a native run */
@@ -407,8 +409,8 @@ static void s8_judge(const struct mmn_scenario_params *p, const char *profile, i
 	mmn_scenario_add_counter(out, "reports_with_held_stacks", sum->with_stacks);
 	mmn_scenario_add_counter(out, "lock_order_naming_both_actors", sum->two_actors);
 	mmn_scenario_add_counter(out, "deadlocks_with_cycle", sum->cycles);
-	snprintf(out->profile, sizeof(out->profile), "%s", profile);
-	snprintf(out->setting, sizeof(out->setting), "%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", profile);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "%s",
 		 p->wrong ? "listener callback takes mmap_lock / the driver lock the caller holds"
 			  : "listener takes no lock its caller may hold");
 	if (p->wrong)
@@ -419,7 +421,7 @@ static void s8_judge(const struct mmn_scenario_params *p, const char *profile, i
 				    (explore && (!deadlocks || sum->cycles)));
 	else
 		out->claim_holds = out->violations == 0;
-	snprintf(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock; %lu "
+	mmn__scn_fmt(out->note, sizeof(out->note), "%lu recursive, %lu lock-order, %lu deadlock; %lu "
 		 "reports list the locks each actor holds, with where it took them",
 		 out->by_kind[MMN_VIOL_RECURSIVE_LOCK], out->by_kind[MMN_VIOL_LOCK_ORDER],
 		 out->by_kind[MMN_VIOL_DEADLOCK], sum->with_stacks);

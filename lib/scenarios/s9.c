@@ -53,6 +53,8 @@
 
 #include <mmnsim/mmnsim.h>
 
+#include "scenarios_internal.h"
+
 #define S9_BASE 0x40000000UL
 #define S9_MAX_PAGES 64UL
 #define S9_DEFAULT_PAGES 8UL
@@ -464,14 +466,14 @@ static void s9_judge(void *ctx, struct mmn_sim *sim, const struct mmn_scenario_p
 	mmn_scenario_add_counter(out, "sptes_kept_numa", ks_numa.sptes_kept_numa);
 	mmn_scenario_add_counter(out, "numa_refaults", ks_numa.refaults);
 	out->claim_holds = s9_claim(c, p, out, &hs, &ks_retry, &ks_numa);
-	snprintf(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
-	snprintf(out->setting, sizeof(out->setting), "kvm variant=%s",
+	mmn__scn_fmt(out->profile, sizeof(out->profile), "%s", mmn_sim_profile(sim)->name);
+	mmn__scn_fmt(out->setting, sizeof(out->setting), "kvm variant=%s",
 		 mmn_kvm_variant_name((enum mmn_kvm_variant)c->v));
 	s9_hist(hh, sizeof(hh), hs.retry_hist, MMN_HMM_HIST_BUCKETS);
 	for (int i = 0; i < MMN_KVM_HIST_BUCKETS; i++)
 		kh_sum[i] = ks_retry.fault_retry_hist[i] + ks_numa.fault_retry_hist[i];
 	s9_hist(kh, sizeof(kh), kh_sum, MMN_KVM_HIST_BUCKETS);
-	snprintf(out->note, sizeof(out->note),
+	mmn__scn_fmt(out->note, sizeof(out->note),
 		 "retry hist bucket:loops hmm{%s} kvm{%s}; %lu needless shootdowns", hh, kh,
 		 ks_numa.refaults_same);
 }

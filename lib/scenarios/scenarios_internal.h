@@ -28,4 +28,13 @@ int mmn__scn_resolve(const struct mmn_scenario_def *d, struct mmn_scenario_param
 int mmn__scn_run_checked(const struct mmn_scenario_def *d, const struct mmn_scenario_params *p,
 			 struct mmn_scenario_result *out);
 
+/*
+ * snprintf() for a judged result's one-line texts (note, profile, setting),
+ * which are written once per schedule of an exploration: %s, %d, %u, %ld,
+ * %lu and %% are converted here, any other conversion (a width, a flag, a
+ * precision) by vsnprintf() of the whole format. The output is snprintf()'s.
+ */
+void mmn__scn_fmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif /* MMN_LIB_SCENARIOS_INTERNAL_H */

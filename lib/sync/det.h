@@ -133,6 +133,11 @@ struct sync_det {
 	struct mmn_actor **act;      /* the run's actors by index */
 	struct mmn_actor **scratch;  /* runnable set, as big as @act */
 	unsigned int nact, cap_act;
+	/* Actors of @act that are RUNNABLE, kept where a state changes (create,
+	 * block, wake, exit) but not while unwinding: mmn__det_pick() trusts
+	 * it only outside the unwinding, to skip its scan when the token
+	 * holder is the only runnable actor. */
+	unsigned int nrunnable;
 	unsigned int last_nact;      /* actors of the last run */
 	struct mmn_actor *helper;    /* SRCU callback helper of this run */
 
@@ -205,7 +210,8 @@ static inline const char *det_mark(int how)
 	return how == DET_PREEMPT ? " !" : how == DET_CHOICE ? " *" : "";
 }
 
-/* det_core.c (everything under d->m unless said otherwise) */
+/* det_core.c (everything under d->m unless said otherwise; with user-level
+ * actors the run's state needs d->m only around a switch, see det_core.c) */
 void mmn__det_wait_token(struct sync_det *d, struct mmn_actor *me);
 void mmn__det_give(struct sync_det *d, struct mmn_actor *next, int back);
 void mmn__det_reschedule(struct sync_det *d, struct mmn_actor *me, const char *what,

@@ -29,6 +29,8 @@ static void *det_life(struct mmn_actor *a)
 	a->ret = a->fn(a->arg);
 	mmn__actor_exit(a);
 	pthread_mutex_lock(&d->m);
+	if (a->det.state == SYNC_DET_RUNNABLE)
+		d->nrunnable--;
 	a->det.state = SYNC_DET_ENDED;
 	mmn__det_wake_locked(d, a); /* joiners */
 	mmn__det_reschedule(d, a, "exit", a, a->name);
@@ -132,6 +134,7 @@ int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void
 		return err;
 	}
 	d->act[d->nact++] = a;
+	d->nrunnable++;
 	if (mmn_unlikely(d->rec))
 		mmn__det_rec_spawn(d, a);
 	mmn__det_trace(d, "%6lu %-8s %-16s %s\n", d->steps,

@@ -147,27 +147,41 @@ static unsigned long det_drain_steps(const struct sync_det *d)
 	return d->cfg.max_steps > DET_DRAIN_MIN ? d->cfg.max_steps : DET_DRAIN_MIN;
 }
 
-/* A scheduling point passed by @a. */
-static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
-		      const void *obj, const char *name, unsigned long addr)
+/*
+ * The scheduler's mutex, for a path that may not need it: with user-level
+ * actors every actor and the controller run on the one host thread that
+ * called mmn_sched_run(), so reading and updating the run's state needs no
+ * lock; only a switch does (det_context.c drops and takes @m around the
+ * swap), and det_lock_for_switch() takes it then. With the thread mechanism
+ * the mutex is taken at once, as always. d->contexts is written by the
+ * controller before the run's actors exist (det_reset()).
+ */
+static inline bool det_lock_lazy(struct sync_det *d)
 {
-	struct sync_det *d = det_of(sim);
-	struct mmn_actor *next;
-	char label[96];
-	int how;
-
-	if (!a || a->det.idx < 0)
-		return;
-	if (mmn__local()->raw_depth > 0) {
-		__atomic_add_fetch(&d->raw_points, 1, __ATOMIC_RELAXED);
-		return;
-	}
+	if (d->contexts)
+		return false;
 	pthread_mutex_lock(&d->m);
-	if (!d->running || d->reporting || a->det.abort || d->cur != a) {
-		pthread_mutex_unlock(&d->m);
-		return;
+	return true;
+}
+
+static inline void det_lock_for_switch(struct sync_det *d, bool *locked)
+{
+	if (!*locked) {
+		pthread_mutex_lock(&d->m);
+		*locked = true;
 	}
-	d->steps++;
+}
+
+static inline void det_unlock_lazy(struct sync_det *d, bool locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&d->m);
+}
+
+/* Past the budget: the run drains, and ends if it drains too long. */
+static __attribute__((noinline)) void det_point_budget(struct sync_det *d, struct mmn_actor *a,
+							bool *locked)
+{
 	if (d->steps > d->cfg.max_steps && !d->draining) {
 		mmn__det_trace(d, "%6lu %-8s %-16s step budget of %lu exhausted: the actors run on in turn\n",
 			       d->steps, a->name, "budget", d->cfg.max_steps);
@@ -178,9 +192,49 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 	if (d->draining && d->steps - d->cfg.max_steps > det_drain_steps(d)) {
 		mmn__det_trace(d, "%6lu %-8s %-16s still running %lu points past the budget: unwound\n",
 			       d->steps, a->name, "budget", det_drain_steps(d));
+		det_lock_for_switch(d, locked);
 		mmn__det_give(d, NULL, DET_BACK_BUDGET);
 		mmn__det_wait_token(d, a); /* only ever to unwind */
 	}
+}
+
+/* The trace line of a point (out of line: the hot path keeps no buffer). */
+static __attribute__((noinline)) void det_point_trace(struct sync_det *d, struct mmn_actor *a,
+						      enum mmn_sched_kind kind, const void *obj,
+						      const char *name, unsigned long addr,
+						      const struct mmn_actor *next, int how)
+{
+	char label[96];
+
+	mmn__det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
+		       a->det.yielding ? "yield" : mmn_sched_kind_name(kind),
+		       mmn__det_label(d, obj, name, label, sizeof(label)), addr, next->name,
+		       det_mark(how));
+}
+
+/* A scheduling point passed by @a. */
+static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_kind kind,
+		      const void *obj, const char *name, unsigned long addr)
+{
+	struct sync_det *d = det_of(sim);
+	struct mmn_actor *next;
+	bool locked;
+	int how;
+
+	if (!a || a->det.idx < 0)
+		return;
+	if (mmn__local()->raw_depth > 0) {
+		__atomic_add_fetch(&d->raw_points, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	locked = det_lock_lazy(d);
+	if (!d->running || d->reporting || a->det.abort || d->cur != a) {
+		det_unlock_lazy(d, locked);
+		return;
+	}
+	d->steps++;
+	if (mmn_unlikely(d->steps > d->cfg.max_steps))
+		det_point_budget(d, a, &locked);
 	if (d->cfg.strategy == MMN_STRATEGY_PCT) {
 		mmn__det_pct_step(d, a);
 		if (a->det.yielding)
@@ -194,15 +248,13 @@ static void det_point(struct mmn_sim *sim, struct mmn_actor *a, enum mmn_sched_k
 	if (how == DET_PREEMPT)
 		mmn__det_note_preemption(d, a, next, kind, name, addr);
 	if (d->cfg.trace) /* the label numbers objects: not worth it untraced */
-		mmn__det_trace(d, "%6lu %-8s %-16s %s 0x%lx -> %s%s\n", d->steps, a->name,
-			       a->det.yielding ? "yield" : mmn_sched_kind_name(kind),
-			       mmn__det_label(d, obj, name, label, sizeof(label)), addr, next->name,
-			       det_mark(how));
+		det_point_trace(d, a, kind, obj, name, addr, next, how);
 	if (next != a) {
+		det_lock_for_switch(d, &locked);
 		mmn__det_give(d, next, 0);
 		mmn__det_wait_token(d, a);
 	}
-	pthread_mutex_unlock(&d->m);
+	det_unlock_lazy(d, locked);
 }
 
 void mmn__det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
@@ -218,13 +270,13 @@ void mmn__det_hook(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *
 bool mmn__det_in_run(struct mmn_sim *sim, const struct mmn_actor *a)
 {
 	struct sync_det *d = det_of(sim);
-	bool in;
+	bool in, locked;
 
 	if (!a || a->det.idx < 0)
 		return false;
-	pthread_mutex_lock(&d->m);
+	locked = det_lock_lazy(d);
 	in = d->running && d->cur == a;
-	pthread_mutex_unlock(&d->m);
+	det_unlock_lazy(d, locked);
 	return in;
 }
 
@@ -251,6 +303,8 @@ bool mmn__det_block(struct mmn_sim *sim, struct mmn_actor *a, const void *key, i
 		return false;
 	}
 	pthread_mutex_lock(&d->m);
+	if (a->det.state == SYNC_DET_RUNNABLE)
+		d->nrunnable--;
 	a->det.state = SYNC_DET_BLOCKED;
 	a->det.wait = key;
 	a->det.wait_what = what;
@@ -273,7 +327,9 @@ void mmn__det_wake_locked(struct sync_det *d, const void *key)
 
 		if (a->det.state == SYNC_DET_BLOCKED && a->det.wait == key) {
 			a->det.state = SYNC_DET_RUNNABLE;
-			if (!d->unwinding)
+			d->nrunnable++;
+			/* numbered only for a trace, as the labels of det_point() */
+			if (!d->unwinding && d->cfg.trace)
 				mmn__det_trace(d, "%6lu %-8s %-16s %s#%u\n", d->steps, a->name, "wake",
 					       a->det.wait_name, mmn__det_obj_id(d, key));
 		}
@@ -283,11 +339,11 @@ void mmn__det_wake_locked(struct sync_det *d, const void *key)
 void mmn__det_wake(struct mmn_sim *sim, const void *key)
 {
 	struct sync_det *d = det_of(sim);
+	bool locked = det_lock_lazy(d);
 
-	pthread_mutex_lock(&d->m);
 	if (d->running)
 		mmn__det_wake_locked(d, key);
-	pthread_mutex_unlock(&d->m);
+	det_unlock_lazy(d, locked);
 }
 
 int mmn__det_init(struct mmn_sync_state *st)

@@ -106,6 +106,7 @@ static int det_reset(struct sync_det *d, const struct mmn_sched_config *cfg)
 	d->nobjs = 0;
 	d->nfrees = 0;
 	d->nact = 0;
+	d->nrunnable = 0;
 	d->helper = NULL;
 	d->back = DET_BACK_NONE;
 	d->cur = NULL;

@@ -106,32 +106,27 @@ static struct mmn_actor *det_drain_pick(struct sync_det *d, struct mmn_actor *me
 	return d->scratch[0];
 }
 
-/*
- * Pick the next actor to run; @me is the token holder, runnable or not.
- * NULL when no actor is runnable. *@how says whether it was a choice point
- * (two or more runnable) and whether the choice preempted @me.
- */
-struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *how)
+/* mmn__det_pick() past its fast path: every actor looked at; @cur is @me
+ * when runnable. */
+static __attribute__((noinline)) struct mmn_actor *
+det_pick_scan(struct sync_det *d, struct mmn_actor *cur, struct mmn_actor *me, int *how)
 {
-	struct mmn_actor *cur = me && me->det.state == SYNC_DET_RUNNABLE ? me : NULL;
-	struct mmn_actor *next = NULL;
-	unsigned int n = 0;
+	struct mmn_actor *next = NULL, **act = d->act, **run = d->scratch;
+	unsigned int n = 0, nact = d->nact;
 	uint64_t mask = 0;
 
-	*how = DET_FORCED;
-	for (unsigned int i = 0; i < d->nact; i++) {
-		struct mmn_actor *a = d->act[i];
+	/* locals: the stores to run[] would otherwise reload d's fields */
+	for (unsigned int i = 0; i < nact; i++) {
+		struct mmn_actor *a = act[i];
 
 		if (a->det.state != SYNC_DET_RUNNABLE)
 			continue;
-		d->scratch[n++] = a;
+		run[n++] = a;
 		if (i < 64)
 			mask |= 1ULL << i;
 	}
-	if (n == 0)
-		return NULL;
-	if (n == 1)
-		return d->scratch[0];
+	if (n <= 1)
+		return n ? run[0] : NULL;
 	if (d->draining)
 		return det_drain_pick(d, me, cur, n);
 	switch (d->cfg.strategy) {
@@ -167,6 +162,23 @@ struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *h
 		*how = DET_PREEMPT;
 	}
 	return next;
+}
+
+/*
+ * Pick the next actor to run; @me is the token holder, runnable or not.
+ * NULL when no actor is runnable. *@how says whether it was a choice point
+ * (two or more runnable) and whether the choice preempted @me.
+ */
+struct mmn_actor *mmn__det_pick(struct sync_det *d, struct mmn_actor *me, int *how)
+{
+	struct mmn_actor *cur = me && me->det.state == SYNC_DET_RUNNABLE ? me : NULL;
+
+	*how = DET_FORCED;
+	/* The token holder alone runnable (most points): no choice to make,
+	 * and no scan of the actors. */
+	if (cur && d->nrunnable == 1 && !d->unwinding)
+		return cur;
+	return det_pick_scan(d, cur, me, how);
 }
 
 int mmn__det_strategy_reset(struct sync_det *d, const struct mmn_sched_config *cfg)

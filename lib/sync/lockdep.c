@@ -462,8 +462,9 @@ static void ld_path_text(struct sync_lockdep *ld, const int *path, int n, char *
 	}
 }
 
-/* Held class @from, now taking class @to: record the edge or report a cycle. */
-static void ld_add_edge(struct mmn_actor *a, int from, int to)
+/* ld_add_edge() for an edge not known yet (out of line: its buffers make a
+ * big frame, and most calls find the edge known). */
+static __attribute__((noinline)) void ld_add_edge_new(struct mmn_actor *a, int from, int to)
 {
 	struct sync_lockdep *ld = &a->sim->sync->ld;
 	int lo = from < to ? from : to, hi = from < to ? to : from;
@@ -472,9 +473,6 @@ static void ld_add_edge(struct mmn_actor *a, int from, int to)
 	const char *fname, *tname;
 	int n;
 
-	/* Known edge, or a pair already reported: nothing new to learn. */
-	if (ld_bit(ld, SYNC_LD_ORDER, from, to) || ld_bit(ld, SYNC_LD_REPORTED, lo, hi))
-		return;
 	pthread_mutex_lock(&ld->lock);
 	if (ld_bit(ld, SYNC_LD_ORDER, from, to)) {
 		pthread_mutex_unlock(&ld->lock);
@@ -508,6 +506,18 @@ static void ld_add_edge(struct mmn_actor *a, int from, int to)
 	mmn__ld_report(a->sim, a, MMN_VIOL_LOCK_ORDER, extra,
 		       "possible circular locking: %s then %s, earlier %s then %s", fname, tname,
 		       tname, fname);
+}
+
+/* Held class @from, now taking class @to: record the edge or report a cycle. */
+static void ld_add_edge(struct mmn_actor *a, int from, int to)
+{
+	struct sync_lockdep *ld = &a->sim->sync->ld;
+	int lo = from < to ? from : to, hi = from < to ? to : from;
+
+	/* Known edge, or a pair already reported: nothing new to learn. */
+	if (ld_bit(ld, SYNC_LD_ORDER, from, to) || ld_bit(ld, SYNC_LD_REPORTED, lo, hi))
+		return;
+	ld_add_edge_new(a, from, to);
 }
 
 /* Report-once filter for rank and same-class reports (ids may be -1). */
