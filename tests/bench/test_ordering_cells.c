@@ -50,7 +50,7 @@ struct pair {
 /*
  * The schedules of a pair: SCHEDULES where a violation is expected (the
  * search stops at it), fewer for a clean pair in the sanitizer builds
- * (SCALE()), where ThreadSanitizer's memory grows with every run.
+ * (SCALE()), for time: a schedule costs 10-20 times as much there.
  */
 static unsigned long budget(const struct pair *pr)
 {
