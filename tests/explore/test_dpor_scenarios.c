@@ -32,7 +32,7 @@
 
 /*
  * The enumeration's runs under the sanitizers are capped for time: a
- * schedule costs 10-20 times as much there. (Memory no longer grows from
+ * schedule costs many times as much there. (Memory no longer grows from
  * run to run under ThreadSanitizer: docs/exploration.md.)
  */
 /* Classes of S1's right setting with one round (the relation of
