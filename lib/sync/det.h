@@ -254,6 +254,9 @@ const char *mmn__det_wait_text(int what);
 void mmn__det_report_deadlock(struct sync_det *d, struct mmn_actor *me);
 
 /* det_actor.c */
+/* A context's actor, from its first resumption to its end or unwinding
+ * (returns; det_context.c then makes the last switch). */
+void mmn__det_ctx_body(struct mmn_actor *a);
 int mmn__det_create(struct mmn_sim *sim, const char *name, mmn_actor_fn fn, void *arg,
 		    bool daemon, struct mmn_actor **out);
 
@@ -265,19 +268,16 @@ void mmn__det_unwind_all(struct sync_det *d);
 
 /* det_context.c (user-level actors; switches under d->m, which they drop
  * and take again around the switch itself) */
-/* Map @a's stack and prepare its context to call @fn(@a) when first resumed. */
-int mmn__det_ctx_create(struct sync_det *d, struct mmn_actor *a, void (*fn)(void *));
+/* Map @a's stack and prepare its context to call mmn__det_ctx_body(@a)
+ * when first resumed, then make its last switch. */
+int mmn__det_ctx_create(struct sync_det *d, struct mmn_actor *a);
 /* Free @a's context (it has ended or unwound: it never runs again). */
 void mmn__det_ctx_destroy(struct sync_det *d, struct mmn_actor *a);
 /* The controller's context, before the first switch of a run. */
 void mmn__det_ctx_begin(struct sync_det *d);
-/* The first thing a new context does once resumed. */
-void mmn__det_ctx_arrived(struct sync_det *d);
 /* Suspend @from and resume the token holder's context (the controller's
  * when d->cur is NULL); returns when @from is resumed. */
 void mmn__det_switch(struct sync_det *d, struct sync_ctx *from);
-/* The same for a context that has ended: never resumed. */
-__attribute__((noreturn)) void mmn__det_switch_last(struct sync_det *d, struct sync_ctx *from);
 /* Unmap the simulation's kept stacks (mmn__det_fini()). */
 void mmn__det_ctx_fini(struct sync_det *d);
 

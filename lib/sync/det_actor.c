@@ -56,24 +56,19 @@ static void *det_trampoline(void *p)
 	return det_life(a);
 }
 
-/* Entry of an actor's user-level context: first resumed when it first gets
- * the token; its last switch hands the CPU to whoever has it then. */
-static void det_context_main(void *p)
+/* The body of an actor's user-level context: first resumed when it first
+ * gets the token; once it returns, det_context.c's entry makes the last
+ * switch, to whoever has the token then. */
+void mmn__det_ctx_body(struct mmn_actor *a)
 {
-	struct mmn_actor *a = p;
-	struct sync_det *d = det_of(a->sim);
-
-	mmn__det_ctx_arrived(d);
 	det_life(a);
-	pthread_mutex_lock(&d->m);
-	mmn__det_switch_last(d, &a->det.ctx);
 }
 
 /* Start @a's thread or context, parked until it gets the token. */
 static int det_start(struct sync_det *d, struct mmn_actor *a)
 {
 	if (d->contexts)
-		return mmn__det_ctx_create(d, a, det_context_main);
+		return mmn__det_ctx_create(d, a);
 	if (d->cfg.pool)
 		return mmn__pool_start(d->cfg.pool, a, det_trampoline);
 	return -pthread_create(&a->thread, NULL, det_trampoline, a);

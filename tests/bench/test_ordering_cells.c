@@ -50,7 +50,8 @@ struct pair {
 /*
  * The schedules of a pair: SCHEDULES where a violation is expected (the
  * search stops at it), fewer for a clean pair in the sanitizer builds
- * (SCALE()), where ThreadSanitizer's memory grows with every run.
+ * (SCALE()), for time: an S2 schedule costs about 30 times as much under
+ * TSan as in release (docs/exploration.md, "Stacks, sanitizers, unwinding").
  */
 static unsigned long budget(const struct pair *pr)
 {

@@ -31,9 +31,9 @@
 #include "support/explore_test.h"
 
 /*
- * The enumeration's runs under the sanitizers: ThreadSanitizer keeps about
- * 0.6 MiB per exhaustive run of S2 (measured: 1.9 GiB after 3000), so the
- * caps there are small enough not to exhaust the host.
+ * The enumeration's runs under the sanitizers are capped for time: a
+ * schedule costs many times as much there. (Memory no longer grows from
+ * run to run under ThreadSanitizer: docs/exploration.md.)
  */
 /* Classes of S1's right setting with one round (the relation of
  * lib/sync/det_dpor_rec.c; docs/benchmarks.md, "DPOR"). */
