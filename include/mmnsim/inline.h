@@ -52,30 +52,37 @@
 extern "C" {
 #endif
 
+/* The layouts the inline TLB read uses (checked by lib/mm/tlb.c): a TLB
+ * slot is 1 << MMN__TLB_SLOT_SHIFT bytes, tag at 0, the frame's struct at
+ * MMN__TLB_SLOT_PAGE, the generation at MMN__TLB_SLOT_GEN; the frame's
+ * generation and content at MMN__PAGE_GEN and MMN__PAGE_CONTENT. */
+#define MMN__TLB_SLOT_SHIFT 5
+#define MMN__TLB_SLOT_PAGE 16
+#define MMN__TLB_SLOT_GEN 24
+#define MMN__PAGE_GEN 16
+#define MMN__PAGE_CONTENT 24
+
 /**
  * What the inline TLB-hit read needs of one (mm, CPU): filled by
  * mmn_tlb_view_init(), valid while the caller holds a reference on the mm
- * (mmn_mm_get() or the creation's) and the simulation lives. Read only.
+ * (mmn_mm_get() or the creation's) and the simulation lives. Read only:
+ * threads may share one.
  */
 struct mmn_tlb_view {
 	/** @cond MMN_PRIVATE */
 	struct mmn_mm *mm;
 	int cpu;
 	const volatile unsigned int *seq;      /* odd while slots are rewritten */
-	const volatile uint64_t *slots;        /* tag, val pairs of the 4 KiB TLB */
-	unsigned long slot_mask;
-	uint64_t tag;                          /* valid bit | mm id << 36 */
-	const unsigned char *pages;            /* the frame array */
-	size_t page_stride, content_off, gen_off;
-	volatile unsigned long *hits;          /* the CPU's hit counter */
-	const volatile int *mm_users;
+	const unsigned char *slots;            /* the 4 KiB TLB's slots */
+	unsigned long slot_mask;               /* (entries - 1) << MMN__TLB_SLOT_SHIFT */
+	const volatile uint64_t *tag;          /* the mm's: valid | id << 36; all ones once dead */
 	/** @endcond */
 };
 
 /**
  * Fill @p v for reads of @p mm on CPU @p cpu through mmn_tlb_read_inline().
- * Returns 0, or -EINVAL for a NULL argument, a dead mm or a CPU out of range.
- * Takes no lock, never sleeps.
+ * Returns 0, or -EINVAL for a NULL argument, a dead
+ * mm or a CPU out of range. Takes no lock, never sleeps.
  */
 MMN_API int mmn_tlb_view_init(struct mmn_tlb_view *v, struct mmn_mm *mm, int cpu);
 
@@ -157,33 +164,39 @@ static inline void mmn_srcu_read_unlock_inline(struct mmn_srcu *ss, int idx)
 
 /**
  * mmn_cpu_read(v->mm, v->cpu, @p addr, @p val) with the TLB hit inline: the
- * library's lockless hit test (the CPU's rewrite count, the slot's tag, the
- * frame's generation, the count again), else the library call.
+ * library's lockless hit test (the CPU's rewrite count, the slot's tag
+ * against the mm's, the frame's generation against the slot's, the count
+ * again); else the library call. A dead mm's tag is all ones, which no
+ * slot carries, so it never hits here. A hit served inline is not counted:
+ * mmn_stats.tlb_hits counts the library's hits only (a counter updated
+ * on every hit is one more memory update per read: docs/benchmarks.md).
  */
-static inline int mmn_tlb_read_inline(const struct mmn_tlb_view *v, unsigned long addr,
-				      uint64_t *val)
+static inline int mmn_tlb_read_inline(const struct mmn_tlb_view *v, unsigned long addr, uint64_t *val)
 {
-	unsigned long vpn = addr >> MMN_PAGE_SHIFT;
-	const volatile uint64_t *s = &v->slots[2 * (vpn & v->slot_mask)];
+	const volatile unsigned int *seqp = v->seq;
+	const unsigned char *s =
+		v->slots + ((addr >> (MMN_PAGE_SHIFT - MMN__TLB_SLOT_SHIFT)) & v->slot_mask);
+	uint64_t tag = __atomic_load_n(v->tag, __ATOMIC_RELAXED) | (addr >> MMN_PAGE_SHIFT);
 	const unsigned char *p;
 	unsigned int seq;
-	uint64_t e, data;
+	uint64_t data;
 
-	if (__builtin_expect(addr >= MMN_TASK_SIZE || !val, 0) ||
-	    __atomic_load_n(v->mm_users, __ATOMIC_RELAXED) <= 0)
+	if (__builtin_expect(addr >= MMN_TASK_SIZE || !val, 0))
 		goto slow;
-	seq = __atomic_load_n(v->seq, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(seq & 1, 0) || __atomic_load_n(&s[0], __ATOMIC_ACQUIRE) != (v->tag | vpn))
+	seq = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(seq & 1, 0) ||
+	    __atomic_load_n((const volatile uint64_t *)s, __ATOMIC_ACQUIRE) != tag)
 		goto slow;
-	e = __atomic_load_n(&s[1], __ATOMIC_ACQUIRE);
-	p = v->pages + ((e >> 2) & ((1ULL << 30) - 1)) * v->page_stride;
-	data = __atomic_load_n((const volatile uint64_t *)(p + v->content_off), __ATOMIC_ACQUIRE);
-	if (__builtin_expect(__atomic_load_n((const volatile uint32_t *)(p + v->gen_off),
-					     __ATOMIC_ACQUIRE) != (uint32_t)(e >> 32),
+	p = __atomic_load_n((const unsigned char *const volatile *)(s + MMN__TLB_SLOT_PAGE),
+			    __ATOMIC_ACQUIRE);
+	data = __atomic_load_n((const volatile uint64_t *)(p + MMN__PAGE_CONTENT), __ATOMIC_ACQUIRE);
+	if (__builtin_expect(__atomic_load_n((const volatile uint32_t *)(p + MMN__PAGE_GEN),
+					     __ATOMIC_ACQUIRE) !=
+				     __atomic_load_n((const volatile uint32_t *)(s + MMN__TLB_SLOT_GEN),
+						     __ATOMIC_ACQUIRE),
 			     0) ||
-	    __builtin_expect(__atomic_load_n(v->seq, __ATOMIC_RELAXED) != seq, 0))
+	    __builtin_expect(__atomic_load_n(seqp, __ATOMIC_RELAXED) != seq, 0))
 		goto slow;
-	__atomic_store_n(v->hits, __atomic_load_n(v->hits, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 	*val = data;
 	return 0;
 slow:
