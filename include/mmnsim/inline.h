@@ -9,12 +9,16 @@
  * defines MMN_INLINE_FAST_PATH (and _LGPL_SOURCE, for liburcu's inline read
  * side) before including the headers gets:
  *
- * - mmn_srcu_read_lock() / mmn_srcu_read_unlock() as inline functions: one
- *   relaxed load of the simulation's "slow" flag (lockdep, a scheduling hook
- *   or the deterministic backend set it), then liburcu's inline read side.
- *   Whenever the flag is set, the thread is not registered with liburcu yet,
- *   or the build is under ThreadSanitizer, they call the library, so the
- *   results are the library's.
+ * - mmn_srcu_read_lock() / mmn_srcu_read_unlock() as inline functions: the
+ *   lock tests the simulation's "slow" flag (lockdep, a scheduling hook or
+ *   the deterministic backend set it) and liburcu's registration of the
+ *   thread, then runs liburcu's inline read lock and returns an index of
+ *   its own (MMN__SRCU_IDX_INLINE); the unlock of that index runs
+ *   liburcu's inline unlock without testing the flag again. Whenever the
+ *   flag is set, the thread is not registered with liburcu yet, or the
+ *   build is under ThreadSanitizer, the lock calls the library and its
+ *   index sends the unlock to the library too, so the results are the
+ *   library's.
  * - mmn_tlb_read_inline(): a load through a struct mmn_tlb_view (one per mm
  *   and CPU) that hits a 4 KiB TLB entry whose frame generation still
  *   matches; everything else (a miss, a rewrite under way, a stale
@@ -128,32 +132,53 @@ MMN_API int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *m
 #define MMN__INLINE_SRCU 1
 #endif
 
+/* The index of a read section the inline lock entered: the library's are
+ * 0 and 1 (and -EINVAL), so the inline unlock tells its own apart. */
+#define MMN__SRCU_IDX_INLINE 2
+
 /**
- * mmn_srcu_read_lock(), inline when the simulation takes no slow path
- * (see the file comment); the same index and effects as the library's.
+ * mmn_srcu_read_lock(), inline when the simulation takes no slow path and
+ * the thread is registered with liburcu (see the file comment); then the
+ * index is MMN__SRCU_IDX_INLINE, else the library's call and index.
  */
 static inline int mmn_srcu_read_lock_inline(struct mmn_srcu *ss)
 {
 #ifdef MMN__INLINE_SRCU
-	if (__builtin_expect(ss && ss->slow && !__atomic_load_n(ss->slow, __ATOMIC_RELAXED) &&
-				     URCU_TLS(urcu_memb_reader).registered,
+	/* One branch for both tests: the flag set or the thread unregistered. */
+	if (__builtin_expect(ss && !(__atomic_load_n(ss->slow, __ATOMIC_RELAXED) |
+				     !URCU_TLS(urcu_memb_reader).registered),
 			     1)) {
 		urcu_memb_read_lock();
-		return 0;
+		return MMN__SRCU_IDX_INLINE;
 	}
 #endif
 	return (mmn_srcu_read_lock)(ss);
 }
 
-/** mmn_srcu_read_unlock(), inline under the same conditions as the lock. */
+/**
+ * mmn_srcu_read_unlock(), inline for a section its lock entered inline
+ * (@p idx MMN__SRCU_IDX_INLINE): the unlock trusts that decision and does
+ * not look at the slow flag again. An unlock with no section open (a second
+ * unlock of the same index) goes to the library, which leaves liburcu's
+ * nesting alone; so does every other index.
+ */
 static inline void mmn_srcu_read_unlock_inline(struct mmn_srcu *ss, int idx)
 {
 #ifdef MMN__INLINE_SRCU
-	if (__builtin_expect(ss && ss->slow && !__atomic_load_n(ss->slow, __ATOMIC_RELAXED) &&
-				     urcu_memb_read_ongoing(),
-			     1)) {
-		urcu_memb_read_unlock();
-		return;
+	if (__builtin_expect(idx == MMN__SRCU_IDX_INLINE && ss, 1)) {
+		unsigned long tmp = URCU_TLS(urcu_memb_reader).ctr;
+
+		/* liburcu's inline unlock, its outermost-section test first:
+		 * then the "no section open" test costs nothing on that path. */
+		if (__builtin_expect((tmp & URCU_GP_CTR_NEST_MASK) == URCU_GP_COUNT, 1)) {
+			_urcu_memb_read_unlock_update_and_wakeup(tmp);
+			cmm_barrier();
+			return;
+		}
+		if (tmp & URCU_GP_CTR_NEST_MASK) {
+			urcu_memb_read_unlock();
+			return;
+		}
 	}
 #endif
 	(mmn_srcu_read_unlock)(ss, idx);

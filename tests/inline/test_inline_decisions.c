@@ -8,10 +8,14 @@
 #define MMN_INLINE_FAST_PATH 1
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
+
+#include <urcu/urcu-memb.h>
 
 #include <mmnsim/mmnsim.h>
 
@@ -148,6 +152,159 @@ static void test_tlb_dead_mm_is_refused_inline(void **state)
 	f->mm = NULL;
 }
 
+/* ---- the SRCU read side ---- */
+
+struct srcu_fixture {
+	struct mmn_sim *sim;
+	struct mmn_srcu ss;
+	unsigned long unlock_events;
+};
+
+static struct srcu_fixture *srcu_new(bool lockdep)
+{
+	struct srcu_fixture *f = calloc(1, sizeof(*f));
+	struct mmn_sim_config cfg;
+	int idx;
+
+	assert_non_null(f);
+	mmn_sim_config_init(&cfg);
+	cfg.nr_frames = 64;
+	cfg.nr_huge_pages = 0;
+	cfg.lockdep = lockdep;
+	f->sim = mmn_sim_create(&cfg);
+	assert_non_null(f->sim);
+	mmn_srcu_init(&f->ss, f->sim, "decisions");
+	/* The first section of an unregistered thread is the library's. */
+	idx = mmn_srcu_read_lock(&f->ss);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	return f;
+}
+
+static void srcu_free(struct srcu_fixture *f)
+{
+	assert_int_equal(mmn_check_total(f->sim), 0);
+	mmn_synchronize_srcu(&f->ss); /* returns: liburcu's nesting is intact */
+	mmn_srcu_destroy(&f->ss);
+	mmn_sim_destroy(f->sim);
+	free(f);
+}
+
+/* Sections open on this thread (liburcu's nesting count). */
+static unsigned long nesting(void)
+{
+	return URCU_TLS(urcu_memb_reader).ctr & URCU_GP_CTR_NEST_MASK;
+}
+
+#ifdef MMN__INLINE_SRCU
+#define INLINE_IDX MMN__SRCU_IDX_INLINE
+#else
+#define INLINE_IDX 0 /* ThreadSanitizer builds: the library's read side */
+#endif
+
+/* The lock takes the inline path only when no slow path is on: its own
+ * index then, the library's (0, lockdep holding it) otherwise. */
+static void test_srcu_lock_index_says_who_entered(void **state)
+{
+	struct srcu_fixture *f = srcu_new(false);
+	int idx;
+
+	(void)state;
+	idx = mmn_srcu_read_lock(&f->ss);
+	assert_int_equal(idx, INLINE_IDX);
+	assert_int_equal(nesting(), 1);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(nesting(), 0);
+	srcu_free(f);
+
+	f = srcu_new(true);
+	idx = mmn_srcu_read_lock(&f->ss);
+	assert_int_equal(idx, 0);
+	assert_int_equal(mmn_srcu_read_lock_held(&f->ss), 1);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(mmn_srcu_read_lock_held(&f->ss), 0);
+	assert_int_equal(nesting(), 0);
+	srcu_free(f);
+}
+
+/* The library's index goes to the library (lockdep releases what it
+ * holds: an inline unlock would leave it held), and the library's unlock
+ * accepts the inline index. */
+static void test_srcu_indices_cross_between_inline_and_library(void **state)
+{
+	struct srcu_fixture *f = srcu_new(true);
+	int idx;
+
+	(void)state;
+	idx = (mmn_srcu_read_lock)(&f->ss);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(mmn_srcu_read_lock_held(&f->ss), 0);
+	assert_int_equal(nesting(), 0);
+	srcu_free(f);
+
+	f = srcu_new(false);
+	idx = mmn_srcu_read_lock(&f->ss);
+	(mmn_srcu_read_unlock)(&f->ss, idx);
+	assert_int_equal(nesting(), 0);
+	idx = (mmn_srcu_read_lock)(&f->ss);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(nesting(), 0);
+	srcu_free(f);
+}
+
+/* A second unlock of an inline index finds no section open and leaves
+ * liburcu's count alone (one more decrement would wrap it), also inside
+ * an outer section, which it must not close. */
+static void test_srcu_second_inline_unlock_is_harmless(void **state)
+{
+	struct srcu_fixture *f = srcu_new(false);
+	int outer, idx;
+
+	(void)state;
+	idx = mmn_srcu_read_lock(&f->ss);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(nesting(), 0);
+	outer = mmn_srcu_read_lock(&f->ss);
+	idx = mmn_srcu_read_lock(&f->ss);
+	assert_int_equal(nesting(), 2);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(nesting(), 1);
+	mmn_srcu_read_unlock(&f->ss, outer);
+	assert_int_equal(nesting(), 0);
+	srcu_free(f);
+}
+
+static void count_unlocks(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+{
+	struct srcu_fixture *f = arg;
+
+	(void)sim;
+	if (ev->kind == MMN_SCHED_SRCU_READ_UNLOCK)
+		f->unlock_events++;
+}
+
+/* The unlock trusts its lock: a section entered inline leaves inline even
+ * if a scheduling hook (a slow path) came meanwhile; a section the library
+ * entered under the hook leaves through the library, which tells the hook. */
+static void test_srcu_unlock_trusts_its_lock(void **state)
+{
+	struct srcu_fixture *f = srcu_new(false);
+	int idx;
+
+	(void)state;
+	idx = mmn_srcu_read_lock(&f->ss);
+	mmn_sched_set_hook(f->sim, count_unlocks, f);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(nesting(), 0);
+	assert_int_equal(f->unlock_events, INLINE_IDX ? 0 : 1);
+	idx = mmn_srcu_read_lock(&f->ss);
+	assert_int_equal(idx, 0);
+	mmn_srcu_read_unlock(&f->ss, idx);
+	assert_int_equal(f->unlock_events, INLINE_IDX ? 1 : 2);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	srcu_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +312,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tlb_stale_slot_generation_goes_to_the_library,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tlb_dead_mm_is_refused_inline, setup, teardown),
+		cmocka_unit_test(test_srcu_lock_index_says_who_entered),
+		cmocka_unit_test(test_srcu_indices_cross_between_inline_and_library),
+		cmocka_unit_test(test_srcu_second_inline_unlock_is_harmless),
+		cmocka_unit_test(test_srcu_unlock_trusts_its_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -94,6 +94,10 @@ static void srcu_part(struct workload_result *r, bool lockdep)
 		return;
 	}
 	mmn_srcu_init(&ss, sim, "wl_srcu");
+	/* A thread not registered with liburcu yet takes the library's lock
+	 * (which registers it): one section first. */
+	a = mmn_srcu_read_lock(&ss);
+	mmn_srcu_read_unlock(&ss, a);
 	a = mmn_srcu_read_lock(&ss);
 	b = mmn_srcu_read_lock(&ss);
 	r->held_inside = mmn_srcu_read_lock_held(&ss);
@@ -101,8 +105,11 @@ static void srcu_part(struct workload_result *r, bool lockdep)
 	mmn_srcu_read_unlock(&ss, a);
 	r->held_after = mmn_srcu_read_lock_held(&ss);
 	r->idx_sum = a + b;
-	/* An unlock with no lock: lockdep reports it, no mode crashes. */
+	/* Unlocks with no lock, with the library's index and with the one the
+	 * lock returned: lockdep reports them, no mode crashes, and liburcu's
+	 * nesting stays intact (the grace period below returns). */
 	mmn_srcu_read_unlock(&ss, 0);
+	mmn_srcu_read_unlock(&ss, a);
 	mmn_synchronize_srcu(&ss);
 	r->srcu_violations = mmn_check_total(sim);
 	mmn_srcu_destroy(&ss);
