@@ -56,6 +56,7 @@
 extern "C" {
 #endif
 
+/** @cond MMN_PRIVATE */
 /* The layouts the inline TLB read uses (checked by lib/mm/tlb.c): a TLB
  * slot is 1 << MMN__TLB_SLOT_SHIFT bytes, tag at 0, the frame's struct at
  * MMN__TLB_SLOT_PAGE, the generation at MMN__TLB_SLOT_GEN; the frame's
@@ -65,6 +66,7 @@ extern "C" {
 #define MMN__TLB_SLOT_GEN 24
 #define MMN__PAGE_GEN 16
 #define MMN__PAGE_CONTENT 24
+/** @endcond */
 
 /**
  * What the inline TLB-hit read needs of one (mm, CPU): filled by
@@ -132,9 +134,11 @@ MMN_API int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *m
 #define MMN__INLINE_SRCU 1
 #endif
 
+/** @cond MMN_PRIVATE */
 /* The index of a read section the inline lock entered: the library's are
  * 0 and 1 (and -EINVAL), so the inline unlock tells its own apart. */
 #define MMN__SRCU_IDX_INLINE 2
+/** @endcond */
 
 /**
  * mmn_srcu_read_lock(), inline when the simulation takes no slow path and
