@@ -23,7 +23,8 @@
  *   and CPU) that hits a 4 KiB TLB entry whose frame generation still
  *   matches; everything else (a miss, a rewrite under way, a stale
  *   generation, a dead mm, an address past the task size) calls
- *   mmn_cpu_read(), which checks again and reports.
+ *   mmn_cpu_read(), which checks again and reports. A hit served inline is
+ *   not counted in mmn_stats.tlb_hits.
  * - mmn_notifier_invalidate_range_start_inline() / _end_inline(): the
  *   kernel's inline mmu_notifier_invalidate_range_start()/end(), which test
  *   mm_has_notifiers() and return: through a struct mmn_notifier_view (one
@@ -35,8 +36,9 @@
  * Without the macro nothing here is inline: the ABI stays opaque, and
  * mmn_tlb_view_init() and mmn_notifier_view_init() are ordinary exported
  * functions. The layouts this
- * header reads (struct mmn_tlb_view, struct mmn_notifier_view, and the
- * private tail of struct mmn_srcu) are a contract with the library of the same version only: a
+ * header reads (struct mmn_tlb_view, struct mmn_notifier_view, the private
+ * tail of struct mmn_srcu, and through them a TLB slot, a frame's struct and
+ * an mm's TLB tag) are a contract with the library of the same version only: a
  * program built with the macro must run against the library it was built
  * with (MMN_VERSION).
  */
