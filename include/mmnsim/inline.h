@@ -9,17 +9,22 @@
  * defines MMN_INLINE_FAST_PATH (and _LGPL_SOURCE, for liburcu's inline read
  * side) before including the headers gets:
  *
- * - mmn_srcu_read_lock() / mmn_srcu_read_unlock() as inline functions: one
- *   relaxed load of the simulation's "slow" flag (lockdep, a scheduling hook
- *   or the deterministic backend set it), then liburcu's inline read side.
- *   Whenever the flag is set, the thread is not registered with liburcu yet,
- *   or the build is under ThreadSanitizer, they call the library, so the
- *   results are the library's.
+ * - mmn_srcu_read_lock() / mmn_srcu_read_unlock() as inline functions: the
+ *   lock tests the simulation's "slow" flag (lockdep, a scheduling hook or
+ *   the deterministic backend set it) and liburcu's registration of the
+ *   thread, then runs liburcu's inline read lock and returns an index of
+ *   its own (MMN__SRCU_IDX_INLINE); the unlock of that index runs
+ *   liburcu's inline unlock without testing the flag again. Whenever the
+ *   flag is set, the thread is not registered with liburcu yet, or the
+ *   build is under ThreadSanitizer, the lock calls the library and its
+ *   index sends the unlock to the library too, so the results are the
+ *   library's.
  * - mmn_tlb_read_inline(): a load through a struct mmn_tlb_view (one per mm
  *   and CPU) that hits a 4 KiB TLB entry whose frame generation still
  *   matches; everything else (a miss, a rewrite under way, a stale
  *   generation, a dead mm, an address past the task size) calls
- *   mmn_cpu_read(), which checks again and reports.
+ *   mmn_cpu_read(), which checks again and reports. A hit served inline is
+ *   not counted in mmn_stats.tlb_hits.
  * - mmn_notifier_invalidate_range_start_inline() / _end_inline(): the
  *   kernel's inline mmu_notifier_invalidate_range_start()/end(), which test
  *   mm_has_notifiers() and return: through a struct mmn_notifier_view (one
@@ -32,8 +37,9 @@
  * Without the macro nothing here is inline: the ABI stays opaque, and
  * mmn_tlb_view_init() and mmn_notifier_view_init() are ordinary exported
  * functions. The layouts this
- * header reads (struct mmn_tlb_view, struct mmn_notifier_view, and the
- * private tail of struct mmn_srcu) are a contract with the library of the same version only: a
+ * header reads (struct mmn_tlb_view, struct mmn_notifier_view, the private
+ * tail of struct mmn_srcu, and through them a TLB slot, a frame's struct and
+ * an mm's TLB tag) are a contract with the library of the same version only: a
  * program built with the macro must run against the library it was built
  * with (MMN_VERSION).
  */
@@ -53,30 +59,39 @@
 extern "C" {
 #endif
 
+/** @cond MMN_PRIVATE */
+/* The layouts the inline TLB read uses (checked by lib/mm/tlb.c): a TLB
+ * slot is 1 << MMN__TLB_SLOT_SHIFT bytes, tag at 0, the frame's struct at
+ * MMN__TLB_SLOT_PAGE, the generation at MMN__TLB_SLOT_GEN; the frame's
+ * generation and content at MMN__PAGE_GEN and MMN__PAGE_CONTENT. */
+#define MMN__TLB_SLOT_SHIFT 5
+#define MMN__TLB_SLOT_PAGE 16
+#define MMN__TLB_SLOT_GEN 24
+#define MMN__PAGE_GEN 16
+#define MMN__PAGE_CONTENT 24
+/** @endcond */
+
 /**
  * What the inline TLB-hit read needs of one (mm, CPU): filled by
  * mmn_tlb_view_init(), valid while the caller holds a reference on the mm
- * (mmn_mm_get() or the creation's) and the simulation lives. Read only.
+ * (mmn_mm_get() or the creation's) and the simulation lives. Read only:
+ * threads may share one.
  */
 struct mmn_tlb_view {
 	/** @cond MMN_PRIVATE */
 	struct mmn_mm *mm;
 	int cpu;
 	const volatile unsigned int *seq;      /* odd while slots are rewritten */
-	const volatile uint64_t *slots;        /* tag, val pairs of the 4 KiB TLB */
-	unsigned long slot_mask;
-	uint64_t tag;                          /* valid bit | mm id << 36 */
-	const unsigned char *pages;            /* the frame array */
-	size_t page_stride, content_off, gen_off;
-	volatile unsigned long *hits;          /* the CPU's hit counter */
-	const volatile int *mm_users;
+	const unsigned char *slots;            /* the 4 KiB TLB's slots */
+	unsigned long slot_mask;               /* (entries - 1) << MMN__TLB_SLOT_SHIFT */
+	const volatile uint64_t *tag;          /* the mm's: valid | id << 36; all ones once dead */
 	/** @endcond */
 };
 
 /**
  * Fill @p v for reads of @p mm on CPU @p cpu through mmn_tlb_read_inline().
- * Returns 0, or -EINVAL for a NULL argument, a dead mm or a CPU out of range.
- * Takes no lock, never sleeps.
+ * Returns 0, or -EINVAL for a NULL argument, a dead
+ * mm or a CPU out of range. Takes no lock, never sleeps.
  */
 MMN_API int mmn_tlb_view_init(struct mmn_tlb_view *v, struct mmn_mm *mm, int cpu);
 
@@ -120,32 +135,55 @@ MMN_API int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *m
 #define MMN__INLINE_SRCU 1
 #endif
 
+/** @cond MMN_PRIVATE */
+/* The index of a read section the inline lock entered: the library's are
+ * 0 and 1 (and -EINVAL), so the inline unlock tells its own apart. */
+#define MMN__SRCU_IDX_INLINE 2
+/** @endcond */
+
 /**
- * mmn_srcu_read_lock(), inline when the simulation takes no slow path
- * (see the file comment); the same index and effects as the library's.
+ * mmn_srcu_read_lock(), inline when the simulation takes no slow path and
+ * the thread is registered with liburcu (see the file comment); then the
+ * index is MMN__SRCU_IDX_INLINE, else the library's call and index.
  */
 static inline int mmn_srcu_read_lock_inline(struct mmn_srcu *ss)
 {
 #ifdef MMN__INLINE_SRCU
-	if (__builtin_expect(ss && ss->slow && !__atomic_load_n(ss->slow, __ATOMIC_RELAXED) &&
-				     URCU_TLS(urcu_memb_reader).registered,
+	/* One branch for both tests: the flag set or the thread unregistered. */
+	if (__builtin_expect(ss && !(__atomic_load_n(ss->slow, __ATOMIC_RELAXED) |
+				     !URCU_TLS(urcu_memb_reader).registered),
 			     1)) {
 		urcu_memb_read_lock();
-		return 0;
+		return MMN__SRCU_IDX_INLINE;
 	}
 #endif
 	return (mmn_srcu_read_lock)(ss);
 }
 
-/** mmn_srcu_read_unlock(), inline under the same conditions as the lock. */
+/**
+ * mmn_srcu_read_unlock(), inline for a section its lock entered inline
+ * (@p idx MMN__SRCU_IDX_INLINE): the unlock trusts that decision and does
+ * not look at the slow flag again. An unlock with no section open (a second
+ * unlock of the same index) goes to the library, which leaves liburcu's
+ * nesting alone; so does every other index.
+ */
 static inline void mmn_srcu_read_unlock_inline(struct mmn_srcu *ss, int idx)
 {
 #ifdef MMN__INLINE_SRCU
-	if (__builtin_expect(ss && ss->slow && !__atomic_load_n(ss->slow, __ATOMIC_RELAXED) &&
-				     urcu_memb_read_ongoing(),
-			     1)) {
-		urcu_memb_read_unlock();
-		return;
+	if (__builtin_expect(idx == MMN__SRCU_IDX_INLINE && ss, 1)) {
+		unsigned long tmp = URCU_TLS(urcu_memb_reader).ctr;
+
+		/* liburcu's inline unlock, its outermost-section test first:
+		 * then the "no section open" test costs nothing on that path. */
+		if (__builtin_expect((tmp & URCU_GP_CTR_NEST_MASK) == URCU_GP_COUNT, 1)) {
+			_urcu_memb_read_unlock_update_and_wakeup(tmp);
+			cmm_barrier();
+			return;
+		}
+		if (tmp & URCU_GP_CTR_NEST_MASK) {
+			urcu_memb_read_unlock();
+			return;
+		}
 	}
 #endif
 	(mmn_srcu_read_unlock)(ss, idx);
@@ -156,33 +194,39 @@ static inline void mmn_srcu_read_unlock_inline(struct mmn_srcu *ss, int idx)
 
 /**
  * mmn_cpu_read(v->mm, v->cpu, @p addr, @p val) with the TLB hit inline: the
- * library's lockless hit test (the CPU's rewrite count, the slot's tag, the
- * frame's generation, the count again), else the library call.
+ * library's lockless hit test (the CPU's rewrite count, the slot's tag
+ * against the mm's, the frame's generation against the slot's, the count
+ * again); else the library call. A dead mm's tag is all ones, which no
+ * slot carries, so it never hits here. A hit served inline is not counted:
+ * mmn_stats.tlb_hits counts the library's hits only (a counter updated
+ * on every hit is one more memory update per read: docs/benchmarks.md).
  */
-static inline int mmn_tlb_read_inline(const struct mmn_tlb_view *v, unsigned long addr,
-				      uint64_t *val)
+static inline int mmn_tlb_read_inline(const struct mmn_tlb_view *v, unsigned long addr, uint64_t *val)
 {
-	unsigned long vpn = addr >> MMN_PAGE_SHIFT;
-	const volatile uint64_t *s = &v->slots[2 * (vpn & v->slot_mask)];
+	const volatile unsigned int *seqp = v->seq;
+	const unsigned char *s =
+		v->slots + ((addr >> (MMN_PAGE_SHIFT - MMN__TLB_SLOT_SHIFT)) & v->slot_mask);
+	uint64_t tag = __atomic_load_n(v->tag, __ATOMIC_RELAXED) | (addr >> MMN_PAGE_SHIFT);
 	const unsigned char *p;
 	unsigned int seq;
-	uint64_t e, data;
+	uint64_t data;
 
-	if (__builtin_expect(addr >= MMN_TASK_SIZE || !val, 0) ||
-	    __atomic_load_n(v->mm_users, __ATOMIC_RELAXED) <= 0)
+	if (__builtin_expect(addr >= MMN_TASK_SIZE || !val, 0))
 		goto slow;
-	seq = __atomic_load_n(v->seq, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(seq & 1, 0) || __atomic_load_n(&s[0], __ATOMIC_ACQUIRE) != (v->tag | vpn))
+	seq = __atomic_load_n(seqp, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(seq & 1, 0) ||
+	    __atomic_load_n((const volatile uint64_t *)s, __ATOMIC_ACQUIRE) != tag)
 		goto slow;
-	e = __atomic_load_n(&s[1], __ATOMIC_ACQUIRE);
-	p = v->pages + ((e >> 2) & ((1ULL << 30) - 1)) * v->page_stride;
-	data = __atomic_load_n((const volatile uint64_t *)(p + v->content_off), __ATOMIC_ACQUIRE);
-	if (__builtin_expect(__atomic_load_n((const volatile uint32_t *)(p + v->gen_off),
-					     __ATOMIC_ACQUIRE) != (uint32_t)(e >> 32),
+	p = __atomic_load_n((const unsigned char *const volatile *)(s + MMN__TLB_SLOT_PAGE),
+			    __ATOMIC_ACQUIRE);
+	data = __atomic_load_n((const volatile uint64_t *)(p + MMN__PAGE_CONTENT), __ATOMIC_ACQUIRE);
+	if (__builtin_expect(__atomic_load_n((const volatile uint32_t *)(p + MMN__PAGE_GEN),
+					     __ATOMIC_ACQUIRE) !=
+				     __atomic_load_n((const volatile uint32_t *)(s + MMN__TLB_SLOT_GEN),
+						     __ATOMIC_ACQUIRE),
 			     0) ||
-	    __builtin_expect(__atomic_load_n(v->seq, __ATOMIC_RELAXED) != seq, 0))
+	    __builtin_expect(__atomic_load_n(seqp, __ATOMIC_RELAXED) != seq, 0))
 		goto slow;
-	__atomic_store_n(v->hits, __atomic_load_n(v->hits, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 	*val = data;
 	return 0;
 slow:

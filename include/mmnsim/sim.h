@@ -117,7 +117,8 @@ struct mmn_stats {
 	unsigned long huge_pages_free;   /**< free 2 MiB huge pages now */
 	unsigned long pgtables;          /**< page-table pages in use now */
 	/* TLB */
-	unsigned long tlb_hits;          /**< accesses served by a TLB entry */
+	unsigned long tlb_hits;          /**< accesses served by a TLB entry (not those
+					      mmn_tlb_read_inline() serves inline) */
 	unsigned long tlb_misses;        /**< lookups that walked the table */
 	unsigned long tlb_fills;         /**< entries filled after a walk */
 	unsigned long tlb_flush_page;    /**< flush_tlb_page() calls */

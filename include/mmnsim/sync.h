@@ -504,8 +504,9 @@ struct mmn_srcu {
 	bool det_gp;                    /* a grace period is in progress */
 	unsigned long det_cb_queued;    /* call_srcu() calls so far */
 	unsigned long det_cb_done;      /* callbacks run so far */
-	/* the simulation's slow-path flag: the inline read side's one test
-	 * (mmnsim/inline.h); NULL before mmn_srcu_init() */
+	/* the simulation's slow-path flag, tested by the inline read lock
+	 * (mmnsim/inline.h) with liburcu's registration of the thread; set by
+	 * mmn_srcu_init() (an uninitialised struct is not usable, inline or not) */
 	const unsigned char *slow;
 	/** @endcond */
 };
@@ -536,7 +537,10 @@ MMN_API void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char 
 MMN_API void mmn_srcu_destroy(struct mmn_srcu *ss);
 /**
  * srcu_read_lock(): enter a read section; returns the index to hand to
- * mmn_srcu_read_unlock(). Read sections nest. The calling thread is
+ * mmn_srcu_read_unlock(): 0 or 1 (the deterministic backend's two
+ * counters), or -EINVAL for a NULL @p ss. (The inline read side of
+ * mmnsim/inline.h returns an index of its own, 2, which this function's
+ * unlock accepts too.) Read sections nest. The calling thread is
  * registered with liburcu on its first read section and unregistered when
  * it exits.
  */

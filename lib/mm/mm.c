@@ -42,6 +42,7 @@ struct mmn_mm *mmn_mm_create(struct mmn_sim *sim)
 	mmn_raw_unlock(&sim->mm_list_lock);
 	atomic_init(&mm->mm_users, 1);
 	atomic_init(&mm->mm_count, 1);
+	atomic_init(&mm->tlb_tag, mmn__tlb_mm_tag(mm->id));
 	mmn_rwsem_init(&mm->mmap_lock, sim, &mmn_mmap_lock_class, "mmap_lock");
 	mmn_spin_lock_init(&mm->page_table_lock, sim, &mmn_page_table_lock_class,
 			   "page_table_lock");
@@ -101,6 +102,8 @@ int mmn__mm_users_add(struct mmn_mm *mm, int delta, const char *what)
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&mm->mm_users, &users, users + delta,
 							memory_order_acq_rel, memory_order_relaxed));
+	if (users + delta <= 0)  /* the last user: the inline TLB read stops hitting */
+		atomic_store_explicit(&mm->tlb_tag, MMN__TLB_TAG_DEAD, memory_order_relaxed);
 	return users;
 }
 

@@ -260,7 +260,21 @@ bool mmn_pte_cmpxchg(struct mmn_sim *sim, struct mmn_ptdesc *pt, unsigned int id
 struct mmn_tlb_slot {
 	_Atomic uint64_t tag;   /* VALID | mm id << 36 | virtual page number */
 	_Atomic uint64_t val;   /* gen << 32 | pfn << 2 | DIRTY | WRITE */
+	/* What the inline hit read of mmnsim/inline.h needs without
+	 * arithmetic: the frame's struct (the head's for a 2 MiB entry) and
+	 * the generation of val, written with them by every fill. */
+	_Atomic(struct mmn_page *) page;
+	_Atomic uint32_t gen;
+	uint32_t pad;
 };
+
+/* The tag bits of @id's TLB entries (vpn 0): valid bit | id << 36. */
+static inline uint64_t mmn__tlb_mm_tag(unsigned int id)
+{
+	return (1ULL << 63) | ((uint64_t)id << 36);
+}
+/* mm->tlb_tag once the last user is gone: no entry carries it. */
+#define MMN__TLB_TAG_DEAD (~0ULL)
 
 struct mmn_cpu {
 	int id;
@@ -394,6 +408,10 @@ struct mmn_mm {
 	unsigned int id;
 	_Atomic int mm_users;
 	_Atomic int mm_count;
+	/* mmn__tlb_mm_tag(id) while mm_users > 0, MMN__TLB_TAG_DEAD after:
+	 * the inline TLB read (mmnsim/inline.h) compares through it, so a
+	 * dead mm never hits there. */
+	_Atomic uint64_t tlb_tag;
 	struct mmn_rwsem mmap_lock;
 	struct mmn_spinlock page_table_lock;
 	/* mm->write_protect_seq (5.9+): odd while fork write-protects. */

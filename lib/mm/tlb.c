@@ -81,8 +81,16 @@ void mmn_tlb_sim_fini(struct mmn_sim *sim)
 
 static inline uint64_t tlb_tag(const struct mmn_mm *mm, unsigned long vpn)
 {
-	return TLB_VALID | ((uint64_t)mm->id << 36) | vpn;
+	return mmn__tlb_mm_tag(mm->id) | vpn;
 }
+
+/* The layout mmnsim/inline.h reads without the library's headers. */
+_Static_assert(sizeof(struct mmn_tlb_slot) == 1 << MMN__TLB_SLOT_SHIFT, "slot size");
+_Static_assert(offsetof(struct mmn_tlb_slot, tag) == 0, "slot tag");
+_Static_assert(offsetof(struct mmn_tlb_slot, page) == MMN__TLB_SLOT_PAGE, "slot page");
+_Static_assert(offsetof(struct mmn_tlb_slot, gen) == MMN__TLB_SLOT_GEN, "slot gen");
+_Static_assert(offsetof(struct mmn_page, gen) == MMN__PAGE_GEN, "page gen");
+_Static_assert(offsetof(struct mmn_page, content) == MMN__PAGE_CONTENT, "page content");
 
 /* Counters with one writer per CPU in the common case: no locked RMW on the
  * hit path. Two actors sharing a CPU id may lose an increment. */
@@ -303,6 +311,8 @@ static int tlb_walk_fill(struct mmn_sim *sim, struct mmn_cpu *c, struct mmn_mm *
 				      (mmn_pte_write(want) ? TLB_VAL_WRITE : 0) |
 				      (mmn_pte_dirty(want) ? TLB_VAL_DIRTY : 0),
 			      memory_order_release);
+	atomic_store_explicit(&slot->page, mmn_pfn_to_page(sim, pfn), memory_order_release);
+	atomic_store_explicit(&slot->gen, gen, memory_order_release);
 	tlb_write_end(c);
 	stat_inc(&c->fills);
 	if (huge)
@@ -364,19 +374,12 @@ int mmn_tlb_view_init(struct mmn_tlb_view *v, struct mmn_mm *mm, int cpu)
 	if (!v || mmn__mm_dead(mm) || cpu < 0 || (unsigned int)cpu >= mm->sim->cfg.nr_cpus)
 		return -EINVAL;
 	c = &mm->sim->cpus[cpu];
-	_Static_assert(sizeof(struct mmn_tlb_slot) == 2 * sizeof(uint64_t), "slot: tag, val");
 	v->mm = mm;
 	v->cpu = cpu;
 	v->seq = (const volatile unsigned int *)&c->seq;
-	v->slots = (const volatile uint64_t *)c->small;
-	v->slot_mask = c->nr_small - 1;
-	v->tag = tlb_tag(mm, 0);
-	v->pages = (const unsigned char *)mm->sim->pool->pages;
-	v->page_stride = sizeof(struct mmn_page);
-	v->content_off = offsetof(struct mmn_page, content);
-	v->gen_off = offsetof(struct mmn_page, gen);
-	v->hits = (volatile unsigned long *)&c->hits;
-	v->mm_users = (const volatile int *)&mm->mm_users;
+	v->slots = (const unsigned char *)c->small;
+	v->slot_mask = (unsigned long)(c->nr_small - 1) << MMN__TLB_SLOT_SHIFT;
+	v->tag = (const volatile uint64_t *)&mm->tlb_tag;
 	return 0;
 }
 

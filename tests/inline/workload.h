@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define WL_PAGES 8
-#define WL_READS (4 * WL_PAGES + 1)
+#define WL_READS (4 * WL_PAGES + 2)
 
 /* Everything the workload observed; compared field by field. */
 struct workload_result {
@@ -15,6 +15,7 @@ struct workload_result {
 	unsigned int nr_reads;
 	int err[WL_READS];
 	uint64_t val[WL_READS];
+	bool served_inline[WL_READS]; /* no library hit or miss counted for it */
 	unsigned long tlb_hits, tlb_misses, violations;
 	int held_inside, held_after, idx_sum;
 	unsigned long srcu_violations;
