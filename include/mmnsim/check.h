@@ -319,11 +319,18 @@ MMN_API int mmn_check_secondary_unlink(struct mmn_sim *sim, void *ctx, const voi
  * access", naming the address, the frame used, the frame mapped and the
  * covering invalidation in flight if any. A frame freed since @p t was made
  * (generation moved) is mmn_phys_access()'s use-after-free and is not
- * reported again here.
+ * reported again here. Two transient entries are excused: the none a
+ * protection change (PROTECTION_VMA/PAGE, SOFT_DIRTY) writes between
+ * clearing an entry and setting it back with the same frame, for a load;
+ * and the none make_device_exclusive() writes before its device-exclusive
+ * entry, while its EXCLUSIVE invalidation is in flight.
  *
  * Call it at every access, beside mmn_phys_access(), under the lock that
- * makes the lookup and the access one step (the listener's own). It reads
- * state only: no scheduling point, no modelled lock, no trace event.
+ * makes the lookup and the access one step (the listener's own, which its
+ * invalidation callbacks take too: the check reads the primary entry first
+ * and the invalidations in flight second, and relies on no invalidation
+ * being told while the access holds that lock). It reads state only: no
+ * scheduling point, no modelled lock, no trace event.
  * @param sim    the simulation
  * @param ctx    the listener, as registered
  * @param t      the translation used
