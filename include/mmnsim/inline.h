@@ -149,9 +149,11 @@ MMN_API int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *m
 static inline int mmn_srcu_read_lock_inline(struct mmn_srcu *ss)
 {
 #ifdef MMN__INLINE_SRCU
-	/* One branch for both tests: the flag set or the thread unregistered. */
-	if (__builtin_expect(ss && !(__atomic_load_n(ss->slow, __ATOMIC_RELAXED) |
-				     !URCU_TLS(urcu_memb_reader).registered),
+	/* One branch for both tests: the domain's fast byte (the simulation's
+	 * slow flag clear, the struct initialised and not destroyed) and the
+	 * thread's registration with liburcu. */
+	if (__builtin_expect(ss && (__atomic_load_n(&ss->fast, __ATOMIC_RELAXED) &
+				    URCU_TLS(urcu_memb_reader).registered),
 			     1)) {
 		urcu_memb_read_lock();
 		return MMN__SRCU_IDX_INLINE;
@@ -180,7 +182,9 @@ static inline void mmn_srcu_read_unlock_inline(struct mmn_srcu *ss, int idx)
 			cmm_barrier();
 			return;
 		}
-		if (tmp & URCU_GP_CTR_NEST_MASK) {
+		/* Nested (a fresh load: keeping tmp's nesting for this test
+		 * costs the outermost path a register copy). */
+		if (_urcu_memb_read_ongoing()) {
 			urcu_memb_read_unlock();
 			return;
 		}

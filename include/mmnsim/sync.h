@@ -504,10 +504,15 @@ struct mmn_srcu {
 	bool det_gp;                    /* a grace period is in progress */
 	unsigned long det_cb_queued;    /* call_srcu() calls so far */
 	unsigned long det_cb_done;      /* callbacks run so far */
-	/* the simulation's slow-path flag, tested by the inline read lock
-	 * (mmnsim/inline.h) with liburcu's registration of the thread; set by
-	 * mmn_srcu_init() (an uninitialised struct is not usable, inline or not) */
+	/* the simulation's slow-path flag (the notifier dispatch reads it);
+	 * set by mmn_srcu_init(), NULL before it and after mmn_srcu_destroy() */
 	const unsigned char *slow;
+	/* 1 while the struct is initialised, not destroyed, and the flag is
+	 * clear: the read side's one test (the library's and the inline one of
+	 * mmnsim/inline.h). The simulation keeps it equal to that (its list of
+	 * domains, sim_next), so a zeroed or destroyed struct reads 0. */
+	unsigned char fast;
+	struct mmn_srcu *sim_next;
 	/** @endcond */
 };
 
@@ -523,7 +528,16 @@ struct mmn_rcu_head {
 	/** @endcond */
 };
 
-/** init_srcu_struct(): @p name (NULL: "srcu") names the domain in reports. */
+/**
+ * init_srcu_struct(): @p name (NULL: "srcu") names the domain in reports.
+ * The simulation keeps a list of its domains (so that the read side tests
+ * one byte of the domain, not the simulation's flag behind a pointer):
+ * call mmn_srcu_destroy() before the struct's memory is freed or reused,
+ * and before initialising it again for another simulation, as the kernel
+ * calls cleanup_srcu_struct() before freeing a dynamically initialised
+ * srcu_struct. Initialising it again for the same simulation is accepted.
+ * NULL @p ss or @p sim: no-op.
+ */
 MMN_API void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name);
 /**
  * cleanup_srcu_struct(): waits for pending callbacks (srcu_barrier) first.
@@ -532,13 +546,17 @@ MMN_API void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char 
  * liburcu's process-wide readers and cannot tell this domain's, so it does
  * not check. A destroy from inside a read section of @p ss is the barrier's
  * MMN_VIOL_SRCU_SELF_DEADLOCK. Destroying twice is accepted (the second
- * barrier finds nothing to wait for). NULL: no-op.
+ * barrier finds nothing to wait for). After it a read lock of @p ss is
+ * refused (-EINVAL) and its unlock is a no-op, while the unlock of a section
+ * entered before still leaves it. NULL or a zeroed (never initialised)
+ * struct: no-op.
  */
 MMN_API void mmn_srcu_destroy(struct mmn_srcu *ss);
 /**
  * srcu_read_lock(): enter a read section; returns the index to hand to
  * mmn_srcu_read_unlock(): 0 or 1 (the deterministic backend's two
- * counters), or -EINVAL for a NULL @p ss. (The inline read side of
+ * counters), or -EINVAL for a NULL @p ss, a zeroed (never initialised) one
+ * or a destroyed one, whose unlock is then a no-op. (The inline read side of
  * mmnsim/inline.h returns an index of its own, 2, which this function's
  * unlock accepts too.) Read sections nest. The calling thread is
  * registered with liburcu on its first read section and unregistered when
@@ -550,7 +568,8 @@ MMN_API void mmn_srcu_read_unlock(struct mmn_srcu *ss, int idx);
 /**
  * synchronize_srcu(): wait until every read section that began before the
  * call has ended. May sleep. Called inside a read section of @p ss it would
- * never return: reported as MMN_VIOL_SRCU_SELF_DEADLOCK and skipped.
+ * never return: reported as MMN_VIOL_SRCU_SELF_DEADLOCK and skipped. NULL
+ * or a zeroed (never initialised) @p ss: no-op.
  */
 MMN_API void mmn_synchronize_srcu(struct mmn_srcu *ss);
 /**
@@ -561,11 +580,14 @@ MMN_API void mmn_synchronize_srcu(struct mmn_srcu *ss);
  * head's own fields tell (set here, cleared when the callback starts), so
  * a head must be zero-initialised or have completed before its first use
  * (as every head embedded in calloc'ed or previously freed-by-callback memory
- * is). NULL @p ss, @p head or @p func: no-op.
+ * is). NULL @p ss, @p head or @p func, or a zeroed @p ss: no-op.
  */
 MMN_API void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 			   void (*func)(struct mmn_rcu_head *head));
-/** srcu_barrier(): wait until every callback queued before the call has run. May sleep. */
+/**
+ * srcu_barrier(): wait until every callback queued before the call has run.
+ * May sleep. NULL or a zeroed (never initialised) @p ss: no-op.
+ */
 MMN_API void mmn_srcu_barrier(struct mmn_srcu *ss);
 /** Whether the calling actor is inside a read section of @p ss (lockdep on), else -EOPNOTSUPP. */
 MMN_API int mmn_srcu_read_lock_held(const struct mmn_srcu *ss);

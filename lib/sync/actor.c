@@ -306,6 +306,7 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 		return -err;
 	}
 	pthread_mutex_init(&st->actors_lock, NULL);
+	pthread_mutex_init(&st->srcu_list_lock, NULL);
 	err = mmn__ld_state_init(st);
 	if (!err && !sync_native(sim)) {
 		/* Every primitive takes its slow path, and every point goes
@@ -317,6 +318,7 @@ int mmn_sync_sim_init(struct mmn_sim *sim)
 		st->hook = mmn__det_hook;
 	}
 	if (err) {
+		pthread_mutex_destroy(&st->srcu_list_lock);
 		pthread_mutex_destroy(&st->actors_lock);
 		pthread_key_delete(st->key);
 		free(st);
@@ -356,6 +358,9 @@ void mmn_sync_sim_fini(struct mmn_sim *sim)
 	mmn__ld_state_fini(st);
 	if (st->det)
 		mmn__det_fini(st);
+	/* Domains still listed were not destroyed: their memory may be gone,
+	 * so the list is dropped untouched (sync.h asks for the destroy). */
+	pthread_mutex_destroy(&st->srcu_list_lock);
 	pthread_mutex_destroy(&st->actors_lock);
 	free(st);
 	sim->sync = NULL;

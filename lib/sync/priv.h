@@ -259,6 +259,11 @@ struct mmn_sync_state {
 	int next_actor_id;
 
 	unsigned long srcu_pending;    /* atomic: call_srcu callbacks not yet run */
+	/* The initialised SRCU domains of this sim, linked by sim_next: each
+	 * one's fast byte follows @slow (srcu.c). @slow changes and the list
+	 * under srcu_list_lock. */
+	pthread_mutex_t srcu_list_lock;
+	struct mmn_srcu *srcus;
 
 	/* Deterministic backend: @hook is its own, the user's hook is here. */
 	mmn_sched_hook_fn user_hook;
@@ -276,6 +281,9 @@ extern struct mmn_actor mmn__owner_anon __attribute__((visibility("hidden")));
 #define SYNC_OWNER_ANON (&mmn__owner_anon)
 
 struct mmn_actor *mmn__actor_slow(struct mmn_sim *sim);
+/* srcu.c: set every listed domain's fast byte from @st->slow; the caller
+ * holds @st->srcu_list_lock and has just stored the flag. */
+void mmn__srcu_follow_slow(struct mmn_sync_state *st);
 /* The calling thread now runs an actor of @sim (mmn_sim_current()). */
 void mmn__sync_enter_actor(struct mmn_sim *sim);
 

@@ -50,10 +50,15 @@ void mmn_sched_set_hook(struct mmn_sim *sim, mmn_sched_hook_fn fn, void *arg)
 		st->user_hook = fn;
 		return;
 	}
+	/* The flag and the SRCU domains' copies of it change together, and
+	 * before the setter returns (mmn__srcu_follow_slow()). */
+	pthread_mutex_lock(&st->srcu_list_lock);
 	__atomic_store_n(&st->hook_arg, arg, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->hook, fn, __ATOMIC_RELEASE);
 	__atomic_store_n(&st->slow, (unsigned char)(st->lockdep || fn || !sync_native(sim)),
 			 __ATOMIC_RELAXED);
+	mmn__srcu_follow_slow(st);
+	pthread_mutex_unlock(&st->srcu_list_lock);
 }
 
 bool mmn_sched_hook_active(const struct mmn_sim *sim)

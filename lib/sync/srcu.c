@@ -192,10 +192,14 @@ static SRCU_UNINSTRUMENTED bool srcu_reader_ongoing(void)
 static __attribute__((noinline)) int srcu_read_lock_slow(struct mmn_srcu *ss)
 {
 	struct mmn_sim *sim = ss->dep.sim;
-	struct mmn_actor *a = sync_ld_actor(sim);
-
+	struct mmn_actor *a;
 	int idx = 0;
 
+	/* Zeroed (never initialised) or destroyed: what the fast byte's 0
+	 * also covers, told apart from the flag being set. */
+	if (mmn_unlikely(!sim || !__atomic_load_n(&ss->slow, __ATOMIC_RELAXED)))
+		return -EINVAL;
+	a = sync_ld_actor(sim);
 	mmn__sched(sim, a, MMN_SCHED_SRCU_READ_LOCK, ss, ss->dep.name);
 	/* Backend dispatch point. */
 	if (!sync_native(sim))
@@ -211,8 +215,15 @@ static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss,
 {
 	struct mmn_sim *sim = ss->dep.sim;
 	const char *name = ss->dep.name;
-	struct mmn_actor *a = sync_ld_actor(sim);
+	struct mmn_actor *a;
 
+	/* Zeroed: no lock entered through it. Destroyed: the lock's refusal
+	 * is left alone; a section entered before the destroy still ends. */
+	if (mmn_unlikely(!sim))
+		return;
+	if (mmn_unlikely(idx == -EINVAL && !__atomic_load_n(&ss->slow, __ATOMIC_RELAXED)))
+		return;
+	a = sync_ld_actor(sim);
 	if (a && mmn__ld_release(a, &ss->dep, SYNC_KIND_SRCU, 1, "srcu_read_unlock") !=
 		 SYNC_LD_RELEASED)
 		return; /* reported; liburcu's nesting must stay intact */
@@ -234,11 +245,22 @@ static __attribute__((noinline)) void srcu_read_unlock_slow(struct mmn_srcu *ss,
 	mmn__sched(sim, a, MMN_SCHED_SRCU_READ_UNLOCK, ss, name);
 }
 
+/*
+ * The fast byte is the slow flag's copy in the domain (mmn__srcu_follow_slow()),
+ * 0 also for a zeroed or destroyed struct: one load instead of the flag's
+ * two dependent ones (the sim, its sync state), and the same decision as
+ * the inline read side's (mmnsim/inline.h).
+ */
+static inline bool srcu_fast(const struct mmn_srcu *ss)
+{
+	return mmn_likely(__atomic_load_n(&ss->fast, __ATOMIC_RELAXED) != 0);
+}
+
 int mmn_srcu_read_lock(struct mmn_srcu *ss)
 {
 	if (mmn_unlikely(!ss))
 		return -EINVAL;
-	if (sync_slow(ss->dep.sim))
+	if (!srcu_fast(ss))
 		return srcu_read_lock_slow(ss);
 	srcu_reader_enter();
 	return 0;
@@ -248,7 +270,7 @@ void mmn_srcu_read_unlock(struct mmn_srcu *ss, int idx)
 {
 	if (mmn_unlikely(!ss))
 		return;
-	if (sync_slow(ss->dep.sim)) {
+	if (!srcu_fast(ss)) {
 		srcu_read_unlock_slow(ss, idx);
 		return;
 	}
@@ -339,7 +361,7 @@ void mmn_synchronize_srcu(struct mmn_srcu *ss)
 {
 	struct mmn_actor *a;
 
-	if (!ss || !srcu_wait_begin(ss, "synchronize_srcu", false, &a))
+	if (!ss || !ss->dep.sim || !srcu_wait_begin(ss, "synchronize_srcu", false, &a))
 		return;
 	/* Backend dispatch point. */
 	if (!sync_native(ss->dep.sim)) {
@@ -377,7 +399,7 @@ static void srcu_callback(struct rcu_head *rh)
 void mmn_call_srcu(struct mmn_srcu *ss, struct mmn_rcu_head *head,
 		   void (*func)(struct mmn_rcu_head *head))
 {
-	if (!ss || !head || !func)
+	if (!ss || !head || !func || !ss->dep.sim)
 		return;
 	/*
 	 * A head still queued on @ss (set below, cleared when its callback
@@ -408,7 +430,7 @@ void mmn_srcu_barrier(struct mmn_srcu *ss)
 {
 	struct mmn_actor *a;
 
-	if (!ss || !srcu_wait_begin(ss, "srcu_barrier", true, &a))
+	if (!ss || !ss->dep.sim || !srcu_wait_begin(ss, "srcu_barrier", true, &a))
 		return;
 	/* Backend dispatch point. */
 	if (!sync_native(ss->dep.sim)) {
@@ -419,16 +441,72 @@ void mmn_srcu_barrier(struct mmn_srcu *ss)
 	srcu_tsan_acquire(&srcu_tsan_cb);
 }
 
+/* ------------------------------------------------------------------ */
+/* The simulation's domains and their fast byte                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The fast byte of every domain is 1 exactly while the domain is listed
+ * (initialised, not destroyed) and the simulation's slow flag is clear. It
+ * is written under srcu_list_lock only: here, at init and destroy, and by
+ * mmn_sched_set_hook() after each store of the flag, before it returns (the
+ * flag's other writers run before any domain exists).
+ */
+void mmn__srcu_follow_slow(struct mmn_sync_state *st)
+{
+	bool fast = !__atomic_load_n(&st->slow, __ATOMIC_RELAXED);
+
+	for (struct mmn_srcu *ss = st->srcus; ss; ss = ss->sim_next)
+		__atomic_store_n(&ss->fast, fast, __ATOMIC_RELAXED);
+}
+
+/* The link to @ss in @st's list, NULL if not listed; caller holds the lock.
+ * Membership is found by walking, never read from the struct, whose fields
+ * are garbage before its first init. */
+static struct mmn_srcu **srcu_list_find(struct mmn_sync_state *st, const struct mmn_srcu *ss)
+{
+	for (struct mmn_srcu **pp = &st->srcus; *pp; pp = &(*pp)->sim_next)
+		if (*pp == ss)
+			return pp;
+	return NULL;
+}
+
 void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
 {
-	if (!ss || !sim)
+	struct mmn_sync_state *st;
+
+	if (!ss || !sim || !sim->sync)
 		return;
+	st = sim->sync;
 	mmn__ld_map_init(&ss->dep, sim, NULL, name ? name : "srcu");
 	ss->det_ctr[0] = ss->det_ctr[1] = 0;
 	ss->det_idx = 0;
 	ss->det_gp = false;
 	ss->det_cb_queued = ss->det_cb_done = 0;
-	ss->slow = &sim->sync->slow;
+	pthread_mutex_lock(&st->srcu_list_lock);
+	if (!srcu_list_find(st, ss)) {
+		ss->sim_next = st->srcus;
+		st->srcus = ss;
+	}
+	__atomic_store_n(&ss->slow, &st->slow, __ATOMIC_RELAXED);
+	__atomic_store_n(&ss->fast, !__atomic_load_n(&st->slow, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&st->srcu_list_lock);
+}
+
+/* Off the simulation's list: from here the read lock refuses @ss. */
+static void srcu_unlist(struct mmn_srcu *ss)
+{
+	struct mmn_sync_state *st = ss->dep.sim->sync;
+	struct mmn_srcu **pp;
+
+	pthread_mutex_lock(&st->srcu_list_lock);
+	pp = srcu_list_find(st, ss);
+	if (pp)
+		*pp = ss->sim_next;
+	__atomic_store_n(&ss->fast, false, __ATOMIC_RELAXED);
+	__atomic_store_n(&ss->slow, NULL, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&st->srcu_list_lock);
 }
 
 /*
@@ -439,14 +517,15 @@ void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name)
  */
 void mmn_srcu_destroy(struct mmn_srcu *ss)
 {
-	if (!ss)
+	if (!ss || !ss->dep.sim)
 		return;
 	mmn_srcu_barrier(ss);
-	if (ss->dep.sim && !sync_native(ss->dep.sim) && (ss->det_ctr[0] || ss->det_ctr[1]))
+	if (!sync_native(ss->dep.sim) && (ss->det_ctr[0] || ss->det_ctr[1]))
 		mmn_reportf(ss->dep.sim, MMN_VIOL_PROTOCOL, 0, 0,
 			    "cleanup_srcu_struct() of %s with %lu reader(s) inside",
 			    mmn__ld_map_name(&ss->dep) ? mmn__ld_map_name(&ss->dep) : "srcu",
 			    ss->det_ctr[0] + ss->det_ctr[1]);
+	srcu_unlist(ss);
 }
 
 void mmn__srcu_sim_fini(struct mmn_sim *sim)
