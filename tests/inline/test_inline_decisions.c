@@ -6,6 +6,7 @@
  * and the index through which the inline SRCU unlock trusts its lock.
  */
 #define MMN_INLINE_FAST_PATH 1
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -305,6 +306,151 @@ static void test_srcu_unlock_trusts_its_lock(void **state)
 	srcu_free(f);
 }
 
+static void count_events(struct mmn_sim *sim, const struct mmn_sched_event *ev, void *arg)
+{
+	unsigned long *n = arg;
+
+	(void)sim;
+	if (ev->kind == MMN_SCHED_SRCU_READ_LOCK)
+		n[0]++;
+	else if (ev->kind == MMN_SCHED_SRCU_READ_UNLOCK)
+		n[1]++;
+}
+
+/* One lock+unlock of @ss, inline if it may: the index the lock returned. */
+static int lock_unlock(struct mmn_srcu *ss)
+{
+	int idx = mmn_srcu_read_lock(ss);
+
+	assert_int_equal(nesting(), 1);
+	mmn_srcu_read_unlock(ss, idx);
+	assert_int_equal(nesting(), 0);
+	return idx;
+}
+
+/* Every domain's fast byte follows the simulation's slow flag when a hook
+ * is set and cleared, a domain initialised under the hook included: under
+ * the hook every lock is the library's (the hook sees it), without it the
+ * inline path's (the hook, gone, sees nothing either way). */
+static void test_srcu_fast_byte_follows_the_flag(void **state)
+{
+	struct srcu_fixture *f = srcu_new(false);
+	struct mmn_srcu b, c;
+	unsigned long ev[2] = { 0, 0 };
+
+	(void)state;
+	mmn_srcu_init(&b, f->sim, "b");
+	assert_int_equal(f->ss.fast, 1);
+	assert_int_equal(b.fast, 1);
+	mmn_sched_set_hook(f->sim, count_events, ev);
+	assert_int_equal(f->ss.fast, 0);
+	assert_int_equal(b.fast, 0);
+	mmn_srcu_init(&c, f->sim, "c");
+	assert_int_equal(c.fast, 0);
+	assert_int_equal(lock_unlock(&f->ss), 0);
+	assert_int_equal(lock_unlock(&b), 0);
+	assert_int_equal(lock_unlock(&c), 0);
+	assert_int_equal(ev[0], 3);
+	assert_int_equal(ev[1], 3);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	assert_int_equal(f->ss.fast, 1);
+	assert_int_equal(b.fast, 1);
+	assert_int_equal(c.fast, 1);
+	assert_int_equal(lock_unlock(&f->ss), INLINE_IDX);
+	assert_int_equal(lock_unlock(&b), INLINE_IDX);
+	assert_int_equal(lock_unlock(&c), INLINE_IDX);
+	/* Destroyed, a domain leaves the list: the hook no longer writes it. */
+	mmn_srcu_destroy(&b);
+	b.fast = 1; /* as if it were reused memory */
+	mmn_sched_set_hook(f->sim, count_events, ev);
+	assert_int_equal(b.fast, 1);
+	assert_int_equal(c.fast, 0);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	mmn_srcu_destroy(&c);
+	srcu_free(f);
+
+	/* Lockdep keeps the flag set: the byte is 0 from the start. */
+	f = srcu_new(true);
+	assert_int_equal(f->ss.fast, 0);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	assert_int_equal(f->ss.fast, 0);
+	srcu_free(f);
+}
+
+/* So does the deterministic backend, whose user hook does not touch it. */
+static void test_srcu_fast_byte_clear_under_the_deterministic_backend(void **state)
+{
+	struct mmn_sim_config cfg;
+	struct mmn_sim *sim;
+	struct mmn_srcu ss;
+	unsigned long ev[2] = { 0, 0 };
+
+	(void)state;
+	mmn_sim_config_init(&cfg);
+	cfg.nr_frames = 64;
+	cfg.nr_huge_pages = 0;
+	cfg.backend = MMN_BACKEND_DETERMINISTIC;
+	sim = mmn_sim_create(&cfg);
+	assert_non_null(sim);
+	mmn_srcu_init(&ss, sim, "det");
+	assert_int_equal(ss.fast, 0);
+	mmn_sched_set_hook(sim, count_events, ev);
+	assert_int_equal(ss.fast, 0);
+	mmn_sched_set_hook(sim, NULL, NULL);
+	assert_int_equal(ss.fast, 0);
+	mmn_srcu_destroy(&ss);
+	mmn_sim_destroy(sim);
+}
+
+/* A zeroed (never initialised) or destroyed domain goes to the library,
+ * whose lock refuses it (-EINVAL) and whose unlock of that refusal does
+ * nothing, not even inside an open section of another domain. */
+static void test_srcu_zeroed_or_destroyed_is_refused(void **state)
+{
+	struct srcu_fixture *f = srcu_new(false);
+	struct mmn_srcu *z = calloc(1, sizeof(*z));
+	struct mmn_srcu d;
+	int outer, idx;
+
+	(void)state;
+	assert_non_null(z);
+	assert_int_equal(mmn_srcu_read_lock(z), -EINVAL);
+	assert_int_equal((mmn_srcu_read_lock)(z), -EINVAL);
+	assert_int_equal(nesting(), 0);
+	mmn_srcu_read_unlock(z, -EINVAL);
+	mmn_synchronize_srcu(z);
+	mmn_srcu_barrier(z);
+	mmn_srcu_destroy(z);
+	assert_int_equal(nesting(), 0);
+
+	mmn_srcu_init(&d, f->sim, "d");
+	assert_int_equal(lock_unlock(&d), INLINE_IDX);
+	mmn_srcu_destroy(&d);
+	assert_int_equal(d.fast, 0);
+	assert_int_equal(mmn_srcu_read_lock(&d), -EINVAL);
+	assert_int_equal((mmn_srcu_read_lock)(&d), -EINVAL);
+	assert_int_equal(nesting(), 0);
+	outer = mmn_srcu_read_lock(&f->ss);
+	idx = mmn_srcu_read_lock(&d);
+	assert_int_equal(idx, -EINVAL);
+	mmn_srcu_read_unlock(&d, idx);
+	assert_int_equal(nesting(), 1);
+	mmn_srcu_read_unlock(&f->ss, outer);
+	assert_int_equal(nesting(), 0);
+	mmn_srcu_destroy(&d); /* twice: accepted */
+	/* Initialised again, it is a domain again. */
+	mmn_srcu_init(&d, f->sim, "d");
+	mmn_srcu_init(&d, f->sim, "d"); /* twice: listed once */
+	assert_int_equal(lock_unlock(&d), INLINE_IDX);
+	mmn_srcu_destroy(&d);
+	assert_int_equal(mmn_srcu_read_lock(&d), -EINVAL);
+	mmn_sched_set_hook(f->sim, count_unlocks, f);
+	mmn_sched_set_hook(f->sim, NULL, NULL);
+	assert_int_equal(d.fast, 0); /* off the list: the clear did not write it */
+	free(z);
+	srcu_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +462,9 @@ int main(void)
 		cmocka_unit_test(test_srcu_indices_cross_between_inline_and_library),
 		cmocka_unit_test(test_srcu_second_inline_unlock_is_harmless),
 		cmocka_unit_test(test_srcu_unlock_trusts_its_lock),
+		cmocka_unit_test(test_srcu_fast_byte_follows_the_flag),
+		cmocka_unit_test(test_srcu_fast_byte_clear_under_the_deterministic_backend),
+		cmocka_unit_test(test_srcu_zeroed_or_destroyed_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
