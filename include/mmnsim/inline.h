@@ -10,15 +10,18 @@
  * side) before including the headers gets:
  *
  * - mmn_srcu_read_lock() / mmn_srcu_read_unlock() as inline functions: the
- *   lock tests the simulation's "slow" flag (lockdep, a scheduling hook or
- *   the deterministic backend set it) and liburcu's registration of the
- *   thread, then runs liburcu's inline read lock and returns an index of
- *   its own (MMN__SRCU_IDX_INLINE); the unlock of that index runs
- *   liburcu's inline unlock without testing the flag again. Whenever the
- *   flag is set, the thread is not registered with liburcu yet, or the
- *   build is under ThreadSanitizer, the lock calls the library and its
- *   index sends the unlock to the library too, so the results are the
- *   library's.
+ *   lock tests the domain's fast byte (the library keeps it equal to "the
+ *   struct is initialised, not destroyed, and the simulation's slow flag is
+ *   clear"; lockdep, a scheduling hook or the deterministic backend set the
+ *   flag) and liburcu's registration of the thread, in one branch with
+ *   liburcu's own outermost-section test, then runs liburcu's inline read
+ *   lock and returns an index of its own (MMN__SRCU_IDX_INLINE); the unlock
+ *   of that index runs liburcu's inline unlock without testing the byte
+ *   again. Whenever the byte is 0 (the flag set, a zeroed or destroyed
+ *   struct), the thread is not registered with liburcu yet, or the build is
+ *   under ThreadSanitizer, the lock calls the library (which refuses a
+ *   zeroed or destroyed struct with -EINVAL) and its index sends the unlock
+ *   to the library too, so the results are the library's.
  * - mmn_tlb_read_inline(): a load through a struct mmn_tlb_view (one per mm
  *   and CPU) that hits a 4 KiB TLB entry whose frame generation still
  *   matches; everything else (a miss, a rewrite under way, a stale
@@ -142,21 +145,36 @@ MMN_API int mmn_notifier_view_init(struct mmn_notifier_view *v, struct mmn_mm *m
 /** @endcond */
 
 /**
- * mmn_srcu_read_lock(), inline when the simulation takes no slow path and
- * the thread is registered with liburcu (see the file comment); then the
- * index is MMN__SRCU_IDX_INLINE, else the library's call and index.
+ * mmn_srcu_read_lock(), inline when the domain's fast byte says the
+ * simulation takes no slow path and the thread is registered with liburcu
+ * (see the file comment); then the index is MMN__SRCU_IDX_INLINE, else the
+ * library's call and index (-EINVAL for a NULL, zeroed or destroyed @p ss).
  */
 static inline int mmn_srcu_read_lock_inline(struct mmn_srcu *ss)
 {
 #ifdef MMN__INLINE_SRCU
-	/* One branch for both tests: the domain's fast byte (the simulation's
-	 * slow flag clear, the struct initialised and not destroyed) and the
-	 * thread's registration with liburcu. */
-	if (__builtin_expect(ss && (__atomic_load_n(&ss->fast, __ATOMIC_RELAXED) &
-				    URCU_TLS(urcu_memb_reader).registered),
-			     1)) {
-		urcu_memb_read_lock();
-		return MMN__SRCU_IDX_INLINE;
+	if (__builtin_expect(ss != NULL, 1)) {
+		unsigned long tmp;
+		unsigned int ok;
+
+		/* liburcu's read lock, its load of the nesting count first. */
+		cmm_barrier();
+		tmp = URCU_TLS(urcu_memb_reader).ctr;
+		/* The domain's fast byte (the simulation's slow flag clear, the
+		 * struct initialised and not destroyed) and the thread's
+		 * registration with liburcu: ok is 0 or 1 (a 1-bit field). */
+		ok = __atomic_load_n(&ss->fast, __ATOMIC_RELAXED) &
+		     URCU_TLS(urcu_memb_reader).registered;
+		/* One branch for both tests and liburcu's "outermost section"
+		 * test: ok > nesting means ok and no section open. */
+		if (__builtin_expect(ok > (unsigned int)(tmp & URCU_GP_CTR_NEST_MASK), 1)) {
+			_urcu_memb_read_lock_update(0);
+			return MMN__SRCU_IDX_INLINE;
+		}
+		if (ok) {
+			_urcu_memb_read_lock_update(tmp); /* nested */
+			return MMN__SRCU_IDX_INLINE;
+		}
 	}
 #endif
 	return (mmn_srcu_read_lock)(ss);
