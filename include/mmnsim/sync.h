@@ -533,9 +533,9 @@ struct mmn_rcu_head {
  * The simulation keeps a list of its domains (so that the read side tests
  * one byte of the domain, not the simulation's flag behind a pointer):
  * call mmn_srcu_destroy() before the struct's memory is freed or reused,
- * and before initialising it again for another simulation, as the kernel
- * calls cleanup_srcu_struct() before freeing a dynamically initialised
- * srcu_struct. Initialising it again for the same simulation is accepted.
+ * and before initialising it again for another simulation (as a kernel
+ * srcu_struct needs cleanup_srcu_struct(), which frees its per-CPU state).
+ * Initialising it again for the same simulation is accepted.
  * NULL @p ss or @p sim: no-op.
  */
 MMN_API void mmn_srcu_init(struct mmn_srcu *ss, struct mmn_sim *sim, const char *name);

@@ -514,6 +514,9 @@ static void srcu_unlist(struct mmn_srcu *ss)
  * (srcu_readers_active(), all versions). The deterministic backend counts a
  * domain's readers (det_ctr) and reports them; the native backend sits on
  * liburcu's process-wide readers and cannot tell this domain's (sync.h).
+ * It also frees the domain's per-CPU reader counts (srcutree.c), so a read
+ * lock after it would touch freed memory: here the domain leaves the
+ * simulation's list and its read lock is refused (-EINVAL).
  */
 void mmn_srcu_destroy(struct mmn_srcu *ss)
 {
