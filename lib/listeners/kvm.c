@@ -983,6 +983,9 @@ void mmn_kvm_config_init(struct mmn_kvm_config *cfg)
 	cfg->nr_vcpus = 2;
 	cfg->tlb_entries = 16;
 	cfg->max_retries = 1000;
+	/* kvm_mmu_do_page_fault() starts every fault at KVM_MAX_HUGEPAGE_LEVEL
+	 * and kvm_mmu_hugepage_adjust() maps huge where it can (5.10-6.x) */
+	cfg->huge_pages = true;
 }
 
 const char *mmn_kvm_variant_name(enum mmn_kvm_variant variant)

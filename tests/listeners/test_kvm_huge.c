@@ -6,7 +6,8 @@
  * of any part of it (a THP split, munmap of half the THP, a research path
  * invalidating one page); and the deliberately wrong zap that keeps the leaf
  * (huge_zap_4k_only) caught by the access-time check and the audit at the
- * page the primary no longer maps. Public API only.
+ * page the primary no longer maps. The default is on, as in KVM. Public API
+ * only.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -152,6 +153,29 @@ static void test_huge_pages_off_maps_4k_sptes(void **state)
 	assert_false(kh_spte(&t, GFN0 + 66).present);
 	assert_int_equal(mmn_kvm_nr_sptes(t.kvm), 2);
 	assert_int_equal(kh_stats(&t).huge_sptes_mapped, 0);
+	kh_teardown(&t);
+}
+
+/* The default is KVM's: huge SPTEs on (mmn_kvm_config_init(), and a VM
+ * created with a NULL configuration). */
+static void test_defaults_map_huge_sptes(void **state)
+{
+	struct mmn_kvm_config kc;
+	struct kh t;
+
+	(void)state;
+	mmn_kvm_config_init(&kc);
+	assert_true(kc.huge_pages);
+	assert_false(kc.huge_zap_4k_only);
+	kh_setup(&t, false, false, GFN0, MMN_HPAGE_NR);
+	mmn_kvm_destroy(t.kvm);
+	t.kvm = mmn_kvm_create(t.mm, NULL);
+	assert_non_null(t.kvm);
+	assert_int_equal(mmn_kvm_set_memslot(t.kvm, 0, GFN0, MMN_HPAGE_NR, BASE), 0);
+	assert_int_equal(vread(&t, GFN0 + 64), 0x1000 + 64);
+	assert_true(kh_spte(&t, GFN0 + 65).huge);
+	assert_int_equal(mmn_kvm_nr_sptes(t.kvm), 1);
+	assert_int_equal(kh_stats(&t).huge_sptes_mapped, 1);
 	kh_teardown(&t);
 }
 
@@ -329,6 +353,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_thp_backed_aligned_memslot_maps_one_huge_spte),
 		cmocka_unit_test(test_huge_pages_off_maps_4k_sptes),
+		cmocka_unit_test(test_defaults_map_huge_sptes),
 		cmocka_unit_test(test_memslot_gfn_hva_misaligned_maps_4k_sptes),
 		cmocka_unit_test(test_memslot_smaller_than_the_huge_page_maps_4k_sptes),
 		cmocka_unit_test(test_munmap_of_half_the_thp_zaps_the_huge_spte),

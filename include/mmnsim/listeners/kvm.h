@@ -22,9 +22,9 @@
  * - the **shadow page table**: one SPTE per guest page of each memslot
  *   (pfn, the frame's generation, write, accessed), guarded by
  *   kvm->mmu_lock (a struct mmn_spinlock named "kvm->mmu_lock");
- *   with mmn_kvm_config::huge_pages, 2 MiB SPTEs where the host maps a PMD
- *   leaf and the memslot is aligned for it, zapped whole by an invalidation
- *   of any part;
+ *   2 MiB SPTEs where the host maps a PMD leaf and the memslot is aligned
+ *   for it (mmn_kvm_config::huge_pages, on by default as in KVM), zapped
+ *   whole by an invalidation of any part;
  * - **vCPUs**: each has a direct-mapped TLB of SPTE copies, filled on a
  *   TLB miss by a walk of the shadow table (which sets the SPTE's accessed
  *   bit; a TLB hit does not, as with hardware A bits) and emptied by
@@ -138,10 +138,12 @@ struct mmn_kvm_config {
 	 * kvm_mmu_max_mapping_level(): the memslot's gfn and hva equally
 	 * aligned modulo 2 MiB and the 2 MiB gfn range inside the slot,
 	 * lpage_info's disallow_lpage, 4.12-6.x; the host level from a walk of
-	 * the primary table, host_pfn_mapping_level(), 5.10-6.x). KVM does this
-	 * by default; the model's default is false (4 KiB SPTEs only) so that
-	 * the recorded scenario traces and the counts of existing users stay
-	 * as they were. See docs/listeners.md, "Huge SPTEs".
+	 * the primary table, host_pfn_mapping_level(), 5.10-6.x). Default
+	 * true, as in KVM (kvm_mmu_do_page_fault() starts every fault at
+	 * KVM_MAX_HUGEPAGE_LEVEL); false maps 4 KiB SPTEs only, as KVM does in
+	 * a slot with dirty logging on. An area the host maps by 4 KiB PTEs
+	 * (no THP, no hugetlb) gets 4 KiB SPTEs either way. See
+	 * docs/listeners.md, "Huge SPTEs".
 	 */
 	bool huge_pages;
 	/**
