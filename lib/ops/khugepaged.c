@@ -150,28 +150,7 @@ static int collapse_pte_mapped_thp(struct mmn_mm *mm, unsigned long addr)
 	return err;
 }
 
-static int collapse_pte_mapped_thp_do(struct mmn_mm *mm, unsigned long addr)
-{
-	int err;
-
-	if (mmn__mm_dead(mm))
-		return -EINVAL;
-	if (addr >= MMN_TASK_SIZE)
-		return -EFAULT;
-	mmn_mmap_write_lock(mm);
-	err = collapse_pte_mapped_thp(mm, addr);
-	mmn_mmap_write_unlock(mm);
-	return err;
-}
-
-/* The span of the trace around collapse_pte_mapped_thp (docs/exploration.md). */
 int mmn_collapse_pte_mapped_thp(struct mmn_mm *mm, unsigned long addr)
 {
-	struct mmn_sim *sim = mm ? mm->sim : NULL;
-	int err;
-
-	mmn_sched_span_begin(sim, "collapse_pte_mapped_thp", addr, addr + 1, NULL);
-	err = collapse_pte_mapped_thp_do(mm, addr);
-	mmn_sched_span_end(sim, "collapse_pte_mapped_thp");
-	return err;
+	return mmn__collapse_op(mm, addr, "collapse_pte_mapped_thp", collapse_pte_mapped_thp);
 }

@@ -54,6 +54,11 @@ bool mmn__thp_vma_eligible(const struct mmn_vma *vma);
 int mmn__split_huge_pmd(struct mmn_mm *mm, unsigned long addr);
 int mmn__split_huge_range(struct mmn_mm *mm, unsigned long start, unsigned long end);
 int mmn__split_huge_boundary(struct mmn_mm *mm, unsigned long addr);
+/* A collapse entry point (mmn_collapse_huge_page(), mmn_collapse_pte_mapped_thp()): the trace's
+ * span named @span around @collapse(@mm, @addr) under mmap_write_lock, or
+ * -EINVAL for a dead mm, -EFAULT for an address past the task size. */
+int mmn__collapse_op(struct mmn_mm *mm, unsigned long addr, const char *span,
+		     int (*collapse)(struct mmn_mm *mm, unsigned long addr));
 
 /*
  * mm/memory.c and mm/mmap.c operations (lib/ops/memory.c, lib/ops/mmap.c).

@@ -388,28 +388,27 @@ static int collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
 	return 0;
 }
 
-static int collapse_huge_page_do(struct mmn_mm *mm, unsigned long addr)
-{
-	int err;
-
-	if (mmn__mm_dead(mm))
-		return -EINVAL;
-	if (addr >= MMN_TASK_SIZE)
-		return -EFAULT;
-	mmn_mmap_write_lock(mm);
-	err = collapse_huge_page(mm, addr);
-	mmn_mmap_write_unlock(mm);
-	return err;
-}
-
-/* The span of the trace around collapse_huge_page (docs/exploration.md). */
-int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+int mmn__collapse_op(struct mmn_mm *mm, unsigned long addr, const char *span,
+		     int (*collapse)(struct mmn_mm *mm, unsigned long addr))
 {
 	struct mmn_sim *sim = mm ? mm->sim : NULL;
 	int err;
 
-	mmn_sched_span_begin(sim, "collapse_huge_page", addr, addr + 1, NULL);
-	err = collapse_huge_page_do(mm, addr);
-	mmn_sched_span_end(sim, "collapse_huge_page");
+	mmn_sched_span_begin(sim, span, addr, addr + 1, NULL);
+	if (mmn__mm_dead(mm)) {
+		err = -EINVAL;
+	} else if (addr >= MMN_TASK_SIZE) {
+		err = -EFAULT;
+	} else {
+		mmn_mmap_write_lock(mm);
+		err = collapse(mm, addr);
+		mmn_mmap_write_unlock(mm);
+	}
+	mmn_sched_span_end(sim, span);
 	return err;
+}
+
+int mmn_collapse_huge_page(struct mmn_mm *mm, unsigned long addr)
+{
+	return mmn__collapse_op(mm, addr, "collapse_huge_page", collapse_huge_page);
 }
