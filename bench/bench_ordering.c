@@ -105,6 +105,32 @@ static void cell_of(struct og_cell *c, int ord, int l, int op, unsigned long pag
 	c->pages = pages;
 }
 
+/* The grid's cells in its order (ordering, listener, operation, size):
+ * for (struct cell_it it = CELL_IT_INIT; next_cell(o, &it);) uses it.c and
+ * the indices it.ord, it.l, it.op, it.z. */
+struct cell_it {
+	int ord, l, op, z;
+	struct og_cell c;
+};
+#define CELL_IT_INIT { .z = -1 }
+
+static bool next_cell(const struct opts *o, struct cell_it *it)
+{
+	if (++it->z >= o->nr_sizes) {
+		it->z = 0;
+		if (++it->op == OG_NR_OP) {
+			it->op = 0;
+			if (++it->l == OG_NR_LST) {
+				it->l = 0;
+				if (++it->ord == OG_NR_ORDER)
+					return false;
+			}
+		}
+	}
+	cell_of(&it->c, it->ord, it->l, it->op, o->sizes[it->z]);
+	return true;
+}
+
 /* Cost (-r times, the counts are deterministic, the real time a median)
  * and safety of every applicable cell. */
 static void run_grid(const struct bench_args *a, const struct opts *o, struct grid *g)
@@ -113,30 +139,26 @@ static void run_grid(const struct bench_args *a, const struct opts *o, struct gr
 	struct og_safety_config sc = { .strategy = o->strategy, .schedules = a->iterations,
 				       .seed = 1, .keep_going = o->keep_going };
 
-	for (int ord = 0; ord < OG_NR_ORDER; ord++)
-		for (int l = 0; l < OG_NR_LST; l++)
-			for (int op = 0; op < OG_NR_OP; op++)
-				for (int z = 0; z < o->nr_sizes; z++) {
-					struct og_cell c;
-					int err = 0;
+	for (struct cell_it it = CELL_IT_INIT; next_cell(o, &it);) {
+		const struct og_cell *c = &it.c;
+		struct og_cost *cost = &g->cost[it.ord][it.l][it.op][it.z];
+		int err = 0;
 
-					cell_of(&c, ord, l, op, o->sizes[z]);
-					if (og_na_reason(&c))
-						continue;
-					for (unsigned int r = 0; r < a->repeats && !err; r++) {
-						err = og_cost(&c, &g->cost[ord][l][op][z]);
-						real[r] = g->cost[ord][l][op][z].real_ns;
-					}
-					g->real_med[ord][l][op][z] = err ? 0 : bench_median(real, a->repeats);
-					if (!err && !o->no_safety)
-						err = og_safety(&c, &sc, &g->safe[ord][l][op][z]);
-					if (err) {
-						fprintf(stderr, "%s: %s/%s/%s/%lu: error %d\n", PROG,
-							og_order_name(c.order), og_listener_name(c.lst),
-							og_op_name(c.op), c.pages, err);
-						failed = true;
-					}
-				}
+		if (og_na_reason(c))
+			continue;
+		for (unsigned int r = 0; r < a->repeats && !err; r++) {
+			err = og_cost(c, cost);
+			real[r] = cost->real_ns;
+		}
+		g->real_med[it.ord][it.l][it.op][it.z] = err ? 0 : bench_median(real, a->repeats);
+		if (!err && !o->no_safety)
+			err = og_safety(c, &sc, &g->safe[it.ord][it.l][it.op][it.z]);
+		if (err) {
+			fprintf(stderr, "%s: %s/%s/%s/%lu: error %d\n", PROG, og_order_name(c->order),
+				og_listener_name(c->lst), og_op_name(c->op), c->pages, err);
+			failed = true;
+		}
+	}
 }
 
 /* A reason shared by every operation and size of (ord, l), or NULL. */
@@ -519,16 +541,8 @@ static void write_json(const struct bench_args *a, const struct opts *o, const s
 	fprintf(f, "{\"bench\": \"%s\", \"version\": \"%s\", \"schedules\": %lu, \"repeats\": %u, "
 		   "\"strategy\": \"%s\", \"cells\": [",
 		PROG, mmn_version_string(), a->iterations, a->repeats, o->strategy);
-	for (int ord = 0; ord < OG_NR_ORDER; ord++)
-		for (int l = 0; l < OG_NR_LST; l++)
-			for (int op = 0; op < OG_NR_OP; op++)
-				for (int z = 0; z < o->nr_sizes; z++) {
-					struct og_cell c;
-
-					cell_of(&c, ord, l, op, o->sizes[z]);
-					json_cell(f, o, g, &c, z, first);
-					first = false;
-				}
+	for (struct cell_it it = CELL_IT_INIT; next_cell(o, &it); first = false)
+		json_cell(f, o, g, &it.c, it.z, first);
 	fprintf(f, "\n  ]\n}\n");
 	if (ferror(f) | fclose(f)) {
 		fprintf(stderr, "%s: writing %s failed\n", PROG, o->json);
@@ -540,20 +554,14 @@ static void summary(const struct bench_args *a, const struct opts *o, const stru
 {
 	unsigned long cells = 0, na = 0, unsafe = 0;
 
-	for (int ord = 0; ord < OG_NR_ORDER; ord++)
-		for (int l = 0; l < OG_NR_LST; l++)
-			for (int op = 0; op < OG_NR_OP; op++)
-				for (int z = 0; z < o->nr_sizes; z++) {
-					struct og_cell c;
-
-					cell_of(&c, ord, l, op, o->sizes[z]);
-					if (og_na_reason(&c)) {
-						na++;
-						continue;
-					}
-					cells++;
-					unsafe += g->safe[ord][l][op][z].violating ? 1 : 0;
-				}
+	for (struct cell_it it = CELL_IT_INIT; next_cell(o, &it);) {
+		if (og_na_reason(&it.c)) {
+			na++;
+			continue;
+		}
+		cells++;
+		unsafe += g->safe[it.ord][it.l][it.op][it.z].violating ? 1 : 0;
+	}
 	bench_summary(PROG, "cells=%lu na=%lu unsafe=%lu schedules=%lu strategy=%s sizes=%d quick=%d",
 		      cells, na, unsafe, o->no_safety ? 0 : a->iterations, o->strategy,
 		      o->nr_sizes, o->quick);
