@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <mmnsim/check.h>
 #include <mmnsim/clock.h>
@@ -25,6 +26,16 @@
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define mmn_likely(x) __builtin_expect(!!(x), 1)
 #define mmn_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* snprintf(@dst, @size, "%s", @src) without the formatting (@size > 0), for
+ * names copied on hot paths: an actor's per schedule, lockdep's per edge. */
+static inline void mmn__strscpy(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 struct mmn_frame_pool;   /* lib/mm/page.c */
 struct mmn_dev_pagemap;  /* lib/mm/memremap.c */

@@ -56,16 +56,12 @@ struct mmn_actor *mmn__actor_new(struct mmn_sim *sim, const char *name, const ch
 	a->next = st->actors;
 	st->actors = a;
 	pthread_mutex_unlock(&st->actors_lock);
-	if (name) {
-		/* A bounded copy: snprintf("%s") costs more than the rest of
-		 * the actor's creation, once per actor per schedule. */
-		size_t n = strnlen(name, sizeof(a->name) - 1);
-
-		memcpy(a->name, name, n);
-		a->name[n] = '\0';
-	} else {
+	/* A bounded copy: snprintf("%s") costs more than the rest of the
+	 * actor's creation, once per actor per schedule. */
+	if (name)
+		mmn__strscpy(a->name, sizeof(a->name), name);
+	else
 		snprintf(a->name, sizeof(a->name), "%s%d", prefix, a->id);
-	}
 	return a;
 }
 

@@ -373,12 +373,7 @@ static void ld_edge_record(struct sync_lockdep *ld, int from, int to, const stru
 	e->to = (uint16_t)to;
 	/* A bounded copy, not snprintf(): this runs for every new edge, the
 	 * text only when a report names it. */
-	{
-		size_t len = strnlen(a->name, sizeof(e->actor) - 1);
-
-		memcpy(e->actor, a->name, len);
-		e->actor[len] = '\0';
-	}
+	mmn__strscpy(e->actor, sizeof(e->actor), a->name);
 	e->context = a->context;
 	ld->edges_nr++;
 }
